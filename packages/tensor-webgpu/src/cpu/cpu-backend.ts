@@ -1,0 +1,32 @@
+import type { BackendStats, Storage } from '../backend.js';
+
+export interface CpuStorage extends Storage {
+  readonly data: Float32Array | Int32Array | Uint32Array;
+}
+
+/** The CPU reference backend: storages are typed arrays and kernels run at once, in plain TS. */
+export class CpuBackend {
+  private liveBytes = 0;
+  private created = 0;
+
+  allocate(data: Float32Array | Int32Array | Uint32Array): CpuStorage {
+    this.liveBytes += data.byteLength;
+    this.created++;
+    return { data, bytes: data.byteLength, refs: 1 };
+  }
+
+  free(storage: CpuStorage): void {
+    this.liveBytes -= storage.bytes;
+  }
+
+  stats(): BackendStats {
+    return {
+      liveBytes: this.liveBytes,
+      pooledBytes: 0,
+      buffersCreated: this.created,
+      pipelinesCompiled: 0,
+      dispatches: 0,
+      submits: 0,
+    };
+  }
+}

@@ -1,0 +1,308 @@
+import type { BackendStats, CpuTensor, Storage, TensorLayout } from './backend.js';
+import { CpuBackend, type CpuStorage } from './cpu/cpu-backend.js';
+import { BYTES_PER_ELEMENT, cpuArrayFor, type DType } from './dtype.js';
+import { NoAdapterError } from './errors.js';
+import { requestGpuDevice } from './gpu-adapter.js';
+import type { GpuKernel } from './kernel.js';
+import { type GpuStorage, WebGPUBackend } from './webgpu/webgpu-backend.js';
+
+export type BackendName = 'webgpu' | 'cpu';
+
+export interface CreateDeviceOptions {
+  /** `auto` takes WebGPU when an adapter exists, else the CPU backend with a one-line warning. */
+  backend?: BackendName | 'auto';
+  powerPreference?: GPUPowerPreference;
+}
+
+/** What the device runs on. */
+export interface DeviceInfo {
+  backend: BackendName;
+  /** Adapter description, e.g. `llvmpipe (LLVM 19.1.7, 256 bits)` on lavapipe, or `cpu`. */
+  adapter: string;
+  vendor: string;
+  architecture: string;
+  features: string[];
+  limits: Record<string, number>;
+  /** Whether f16 storage and arithmetic are available (`shader-f16`). */
+  f16: boolean;
+  subgroups: boolean;
+}
+
+/** Live memory as `device.memory()` reports it. */
+export interface MemoryInfo extends BackendStats {
+  liveTensors: number;
+}
+
+/** Everything a kernel needs from the device to run one op. */
+export interface KernelRunner<P> {
+  wgsl(
+    inputs: readonly TensorLayout[],
+    outputs: readonly TensorLayout[],
+    params: P,
+    info: DeviceInfo,
+  ): GpuKernel;
+  cpu(inputs: readonly CpuTensor[], outputs: readonly CpuTensor[], params: P): void;
+}
+
+let defaultDevice: Device | undefined;
+
+/** The device that creation functions use when none is named (the first one created). */
+export function getDefaultDevice(): Device {
+  if (!defaultDevice)
+    throw new Error('No device yet: call `await createDevice()` before creating tensors');
+  return defaultDevice;
+}
+
+export function setDefaultDevice(device: Device): void {
+  defaultDevice = device;
+}
+
+/**
+ * A compute device: WebGPU (the product) or the CPU reference backend. Tensors belong to one
+ * device; ops on tensors of two devices are an error.
+ */
+export class Device {
+  /** Tensors alive on this device (created and not yet disposed or collected). */
+  liveTensors = 0;
+
+  private constructor(
+    readonly info: DeviceInfo,
+    private readonly gpu: WebGPUBackend | undefined,
+    private readonly cpuBackend: CpuBackend | undefined,
+  ) {}
+
+  get backend(): BackendName {
+    return this.info.backend;
+  }
+
+  /** @internal */
+  static async create(options: CreateDeviceOptions = {}): Promise<Device> {
+    const backend = options.backend ?? 'auto';
+    if (!['auto', 'webgpu', 'cpu'].includes(backend)) {
+      throw new TypeError(
+        `createDevice: backend must be 'auto', 'webgpu' or 'cpu', got ${JSON.stringify(backend)}`,
+      );
+    }
+    if (backend === 'cpu') return Device.cpu();
+    try {
+      const { gpu, adapter, device } = await requestGpuDevice(options.powerPreference);
+      const ai = adapter.info;
+      const limits: Record<string, number> = {};
+      for (const key of [
+        'maxStorageBufferBindingSize',
+        'maxBufferSize',
+        'maxComputeWorkgroupStorageSize',
+        'maxComputeInvocationsPerWorkgroup',
+        'maxComputeWorkgroupsPerDimension',
+      ] as const) {
+        limits[key] = device.limits[key];
+      }
+      const features = [...device.features].map(String).sort();
+      const info: DeviceInfo = {
+        backend: 'webgpu',
+        adapter: ai.description || ai.device || 'unknown adapter',
+        vendor: ai.vendor,
+        architecture: ai.architecture,
+        features,
+        limits,
+        f16: device.features.has('shader-f16'),
+        subgroups: device.features.has('subgroups'),
+      };
+      return new Device(info, new WebGPUBackend(device, [gpu, adapter]), undefined);
+    } catch (e) {
+      if (backend === 'webgpu' || !(e instanceof NoAdapterError)) throw e;
+      console.warn(`tessera: ${e.message.split('. ')[0]}; falling back to the CPU backend.`);
+      return Device.cpu();
+    }
+  }
+
+  private static cpu(): Device {
+    const info: DeviceInfo = {
+      backend: 'cpu',
+      adapter: 'cpu',
+      vendor: 'tessera',
+      architecture: 'cpu-reference',
+      features: [],
+      limits: {},
+      f16: true,
+      subgroups: false,
+    };
+    return new Device(info, undefined, new CpuBackend());
+  }
+
+  /** @internal Allocates storage for `length` elements of `dtype`, optionally filled from `data`. */
+  allocate(dtype: DType, length: number, data?: ArrayLike<number>): Storage {
+    if (this.gpu) {
+      const storage = this.gpu.allocate(length * BYTES_PER_ELEMENT[dtype]);
+      if (data) this.gpu.write(storage, toGpuArray(dtype, data));
+      return storage;
+    }
+    const array = cpuArrayFor(dtype, length);
+    // The CPU holds f16 as f32 values rounded to half precision, so both backends agree.
+    if (data)
+      array.set(dtype === 'f16' ? f16BitsToF32(f32ToF16Bits(data)).subarray(0, length) : data);
+    return this.cpuBackend!.allocate(array);
+  }
+
+  /** @internal */
+  release(storage: Storage): void {
+    if (this.gpu) this.gpu.free(storage as GpuStorage);
+    else this.cpuBackend!.free(storage as CpuStorage);
+  }
+
+  /** @internal Runs one kernel: on the GPU it is recorded into the open batch. */
+  run<P>(
+    kernel: KernelRunner<P>,
+    inputs: readonly { layout: TensorLayout; storage: Storage }[],
+    outputs: readonly { layout: TensorLayout; storage: Storage }[],
+    params: P,
+  ): void {
+    if (this.gpu) {
+      const k = kernel.wgsl(
+        inputs.map((t) => t.layout),
+        outputs.map((t) => t.layout),
+        params,
+        this.info,
+      );
+      this.gpu.dispatch(
+        k,
+        inputs.map((t) => (t.storage as GpuStorage).buffer),
+        outputs.map((t) => (t.storage as GpuStorage).buffer),
+      );
+      return;
+    }
+    const asCpu = (t: { layout: TensorLayout; storage: Storage }): CpuTensor => ({
+      ...t.layout,
+      data: (t.storage as CpuStorage).data,
+    });
+    kernel.cpu(inputs.map(asCpu), outputs.map(asCpu), params);
+  }
+
+  /** @internal Reads `length` elements starting at element `offset` of a storage. */
+  async read(
+    storage: Storage,
+    dtype: DType,
+    offset: number,
+    length: number,
+  ): Promise<Float32Array | Int32Array | Uint32Array> {
+    if (this.gpu) {
+      const bpe = BYTES_PER_ELEMENT[dtype];
+      const bytes = await this.gpu.read(storage as GpuStorage, offset * bpe, length * bpe);
+      return fromGpuBytes(dtype, bytes, length);
+    }
+    const data = (storage as CpuStorage).data;
+    return data.slice(offset, offset + length);
+  }
+
+  /** Live tensors and bytes, pool size, and counters of buffers and pipelines ever created. */
+  memory(): MemoryInfo {
+    const stats = this.gpu ? this.gpu.stats() : this.cpuBackend!.stats();
+    return { ...stats, liveTensors: this.liveTensors };
+  }
+
+  /** Submits everything recorded so far and waits until the GPU has finished it. */
+  async sync(): Promise<void> {
+    if (!this.gpu) return;
+    await this.gpu.flush();
+    await this.gpu.device.queue.onSubmittedWorkDone();
+  }
+
+  /** Frees the GPU device and every pooled buffer. Tensors of this device become unusable. */
+  destroy(): void {
+    this.gpu?.destroy();
+    if (defaultDevice === this) defaultDevice = undefined;
+  }
+}
+
+/** Creates a device; the first one created becomes the default for creation functions. */
+export async function createDevice(options: CreateDeviceOptions = {}): Promise<Device> {
+  const device = await Device.create(options);
+  defaultDevice ??= device;
+  return device;
+}
+
+function toGpuArray(dtype: DType, data: ArrayLike<number>): ArrayBufferView {
+  switch (dtype) {
+    case 'f32':
+      return data instanceof Float32Array ? data : Float32Array.from(data);
+    case 'i32':
+      return data instanceof Int32Array ? data : Int32Array.from(data);
+    case 'u32':
+      return data instanceof Uint32Array ? data : Uint32Array.from(data);
+    case 'f16':
+      return f32ToF16Bits(data);
+  }
+}
+
+function fromGpuBytes(
+  dtype: DType,
+  bytes: ArrayBuffer,
+  length: number,
+): Float32Array | Int32Array | Uint32Array {
+  switch (dtype) {
+    case 'f32':
+      return new Float32Array(bytes, 0, length);
+    case 'i32':
+      return new Int32Array(bytes, 0, length);
+    case 'u32':
+      return new Uint32Array(bytes, 0, length);
+    case 'f16':
+      return f16BitsToF32(new Uint16Array(bytes, 0, length));
+  }
+}
+
+/** IEEE half-precision encode with round-to-nearest-even (f16 tensors are stored as u16 bits). */
+export function f32ToF16Bits(data: ArrayLike<number>): Uint16Array {
+  const out = new Uint16Array(Math.ceil(data.length / 2) * 2);
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < data.length; i++) {
+    f[0] = data[i]!;
+    const x = u[0]!;
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    let mant = x & 0x7fffff;
+    if (exp === 0xff) {
+      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+      continue;
+    }
+    const e = exp - 127 + 15;
+    if (e >= 0x1f) {
+      out[i] = sign | 0x7c00;
+      continue;
+    }
+    if (e <= 0) {
+      if (e < -10) {
+        out[i] = sign;
+        continue;
+      }
+      mant |= 0x800000;
+      const shift = 14 - e;
+      let half = mant >>> shift;
+      const rem = mant & ((1 << shift) - 1);
+      const mid = 1 << (shift - 1);
+      if (rem > mid || (rem === mid && half & 1)) half++;
+      out[i] = sign | half;
+      continue;
+    }
+    let half = (e << 10) | (mant >>> 13);
+    const rem = mant & 0x1fff;
+    if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
+    out[i] = sign | half;
+  }
+  return out;
+}
+
+export function f16BitsToF32(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i]!;
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >>> 10) & 0x1f;
+    const mant = h & 0x3ff;
+    if (exp === 0) out[i] = sign * mant * 2 ** -24;
+    else if (exp === 0x1f) out[i] = mant ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+    else out[i] = sign * (1 + mant / 1024) * 2 ** (exp - 15);
+  }
+  return out;
+}

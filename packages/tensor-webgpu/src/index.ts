@@ -1,0 +1,35 @@
+/**
+ * @packageDocumentation
+ * The Tessera tensor core: tensors on WebGPU (or a CPU reference backend) with autograd,
+ * batched kernel submission, a buffer pool, and a public custom-op API.
+ */
+
+export { backward, gradients, valueAndGrad } from './autograd.js';
+export type { BackendStats, CpuTensor, TensorLayout } from './backend.js';
+export {
+  type BackendName,
+  type CreateDeviceOptions,
+  createDevice,
+  Device,
+  type DeviceInfo,
+  getDefaultDevice,
+  type MemoryInfo,
+  setDefaultDevice,
+} from './device.js';
+export { BYTES_PER_ELEMENT, type DType } from './dtype.js';
+export { NoAdapterError } from './errors.js';
+export { entry1d, type GpuKernel, grid1d, storageBindings, WORKGROUP } from './kernel.js';
+export {
+  defineOp,
+  type Op,
+  type OpDefinition,
+  releaseTemporaries,
+  type SavedForBackward,
+} from './op.js';
+export * from './ops/index.js';
+export { manualSeed } from './rng.js';
+export { keep, noGrad, tidy } from './scope.js';
+export { broadcastShapes, contiguousStrides, type Shape, sizeOf } from './shape.js';
+export { cpuIndexer, stridedIndexFn, stridedUniforms } from './strided.js';
+export { type GradNode, type NestedNumbers, Tensor } from './tensor.js';
+export { Uniforms } from './uniforms.js';

@@ -1,0 +1,163 @@
+import type { CpuTensor, TensorLayout } from './backend.js';
+import type { DeviceInfo } from './device.js';
+import type { DType } from './dtype.js';
+import type { GpuKernel } from './kernel.js';
+import { isGradEnabled, noGrad } from './scope.js';
+import { Tensor } from './tensor.js';
+
+/** What an op's backward rule receives besides the output gradients. */
+export interface SavedForBackward<P> {
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly Tensor[];
+  readonly params: P;
+}
+
+/**
+ * One op, declared once: output shapes, the WGSL kernel, the CPU reference and the gradient.
+ * This is the public custom-op API; every op of the core is declared with it.
+ */
+export interface OpDefinition<P> {
+  readonly name: string;
+  /** Checks inputs and params (throwing a clear error) and returns each output's shape and dtype. */
+  outputs(inputs: readonly TensorLayout[], params: P): { shape: readonly number[]; dtype: DType }[];
+  /**
+   * The WebGPU kernel for these shapes. Bindings: inputs at 0..n-1 (`var<storage, read>`),
+   * outputs at n..n+m-1 (`var<storage, read_write>`), the uniform struct `P` at n+m.
+   * Outputs are always contiguous with offset 0.
+   */
+  wgsl(
+    inputs: readonly TensorLayout[],
+    outputs: readonly TensorLayout[],
+    params: P,
+    info: DeviceInfo,
+  ): GpuKernel;
+  /** The plain TypeScript reference; must write every element of the (contiguous) outputs. */
+  cpu(inputs: readonly CpuTensor[], outputs: readonly CpuTensor[], params: P): void;
+  /**
+   * Gradients of the inputs from the gradients of the outputs (null for an output that got none),
+   * written with tensor ops. Omit for ops that are not differentiable.
+   */
+  backward?(
+    grads: readonly (Tensor | null)[],
+    saved: SavedForBackward<P>,
+  ): readonly (Tensor | null | undefined)[];
+  /** When true inputs arrive as they are (any strides/offset); otherwise contiguous copies. */
+  readonly stridedInputs?: boolean;
+}
+
+/** A callable op: takes input tensors and params, returns the output tensors. */
+export type Op<P> = (inputs: readonly Tensor[], params: P) => Tensor[];
+
+let makeContiguous: (t: Tensor) => Tensor = () => {
+  throw new Error('contiguous op not registered');
+};
+
+/** @internal The view module registers its copy op here (it is itself defined with defineOp). */
+export function registerContiguous(fn: (t: Tensor) => Tensor): void {
+  makeContiguous = fn;
+}
+
+/**
+ * Runs a single-output op writing into an existing contiguous tensor (in-place variants such
+ * as `copy_`, used by optimizers). Records no gradient: in-place updates sit outside autograd.
+ */
+export function runInto<P>(
+  op: Op<P> & { definition?: OpDefinition<P> },
+  inputs: readonly Tensor[],
+  params: P,
+  out: Tensor,
+): Tensor {
+  const def = op.definition;
+  if (!def) throw new TypeError('runInto: op was not made by defineOp');
+  out.assertAlive(def.name);
+  if (!out.isContiguous || out.offset !== 0)
+    throw new Error(`${def.name}_: the destination must be contiguous and start at its storage`);
+  if (out.requiresGrad && !out.node && isGradEnabled()) {
+    throw new Error(
+      `${def.name}_: in-place update of a leaf that requires grad; wrap it in noGrad()`,
+    );
+  }
+  const prepared = def.stridedInputs
+    ? inputs
+    : inputs.map((t) => (t.isContiguous ? t : makeContiguous(t)));
+  const [shape] = def.outputs(prepared, params);
+  if (
+    !shape ||
+    shape.dtype !== out.dtype ||
+    shape.shape.length !== out.rank ||
+    shape.shape.some((d, i) => d !== out.shape[i])
+  ) {
+    throw new RangeError(
+      `${def.name}_: result ${JSON.stringify(shape?.shape)} (${shape?.dtype}) does not fit the destination ${JSON.stringify(out.shape)} (${out.dtype})`,
+    );
+  }
+  if (out.size > 0) {
+    const asRun = (t: Tensor) => ({ layout: t, storage: t.storage });
+    out.device.run(def, prepared.map(asRun), [asRun(out)], params);
+  }
+  for (const [i, t] of prepared.entries()) if (t !== inputs[i]) t.dispose();
+  return out;
+}
+
+/** Declares an op; the result runs on whichever device its inputs live on. */
+export function defineOp<P = undefined>(
+  def: OpDefinition<P>,
+): Op<P> & { definition: OpDefinition<P> } {
+  return Object.assign((inputs: readonly Tensor[], params: P) => runOp(def, inputs, params), {
+    definition: def,
+  });
+}
+
+function runOp<P>(def: OpDefinition<P>, inputs: readonly Tensor[], params: P): Tensor[] {
+  const device = inputs[0]?.device;
+  for (const [i, t] of inputs.entries()) {
+    if (!(t instanceof Tensor))
+      throw new TypeError(`${def.name}: input ${i} is not a Tensor (got ${typeof t})`);
+    t.assertAlive(def.name);
+    if (t.device !== device) {
+      throw new Error(
+        `${def.name}: input ${i} lives on another device (${t.device.backend}) than input 0 (${device!.backend})`,
+      );
+    }
+  }
+  if (!device) throw new TypeError(`${def.name}: needs at least one input tensor`);
+  const prepared = def.stridedInputs
+    ? inputs
+    : inputs.map((t) => (t.isContiguous ? t : makeContiguous(t)));
+  const shapes = def.outputs(prepared, params);
+  const outputs = shapes.map(({ shape, dtype }) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    return new Tensor(device, device.allocate(dtype, size), [...shape], dtype);
+  });
+  if (outputs.some((o) => o.size > 0)) {
+    const asRun = (t: Tensor) => ({ layout: t, storage: t.storage });
+    device.run(def, prepared.map(asRun), outputs.map(asRun), params);
+  }
+  for (const [i, t] of prepared.entries()) if (t !== inputs[i]) t.dispose();
+
+  const backward = def.backward;
+  if (backward && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+    const refs = outputs.map((o) => new WeakRef(o));
+    const node = {
+      name: def.name,
+      inputs,
+      outputs: refs,
+      backward: (grads: readonly (Tensor | null)[]) =>
+        noGrad(() => backward(grads, { inputs, outputs: refs.map((r) => r.deref()!), params })),
+    };
+    for (const o of outputs) {
+      o.node = node;
+      o.requiresGrad = true;
+    }
+  }
+  return outputs;
+}
+
+/**
+ * Disposes the temporaries a composite op made, unless autograd recorded `result`: then the
+ * graph may still read them in backward, and they are freed with the graph (tidy or GC).
+ */
+export function releaseTemporaries(result: Tensor, ...temporaries: Tensor[]): void {
+  if (result.node) return;
+  for (const t of temporaries) t.dispose();
+}

@@ -1,0 +1,286 @@
+import type { Device, Tensor } from '@tessera/tensor-webgpu';
+import * as T from '@tessera/tensor-webgpu';
+import { describe, expect, it } from 'vitest';
+import { maxRelError, testDevices } from './test-utils/devices.js';
+
+const { gpu, cpu } = await testDevices();
+// Each op runs on WebGPU and on the CPU reference; the two must agree.
+const backends = gpu ? [gpu] : [cpu];
+
+/** Random data, deterministic per seed, on a device. */
+function rnd(dev: Device, shape: number[], seed: number, scale = 1): Tensor {
+  const x = T.randn(shape, { device: dev, seed });
+  const y = T.mul(x, scale);
+  x.dispose();
+  return y;
+}
+
+async function agree(fn: (dev: Device) => Tensor, tol = 1e-5): Promise<void> {
+  for (const dev of backends) {
+    const [got, want] = await Promise.all([fn(dev).data(), fn(cpu).data()]);
+    expect(maxRelError(got, want)).toBeLessThanOrEqual(tol);
+  }
+}
+
+const UNARY: [string, (x: Tensor) => Tensor, (x: number) => number][] = [
+  ['neg', T.neg, (x) => -x],
+  ['abs', T.abs, Math.abs],
+  ['exp', T.exp, Math.exp],
+  ['sin', T.sin, Math.sin],
+  ['cos', T.cos, Math.cos],
+  ['tanh', T.tanh, Math.tanh],
+  ['sigmoid', T.sigmoid, (x) => 1 / (1 + Math.exp(-x))],
+  ['relu', T.relu, (x) => Math.max(x, 0)],
+  ['silu', T.silu, (x) => x / (1 + Math.exp(-x))],
+  ['square', T.square, (x) => x * x],
+  ['gelu', (x) => T.gelu(x), (x) => 0.5 * x * (1 + T.erf(x / Math.SQRT2))],
+  [
+    'gelu tanh',
+    (x) => T.gelu(x, { approximate: 'tanh' }),
+    (x) => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3))),
+  ],
+];
+
+describe('unary ops', () => {
+  for (const [name, op, ref] of UNARY) {
+    it(`${name}: WebGPU equals the CPU reference and Math (odd sizes)`, async () => {
+      await agree((dev) => op(rnd(dev, [3, 257], 7, 3)), 2e-5);
+      const x = rnd(cpu, [5, 9], 3, 3);
+      const want = Array.from(await x.data(), ref);
+      expect(maxRelError(await op(x).data(), want)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('log, sqrt and rsqrt on positive inputs', async () => {
+    for (const op of [T.log, T.sqrt, T.rsqrt])
+      await agree((dev) => op(T.add(T.abs(rnd(dev, [33, 7], 2)), 0.1)), 2e-5);
+  });
+
+  it('sin and cos stay accurate for large angles (range-reduced on the GPU)', async () => {
+    await agree((dev) => T.sin(T.tensor([1000, -2000.5, 12345.678, 3.5], { device: dev })), 2e-3);
+  });
+
+  it('tanh saturates to ±1 without NaN for huge inputs', async () => {
+    for (const dev of backends) {
+      expect(
+        Array.from(await T.tanh(T.tensor([1e30, -1e30, 88.8], { device: dev })).data()),
+      ).toEqual([1, -1, 1]);
+    }
+  });
+
+  it('rejects integer input to a float op, naming both', () => {
+    expect(() => T.exp(T.tensor([1, 2], { device: cpu, dtype: 'i32' }))).toThrow(
+      /exp: expected a floating-point tensor .* got i32/,
+    );
+  });
+});
+
+describe('binary ops and broadcasting', () => {
+  const ops: [string, (a: Tensor, b: Tensor) => Tensor][] = [
+    ['add', T.add],
+    ['sub', T.sub],
+    ['mul', T.mul],
+    ['div', T.div],
+    ['maximum', T.maximum],
+    ['minimum', T.minimum],
+    ['lt', T.lt],
+    ['ge', T.ge],
+    ['eq', T.eq],
+  ];
+  for (const [name, op] of ops) {
+    it(`${name}: broadcasts [4,1,33] with [5,1] like NumPy`, async () => {
+      await agree((dev) => op(rnd(dev, [4, 1, 33], 1), rnd(dev, [5, 1], 2)));
+      const out = op(rnd(cpu, [4, 1, 33], 1), rnd(cpu, [5, 1], 2));
+      expect(out.shape).toEqual([4, 5, 33]);
+    });
+  }
+
+  it('pow follows the sign rules for negative bases', async () => {
+    for (const dev of backends) {
+      const y = await T.pow(
+        T.tensor([-2, -2, 2, 0, 4], { device: dev }),
+        T.tensor([3, 2, 0.5, 0, -0.5], { device: dev }),
+      ).data();
+      expect(Array.from(y).map((v) => Number(v.toFixed(5)))).toEqual([
+        -8,
+        4,
+        Number(Math.SQRT2.toFixed(5)),
+        1,
+        0.5,
+      ]);
+      expect(Number.isNaN((await T.pow(T.tensor([-2], { device: dev }), 0.5).data())[0])).toBe(
+        true,
+      );
+    }
+  });
+
+  it('where selects with a mask and broadcasts scalars', async () => {
+    await agree((dev) => T.where(T.gt(rnd(dev, [6, 7], 1), 0), rnd(dev, [6, 7], 2), -1));
+  });
+
+  it('names both shapes when they do not broadcast', () => {
+    expect(() => T.add(T.zeros([2, 3], { device: cpu }), T.zeros([4], { device: cpu }))).toThrow(
+      /add: shapes \[2, 3\] and \[4\] do not broadcast/,
+    );
+  });
+
+  it('names both dtypes when they differ', () => {
+    expect(() =>
+      T.add(T.zeros([2], { device: cpu }), T.zeros([2], { device: cpu, dtype: 'i32' })),
+    ).toThrow(/add: dtypes differ \(f32 and i32\)/);
+  });
+
+  it('integer arithmetic stays in i32', async () => {
+    for (const dev of backends) {
+      const y = T.add(T.tensor([1, 2, 3], { device: dev, dtype: 'i32' }), 5);
+      expect(y.dtype).toBe('i32');
+      expect(await y.toArray()).toEqual([6, 7, 8]);
+    }
+  });
+});
+
+describe('reductions', () => {
+  for (const [name, op] of [
+    ['sum', T.sum],
+    ['max', T.max],
+    ['min', T.min],
+    ['mean', T.mean],
+  ] as const) {
+    it(`${name} over single and multiple axes, keepDim, on odd shapes`, async () => {
+      await agree((dev) => op(rnd(dev, [3, 129, 5], 4), 1), 1e-5);
+      await agree((dev) => op(rnd(dev, [3, 129, 5], 4), [0, 2], { keepDim: true }), 1e-5);
+      await agree((dev) => op(rnd(dev, [1000], 4)), 1e-5);
+      expect(op(rnd(cpu, [3, 4, 5], 1), [0, 2], { keepDim: true }).shape).toEqual([1, 4, 1]);
+    });
+  }
+
+  it('sum of a reduction longer than a workgroup matches a float64 sum', async () => {
+    const x = rnd(cpu, [5000], 9);
+    const want = Array.from(await x.data()).reduce((a, b) => a + b, 0);
+    for (const dev of backends) {
+      const got = await T.sum(T.tensor(await x.data(), { device: dev })).item();
+      expect(Math.abs(got - want)).toBeLessThan(1e-3);
+    }
+  });
+
+  it('sum of a zero-size axis is 0; max of one is an error', async () => {
+    expect(await T.sum(T.zeros([3, 0], { device: cpu }), 1).toArray()).toEqual([0, 0, 0]);
+    expect(() => T.max(T.zeros([3, 0], { device: cpu }), 1)).toThrow(
+      /cannot reduce over an empty dimension/,
+    );
+  });
+
+  it('rejects an out-of-range axis', () => {
+    expect(() => T.sum(T.zeros([2, 2], { device: cpu }), 2)).toThrow(
+      /axis 2 is out of range for a tensor of rank 2/,
+    );
+  });
+});
+
+describe('matmul', () => {
+  it('equals a float64 triple loop on odd sizes', async () => {
+    const [m, k, n] = [67, 45, 130];
+    const a = rnd(cpu, [m, k], 1);
+    const b = rnd(cpu, [k, n], 2);
+    const [ad, bd] = [await a.data(), await b.data()];
+    const want = new Float64Array(m * n);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += ad[i * k + p]! * bd[p * n + j]!;
+        want[i * n + j] = s;
+      }
+    for (const dev of [...backends, cpu]) {
+      const got = await T.matmul(
+        T.tensor(ad, { device: dev, shape: [m, k] }),
+        T.tensor(bd, { device: dev, shape: [k, n] }),
+      ).data();
+      expect(maxRelError(got, want)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('reads transposed operands in place and broadcasts batches', async () => {
+    await agree(
+      (dev) => T.matmul(T.transpose(rnd(dev, [2, 1, 33, 17], 1)), rnd(dev, [3, 33, 70], 2)),
+      1e-5,
+    );
+    expect(T.matmul(rnd(cpu, [2, 1, 4, 5], 1), rnd(cpu, [3, 5, 6], 2)).shape).toEqual([2, 3, 4, 6]);
+  });
+
+  it('promotes 1-D operands like PyTorch', () => {
+    expect(T.matmul(rnd(cpu, [5], 1), rnd(cpu, [5, 3], 2)).shape).toEqual([3]);
+    expect(T.matmul(rnd(cpu, [4, 5], 1), rnd(cpu, [5], 2)).shape).toEqual([4]);
+    expect(T.matmul(rnd(cpu, [5], 1), rnd(cpu, [5], 2)).shape).toEqual([]);
+  });
+
+  it('names the shapes when inner dimensions differ', () => {
+    expect(() =>
+      T.matmul(T.zeros([2, 3], { device: cpu }), T.zeros([4, 5], { device: cpu })),
+    ).toThrow(/matmul: inner dimensions differ \(\[2, 3\] @ \[4, 5\]: 3 vs 4\)/);
+  });
+});
+
+describe('views', () => {
+  it('transpose, permute, slice and expand read correctly through a copy', async () => {
+    await agree((dev) => T.contiguous(T.permute(rnd(dev, [3, 4, 5], 1), [2, 0, 1])));
+    await agree((dev) => T.contiguous(T.slice(rnd(dev, [10, 6], 1), 0, 1, 9, 3)));
+    await agree((dev) => T.add(T.expand(rnd(dev, [3, 1], 1), [2, 3, 4]), 0));
+    const x = T.arange(12, undefined, 1, { device: cpu, dtype: 'f32' }).reshape([3, 4]);
+    expect(await T.slice(x, 1, 1, 3).toArray()).toEqual([
+      [1, 2],
+      [5, 6],
+      [9, 10],
+    ]);
+    expect(await T.transpose(x).reshape([-1]).toArray()).toEqual([
+      0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11,
+    ]);
+  });
+
+  it('reshape of a contiguous tensor shares storage; view refuses a strided one', () => {
+    const x = T.zeros([4, 6], { device: cpu });
+    expect(T.reshape(x, [2, -1]).storage).toBe(x.storage);
+    expect(() => T.view(T.transpose(x), [24])).toThrow(/not contiguous/);
+    expect(() => T.reshape(x, [5, 5])).toThrow(
+      /cannot reshape \[4, 6\] \(24 elements\) to \[5, 5\]/,
+    );
+  });
+
+  it('squeeze and unsqueeze', () => {
+    const x = T.zeros([1, 3, 1, 2], { device: cpu });
+    expect(T.squeeze(x).shape).toEqual([3, 2]);
+    expect(T.unsqueeze(T.squeeze(x), -1).shape).toEqual([3, 2, 1]);
+  });
+});
+
+describe('creation and random numbers', () => {
+  it('the same seed gives the same numbers on every backend', async () => {
+    for (const dev of backends) {
+      expect(Array.from(await T.randn([1001], { device: dev, seed: 42 }).data())).toEqual(
+        Array.from(await T.randn([1001], { device: cpu, seed: 42 }).data()),
+      );
+    }
+  });
+
+  it('randn has mean ~0 and std ~1; rand lies in [0, 1)', async () => {
+    const x = Array.from(await T.randn([20000], { device: cpu, seed: 1 }).data());
+    const mean = x.reduce((a, b) => a + b, 0) / x.length;
+    const std = Math.sqrt(x.reduce((a, b) => a + (b - mean) ** 2, 0) / x.length);
+    expect(Math.abs(mean)).toBeLessThan(0.03);
+    expect(Math.abs(std - 1)).toBeLessThan(0.03);
+    const u = Array.from(await T.rand([5000], { device: cpu, seed: 2 }).data());
+    expect(Math.min(...u)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...u)).toBeLessThan(1);
+  });
+
+  it('rejects ragged arrays and data that does not fill the shape', () => {
+    expect(() => T.tensor([[1, 2], [3]], { device: cpu })).toThrow(/ragged/);
+    expect(() => T.tensor([1, 2, 3], { device: cpu, shape: [2, 2] })).toThrow(
+      /3 values do not fill shape \[2, 2\]/,
+    );
+  });
+
+  it('arange and full', async () => {
+    expect(await T.arange(2, 11, 3, { device: cpu }).toArray()).toEqual([2, 5, 8]);
+    expect(await T.full([2], 7, { device: cpu }).toArray()).toEqual([7, 7]);
+  });
+});

@@ -1,0 +1,88 @@
+import type { CpuTensor, TensorLayout } from '../backend.js';
+import { type DType, wgslType } from '../dtype.js';
+import { entry1d, type GpuKernel, grid1d, storageBindings } from '../kernel.js';
+import { cpuIndexer, isDirect, MAX_RANK, stridedIndexFn, stridedUniforms } from '../strided.js';
+import { Uniforms } from '../uniforms.js';
+
+/** The type an element is computed in: floats (f16 too) in f32, integers in their own type. */
+export function computeType(dtype: DType): string {
+  return dtype === 'f32' || dtype === 'f16' ? 'f32' : dtype;
+}
+
+const NAMES = ['a', 'b', 'c'] as const;
+
+/** WGSL helpers an elementwise expression may call (WGSL has no erf). */
+export const ELEMENTWISE_HELPERS = `
+fn erf_approx(x: f32) -> f32 {
+  // Abramowitz & Stegun 7.1.26, |error| < 1.5e-7.
+  let t = 1.0 / (1.0 + 0.3275911 * abs(x));
+  let y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-x * x);
+  return select(-y, y, x >= 0.0);
+}
+fn reduce_angle(x: f32) -> f32 {
+  // WGSL sin/cos are only accurate on [-pi, pi].
+  return x - 6.283185307179586 * round(x / 6.283185307179586);
+}
+fn tanh_safe(x: f32) -> f32 {
+  // tanh overflows to NaN for large |x| on some drivers; it is +-1 in f32 past 10 anyway.
+  return tanh(clamp(x, -10.0, 10.0));
+}
+fn pow_signed(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  let m = pow(abs(a), b);
+  if (a >= 0.0) { return m; }
+  if (fract(b) != 0.0) { var z = 0.0; return z / z; } // NaN, as a runtime value
+  return select(m, -m, fract(b * 0.5) != 0.0);
+}
+`;
+
+/**
+ * The WGSL kernel of an n-ary elementwise op over (possibly broadcast or strided) inputs.
+ * `expr` receives WGSL value names (`a`, `b`, `c`) already converted to the compute type.
+ */
+export function elementwiseWgsl(
+  name: string,
+  inputs: readonly TensorLayout[],
+  output: TensorLayout,
+  expr: (...v: string[]) => string,
+): GpuKernel {
+  const rank = output.shape.length;
+  if (rank > MAX_RANK)
+    throw new RangeError(`${name}: rank ${rank} exceeds the maximum ${MAX_RANK}`);
+  const n = output.shape.reduce((x, y) => x * y, 1);
+  const direct = inputs.map((t) => isDirect(t, output.shape));
+  const u = new Uniforms().u32('n', n).u32('rank', rank).u32s('shape', output.shape, MAX_RANK);
+  for (const [k, t] of inputs.entries()) stridedUniforms(u, NAMES[k]!, t, rank);
+  const f16 = [...inputs, output].some((t) => t.dtype === 'f16');
+  const key = `ew:${name}:${inputs.map((t, k) => `${t.dtype}${direct[k] ? 'd' : 's'}`).join(',')}>${output.dtype}`;
+  const code = () => {
+    const loads = inputs
+      .map((t, k) => {
+        const v = NAMES[k]!;
+        return `  let ${v} = ${computeType(t.dtype)}(x${v}[${direct[k] ? 'i' : `at_${v}(i)`}]);`;
+      })
+      .join('\n');
+    const body = `  if (i >= P.n) { return; }\n${loads}\n  y[i] = ${wgslType(output.dtype)}(${expr(...NAMES.slice(0, inputs.length))});`;
+    return `${f16 ? 'enable f16;\n' : ''}${u.declaration(inputs.length + 1)}${storageBindings(
+      inputs.map((t, k) => [`x${NAMES[k]}`, wgslType(t.dtype)]),
+      [['y', wgslType(output.dtype)]],
+    )}${ELEMENTWISE_HELPERS}${inputs.map((_, k) => (direct[k] ? '' : stridedIndexFn(NAMES[k]!))).join('')}${entry1d(body)}`;
+  };
+  return { key, code, uniforms: u, workgroups: grid1d(n) };
+}
+
+/** The CPU reference of an elementwise op: applies `fn` at every output index. */
+export function elementwiseCpu(
+  inputs: readonly CpuTensor[],
+  output: CpuTensor,
+  fn: (...v: number[]) => number,
+): void {
+  const n = output.data.length === 0 ? 0 : output.shape.reduce((x, y) => x * y, 1);
+  const idx = inputs.map((t) => cpuIndexer(t, output.shape));
+  const out = output.data;
+  const [x0, x1, x2] = inputs.map((t) => t.data);
+  const [i0, i1, i2] = idx;
+  if (inputs.length === 1) for (let i = 0; i < n; i++) out[i] = fn(x0![i0!(i)]!);
+  else if (inputs.length === 2) for (let i = 0; i < n; i++) out[i] = fn(x0![i0!(i)]!, x1![i1!(i)]!);
+  else for (let i = 0; i < n; i++) out[i] = fn(x0![i0!(i)]!, x1![i1!(i)]!, x2![i2!(i)]!);
+}

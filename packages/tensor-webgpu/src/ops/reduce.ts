@@ -1,0 +1,164 @@
+import { isFloat, wgslType } from '../dtype.js';
+import { storageBindings } from '../kernel.js';
+import { defineOp, releaseTemporaries } from '../op.js';
+import { normalizeAxes, type Shape, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { Uniforms } from '../uniforms.js';
+import { div, eq, mul } from './binary.js';
+import { computeType } from './elementwise-kernel.js';
+import { expand, permute, registerSumTo, reshape } from './view.js';
+
+type Kind = 'sum' | 'max' | 'min';
+
+const IDENTITY: Record<Kind, number> = {
+  sum: 0,
+  max: Number.NEGATIVE_INFINITY,
+  min: Number.POSITIVE_INFINITY,
+};
+const COMBINE: Record<Kind, (a: string, b: string) => string> = {
+  sum: (a, b) => `${a} + ${b}`,
+  max: (a, b) => `max(${a}, ${b})`,
+  min: (a, b) => `min(${a}, ${b})`,
+};
+const COMBINE_CPU: Record<Kind, (a: number, b: number) => number> = {
+  sum: (a, b) => a + b,
+  max: Math.max,
+  min: Math.min,
+};
+
+const RW = 256;
+
+function identityWgsl(kind: Kind, type: string): string {
+  if (kind === 'sum') return `${type}(0)`;
+  if (type === 'f32') return kind === 'max' ? '-3.4028234663852886e38' : '3.4028234663852886e38';
+  if (type === 'i32') return kind === 'max' ? 'i32(-2147483648)' : '2147483647';
+  return kind === 'max' ? '0u' : '4294967295u';
+}
+
+/** Reduces each row of a contiguous [rows, cols] tensor: one workgroup per row, tree in shared memory. */
+const reduceRows = defineOp<{ kind: Kind; rows: number; cols: number }>({
+  name: 'reduce_rows',
+  outputs: ([x], { rows }) => [{ shape: [rows], dtype: x!.dtype }],
+  wgsl: ([x], _outs, { kind, rows, cols }) => {
+    const t = computeType(x!.dtype);
+    const u = new Uniforms().u32('rows', rows).u32('cols', cols).u32('gx', Math.min(rows, 65535));
+    const f16 = x!.dtype === 'f16';
+    return {
+      key: `reduce:${kind}:${x!.dtype}`,
+      uniforms: u,
+      workgroups: [Math.min(rows, 65535), Math.ceil(rows / 65535), 1],
+      code: () => `${f16 ? 'enable f16;\n' : ''}${u.declaration(2)}${storageBindings([['x', wgslType(x!.dtype)]], [['y', wgslType(x!.dtype)]])}
+var<workgroup> part: array<${t}, ${RW}>;
+@compute @workgroup_size(${RW})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x + wid.y * P.gx;
+  if (row >= P.rows) { return; }
+  var acc = ${identityWgsl(kind, t)};
+  let base = row * P.cols;
+  for (var c = lid; c < P.cols; c += ${RW}u) {
+    acc = ${COMBINE[kind]('acc', `${t}(x[base + c])`)};
+  }
+  part[lid] = acc;
+  workgroupBarrier();
+  for (var s = ${RW / 2}u; s > 0u; s >>= 1u) {
+    if (lid < s) { part[lid] = ${COMBINE[kind]('part[lid]', 'part[lid + s]')}; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { y[row] = ${wgslType(x!.dtype)}(part[0]); }
+}
+`,
+    };
+  },
+  cpu: ([x], [y], { kind, rows, cols }) => {
+    const combine = COMBINE_CPU[kind];
+    for (let r = 0; r < rows; r++) {
+      let acc = IDENTITY[kind];
+      for (let c = 0; c < cols; c++) acc = combine(acc, x!.data[r * cols + c]!);
+      y!.data[r] = acc;
+    }
+  },
+  backward: ([g], { inputs: [x], outputs: [y], params: { kind, rows, cols } }) => {
+    const column = reshape(g!, [rows, 1]);
+    if (kind === 'sum') return [expand(column, [rows, cols])];
+    // max/min: the gradient goes to the extremal elements, split evenly among ties (as torch.amax).
+    const mask = eq(x!, reshape(y!, [rows, 1]));
+    return [div(mul(mask, column), sum(mask, 1, { keepDim: true }))];
+  },
+});
+
+/** Shape of a reduction's result, with or without the reduced axes kept as size 1. */
+function reducedShape(shape: Shape, axes: readonly number[], keepDim: boolean): number[] {
+  return keepDim
+    ? shape.map((d, i) => (axes.includes(i) ? 1 : d))
+    : shape.filter((_, i) => !axes.includes(i));
+}
+
+export interface ReduceOptions {
+  /** Keep reduced axes as size-1 dimensions. */
+  keepDim?: boolean;
+}
+
+/** Permutes the reduced axes last and reduces rows; the result has the kept (size-1) layout. */
+function reduce(x: Tensor, kind: Kind, axes: readonly number[]): Tensor {
+  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const cols = axes.reduce((a, d) => a * x.shape[d]!, 1);
+  const rows = sizeOf(x.shape) / Math.max(cols, 1);
+  if (cols === 0 && kind !== 'sum')
+    throw new RangeError(`${kind}: cannot reduce over an empty dimension`);
+  const rowsView = reshape(permute(x, [...kept, ...axes]), [
+    cols === 0 ? sizeOf(kept.map((d) => x.shape[d]!)) : rows,
+    cols,
+  ]);
+  const y = reduceRows([rowsView], { kind, rows: rowsView.shape[0]!, cols })[0]!;
+  const out = reshape(y, reducedShape(x.shape, axes, true));
+  releaseTemporaries(out, rowsView, y);
+  return out;
+}
+
+function reduction(kind: Kind) {
+  return (x: Tensor, axes?: number | readonly number[], options: ReduceOptions = {}): Tensor => {
+    x.assertAlive(kind);
+    const list = normalizeAxes(axes, x.rank, kind);
+    const keptLayout = reduce(x, kind, list);
+    const y = reshape(keptLayout, reducedShape(x.shape, list, options.keepDim ?? false));
+    releaseTemporaries(y, keptLayout);
+    return y;
+  };
+}
+
+/** Sum over `axes` (all when omitted). */
+export const sum = reduction('sum');
+/** Maximum over `axes` (all when omitted); the gradient is split among ties. */
+export const max = reduction('max');
+/** Minimum over `axes` (all when omitted); the gradient is split among ties. */
+export const min = reduction('min');
+
+/** Mean over `axes` (all when omitted). */
+export function mean(
+  x: Tensor,
+  axes?: number | readonly number[],
+  options: ReduceOptions = {},
+): Tensor {
+  if (!isFloat(x.dtype))
+    throw new TypeError(`mean: expected a floating-point tensor, got ${x.dtype}`);
+  const list = normalizeAxes(axes, x.rank, 'mean');
+  const count = list.reduce((a, d) => a * x.shape[d]!, 1);
+  const s = sum(x, list, options);
+  const y = div(s, count);
+  releaseTemporaries(y, s);
+  return y;
+}
+
+/** Sums a gradient back to `shape` (the inverse of broadcasting). */
+export function sumToShape(g: Tensor, shape: Shape): Tensor {
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let d = 0; d < g.rank; d++)
+    if (d < lead || (shape[d - lead] === 1 && g.shape[d] !== 1)) axes.push(d);
+  if (axes.length === 0) return reshape(g, shape);
+  const s = sum(g, axes, { keepDim: true });
+  const y = reshape(s, shape);
+  releaseTemporaries(y, s);
+  return y;
+}
+registerSumTo(sumToShape);

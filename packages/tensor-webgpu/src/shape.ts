@@ -1,0 +1,76 @@
+/** Shape arithmetic shared by both backends: sizes, strides, broadcasting, axes. */
+
+export type Shape = readonly number[];
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Row-major (C-contiguous) strides, in elements. */
+export function contiguousStrides(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i]!;
+  }
+  return strides;
+}
+
+export function formatShape(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export function assertShape(shape: unknown, argument: string): number[] {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new TypeError(
+      `${argument}: expected an array of non-negative integers, got ${JSON.stringify(shape)}`,
+    );
+  }
+  return [...shape];
+}
+
+/** NumPy broadcasting of two shapes; names the op and both shapes when they do not broadcast. */
+export function broadcastShapes(a: Shape, b: Shape, op: string): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out = new Array<number>(rank);
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new RangeError(
+        `${op}: shapes ${formatShape(a)} and ${formatShape(b)} do not broadcast (dimension ${i}: ${da} vs ${db})`,
+      );
+    }
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** Normalises possibly negative axes against a rank; undefined means all axes. */
+export function normalizeAxes(
+  axes: number | readonly number[] | undefined,
+  rank: number,
+  op: string,
+): number[] {
+  if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
+  const list = typeof axes === 'number' ? [axes] : [...axes];
+  const out = list.map((a) => normalizeAxis(a, rank, op));
+  if (new Set(out).size !== out.length) {
+    throw new RangeError(`${op}: axes ${JSON.stringify(list)} repeat an axis`);
+  }
+  return out.sort((x, y) => x - y);
+}
+
+export function normalizeAxis(axis: number, rank: number, op: string): number {
+  if (!Number.isInteger(axis) || axis < -Math.max(rank, 1) || axis >= Math.max(rank, 1)) {
+    throw new RangeError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank}`);
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}

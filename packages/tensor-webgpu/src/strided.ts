@@ -1,0 +1,67 @@
+import type { TensorLayout } from './backend.js';
+import { contiguousStrides, type Shape, sameShape } from './shape.js';
+import { laneRead, type Uniforms } from './uniforms.js';
+
+/** Largest rank a strided kernel indexes (sizes and strides travel in uniforms). */
+export const MAX_RANK = 8;
+
+/** True when a layout can be read as `x[i]` for output index `i` (same shape, packed, offset 0). */
+export function isDirect(input: TensorLayout, outShape: Shape): boolean {
+  if (input.offset !== 0 || !sameShape(input.shape, outShape)) return false;
+  const expected = contiguousStrides(input.shape);
+  return input.shape.every((d, i) => d === 1 || input.strides[i] === expected[i]);
+}
+
+/** Strides of `input` aligned to an output of rank `rank` (broadcast dims get stride 0). */
+export function alignedStrides(input: TensorLayout, rank: number): number[] {
+  const pad = rank - input.shape.length;
+  return Array.from({ length: rank }, (_, d) =>
+    d < pad || input.shape[d - pad] === 1 ? 0 : input.strides[d - pad]!,
+  );
+}
+
+/** Adds the uniforms a strided read of `name` needs: its offset and its aligned strides. */
+export function stridedUniforms(
+  u: Uniforms,
+  name: string,
+  input: TensorLayout,
+  rank: number,
+): void {
+  u.u32(`${name}_off`, input.offset).u32s(`${name}_str`, alignedStrides(input, rank), MAX_RANK);
+}
+
+/**
+ * WGSL function `at_<name>(i)`: the storage index of output element `i` in a strided input.
+ * Expects uniforms `rank`, `shape` (the output's) and those from `stridedUniforms`.
+ */
+export function stridedIndexFn(name: string): string {
+  return `fn at_${name}(i: u32) -> u32 {
+  var rem = i;
+  var off = P.${name}_off;
+  for (var d = i32(P.rank) - 1; d >= 0; d--) {
+    let dim = ${laneRead('shape', 'u32(d)')};
+    off += (rem % dim) * ${laneRead(`${name}_str`, 'u32(d)')};
+    rem /= dim;
+  }
+  return off;
+}
+`;
+}
+
+/** The CPU twin of `stridedIndexFn`: maps each output index to a storage index. */
+export function cpuIndexer(input: TensorLayout, outShape: Shape): (i: number) => number {
+  if (isDirect(input, outShape)) return (i) => i;
+  const rank = outShape.length;
+  const strides = alignedStrides(input, rank);
+  const offset = input.offset;
+  return (i) => {
+    let rem = i;
+    let off = offset;
+    for (let d = rank - 1; d >= 0; d--) {
+      const dim = outShape[d]!;
+      off += (rem % dim) * strides[d]!;
+      rem = Math.floor(rem / dim);
+    }
+    return off;
+  };
+}

@@ -1,0 +1,252 @@
+import type { BackendStats, Storage } from '../backend.js';
+import type { GpuKernel } from '../kernel.js';
+import { BufferPool } from './buffer-pool.js';
+
+export interface GpuStorage extends Storage {
+  readonly buffer: GPUBuffer;
+}
+
+interface Recorded {
+  pipeline: Promise<GPUComputePipeline>;
+  layout: GPUBindGroupLayout;
+  label: string;
+  buffers: GPUBuffer[];
+  uniformOffset: number;
+  uniformSize: number;
+  workgroups: readonly [number, number, number];
+}
+
+const UNIFORM_ALIGN = 256;
+/** Dispatches per submission before a batch is flushed without waiting for a read. */
+const MAX_BATCH = 512;
+
+/**
+ * The WebGPU backend: records dispatches into a batch, compiles each kernel once (asynchronously,
+ * keyed by `GpuKernel.key`), and submits the batch when data is read or the batch is full.
+ * Buffers freed while a batch is open return to the pool only after that batch is submitted,
+ * so a queued write can never land in a buffer a pending dispatch still reads.
+ */
+export class WebGPUBackend {
+  readonly pool: BufferPool;
+  private readonly stagingPool: BufferPool;
+  private readonly uniformPool: BufferPool;
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  private batch: Recorded[] = [];
+  private uniformBytes: ArrayBuffer[] = [];
+  private uniformCursor = 0;
+  private freedInBatch: GPUBuffer[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+  private liveBytes = 0;
+  private pipelinesCompiled = 0;
+  private dispatches = 0;
+  private submits = 0;
+
+  /**
+   * `keepAlive` holds the GPU instance and adapter: in Node, Dawn tears the instance down when
+   * it is garbage-collected, even while a device made from it is in use.
+   */
+  constructor(
+    readonly device: GPUDevice,
+    readonly keepAlive: readonly unknown[] = [],
+  ) {
+    const U = GPUBufferUsage;
+    this.pool = new BufferPool(device, U.STORAGE | U.COPY_SRC | U.COPY_DST);
+    this.stagingPool = new BufferPool(device, U.MAP_READ | U.COPY_DST);
+    this.uniformPool = new BufferPool(device, U.UNIFORM | U.COPY_DST);
+  }
+
+  allocate(bytes: number): GpuStorage {
+    const buffer = this.pool.acquire(Math.max(bytes, 4));
+    this.liveBytes += buffer.size;
+    return { buffer, bytes, refs: 1 };
+  }
+
+  free(storage: GpuStorage): void {
+    this.liveBytes -= storage.buffer.size;
+    this.freedInBatch.push(storage.buffer);
+    if (this.batch.length === 0) this.recycleFreed();
+  }
+
+  write(storage: GpuStorage, data: ArrayBufferView, byteOffset = 0): void {
+    // Writes go on the queue ahead of the open batch; the target is fresh or pooled, so no
+    // recorded dispatch can still depend on its old contents.
+    this.device.queue.writeBuffer(
+      storage.buffer,
+      byteOffset,
+      data.buffer,
+      data.byteOffset,
+      data.byteLength,
+    );
+  }
+
+  /** Compiles (once) the pipeline for a kernel key; the promise is cached. */
+  pipeline(
+    kernel: Pick<GpuKernel, 'key' | 'code'>,
+    inputs: number,
+    outputs: number,
+  ): Promise<GPUComputePipeline> {
+    const cacheKey = `${kernel.key}#${inputs}:${outputs}`;
+    let p = this.pipelines.get(cacheKey);
+    if (!p) {
+      this.pipelinesCompiled++;
+      const module = this.device.createShaderModule({ code: kernel.code(), label: kernel.key });
+      const layout = this.device.createPipelineLayout({
+        bindGroupLayouts: [this.layout(inputs, outputs)],
+      });
+      p = this.device.createComputePipelineAsync({
+        layout,
+        compute: { module, entryPoint: 'main' },
+        label: kernel.key,
+      });
+      p.catch(() => {}); // reported when the batch that uses it flushes
+      this.pipelines.set(cacheKey, p);
+    }
+    return p;
+  }
+
+  /** Records one dispatch of `kernel` reading `inputs` and writing `outputs`. */
+  dispatch(kernel: GpuKernel, inputs: GPUBuffer[], outputs: GPUBuffer[]): void {
+    const buffers = [...inputs, ...outputs];
+    const bytes = kernel.uniforms.bytes();
+    const offset = this.uniformCursor;
+    this.uniformBytes.push(bytes);
+    this.uniformCursor += Math.ceil(bytes.byteLength / UNIFORM_ALIGN) * UNIFORM_ALIGN;
+    this.batch.push({
+      pipeline: this.pipeline(kernel, inputs.length, outputs.length),
+      label: kernel.key,
+      layout: this.layout(inputs.length, outputs.length),
+      buffers,
+      uniformOffset: offset,
+      uniformSize: bytes.byteLength,
+      workgroups: kernel.workgroups,
+    });
+    this.dispatches++;
+    if (this.batch.length >= MAX_BATCH) void this.flush();
+  }
+
+  /** Submits everything recorded so far; resolves once it is on the queue. */
+  flush(): Promise<void> {
+    if (this.batch.length === 0 && this.freedInBatch.length === 0) return this.flushing;
+    const batch = this.batch;
+    const uniforms = this.uniformBytes;
+    const size = this.uniformCursor;
+    const freed = this.freedInBatch;
+    this.batch = [];
+    this.uniformBytes = [];
+    this.uniformCursor = 0;
+    this.freedInBatch = [];
+    this.flushing = this.flushing.then(() => this.submit(batch, uniforms, size, freed));
+    return this.flushing;
+  }
+
+  private async submit(
+    batch: Recorded[],
+    uniforms: ArrayBuffer[],
+    size: number,
+    freed: GPUBuffer[],
+  ): Promise<void> {
+    try {
+      if (batch.length > 0) {
+        const pipelines = await Promise.all(
+          batch.map((r) =>
+            r.pipeline.catch((e: unknown) => {
+              throw new Error(
+                `WebGPU kernel ${r.label} failed to compile: ${(e as Error).message}`,
+              );
+            }),
+          ),
+        );
+        const uniformBuffer = this.uniformPool.acquire(size);
+        const staged = new Uint8Array(size);
+        for (const [i, u] of uniforms.entries())
+          staged.set(new Uint8Array(u), batch[i]!.uniformOffset);
+        this.device.queue.writeBuffer(uniformBuffer, 0, staged);
+        const encoder = this.device.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        batch.forEach((r, i) => {
+          const pipeline = pipelines[i]!;
+          const entries: GPUBindGroupEntry[] = r.buffers.map((buffer, b) => ({
+            binding: b,
+            resource: { buffer },
+          }));
+          entries.push({
+            binding: r.buffers.length,
+            resource: { buffer: uniformBuffer, offset: r.uniformOffset, size: r.uniformSize },
+          });
+          pass.setPipeline(pipeline);
+          pass.setBindGroup(0, this.device.createBindGroup({ layout: r.layout, entries }));
+          pass.dispatchWorkgroups(r.workgroups[0], r.workgroups[1], r.workgroups[2]);
+        });
+        pass.end();
+        this.device.queue.submit([encoder.finish()]);
+        this.submits++;
+        this.uniformPool.release(uniformBuffer);
+      }
+    } finally {
+      for (const b of freed) this.pool.release(b);
+    }
+  }
+
+  /** Copies `bytes` from a storage into host memory, after everything recorded before it. */
+  async read(storage: GpuStorage, byteOffset: number, bytes: number): Promise<ArrayBuffer> {
+    await this.flush();
+    const aligned = Math.ceil(bytes / 4) * 4;
+    const start = Math.floor(byteOffset / 4) * 4;
+    const staging = this.stagingPool.acquire(Math.max(aligned, 4));
+    const encoder = this.device.createCommandEncoder();
+    if (aligned > 0) encoder.copyBufferToBuffer(storage.buffer, start, staging, 0, aligned);
+    this.device.queue.submit([encoder.finish()]);
+    this.submits++;
+    await staging.mapAsync(GPUMapMode.READ, 0, Math.max(aligned, 4));
+    const out = staging.getMappedRange(0, Math.max(aligned, 4)).slice(0, bytes);
+    staging.unmap();
+    this.stagingPool.release(staging);
+    return out;
+  }
+
+  stats(): BackendStats {
+    return {
+      liveBytes: this.liveBytes,
+      pooledBytes: this.pool.pooledBytes,
+      buffersCreated: this.pool.created + this.stagingPool.created + this.uniformPool.created,
+      pipelinesCompiled: this.pipelinesCompiled,
+      dispatches: this.dispatches,
+      submits: this.submits,
+    };
+  }
+
+  private recycleFreed(): void {
+    for (const b of this.freedInBatch) this.pool.release(b);
+    this.freedInBatch = [];
+  }
+
+  private layout(inputs: number, outputs: number): GPUBindGroupLayout {
+    const key = `${inputs}:${outputs}`;
+    let layout = this.layouts.get(key);
+    if (!layout) {
+      // Explicit layouts (not 'auto') so a kernel that ignores a binding still validates;
+      // inputs are read-only so one buffer may be bound as several inputs of a dispatch.
+      const entries: GPUBindGroupLayoutEntry[] = [];
+      const stage = GPUShaderStage.COMPUTE;
+      for (let b = 0; b < inputs + outputs; b++) {
+        entries.push({
+          binding: b,
+          visibility: stage,
+          buffer: { type: b < inputs ? 'read-only-storage' : 'storage' },
+        });
+      }
+      entries.push({ binding: inputs + outputs, visibility: stage, buffer: { type: 'uniform' } });
+      layout = this.device.createBindGroupLayout({ entries });
+      this.layouts.set(key, layout);
+    }
+    return layout;
+  }
+
+  destroy(): void {
+    this.pool.clear();
+    this.stagingPool.clear();
+    this.uniformPool.clear();
+    this.device.destroy();
+  }
+}
