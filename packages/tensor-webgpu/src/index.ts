@@ -28,7 +28,7 @@ export {
 } from './op.js';
 export * from './ops/index.js';
 export { manualSeed } from './rng.js';
-export { keep, noGrad, tidy } from './scope.js';
+export { keep, noGrad, type Trackable, tidy } from './scope.js';
 export { broadcastShapes, contiguousStrides, type Shape, sizeOf } from './shape.js';
 export { cpuIndexer, stridedIndexFn, stridedUniforms } from './strided.js';
 export { type GradNode, type NestedNumbers, Tensor } from './tensor.js';
