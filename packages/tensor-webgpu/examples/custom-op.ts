@@ -33,4 +33,6 @@ const scaleOp = defineOp<{ factor: number }>({
   backward: ([g], { params }) => [scale(g!, params.factor)],
 });
 
-export const scale = (x: Tensor, factor: number) => scaleOp([x], { factor })[0]!;
+export function scale(x: Tensor, factor: number): Tensor {
+  return scaleOp([x], { factor })[0]!;
+}
