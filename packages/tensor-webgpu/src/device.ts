@@ -40,7 +40,7 @@ export interface KernelRunner<P> {
     outputs: readonly TensorLayout[],
     params: P,
     info: DeviceInfo,
-  ): GpuKernel;
+  ): GpuKernel | readonly GpuKernel[];
   cpu(inputs: readonly CpuTensor[], outputs: readonly CpuTensor[], params: P): void;
 }
 
@@ -164,11 +164,9 @@ export class Device {
         params,
         this.info,
       );
-      this.gpu.dispatch(
-        k,
-        inputs.map((t) => (t.storage as GpuStorage).buffer),
-        outputs.map((t) => (t.storage as GpuStorage).buffer),
-      );
+      const ins = inputs.map((t) => (t.storage as GpuStorage).buffer);
+      const outs = outputs.map((t) => (t.storage as GpuStorage).buffer);
+      for (const one of Array.isArray(k) ? k : [k as GpuKernel]) this.gpu.dispatch(one, ins, outs);
       return;
     }
     const asCpu = (t: { layout: TensorLayout; storage: Storage }): CpuTensor => ({

@@ -23,14 +23,15 @@ export interface OpDefinition<P> {
   /**
    * The WebGPU kernel for these shapes. Bindings: inputs at 0..n-1 (`var<storage, read>`),
    * outputs at n..n+m-1 (`var<storage, read_write>`), the uniform struct `P` at n+m.
-   * Outputs are always contiguous with offset 0.
+   * Outputs are always contiguous with offset 0. An array of kernels runs in order over the
+   * same bindings (e.g. a zero-fill, then a scatter-add).
    */
   wgsl(
     inputs: readonly TensorLayout[],
     outputs: readonly TensorLayout[],
     params: P,
     info: DeviceInfo,
-  ): GpuKernel;
+  ): GpuKernel | readonly GpuKernel[];
   /** The plain TypeScript reference; must write every element of the (contiguous) outputs. */
   cpu(inputs: readonly CpuTensor[], outputs: readonly CpuTensor[], params: P): void;
   /**

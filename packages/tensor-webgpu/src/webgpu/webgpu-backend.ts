@@ -136,7 +136,11 @@ export class WebGPUBackend {
     this.uniformBytes = [];
     this.uniformCursor = 0;
     this.freedInBatch = [];
-    this.flushing = this.flushing.then(() => this.submit(batch, uniforms, size, freed));
+    // A failed batch rejects its own flush (and the read that waited on it), not later ones.
+    const submitted = this.flushing
+      .catch(() => {})
+      .then(() => this.submit(batch, uniforms, size, freed));
+    this.flushing = submitted;
     return this.flushing;
   }
 

@@ -1,0 +1,175 @@
+import type { Device, Tensor } from '@tessera/tensor-webgpu';
+import * as T from '@tessera/tensor-webgpu';
+import { describe, expect, it } from 'vitest';
+import { maxRelError, testDevices } from './test-utils/devices.js';
+import { gradCheck } from './test-utils/gradcheck.js';
+
+const { gpu, cpu } = await testDevices();
+const backends = gpu ? [gpu] : [cpu];
+
+function rnd(dev: Device, shape: number[], seed: number, scale = 1): Tensor {
+  return T.mul(T.randn(shape, { device: dev, seed }), scale);
+}
+
+function values(n: number, seed: number, lo = -2, hi = 2): number[] {
+  return Array.from(
+    { length: n },
+    (_, i) => lo + ((Math.sin(seed * 97 + i * 13.37) + 1) / 2) * (hi - lo),
+  );
+}
+
+/** Runs `fn` on each WebGPU backend and the CPU, returning [gpu, cpu] outputs. */
+async function agree(fn: (dev: Device) => Tensor, tol = 1e-5): Promise<void> {
+  for (const dev of backends) {
+    const [got, want] = await Promise.all([fn(dev).data(), fn(cpu).data()]);
+    expect(maxRelError(got, want)).toBeLessThanOrEqual(tol);
+  }
+}
+
+describe('softmax family', () => {
+  it('softmax and logSoftmax match the composite definition, on any dim', async () => {
+    for (const dim of [-1, 0, 1]) {
+      await agree((dev) => T.softmax(rnd(dev, [5, 300, 3], 1, 4), dim));
+      await agree((dev) => T.logSoftmax(rnd(dev, [5, 300, 3], 1, 4), dim));
+    }
+    const x = rnd(cpu, [4, 7], 2, 3);
+    const ref = T.div(T.exp(x), T.sum(T.exp(x), 1, { keepDim: true }));
+    expect(maxRelError(await T.softmax(x).data(), await ref.data())).toBeLessThan(1e-6);
+  });
+
+  it('softmax is stable for huge logits', async () => {
+    for (const dev of backends) {
+      expect(
+        Array.from(await T.softmax(T.tensor([1000, 1000, -1000], { device: dev })).data()),
+      ).toEqual([0.5, 0.5, 0]);
+    }
+  });
+
+  it('logsumexp equals log(sum(exp)) and is stable', async () => {
+    const x = T.tensor(
+      [
+        [1, 2, 3],
+        [1000, 1000, 1000],
+      ],
+      { device: cpu },
+    );
+    const y = await T.logsumexp(x, 1).data();
+    expect(y[0]).toBeCloseTo(Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)), 5);
+    expect(y[1]).toBeCloseTo(1000 + Math.log(3), 3);
+  });
+
+  it('gradients match finite differences', async () => {
+    for (const f of [
+      (x: Tensor) => T.softmax(x),
+      (x: Tensor) => T.logSoftmax(x, 0),
+      (x: Tensor) => T.logsumexp(x, 1),
+    ]) {
+      expect(await gradCheck(cpu, f, [values(12, 3)], [[3, 4]])).toBeLessThan(2e-2);
+    }
+  });
+});
+
+describe('crossEntropy', () => {
+  const targetsOf = (dev: Device) =>
+    T.tensor(Int32Array.from([3, 0, 9, -100, 5, 1, 2]), { device: dev });
+
+  it('WebGPU equals CPU, with ignoreIndex and label smoothing, forward and backward', async () => {
+    for (const labelSmoothing of [0, 0.1]) {
+      const run = async (dev: Device) => {
+        const logits = T.mul(T.randn([7, 10], { device: dev, seed: 4 }), 3);
+        logits.requiresGrad = true;
+        const loss = T.crossEntropy(logits, targetsOf(dev), { labelSmoothing });
+        loss.backward();
+        return [await loss.data(), await logits.grad!.data()];
+      };
+      for (const dev of backends) {
+        const [[l1, g1], [l2, g2]] = [await run(dev), await run(cpu)];
+        expect(maxRelError(l1!, l2!)).toBeLessThan(1e-5);
+        expect(maxRelError(g1!, g2!)).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it('equals the composite -mean(logSoftmax[target]) over non-ignored rows', async () => {
+    const logits = rnd(cpu, [7, 10], 4, 3);
+    const lsm = (await T.logSoftmax(logits).toArray()) as number[][];
+    const t = [3, 0, 9, -100, 5, 1, 2];
+    const kept = t
+      .map((c, r) => (c < 0 ? null : -lsm[r]![c]!))
+      .filter((v): v is number => v !== null);
+    const want = kept.reduce((a, b) => a + b, 0) / kept.length;
+    expect(await T.crossEntropy(logits, targetsOf(cpu)).item()).toBeCloseTo(want, 5);
+  });
+
+  it('passes a finite-difference check with label smoothing', async () => {
+    const t = T.tensor(Int32Array.from([2, 0, 1]), { device: cpu });
+    const f = (x: Tensor) => T.crossEntropy(x, t, { labelSmoothing: 0.2 });
+    expect(await gradCheck(cpu, f, [values(12, 5)], [[3, 4]])).toBeLessThan(2e-2);
+  });
+
+  it('rejects mismatched shapes and non-i32 targets clearly', () => {
+    const logits = T.zeros([3, 4], { device: cpu });
+    expect(() => T.crossEntropy(logits, T.zeros([2], { device: cpu, dtype: 'i32' }))).toThrow(
+      /targets shape must be the logits shape without its last dimension \(got \[3, 4\] and \[2\]\)/,
+    );
+    expect(() => T.crossEntropy(logits, T.zeros([3], { device: cpu }))).toThrow(
+      /targets must be i32/,
+    );
+  });
+});
+
+describe('layerNorm and rmsNorm', () => {
+  it('WebGPU equals CPU, forward and backward, with and without affine', async () => {
+    const cases: ((dev: Device, x: Tensor) => Tensor)[] = [
+      (dev, x) => T.layerNorm(x, T.add(rnd(dev, [300], 2), 1), rnd(dev, [300], 3)),
+      (_dev, x) => T.layerNorm(x),
+      (dev, x) => T.rmsNorm(x, T.add(rnd(dev, [300], 2), 1)),
+    ];
+    for (const f of cases) {
+      const run = async (dev: Device) => {
+        const x = T.add(rnd(dev, [5, 300], 1, 2), 3);
+        x.requiresGrad = true;
+        const y = f(dev, x);
+        T.sum(T.mul(y, rnd(dev, [5, 300], 9))).backward();
+        return [await y.data(), await x.grad!.data()];
+      };
+      for (const dev of backends) {
+        const [[y1, g1], [y2, g2]] = [await run(dev), await run(cpu)];
+        expect(maxRelError(y1!, y2!)).toBeLessThan(1e-4);
+        expect(maxRelError(g1!, g2!)).toBeLessThan(1e-4);
+      }
+    }
+  });
+
+  it('layerNorm output has zero mean and unit variance per row', async () => {
+    const y = (await T.layerNorm(T.add(rnd(cpu, [2, 1000], 1, 5), 100)).toArray()) as number[][];
+    for (const row of y) {
+      const mean = row.reduce((a, b) => a + b, 0) / row.length;
+      const v = row.reduce((a, b) => a + (b - mean) ** 2, 0) / row.length;
+      expect(Math.abs(mean)).toBeLessThan(1e-4);
+      expect(Math.abs(v - 1)).toBeLessThan(1e-3);
+    }
+  });
+
+  it('gradients of input, weight and bias match finite differences', async () => {
+    const ln = (x: Tensor, w: Tensor, b: Tensor) => T.layerNorm(x, w, b);
+    expect(
+      await gradCheck(
+        cpu,
+        ln,
+        [values(12, 1), values(4, 2, 0.5, 1.5), values(4, 3)],
+        [[3, 4], [4], [4]],
+      ),
+    ).toBeLessThan(2e-2);
+    const rms = (x: Tensor, w: Tensor) => T.rmsNorm(x, w);
+    expect(
+      await gradCheck(cpu, rms, [values(12, 4), values(4, 5, 0.5, 1.5)], [[3, 4], [4]]),
+    ).toBeLessThan(2e-2);
+  });
+
+  it('names the weight shape it expected', () => {
+    expect(() =>
+      T.layerNorm(T.zeros([2, 4], { device: cpu }), T.ones([3], { device: cpu })),
+    ).toThrow(/weight and bias must have shape \[4\], got \[3\]/);
+  });
+});

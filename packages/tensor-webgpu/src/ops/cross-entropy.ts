@@ -1,0 +1,239 @@
+import { isFloat, wgslType } from '../dtype.js';
+import { storageBindings } from '../kernel.js';
+import { defineOp } from '../op.js';
+import { formatShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { Uniforms } from '../uniforms.js';
+import { div, ne } from './binary.js';
+import { sum } from './reduce.js';
+import { ROW_WG, rowGrid, rowKernelHeader, treeReduce } from './rows.js';
+import { reshape } from './view.js';
+
+interface Params {
+  ignoreIndex: number;
+  labelSmoothing: number;
+}
+
+function checkInputs(
+  logits: { shape: readonly number[]; dtype: string },
+  targets: { shape: readonly number[]; dtype: string },
+) {
+  if (!isFloat(logits.dtype as 'f32'))
+    throw new TypeError(`crossEntropy: logits must be floating-point, got ${logits.dtype}`);
+  if (targets.dtype !== 'i32')
+    throw new TypeError(`crossEntropy: targets must be i32 class indices, got ${targets.dtype}`);
+  if (
+    logits.shape.length !== 2 ||
+    targets.shape.length !== 1 ||
+    targets.shape[0] !== logits.shape[0]
+  ) {
+    throw new RangeError(
+      `crossEntropy: logits [N, C] and targets [N] expected (got ${formatShape(logits.shape)} and ${formatShape(targets.shape)})`,
+    );
+  }
+}
+
+/** Shared WGSL: the row's max, log-sum-exp and (for label smoothing) sum of logits. */
+function rowStats(): string {
+  return `  var m = -3.4028234663852886e38;
+  for (var c = lid; c < P.cols; c += ${ROW_WG}u) { m = max(m, f32(x[base + c])); }
+  red[lid] = m;
+${treeReduce('red', (a, b) => `max(${a}, ${b})`)}
+  m = red[0];
+  workgroupBarrier();
+  var s = 0.0;
+  var total = 0.0;
+  for (var c = lid; c < P.cols; c += ${ROW_WG}u) { let v = f32(x[base + c]); s += exp(v - m); total += v; }
+  red[lid] = s;
+  red2[lid] = total;
+${treeReduce([
+  ['red', plus],
+  ['red2', plus],
+])}
+  let lse = m + log(red[0]);
+  let xsum = red2[0];
+  let tgt = targets[row];
+  let ignored = tgt == P.ignore;
+  let valid = tgt >= 0 && u32(tgt) < P.cols;
+`;
+}
+
+const plus = (a: string, b: string) => `${a} + ${b}`;
+
+/** Per-row loss: (1-ε)(lse - x[t]) + ε(lse - mean(x)); 0 for ignored rows, NaN for out-of-range targets. */
+const crossEntropyRows = defineOp<Params>({
+  name: 'cross_entropy',
+  outputs: ([logits, targets]) => {
+    checkInputs(logits!, targets!);
+    return [{ shape: [logits!.shape[0]!], dtype: 'f32' }];
+  },
+  wgsl: ([x], _o, { ignoreIndex, labelSmoothing }) => {
+    const [rows, cols] = x!.shape as [number, number];
+    const grid = rowGrid(rows);
+    const u = new Uniforms()
+      .u32('rows', rows)
+      .u32('cols', cols)
+      .u32('gx', grid[0])
+      .i32('ignore', ignoreIndex)
+      .f32('eps', labelSmoothing);
+    const t = wgslType(x!.dtype);
+    return {
+      key: `cross_entropy:${x!.dtype}`,
+      uniforms: u,
+      workgroups: grid,
+      code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(3)}${storageBindings(
+        [
+          ['x', t],
+          ['targets', 'i32'],
+        ],
+        [['loss', 'f32']],
+      )}
+var<workgroup> red: array<f32, ${ROW_WG}>;
+var<workgroup> red2: array<f32, ${ROW_WG}>;
+${rowKernelHeader()}${rowStats()}
+  if (lid == 0u) {
+    if (ignored) { loss[row] = 0.0; }
+    else if (!valid) { var z = 0.0; loss[row] = z / z; }
+    else {
+      let xt = f32(x[base + u32(tgt)]);
+      loss[row] = (1.0 - P.eps) * (lse - xt) + P.eps * (lse - xsum / f32(P.cols));
+    }
+  }
+}
+`,
+    };
+  },
+  cpu: ([x, targets], [loss], { ignoreIndex, labelSmoothing: eps }) => {
+    const [rows, cols] = x!.shape as [number, number];
+    for (let r = 0; r < rows; r++) {
+      const row = x!.data.subarray(r * cols, (r + 1) * cols);
+      const t = targets!.data[r]!;
+      if (t === ignoreIndex) {
+        loss!.data[r] = 0;
+        continue;
+      }
+      if (t < 0 || t >= cols) {
+        loss!.data[r] = Number.NaN;
+        continue;
+      }
+      let m = Number.NEGATIVE_INFINITY;
+      let total = 0;
+      for (const v of row) m = Math.max(m, v);
+      let s = 0;
+      for (const v of row) {
+        s += Math.exp(v - m);
+        total += v;
+      }
+      const lse = m + Math.log(s);
+      loss!.data[r] = (1 - eps) * (lse - row[t]!) + eps * (lse - total / cols);
+    }
+  },
+  backward: ([g], { inputs: [x, targets], params }) => [
+    crossEntropyGrad([x!, targets!, g!], params)[0]!,
+    null,
+  ],
+});
+
+/** d loss_r / d logits = g_r · (softmax - (1-ε)·onehot(t) - ε/C), zero for ignored rows. */
+const crossEntropyGrad = defineOp<Params>({
+  name: 'cross_entropy_backward',
+  outputs: ([x]) => [{ shape: x!.shape, dtype: x!.dtype }],
+  wgsl: ([x], _o, { ignoreIndex, labelSmoothing }) => {
+    const [rows, cols] = x!.shape as [number, number];
+    const grid = rowGrid(rows);
+    const u = new Uniforms()
+      .u32('rows', rows)
+      .u32('cols', cols)
+      .u32('gx', grid[0])
+      .i32('ignore', ignoreIndex)
+      .f32('eps', labelSmoothing);
+    const t = wgslType(x!.dtype);
+    return {
+      key: `cross_entropy_backward:${x!.dtype}`,
+      uniforms: u,
+      workgroups: grid,
+      code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(4)}${storageBindings(
+        [
+          ['x', t],
+          ['targets', 'i32'],
+          ['g', 'f32'],
+        ],
+        [['dx', t]],
+      )}
+var<workgroup> red: array<f32, ${ROW_WG}>;
+var<workgroup> red2: array<f32, ${ROW_WG}>;
+${rowKernelHeader()}${rowStats()}
+  let scale = select(g[row], 0.0, ignored);
+  for (var c = lid; c < P.cols; c += ${ROW_WG}u) {
+    let p = exp(f32(x[base + c]) - lse);
+    let hit = select(0.0, 1.0 - P.eps, valid && i32(c) == tgt);
+    dx[base + c] = ${t}(scale * (p - hit - P.eps / f32(P.cols)));
+  }
+}
+`,
+    };
+  },
+  cpu: ([x, targets, g], [dx], { ignoreIndex, labelSmoothing: eps }) => {
+    const [rows, cols] = x!.shape as [number, number];
+    for (let r = 0; r < rows; r++) {
+      const row = x!.data.subarray(r * cols, (r + 1) * cols);
+      const t = targets!.data[r]!;
+      const scale = t === ignoreIndex ? 0 : g!.data[r]!;
+      let m = Number.NEGATIVE_INFINITY;
+      for (const v of row) m = Math.max(m, v);
+      let s = 0;
+      for (const v of row) s += Math.exp(v - m);
+      const lse = m + Math.log(s);
+      for (let c = 0; c < cols; c++) {
+        const hit = c === t ? 1 - eps : 0;
+        dx!.data[r * cols + c] = scale * (Math.exp(row[c]! - lse) - hit - eps / cols);
+      }
+    }
+  },
+});
+
+export interface CrossEntropyOptions {
+  /** Targets equal to this are skipped (no loss, no gradient, not counted). Default -100. */
+  ignoreIndex?: number;
+  /** Mixes the one-hot target with the uniform distribution, as PyTorch. Default 0. */
+  labelSmoothing?: number;
+  /** `mean` over non-ignored targets (default), `sum`, or `none` (per-target losses). */
+  reduction?: 'mean' | 'sum' | 'none';
+}
+
+/**
+ * Cross-entropy of `logits` [..., C] against i32 class `targets` [...], fused: the softmax is
+ * never materialised, forward or backward. Matches `torch.nn.functional.cross_entropy`.
+ * An out-of-range target (other than `ignoreIndex`) gives a NaN loss.
+ */
+export function crossEntropy(
+  logits: Tensor,
+  targets: Tensor,
+  options: CrossEntropyOptions = {},
+): Tensor {
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  const labelSmoothing = options.labelSmoothing ?? 0;
+  const reduction = options.reduction ?? 'mean';
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+    throw new RangeError(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
+  }
+  if (!['mean', 'sum', 'none'].includes(reduction)) {
+    throw new TypeError(
+      `crossEntropy: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`,
+    );
+  }
+  if (logits.rank < 1 || targets.shape.join() !== logits.shape.slice(0, -1).join()) {
+    throw new RangeError(
+      `crossEntropy: targets shape must be the logits shape without its last dimension (got ${formatShape(logits.shape)} and ${formatShape(targets.shape)})`,
+    );
+  }
+  const classes = logits.shape[logits.rank - 1]!;
+  const flat = reshape(logits, [-1, classes]);
+  const flatTargets = reshape(targets, [-1]);
+  const perRow = crossEntropyRows([flat, flatTargets], { ignoreIndex, labelSmoothing })[0]!;
+  if (reduction === 'none') return reshape(perRow, targets.shape);
+  const total = sum(perRow);
+  if (reduction === 'sum') return total;
+  // As PyTorch: the mean is over non-ignored targets (NaN when every target is ignored).
+  return div(total, sum(ne(flatTargets, ignoreIndex)));
+}

@@ -1,0 +1,252 @@
+import { isFloat, wgslType } from '../dtype.js';
+import { storageBindings } from '../kernel.js';
+import { defineOp } from '../op.js';
+import { formatShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { Uniforms } from '../uniforms.js';
+import { mul, sub } from './binary.js';
+import { sum } from './reduce.js';
+import { ROW_WG, rowGrid, rowKernelHeader, treeReduce } from './rows.js';
+import { reshape } from './view.js';
+
+type Kind = 'layer' | 'rms';
+interface Params {
+  kind: Kind;
+  eps: number;
+  weight: boolean;
+  bias: boolean;
+}
+
+const plus = (a: string, b: string) => `${a} + ${b}`;
+
+/** WGSL computing `mean` (0 for RMSNorm) and `rstd` of the row; f32 accumulation. */
+function statsWgsl(kind: Kind): string {
+  const center = kind === 'layer';
+  return `  var s = 0.0;
+  var sq = 0.0;
+  for (var c = lid; c < P.cols; c += ${ROW_WG}u) { let v = f32(x[base + c]); s += v; sq += v * v; }
+  red[lid] = s;
+  red2[lid] = sq;
+${treeReduce([
+  ['red', plus],
+  ['red2', plus],
+])}
+  let n = f32(P.cols);
+  let mean = ${center ? 'red[0] / n' : '0.0'};
+  // Var = E[x^2] - mean^2 in f32 loses digits when |mean| >> std; a second pass fixes that.
+  var d = 0.0;
+  for (var c = lid; c < P.cols; c += ${ROW_WG}u) { let v = f32(x[base + c]) - mean; d += v * v; }
+  workgroupBarrier();
+  red[lid] = d;
+${treeReduce('red', plus)}
+  let rstd = inverseSqrt(red[0] / n + P.eps);
+`;
+}
+
+function statsCpu(row: ArrayLike<number>, kind: Kind, eps: number): [number, number] {
+  const n = row.length;
+  let s = 0;
+  for (let c = 0; c < n; c++) s += row[c]!;
+  const mean = kind === 'layer' ? s / n : 0;
+  let d = 0;
+  for (let c = 0; c < n; c++) d += (row[c]! - mean) ** 2;
+  return [mean, 1 / Math.sqrt(d / n + eps)];
+}
+
+function inputNames(p: Params): [string, string][] {
+  return [['x', ''], ...(p.weight ? [['w', '']] : []), ...(p.bias ? [['b', '']] : [])] as [
+    string,
+    string,
+  ][];
+}
+
+/** Normalises each row and applies the optional affine weight and bias; also outputs mean and rstd. */
+const normRows = defineOp<Params>({
+  name: 'norm',
+  outputs: ([x, ...affine], p) => {
+    if (!isFloat(x!.dtype))
+      throw new TypeError(`${p.kind}Norm: expected a floating-point tensor, got ${x!.dtype}`);
+    const cols = x!.shape[1]!;
+    for (const a of affine) {
+      if (a.shape.length !== 1 || a.shape[0] !== cols) {
+        throw new RangeError(
+          `${p.kind}Norm: weight and bias must have shape [${cols}], got ${formatShape(a.shape)}`,
+        );
+      }
+    }
+    const rows = x!.shape[0]!;
+    return [
+      { shape: x!.shape, dtype: x!.dtype },
+      { shape: [rows], dtype: 'f32' },
+      { shape: [rows], dtype: 'f32' },
+    ];
+  },
+  wgsl: ([x], _o, p) => {
+    const [rows, cols] = x!.shape as [number, number];
+    const grid = rowGrid(rows);
+    const u = new Uniforms()
+      .u32('rows', rows)
+      .u32('cols', cols)
+      .u32('gx', grid[0])
+      .f32('eps', p.eps);
+    const t = wgslType(x!.dtype);
+    const ins = inputNames(p).map(([n]) => [n, t] as [string, string]);
+    const affine = `${p.weight ? ' * f32(w[c])' : ''}${p.bias ? ' + f32(b[c])' : ''}`;
+    return {
+      key: `norm:${p.kind}:${x!.dtype}:${p.weight ? 'w' : ''}${p.bias ? 'b' : ''}`,
+      uniforms: u,
+      workgroups: grid,
+      code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(ins.length + 3)}${storageBindings(
+        ins,
+        [
+          ['y', t],
+          ['means', 'f32'],
+          ['rstds', 'f32'],
+        ],
+      )}
+var<workgroup> red: array<f32, ${ROW_WG}>;
+var<workgroup> red2: array<f32, ${ROW_WG}>;
+${rowKernelHeader()}${statsWgsl(p.kind)}
+  for (var c = lid; c < P.cols; c += ${ROW_WG}u) {
+    y[base + c] = ${t}((f32(x[base + c]) - mean) * rstd${affine});
+  }
+  if (lid == 0u) { means[row] = mean; rstds[row] = rstd; }
+}
+`,
+    };
+  },
+  cpu: (inputs, [y, means, rstds], p) => {
+    const [x] = inputs;
+    const w = p.weight ? inputs[1] : undefined;
+    const b = p.bias ? inputs[p.weight ? 2 : 1] : undefined;
+    const [rows, cols] = x!.shape as [number, number];
+    for (let r = 0; r < rows; r++) {
+      const row = x!.data.subarray(r * cols, (r + 1) * cols);
+      const [mean, rstd] = statsCpu(row, p.kind, p.eps);
+      means!.data[r] = mean;
+      rstds!.data[r] = rstd;
+      for (let c = 0; c < cols; c++) {
+        y!.data[r * cols + c] =
+          (row[c]! - mean) * rstd * (w ? w.data[c]! : 1) + (b ? b.data[c]! : 0);
+      }
+    }
+  },
+  backward: ([g], { inputs, outputs: [, mean, rstd], params: p }) => {
+    if (!g) return inputs.map(() => null);
+    const [x] = inputs;
+    const w = p.weight ? inputs[1]! : undefined;
+    const dx = normBackward([x!, ...(w ? [w] : []), g, mean!, rstd!], p)[0]!;
+    const grads: (Tensor | null)[] = [dx];
+    if (w) {
+      const xhat = mul(sub(x!, reshape(mean!, [-1, 1])), reshape(rstd!, [-1, 1]));
+      grads.push(sum(mul(g, xhat), 0));
+    }
+    if (p.bias) grads.push(sum(g, 0));
+    return grads;
+  },
+});
+
+/** dx = rstd·(gw − mean(gw) − x̂·mean(gw·x̂)) for LayerNorm; without the mean(gw) term for RMSNorm. */
+const normBackward = defineOp<Params>({
+  name: 'norm_backward',
+  outputs: ([x]) => [{ shape: x!.shape, dtype: x!.dtype }],
+  wgsl: ([x], _o, p) => {
+    const [rows, cols] = x!.shape as [number, number];
+    const grid = rowGrid(rows);
+    const u = new Uniforms().u32('rows', rows).u32('cols', cols).u32('gx', grid[0]);
+    const t = wgslType(x!.dtype);
+    const ins: [string, string][] = [
+      ['x', t],
+      ...(p.weight ? [['w', t] as [string, string]] : []),
+      ['g', t],
+      ['means', 'f32'],
+      ['rstds', 'f32'],
+    ];
+    const gw = p.weight ? 'f32(g[base + c]) * f32(w[c])' : 'f32(g[base + c])';
+    return {
+      key: `norm_backward:${p.kind}:${x!.dtype}:${p.weight ? 'w' : ''}`,
+      uniforms: u,
+      workgroups: grid,
+      code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(ins.length + 1)}${storageBindings(ins, [['dx', t]])}
+var<workgroup> red: array<f32, ${ROW_WG}>;
+var<workgroup> red2: array<f32, ${ROW_WG}>;
+${rowKernelHeader()}  let mean = means[row];
+  let rstd = rstds[row];
+  var a = 0.0;
+  var bsum = 0.0;
+  for (var c = lid; c < P.cols; c += ${ROW_WG}u) {
+    let gw = ${gw};
+    a += gw;
+    bsum += gw * (f32(x[base + c]) - mean) * rstd;
+  }
+  red[lid] = a;
+  red2[lid] = bsum;
+${treeReduce([
+  ['red', plus],
+  ['red2', plus],
+])}
+  let n = f32(P.cols);
+  let meanGw = ${p.kind === 'layer' ? 'red[0] / n' : '0.0'};
+  let meanGwX = red2[0] / n;
+  for (var c = lid; c < P.cols; c += ${ROW_WG}u) {
+    let xhat = (f32(x[base + c]) - mean) * rstd;
+    dx[base + c] = ${t}(rstd * (${gw} - meanGw - xhat * meanGwX));
+  }
+}
+`,
+    };
+  },
+  cpu: (inputs, [dx], p) => {
+    const x = inputs[0]!;
+    const w = p.weight ? inputs[1] : undefined;
+    const [g, means, rstds] = inputs.slice(p.weight ? 2 : 1);
+    const [rows, cols] = x.shape as [number, number];
+    for (let r = 0; r < rows; r++) {
+      const mean = means!.data[r]!;
+      const rstd = rstds!.data[r]!;
+      let a = 0;
+      let bsum = 0;
+      const gw = (c: number) => g!.data[r * cols + c]! * (w ? w.data[c]! : 1);
+      for (let c = 0; c < cols; c++) {
+        a += gw(c);
+        bsum += gw(c) * (x.data[r * cols + c]! - mean) * rstd;
+      }
+      const meanGw = p.kind === 'layer' ? a / cols : 0;
+      for (let c = 0; c < cols; c++) {
+        const xhat = (x.data[r * cols + c]! - mean) * rstd;
+        dx!.data[r * cols + c] = rstd * (gw(c) - meanGw - xhat * (bsum / cols));
+      }
+    }
+  },
+});
+
+function normalize(
+  kind: Kind,
+  x: Tensor,
+  weight: Tensor | undefined,
+  bias: Tensor | undefined,
+  eps: number,
+): Tensor {
+  x.assertAlive(`${kind}Norm`);
+  if (!(eps > 0)) throw new RangeError(`${kind}Norm: eps must be positive, got ${eps}`);
+  const cols = x.shape[x.rank - 1] ?? 1;
+  const rows2d = reshape(x, [-1, cols]);
+  const affine = [weight, bias].filter((t): t is Tensor => t !== undefined);
+  const [y] = normRows([rows2d, ...affine], {
+    kind,
+    eps,
+    weight: weight !== undefined,
+    bias: bias !== undefined,
+  });
+  return reshape(y!, x.shape);
+}
+
+/** LayerNorm over the last dimension, fused forward and backward (as `torch.nn.functional.layer_norm`). */
+export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+  return normalize('layer', x, weight, bias, eps);
+}
+
+/** RMSNorm over the last dimension: `x / sqrt(mean(x²) + eps) · weight`, fused forward and backward. */
+export function rmsNorm(x: Tensor, weight?: Tensor, eps = 1e-6): Tensor {
+  return normalize('rms', x, weight, undefined, eps);
+}

@@ -1,0 +1,98 @@
+import { isFloat, wgslType } from '../dtype.js';
+import { storageBindings } from '../kernel.js';
+import { defineOp } from '../op.js';
+import { noGrad } from '../scope.js';
+import { normalizeAxes } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { Uniforms } from '../uniforms.js';
+import { add, mul, sub } from './binary.js';
+import { max, sum } from './reduce.js';
+import { asRows, ROW_WG, rowGrid, rowKernelHeader, treeReduce } from './rows.js';
+import { exp, log } from './unary.js';
+
+type Kind = 'softmax' | 'log_softmax';
+
+/** Softmax or log-softmax of each row: max, then sum of exp, then the write — one workgroup per row. */
+const softmaxRows = defineOp<{ kind: Kind }>({
+  name: 'softmax_rows',
+  outputs: ([x], { kind }) => {
+    if (!isFloat(x!.dtype))
+      throw new TypeError(`${kind}: expected a floating-point tensor, got ${x!.dtype}`);
+    return [{ shape: x!.shape, dtype: x!.dtype }];
+  },
+  wgsl: ([x], _o, { kind }) => {
+    const [rows, cols] = x!.shape as [number, number];
+    const grid = rowGrid(rows);
+    const u = new Uniforms().u32('rows', rows).u32('cols', cols).u32('gx', grid[0]);
+    const t = wgslType(x!.dtype);
+    const write = kind === 'softmax' ? 'exp(v - m) / total' : 'v - m - log(total)';
+    return {
+      key: `${kind}:${x!.dtype}`,
+      uniforms: u,
+      workgroups: grid,
+      code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(2)}${storageBindings([['x', t]], [['y', t]])}
+var<workgroup> red: array<f32, ${ROW_WG}>;
+${rowKernelHeader()}
+  var m = -3.4028234663852886e38;
+  for (var c = lid; c < P.cols; c += ${ROW_WG}u) { m = max(m, f32(x[base + c])); }
+  red[lid] = m;
+${treeReduce('red', (a, b) => `max(${a}, ${b})`)}
+  m = red[0];
+  workgroupBarrier();
+  var s = 0.0;
+  for (var c = lid; c < P.cols; c += ${ROW_WG}u) { s += exp(f32(x[base + c]) - m); }
+  red[lid] = s;
+${treeReduce('red', (a, b) => `${a} + ${b}`)}
+  let total = red[0];
+  for (var c = lid; c < P.cols; c += ${ROW_WG}u) {
+    let v = f32(x[base + c]);
+    y[base + c] = ${t}(${write});
+  }
+}
+`,
+    };
+  },
+  cpu: ([x], [y], { kind }) => {
+    const [rows, cols] = x!.shape as [number, number];
+    for (let r = 0; r < rows; r++) {
+      const row = x!.data.subarray(r * cols, (r + 1) * cols);
+      let m = Number.NEGATIVE_INFINITY;
+      for (const v of row) m = Math.max(m, v);
+      let total = 0;
+      for (const v of row) total += Math.exp(v - m);
+      for (let c = 0; c < cols; c++) {
+        y!.data[r * cols + c] =
+          kind === 'softmax' ? Math.exp(row[c]! - m) / total : row[c]! - m - Math.log(total);
+      }
+    }
+  },
+  backward: ([g], { outputs: [y], params: { kind } }) => {
+    if (kind === 'softmax') return [mul(y!, sub(g!, sum(mul(g!, y!), 1, { keepDim: true })))];
+    return [sub(g!, mul(exp(y!), sum(g!, 1, { keepDim: true })))];
+  },
+});
+
+function rowwise(kind: Kind) {
+  return (x: Tensor, dim = -1): Tensor => {
+    x.assertAlive(kind);
+    const { rows2d, restore } = asRows(x, dim, kind);
+    return restore(softmaxRows([rows2d], { kind })[0]!);
+  };
+}
+
+/** Softmax along `dim` (default: the last), computed stably (max subtracted) in one kernel. */
+export const softmax = rowwise('softmax');
+/** Log-softmax along `dim` (default: the last), in one kernel. */
+export const logSoftmax = rowwise('log_softmax');
+
+/** `log(sum(exp(x)))` over `axes`, stable: the max is subtracted first (and gets no gradient). */
+export function logsumexp(
+  x: Tensor,
+  axes?: number | readonly number[],
+  options: { keepDim?: boolean } = {},
+): Tensor {
+  const list = normalizeAxes(axes, x.rank, 'logsumexp');
+  const m = noGrad(() => max(x, list, { keepDim: true }));
+  const lse = add(log(sum(exp(sub(x, m)), list, { keepDim: true })), m);
+  return options.keepDim ? lse : sum(lse, list);
+}
