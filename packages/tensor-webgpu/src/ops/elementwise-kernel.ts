@@ -1,5 +1,6 @@
 import type { CpuTensor, TensorLayout } from '../backend.js';
 import { type DType, wgslType } from '../dtype.js';
+import { f16BitsToF32, f32ToF16Bits } from '../f16.js';
 import { entry1d, type GpuKernel, grid1d, storageBindings } from '../kernel.js';
 import { cpuIndexer, isDirect, MAX_RANK, stridedIndexFn, stridedUniforms } from '../strided.js';
 import { Uniforms } from '../uniforms.js';
@@ -82,6 +83,11 @@ export function elementwiseCpu(
   const out = output.data;
   const [x0, x1, x2] = inputs.map((t) => t.data);
   const [i0, i1, i2] = idx;
+  // The CPU holds f16 as f32 values rounded to half precision, as the GPU stores them.
+  if (output.dtype === 'f16') {
+    const f = fn;
+    fn = (...v) => f16BitsToF32(f32ToF16Bits([f(...v)]))[0]!;
+  }
   if (inputs.length === 1) for (let i = 0; i < n; i++) out[i] = fn(x0![i0!(i)]!);
   else if (inputs.length === 2) for (let i = 0; i < n; i++) out[i] = fn(x0![i0!(i)]!, x1![i1!(i)]!);
   else for (let i = 0; i < n; i++) out[i] = fn(x0![i0!(i)]!, x1![i1!(i)]!, x2![i2!(i)]!);

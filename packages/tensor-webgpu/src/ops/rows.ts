@@ -40,7 +40,7 @@ export function treeReduce(buf: string | [string, Combine][], combine?: Combine)
 
 /**
  * Moves `axis` last and flattens the rest, so a row kernel sees a [rows, cols] tensor.
- * `restore` maps a [rows, cols] result back to the original layout (a view).
+ * `restore` maps a [rows, n] result back to the original layout (a view), `n` along `axis`.
  */
 export function asRows(
   x: Tensor,
@@ -56,8 +56,9 @@ export function asRows(
   const inverse = order.map((_, i) => order.indexOf(i));
   return {
     rows2d,
+    // A result may have another last size than `cols` (topk keeps k columns).
     restore: (y) => {
-      const back = reshape(y, moved.shape);
+      const back = reshape(y, [...moved.shape.slice(0, -1), y.shape[1] ?? 1]);
       return x.rank === 0 ? back : permute(back, inverse);
     },
   };

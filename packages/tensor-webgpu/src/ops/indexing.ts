@@ -1,0 +1,213 @@
+import type { TensorLayout } from '../backend.js';
+import { isFloat, wgslType } from '../dtype.js';
+import { entry1d, type GpuKernel, grid1d, storageBindings } from '../kernel.js';
+import { defineOp } from '../op.js';
+import { contiguousStrides, formatShape, normalizeAxis, type Shape, sizeOf } from '../shape.js';
+import { MAX_RANK } from '../strided.js';
+import type { Tensor } from '../tensor.js';
+import { laneRead, Uniforms } from '../uniforms.js';
+import { expand, reshape } from './view.js';
+
+/**
+ * Gather and scatter share one addressing rule: element `i` of `index` (shape `idx`) maps to the
+ * element of the big tensor (strides `big`) at the same coordinates, except along `dim`, where
+ * the coordinate is `index[i]`.
+ */
+function addressUniforms(idx: Shape, bigShape: Shape, dim: number, n: number): Uniforms {
+  return new Uniforms()
+    .u32('n', n)
+    .u32('rank', idx.length)
+    .u32('dim', dim)
+    .u32('dimSize', bigShape[dim]!)
+    .u32s('shape', idx, MAX_RANK)
+    .u32s('big', contiguousStrides(bigShape), MAX_RANK);
+}
+
+const ADDRESS_FN = `fn address(i: u32, at: i32) -> u32 {
+  var rem = i;
+  var off = 0u;
+  for (var d = i32(P.rank) - 1; d >= 0; d--) {
+    let dim = ${laneRead('shape', 'u32(d)')};
+    let c = select(rem % dim, u32(at), u32(d) == P.dim);
+    off += c * ${laneRead('big', 'u32(d)')};
+    rem /= dim;
+  }
+  return off;
+}
+`;
+
+function addressCpu(idx: Shape, bigShape: Shape, dim: number): (i: number, at: number) => number {
+  const big = contiguousStrides(bigShape);
+  return (i, at) => {
+    let rem = i;
+    let off = 0;
+    for (let d = idx.length - 1; d >= 0; d--) {
+      const size = idx[d]!;
+      off += (d === dim ? at : rem % size) * big[d]!;
+      rem = Math.floor(rem / size);
+    }
+    return off;
+  };
+}
+
+function checkIndex(op: string, x: TensorLayout, index: TensorLayout, dim: number): void {
+  if (index.dtype !== 'i32') throw new TypeError(`${op}: index must be i32, got ${index.dtype}`);
+  if (
+    index.shape.length !== x.shape.length ||
+    index.shape.some((d, i) => i !== dim && d > x.shape[i]!)
+  ) {
+    throw new RangeError(
+      `${op}: index ${formatShape(index.shape)} must have the rank of ${formatShape(x.shape)} and no larger dimension except ${dim}`,
+    );
+  }
+}
+
+function checkCpuIndex(op: string, value: number, size: number): void {
+  if (!(value >= 0 && value < size))
+    throw new RangeError(`${op}: index ${value} is out of range for a dimension of size ${size}`);
+}
+
+/** PyTorch `gather`: out[i][j] = x[i][index[i][j]] for dim 1 (and likewise for any dim). */
+const gatherOp = defineOp<{ dim: number }>({
+  name: 'gather',
+  outputs: ([x, index], { dim }) => {
+    checkIndex('gather', x!, index!, dim);
+    return [{ shape: index!.shape, dtype: x!.dtype }];
+  },
+  wgsl: ([x, index], _o, { dim }) => {
+    const n = sizeOf(index!.shape);
+    const u = addressUniforms(index!.shape, x!.shape, dim, n);
+    const t = wgslType(x!.dtype);
+    return {
+      key: `gather:${x!.dtype}`,
+      uniforms: u,
+      workgroups: grid1d(n),
+      // An out-of-range index reads 0 on the GPU (the CPU backend throws).
+      code: () =>
+        `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(3)}${storageBindings(
+          [
+            ['x', t],
+            ['index', 'i32'],
+          ],
+          [['y', t]],
+        )}${ADDRESS_FN}${entry1d(`  if (i >= P.n) { return; }
+  let at = index[i];
+  if (at < 0 || u32(at) >= P.dimSize) { y[i] = ${t}(0); return; }
+  y[i] = x[address(i, at)];`)}`,
+    };
+  },
+  cpu: ([x, index], [y], { dim }) => {
+    const address = addressCpu(index!.shape, x!.shape, dim);
+    for (let i = 0; i < y!.data.length; i++) {
+      const at = index!.data[i]!;
+      checkCpuIndex('gather', at, x!.shape[dim]!);
+      y!.data[i] = x!.data[address(i, at)]!;
+    }
+  },
+  backward: ([g], { inputs: [x, index], params: { dim } }) => [
+    scatterAdd(x!.shape, dim, index!, g!),
+    null,
+  ],
+});
+
+/** Sums `src` into zeros of `shape` at the gathered positions (the adjoint of gather). */
+const scatterAddOp = defineOp<{ dim: number; shape: Shape }>({
+  name: 'scatter_add',
+  outputs: ([index, src], { dim, shape }) => {
+    checkIndex('scatterAdd', { shape, strides: [], offset: 0, dtype: src!.dtype }, index!, dim);
+    if (!isFloat(src!.dtype) || src!.dtype === 'f16')
+      throw new TypeError(`scatterAdd: src must be f32, got ${src!.dtype}`);
+    if (index!.shape.join() !== src!.shape.join()) {
+      throw new RangeError(
+        `scatterAdd: index ${formatShape(index!.shape)} and src ${formatShape(src!.shape)} must have the same shape`,
+      );
+    }
+    return [{ shape, dtype: 'f32' }];
+  },
+  wgsl: ([index], _o, { dim, shape }): GpuKernel[] => {
+    const n = sizeOf(index!.shape);
+    const total = sizeOf(shape);
+    const u = addressUniforms(index!.shape, shape, dim, n).u32('total', total);
+    const bindings = `${u.declaration(3)}@group(0) @binding(0) var<storage, read> index: array<i32>;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<atomic<u32>>;
+`;
+    // Two passes over the same bindings: zero the output, then add with a compare-and-swap loop
+    // (WGSL has no float atomics). The summation order, hence rounding, varies run to run.
+    const zero: GpuKernel = {
+      key: 'scatter_add:zero',
+      uniforms: u,
+      workgroups: grid1d(total),
+      code: () => `${bindings}${entry1d('  if (i < P.total) { atomicStore(&y[i], 0u); }')}`,
+    };
+    const add: GpuKernel = {
+      key: 'scatter_add:add',
+      uniforms: u,
+      workgroups: grid1d(n),
+      code: () =>
+        `${bindings}${ADDRESS_FN}${entry1d(`  if (i >= P.n) { return; }
+  let at = index[i];
+  if (at < 0 || u32(at) >= P.dimSize) { return; }
+  let j = address(i, at);
+  let v = src[i];
+  var old = atomicLoad(&y[j]);
+  loop {
+    let r = atomicCompareExchangeWeak(&y[j], old, bitcast<u32>(bitcast<f32>(old) + v));
+    if (r.exchanged) { break; }
+    old = r.old_value;
+  }`)}`,
+    };
+    return [zero, add];
+  },
+  cpu: ([index, src], [y], { dim, shape }) => {
+    const address = addressCpu(index!.shape, shape, dim);
+    y!.data.fill(0);
+    for (let i = 0; i < src!.data.length; i++) {
+      const at = index!.data[i]!;
+      checkCpuIndex('scatterAdd', at, shape[dim]!);
+      y!.data[address(i, at)]! += src!.data[i]!;
+    }
+  },
+  backward: ([g], { inputs: [index], params: { dim } }) => [
+    null,
+    gatherOp([g!, index!], { dim })[0]!,
+  ],
+});
+
+/** `torch.gather(x, dim, index)`: picks, along `dim`, the elements that `index` (i32) names. */
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  return gatherOp([x, index], { dim: normalizeAxis(dim, x.rank, 'gather') })[0]!;
+}
+
+/** `torch.zeros(shape).scatter_add(dim, index, src)`: sums `src` into the positions `index` names. */
+export function scatterAdd(shape: Shape, dim: number, index: Tensor, src: Tensor): Tensor {
+  return scatterAddOp([index, src], {
+    dim: normalizeAxis(dim, shape.length, 'scatterAdd'),
+    shape: [...shape],
+  })[0]!;
+}
+
+/**
+ * `torch.index_select(x, dim, index)`: the slices of `x` along `dim` listed in the 1-D i32 `index`.
+ * Its gradient is a scatter-add, so repeated indices accumulate (as embedding lookups need).
+ */
+export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  const d = normalizeAxis(dim, x.rank, 'indexSelect');
+  if (index.rank !== 1)
+    throw new RangeError(`indexSelect: index must be 1-D, got ${formatShape(index.shape)}`);
+  const shape = [...x.shape];
+  shape[d] = index.shape[0]!;
+  const viewShape = shape.map((_, i) => (i === d ? index.shape[0]! : 1));
+  const full = expand(reshape(index, viewShape), shape);
+  return gather(x, d, full);
+}
+
+/** Embedding lookup: rows of `weight` [vocab, dim] for i32 `ids` of any shape → [...ids.shape, dim]. */
+export function embedding(weight: Tensor, ids: Tensor): Tensor {
+  if (weight.rank !== 2)
+    throw new RangeError(
+      `embedding: weight must be [vocab, dim], got ${formatShape(weight.shape)}`,
+    );
+  const rows = indexSelect(weight, 0, reshape(ids, [-1]));
+  return reshape(rows, [...ids.shape, weight.shape[1]!]);
+}

@@ -1,0 +1,122 @@
+import { isFloat, wgslType } from '../dtype.js';
+import { storageBindings } from '../kernel.js';
+import { defineOp } from '../op.js';
+import { normalizeAxis } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { Uniforms } from '../uniforms.js';
+import { scatterAdd } from './indexing.js';
+import { asRows, ROW_WG, rowGrid, rowKernelHeader } from './rows.js';
+import { reshape } from './view.js';
+
+/**
+ * The k largest elements of each row, in order (value descending, then index ascending, so ties
+ * keep their original order). Each of the k rounds finds the best element that ranks after the
+ * previous pick, with a workgroup tree reduction — no sort, no scratch memory.
+ */
+const topkRows = defineOp<{ k: number }>({
+  name: 'topk',
+  outputs: ([x], { k }) => {
+    if (!isFloat(x!.dtype) && x!.dtype !== 'i32')
+      throw new TypeError(`topk: unsupported dtype ${x!.dtype}`);
+    return [
+      { shape: [x!.shape[0]!, k], dtype: x!.dtype },
+      { shape: [x!.shape[0]!, k], dtype: 'i32' },
+    ];
+  },
+  wgsl: ([x], _o, { k }) => {
+    const [rows, cols] = x!.shape as [number, number];
+    const grid = rowGrid(rows);
+    const u = new Uniforms().u32('rows', rows).u32('cols', cols).u32('gx', grid[0]).u32('k', k);
+    const t = wgslType(x!.dtype);
+    return {
+      key: `topk:${x!.dtype}`,
+      uniforms: u,
+      workgroups: grid,
+      code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(3)}${storageBindings(
+        [['x', t]],
+        [
+          ['values', t],
+          ['indices', 'i32'],
+        ],
+      )}
+var<workgroup> bestV: array<f32, ${ROW_WG}>;
+var<workgroup> bestI: array<i32, ${ROW_WG}>;
+fn better(v: f32, i: i32, w: f32, j: i32) -> bool {
+  return j < 0 || (i >= 0 && (v > w || (v == w && i < j)));
+}
+${rowKernelHeader()}  var prevV = 3.4028234663852886e38;
+  var prevI = -1;
+  var first = true;
+  for (var r = 0u; r < P.k; r++) {
+    var v = 0.0;
+    var idx = -1;
+    for (var c = lid; c < P.cols; c += ${ROW_WG}u) {
+      let e = f32(x[base + c]);
+      let after = first || e < prevV || (e == prevV && i32(c) > prevI);
+      if (after && better(e, i32(c), v, idx)) { v = e; idx = i32(c); }
+    }
+    bestV[lid] = v;
+    bestI[lid] = idx;
+    workgroupBarrier();
+    for (var s = ${ROW_WG / 2}u; s > 0u; s >>= 1u) {
+      if (lid < s && better(bestV[lid + s], bestI[lid + s], bestV[lid], bestI[lid])) {
+        bestV[lid] = bestV[lid + s];
+        bestI[lid] = bestI[lid + s];
+      }
+      workgroupBarrier();
+    }
+    prevV = bestV[0];
+    prevI = bestI[0];
+    first = false;
+    if (lid == 0u) {
+      values[row * P.k + r] = ${t}(prevV);
+      indices[row * P.k + r] = prevI;
+    }
+    workgroupBarrier();
+  }
+}
+`,
+    };
+  },
+  cpu: ([x], [values, indices], { k }) => {
+    const [rows, cols] = x!.shape as [number, number];
+    for (let r = 0; r < rows; r++) {
+      const order = Array.from({ length: cols }, (_, c) => c);
+      const row = x!.data.subarray(r * cols, (r + 1) * cols);
+      order.sort((a, b) => row[b]! - row[a]! || a - b);
+      for (let j = 0; j < k; j++) {
+        values!.data[r * k + j] = row[order[j]!]!;
+        indices!.data[r * k + j] = order[j]!;
+      }
+    }
+  },
+  backward: ([g], { inputs: [x], outputs: [, indices] }) => [
+    g ? scatterAdd(x!.shape, 1, indices!, g) : null,
+  ],
+});
+
+/**
+ * The `k` largest values along `dim` (default last) and their i32 indices, largest first;
+ * equal values keep their index order. Like `torch.topk(x, k, dim)`.
+ */
+export function topk(x: Tensor, k: number, dim = -1): { values: Tensor; indices: Tensor } {
+  const d = normalizeAxis(dim, x.rank, 'topk');
+  const size = x.shape[d] ?? 1;
+  if (!Number.isInteger(k) || k < 1 || k > size) {
+    throw new RangeError(
+      `topk: k must be an integer in [1, ${size}] (the size of dimension ${d}), got ${k}`,
+    );
+  }
+  const { rows2d, restore } = asRows(x, d, 'topk');
+  const [values, indices] = topkRows([rows2d], { k });
+  return { values: restore(values!), indices: restore(indices!) };
+}
+
+/** Index of the largest element along `dim` (first one on ties), as i32; over all elements when omitted. */
+export function argmax(x: Tensor, dim?: number, options: { keepDim?: boolean } = {}): Tensor {
+  if (dim === undefined) return argmax(reshape(x, [-1]), 0, {});
+  const { indices } = topk(x, 1, dim);
+  if (options.keepDim) return indices;
+  const shape = x.shape.filter((_, i) => i !== normalizeAxis(dim, x.rank, 'argmax'));
+  return reshape(indices, shape);
+}
