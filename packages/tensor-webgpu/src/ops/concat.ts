@@ -36,7 +36,10 @@ const catOp = defineOp<{ dim: number }>({
     const u = new Uniforms().u32('n', n).u32('inner', inner).u32('size', y!.shape[dim]!);
     const ends: number[] = [];
     let end = 0;
-    for (const t of inputs) ends.push((end += t.shape[dim]!));
+    for (const t of inputs) {
+      end += t.shape[dim]!;
+      ends.push(end);
+    }
     u.u32s('ends', ends, 8);
     const t = wgslType(y!.dtype);
     const names = inputs.map((_, k) => `x${k}`);
