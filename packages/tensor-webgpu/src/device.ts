@@ -5,6 +5,7 @@ import { NoAdapterError } from './errors.js';
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { requestGpuDevice } from './gpu-adapter.js';
 import type { GpuKernel } from './kernel.js';
+import { tidy } from './scope.js';
 import { type GpuStorage, WebGPUBackend } from './webgpu/webgpu-backend.js';
 
 export type BackendName = 'webgpu' | 'cpu';
@@ -197,6 +198,19 @@ export class Device {
   memory(): MemoryInfo {
     const stats = this.gpu ? this.gpu.stats() : this.cpuBackend!.stats();
     return { ...stats, liveTensors: this.liveTensors };
+  }
+
+  /**
+   * Runs `fn` once (its tensors are freed) so every kernel it uses is compiled, and waits for
+   * the GPU. Returns how many pipelines were compiled; later calls with other shapes compile none.
+   */
+  async warmup(fn: () => unknown): Promise<number> {
+    const before = this.memory().pipelinesCompiled;
+    tidy(() => {
+      fn();
+    });
+    await this.sync();
+    return this.memory().pipelinesCompiled - before;
   }
 
   /** Submits everything recorded so far and waits until the GPU has finished it. */

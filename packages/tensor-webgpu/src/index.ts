@@ -28,6 +28,13 @@ export {
 } from './op.js';
 export * from './ops/index.js';
 export { manualSeed } from './rng.js';
+export {
+  loadSafetensors,
+  readSafetensorsHeader,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+  saveSafetensors,
+} from './safetensors.js';
 export { keep, noGrad, type Trackable, tidy } from './scope.js';
 export { broadcastShapes, contiguousStrides, type Shape, sizeOf } from './shape.js';
 export { cpuIndexer, stridedIndexFn, stridedUniforms } from './strided.js';
