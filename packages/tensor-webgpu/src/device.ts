@@ -28,6 +28,8 @@ export interface DeviceInfo {
   /** Whether f16 storage and arithmetic are available (`shader-f16`). */
   f16: boolean;
   subgroups: boolean;
+  /** True for CPU implementations of WebGPU (lavapipe/llvmpipe, SwiftShader): kernels pick CPU-friendly variants. */
+  software: boolean;
 }
 
 /** Live memory as `device.memory()` reports it. */
@@ -109,6 +111,9 @@ export class Device {
         limits,
         f16: device.features.has('shader-f16'),
         subgroups: device.features.has('subgroups'),
+        software: /llvmpipe|lavapipe|swiftshader|software/i.test(
+          `${ai.description} ${ai.device} ${ai.architecture}`,
+        ),
       };
       return new Device(info, new WebGPUBackend(device, [gpu, adapter]), undefined);
     } catch (e) {
@@ -128,6 +133,7 @@ export class Device {
       limits: {},
       f16: true,
       subgroups: false,
+      software: true,
     };
     return new Device(info, undefined, new CpuBackend());
   }

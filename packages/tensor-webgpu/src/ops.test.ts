@@ -190,20 +190,29 @@ describe('matmul', () => {
         for (let p = 0; p < k; p++) s += ad[i * k + p]! * bd[p * n + j]!;
         want[i * n + j] = s;
       }
-    for (const dev of [...backends, cpu]) {
-      const got = await T.matmul(
-        T.tensor(ad, { device: dev, shape: [m, k] }),
-        T.tensor(bd, { device: dev, shape: [k, n] }),
-      ).data();
-      expect(maxRelError(got, want)).toBeLessThan(1e-5);
-    }
+    for (const dev of [...backends, cpu])
+      for (const kernel of ['tiled', 'register'] as const) {
+        const got = await T.matmul(
+          T.tensor(ad, { device: dev, shape: [m, k] }),
+          T.tensor(bd, { device: dev, shape: [k, n] }),
+          { kernel },
+        ).data();
+        expect(maxRelError(got, want)).toBeLessThan(1e-5);
+      }
   });
 
   it('reads transposed operands in place and broadcasts batches', async () => {
-    await agree(
-      (dev) => T.matmul(T.transpose(rnd(dev, [2, 1, 33, 17], 1)), rnd(dev, [3, 33, 70], 2)),
-      1e-5,
-    );
+    for (const kernel of ['tiled', 'register'] as const) {
+      await agree(
+        (dev) =>
+          T.matmul(T.transpose(rnd(dev, [2, 1, 33, 17], 1)), rnd(dev, [3, 33, 70], 2), { kernel }),
+        1e-5,
+      );
+      await agree(
+        (dev) => T.matmul(rnd(dev, [130, 9], 1), T.transpose(rnd(dev, [200, 9], 2)), { kernel }),
+        1e-5,
+      );
+    }
     expect(T.matmul(rnd(cpu, [2, 1, 4, 5], 1), rnd(cpu, [3, 5, 6], 2)).shape).toEqual([2, 3, 4, 6]);
   });
 

@@ -5,14 +5,13 @@ import { defineOp, releaseTemporaries } from '../op.js';
 import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
 import { alignedStrides, MAX_RANK } from '../strided.js';
 import type { Tensor } from '../tensor.js';
-import { laneRead, Uniforms } from '../uniforms.js';
+import { Uniforms } from '../uniforms.js';
+import { MATMUL_TILE, type MatmulKernel, matmulWgsl } from './matmul-wgsl.js';
+
+export type { MatmulKernel };
+
 import { sumToShape } from './reduce.js';
 import { reshape, transpose } from './view.js';
-
-/** Output tile per workgroup (TILE × TILE), reduction step BK, and per-thread micro-tile. */
-const TILE = 64;
-const BK = 16;
-const MICRO = 4;
 
 interface Dims {
   batch: number[];
@@ -45,22 +44,8 @@ function operandUniforms(u: Uniforms, name: string, t: TensorLayout, batchRank: 
     .u32s(`${name}_bstr`, alignedStrides(batchLayout, batchRank), MAX_RANK);
 }
 
-function batchOffsetFn(name: string): string {
-  return `fn base_${name}(bi: u32) -> u32 {
-  var rem = bi;
-  var off = P.${name}_off;
-  for (var d = i32(P.brank) - 1; d >= 0; d--) {
-    let dim = ${laneRead('bshape', 'u32(d)')};
-    off += (rem % dim) * ${laneRead(`${name}_bstr`, 'u32(d)')};
-    rem /= dim;
-  }
-  return off;
-}
-`;
-}
-
 /** Batched, broadcasting matmul over strided operands (transposes are free). Tiled 64×64, 4×4 per thread. */
-const matmulOp = defineOp<undefined>({
+const matmulOp = defineOp<{ kernel: MatmulKernel | 'auto' }>({
   name: 'matmul',
   stridedInputs: true,
   outputs: ([a, b]) => {
@@ -71,7 +56,7 @@ const matmulOp = defineOp<undefined>({
     const { batch, m, n } = dims(a!, b!);
     return [{ shape: [...batch, m, n], dtype: a!.dtype }];
   },
-  wgsl: ([a, b]) => {
+  wgsl: ([a, b], _o, { kernel }, info) => {
     const { batch, m, k, n } = dims(a!, b!);
     if (batch.length > MAX_RANK)
       throw new RangeError(`matmul: batch rank ${batch.length} exceeds ${MAX_RANK}`);
@@ -83,73 +68,16 @@ const matmulOp = defineOp<undefined>({
       .u32s('bshape', batch, MAX_RANK);
     operandUniforms(u, 'a', a!, batch.length);
     operandUniforms(u, 'b', b!, batch.length);
+    const chosen = kernel === 'auto' ? (info.software ? 'register' : 'tiled') : kernel;
     const t = wgslType(a!.dtype);
-    const f16 = t === 'f16';
-    const code = () => `${f16 ? 'enable f16;\n' : ''}${u.declaration(3)}${storageBindings(
-      [
-        ['A', t],
-        ['B', t],
-      ],
-      [['C', t]],
-    )}
-${batchOffsetFn('a')}${batchOffsetFn('b')}
-var<workgroup> As: array<f32, ${TILE * BK}>;
-var<workgroup> Bs: array<f32, ${BK * TILE}>;
-@compute @workgroup_size(${TILE / MICRO}, ${TILE / MICRO})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let bi = wid.z;
-  let baseA = base_a(bi);
-  let baseB = base_b(bi);
-  let row0 = wid.y * ${TILE}u;
-  let col0 = wid.x * ${TILE}u;
-  let tid = lid.y * ${TILE / MICRO}u + lid.x;
-  var acc: array<array<f32, ${MICRO}>, ${MICRO}>;
-  for (var k0 = 0u; k0 < P.k; k0 += ${BK}u) {
-    // 256 threads load the 64x16 A tile and the 16x64 B tile, 4 elements each.
-    for (var e = 0u; e < ${(TILE * BK) / 256}u; e++) {
-      let idx = tid + e * 256u;
-      let ar = idx / ${BK}u;
-      let ac = idx % ${BK}u;
-      let gr = row0 + ar;
-      let gk = k0 + ac;
-      As[idx] = select(0.0, f32(A[baseA + gr * P.a_s0 + gk * P.a_s1]), gr < P.m && gk < P.k);
-      let br = idx / ${TILE}u;
-      let bc = idx % ${TILE}u;
-      let bk = k0 + br;
-      let gc = col0 + bc;
-      Bs[idx] = select(0.0, f32(B[baseB + bk * P.b_s0 + gc * P.b_s1]), bk < P.k && gc < P.n);
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < ${BK}u; kk++) {
-      var av: array<f32, ${MICRO}>;
-      var bv: array<f32, ${MICRO}>;
-      for (var i = 0u; i < ${MICRO}u; i++) {
-        av[i] = As[(lid.y * ${MICRO}u + i) * ${BK}u + kk];
-        bv[i] = Bs[kk * ${TILE}u + lid.x * ${MICRO}u + i];
-      }
-      for (var i = 0u; i < ${MICRO}u; i++) {
-        for (var j = 0u; j < ${MICRO}u; j++) {
-          acc[i][j] = fma(av[i], bv[j], acc[i][j]);
-        }
-      }
-    }
-    workgroupBarrier();
-  }
-  let cbase = bi * P.m * P.n;
-  for (var i = 0u; i < ${MICRO}u; i++) {
-    let r = row0 + lid.y * ${MICRO}u + i;
-    for (var j = 0u; j < ${MICRO}u; j++) {
-      let c = col0 + lid.x * ${MICRO}u + j;
-      if (r < P.m && c < P.n) { C[cbase + r * P.n + c] = ${t}(acc[i][j]); }
-    }
-  }
-}
-`;
+    const unitA = a!.strides[a!.shape.length - 1] === 1;
+    const unitB = b!.strides[b!.shape.length - 1] === 1;
+    const [tileRows, tileCols] = MATMUL_TILE[chosen];
     return {
-      key: `matmul:${a!.dtype}`,
-      code,
+      key: `matmul:${chosen}:${a!.dtype}:${unitA ? 'u' : 's'}${unitB ? 'u' : 's'}`,
+      code: () => matmulWgsl(chosen, t, u, unitA, unitB),
       uniforms: u,
-      workgroups: [Math.ceil(n / TILE), Math.ceil(m / TILE), Math.max(1, sizeOf(batch))],
+      workgroups: [Math.ceil(n / tileCols), Math.ceil(m / tileRows), Math.max(1, sizeOf(batch))],
     };
   },
   cpu: ([a, b], [c]) => {
@@ -190,19 +118,33 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       }
     }
   },
-  backward: ([g], { inputs: [a, b] }) => {
-    const ga = matmul(g!, transpose(b!));
-    const gb = matmul(transpose(a!), g!);
+  backward: ([g], { inputs: [a, b], params }) => {
+    const ga = matmul(g!, transpose(b!), params);
+    const gb = matmul(transpose(a!), g!, params);
     return [sumToShape(ga, a!.shape), sumToShape(gb, b!.shape)];
   },
 });
+
+export interface MatmulOptions {
+  /**
+   * The WebGPU kernel: `auto` (default) takes `register` on CPU implementations of WebGPU
+   * (lavapipe, SwiftShader) and `tiled` on real GPUs. The others are for tests and benchmarks.
+   */
+  kernel?: MatmulKernel | 'auto';
+}
 
 /**
  * Matrix product with NumPy/PyTorch semantics: batch dimensions broadcast, 1-D operands are
  * promoted to a row (left) or a column (right) vector and the added dimension is removed.
  * Transposed operands (views from `transpose`) are read in place, without a copy.
  */
-export function matmul(a: Tensor, b: Tensor): Tensor {
+export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  const kernel = options.kernel ?? 'auto';
+  if (!['auto', 'tiled', 'register'].includes(kernel)) {
+    throw new TypeError(
+      `matmul: kernel must be 'auto', 'tiled' or 'register', got ${JSON.stringify(kernel)}`,
+    );
+  }
   a.assertAlive('matmul');
   b.assertAlive('matmul');
   if (a.rank === 0 || b.rank === 0)
@@ -211,7 +153,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     );
   const a2 = a.rank === 1 ? reshape(a, [1, a.shape[0]!]) : a;
   const b2 = b.rank === 1 ? reshape(b, [b.shape[0]!, 1]) : b;
-  const c = matmulOp([a2, b2], undefined)[0]!;
+  const c = matmulOp([a2, b2], { kernel })[0]!;
   if (a2 === a && b2 === b) return c;
   const shape = [...c.shape];
   if (b.rank === 1) shape.pop();
