@@ -16,16 +16,15 @@ export interface GpuKernel {
   readonly workgroups: readonly [number, number, number];
 }
 
-/** A 1-D grid of `WORKGROUP` threads covering `n` items, folded into y past 65535 groups. */
-export function grid1d(n: number): [number, number, number] {
-  const groups = Math.max(1, Math.ceil(n / WORKGROUP));
-  if (groups <= 65535) return [groups, 1, 1];
-  const y = Math.ceil(groups / 65535);
-  return [Math.ceil(groups / y), y, 1];
+/**
+ * Workgroups for a 1-D kernel over `n` items. Kernels loop with a grid stride, so the grid can be
+ * capped: on CPU implementations of WebGPU (`info.software`) each workgroup costs a fixed
+ * overhead and 64 groups run about twice as fast as one per 256 items; GPUs get up to 65535.
+ */
+export function grid1d(n: number, info?: { software: boolean }): [number, number, number] {
+  const cap = info?.software ? 64 : 65535;
+  return [Math.min(cap, Math.max(1, Math.ceil(n / WORKGROUP))), 1, 1];
 }
-
-/** WGSL lines that turn a (possibly 2-D folded) global id into a linear index `i`. */
-export const LINEAR_INDEX = 'let i = gid.x + gid.y * nwg.x * WG;';
 
 /** Storage bindings for `inputs` read-only arrays then `outputs` read_write arrays. */
 export function storageBindings(
@@ -44,13 +43,18 @@ export function storageBindings(
   return `${lines.join('\n')}\n`;
 }
 
-/** The standard 1-D entry point header: `@compute` with the workgroup size and ids. */
-export function entry1d(body: string, f16 = false): string {
-  return `${f16 ? 'enable f16;\n' : ''}const WG: u32 = ${WORKGROUP}u;
+/**
+ * The entry point of a 1-D kernel: `body` is run for every index `i` below `bound`, as a function
+ * (so `return` skips one element), by a grid-stride loop over however many workgroups `grid1d` gave.
+ */
+export function entry1d(body: string, bound = 'P.n'): string {
+  return `fn element(i: u32) {
+${body}
+}
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  ${LINEAR_INDEX}
-${body}
+  let stride = nwg.x * ${WORKGROUP}u;
+  for (var i = gid.x; i < ${bound}; i += stride) { element(i); }
 }
 `;
 }

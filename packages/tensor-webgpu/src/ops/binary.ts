@@ -60,7 +60,8 @@ function binary(spec: BinarySpec): (a: Operand, b: Operand) => Tensor {
         },
       ];
     },
-    wgsl: (inputs, outputs) => elementwiseWgsl(spec.name, inputs, outputs[0]!, spec.wgsl),
+    wgsl: (inputs, outputs, _p, info) =>
+      elementwiseWgsl(spec.name, inputs, outputs[0]!, spec.wgsl, info),
     cpu: (inputs, outputs) => elementwiseCpu(inputs, outputs[0]!, spec.cpu),
     backward: grad
       ? ([g], { inputs: [a, b], outputs: [y] }) => {
@@ -177,8 +178,14 @@ const whereOp = defineOp<undefined>({
     const shape = broadcastShapes(broadcastShapes(c!.shape, a!.shape, 'where'), b!.shape, 'where');
     return [{ shape, dtype }];
   },
-  wgsl: (inputs, outputs) =>
-    elementwiseWgsl('where', inputs, outputs[0]!, (c, a, b) => `select(${b}, ${a}, ${c} != 0)`),
+  wgsl: (inputs, outputs, _p, info) =>
+    elementwiseWgsl(
+      'where',
+      inputs,
+      outputs[0]!,
+      (c, a, b) => `select(${b}, ${a}, ${c} != 0)`,
+      info,
+    ),
   cpu: (inputs, outputs) => elementwiseCpu(inputs, outputs[0]!, (c, a, b) => (c !== 0 ? a : b)),
   backward: ([g], { inputs: [c, a, b] }) => [
     null,

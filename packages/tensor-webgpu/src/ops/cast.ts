@@ -8,7 +8,7 @@ const castOp = defineOp<{ dtype: DType }>({
   name: 'cast',
   stridedInputs: true,
   outputs: ([x], { dtype }) => [{ shape: x!.shape, dtype }],
-  wgsl: (inputs, [y]) => elementwiseWgsl(`cast`, inputs, y!, (a) => a),
+  wgsl: (inputs, [y], _p, info) => elementwiseWgsl('cast', inputs, y!, (a) => a, info),
   cpu: (inputs, [y]) => elementwiseCpu(inputs, y!, (a) => (isFloat(y!.dtype) ? a : Math.trunc(a))),
   backward: ([g], { inputs: [x] }) => [isFloat(x!.dtype) ? cast(g!, x!.dtype) : null],
 });

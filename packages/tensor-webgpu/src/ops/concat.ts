@@ -30,7 +30,7 @@ const catOp = defineOp<{ dim: number }>({
     shape[dim] = inputs.reduce((a, t) => a + t.shape[dim]!, 0);
     return [{ shape, dtype: first.dtype }];
   },
-  wgsl: (inputs, [y], { dim }) => {
+  wgsl: (inputs, [y], { dim }, info) => {
     const n = sizeOf(y!.shape);
     const inner = contiguousStrides(y!.shape)[dim]!;
     const u = new Uniforms().u32('n', n).u32('inner', inner).u32('size', y!.shape[dim]!);
@@ -53,7 +53,7 @@ const catOp = defineOp<{ dim: number }>({
     return {
       key: `cat:${y!.dtype}:${inputs.length}`,
       uniforms: u,
-      workgroups: grid1d(n),
+      workgroups: grid1d(n, info),
       code: () =>
         `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(inputs.length + 1)}${storageBindings(
           names.map((name) => [name, t]),

@@ -45,7 +45,7 @@ const dropoutOp = defineOp<Params>({
       throw new TypeError(`dropout: expected a floating-point tensor, got ${x!.dtype}`);
     return [{ shape: x!.shape, dtype: x!.dtype }];
   },
-  wgsl: ([x], _o, { p, seed }) => {
+  wgsl: ([x], _o, { p, seed }, info) => {
     const n = sizeOf(x!.shape);
     const u = new Uniforms()
       .u32('n', n)
@@ -57,7 +57,7 @@ const dropoutOp = defineOp<Params>({
     return {
       key: `dropout:${x!.dtype}`,
       uniforms: u,
-      workgroups: grid1d(n),
+      workgroups: grid1d(n, info),
       code: () =>
         `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(2)}${storageBindings([['x', t]], [['y', t]])}${PHILOX_WGSL}${entry1d(`  if (i >= P.n) { return; }
   let keep = uniform01(i, P.k0, P.k1) >= P.p;

@@ -1,4 +1,5 @@
 import type { CpuTensor, TensorLayout } from '../backend.js';
+import type { DeviceInfo } from '../device.js';
 import { type DType, wgslType } from '../dtype.js';
 import { f16BitsToF32, f32ToF16Bits } from '../f16.js';
 import { entry1d, type GpuKernel, grid1d, storageBindings } from '../kernel.js';
@@ -46,6 +47,7 @@ export function elementwiseWgsl(
   inputs: readonly TensorLayout[],
   output: TensorLayout,
   expr: (...v: string[]) => string,
+  info?: DeviceInfo,
 ): GpuKernel {
   const rank = output.shape.length;
   if (rank > MAX_RANK)
@@ -69,7 +71,7 @@ export function elementwiseWgsl(
       [['y', wgslType(output.dtype)]],
     )}${ELEMENTWISE_HELPERS}${inputs.map((_, k) => (direct[k] ? '' : stridedIndexFn(NAMES[k]!))).join('')}${entry1d(body)}`;
   };
-  return { key, code, uniforms: u, workgroups: grid1d(n) };
+  return { key, code, uniforms: u, workgroups: grid1d(n, info) };
 }
 
 /** The CPU reference of an elementwise op: applies `fn` at every output index. */

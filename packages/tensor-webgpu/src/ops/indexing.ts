@@ -74,14 +74,14 @@ const gatherOp = defineOp<{ dim: number }>({
     checkIndex('gather', x!, index!, dim);
     return [{ shape: index!.shape, dtype: x!.dtype }];
   },
-  wgsl: ([x, index], _o, { dim }) => {
+  wgsl: ([x, index], _o, { dim }, info) => {
     const n = sizeOf(index!.shape);
     const u = addressUniforms(index!.shape, x!.shape, dim, n);
     const t = wgslType(x!.dtype);
     return {
       key: `gather:${x!.dtype}`,
       uniforms: u,
-      workgroups: grid1d(n),
+      workgroups: grid1d(n, info),
       // An out-of-range index reads 0 on the GPU (the CPU backend throws).
       code: () =>
         `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(3)}${storageBindings(
@@ -124,7 +124,7 @@ const scatterAddOp = defineOp<{ dim: number; shape: Shape }>({
     }
     return [{ shape, dtype: 'f32' }];
   },
-  wgsl: ([index], _o, { dim, shape }): GpuKernel[] => {
+  wgsl: ([index], _o, { dim, shape }, info): GpuKernel[] => {
     const n = sizeOf(index!.shape);
     const total = sizeOf(shape);
     const u = addressUniforms(index!.shape, shape, dim, n).u32('total', total);
@@ -137,13 +137,13 @@ const scatterAddOp = defineOp<{ dim: number; shape: Shape }>({
     const zero: GpuKernel = {
       key: 'scatter_add:zero',
       uniforms: u,
-      workgroups: grid1d(total),
-      code: () => `${bindings}${entry1d('  if (i < P.total) { atomicStore(&y[i], 0u); }')}`,
+      workgroups: grid1d(total, info),
+      code: () => `${bindings}${entry1d('  atomicStore(&y[i], 0u);', 'P.total')}`,
     };
     const add: GpuKernel = {
       key: 'scatter_add:add',
       uniforms: u,
-      workgroups: grid1d(n),
+      workgroups: grid1d(n, info),
       code: () =>
         `${bindings}${ADDRESS_FN}${entry1d(`  if (i >= P.n) { return; }
   let at = index[i];

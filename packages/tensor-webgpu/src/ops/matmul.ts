@@ -1,6 +1,5 @@
 import type { TensorLayout } from '../backend.js';
 import { isFloat, wgslType } from '../dtype.js';
-import { storageBindings } from '../kernel.js';
 import { defineOp, releaseTemporaries } from '../op.js';
 import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
 import { alignedStrides, MAX_RANK } from '../strided.js';

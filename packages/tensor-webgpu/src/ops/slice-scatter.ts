@@ -20,7 +20,7 @@ interface Params {
 const sliceScatterOp = defineOp<Params>({
   name: 'slice_scatter',
   outputs: ([src], { shape }) => [{ shape, dtype: src!.dtype }],
-  wgsl: ([src], _o, { shape, dim, start, step }) => {
+  wgsl: ([src], _o, { shape, dim, start, step }, info) => {
     const n = sizeOf(shape);
     const inner = contiguousStrides(shape)[dim]!;
     const u = new Uniforms()
@@ -34,7 +34,7 @@ const sliceScatterOp = defineOp<Params>({
     return {
       key: `slice_scatter:${src!.dtype}`,
       uniforms: u,
-      workgroups: grid1d(n),
+      workgroups: grid1d(n, info),
       code: () =>
         `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(2)}${storageBindings([['src', t]], [['y', t]])}${entry1d(`  if (i >= P.n) { return; }
   let c = (i / P.inner) % P.size;

@@ -25,7 +25,6 @@ const softmaxRows = defineOp<{ kind: Kind }>({
     const grid = rowGrid(rows);
     const u = new Uniforms().u32('rows', rows).u32('cols', cols).u32('gx', grid[0]);
     const t = wgslType(x!.dtype);
-    const write = kind === 'softmax' ? 'exp(v - m) / total' : 'v - m - log(total)';
     return {
       key: `${kind}:${x!.dtype}`,
       uniforms: u,
@@ -40,13 +39,16 @@ ${treeReduce('red', (a, b) => `max(${a}, ${b})`)}
   m = red[0];
   workgroupBarrier();
   var s = 0.0;
-  for (var c = lid; c < P.cols; c += ${ROW_WG}u) { s += exp(f32(x[base + c]) - m); }
+  for (var c = lid; c < P.cols; c += ${ROW_WG}u) {
+    let e = exp(f32(x[base + c]) - m);
+    s += e;
+    ${kind === 'softmax' ? `y[base + c] = ${t}(e); // kept: the last pass needs no second exp` : ''}
+  }
   red[lid] = s;
 ${treeReduce('red', (a, b) => `${a} + ${b}`)}
   let total = red[0];
   for (var c = lid; c < P.cols; c += ${ROW_WG}u) {
-    let v = f32(x[base + c]);
-    y[base + c] = ${t}(${write});
+    ${kind === 'softmax' ? `y[base + c] = ${t}(f32(y[base + c]) / total);` : `y[base + c] = ${t}(f32(x[base + c]) - m - log(total));`}
   }
 }
 `,

@@ -30,7 +30,8 @@ function unary(spec: UnarySpec): (x: Tensor) => Tensor {
     name: spec.name,
     stridedInputs: true,
     outputs: (inputs) => floatInput(spec.name, spec.integers, inputs),
-    wgsl: (inputs, outputs) => elementwiseWgsl(spec.name, inputs, outputs[0]!, spec.wgsl),
+    wgsl: (inputs, outputs, _p, info) =>
+      elementwiseWgsl(spec.name, inputs, outputs[0]!, spec.wgsl, info),
     cpu: (inputs, outputs) => elementwiseCpu(inputs, outputs[0]!, spec.cpu),
     backward: grad ? ([g], { inputs, outputs }) => [grad(g!, inputs[0]!, outputs[0]!)] : undefined,
   });

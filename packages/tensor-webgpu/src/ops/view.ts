@@ -35,7 +35,7 @@ const copyOp = defineOp<{ shape: Shape }>({
   name: 'contiguous',
   stridedInputs: true,
   outputs: ([x], { shape }) => [{ shape, dtype: x!.dtype }],
-  wgsl: ([x]) => {
+  wgsl: ([x], _o, _p, info) => {
     const rank = x!.shape.length;
     const n = sizeOf(x!.shape);
     const u = new Uniforms().u32('n', n).u32('rank', rank).u32s('shape', x!.shape, MAX_RANK);
@@ -45,7 +45,7 @@ const copyOp = defineOp<{ shape: Shape }>({
     return {
       key: `copy:${x!.dtype}`,
       uniforms: u,
-      workgroups: grid1d(n),
+      workgroups: grid1d(n, info),
       code: () =>
         `${f16 ? 'enable f16;\n' : ''}${u.declaration(2)}${storageBindings([['xa', t]], [['y', t]])}${stridedIndexFn('a')}${entry1d(
           '  if (i >= P.n) { return; }\n  y[i] = xa[at_a(i)];',
