@@ -204,3 +204,45 @@ describe('memory', () => {
     expect(await step()).toBeLessThan(first);
   });
 });
+
+describe('in-place updates', () => {
+  it.each(all)(
+    'add_, sub_, mul_, div_, zero_ change the tensor in place ($info.backend)',
+    async (dev) => {
+      const w = T.tensor([1, 2, 3], { device: dev, requiresGrad: true });
+      const storage = w.storage;
+      w.add_(T.tensor([1, 1, 1], { device: dev }))
+        .mul_(2)
+        .sub_(1)
+        .div_(3);
+      expect(w.storage).toBe(storage);
+      expect(await w.toArray()).toEqual([1, 5 / 3, 7 / 3].map((v) => Math.fround(v)));
+      w.zero_();
+      expect(await w.toArray()).toEqual([0, 0, 0]);
+    },
+  );
+
+  it('copy_ refuses a leaf that requires grad outside noGrad', () => {
+    const w = T.tensor([1, 2], { device: cpu, requiresGrad: true });
+    expect(() => w.copy_(T.tensor([3, 4], { device: cpu }))).toThrow(
+      /in-place update of a leaf that requires grad; wrap it in noGrad\(\)/,
+    );
+  });
+});
+
+describe('more gradient checks', () => {
+  it('variance, gather along dim 0, scatterAdd, topk values, cast', async () => {
+    const idx = T.tensor(Int32Array.from([1, 0, 1, 2, 2, 0]), { device: cpu, shape: [2, 3] });
+    const fs: [(x: T.Tensor) => T.Tensor, number[]][] = [
+      [(x) => T.variance(x, 1), [2, 3]],
+      [(x) => T.gather(x, 0, idx), [3, 3]],
+      [(x) => T.scatterAdd([3, 3], 0, idx, x), [2, 3]],
+      [(x) => T.topk(x, 2).values, [2, 3]],
+      [(x) => T.cast(T.cast(x, 'f32'), 'f32'), [2, 3]],
+    ];
+    for (const [f, shape] of fs) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      expect(await gradCheck(cpu, f, [values(n, 7)], [shape])).toBeLessThan(2e-2);
+    }
+  });
+});

@@ -293,3 +293,27 @@ describe('creation and random numbers', () => {
     expect(await T.full([2], 7, { device: cpu }).toArray()).toEqual([7, 7]);
   });
 });
+
+describe('zero-size tensors', () => {
+  it('ops on empty tensors give empty (or zero) results on every backend', async () => {
+    for (const dev of [...backends, cpu]) {
+      const e = T.zeros([0, 4], { device: dev });
+      expect(T.add(e, 1).shape).toEqual([0, 4]);
+      expect(await T.exp(e).toArray()).toEqual([]);
+      expect(await T.sum(e, 0).toArray()).toEqual([0, 0, 0, 0]);
+      expect(T.softmax(e).shape).toEqual([0, 4]);
+      expect(
+        await T.matmul(
+          T.zeros([2, 0], { device: dev }),
+          T.zeros([0, 3], { device: dev }),
+        ).toArray(),
+      ).toEqual([
+        [0, 0, 0],
+        [0, 0, 0],
+      ]);
+      expect(await T.cat([e, T.ones([1, 4], { device: dev })], 0).toArray()).toEqual([
+        [1, 1, 1, 1],
+      ]);
+    }
+  });
+});

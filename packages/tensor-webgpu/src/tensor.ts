@@ -239,6 +239,35 @@ export class Tensor implements TensorLayout {
     ops.copy_(this, source);
     return this;
   }
+  /**
+   * In-place `this += b` (and `sub_`, `mul_`, `div_`), for optimizers: computed into a pooled
+   * temporary and copied back, so a training loop allocates nothing new. Outside autograd.
+   */
+  add_(b: Operand): this {
+    return this.update_(ops.add, b);
+  }
+  sub_(b: Operand): this {
+    return this.update_(ops.sub, b);
+  }
+  mul_(b: Operand): this {
+    return this.update_(ops.mul, b);
+  }
+  div_(b: Operand): this {
+    return this.update_(ops.div, b);
+  }
+  /** Sets every element to zero, in place. */
+  zero_(): this {
+    return this.update_(ops.mul, 0);
+  }
+
+  private update_(op: (a: Tensor, b: Operand) => Tensor, b: Operand): this {
+    noGrad(() => {
+      const next = op(this, b);
+      ops.copy_(this, next);
+      next.dispose();
+    });
+    return this;
+  }
 
   toString(): string {
     return `Tensor(${formatShape(this.shape)}, ${this.dtype}, ${this.device.backend}${this.requiresGrad ? ', requiresGrad' : ''})`;
