@@ -90,9 +90,10 @@ describe('pipeline cache', () => {
           ),
           0,
         );
-      const compiled = await dev.warmup(step(5));
+      // Shapes in one regime (>= 64 rows picks the same row-kernel plan) share every pipeline.
+      const compiled = await dev.warmup(step(64));
       if (dev.backend === 'webgpu') expect(compiled).toBeGreaterThan(0);
-      expect(await dev.warmup(step(37))).toBe(0);
+      expect(await dev.warmup(step(99))).toBe(0);
       expect(await dev.warmup(step(300))).toBe(0);
     },
   );

@@ -6,7 +6,7 @@ import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
 import { div, ne } from './binary.js';
 import { sum } from './reduce.js';
-import { ROW_WG, rowGrid, rowKernelHeader, treeReduce } from './rows.js';
+import { RowPlan } from './rows.js';
 import { reshape } from './view.js';
 
 interface Params {
@@ -34,31 +34,20 @@ function checkInputs(
 }
 
 /** Shared WGSL: the row's max, log-sum-exp and (for label smoothing) sum of logits. */
-function rowStats(): string {
-  return `  var m = -3.4028234663852886e38;
-  for (var c = lid; c < P.cols; c += ${ROW_WG}u) { m = max(m, f32(x[base + c])); }
-  red[lid] = m;
-${treeReduce('red', (a, b) => `max(${a}, ${b})`)}
-  m = red[0];
-  workgroupBarrier();
+function rowStats(plan: RowPlan): string {
+  return `  var mine = -3.4028234663852886e38;
+  ${plan.loop()} { mine = max(mine, f32(x[base + c])); }
+${plan.reduce('m', 'mine', 'max', 'red')}
   var s = 0.0;
-  var total = 0.0;
-  for (var c = lid; c < P.cols; c += ${ROW_WG}u) { let v = f32(x[base + c]); s += exp(v - m); total += v; }
-  red[lid] = s;
-  red2[lid] = total;
-${treeReduce([
-  ['red', plus],
-  ['red2', plus],
-])}
-  let lse = m + log(red[0]);
-  let xsum = red2[0];
+  var xs = 0.0;
+  ${plan.loop()} { let v = f32(x[base + c]); s += exp(v - m); xs += v; }
+${plan.reduce('sumExp', 's', 'sum', 'red')}${plan.reduce('xsum', 'xs', 'sum', 'red')}
+  let lse = m + log(sumExp);
   let tgt = targets[row];
   let ignored = tgt == P.ignore;
   let valid = tgt >= 0 && u32(tgt) < P.cols;
 `;
 }
-
-const plus = (a: string, b: string) => `${a} + ${b}`;
 
 /** Per-row loss: (1-ε)(lse - x[t]) + ε(lse - mean(x)); 0 for ignored rows, NaN for out-of-range targets. */
 const crossEntropyRows = defineOp<Params>({
@@ -67,30 +56,23 @@ const crossEntropyRows = defineOp<Params>({
     checkInputs(logits!, targets!);
     return [{ shape: [logits!.shape[0]!], dtype: 'f32' }];
   },
-  wgsl: ([x], _o, { ignoreIndex, labelSmoothing }) => {
+  wgsl: ([x], _o, { ignoreIndex, labelSmoothing }, info) => {
     const [rows, cols] = x!.shape as [number, number];
-    const grid = rowGrid(rows);
-    const u = new Uniforms()
-      .u32('rows', rows)
-      .u32('cols', cols)
-      .u32('gx', grid[0])
-      .i32('ignore', ignoreIndex)
-      .f32('eps', labelSmoothing);
+    const plan = new RowPlan(rows, cols, info);
+    const u = plan.uniforms(new Uniforms()).i32('ignore', ignoreIndex).f32('eps', labelSmoothing);
     const t = wgslType(x!.dtype);
     return {
-      key: `cross_entropy:${x!.dtype}`,
+      key: `cross_entropy:${x!.dtype}:${plan.mode}`,
       uniforms: u,
-      workgroups: grid,
-      code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(3)}${storageBindings(
+      workgroups: plan.grid(),
+      code: () => `${plan.enables(t === 'f16')}${u.declaration(3)}${storageBindings(
         [
           ['x', t],
           ['targets', 'i32'],
         ],
         [['loss', 'f32']],
       )}
-var<workgroup> red: array<f32, ${ROW_WG}>;
-var<workgroup> red2: array<f32, ${ROW_WG}>;
-${rowKernelHeader()}${rowStats()}
+${plan.buffers('red')}${plan.header()}${rowStats(plan)}
   if (lid == 0u) {
     if (ignored) { loss[row] = 0.0; }
     else if (!valid) { var z = 0.0; loss[row] = z / z; }
@@ -138,21 +120,16 @@ ${rowKernelHeader()}${rowStats()}
 const crossEntropyGrad = defineOp<Params>({
   name: 'cross_entropy_backward',
   outputs: ([x]) => [{ shape: x!.shape, dtype: x!.dtype }],
-  wgsl: ([x], _o, { ignoreIndex, labelSmoothing }) => {
+  wgsl: ([x], _o, { ignoreIndex, labelSmoothing }, info) => {
     const [rows, cols] = x!.shape as [number, number];
-    const grid = rowGrid(rows);
-    const u = new Uniforms()
-      .u32('rows', rows)
-      .u32('cols', cols)
-      .u32('gx', grid[0])
-      .i32('ignore', ignoreIndex)
-      .f32('eps', labelSmoothing);
+    const plan = new RowPlan(rows, cols, info);
+    const u = plan.uniforms(new Uniforms()).i32('ignore', ignoreIndex).f32('eps', labelSmoothing);
     const t = wgslType(x!.dtype);
     return {
-      key: `cross_entropy_backward:${x!.dtype}`,
+      key: `cross_entropy_backward:${x!.dtype}:${plan.mode}`,
       uniforms: u,
-      workgroups: grid,
-      code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(4)}${storageBindings(
+      workgroups: plan.grid(),
+      code: () => `${plan.enables(t === 'f16')}${u.declaration(4)}${storageBindings(
         [
           ['x', t],
           ['targets', 'i32'],
@@ -160,11 +137,9 @@ const crossEntropyGrad = defineOp<Params>({
         ],
         [['dx', t]],
       )}
-var<workgroup> red: array<f32, ${ROW_WG}>;
-var<workgroup> red2: array<f32, ${ROW_WG}>;
-${rowKernelHeader()}${rowStats()}
+${plan.buffers('red')}${plan.header()}${rowStats(plan)}
   let scale = select(g[row], 0.0, ignored);
-  for (var c = lid; c < P.cols; c += ${ROW_WG}u) {
+  ${plan.loop()} {
     let p = exp(f32(x[base + c]) - lse);
     let hit = select(0.0, 1.0 - P.eps, valid && i32(c) == tgt);
     dx[base + c] = ${t}(scale * (p - hit - P.eps / f32(P.cols)));

@@ -111,11 +111,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   // columns next to each other, and all threads of a row of the workgroup share each A load.
   let r0 = wid.y * 128u + lid.y;
   let c0 = wid.x * 64u + lid.x;
+  // Rows and columns past the edge are clamped to the last one: they compute values that are
+  // never stored, so the k loop needs no bounds checks.
+  var aRow: array<u32, 8>;
+  for (var i = 0u; i < 8u; i++) { aRow[i] = baseA + min(r0 + i * 16u, P.m - 1u) * P.a_s0; }
+  let b0 = baseB + min(c0, P.n - 1u) * P.b_s1;
+  let b1 = baseB + min(c0 + 16u, P.n - 1u) * P.b_s1;
+  let b2 = baseB + min(c0 + 32u, P.n - 1u) * P.b_s1;
+  let b3 = baseB + min(c0 + 48u, P.n - 1u) * P.b_s1;
   var acc: array<vec4<f32>, 8>;
   for (var k = 0u; k < P.k; k++) {
-    let b = vec4<f32>(loadB(baseB, k, c0), loadB(baseB, k, c0 + 16u), loadB(baseB, k, c0 + 32u), loadB(baseB, k, c0 + 48u));
+    let kb = k * P.b_s0;
+    let ka = k * P.a_s1;
+    let b = vec4<f32>(f32(B[b0 + kb]), f32(B[b1 + kb]), f32(B[b2 + kb]), f32(B[b3 + kb]));
     for (var i = 0u; i < 8u; i++) {
-      acc[i] = fma(vec4<f32>(loadA(baseA, r0 + i * 16u, k)), b, acc[i]);
+      acc[i] = fma(vec4<f32>(f32(A[aRow[i] + ka])), b, acc[i]);
     }
   }
 ${store(t, 8, '16u', '16u')}`;

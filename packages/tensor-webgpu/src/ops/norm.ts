@@ -6,7 +6,7 @@ import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
 import { mul, sub } from './binary.js';
 import { sum } from './reduce.js';
-import { ROW_WG, rowGrid, rowKernelHeader, treeReduce } from './rows.js';
+import { RowPlan } from './rows.js';
 import { reshape } from './view.js';
 
 type Kind = 'layer' | 'rms';
@@ -17,29 +17,19 @@ interface Params {
   bias: boolean;
 }
 
-const plus = (a: string, b: string) => `${a} + ${b}`;
-
 /** WGSL computing `mean` (0 for RMSNorm) and `rstd` of the row; f32 accumulation. */
-function statsWgsl(kind: Kind): string {
+function statsWgsl(kind: Kind, plan: RowPlan): string {
   const center = kind === 'layer';
   return `  var s = 0.0;
-  var sq = 0.0;
-  for (var c = lid; c < P.cols; c += ${ROW_WG}u) { let v = f32(x[base + c]); s += v; sq += v * v; }
-  red[lid] = s;
-  red2[lid] = sq;
-${treeReduce([
-  ['red', plus],
-  ['red2', plus],
-])}
+  ${plan.loop()} { s += f32(x[base + c]); }
+${plan.reduce('total', 's', 'sum', 'red')}
   let n = f32(P.cols);
-  let mean = ${center ? 'red[0] / n' : '0.0'};
-  // Var = E[x^2] - mean^2 in f32 loses digits when |mean| >> std; a second pass fixes that.
+  let mean = ${center ? 'total / n' : '0.0'};
+  // Two passes (not E[x²] − mean², which loses digits in f32 when |mean| ≫ std).
   var d = 0.0;
-  for (var c = lid; c < P.cols; c += ${ROW_WG}u) { let v = f32(x[base + c]) - mean; d += v * v; }
-  workgroupBarrier();
-  red[lid] = d;
-${treeReduce('red', plus)}
-  let rstd = inverseSqrt(red[0] / n + P.eps);
+  ${plan.loop()} { let v = f32(x[base + c]) - mean; d += v * v; }
+${plan.reduce('sq', 'd', 'sum', 'red')}
+  let rstd = inverseSqrt(sq / n + P.eps);
 `;
 }
 
@@ -81,22 +71,18 @@ const normRows = defineOp<Params>({
       { shape: [rows], dtype: 'f32' },
     ];
   },
-  wgsl: ([x], _o, p) => {
+  wgsl: ([x], _o, p, info) => {
     const [rows, cols] = x!.shape as [number, number];
-    const grid = rowGrid(rows);
-    const u = new Uniforms()
-      .u32('rows', rows)
-      .u32('cols', cols)
-      .u32('gx', grid[0])
-      .f32('eps', p.eps);
+    const plan = new RowPlan(rows, cols, info);
+    const u = plan.uniforms(new Uniforms()).f32('eps', p.eps);
     const t = wgslType(x!.dtype);
     const ins = inputNames(p).map(([n]) => [n, t] as [string, string]);
     const affine = `${p.weight ? ' * f32(w[c])' : ''}${p.bias ? ' + f32(b[c])' : ''}`;
     return {
-      key: `norm:${p.kind}:${x!.dtype}:${p.weight ? 'w' : ''}${p.bias ? 'b' : ''}`,
+      key: `norm:${p.kind}:${x!.dtype}:${p.weight ? 'w' : ''}${p.bias ? 'b' : ''}:${plan.mode}`,
       uniforms: u,
-      workgroups: grid,
-      code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(ins.length + 3)}${storageBindings(
+      workgroups: plan.grid(),
+      code: () => `${plan.enables(t === 'f16')}${u.declaration(ins.length + 3)}${storageBindings(
         ins,
         [
           ['y', t],
@@ -104,10 +90,8 @@ const normRows = defineOp<Params>({
           ['rstds', 'f32'],
         ],
       )}
-var<workgroup> red: array<f32, ${ROW_WG}>;
-var<workgroup> red2: array<f32, ${ROW_WG}>;
-${rowKernelHeader()}${statsWgsl(p.kind)}
-  for (var c = lid; c < P.cols; c += ${ROW_WG}u) {
+${plan.buffers('red')}${plan.header()}${statsWgsl(p.kind, plan)}
+  ${plan.loop()} {
     y[base + c] = ${t}((f32(x[base + c]) - mean) * rstd${affine});
   }
   if (lid == 0u) { means[row] = mean; rstds[row] = rstd; }
@@ -150,10 +134,10 @@ ${rowKernelHeader()}${statsWgsl(p.kind)}
 const normBackward = defineOp<Params>({
   name: 'norm_backward',
   outputs: ([x]) => [{ shape: x!.shape, dtype: x!.dtype }],
-  wgsl: ([x], _o, p) => {
+  wgsl: ([x], _o, p, info) => {
     const [rows, cols] = x!.shape as [number, number];
-    const grid = rowGrid(rows);
-    const u = new Uniforms().u32('rows', rows).u32('cols', cols).u32('gx', grid[0]);
+    const plan = new RowPlan(rows, cols, info);
+    const u = plan.uniforms(new Uniforms());
     const t = wgslType(x!.dtype);
     const ins: [string, string][] = [
       ['x', t],
@@ -164,31 +148,24 @@ const normBackward = defineOp<Params>({
     ];
     const gw = p.weight ? 'f32(g[base + c]) * f32(w[c])' : 'f32(g[base + c])';
     return {
-      key: `norm_backward:${p.kind}:${x!.dtype}:${p.weight ? 'w' : ''}`,
+      key: `norm_backward:${p.kind}:${x!.dtype}:${p.weight ? 'w' : ''}:${plan.mode}`,
       uniforms: u,
-      workgroups: grid,
-      code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(ins.length + 1)}${storageBindings(ins, [['dx', t]])}
-var<workgroup> red: array<f32, ${ROW_WG}>;
-var<workgroup> red2: array<f32, ${ROW_WG}>;
-${rowKernelHeader()}  let mean = means[row];
+      workgroups: plan.grid(),
+      code: () => `${plan.enables(t === 'f16')}${u.declaration(ins.length + 1)}${storageBindings(ins, [['dx', t]])}
+${plan.buffers('red')}${plan.header()}  let mean = means[row];
   let rstd = rstds[row];
   var a = 0.0;
   var bsum = 0.0;
-  for (var c = lid; c < P.cols; c += ${ROW_WG}u) {
+  ${plan.loop()} {
     let gw = ${gw};
     a += gw;
     bsum += gw * (f32(x[base + c]) - mean) * rstd;
   }
-  red[lid] = a;
-  red2[lid] = bsum;
-${treeReduce([
-  ['red', plus],
-  ['red2', plus],
-])}
+${plan.reduce('sumGw', 'a', 'sum', 'red')}${plan.reduce('sumGwX', 'bsum', 'sum', 'red')}
   let n = f32(P.cols);
-  let meanGw = ${p.kind === 'layer' ? 'red[0] / n' : '0.0'};
-  let meanGwX = red2[0] / n;
-  for (var c = lid; c < P.cols; c += ${ROW_WG}u) {
+  let meanGw = ${p.kind === 'layer' ? 'sumGw / n' : '0.0'};
+  let meanGwX = sumGwX / n;
+  ${plan.loop()} {
     let xhat = (f32(x[base + c]) - mean) * rstd;
     dx[base + c] = ${t}(rstd * (${gw} - meanGw - xhat * meanGwX));
   }

@@ -6,6 +6,7 @@ import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
 import { div, eq, mul } from './binary.js';
 import { computeType } from './elementwise-kernel.js';
+import { ROW_WG, RowPlan } from './rows.js';
 import { expand, permute, registerSumTo, reshape } from './view.js';
 
 type Kind = 'sum' | 'max' | 'min';
@@ -26,7 +27,7 @@ const COMBINE_CPU: Record<Kind, (a: number, b: number) => number> = {
   min: Math.min,
 };
 
-const RW = 256;
+const RW = ROW_WG;
 
 function identityWgsl(kind: Kind, type: string): string {
   if (kind === 'sum') return `${type}(0)`;
@@ -35,36 +36,37 @@ function identityWgsl(kind: Kind, type: string): string {
   return kind === 'max' ? '0u' : '4294967295u';
 }
 
-/** Reduces each row of a contiguous [rows, cols] tensor: one workgroup per row, tree in shared memory. */
+/** Reduces each row of a contiguous [rows, cols] tensor (see `RowPlan` for how rows map to threads). */
 const reduceRows = defineOp<{ kind: Kind; rows: number; cols: number }>({
   name: 'reduce_rows',
   outputs: ([x], { rows }) => [{ shape: [rows], dtype: x!.dtype }],
-  wgsl: ([x], _outs, { kind, rows, cols }) => {
+  wgsl: ([x], _outs, { kind, rows, cols }, info) => {
     const t = computeType(x!.dtype);
-    const u = new Uniforms().u32('rows', rows).u32('cols', cols).u32('gx', Math.min(rows, 65535));
+    const plan = new RowPlan(rows, cols, info);
+    const u = plan.uniforms(new Uniforms());
     const f16 = x!.dtype === 'f16';
-    return {
-      key: `reduce:${kind}:${x!.dtype}`,
-      uniforms: u,
-      workgroups: [Math.min(rows, 65535), Math.ceil(rows / 65535), 1],
-      code: () => `${f16 ? 'enable f16;\n' : ''}${u.declaration(2)}${storageBindings([['x', wgslType(x!.dtype)]], [['y', wgslType(x!.dtype)]])}
-var<workgroup> part: array<${t}, ${RW}>;
-@compute @workgroup_size(${RW})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let row = wid.x + wid.y * P.gx;
-  if (row >= P.rows) { return; }
-  var acc = ${identityWgsl(kind, t)};
-  let base = row * P.cols;
-  for (var c = lid; c < P.cols; c += ${RW}u) {
-    acc = ${COMBINE[kind]('acc', `${t}(x[base + c])`)};
-  }
-  part[lid] = acc;
+    // Any dtype and min too, so the workgroup tree is written here rather than with plan.reduce.
+    const combineTree = plan.perThread
+      ? ''
+      : `  part[lid] = acc;
   workgroupBarrier();
   for (var s = ${RW / 2}u; s > 0u; s >>= 1u) {
     if (lid < s) { part[lid] = ${COMBINE[kind]('part[lid]', 'part[lid + s]')}; }
     workgroupBarrier();
   }
-  if (lid == 0u) { y[row] = ${wgslType(x!.dtype)}(part[0]); }
+  acc = part[0];
+`;
+    return {
+      key: `reduce:${kind}:${x!.dtype}:${plan.mode}`,
+      uniforms: u,
+      workgroups: plan.grid(),
+      code: () => `${plan.enables(f16)}${u.declaration(2)}${storageBindings([['x', wgslType(x!.dtype)]], [['y', wgslType(x!.dtype)]])}
+${plan.perThread ? '' : `var<workgroup> part: array<${t}, ${RW}>;`}
+${plan.header()}  var acc = ${identityWgsl(kind, t)};
+  ${plan.loop()} {
+    acc = ${COMBINE[kind]('acc', `${t}(x[base + c])`)};
+  }
+${combineTree}  if (lid == 0u) { y[row] = ${wgslType(x!.dtype)}(acc); }
 }
 `,
     };

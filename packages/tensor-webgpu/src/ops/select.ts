@@ -5,7 +5,7 @@ import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
 import { scatterAdd } from './indexing.js';
-import { asRows, ROW_WG, rowGrid, rowKernelHeader } from './rows.js';
+import { asRows, ROW_WG, RowPlan } from './rows.js';
 import { reshape } from './view.js';
 
 /**
@@ -23,16 +23,17 @@ const topkRows = defineOp<{ k: number }>({
       { shape: [x!.shape[0]!, k], dtype: 'i32' },
     ];
   },
-  wgsl: ([x], _o, { k }) => {
+  wgsl: ([x], _o, { k }, info) => {
     const [rows, cols] = x!.shape as [number, number];
-    const grid = rowGrid(rows);
-    const u = new Uniforms().u32('rows', rows).u32('cols', cols).u32('gx', grid[0]).u32('k', k);
+    // A workgroup per row always: the k rounds share their partial results through memory.
+    const plan = new RowPlan(rows, cols, info, { threadPerRow: false });
+    const u = plan.uniforms(new Uniforms()).u32('k', k);
     const t = wgslType(x!.dtype);
     return {
-      key: `topk:${x!.dtype}`,
+      key: `topk:${x!.dtype}:${plan.mode}`,
       uniforms: u,
-      workgroups: grid,
-      code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(3)}${storageBindings(
+      workgroups: plan.grid(),
+      code: () => `${plan.enables(t === 'f16')}${u.declaration(3)}${storageBindings(
         [['x', t]],
         [
           ['values', t],
@@ -44,7 +45,7 @@ var<workgroup> bestI: array<i32, ${ROW_WG}>;
 fn better(v: f32, i: i32, w: f32, j: i32) -> bool {
   return j < 0 || (i >= 0 && (v > w || (v == w && i < j)));
 }
-${rowKernelHeader()}  var prevV = 3.4028234663852886e38;
+${plan.header()}  var prevV = 3.4028234663852886e38;
   var prevI = -1;
   var first = true;
   for (var r = 0u; r < P.k; r++) {

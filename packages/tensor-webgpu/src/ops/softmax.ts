@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
 import { add, mul, sub } from './binary.js';
 import { max, sum } from './reduce.js';
-import { asRows, ROW_WG, rowGrid, rowKernelHeader, treeReduce } from './rows.js';
+import { asRows, RowPlan } from './rows.js';
 import { exp, log } from './unary.js';
 
 type Kind = 'softmax' | 'log_softmax';
@@ -20,34 +20,28 @@ const softmaxRows = defineOp<{ kind: Kind }>({
       throw new TypeError(`${kind}: expected a floating-point tensor, got ${x!.dtype}`);
     return [{ shape: x!.shape, dtype: x!.dtype }];
   },
-  wgsl: ([x], _o, { kind }) => {
+  wgsl: ([x], _o, { kind }, info) => {
     const [rows, cols] = x!.shape as [number, number];
-    const grid = rowGrid(rows);
-    const u = new Uniforms().u32('rows', rows).u32('cols', cols).u32('gx', grid[0]);
+    const plan = new RowPlan(rows, cols, info);
+    const u = plan.uniforms(new Uniforms());
     const t = wgslType(x!.dtype);
     return {
-      key: `${kind}:${x!.dtype}`,
+      key: `${kind}:${x!.dtype}:${plan.mode}`,
       uniforms: u,
-      workgroups: grid,
-      code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(2)}${storageBindings([['x', t]], [['y', t]])}
-var<workgroup> red: array<f32, ${ROW_WG}>;
-${rowKernelHeader()}
-  var m = -3.4028234663852886e38;
-  for (var c = lid; c < P.cols; c += ${ROW_WG}u) { m = max(m, f32(x[base + c])); }
-  red[lid] = m;
-${treeReduce('red', (a, b) => `max(${a}, ${b})`)}
-  m = red[0];
-  workgroupBarrier();
+      workgroups: plan.grid(),
+      code: () => `${plan.enables(t === 'f16')}${u.declaration(2)}${storageBindings([['x', t]], [['y', t]])}
+${plan.buffers('red')}${plan.header()}
+  var mine = -3.4028234663852886e38;
+  ${plan.loop()} { mine = max(mine, f32(x[base + c])); }
+${plan.reduce('m', 'mine', 'max', 'red')}
   var s = 0.0;
-  for (var c = lid; c < P.cols; c += ${ROW_WG}u) {
+  ${plan.loop()} {
     let e = exp(f32(x[base + c]) - m);
     s += e;
     ${kind === 'softmax' ? `y[base + c] = ${t}(e); // kept: the last pass needs no second exp` : ''}
   }
-  red[lid] = s;
-${treeReduce('red', (a, b) => `${a} + ${b}`)}
-  let total = red[0];
-  for (var c = lid; c < P.cols; c += ${ROW_WG}u) {
+${plan.reduce('total', 's', 'sum', 'red')}
+  ${plan.loop()} {
     ${kind === 'softmax' ? `y[base + c] = ${t}(f32(y[base + c]) / total);` : `y[base + c] = ${t}(f32(x[base + c]) - m - log(total));`}
   }
 }
