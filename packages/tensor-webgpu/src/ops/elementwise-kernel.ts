@@ -3,6 +3,7 @@ import type { DeviceInfo } from '../device.js';
 import { type DType, wgslType } from '../dtype.js';
 import { f16BitsToF32, f32ToF16Bits } from '../f16.js';
 import { entry1d, type GpuKernel, grid1d, storageBindings } from '../kernel.js';
+import { sizeOf } from '../shape.js';
 import { cpuIndexer, isDirect, MAX_RANK, stridedIndexFn, stridedUniforms } from '../strided.js';
 import { Uniforms } from '../uniforms.js';
 
@@ -53,23 +54,28 @@ export function elementwiseWgsl(
   if (rank > MAX_RANK)
     throw new RangeError(`${name}: rank ${rank} exceeds the maximum ${MAX_RANK}`);
   const n = output.shape.reduce((x, y) => x * y, 1);
-  const direct = inputs.map((t) => isDirect(t, output.shape));
+  // How each input is read: `d` direct (x[i]), `c` one broadcast element, `s` strided.
+  const modes = inputs.map((t) =>
+    isDirect(t, output.shape) ? 'd' : sizeOf(t.shape) === 1 ? 'c' : 's',
+  );
   const u = new Uniforms().u32('n', n).u32('rank', rank).u32s('shape', output.shape, MAX_RANK);
   for (const [k, t] of inputs.entries()) stridedUniforms(u, NAMES[k]!, t, rank);
   const f16 = [...inputs, output].some((t) => t.dtype === 'f16');
-  const key = `ew:${name}:${inputs.map((t, k) => `${t.dtype}${direct[k] ? 'd' : 's'}`).join(',')}>${output.dtype}`;
+  const key = `ew:${name}:${inputs.map((t, k) => `${t.dtype}${modes[k]}`).join(',')}>${output.dtype}`;
+  const index = (k: number) =>
+    ({ d: 'i', c: `P.${NAMES[k]}_off`, s: `at_${NAMES[k]}(i)` })[modes[k]!];
   const code = () => {
     const loads = inputs
       .map((t, k) => {
         const v = NAMES[k]!;
-        return `  let ${v} = ${computeType(t.dtype)}(x${v}[${direct[k] ? 'i' : `at_${v}(i)`}]);`;
+        return `  let ${v} = ${computeType(t.dtype)}(x${v}[${index(k)}]);`;
       })
       .join('\n');
     const body = `  if (i >= P.n) { return; }\n${loads}\n  y[i] = ${wgslType(output.dtype)}(${expr(...NAMES.slice(0, inputs.length))});`;
     return `${f16 ? 'enable f16;\n' : ''}${u.declaration(inputs.length + 1)}${storageBindings(
       inputs.map((t, k) => [`x${NAMES[k]}`, wgslType(t.dtype)]),
       [['y', wgslType(output.dtype)]],
-    )}${ELEMENTWISE_HELPERS}${inputs.map((_, k) => (direct[k] ? '' : stridedIndexFn(NAMES[k]!))).join('')}${entry1d(body)}`;
+    )}${ELEMENTWISE_HELPERS}${inputs.map((_, k) => (modes[k] === 's' ? stridedIndexFn(NAMES[k]!) : '')).join('')}${entry1d(body)}`;
   };
   return { key, code, uniforms: u, workgroups: grid1d(n, info) };
 }
