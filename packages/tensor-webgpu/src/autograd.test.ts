@@ -1,8 +1,7 @@
 import type { Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
+import { gradCheck, maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
-import { maxRelError, testDevices } from './test-utils/devices.js';
-import { gradCheck } from './test-utils/gradcheck.js';
 
 const { gpu, cpu, all } = await testDevices();
 

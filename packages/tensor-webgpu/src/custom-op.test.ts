@@ -1,8 +1,7 @@
 import { tensor } from '@tessera/tensor-webgpu';
+import { gradCheck, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 import { scale } from '../examples/custom-op.js';
-import { testDevices } from './test-utils/devices.js';
-import { gradCheck } from './test-utils/gradcheck.js';
 
 const { all, cpu } = await testDevices();
 

@@ -1,6 +1,6 @@
 import { createDevice, NoAdapterError, tensor } from '@tessera/tensor-webgpu';
+import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
-import { testDevices } from './test-utils/devices.js';
 
 const { all } = await testDevices();
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as T from '@tessera/tensor-webgpu';
+import { maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
-import { maxRelError, testDevices } from './test-utils/devices.js';
 
 // Values computed by PyTorch 1.13 (fixtures/make_fixtures.py), an implementation independent of ours.
 const golden = JSON.parse(

@@ -1,8 +1,7 @@
 import type { Device, Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
+import { gradCheck, maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
-import { maxRelError, testDevices } from './test-utils/devices.js';
-import { gradCheck } from './test-utils/gradcheck.js';
 
 const { gpu, cpu } = await testDevices();
 const backends = gpu ? [gpu] : [cpu];

@@ -1,7 +1,7 @@
 import type { Device, Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
+import { maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
-import { maxRelError, testDevices } from './test-utils/devices.js';
 
 const { gpu, cpu } = await testDevices();
 // Each op runs on WebGPU and on the CPU reference; the two must agree.

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as T from '@tessera/tensor-webgpu';
+import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
-import { testDevices } from './test-utils/devices.js';
 
 const { all, cpu } = await testDevices();
 const file = new Uint8Array(

@@ -1,7 +1,7 @@
-import type { Device } from '../device.js';
-import { tensor } from '../ops/creation.js';
-import { noGrad } from '../scope.js';
-import type { Tensor } from '../tensor.js';
+import type { Device } from './device.js';
+import { tensor } from './ops/creation.js';
+import { noGrad } from './scope.js';
+import type { Tensor } from './tensor.js';
 
 /**
  * Central finite differences of `sum(f(inputs) * w)` for a fixed random weighting `w`,

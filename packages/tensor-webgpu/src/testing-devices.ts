@@ -1,4 +1,4 @@
-import { createDevice, type Device } from '../device.js';
+import { createDevice, type Device } from './device.js';
 
 /**
  * The devices a test suite runs on: WebGPU and the CPU reference. WebGPU is required — a
