@@ -103,22 +103,27 @@ export function applyLoRA(
   const target = options.target ?? (() => true);
   for (const p of model.parameters()) p.requiresGrad = false;
   const wrapped: string[] = [];
-  for (const [name, m] of model.namedModules()) {
-    for (const [key, value] of Object.entries(m)) {
-      const full = name ? `${name}.${key}` : key;
-      if (value instanceof Linear && target(full)) {
-        (m as unknown as Record<string, Module>)[key] = new LoRALinear(value, options);
+  for (const [prefix, m] of model.namedModules()) {
+    for (const [name, child] of m.namedChildren()) {
+      const full = prefix ? `${prefix}.${name}` : name;
+      if (child instanceof Linear && target(full)) {
+        replaceChild(m, child, new LoRALinear(child, options));
         wrapped.push(full);
-      } else if (Array.isArray(value)) {
-        value.forEach((v, i) => {
-          if (v instanceof Linear && target(`${full}.${i}`)) {
-            value[i] = new LoRALinear(v, options);
-            wrapped.push(`${full}.${i}`);
-          }
-        });
       }
     }
   }
   if (wrapped.length === 0) throw new Error('applyLoRA: no Linear layer matched the target');
   return wrapped;
+}
+
+/** Puts `next` where `m` holds `child` (a property or an element of an array property). */
+function replaceChild(m: Module, child: Module, next: Module): void {
+  const record = m as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(record)) {
+    if (value === child) record[key] = next;
+    else if (Array.isArray(value)) {
+      const i = value.indexOf(child);
+      if (i >= 0) value[i] = next;
+    }
+  }
 }
