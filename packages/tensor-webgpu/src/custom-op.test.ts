@@ -19,3 +19,26 @@ describe('custom op from the README', () => {
     expect(await gradCheck(cpu, (x) => scale(x, -1.5), [[0.5, 1, 2]], [[3]])).toBeLessThan(1e-2);
   });
 });
+
+describe('buffer reuse while a batch waits for its pipeline', () => {
+  it.each(all)(
+    'a freed input is not handed to a new tensor before the pending batch runs ($info.backend)',
+    async (dev) => {
+      // A kernel no one compiled yet: its batch waits for createComputePipelineAsync.
+      const factor = 1 + Math.random();
+      const a = tensor(
+        Array.from({ length: 1000 }, (_, i) => i),
+        { device: dev },
+      );
+      const y = scale(a, factor);
+      const pending = dev.sync();
+      a.dispose();
+      // Same size class as `a`: the pool would hand out a's buffer if it were already free.
+      const b = tensor(new Float32Array(1000).fill(-1), { device: dev });
+      await pending;
+      const got = await y.data();
+      expect(got[999]).toBeCloseTo(999 * factor, 2);
+      b.dispose();
+    },
+  );
+});

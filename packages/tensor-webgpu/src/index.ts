@@ -24,6 +24,7 @@ export {
   type Op,
   type OpDefinition,
   releaseTemporaries,
+  runInPlace,
   type SavedForBackward,
 } from './op.js';
 export * from './ops/index.js';

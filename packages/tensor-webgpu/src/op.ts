@@ -59,45 +59,52 @@ export function registerContiguous(fn: (t: Tensor) => Tensor): void {
 }
 
 /**
- * Runs a single-output op writing into an existing contiguous tensor (in-place variants such
- * as `copy_`, used by optimizers). Records no gradient: in-place updates sit outside autograd.
+ * Runs an op writing into existing contiguous tensors instead of new ones — in-place updates
+ * such as `copy_` and fused optimizer steps, whose kernels read and write their outputs
+ * (`var<storage, read_write>`). Records no gradient: in-place updates sit outside autograd,
+ * and a leaf that requires grad is refused unless grad recording is off (`noGrad`).
  */
-export function runInto<P>(
+export function runInPlace<P>(
   op: Op<P> & { definition?: OpDefinition<P> },
   inputs: readonly Tensor[],
   params: P,
-  out: Tensor,
-): Tensor {
+  outs: readonly Tensor[],
+): void {
   const def = op.definition;
-  if (!def) throw new TypeError('runInto: op was not made by defineOp');
-  out.assertAlive(def.name);
-  if (!out.isContiguous || out.offset !== 0)
-    throw new Error(`${def.name}_: the destination must be contiguous and start at its storage`);
-  if (out.requiresGrad && !out.node && isGradEnabled()) {
-    throw new Error(
-      `${def.name}_: in-place update of a leaf that requires grad; wrap it in noGrad()`,
-    );
+  if (!def) throw new TypeError('runInPlace: op was not made by defineOp');
+  for (const out of outs) {
+    out.assertAlive(def.name);
+    if (!out.isContiguous || out.offset !== 0) {
+      throw new Error(`${def.name}_: the destination must be contiguous and start at its storage`);
+    }
+    if (out.requiresGrad && !out.node && isGradEnabled()) {
+      throw new Error(
+        `${def.name}_: in-place update of a leaf that requires grad; wrap it in noGrad()`,
+      );
+    }
+    if (inputs.some((t) => t.storage === out.storage)) {
+      throw new Error(
+        `${def.name}_: a destination may not also be an input (bind it as an output and read it there)`,
+      );
+    }
   }
   const prepared = def.stridedInputs
     ? inputs
     : inputs.map((t) => (t.isContiguous ? t : makeContiguous(t)));
-  const [shape] = def.outputs(prepared, params);
-  if (
-    !shape ||
-    shape.dtype !== out.dtype ||
-    shape.shape.length !== out.rank ||
-    shape.shape.some((d, i) => d !== out.shape[i])
-  ) {
-    throw new RangeError(
-      `${def.name}_: result ${JSON.stringify(shape?.shape)} (${shape?.dtype}) does not fit the destination ${JSON.stringify(out.shape)} (${out.dtype})`,
-    );
+  const shapes = def.outputs(prepared, params);
+  for (const [i, out] of outs.entries()) {
+    const want = shapes[i];
+    if (!want || want.dtype !== out.dtype || want.shape.join() !== out.shape.join()) {
+      throw new RangeError(
+        `${def.name}_: result ${i} ${JSON.stringify(want?.shape)} (${want?.dtype}) does not fit the destination ${JSON.stringify(out.shape)} (${out.dtype})`,
+      );
+    }
   }
-  if (out.size > 0) {
+  if (outs.some((o) => o.size > 0)) {
     const asRun = (t: Tensor) => ({ layout: t, storage: t.storage });
-    out.device.run(def, prepared.map(asRun), [asRun(out)], params);
+    outs[0]!.device.run(def, prepared.map(asRun), outs.map(asRun), params);
   }
   for (const [i, t] of prepared.entries()) if (t !== inputs[i]) t.dispose();
-  return out;
 }
 
 /** Declares an op; the result runs on whichever device its inputs live on. */

@@ -1,6 +1,6 @@
 import { wgslType } from '../dtype.js';
 import { entry1d, grid1d, storageBindings } from '../kernel.js';
-import { defineOp, registerContiguous, runInto } from '../op.js';
+import { defineOp, registerContiguous, runInPlace } from '../op.js';
 import { isGradEnabled } from '../scope.js';
 import { contiguousStrides, formatShape, normalizeAxis, type Shape, sizeOf } from '../shape.js';
 import { cpuIndexer, MAX_RANK, stridedIndexFn, stridedUniforms } from '../strided.js';
@@ -63,7 +63,7 @@ const copyOp = defineOp<{ shape: Shape }>({
 /** Copies `source` (broadcast to the destination's shape) into `target` in place; returns `target`. */
 export function copy_(target: Tensor, source: Tensor): Tensor {
   const src = expand(source, target.shape);
-  runInto(copyOp, [src], { shape: target.shape }, target);
+  runInPlace(copyOp, [src], { shape: target.shape }, [target]);
   src.dispose();
   return target;
 }

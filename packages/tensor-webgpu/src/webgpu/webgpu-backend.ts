@@ -37,6 +37,8 @@ export class WebGPUBackend {
   private uniformCursor = 0;
   private freedInBatch: GPUBuffer[] = [];
   private flushing: Promise<void> = Promise.resolve();
+  /** Flushed batches not yet encoded and submitted (they wait for pipeline compiles). */
+  private inFlight = 0;
   private liveBytes = 0;
   private pipelinesCompiled = 0;
   private dispatches = 0;
@@ -65,7 +67,9 @@ export class WebGPUBackend {
   free(storage: GpuStorage): void {
     this.liveBytes -= storage.buffer.size;
     this.freedInBatch.push(storage.buffer);
-    if (this.batch.length === 0) this.recycleFreed();
+    // Straight back to the pool only when nothing recorded or submitted-but-not-yet-encoded can
+    // still read it: a batch waiting for its pipelines is encoded later than a queued write.
+    if (this.batch.length === 0 && this.inFlight === 0) this.recycleFreed();
   }
 
   write(storage: GpuStorage, data: ArrayBufferView, byteOffset = 0): void {
@@ -137,9 +141,13 @@ export class WebGPUBackend {
     this.uniformCursor = 0;
     this.freedInBatch = [];
     // A failed batch rejects its own flush (and the read that waited on it), not later ones.
+    this.inFlight++;
     const submitted = this.flushing
       .catch(() => {})
-      .then(() => this.submit(batch, uniforms, size, freed));
+      .then(() => this.submit(batch, uniforms, size, freed))
+      .finally(() => {
+        this.inFlight--;
+      });
     this.flushing = submitted;
     return this.flushing;
   }

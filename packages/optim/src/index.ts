@@ -1,0 +1,22 @@
+/**
+ * @packageDocumentation
+ * Optimizers for Tessera: a small protocol (`Optimizer`) with SGD, AdamW, Lion and Muon (plus
+ * MuonClip's QK-clip), fused WGSL update kernels, learning-rate schedules and gradient clipping.
+ */
+
+export { AdamW, type AdamWOptions } from './adamw.js';
+export { clipGradNorm } from './clip.js';
+export { type FusedUpdateSpec, fusedUpdate } from './fused-update.js';
+export { Lion, type LionOptions } from './lion.js';
+export { Muon, type MuonOptions, muonParamGroups } from './muon.js';
+export { NS_COEFFICIENTS, newtonSchulz } from './newton-schulz.js';
+export {
+  type BaseOptions,
+  Optimizer,
+  type OptimizerState,
+  type ParamGroup,
+  type ParamsInput,
+} from './optimizer.js';
+export { type QKClipOptions, qkClip } from './qk-clip.js';
+export { constantLR, type Schedule, warmupCosine, warmupStableDecay } from './schedule.js';
+export { SGD, type SGDOptions } from './sgd.js';

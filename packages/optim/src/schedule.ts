@@ -1,0 +1,62 @@
+/** A learning-rate schedule: the lr for a 0-based step. */
+export type Schedule = (step: number) => number;
+
+function check(name: string, value: number, what: string): void {
+  if (!(Number.isFinite(value) && value >= 0))
+    throw new RangeError(`${name}: ${what} must be a finite number >= 0, got ${value}`);
+}
+
+/** The same lr at every step. */
+export function constantLR(lr: number): Schedule {
+  check('constantLR', lr, 'lr');
+  return () => lr;
+}
+
+/**
+ * Linear warmup from 0 to `lr` over `warmup` steps, then cosine decay to `minLr` at `total`
+ * steps (and `minLr` after), as in GPT-2/nanoGPT.
+ */
+export function warmupCosine(o: {
+  lr: number;
+  warmup: number;
+  total: number;
+  minLr?: number;
+}): Schedule {
+  const minLr = o.minLr ?? 0;
+  for (const [k, v] of Object.entries({ lr: o.lr, warmup: o.warmup, total: o.total, minLr }))
+    check('warmupCosine', v, k);
+  if (o.warmup > o.total)
+    throw new RangeError(`warmupCosine: warmup (${o.warmup}) exceeds total (${o.total})`);
+  return (step) => {
+    if (step < o.warmup) return (o.lr * (step + 1)) / o.warmup;
+    if (step >= o.total) return minLr;
+    const progress = (step - o.warmup) / Math.max(1, o.total - o.warmup);
+    return minLr + 0.5 * (o.lr - minLr) * (1 + Math.cos(Math.PI * progress));
+  };
+}
+
+/**
+ * Warmup-stable-decay (WSD): linear warmup, a long constant phase, then a linear decay to
+ * `minLr` over the last `decayFraction` of `total` steps.
+ */
+export function warmupStableDecay(o: {
+  lr: number;
+  warmup: number;
+  total: number;
+  decayFraction?: number;
+  minLr?: number;
+}): Schedule {
+  const minLr = o.minLr ?? 0;
+  const fraction = o.decayFraction ?? 0.2;
+  if (!(fraction > 0 && fraction <= 1))
+    throw new RangeError(`warmupStableDecay: decayFraction must be in (0, 1], got ${fraction}`);
+  for (const [k, v] of Object.entries({ lr: o.lr, warmup: o.warmup, total: o.total, minLr }))
+    check('warmupStableDecay', v, k);
+  const decayStart = Math.max(o.warmup, Math.floor(o.total * (1 - fraction)));
+  return (step) => {
+    if (step < o.warmup) return (o.lr * (step + 1)) / o.warmup;
+    if (step < decayStart) return o.lr;
+    if (step >= o.total) return minLr;
+    return o.lr + ((minLr - o.lr) * (step - decayStart + 1)) / (o.total - decayStart);
+  };
+}

@@ -1,0 +1,54 @@
+import { type Tensor, zeros } from '@tessera/tensor-webgpu';
+import { fusedUpdate } from './fused-update.js';
+import { type BaseOptions, Optimizer, type ParamsInput } from './optimizer.js';
+
+export interface SGDOptions extends BaseOptions {
+  momentum?: number;
+  /** Nesterov momentum (needs momentum > 0). */
+  nesterov?: boolean;
+}
+
+// PyTorch's SGD: d = g + wd·p; buf = μ·buf + d; d = d + μ·buf (Nesterov) or buf; p -= lr·d.
+const sgdStep = fusedUpdate({
+  name: 'sgd',
+  inputs: ['g'],
+  state: ['p', 'buf'],
+  scalars: ['lr', 'wd', 'mu', 'nesterov'],
+  wgsl: `  let d = g[i] + P.wd * p[i];
+  let b = P.mu * buf[i] + d;
+  buf[i] = b;
+  p[i] = p[i] - P.lr * select(b, d + P.mu * b, P.nesterov > 0.5);`,
+  cpu: (i, { g, p, buf }, { lr, wd, mu, nesterov }) => {
+    const d = g![i]! + wd! * p![i]!;
+    const b = mu! * buf![i]! + d;
+    buf![i] = b;
+    p![i] = p![i]! - lr! * (nesterov! > 0.5 ? d + mu! * b : b);
+  },
+});
+
+/** Stochastic gradient descent with momentum and Nesterov momentum, as `torch.optim.SGD`. */
+export class SGD extends Optimizer<SGDOptions, { momentum_buffer: Tensor }> {
+  constructor(params: ParamsInput<SGDOptions>, options: SGDOptions) {
+    super(params, { momentum: 0, nesterov: false, weightDecay: 0, ...options });
+  }
+
+  protected override validate(o: SGDOptions): void {
+    super.validate(o);
+    if (!((o.momentum ?? 0) >= 0 && (o.momentum ?? 0) < 1))
+      throw new RangeError(`SGD: momentum must be in [0, 1), got ${o.momentum}`);
+    if (o.nesterov && !(o.momentum! > 0)) throw new RangeError('SGD: nesterov needs momentum > 0');
+  }
+
+  protected initState(p: Tensor): { momentum_buffer: Tensor } {
+    return { momentum_buffer: zeros(p.shape, { device: p.device }) };
+  }
+
+  protected update(p: Tensor, g: Tensor, s: { momentum_buffer: Tensor }, o: SGDOptions): void {
+    sgdStep([g], [p, s.momentum_buffer], {
+      lr: o.lr,
+      wd: o.weightDecay ?? 0,
+      mu: o.momentum ?? 0,
+      nesterov: o.nesterov ? 1 : 0,
+    });
+  }
+}
