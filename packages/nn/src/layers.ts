@@ -1,5 +1,5 @@
 import {
-  add,
+  addmm,
   type Device,
   dropout,
   embedding,
@@ -60,8 +60,10 @@ export class Linear extends Module {
         `Linear: input's last dimension is ${last}, expected inFeatures = ${this.inFeatures} (input [${x.shape.join(', ')}])`,
       );
     }
-    const y = matmul(x, transpose(this.weight));
-    return this.bias ? add(y, this.bias) : y;
+    // The bias add is fused into the matmul kernel's store.
+    return this.bias
+      ? addmm(this.bias, x, transpose(this.weight))
+      : matmul(x, transpose(this.weight));
   }
 }
 

@@ -238,6 +238,11 @@ describe('more gradient checks', () => {
       [(x) => T.scatterAdd([3, 3], 0, idx, x), [2, 3]],
       [(x) => T.topk(x, 2).values, [2, 3]],
       [(x) => T.cast(T.cast(x, 'f32'), 'f32'), [2, 3]],
+      [(x) => T.addmm(T.slice(x, 0, 0, 1), T.transpose(x), x, { alpha: 0.7, beta: -1.5 }), [2, 3]],
+      [
+        (x) => T.addmm(T.reshape(T.slice(x, 0, 0, 1), [3]), T.reshape(x, [3, 2]), x, { beta: 2 }),
+        [2, 3],
+      ],
     ];
     for (const [f, shape] of fs) {
       const n = shape.reduce((a, b) => a * b, 1);

@@ -317,3 +317,41 @@ describe('zero-size tensors', () => {
     }
   });
 });
+
+describe('addmm (matmul with a fused add)', () => {
+  it('beta·e + alpha·(a@b) for a bias row and a full matrix, on both kernels and backends', async () => {
+    for (const kernel of ['tiled', 'register'] as const) {
+      await agree(
+        (dev) =>
+          T.addmm(rnd(dev, [70], 3), rnd(dev, [33, 17], 1), rnd(dev, [17, 70], 2), {
+            kernel,
+            alpha: 0.5,
+            beta: -2,
+          }),
+        1e-5,
+      );
+      await agree(
+        (dev) =>
+          T.addmm(
+            rnd(dev, [33, 70], 3),
+            rnd(dev, [33, 17], 1),
+            T.transpose(rnd(dev, [70, 17], 2)),
+            { kernel, beta: 3 },
+          ),
+        1e-5,
+      );
+      await agree(
+        (dev) =>
+          T.addmm(T.slice(rnd(dev, [80], 3), 0, 10), rnd(dev, [2, 5, 4], 1), rnd(dev, [4, 70], 2), {
+            kernel,
+          }),
+        1e-5,
+      );
+    }
+    const [a, b, e] = [rnd(cpu, [3, 4], 1), rnd(cpu, [4, 5], 2), rnd(cpu, [5], 3)];
+    const want = await T.add(T.mul(e, 2), T.mul(T.matmul(a, b), 0.5)).data();
+    expect(maxRelError(await T.addmm(e, a, b, { alpha: 0.5, beta: 2 }).data(), want)).toBeLessThan(
+      1e-6,
+    );
+  });
+});

@@ -13,6 +13,12 @@ import { laneRead, type Uniforms } from '../uniforms.js';
 
 export type MatmulKernel = 'tiled' | 'register';
 
+/**
+ * What the kernel adds to α·(A@B) before storing (GEMM's epilogue, as in `torch.addmm`):
+ * nothing, β·E[column] (a bias row), or β·E[row, column] (a full matrix shaped like the output).
+ */
+export type Epilogue = 'none' | 'row' | 'full';
+
 /** Output tile sizes (rows × columns) of each kernel, for the dispatch grid. */
 export const MATMUL_TILE: Record<MatmulKernel, [number, number]> = {
   tiled: [64, 64],
@@ -49,13 +55,25 @@ fn loadB(base: u32, k: u32, c: u32) -> f32 {
 `;
 }
 
-function store(t: string, rows: number, rowStride: string, colStride: string): string {
+function store(
+  t: string,
+  rows: number,
+  rowStride: string,
+  colStride: string,
+  epi: Epilogue,
+): string {
+  const extra = {
+    none: '',
+    row: ' + P.beta * f32(E[P.e_off + c])',
+    full: ' + P.beta * f32(E[P.e_off + at])',
+  }[epi];
   return `  let cbase = bi * P.m * P.n;
   for (var i = 0u; i < ${rows}u; i++) {
     let r = r0 + i * ${rowStride};
     for (var j = 0u; j < 4u; j++) {
       let c = c0 + j * ${colStride};
-      if (r < P.m && c < P.n) { C[cbase + r * P.n + c] = ${t}(acc[i][j]); }
+      let at = cbase + r * P.n + c;
+      if (r < P.m && c < P.n) { Y[at] = ${t}(P.alpha * acc[i][j]${extra}); }
     }
   }
 }
@@ -64,7 +82,7 @@ function store(t: string, rows: number, rowStride: string, colStride: string): s
 
 const BK = 16;
 
-function tiledBody(t: string): string {
+function tiledBody(t: string, epi: Epilogue): string {
   return `var<workgroup> As: array<vec4<f32>, ${BK * 16}>;
 var<workgroup> Bs: array<vec4<f32>, ${BK * 16}>;
 @compute @workgroup_size(16, 16)
@@ -98,10 +116,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     workgroupBarrier();
   }
-${store(t, 4, '1u', '1u')}`;
+${store(t, 4, '1u', '1u', epi)}`;
 }
 
-function registerBody(t: string): string {
+function registerBody(t: string, epi: Epilogue): string {
   return `@compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let bi = wid.z;
@@ -128,21 +146,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       acc[i] = fma(vec4<f32>(f32(A[aRow[i] + ka])), b, acc[i]);
     }
   }
-${store(t, 8, '16u', '16u')}`;
+${store(t, 8, '16u', '16u', epi)}`;
 }
 
-/** The WGSL source of a matmul kernel; bindings A, B (read), C (write), uniforms P at 3. */
+/** The WGSL source of a matmul kernel; bindings A, B, (E) read, Y written, then the uniforms P. */
 export function matmulWgsl(
   kernel: MatmulKernel,
   t: string,
   u: Uniforms,
   unitA: boolean,
   unitB: boolean,
+  epi: Epilogue,
 ): string {
-  const body = kernel === 'tiled' ? tiledBody(t) : registerBody(t);
-  return `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(3)}
+  const body = kernel === 'tiled' ? tiledBody(t, epi) : registerBody(t, epi);
+  const withE = epi !== 'none';
+  return `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(withE ? 4 : 3)}
 @group(0) @binding(0) var<storage, read> A: array<${t}>;
 @group(0) @binding(1) var<storage, read> B: array<${t}>;
-@group(0) @binding(2) var<storage, read_write> C: array<${t}>;
+${withE ? `@group(0) @binding(2) var<storage, read> E: array<${t}>;\n` : ''}@group(0) @binding(${withE ? 3 : 2}) var<storage, read_write> Y: array<${t}>;
 ${batchOffsetFn('a')}${batchOffsetFn('b')}${loaders(unitA, unitB)}${body}`;
 }

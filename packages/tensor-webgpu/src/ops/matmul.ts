@@ -5,12 +5,13 @@ import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
 import { alignedStrides, MAX_RANK } from '../strided.js';
 import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
-import { MATMUL_TILE, type MatmulKernel, matmulWgsl } from './matmul-wgsl.js';
+import { type Epilogue, MATMUL_TILE, type MatmulKernel, matmulWgsl } from './matmul-wgsl.js';
 
 export type { MatmulKernel };
 
+import { mul } from './binary.js';
 import { sumToShape } from './reduce.js';
-import { reshape, transpose } from './view.js';
+import { contiguous, expand, reshape, transpose } from './view.js';
 
 interface Dims {
   batch: number[];
@@ -44,7 +45,14 @@ function operandUniforms(u: Uniforms, name: string, t: TensorLayout, batchRank: 
 }
 
 /** Batched, broadcasting matmul over strided operands (transposes are free). Tiled 64×64, 4×4 per thread. */
-const matmulOp = defineOp<{ kernel: MatmulKernel | 'auto' }>({
+interface MatmulParams {
+  kernel: MatmulKernel | 'auto';
+  alpha: number;
+  beta: number;
+  epilogue: Epilogue;
+}
+
+const matmulOp = defineOp<MatmulParams>({
   name: 'matmul',
   stridedInputs: true,
   outputs: ([a, b]) => {
@@ -55,7 +63,7 @@ const matmulOp = defineOp<{ kernel: MatmulKernel | 'auto' }>({
     const { batch, m, n } = dims(a!, b!);
     return [{ shape: [...batch, m, n], dtype: a!.dtype }];
   },
-  wgsl: ([a, b], _o, { kernel }, info) => {
+  wgsl: ([a, b, e], _o, { kernel, alpha, beta, epilogue }, info) => {
     const { batch, m, k, n } = dims(a!, b!);
     if (batch.length > MAX_RANK)
       throw new RangeError(`matmul: batch rank ${batch.length} exceeds ${MAX_RANK}`);
@@ -67,19 +75,22 @@ const matmulOp = defineOp<{ kernel: MatmulKernel | 'auto' }>({
       .u32s('bshape', batch, MAX_RANK);
     operandUniforms(u, 'a', a!, batch.length);
     operandUniforms(u, 'b', b!, batch.length);
+    u.f32('alpha', alpha)
+      .f32('beta', beta)
+      .u32('e_off', e?.offset ?? 0);
     const chosen = kernel === 'auto' ? (info.software ? 'register' : 'tiled') : kernel;
     const t = wgslType(a!.dtype);
     const unitA = a!.strides[a!.shape.length - 1] === 1;
     const unitB = b!.strides[b!.shape.length - 1] === 1;
     const [tileRows, tileCols] = MATMUL_TILE[chosen];
     return {
-      key: `matmul:${chosen}:${a!.dtype}:${unitA ? 'u' : 's'}${unitB ? 'u' : 's'}`,
-      code: () => matmulWgsl(chosen, t, u, unitA, unitB),
+      key: `matmul:${chosen}:${a!.dtype}:${unitA ? 'u' : 's'}${unitB ? 'u' : 's'}:${epilogue}`,
+      code: () => matmulWgsl(chosen, t, u, unitA, unitB, epilogue),
       uniforms: u,
       workgroups: [Math.ceil(n / tileCols), Math.ceil(m / tileRows), Math.max(1, sizeOf(batch))],
     };
   },
-  cpu: ([a, b], [c]) => {
+  cpu: ([a, b, e], [c], { alpha, beta, epilogue }) => {
     const { batch, m, k, n } = dims(a!, b!);
     const rank = batch.length;
     const aB = alignedStrides(
@@ -113,14 +124,24 @@ const matmulOp = defineOp<{ kernel: MatmulKernel | 'auto' }>({
           const bRow = offB + p * bs0;
           for (let j = 0; j < n; j++) row[j]! += av * b!.data[bRow + j * bs1]!;
         }
-        c!.data.set(row, bi * m * n + i * n);
+        const at = bi * m * n + i * n;
+        for (let j = 0; j < n; j++) {
+          const eo = e?.offset ?? 0;
+          const extra =
+            epilogue === 'row' ? e!.data[eo + j]! : epilogue === 'full' ? e!.data[eo + at + j]! : 0;
+          row[j] = alpha * row[j]! + beta * extra;
+        }
+        c!.data.set(row, at);
       }
     }
   },
-  backward: ([g], { inputs: [a, b], params }) => {
-    const ga = matmul(g!, transpose(b!), params);
-    const gb = matmul(transpose(a!), g!, params);
-    return [sumToShape(ga, a!.shape), sumToShape(gb, b!.shape)];
+  backward: ([g], { inputs: [a, b, e], params: { kernel, alpha, beta } }) => {
+    const scaled = alpha === 1 ? g! : mul(g!, alpha);
+    const ga = matmul(scaled, transpose(b!), { kernel });
+    const gb = matmul(transpose(a!), scaled, { kernel });
+    const grads = [sumToShape(ga, a!.shape), sumToShape(gb, b!.shape)];
+    if (e) grads.push(sumToShape(beta === 1 ? g! : mul(g!, beta), e.shape));
+    return grads;
   },
 });
 
@@ -152,7 +173,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     );
   const a2 = a.rank === 1 ? reshape(a, [1, a.shape[0]!]) : a;
   const b2 = b.rank === 1 ? reshape(b, [b.shape[0]!, 1]) : b;
-  const c = matmulOp([a2, b2], { kernel })[0]!;
+  const c = matmulOp([a2, b2], { kernel, alpha: 1, beta: 0, epilogue: 'none' })[0]!;
   if (a2 === a && b2 === b) return c;
   const shape = [...c.shape];
   if (b.rank === 1) shape.pop();
@@ -160,4 +181,41 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const out = reshape(c, shape);
   releaseTemporaries(out, c, ...[a2, b2].filter((t, i) => t !== [a, b][i]));
   return out;
+}
+
+export interface AddmmOptions extends MatmulOptions {
+  /** Multiplies the product (default 1). */
+  alpha?: number;
+  /** Multiplies the added term (default 1). */
+  beta?: number;
+}
+
+/**
+ * `beta·e + alpha·(a @ b)` in one kernel, the add fused into the matmul's store (as
+ * `torch.addmm`): a bias row `[N]` or anything that broadcasts to the output. `a` and `b` are at
+ * least 2-D. Linear layers and Newton–Schulz use it to save a pass over the output.
+ */
+export function addmm(e: Tensor, a: Tensor, b: Tensor, options: AddmmOptions = {}): Tensor {
+  const kernel = options.kernel ?? 'auto';
+  const alpha = options.alpha ?? 1;
+  const beta = options.beta ?? 1;
+  if (a.rank < 2 || b.rank < 2) {
+    throw new RangeError(
+      `addmm: a and b must be at least 2-D (got ${formatShape(a.shape)} and ${formatShape(b.shape)})`,
+    );
+  }
+  if (e.dtype !== a.dtype) throw new TypeError(`addmm: dtypes differ (${e.dtype} and ${a.dtype})`);
+  const { batch, m, n } = dims(a, b);
+  const outShape = [...batch, m, n];
+  if (e.rank === 1 && e.shape[0] === n) {
+    const row = contiguous(e);
+    const y = matmulOp([a, b, row], { kernel, alpha, beta, epilogue: 'row' })[0]!;
+    releaseTemporaries(y, row);
+    return y;
+  }
+  // Anything else is laid out as a full matrix of the output's shape.
+  const full = contiguous(expand(e, outShape));
+  const y = matmulOp([a, b, full], { kernel, alpha, beta, epilogue: 'full' })[0]!;
+  releaseTemporaries(y, full);
+  return y;
 }
