@@ -9,7 +9,8 @@ export interface AdamWOptions extends BaseOptions {
   fused?: boolean;
 }
 
-type AdamState = { exp_avg: Tensor; exp_avg_sq: Tensor };
+/** AdamW's per-parameter state: first and second moment estimates. */
+export type AdamState = { exp_avg: Tensor; exp_avg_sq: Tensor };
 
 // torch.optim.AdamW: decoupled decay, then Adam with bias correction.
 const adamwStep = fusedUpdate({

@@ -4,11 +4,11 @@
  * MuonClip's QK-clip), fused WGSL update kernels, learning-rate schedules and gradient clipping.
  */
 
-export { AdamW, type AdamWOptions } from './adamw.js';
+export { type AdamState, AdamW, type AdamWOptions } from './adamw.js';
 export { clipGradNorm } from './clip.js';
 export { type FusedUpdateSpec, fusedUpdate } from './fused-update.js';
 export { Lion, type LionOptions } from './lion.js';
-export { Muon, type MuonOptions, muonParamGroups } from './muon.js';
+export { Muon, type MuonOptions, type MuonState, muonParamGroups } from './muon.js';
 export { NS_COEFFICIENTS, newtonSchulz } from './newton-schulz.js';
 export {
   type BaseOptions,

@@ -20,7 +20,8 @@ export interface MuonOptions extends BaseOptions {
   adamw?: Omit<AdamWOptions, 'fused'>;
 }
 
-type MuonState = Record<string, Tensor>;
+/** Muon's per-parameter state: a momentum buffer (matrices) or AdamW moments (the rest). */
+export type MuonState = Record<string, Tensor>;
 
 /**
  * Muon (MomentUm Orthogonalized by Newton–Schulz): SGD-momentum whose update for each 2-D weight
