@@ -3,7 +3,6 @@ import {
   addmm,
   div,
   matmul,
-  mul,
   noGrad,
   sqrt,
   square,
