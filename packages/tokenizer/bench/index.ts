@@ -1,0 +1,106 @@
+/**
+ * Tokenizer benchmarks: `npm run bench -w @tessera/tokenizer`.
+ * 1. Encode throughput on tinyshakespeare (1.1 MB) for cl100k_base and o200k_base, against
+ *    gpt-tokenizer, js-tiktoken and the WASM tiktoken package, in one run, same text.
+ * 2. BPE training time for 4k/16k/32k vocabularies on tinyshakespeare and on a 10 MB corpus,
+ *    with the peak resident memory.
+ */
+import { readFileSync } from 'node:fs';
+import { encode as gptEncodeCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
+import { encode as gptEncodeO200k } from 'gpt-tokenizer/encoding/o200k_base';
+import { Tiktoken } from 'js-tiktoken/lite';
+import cl100k from 'js-tiktoken/ranks/cl100k_base';
+import o200k from 'js-tiktoken/ranks/o200k_base';
+import { get_encoding } from 'tiktoken';
+import { fromTiktoken, trainBpe } from '../src/index.js';
+
+const text = readFileSync(new URL('../../../data/tinyshakespeare.txt', import.meta.url), 'utf8');
+const mb = Buffer.byteLength(text) / 1e6;
+
+function ranksOf(r: { bpe_ranks: string }): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const line of r.bpe_ranks.split('\n')) {
+    if (!line) continue;
+    const [, offset, ...tokens] = line.split(' ');
+    for (const [i, t] of tokens.entries()) m.set(atob(t), Number(offset) + i);
+  }
+  return m;
+}
+
+/** Best of `reps` timings (seconds) after one warm-up run that fills every cache. */
+function best(fn: () => number, reps = 3): { s: number; tokens: number } {
+  let tokens = fn();
+  let s = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    tokens = fn();
+    s = Math.min(s, (performance.now() - t0) / 1000);
+  }
+  return { s, tokens };
+}
+
+console.log(`corpus: tinyshakespeare, ${mb.toFixed(2)} MB\n`);
+console.log('| encoding | library | MB/s | tokens/s | Tessera is |');
+console.log('|---|---|---|---|---|');
+for (const [name, data, gpt] of [
+  ['cl100k_base', cl100k, gptEncodeCl100k],
+  ['o200k_base', o200k, gptEncodeO200k],
+] as const) {
+  const ours = fromTiktoken(ranksOf(data), name);
+  const js = new Tiktoken(data);
+  const wasm = get_encoding(name);
+  const results: [string, { s: number; tokens: number }][] = [
+    ['@tessera/tokenizer', best(() => ours.encode(text).length)],
+    ['gpt-tokenizer', best(() => gpt(text).length)],
+    ['js-tiktoken', best(() => js.encode(text).length)],
+    ['tiktoken (WASM)', best(() => wasm.encode(text).length)],
+  ];
+  const oursTime = results[0]![1].s;
+  for (const [lib, r] of results) {
+    const ratio = lib === '@tessera/tokenizer' ? '' : `${(r.s / oursTime).toFixed(2)}× faster`;
+    console.log(
+      `| ${name} | ${lib} | ${(mb / r.s).toFixed(2)} | ${(r.tokens / r.s / 1e6).toFixed(2)}M | ${ratio} |`,
+    );
+  }
+  wasm.free();
+}
+
+// Training.
+/** Time of `fn` and how far the process's resident memory rose above where it started. */
+function peakRss(fn: () => void): { ms: number; peakMb: number } {
+  const base = process.memoryUsage().rss;
+  let peak = base;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 5);
+  const t0 = performance.now();
+  fn();
+  const ms = performance.now() - t0;
+  clearInterval(timer);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  return { ms, peakMb: (peak - base) / 2 ** 20 };
+}
+
+// A 10 MB corpus: tinyshakespeare nine times, each copy with its lines in a different order.
+const lines = text.split('\n');
+const big: string[] = [text];
+for (let k = 1; k < 9; k++)
+  big.push(lines.map((_, i) => lines[(i * (2 * k + 1)) % lines.length]).join('\n'));
+const bigMb = big.reduce((n, t) => n + Buffer.byteLength(t), 0) / 1e6;
+
+console.log('\n| corpus | vocab | merges learned | time | peak memory growth (RSS) |');
+console.log('|---|---|---|---|---|');
+for (const [label, corpus] of [
+  [`tinyshakespeare (${mb.toFixed(1)} MB)`, [text]],
+  [`10 MB mix (${bigMb.toFixed(1)} MB)`, big],
+] as const) {
+  for (const vocabSize of [4096, 16384, 32768]) {
+    let learned = 0;
+    const { ms, peakMb } = peakRss(() => {
+      learned = trainBpe(corpus, { vocabSize, minFrequency: 1 }).vocabSize - 256;
+    });
+    console.log(
+      `| ${label} | ${vocabSize} | ${learned} | ${(ms / 1000).toFixed(2)} s | ${peakMb.toFixed(0)} MB |`,
+    );
+  }
+}

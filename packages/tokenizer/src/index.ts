@@ -1,0 +1,36 @@
+/**
+ * @packageDocumentation
+ * Byte-level BPE tokenizers: encode exactly like tiktoken and Hugging Face for the same files,
+ * train new vocabularies fast, stream-decode, and format chats.
+ */
+
+export {
+  applyChatTemplate,
+  CHAT_SPECIAL_TOKENS,
+  type ChatMessage,
+  type ChatTemplate,
+} from './chat.js';
+export { fromHuggingFaceJson, toHuggingFaceJson } from './hf.js';
+export {
+  CL100K_PATTERN,
+  compilePattern,
+  GPT2_PATTERN,
+  O200K_PATTERN,
+  translatePattern,
+} from './pattern.js';
+export { StreamDecoder } from './stream.js';
+export {
+  ENCODINGS,
+  type EncodingName,
+  formatTiktokenRanks,
+  fromTiktoken,
+  parseTiktokenRanks,
+} from './tiktoken-file.js';
+export {
+  type EncodeOptions,
+  Tokenizer,
+  type TokenizerConfig,
+  type TokenSpan,
+} from './tokenizer.js';
+export { type TrainOptions, trainBpe } from './train.js';
+export { type WordPieceOptions, WordPieceTokenizer } from './wordpiece.js';
