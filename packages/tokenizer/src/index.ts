@@ -33,4 +33,4 @@ export {
   type TokenSpan,
 } from './tokenizer.js';
 export { type TrainOptions, trainBpe } from './train.js';
-export { type WordPieceOptions, WordPieceTokenizer } from './wordpiece.js';
+export { type Json, type WordPieceOptions, WordPieceTokenizer } from './wordpiece.js';
