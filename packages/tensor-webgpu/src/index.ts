@@ -37,7 +37,14 @@ export {
   saveSafetensors,
 } from './safetensors.js';
 export { keep, noGrad, type Trackable, tidy } from './scope.js';
-export { broadcastShapes, contiguousStrides, type Shape, sizeOf } from './shape.js';
+export {
+  broadcastShapes,
+  contiguousStrides,
+  normalizeAxes,
+  normalizeAxis,
+  type Shape,
+  sizeOf,
+} from './shape.js';
 export { cpuIndexer, stridedIndexFn, stridedUniforms } from './strided.js';
 export { type GradNode, type NestedNumbers, Tensor } from './tensor.js';
 export { Uniforms } from './uniforms.js';

@@ -1,0 +1,54 @@
+import { contiguous, defineOp, type Tensor } from '@tessera/tensor-webgpu';
+import { flashDkvOp, flashDqOp } from './flash-backward.js';
+import { type FlashKernel, type FlashParams, flashForwardOp } from './flash-forward.js';
+import { type AttentionOptions, attentionDims } from './options.js';
+
+// The forward op with its backward rule: recomputation through the dQ and dK/dV kernels.
+const attentionOp = defineOp<FlashParams>({
+  ...flashForwardOp.definition,
+  backward: ([gO], { inputs, outputs: [o, lse], params }) => {
+    const [q, k, v, mask] = inputs;
+    const extra = mask ? [mask] : [];
+    const g = contiguous(gO!);
+    const [dq, delta] = flashDqOp([q!, k!, v!, o!, g, lse!, ...extra], params);
+    const [dk, dv] = flashDkvOp([q!, k!, v!, g, lse!, delta!, ...extra], params);
+    return [dq!, dk!, dv!, ...(mask ? [null] : [])];
+  },
+});
+
+export interface FlashOptions extends AttentionOptions {
+  /** WebGPU kernel: `auto` (default) picks `row` on CPU WebGPU implementations, `tiled` on GPUs. */
+  kernel?: FlashKernel | 'auto';
+}
+
+/**
+ * Exact attention softmax(q·kᵀ·scale + mask)·v without materialising the scores, forward and
+ * backward. q: [batch, heads, Sq, headDim]; k, v: [batch, kvHeads, Sk, headDim] with kvHeads
+ * dividing heads (MHA, GQA, MQA — K/V are indexed per group, never copied). Returns the output
+ * [batch, heads, Sq, headDim]; with `returnLse`, also the per-row log-sum-exp [batch, heads, Sq].
+ */
+export function attention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: FlashOptions & { returnLse: true },
+): { out: Tensor; lse: Tensor };
+export function attention(q: Tensor, k: Tensor, v: Tensor, options?: FlashOptions): Tensor;
+export function attention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: FlashOptions & { returnLse?: boolean } = {},
+): Tensor | { out: Tensor; lse: Tensor } {
+  const dims = attentionDims(q, k, v, options);
+  const kernel = options.kernel ?? 'auto';
+  if (!['auto', 'tiled', 'row'].includes(kernel))
+    throw new TypeError(
+      `attention: kernel must be 'auto', 'tiled' or 'row', got ${JSON.stringify(kernel)}`,
+    );
+  const inputs = [q, k, v, ...(options.keyPaddingMask ? [options.keyPaddingMask] : [])];
+  const [out, lse] = attentionOp(inputs, { ...dims, kvCapacity: k.shape[2]!, kernel });
+  if (options.returnLse) return { out: out!, lse: lse! };
+  if (!lse!.node) lse!.dispose();
+  return out!;
+}

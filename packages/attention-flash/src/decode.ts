@@ -1,0 +1,153 @@
+import {
+  type CpuTensor,
+  defineOp,
+  entry1d,
+  grid1d,
+  type Tensor,
+  type TensorLayout,
+} from '@tessera/tensor-webgpu';
+import {
+  attentionUniforms,
+  type FlashParams,
+  flashForwardCpu,
+  maskWgsl,
+  qkvBindings,
+} from './flash-forward.js';
+import type { KVCache } from './kv-cache.js';
+import { type AttentionOptions, attentionDims } from './options.js';
+
+/** Keys per split of the flash-decoding pass. */
+const CHUNK = 128;
+
+/**
+ * Flash-decoding (Dao et al., 2023): for a few new queries against a long cache, one thread per
+ * query row would leave the GPU idle, so the keys are split into chunks handled in parallel; each
+ * writes a partial (max, sum, unnormalised output) and a second kernel combines the partials of a
+ * row by their log-sum-exp.
+ */
+function partialsWgsl(D: number): string {
+  return `
+fn split(i: u32) {
+  let chunks = (P.sk + ${CHUNK - 1}u) / ${CHUNK}u;
+  let row = i / chunks;
+  let chunk = i % chunks;
+  let bh = row / P.sq;
+  let qi = row % P.sq;
+  let b = bh / P.heads;
+  let h = bh % P.heads;
+  let kvBase = ((b * P.kvHeads + h / P.group) * P.kcap) * ${D}u;
+  var q: array<f32, ${D}>;
+  for (var d = 0u; d < ${D}u; d++) { q[d] = f32(Q[row * ${D}u + d]) * P.scale; }
+  var acc: array<f32, ${D}>;
+  var m = -3.4028234663852886e38;
+  var l = 0.0;
+  let end = min(P.sk, (chunk + 1u) * ${CHUNK}u);
+  for (var j = chunk * ${CHUNK}u; j < end; j++) {
+    if (!allowed(qi, j, b)) { continue; }
+    var s = 0.0;
+    for (var d = 0u; d < ${D}u; d++) { s = fma(q[d], f32(K[kvBase + j * ${D}u + d]), s); }
+    let mNew = max(m, s);
+    let alpha = exp(m - mNew);
+    let pr = exp(s - mNew);
+    l = l * alpha + pr;
+    for (var d = 0u; d < ${D}u; d++) { acc[d] = fma(pr, f32(V[kvBase + j * ${D}u + d]), acc[d] * alpha); }
+    m = mNew;
+  }
+  let at = i * ${D + 2}u;
+  PART[at] = m;
+  PART[at + 1u] = l;
+  for (var d = 0u; d < ${D}u; d++) { PART[at + 2u + d] = acc[d]; }
+}
+`;
+}
+
+function combineWgsl(D: number, t: string): string {
+  return `
+fn combine(row: u32) {
+  let chunks = (P.sk + ${CHUNK - 1}u) / ${CHUNK}u;
+  var big = -3.4028234663852886e38;
+  for (var c = 0u; c < chunks; c++) {
+    let at = (row * chunks + c) * ${D + 2}u;
+    if (PART[at + 1u] > 0.0) { big = max(big, PART[at]); }
+  }
+  var total = 0.0;
+  var acc: array<f32, ${D}>;
+  for (var c = 0u; c < chunks; c++) {
+    let at = (row * chunks + c) * ${D + 2}u;
+    if (PART[at + 1u] > 0.0) {
+      let w = exp(PART[at] - big);
+      total += PART[at + 1u] * w;
+      for (var d = 0u; d < ${D}u; d++) { acc[d] = fma(w, PART[at + 2u + d], acc[d]); }
+    }
+  }
+  let inv = select(0.0, 1.0 / total, total > 0.0);
+  for (var d = 0u; d < ${D}u; d++) { O[row * ${D}u + d] = ${t}(acc[d] * inv); }
+}
+`;
+}
+
+const decodeOp = defineOp<FlashParams>({
+  name: 'flash_decode',
+  outputs: ([q], p) => [
+    { shape: [p.batch, p.heads, p.sq, p.headDim], dtype: q!.dtype },
+    { shape: [p.batch * p.heads * p.sq * Math.ceil(p.sk / CHUNK) * (p.headDim + 2)], dtype: 'f32' },
+  ],
+  wgsl: (inputs: readonly TensorLayout[], _o, p, info) => {
+    const t = inputs[0]!.dtype === 'f16' ? 'f16' : 'f32';
+    const mask = inputs[3];
+    const rows = p.batch * p.heads * p.sq;
+    const splits = rows * Math.ceil(p.sk / CHUNK);
+    const D = p.headDim;
+    const u = attentionUniforms(p, mask ? mask.shape[1]! : 0)
+      .u32('n', splits)
+      .u32('rows', rows);
+    const head = () =>
+      `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(inputs.length + 2)}${qkvBindings(
+        t,
+        !!mask,
+        [
+          ['O', t],
+          ['PART', 'f32'],
+        ],
+      )}${maskWgsl(!!mask)}`;
+    const key = `flash_decode:${t}:${D}:${mask ? 'mask' : ''}`;
+    return [
+      {
+        key: `${key}:split`,
+        uniforms: u,
+        workgroups: grid1d(splits, info),
+        code: () => `${head()}${partialsWgsl(D)}${entry1d('  split(i);')}`,
+      },
+      {
+        key: `${key}:combine`,
+        uniforms: u,
+        workgroups: grid1d(rows, info),
+        code: () => `${head()}${combineWgsl(D, t)}${entry1d('  combine(i);', 'P.rows')}`,
+      },
+    ];
+  },
+  // The CPU needs no split: it computes each row directly.
+  cpu: (inputs: readonly CpuTensor[], outputs: readonly CpuTensor[], p) => {
+    const lse = {
+      ...outputs[0]!,
+      data: new Float32Array(p.batch * p.heads * p.sq),
+      shape: [p.batch, p.heads, p.sq],
+    };
+    flashForwardCpu(inputs, [outputs[0]!, lse], p);
+  },
+});
+
+/**
+ * Attention of a few new queries q [batch, heads, Sq, headDim] against everything in `cache`
+ * (the new tokens' keys and values appended already): causal alignment puts the queries at the
+ * last Sq positions. Inference only (no gradient).
+ */
+export function decodeAttention(q: Tensor, cache: KVCache, options: AttentionOptions = {}): Tensor {
+  if (cache.length === 0)
+    throw new Error('decodeAttention: the KV cache is empty; append the keys and values first');
+  const dims = attentionDims(q, cache.k, cache.v, options, cache.length);
+  const inputs = [q, cache.k, cache.v, ...(options.keyPaddingMask ? [options.keyPaddingMask] : [])];
+  const [out, partials] = decodeOp(inputs, { ...dims, kvCapacity: cache.capacity, kernel: 'row' });
+  partials!.dispose();
+  return out!;
+}

@@ -1,0 +1,244 @@
+import { type CpuTensor, defineOp, type TensorLayout } from '@tessera/tensor-webgpu';
+import { attentionUniforms, BR, type FlashParams, maskWgsl } from './flash-forward.js';
+import { allowedCpu } from './options.js';
+
+/**
+ * Flash attention backward by recomputation (FlashAttention-2): probabilities are rebuilt from
+ * the saved log-sum-exp, p = exp(s − lse), never stored. Two passes, neither needing atomics:
+ * - dQ: a thread per query row: δ = dO·O, then over keys ds = p·(dO·v − δ), dQ += ds·k;
+ * - dK, dV: a thread per key row of a KV head: over every query head of its group (GQA sums the
+ *   group's gradients here) and every query, dV += p·dO and dK += ds·q.
+ */
+function bindings(
+  t: string,
+  hasMask: boolean,
+  inputs: [string, string][],
+  outputs: [string, string][],
+): string {
+  const all = [...inputs, ...(hasMask ? [['mask', 'f32'] as [string, string]] : [])];
+  return [
+    ...all.map(([n, ty], i) => `@group(0) @binding(${i}) var<storage, read> ${n}: array<${ty}>;`),
+    ...outputs.map(
+      ([n, ty], i) =>
+        `@group(0) @binding(${all.length + i}) var<storage, read_write> ${n}: array<${ty}>;`,
+    ),
+  ].join('\n');
+}
+
+const DQ_INPUTS = (t: string): [string, string][] => [
+  ['Q', t],
+  ['K', t],
+  ['V', t],
+  ['O', t],
+  ['dO', t],
+  ['LSE', 'f32'],
+];
+
+export const flashDqOp = defineOp<FlashParams>({
+  name: 'flash_attention_dq',
+  outputs: ([q], p) => [
+    { shape: q!.shape, dtype: q!.dtype },
+    { shape: [p.batch, p.heads, p.sq], dtype: 'f32' },
+  ],
+  wgsl: (inputs: readonly TensorLayout[], _o, p) => {
+    const t = inputs[0]!.dtype === 'f16' ? 'f16' : 'f32';
+    const mask = inputs[6];
+    const u = attentionUniforms(p, mask ? mask.shape[1]! : 0);
+    const D = p.headDim;
+    return {
+      key: `flash_dq:${t}:${D}:${mask ? 'mask' : ''}`,
+      uniforms: u,
+      workgroups: [Math.ceil(p.sq / BR), p.batch * p.heads, 1],
+      code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(inputs.length + 2)}${bindings(
+        t,
+        !!mask,
+        DQ_INPUTS(t),
+        [
+          ['dQ', t],
+          ['DELTA', 'f32'],
+        ],
+      )}
+${maskWgsl(!!mask)}
+@compute @workgroup_size(${BR})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let bh = wid.y;
+  let b = bh / P.heads;
+  let h = bh % P.heads;
+  let i = wid.x * ${BR}u + lid;
+  if (i >= P.sq) { return; }
+  let kvBase = ((b * P.kvHeads + h / P.group) * P.kcap) * ${D}u;
+  let qBase = (bh * P.sq + i) * ${D}u;
+  var q: array<f32, ${D}>;
+  var go: array<f32, ${D}>;
+  var delta = 0.0;
+  for (var d = 0u; d < ${D}u; d++) {
+    q[d] = f32(Q[qBase + d]) * P.scale;
+    go[d] = f32(dO[qBase + d]);
+    delta = fma(go[d], f32(O[qBase + d]), delta);
+  }
+  DELTA[bh * P.sq + i] = delta;
+  let lse = LSE[bh * P.sq + i];
+  var dq: array<f32, ${D}>;
+  for (var j = 0u; j < P.sk; j++) {
+    if (!allowed(i, j, b)) { continue; }
+    var s = 0.0;
+    var dp = 0.0;
+    for (var d = 0u; d < ${D}u; d++) {
+      s = fma(q[d], f32(K[kvBase + j * ${D}u + d]), s);
+      dp = fma(go[d], f32(V[kvBase + j * ${D}u + d]), dp);
+    }
+    let ds = exp(s - lse) * (dp - delta);
+    for (var d = 0u; d < ${D}u; d++) { dq[d] = fma(ds, f32(K[kvBase + j * ${D}u + d]), dq[d]); }
+  }
+  for (var d = 0u; d < ${D}u; d++) { dQ[qBase + d] = ${t}(dq[d] * P.scale); }
+}
+`,
+    };
+  },
+  cpu: (inputs: readonly CpuTensor[], outputs: readonly CpuTensor[], p) => {
+    const [q, k, v, o, dO, lse, mask] = inputs;
+    const [dq, delta] = outputs;
+    const D = p.headDim;
+    const group = p.heads / p.kvHeads;
+    const allowed = allowedCpu(p, mask?.data, mask?.shape[1] ?? 0);
+    for (let b = 0; b < p.batch; b++) {
+      for (let h = 0; h < p.heads; h++) {
+        const bh = b * p.heads + h;
+        const kvBase = (b * p.kvHeads + Math.floor(h / group)) * p.kvCapacity * D;
+        for (let i = 0; i < p.sq; i++) {
+          const qBase = (bh * p.sq + i) * D;
+          let dl = 0;
+          for (let d = 0; d < D; d++) dl += dO!.data[qBase + d]! * o!.data[qBase + d]!;
+          delta!.data[bh * p.sq + i] = dl;
+          const acc = new Float64Array(D);
+          for (let j = 0; j < p.sk; j++) {
+            if (!allowed(i, j, b)) continue;
+            let s = 0;
+            let dp = 0;
+            for (let d = 0; d < D; d++) {
+              s += q!.data[qBase + d]! * k!.data[kvBase + j * D + d]!;
+              dp += dO!.data[qBase + d]! * v!.data[kvBase + j * D + d]!;
+            }
+            const ds = Math.exp(s * p.scale - lse!.data[bh * p.sq + i]!) * (dp - dl);
+            for (let d = 0; d < D; d++) acc[d]! += ds * k!.data[kvBase + j * D + d]!;
+          }
+          for (let d = 0; d < D; d++) dq!.data[qBase + d] = acc[d]! * p.scale;
+        }
+      }
+    }
+  },
+});
+
+const DKV_INPUTS = (t: string): [string, string][] => [
+  ['Q', t],
+  ['K', t],
+  ['V', t],
+  ['dO', t],
+  ['LSE', 'f32'],
+  ['DELTA', 'f32'],
+];
+
+export const flashDkvOp = defineOp<FlashParams>({
+  name: 'flash_attention_dkv',
+  outputs: ([, k], p) => [
+    { shape: [p.batch, p.kvHeads, p.sk, p.headDim], dtype: k!.dtype },
+    { shape: [p.batch, p.kvHeads, p.sk, p.headDim], dtype: k!.dtype },
+  ],
+  wgsl: (inputs: readonly TensorLayout[], _o, p) => {
+    const t = inputs[0]!.dtype === 'f16' ? 'f16' : 'f32';
+    const mask = inputs[6];
+    const u = attentionUniforms(p, mask ? mask.shape[1]! : 0);
+    const D = p.headDim;
+    return {
+      key: `flash_dkv:${t}:${D}:${mask ? 'mask' : ''}`,
+      uniforms: u,
+      workgroups: [Math.ceil(p.sk / BR), p.batch * p.kvHeads, 1],
+      code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(inputs.length + 2)}${bindings(
+        t,
+        !!mask,
+        DKV_INPUTS(t),
+        [
+          ['dK', t],
+          ['dV', t],
+        ],
+      )}
+${maskWgsl(!!mask)}
+@compute @workgroup_size(${BR})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let bkv = wid.y;
+  let b = bkv / P.kvHeads;
+  let kvh = bkv % P.kvHeads;
+  let j = wid.x * ${BR}u + lid;
+  if (j >= P.sk) { return; }
+  let kvAt = ((b * P.kvHeads + kvh) * P.kcap + j) * ${D}u;
+  var kr: array<f32, ${D}>;
+  var vr: array<f32, ${D}>;
+  for (var d = 0u; d < ${D}u; d++) { kr[d] = f32(K[kvAt + d]); vr[d] = f32(V[kvAt + d]); }
+  var dk: array<f32, ${D}>;
+  var dv: array<f32, ${D}>;
+  for (var g = 0u; g < P.group; g++) {
+    let bh = b * P.heads + kvh * P.group + g;
+    for (var i = 0u; i < P.sq; i++) {
+      if (!allowed(i, j, b)) { continue; }
+      let qBase = (bh * P.sq + i) * ${D}u;
+      var s = 0.0;
+      var dp = 0.0;
+      for (var d = 0u; d < ${D}u; d++) {
+        s = fma(f32(Q[qBase + d]), kr[d], s);
+        dp = fma(f32(dO[qBase + d]), vr[d], dp);
+      }
+      let pr = exp(s * P.scale - LSE[bh * P.sq + i]);
+      let ds = pr * (dp - DELTA[bh * P.sq + i]);
+      for (var d = 0u; d < ${D}u; d++) {
+        dv[d] = fma(pr, f32(dO[qBase + d]), dv[d]);
+        dk[d] = fma(ds, f32(Q[qBase + d]), dk[d]);
+      }
+    }
+  }
+  let out = ((b * P.kvHeads + kvh) * P.sk + j) * ${D}u;
+  for (var d = 0u; d < ${D}u; d++) { dK[out + d] = ${t}(dk[d] * P.scale); dV[out + d] = ${t}(dv[d]); }
+}
+`,
+    };
+  },
+  cpu: (inputs: readonly CpuTensor[], outputs: readonly CpuTensor[], p) => {
+    const [q, k, v, dO, lse, delta, mask] = inputs;
+    const [dk, dv] = outputs;
+    const D = p.headDim;
+    const group = p.heads / p.kvHeads;
+    const allowed = allowedCpu(p, mask?.data, mask?.shape[1] ?? 0);
+    for (let b = 0; b < p.batch; b++) {
+      for (let kvh = 0; kvh < p.kvHeads; kvh++) {
+        for (let j = 0; j < p.sk; j++) {
+          const kvAt = ((b * p.kvHeads + kvh) * p.kvCapacity + j) * D;
+          const accK = new Float64Array(D);
+          const accV = new Float64Array(D);
+          for (let g = 0; g < group; g++) {
+            const bh = b * p.heads + kvh * group + g;
+            for (let i = 0; i < p.sq; i++) {
+              if (!allowed(i, j, b)) continue;
+              const qBase = (bh * p.sq + i) * D;
+              let s = 0;
+              let dp = 0;
+              for (let d = 0; d < D; d++) {
+                s += q!.data[qBase + d]! * k!.data[kvAt + d]!;
+                dp += dO!.data[qBase + d]! * v!.data[kvAt + d]!;
+              }
+              const pr = Math.exp(s * p.scale - lse!.data[bh * p.sq + i]!);
+              const ds = pr * (dp - delta!.data[bh * p.sq + i]!);
+              for (let d = 0; d < D; d++) {
+                accV[d]! += pr * dO!.data[qBase + d]!;
+                accK[d]! += ds * q!.data[qBase + d]!;
+              }
+            }
+          }
+          const out = ((b * p.kvHeads + kvh) * p.sk + j) * D;
+          for (let d = 0; d < D; d++) {
+            dk!.data[out + d] = accK[d]! * p.scale;
+            dv!.data[out + d] = accV[d]!;
+          }
+        }
+      }
+    }
+  },
+});

@@ -1,0 +1,226 @@
+import {
+  type CpuTensor,
+  type DeviceInfo,
+  defineOp,
+  type TensorLayout,
+  Uniforms,
+} from '@tessera/tensor-webgpu';
+import { ALLOWED_WGSL, type AttentionDims, allowedCpu } from './options.js';
+
+/** Query rows per workgroup, and keys per tile staged in workgroup memory. */
+export const BR = 32;
+export const BC = 32;
+
+export type FlashKernel = 'tiled' | 'row';
+
+export interface FlashParams extends AttentionDims {
+  /** Rows allocated per KV head in k and v (≥ sk: a KV cache has spare capacity). */
+  kvCapacity: number;
+  kernel: FlashKernel | 'auto';
+}
+
+export function chooseKernel(p: FlashParams, info: DeviceInfo): FlashKernel {
+  return p.kernel === 'auto' ? (info.software ? 'row' : 'tiled') : p.kernel;
+}
+
+/** Uniforms every attention kernel shares. */
+export function attentionUniforms(p: FlashParams, maskStride: number): Uniforms {
+  return new Uniforms()
+    .u32('batch', p.batch)
+    .u32('heads', p.heads)
+    .u32('group', p.heads / p.kvHeads)
+    .u32('kvHeads', p.kvHeads)
+    .u32('sq', p.sq)
+    .u32('sk', p.sk)
+    .u32('kcap', p.kvCapacity)
+    .f32('scale', p.scale)
+    .u32('causal', p.causal ? 1 : 0)
+    .u32('window', p.window)
+    .u32('maskStride', maskStride);
+}
+
+/** WGSL for the optional key padding mask (binding `mask`), and the shared `allowed` test. */
+export function maskWgsl(hasMask: boolean): string {
+  const body = hasMask ? 'return mask[b * P.maskStride + j] != 0.0;' : 'return true;';
+  return `fn maskAllows(j: u32, b: u32) -> bool { ${body} }\n${ALLOWED_WGSL}`;
+}
+
+/**
+ * Flash attention forward (Dao, 2023): each thread owns one query row and streams over key tiles
+ * with an online softmax — running max m, running sum l, unnormalised output acc — so the
+ * Sq×Sk score matrix never exists. `tiled` stages each K/V tile in workgroup memory for the 32
+ * rows of a workgroup (for GPUs); `row` reads K/V straight from memory with no barriers (for CPU
+ * implementations of WebGPU, where workgroup memory is ordinary memory). Writes O and the row's
+ * log-sum-exp, which the backward pass recomputes probabilities from. A row whose keys are all
+ * masked gets O = 0 and lse = −∞.
+ */
+export function flashForwardWgsl(p: FlashParams, t: string, kernel: FlashKernel): string {
+  const D = p.headDim;
+  const tiled = kernel === 'tiled';
+  const kAt = (c: string, d: string) =>
+    tiled ? `Ks[${c} * ${D}u + ${d}]` : `f32(K[kvBase + (t + ${c}) * ${D}u + ${d}])`;
+  const vAt = (c: string, d: string) =>
+    tiled ? `Vs[${c} * ${D}u + ${d}]` : `f32(V[kvBase + (t + ${c}) * ${D}u + ${d}])`;
+  return `
+${tiled ? `var<workgroup> Ks: array<f32, ${BC * D}>;\nvar<workgroup> Vs: array<f32, ${BC * D}>;` : ''}
+@compute @workgroup_size(${BR})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let bh = wid.y;
+  let b = bh / P.heads;
+  let h = bh % P.heads;
+  let kvBase = ((b * P.kvHeads + h / P.group) * P.kcap) * ${D}u;
+  let i = wid.x * ${BR}u + lid;
+  let live = i < P.sq;
+  let qBase = (bh * P.sq + min(i, P.sq - 1u)) * ${D}u;
+  var q: array<f32, ${D}>;
+  for (var d = 0u; d < ${D}u; d++) { q[d] = f32(Q[qBase + d]) * P.scale; }
+  var acc: array<f32, ${D}>;
+  var m = -3.4028234663852886e38;
+  var l = 0.0;
+  // Keys this workgroup can need: with a causal mask, none past its last row's aligned position.
+  let lastRow = min(wid.x * ${BR}u + ${BR - 1}u, P.sq - 1u);
+  var kEnd = P.sk;
+  if (P.causal == 1u) { kEnd = min(P.sk, lastRow + P.sk - P.sq + 1u); }
+  for (var t = 0u; t < kEnd; t += ${BC}u) {
+${
+  tiled
+    ? `    for (var e = lid; e < ${BC * D}u; e += ${BR}u) {
+      let j = t + e / ${D}u;
+      let inRange = j < P.sk;
+      let at = kvBase + min(j, P.sk - 1u) * ${D}u + e % ${D}u;
+      Ks[e] = select(0.0, f32(K[at]), inRange);
+      Vs[e] = select(0.0, f32(V[at]), inRange);
+    }
+    workgroupBarrier();`
+    : ''
+}
+    if (live) {
+      var s: array<f32, ${BC}>;
+      var tileMax = -3.4028234663852886e38;
+      var found = false;
+      for (var c = 0u; c < ${BC}u; c++) {
+        let j = t + c;
+        s[c] = -3.4028234663852886e38;
+        if (j < P.sk && allowed(i, j, b)) {
+          var dot = 0.0;
+          for (var d = 0u; d < ${D}u; d++) { dot = fma(q[d], ${kAt('c', 'd')}, dot); }
+          s[c] = dot;
+          tileMax = max(tileMax, dot);
+          found = true;
+        }
+      }
+      if (found) {
+        let mNew = max(m, tileMax);
+        let alpha = exp(m - mNew);
+        l = l * alpha;
+        for (var d = 0u; d < ${D}u; d++) { acc[d] = acc[d] * alpha; }
+        for (var c = 0u; c < ${BC}u; c++) {
+          if (s[c] > -3.0e38) {
+            let pr = exp(s[c] - mNew);
+            l += pr;
+            for (var d = 0u; d < ${D}u; d++) { acc[d] = fma(pr, ${vAt('c', 'd')}, acc[d]); }
+          }
+        }
+        m = mNew;
+      }
+    }
+${tiled ? '    workgroupBarrier();' : ''}
+  }
+  if (live) {
+    let inv = select(0.0, 1.0 / l, l > 0.0);
+    for (var d = 0u; d < ${D}u; d++) { O[qBase + d] = ${t}(acc[d] * inv); }
+    var negInf = -3.4028234663852886e38;
+    negInf = negInf * 2.0; // −∞ at run time (a constant −∞ is rejected by WGSL)
+    LSE[bh * P.sq + i] = select(negInf, m + log(l), l > 0.0);
+  }
+}
+`;
+}
+
+/** The same computation in plain TypeScript: the CPU backend, and the test oracle's twin. */
+export function flashForwardCpu(
+  inputs: readonly CpuTensor[],
+  outputs: readonly CpuTensor[],
+  p: FlashParams,
+): void {
+  const [q, k, v, mask] = inputs;
+  const [o, lse] = outputs;
+  const D = p.headDim;
+  const group = p.heads / p.kvHeads;
+  const allowed = allowedCpu(p, mask?.data, mask?.shape[1] ?? 0);
+  const acc = new Float64Array(D);
+  for (let b = 0; b < p.batch; b++) {
+    for (let h = 0; h < p.heads; h++) {
+      const bh = b * p.heads + h;
+      const kvBase = (b * p.kvHeads + Math.floor(h / group)) * p.kvCapacity * D;
+      for (let i = 0; i < p.sq; i++) {
+        const qBase = (bh * p.sq + i) * D;
+        let m = Number.NEGATIVE_INFINITY;
+        let l = 0;
+        acc.fill(0);
+        for (let j = 0; j < p.sk; j++) {
+          if (!allowed(i, j, b)) continue;
+          let s = 0;
+          for (let d = 0; d < D; d++) s += q!.data[qBase + d]! * k!.data[kvBase + j * D + d]!;
+          s *= p.scale;
+          const mNew = Math.max(m, s);
+          const alpha = Math.exp(m - mNew);
+          const pr = Math.exp(s - mNew);
+          l = l * alpha + pr;
+          for (let d = 0; d < D; d++) acc[d] = acc[d]! * alpha + pr * v!.data[kvBase + j * D + d]!;
+          m = mNew;
+        }
+        for (let d = 0; d < D; d++) o!.data[qBase + d] = l > 0 ? acc[d]! / l : 0;
+        lse!.data[bh * p.sq + i] = l > 0 ? m + Math.log(l) : Number.NEGATIVE_INFINITY;
+      }
+    }
+  }
+}
+
+export function qkvBindings(t: string, hasMask: boolean, outputs: [string, string][]): string {
+  const inputs: [string, string][] = [
+    ['Q', t],
+    ['K', t],
+    ['V', t],
+    ...(hasMask ? [['mask', 'f32'] as [string, string]] : []),
+  ];
+  const lines = [
+    ...inputs.map(
+      ([n, ty], i) => `@group(0) @binding(${i}) var<storage, read> ${n}: array<${ty}>;`,
+    ),
+    ...outputs.map(
+      ([n, ty], i) =>
+        `@group(0) @binding(${inputs.length + i}) var<storage, read_write> ${n}: array<${ty}>;`,
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export const flashForwardOp = defineOp<FlashParams>({
+  name: 'flash_attention',
+  outputs: ([q], p) => [
+    { shape: [p.batch, p.heads, p.sq, p.headDim], dtype: q!.dtype },
+    { shape: [p.batch, p.heads, p.sq], dtype: 'f32' },
+  ],
+  wgsl: (inputs: readonly TensorLayout[], _o, p, info) => {
+    const kernel = chooseKernel(p, info);
+    const t = inputs[0]!.dtype === 'f16' ? 'f16' : 'f32';
+    const mask = inputs[3];
+    const u = attentionUniforms(p, mask ? mask.shape[1]! : 0);
+    return {
+      key: `flash_fwd:${kernel}:${t}:${p.headDim}:${mask ? 'mask' : ''}`,
+      uniforms: u,
+      workgroups: [Math.ceil(p.sq / BR), p.batch * p.heads, 1],
+      code: () =>
+        `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(inputs.length + 2)}${qkvBindings(
+          t,
+          !!mask,
+          [
+            ['O', t],
+            ['LSE', 'f32'],
+          ],
+        )}${maskWgsl(!!mask)}${flashForwardWgsl(p, t, kernel)}`,
+    };
+  },
+  cpu: (inputs, outputs, p) => flashForwardCpu(inputs, outputs, p),
+});

@@ -1,0 +1,126 @@
+import { formatShapeOf, type Tensor } from './shapes.js';
+
+/** Options shared by every attention entry point. */
+export interface AttentionOptions {
+  /** Multiplies q·k; default 1/√headDim. */
+  scale?: number;
+  /** Causal mask aligned bottom-right: query i sees keys ≤ i + Sk − Sq (FlashAttention ≥ 2.1). */
+  causal?: boolean;
+  /**
+   * Sliding window: query i (at aligned position a = i + Sk − Sq) sees keys a − window < j;
+   * without `causal` also j < a + window. 0 or undefined: no window.
+   */
+  window?: number;
+  /** [batch, Sk] f32: 1 keeps a key, 0 masks it (padding). */
+  keyPaddingMask?: Tensor;
+}
+
+/** Validated dimensions of an attention call. */
+export interface AttentionDims {
+  batch: number;
+  heads: number;
+  kvHeads: number;
+  sq: number;
+  sk: number;
+  headDim: number;
+  scale: number;
+  causal: boolean;
+  window: number;
+  hasMask: boolean;
+}
+
+/** Checks shapes and options, naming the argument and what was expected. */
+export function attentionDims(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  o: AttentionOptions,
+  keyLength?: number,
+): AttentionDims {
+  for (const [name, t] of [
+    ['q', q],
+    ['k', k],
+    ['v', v],
+  ] as const) {
+    if (t.rank !== 4)
+      throw new RangeError(
+        `attention: ${name} must be [batch, heads, seq, headDim], got ${formatShapeOf(t)}`,
+      );
+    if (t.dtype !== 'f32' && t.dtype !== 'f16')
+      throw new TypeError(`attention: ${name} must be f32 or f16, got ${t.dtype}`);
+  }
+  if (k.dtype !== q.dtype || v.dtype !== q.dtype)
+    throw new TypeError(`attention: q, k, v dtypes differ (${q.dtype}, ${k.dtype}, ${v.dtype})`);
+  const [batch, heads, sq, headDim] = q.shape as [number, number, number, number];
+  const [kb, kvHeads, skFull, kd] = k.shape as [number, number, number, number];
+  if (kb !== batch || kd !== headDim)
+    throw new RangeError(
+      `attention: k ${formatShapeOf(k)} does not match q ${formatShapeOf(q)} in batch or headDim`,
+    );
+  if (v.shape.join() !== k.shape.join())
+    throw new RangeError(
+      `attention: v ${formatShapeOf(v)} must have k's shape ${formatShapeOf(k)}`,
+    );
+  if (heads % kvHeads !== 0)
+    throw new RangeError(`attention: kv heads (${kvHeads}) must divide query heads (${heads})`);
+  if (headDim > 256)
+    throw new RangeError(`attention: headDim ${headDim} exceeds the supported 256`);
+  const sk = keyLength ?? skFull;
+  const window = o.window ?? 0;
+  if (!Number.isInteger(window) || window < 0)
+    throw new RangeError(`attention: window must be a non-negative integer, got ${window}`);
+  const mask = o.keyPaddingMask;
+  if (
+    mask &&
+    (mask.rank !== 2 || mask.shape[0] !== batch || mask.shape[1]! < sk || mask.dtype !== 'f32')
+  ) {
+    throw new RangeError(
+      `attention: keyPaddingMask must be f32 [${batch}, ${sk}], got ${formatShapeOf(mask)} ${mask.dtype}`,
+    );
+  }
+  const scale = o.scale ?? 1 / Math.sqrt(headDim);
+  if (!(Number.isFinite(scale) && scale > 0))
+    throw new RangeError(`attention: scale must be a positive number, got ${scale}`);
+  return {
+    batch,
+    heads,
+    kvHeads,
+    sq,
+    sk,
+    headDim,
+    scale,
+    causal: o.causal ?? false,
+    window,
+    hasMask: mask !== undefined,
+  };
+}
+
+/** WGSL `allowed(i, j, b)`: whether query row i may attend key j in batch b (P fields as above). */
+export const ALLOWED_WGSL = `fn allowed(i: u32, j: u32, b: u32) -> bool {
+  let a = i32(i) + i32(P.sk) - i32(P.sq);
+  let jj = i32(j);
+  if (P.causal == 1u && jj > a) { return false; }
+  if (P.window > 0u) {
+    if (jj <= a - i32(P.window)) { return false; }
+    if (P.causal == 0u && jj >= a + i32(P.window)) { return false; }
+  }
+  return maskAllows(j, b);
+}
+`;
+
+/** The CPU twin of `allowed`. */
+export function allowedCpu(
+  d: AttentionDims,
+  mask: ArrayLike<number> | undefined,
+  maskStride: number,
+) {
+  return (i: number, j: number, b: number): boolean => {
+    const a = i + d.sk - d.sq;
+    if (d.causal && j > a) return false;
+    if (d.window > 0) {
+      if (j <= a - d.window) return false;
+      if (!d.causal && j >= a + d.window) return false;
+    }
+    return !mask || mask[b * maskStride + j] !== 0;
+  };
+}

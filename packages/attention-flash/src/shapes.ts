@@ -1,0 +1,7 @@
+import type { Tensor } from '@tessera/tensor-webgpu';
+
+export type { Tensor };
+
+export function formatShapeOf(t: Tensor): string {
+  return `[${t.shape.join(', ')}]`;
+}

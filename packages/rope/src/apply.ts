@@ -1,0 +1,260 @@
+import {
+  cat,
+  type Device,
+  defineOp,
+  entry1d,
+  grid1d,
+  normalizeAxis,
+  slice,
+  storageBindings,
+  type Tensor,
+  tensor,
+  Uniforms,
+} from '@tessera/tensor-webgpu';
+import { type RopeConfig, ropeTables } from './frequencies.js';
+
+/**
+ * How dimensions pair up for rotation — a wrong choice silently breaks loaded weights:
+ * - `half`: dimension i pairs with i + d/2 (`rotate_half`; GPT-NeoX, Hugging Face Llama);
+ * - `interleaved`: 2i pairs with 2i + 1 (GPT-J, Meta's original Llama checkpoints).
+ */
+export type RopeConvention = 'half' | 'interleaved';
+
+interface Params {
+  convention: RopeConvention;
+  rotary: number;
+  seqLen: number;
+  /** Rows (products of dims after the sequence axis, last excluded) between positions. */
+  innerRows: number;
+  inverse: boolean;
+}
+
+/** Element d of a row: its partner, and the sign of the partner's term (−1: x·cos − partner·sin). */
+function partnerWgsl(convention: RopeConvention): string {
+  return convention === 'half'
+    ? `let h = P.rotary / 2u;
+    let first = d < h;
+    let partner = select(d - h, d + h, first);
+    let sign = select(1.0, -1.0, first);
+    let f = d % h;`
+    : `let even = d % 2u == 0u;
+    let partner = select(d - 1u, d + 1u, even);
+    let sign = select(1.0, -1.0, even);
+    let f = d / 2u;`;
+}
+
+const ropeOp = defineOp<Params>({
+  name: 'rope',
+  outputs: ([x, cos, , positions], p) => {
+    const dim = x!.shape[x!.shape.length - 1]!;
+    if (p.rotary > dim || p.rotary % 2 !== 0)
+      throw new RangeError(
+        `rope: rotary dims ${p.rotary} must be even and at most the last dimension ${dim}`,
+      );
+    if (cos!.shape[1] !== p.rotary / 2)
+      throw new RangeError(
+        `rope: tables have ${cos!.shape[1]} frequencies, the rotation needs ${p.rotary / 2}`,
+      );
+    if (positions!.dtype !== 'i32')
+      throw new TypeError(`rope: positions must be i32, got ${positions!.dtype}`);
+    return [{ shape: x!.shape, dtype: x!.dtype }];
+  },
+  wgsl: ([x, cos], _o, p, info) => {
+    const dim = x!.shape[x!.shape.length - 1]!;
+    const n = x!.shape.reduce((a, b) => a * b, 1);
+    const u = new Uniforms()
+      .u32('n', n)
+      .u32('dim', dim)
+      .u32('rotary', p.rotary)
+      .u32('seq', p.seqLen)
+      .u32('inner', p.innerRows)
+      .u32('half', cos!.shape[1]!)
+      .u32('maxPos', cos!.shape[0]!)
+      .f32('dir', p.inverse ? -1 : 1);
+    const t = x!.dtype === 'f16' ? 'f16' : 'f32';
+    return {
+      key: `rope:${p.convention}:${x!.dtype}`,
+      uniforms: u,
+      workgroups: grid1d(n, info),
+      code: () =>
+        `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(5)}${storageBindings(
+          [
+            ['x', t],
+            ['cosT', 'f32'],
+            ['sinT', 'f32'],
+            ['pos', 'i32'],
+          ],
+          [['y', t]],
+        )}${entry1d(`  let d = i % P.dim;
+  if (d >= P.rotary) { y[i] = x[i]; return; }
+  let row = i / P.dim;
+  let s = (row / P.inner) % P.seq;
+  let p = u32(clamp(pos[s], 0, i32(P.maxPos) - 1));
+  ${partnerWgsl(p.convention)}
+  let c = cosT[p * P.half + f];
+  let sn = sinT[p * P.half + f] * P.dir;
+  y[i] = ${t}(f32(x[i]) * c + sign * f32(x[row * P.dim + partner]) * sn);`)}`,
+    };
+  },
+  cpu: ([x, cos, sin, positions], [y], p) => {
+    const dim = x!.shape[x!.shape.length - 1]!;
+    const half = cos!.shape[1]!;
+    const h = p.rotary / 2;
+    const dir = p.inverse ? -1 : 1;
+    for (let i = 0; i < y!.data.length; i++) {
+      const d = i % dim;
+      if (d >= p.rotary) {
+        y!.data[i] = x!.data[i]!;
+        continue;
+      }
+      const row = Math.floor(i / dim);
+      const s = Math.floor(row / p.innerRows) % p.seqLen;
+      const pos = positions!.data[s]!;
+      if (pos < 0 || pos >= cos!.shape[0]!)
+        throw new RangeError(
+          `rope: position ${pos} is outside the tables (0..${cos!.shape[0]! - 1})`,
+        );
+      const [partner, sign, f] =
+        p.convention === 'half'
+          ? d < h
+            ? [d + h, -1, d]
+            : [d - h, 1, d - h]
+          : d % 2 === 0
+            ? [d + 1, -1, d / 2]
+            : [d - 1, 1, (d - 1) / 2];
+      const c = cos!.data[pos * half + f]!;
+      const sn = sin!.data[pos * half + f]! * dir;
+      y!.data[i] = x!.data[i]! * c + sign * x!.data[row * dim + partner]! * sn;
+    }
+  },
+  // A rotation's adjoint is the rotation by the opposite angle.
+  backward: ([g], { inputs: [, cos, sin, positions], params }) => [
+    rotate([g!, cos!, sin!, positions!], { ...params, inverse: !params.inverse }),
+    null,
+    null,
+    null,
+  ],
+});
+
+function rotate(inputs: Tensor[], params: Params): Tensor {
+  return ropeOp(inputs, params)[0]!;
+}
+
+export interface RopeOptions extends RopeConfig {
+  convention?: RopeConvention;
+  /** Positions the tables cover (the longest sequence, offsets included). */
+  maxPositions: number;
+  device?: Device;
+}
+
+/**
+ * Rotary position embedding, with its tables uploaded once: `rope.apply(q, { offset })` rotates
+ * a [..., seq, dim] tensor (sequence on axis −2 by default) by each position's angles.
+ * `offset` shifts positions for KV-cache decoding; `positions` (i32) sets them explicitly.
+ */
+export class Rope {
+  readonly cos: Tensor;
+  readonly sin: Tensor;
+  readonly convention: RopeConvention;
+
+  constructor(readonly options: RopeOptions) {
+    const convention = options.convention ?? 'half';
+    if (convention !== 'half' && convention !== 'interleaved') {
+      throw new TypeError(
+        `rope: convention must be 'half' or 'interleaved', got ${JSON.stringify(convention)}`,
+      );
+    }
+    this.convention = convention;
+    const { cos, sin } = ropeTables(options, options.maxPositions);
+    const half = options.dim / 2;
+    this.cos = tensor(cos, { shape: [options.maxPositions, half], device: options.device });
+    this.sin = tensor(sin, { shape: [options.maxPositions, half], device: options.device });
+  }
+
+  /** Rotates `x` [..., seq, dim]; the first `options.dim` dims of the last axis rotate. */
+  apply(x: Tensor, opts: { offset?: number; positions?: Tensor; seqAxis?: number } = {}): Tensor {
+    const seqAxis = normalizeAxis(opts.seqAxis ?? -2, x.rank, 'rope');
+    if (seqAxis === x.rank - 1)
+      throw new RangeError('rope: the sequence axis cannot be the last (feature) axis');
+    const seqLen = x.shape[seqAxis]!;
+    const innerRows = x.shape.slice(seqAxis + 1, -1).reduce((a, b) => a * b, 1);
+    const offset = opts.offset ?? 0;
+    if (!opts.positions && offset + seqLen > this.options.maxPositions) {
+      throw new RangeError(
+        `rope: positions ${offset}..${offset + seqLen - 1} exceed maxPositions ${this.options.maxPositions}`,
+      );
+    }
+    const positions =
+      opts.positions ??
+      tensor(
+        Int32Array.from({ length: seqLen }, (_, i) => offset + i),
+        { device: x.device },
+      );
+    if (positions.size !== seqLen)
+      throw new RangeError(`rope: ${positions.size} positions for a sequence of ${seqLen}`);
+    const y = ropeOp([x, this.cos, this.sin, positions], {
+      convention: this.convention,
+      rotary: this.options.dim,
+      seqLen,
+      innerRows,
+      inverse: false,
+    })[0]!;
+    if (!opts.positions && !y.node) positions.dispose();
+    return y;
+  }
+
+  /** Frees the tables. */
+  dispose(): void {
+    this.cos.dispose();
+    this.sin.dispose();
+  }
+}
+
+/**
+ * Axial 2-D RoPE for vision (patch grids): the first half of the rotated dims turn with the
+ * patch's row, the second half with its column. `x` is [..., rows·cols, dim] in row-major patch
+ * order; `dim` is split in two equal rotary halves, each with its own frequencies.
+ */
+export class Rope2D {
+  private readonly axis: Rope;
+
+  constructor(
+    readonly options: {
+      dim: number;
+      theta?: number;
+      rows: number;
+      cols: number;
+      convention?: RopeConvention;
+      device?: Device;
+    },
+  ) {
+    if (options.dim % 4 !== 0)
+      throw new RangeError(`rope2d: dim must be a multiple of 4, got ${options.dim}`);
+    this.axis = new Rope({
+      dim: options.dim / 2,
+      theta: options.theta,
+      convention: options.convention,
+      maxPositions: Math.max(options.rows, options.cols),
+      device: options.device,
+    });
+  }
+
+  apply(x: Tensor): Tensor {
+    const { rows, cols, dim } = this.options;
+    const seq = x.shape[x.rank - 2]!;
+    if (seq !== rows * cols)
+      throw new RangeError(`rope2d: sequence ${seq} is not rows·cols = ${rows * cols}`);
+    const rowPos = tensor(
+      Int32Array.from({ length: seq }, (_, i) => Math.floor(i / cols)),
+      { device: x.device },
+    );
+    const colPos = tensor(
+      Int32Array.from({ length: seq }, (_, i) => i % cols),
+      { device: x.device },
+    );
+    // Rotate the two halves separately and put them back side by side.
+    const first = this.axis.apply(slice(x, -1, 0, dim / 2), { positions: rowPos });
+    const second = this.axis.apply(slice(x, -1, dim / 2, dim), { positions: colPos });
+    return cat([first, second, ...(x.shape[x.rank - 1]! > dim ? [slice(x, -1, dim)] : [])], -1);
+  }
+}

@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { inverseFrequencies, Rope, Rope2D, type RopeScaling } from '@tessera/rope';
+import type { Device } from '@tessera/tensor-webgpu';
+import * as T from '@tessera/tensor-webgpu';
+import { gradCheck, maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
+import { describe, expect, it } from 'vitest';
+
+const { all, cpu } = await testDevices();
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+describe.each(all)('Rope ($info.backend)', (dev) => {
+  for (const convention of ['half', 'interleaved'] as const) {
+    it(`${convention}: q·k after rotation depends only on m − n`, async () => {
+      const rope = new Rope({ dim: 16, maxPositions: 64, convention, device: dev });
+      const q = T.randn([1, 1, 1, 16], { device: dev, seed: 1 });
+      const k = T.randn([1, 1, 1, 16], { device: dev, seed: 2 });
+      const score = async (m: number, n: number) =>
+        dot(await rope.apply(q, { offset: m }).data(), await rope.apply(k, { offset: n }).data());
+      const base = await score(5, 2);
+      for (const [m, n] of [
+        [10, 7],
+        [3, 0],
+        [40, 37],
+      ] as const)
+        expect(await score(m, n)).toBeCloseTo(base, 4);
+      expect(Math.abs((await score(5, 1)) - base)).toBeGreaterThan(1e-3);
+    });
+  }
+
+  it('matches hand-computed rotations for both conventions', async () => {
+    const x = T.tensor([[1, 2, 3, 4]], { device: dev }); // [seq 1, dim 4] at position 1
+    const [c1, s1, c2, s2] = [Math.cos(1), Math.sin(1), Math.cos(0.01), Math.sin(0.01)];
+    const half = await new Rope({ dim: 4, maxPositions: 4, convention: 'half', device: dev })
+      .apply(x, { offset: 1 })
+      .data();
+    expect(
+      maxRelError(half, [1 * c1 - 3 * s1, 2 * c2 - 4 * s2, 3 * c1 + 1 * s1, 4 * c2 + 2 * s2]),
+    ).toBeLessThan(1e-6);
+    const inter = await new Rope({
+      dim: 4,
+      maxPositions: 4,
+      convention: 'interleaved',
+      device: dev,
+    })
+      .apply(x, { offset: 1 })
+      .data();
+    expect(
+      maxRelError(inter, [1 * c1 - 2 * s1, 2 * c1 + 1 * s1, 3 * c2 - 4 * s2, 4 * c2 + 3 * s2]),
+    ).toBeLessThan(1e-6);
+  });
+
+  it('an offset equals slicing the full sequence (KV-cache decoding), with partial rotary dims', async () => {
+    const rope = new Rope({ dim: 8, maxPositions: 32, device: dev });
+    const x = T.randn([2, 3, 10, 12], { device: dev, seed: 3 });
+    const full = rope.apply(x);
+    const tail = rope.apply(T.contiguous(T.slice(x, 2, 7)), { offset: 7 });
+    expect(
+      maxRelError(await tail.data(), await T.contiguous(T.slice(full, 2, 7)).data()),
+    ).toBeLessThan(1e-6);
+    // Dims past `dim` pass through unchanged.
+    expect(Array.from(await T.contiguous(T.slice(full, -1, 8)).data())).toEqual(
+      Array.from(await T.contiguous(T.slice(x, -1, 8)).data()),
+    );
+  });
+
+  it('agrees with the CPU reference, with the sequence on another axis', async () => {
+    const make = (d: Device) =>
+      new Rope({
+        dim: 6,
+        maxPositions: 20,
+        convention: 'interleaved',
+        theta: 500,
+        device: d,
+      }).apply(T.randn([2, 9, 3, 6], { device: d, seed: 5 }), { seqAxis: 1, offset: 4 });
+    expect(maxRelError(await make(dev).data(), await make(cpu).data())).toBeLessThan(1e-6);
+  });
+});
+
+describe('Rope gradients, 2-D, errors', () => {
+  it('gradient of the rotation matches finite differences', async () => {
+    const rope = new Rope({ dim: 4, maxPositions: 8, device: cpu });
+    const values = Array.from({ length: 12 }, (_, i) => Math.sin(i));
+    expect(
+      await gradCheck(cpu, (x) => rope.apply(x, { offset: 2 }), [values], [[3, 4]]),
+    ).toBeLessThan(2e-2);
+  });
+
+  it.each(all)(
+    '2-D RoPE rotates the first half by row and the second by column ($info.backend)',
+    async (dev) => {
+      const rope2d = new Rope2D({ dim: 8, rows: 3, cols: 4, device: dev });
+      const x = T.randn([1, 12, 8], { device: dev, seed: 7 });
+      const y = await rope2d.apply(x).data();
+      const axis = new Rope({ dim: 4, maxPositions: 4, device: dev });
+      const xs = (await x.toArray()) as number[][][];
+      for (const patch of [0, 5, 11]) {
+        const [r, c] = [Math.floor(patch / 4), patch % 4];
+        const first = await axis
+          .apply(T.tensor([xs[0]![patch]!.slice(0, 4)], { device: dev }), { offset: r })
+          .data();
+        const second = await axis
+          .apply(T.tensor([xs[0]![patch]!.slice(4)], { device: dev }), { offset: c })
+          .data();
+        expect(maxRelError(y.slice(patch * 8, patch * 8 + 8), [...first, ...second])).toBeLessThan(
+          1e-6,
+        );
+      }
+    },
+  );
+
+  it('names bad options and positions', () => {
+    expect(() => new Rope({ dim: 5, maxPositions: 4, device: cpu })).toThrow(
+      /dim must be an even integer >= 2, got 5/,
+    );
+    expect(
+      () => new Rope({ dim: 4, maxPositions: 4, convention: 'rotate' as never, device: cpu }),
+    ).toThrow(/convention must be 'half' or 'interleaved'/);
+    const rope = new Rope({ dim: 4, maxPositions: 4, device: cpu });
+    expect(() => rope.apply(T.zeros([3, 4], { device: cpu }), { offset: 2 })).toThrow(
+      /positions 2\.\.4 exceed maxPositions 4/,
+    );
+    expect(() => inverseFrequencies({ dim: 4, scaling: { type: 'linear', factor: 0.5 } })).toThrow(
+      /factor must be >= 1, got 0\.5/,
+    );
+  });
+});
+
+describe('scaled frequencies match independently computed tables', () => {
+  const cases = JSON.parse(
+    readFileSync(new URL('../fixtures/scaled-frequencies.json', import.meta.url), 'utf8'),
+  );
+  for (const c of cases as {
+    scaling: RopeScaling;
+    dim: number;
+    theta: number;
+    invFreq: number[];
+    attentionFactor: number;
+  }[]) {
+    it(c.scaling.type, () => {
+      const { invFreq, attentionFactor } = inverseFrequencies({
+        dim: c.dim,
+        theta: c.theta,
+        scaling: c.scaling,
+      });
+      expect(
+        maxRelError(
+          invFreq.map((f) => f * 1e6),
+          c.invFreq.map((f) => f * 1e6),
+        ),
+      ).toBeLessThan(1e-9);
+      expect(attentionFactor).toBeCloseTo(c.attentionFactor, 12);
+    });
+  }
+});
