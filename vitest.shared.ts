@@ -21,5 +21,7 @@ export const sharedConfig: ViteUserConfig = {
     hookTimeout: 60_000,
     // WebGPU (Dawn) is a native addon with one device per process; forks isolate it.
     pool: 'forks',
+    // Tests that check what survives garbage collection call global.gc().
+    execArgv: ['--expose-gc'],
   },
 };

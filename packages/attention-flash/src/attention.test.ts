@@ -176,3 +176,21 @@ describe('gradient check and tiles', () => {
     );
   });
 });
+
+describe('autograd keeps what backward needs', () => {
+  it('the log-sum-exp the caller never sees survives garbage collection until backward', async () => {
+    const dev = gpu ?? cpu;
+    const [q, k, v] = [1, 2, 3].map((s) =>
+      T.randn([1, 2, 40, 32], { device: dev, seed: s, requiresGrad: true }),
+    );
+    const out = attention(q!, k!, v!, { causal: true });
+    const gc = (globalThis as { gc?: () => void }).gc;
+    expect(gc).toBeTypeOf('function');
+    gc!();
+    await new Promise((r) => setTimeout(r, 50)); // let FinalizationRegistry callbacks run
+    gc!();
+    await new Promise((r) => setTimeout(r, 50));
+    T.sum(out).backward();
+    expect(Array.from(await q!.grad!.data()).every(Number.isFinite)).toBe(true);
+  });
+});

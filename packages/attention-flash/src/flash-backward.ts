@@ -1,4 +1,9 @@
-import { type CpuTensor, defineOp, type TensorLayout } from '@tessera/tensor-webgpu';
+import {
+  type CpuTensor,
+  defineOp,
+  storageBindings,
+  type TensorLayout,
+} from '@tessera/tensor-webgpu';
 import { attentionUniforms, BR, type FlashParams, maskWgsl } from './flash-forward.js';
 import { allowedCpu } from './options.js';
 
@@ -9,20 +14,24 @@ import { allowedCpu } from './options.js';
  * - dK, dV: a thread per key row of a KV head: over every query head of its group (GQA sums the
  *   group's gradients here) and every query, dV += p·dO and dK += ds·q.
  */
+/** Storage bindings of a backward kernel: its inputs, the optional mask, then its outputs. */
 function bindings(
-  t: string,
   hasMask: boolean,
   inputs: [string, string][],
   outputs: [string, string][],
 ): string {
-  const all = [...inputs, ...(hasMask ? [['mask', 'f32'] as [string, string]] : [])];
-  return [
-    ...all.map(([n, ty], i) => `@group(0) @binding(${i}) var<storage, read> ${n}: array<${ty}>;`),
-    ...outputs.map(
-      ([n, ty], i) =>
-        `@group(0) @binding(${all.length + i}) var<storage, read_write> ${n}: array<${ty}>;`,
-    ),
-  ].join('\n');
+  return storageBindings(
+    [...inputs, ...(hasMask ? [['mask', 'f32'] as [string, string]] : [])],
+    outputs,
+  );
+}
+
+/** WGSL: four consecutive elements of a storage array as a vec4<f32>, and the reverse (inlined). */
+function ld(array: string, at: string): string {
+  return `vec4<f32>(f32(${array}[${at}]), f32(${array}[${at} + 1u]), f32(${array}[${at} + 2u]), f32(${array}[${at} + 3u]))`;
+}
+function st(t: string, array: string, at: string, v: string): string {
+  return `{ let sv = ${v}; ${array}[${at}] = ${t}(sv.x); ${array}[${at} + 1u] = ${t}(sv.y); ${array}[${at} + 2u] = ${t}(sv.z); ${array}[${at} + 3u] = ${t}(sv.w); }`;
 }
 
 const DQ_INPUTS = (t: string): [string, string][] => [
@@ -50,7 +59,6 @@ export const flashDqOp = defineOp<FlashParams>({
       uniforms: u,
       workgroups: [Math.ceil(p.sq / BR), p.batch * p.heads, 1],
       code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(inputs.length + 2)}${bindings(
-        t,
         !!mask,
         DQ_INPUTS(t),
         [
@@ -68,29 +76,31 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (i >= P.sq) { return; }
   let kvBase = ((b * P.kvHeads + h / P.group) * P.kcap) * ${D}u;
   let qBase = (bh * P.sq + i) * ${D}u;
-  var q: array<f32, ${D}>;
-  var go: array<f32, ${D}>;
+  // Rows are held as vec4s: a quarter of the dynamically indexed private-array accesses.
+  var q: array<vec4<f32>, ${D / 4}>;
+  var go: array<vec4<f32>, ${D / 4}>;
   var delta = 0.0;
-  for (var d = 0u; d < ${D}u; d++) {
-    q[d] = f32(Q[qBase + d]) * P.scale;
-    go[d] = f32(dO[qBase + d]);
-    delta = fma(go[d], f32(O[qBase + d]), delta);
+  for (var d = 0u; d < ${D / 4}u; d++) {
+    q[d] = ${ld('Q', 'qBase + 4u * d')} * P.scale;
+    go[d] = ${ld('dO', 'qBase + 4u * d')};
+    delta += dot(go[d], ${ld('O', 'qBase + 4u * d')});
   }
   DELTA[bh * P.sq + i] = delta;
   let lse = LSE[bh * P.sq + i];
-  var dq: array<f32, ${D}>;
+  var dq: array<vec4<f32>, ${D / 4}>;
   for (var j = 0u; j < P.sk; j++) {
     if (!allowed(i, j, b)) { continue; }
     var s = 0.0;
     var dp = 0.0;
-    for (var d = 0u; d < ${D}u; d++) {
-      s = fma(q[d], f32(K[kvBase + j * ${D}u + d]), s);
-      dp = fma(go[d], f32(V[kvBase + j * ${D}u + d]), dp);
+    let row = kvBase + j * ${D}u;
+    for (var d = 0u; d < ${D / 4}u; d++) {
+      s += dot(q[d], ${ld('K', 'row + 4u * d')});
+      dp += dot(go[d], ${ld('V', 'row + 4u * d')});
     }
     let ds = exp(s - lse) * (dp - delta);
-    for (var d = 0u; d < ${D}u; d++) { dq[d] = fma(ds, f32(K[kvBase + j * ${D}u + d]), dq[d]); }
+    for (var d = 0u; d < ${D / 4}u; d++) { dq[d] = fma(vec4<f32>(ds), ${ld('K', 'row + 4u * d')}, dq[d]); }
   }
-  for (var d = 0u; d < ${D}u; d++) { dQ[qBase + d] = ${t}(dq[d] * P.scale); }
+  for (var d = 0u; d < ${D / 4}u; d++) { ${st(t, 'dQ', 'qBase + 4u * d', 'dq[d] * P.scale')} }
 }
 `,
     };
@@ -154,7 +164,6 @@ export const flashDkvOp = defineOp<FlashParams>({
       uniforms: u,
       workgroups: [Math.ceil(p.sk / BR), p.batch * p.kvHeads, 1],
       code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(inputs.length + 2)}${bindings(
-        t,
         !!mask,
         DKV_INPUTS(t),
         [
@@ -171,11 +180,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let j = wid.x * ${BR}u + lid;
   if (j >= P.sk) { return; }
   let kvAt = ((b * P.kvHeads + kvh) * P.kcap + j) * ${D}u;
-  var kr: array<f32, ${D}>;
-  var vr: array<f32, ${D}>;
-  for (var d = 0u; d < ${D}u; d++) { kr[d] = f32(K[kvAt + d]); vr[d] = f32(V[kvAt + d]); }
-  var dk: array<f32, ${D}>;
-  var dv: array<f32, ${D}>;
+  var kr: array<vec4<f32>, ${D / 4}>;
+  var vr: array<vec4<f32>, ${D / 4}>;
+  for (var d = 0u; d < ${D / 4}u; d++) { kr[d] = ${ld('K', 'kvAt + 4u * d')}; vr[d] = ${ld('V', 'kvAt + 4u * d')}; }
+  var dk: array<vec4<f32>, ${D / 4}>;
+  var dv: array<vec4<f32>, ${D / 4}>;
   for (var g = 0u; g < P.group; g++) {
     let bh = b * P.heads + kvh * P.group + g;
     for (var i = 0u; i < P.sq; i++) {
@@ -183,20 +192,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       let qBase = (bh * P.sq + i) * ${D}u;
       var s = 0.0;
       var dp = 0.0;
-      for (var d = 0u; d < ${D}u; d++) {
-        s = fma(f32(Q[qBase + d]), kr[d], s);
-        dp = fma(f32(dO[qBase + d]), vr[d], dp);
+      for (var d = 0u; d < ${D / 4}u; d++) {
+        s += dot(${ld('Q', 'qBase + 4u * d')}, kr[d]);
+        dp += dot(${ld('dO', 'qBase + 4u * d')}, vr[d]);
       }
       let pr = exp(s * P.scale - LSE[bh * P.sq + i]);
       let ds = pr * (dp - DELTA[bh * P.sq + i]);
-      for (var d = 0u; d < ${D}u; d++) {
-        dv[d] = fma(pr, f32(dO[qBase + d]), dv[d]);
-        dk[d] = fma(ds, f32(Q[qBase + d]), dk[d]);
+      for (var d = 0u; d < ${D / 4}u; d++) {
+        dv[d] = fma(vec4<f32>(pr), ${ld('dO', 'qBase + 4u * d')}, dv[d]);
+        dk[d] = fma(vec4<f32>(ds), ${ld('Q', 'qBase + 4u * d')}, dk[d]);
       }
     }
   }
   let out = ((b * P.kvHeads + kvh) * P.sk + j) * ${D}u;
-  for (var d = 0u; d < ${D}u; d++) { dK[out + d] = ${t}(dk[d] * P.scale); dV[out + d] = ${t}(dv[d]); }
+  for (var d = 0u; d < ${D / 4}u; d++) { ${st(t, 'dK', 'out + 4u * d', 'dk[d] * P.scale')} ${st(t, 'dV', 'out + 4u * d', 'dv[d]')} }
 }
 `,
     };

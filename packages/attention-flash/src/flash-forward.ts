@@ -2,6 +2,7 @@ import {
   type CpuTensor,
   type DeviceInfo,
   defineOp,
+  storageBindings,
   type TensorLayout,
   Uniforms,
 } from '@tessera/tensor-webgpu';
@@ -177,6 +178,7 @@ export function flashForwardCpu(
   }
 }
 
+/** Storage bindings Q, K, V (and the optional mask) read-only, then `outputs`. */
 export function qkvBindings(t: string, hasMask: boolean, outputs: [string, string][]): string {
   const inputs: [string, string][] = [
     ['Q', t],
@@ -184,16 +186,7 @@ export function qkvBindings(t: string, hasMask: boolean, outputs: [string, strin
     ['V', t],
     ...(hasMask ? [['mask', 'f32'] as [string, string]] : []),
   ];
-  const lines = [
-    ...inputs.map(
-      ([n, ty], i) => `@group(0) @binding(${i}) var<storage, read> ${n}: array<${ty}>;`,
-    ),
-    ...outputs.map(
-      ([n, ty], i) =>
-        `@group(0) @binding(${inputs.length + i}) var<storage, read_write> ${n}: array<${ty}>;`,
-    ),
-  ];
-  return `${lines.join('\n')}\n`;
+  return storageBindings(inputs, outputs);
 }
 
 export const flashForwardOp = defineOp<FlashParams>({

@@ -121,6 +121,6 @@ export function allowedCpu(
       if (j <= a - d.window) return false;
       if (!d.causal && j >= a + d.window) return false;
     }
-    return !mask || mask[b * maskStride + j] !== 0;
+    return mask?.[b * maskStride + j] !== 0;
   };
 }

@@ -250,3 +250,23 @@ describe('more gradient checks', () => {
     }
   });
 });
+
+describe('memory limits and peaks', () => {
+  it.each(all)('peakBytes tracks the high-water mark until reset ($info.backend)', (dev) => {
+    dev.resetPeakMemory();
+    const base = dev.memory().peakBytes;
+    const big = T.zeros([1 << 16], { device: dev });
+    big.dispose();
+    expect(dev.memory().peakBytes).toBeGreaterThanOrEqual(base + 4 * (1 << 16));
+    dev.resetPeakMemory();
+    expect(dev.memory().peakBytes).toBe(dev.memory().liveBytes);
+  });
+
+  it('a tensor larger than the storage binding limit is refused with the sizes', () => {
+    if (!gpu) return expect(process.env.TESSERA_TEST_BACKENDS).toBe('cpu');
+    const limit = gpu.info.limits.maxStorageBufferBindingSize!;
+    expect(() => T.zeros([limit / 4 + 1], { device: gpu })).toThrow(
+      /needs [\d.]+ MiB, more than this adapter's maxStorageBufferBindingSize/,
+    );
+  });
+});

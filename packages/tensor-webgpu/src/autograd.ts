@@ -69,11 +69,11 @@ export function gradients(root: Tensor, seed?: Tensor): Map<Tensor, Tensor> {
     }
     grads.set(root, seed ? seedCopy(seed) : start);
     for (const node of reverseTopological(root.node)) {
-      const outs = node.outputs.map((r) => r.deref());
-      const outGrads = outs.map((o) => (o ? (grads.get(o) ?? null) : null));
+      const outs = node.outputs;
+      const outGrads = outs.map((o) => grads.get(o) ?? null);
       if (outGrads.every((g) => g === null)) continue;
       const inGrads = tidy(() => node.backward(outGrads));
-      for (const o of outs) if (o && grads.has(o)) grads.delete(o);
+      for (const o of outs) grads.delete(o);
       // A rule may pass a gradient through (add returns [g, g]): each input gets its own handle
       // (a view sharing storage), so disposing one never frees another's gradient.
       const handed = new Set<Tensor>(outGrads.filter((g): g is Tensor => g !== null));

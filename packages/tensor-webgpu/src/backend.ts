@@ -19,6 +19,8 @@ export interface CpuTensor extends TensorLayout {
 export interface BackendStats {
   /** Bytes held by live storages (what tensors use). */
   liveBytes: number;
+  /** Largest `liveBytes` since the device was created or `resetPeakMemory()` was called. */
+  peakBytes: number;
   /** Bytes held in the pool for reuse (WebGPU only). */
   pooledBytes: number;
   /** GPU buffers ever created (grows only when the pool has nothing that fits). */

@@ -141,7 +141,14 @@ export class Device {
   /** @internal Allocates storage for `length` elements of `dtype`, optionally filled from `data`. */
   allocate(dtype: DType, length: number, data?: ArrayLike<number>): Storage {
     if (this.gpu) {
-      const storage = this.gpu.allocate(length * BYTES_PER_ELEMENT[dtype]);
+      const bytes = length * BYTES_PER_ELEMENT[dtype];
+      const limit = this.info.limits.maxStorageBufferBindingSize!;
+      if (bytes > limit) {
+        throw new RangeError(
+          `a tensor of ${length} ${dtype} elements needs ${(bytes / 2 ** 20).toFixed(1)} MiB, more than this adapter's maxStorageBufferBindingSize (${(limit / 2 ** 20).toFixed(0)} MiB)`,
+        );
+      }
+      const storage = this.gpu.allocate(bytes);
       if (data) this.gpu.write(storage, toGpuArray(dtype, data));
       return storage;
     }
@@ -217,6 +224,12 @@ export class Device {
     });
     await this.sync();
     return this.memory().pipelinesCompiled - before;
+  }
+
+  /** Starts a new peak-memory measurement (`memory().peakBytes`), like PyTorch's reset_peak_memory_stats. */
+  resetPeakMemory(): void {
+    if (this.gpu) this.gpu.resetPeak();
+    else this.cpuBackend!.resetPeak();
   }
 
   /** Submits everything recorded so far and waits until the GPU has finished it. */

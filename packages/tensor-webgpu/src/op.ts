@@ -145,13 +145,12 @@ function runOp<P>(def: OpDefinition<P>, inputs: readonly Tensor[], params: P): T
 
   const backward = def.backward;
   if (backward && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
-    const refs = outputs.map((o) => new WeakRef(o));
     const node = {
       name: def.name,
       inputs,
-      outputs: refs,
+      outputs,
       backward: (grads: readonly (Tensor | null)[]) =>
-        noGrad(() => backward(grads, { inputs, outputs: refs.map((r) => r.deref()!), params })),
+        noGrad(() => backward(grads, { inputs, outputs, params })),
     };
     for (const o of outputs) {
       o.node = node;

@@ -15,8 +15,8 @@ export type NestedNumbers = number | NestedNumbers[];
 export interface GradNode {
   readonly name: string;
   readonly inputs: readonly Tensor[];
-  /** Outputs of the op, held weakly: a collected output contributes no gradient. */
-  readonly outputs: readonly WeakRef<Tensor>[];
+  /** Outputs of the op (held, so that a backward rule can read one the caller dropped). */
+  readonly outputs: readonly Tensor[];
   /** Gradients of the inputs (null where none) from the gradients of the outputs. */
   readonly backward: (grads: readonly (Tensor | null)[]) => readonly (Tensor | null | undefined)[];
 }

@@ -7,10 +7,12 @@ export interface CpuStorage extends Storage {
 /** The CPU reference backend: storages are typed arrays and kernels run at once, in plain TS. */
 export class CpuBackend {
   private liveBytes = 0;
+  private peakBytes = 0;
   private created = 0;
 
   allocate(data: Float32Array | Int32Array | Uint32Array): CpuStorage {
     this.liveBytes += data.byteLength;
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
     this.created++;
     return { data, bytes: data.byteLength, refs: 1 };
   }
@@ -19,9 +21,14 @@ export class CpuBackend {
     this.liveBytes -= storage.bytes;
   }
 
+  resetPeak(): void {
+    this.peakBytes = this.liveBytes;
+  }
+
   stats(): BackendStats {
     return {
       liveBytes: this.liveBytes,
+      peakBytes: this.peakBytes,
       pooledBytes: 0,
       buffersCreated: this.created,
       pipelinesCompiled: 0,

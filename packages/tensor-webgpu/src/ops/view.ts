@@ -18,11 +18,10 @@ function recordView(
   backward: (g: Tensor) => Tensor,
 ): Tensor {
   if (source.requiresGrad && isGradEnabled()) {
-    const ref = new WeakRef(out);
     out.node = {
       name,
       inputs: [source],
-      outputs: [ref],
+      outputs: [out],
       backward: ([g]) => [g ? backward(g) : null],
     };
     out.requiresGrad = true;

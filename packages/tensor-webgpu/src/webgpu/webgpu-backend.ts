@@ -40,6 +40,7 @@ export class WebGPUBackend {
   /** Flushed batches not yet encoded and submitted (they wait for pipeline compiles). */
   private inFlight = 0;
   private liveBytes = 0;
+  private peakBytes = 0;
   private pipelinesCompiled = 0;
   private dispatches = 0;
   private submits = 0;
@@ -61,6 +62,7 @@ export class WebGPUBackend {
   allocate(bytes: number): GpuStorage {
     const buffer = this.pool.acquire(Math.max(bytes, 4));
     this.liveBytes += buffer.size;
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
     return { buffer, bytes, refs: 1 };
   }
 
@@ -217,9 +219,14 @@ export class WebGPUBackend {
     return out;
   }
 
+  resetPeak(): void {
+    this.peakBytes = this.liveBytes;
+  }
+
   stats(): BackendStats {
     return {
       liveBytes: this.liveBytes,
+      peakBytes: this.peakBytes,
       pooledBytes: this.pool.pooledBytes,
       buffersCreated: this.pool.created + this.stagingPool.created + this.uniformPool.created,
       pipelinesCompiled: this.pipelinesCompiled,
