@@ -1,16 +1,11 @@
 import type { Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
-import { gradCheck, maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
+import { gradCheck, maxRelError, smoothValues, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 
 const { gpu, cpu, all } = await testDevices();
 
-function values(n: number, seed: number, lo = -2, hi = 2): number[] {
-  return Array.from(
-    { length: n },
-    (_, i) => lo + ((Math.sin(seed * 97 + i * 13.37) + 1) / 2) * (hi - lo),
-  );
-}
+const values = smoothValues;
 
 const UNARY: [string, (x: Tensor) => Tensor, number, number][] = [
   ['neg', T.neg, -2, 2],

@@ -1,6 +1,6 @@
 import type { Device, Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
-import { gradCheck, maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
+import { gradCheck, maxRelError, smoothValues, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 
 const { gpu, cpu } = await testDevices();
@@ -10,12 +10,7 @@ function rnd(dev: Device, shape: number[], seed: number, scale = 1): Tensor {
   return T.mul(T.randn(shape, { device: dev, seed }), scale);
 }
 
-function values(n: number, seed: number, lo = -2, hi = 2): number[] {
-  return Array.from(
-    { length: n },
-    (_, i) => lo + ((Math.sin(seed * 97 + i * 13.37) + 1) / 2) * (hi - lo),
-  );
-}
+const values = smoothValues;
 
 /** Runs `fn` on each WebGPU backend and the CPU, returning [gpu, cpu] outputs. */
 async function agree(fn: (dev: Device) => Tensor, tol = 1e-5): Promise<void> {

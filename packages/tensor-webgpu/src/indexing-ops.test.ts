@@ -1,6 +1,6 @@
 import type { Device, Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
-import { gradCheck, maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
+import { gradCheck, maxRelError, smoothValues, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 
 const { gpu, cpu } = await testDevices();
@@ -9,12 +9,7 @@ const backends = gpu ? [gpu] : [cpu];
 const ids = (dev: Device, values: number[], shape?: number[]) =>
   T.tensor(Int32Array.from(values), { device: dev, shape });
 
-function values(n: number, seed: number, lo = -2, hi = 2): number[] {
-  return Array.from(
-    { length: n },
-    (_, i) => lo + ((Math.sin(seed * 97 + i * 13.37) + 1) / 2) * (hi - lo),
-  );
-}
+const values = smoothValues;
 
 async function agree(fn: (dev: Device) => Tensor, tol = 1e-6): Promise<void> {
   for (const dev of backends) {

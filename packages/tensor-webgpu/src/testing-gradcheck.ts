@@ -45,3 +45,14 @@ export async function gradCheck(
   }
   return worst;
 }
+
+/**
+ * `n` deterministic, smooth test values in [lo, hi] (from sin), for finite-difference checks:
+ * no randomness, no values exactly at a kink such as 0 for |x|.
+ */
+export function smoothValues(n: number, seed: number, lo = -2, hi = 2): number[] {
+  return Array.from(
+    { length: n },
+    (_, i) => lo + ((Math.sin(seed * 97 + i * 13.37) + 1) / 2) * (hi - lo),
+  );
+}

@@ -5,4 +5,4 @@
  * finite-difference gradient check.
  */
 export { maxRelError, testDevices } from './testing-devices.js';
-export { gradCheck } from './testing-gradcheck.js';
+export { gradCheck, smoothValues } from './testing-gradcheck.js';

@@ -13,19 +13,10 @@ import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import { get_encoding } from 'tiktoken';
 import { fromTiktoken, trainBpe } from '../src/index.js';
+import { ranksOf } from '../src/test-corpus.js';
 
 const text = readFileSync(new URL('../../../data/tinyshakespeare.txt', import.meta.url), 'utf8');
 const mb = Buffer.byteLength(text) / 1e6;
-
-function ranksOf(r: { bpe_ranks: string }): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const line of r.bpe_ranks.split('\n')) {
-    if (!line) continue;
-    const [, offset, ...tokens] = line.split(' ');
-    for (const [i, t] of tokens.entries()) m.set(atob(t), Number(offset) + i);
-  }
-  return m;
-}
 
 /** Best of `reps` timings (seconds) after one warm-up run that fills every cache. */
 function best(fn: () => number, reps = 3): { s: number; tokens: number } {

@@ -51,3 +51,14 @@ export function mixedCorpus(seed = 1): string[] {
   }
   return parts;
 }
+
+/** js-tiktoken's compressed rank format ("<x> <offset> <b64> <b64> ..." per line) as byte string → rank. */
+export function ranksOf(r: { bpe_ranks: string }): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const line of r.bpe_ranks.split('\n')) {
+    if (!line) continue;
+    const [, offset, ...tokens] = line.split(' ');
+    for (const [i, t] of tokens.entries()) m.set(atob(t), Number(offset) + i);
+  }
+  return m;
+}

@@ -18,18 +18,7 @@ import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import r50k from 'js-tiktoken/ranks/r50k_base';
 import { describe, expect, it } from 'vitest';
-import { mixedCorpus } from './test-corpus.js';
-
-/** js-tiktoken's compressed rank format: "<x> <offset> <b64> <b64> ..." per line. */
-function ranksOf(r: { bpe_ranks: string }): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const line of r.bpe_ranks.split('\n')) {
-    if (!line) continue;
-    const [, offset, ...tokens] = line.split(' ');
-    for (const [i, t] of tokens.entries()) m.set(atob(t), Number(offset) + i);
-  }
-  return m;
-}
+import { mixedCorpus, ranksOf } from './test-corpus.js';
 
 const corpus = mixedCorpus();
 const shakespeare = readFileSync(
