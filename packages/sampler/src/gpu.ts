@@ -1,0 +1,113 @@
+import {
+  add,
+  argmax,
+  div,
+  gt,
+  log,
+  lt,
+  max,
+  mul,
+  neg,
+  noGrad,
+  rand,
+  scatterAdd,
+  slice,
+  softmax,
+  sub,
+  sum,
+  type Tensor,
+  tensor,
+  tidy,
+  topk,
+  where,
+} from '@tessera/tensor-webgpu';
+import { type SamplingOptions, validateOptions } from './processors.js';
+
+const NEG = -1e30;
+
+/** Per-row counts [B, V] of the ids seen so far (built on the device by scatter-add). */
+function seenCounts(rows: readonly (readonly number[])[], vocab: number, like: Tensor): Tensor {
+  const width = Math.max(1, ...rows.map((r) => r.length));
+  // Pad with an id of weight 0 so every row has the same width.
+  const idx = rows.flatMap((r) => [...r, ...new Array<number>(width - r.length).fill(0)]);
+  const weight = rows.flatMap((r) => [
+    ...r.map(() => 1),
+    ...new Array<number>(width - r.length).fill(0),
+  ]);
+  const index = tensor(Int32Array.from(idx), { shape: [rows.length, width], device: like.device });
+  const src = tensor(weight, { shape: [rows.length, width], device: like.device });
+  return scatterAdd([rows.length, vocab], 1, index, src);
+}
+
+/**
+ * The processor chain and the sampling step on the device, for logits [batch, vocab]: nothing of
+ * the vocabulary is read back, only the chosen ids. Same semantics as the CPU chain (`processorChain`);
+ * top-p finds its probability threshold by bisection (30 halvings) instead of sorting. Sampling
+ * is Gumbel-max: argmax(logits + Gumbel noise) is an exact draw from softmax(logits). Returns i32 ids [batch].
+ */
+export function sampleOnDevice(
+  logits: Tensor,
+  seen: readonly (readonly number[])[],
+  o: SamplingOptions & { seed?: number } = {},
+): Tensor {
+  validateOptions(o);
+  if (logits.rank !== 2)
+    throw new RangeError(
+      `sampleOnDevice: logits must be [batch, vocab], got [${logits.shape.join(', ')}]`,
+    );
+  const [batch, vocab] = logits.shape as [number, number];
+  if (seen.length !== batch)
+    throw new RangeError(`sampleOnDevice: ${seen.length} id histories for a batch of ${batch}`);
+  return noGrad(() =>
+    tidy(() => {
+      let x = logits;
+      if (o.logitBias || o.bannedTokens?.length) {
+        const bias = new Float32Array(vocab);
+        for (const [id, b] of Object.entries(o.logitBias ?? {}))
+          bias[Number(id)] = (bias[Number(id)] ?? 0) + b;
+        for (const id of o.bannedTokens ?? []) bias[id] = NEG;
+        x = add(x, tensor(bias, { device: x.device }));
+      }
+      const penalise = (o.repetitionPenalty ?? 1) !== 1 || o.presencePenalty || o.frequencyPenalty;
+      if (penalise) {
+        const counts = seenCounts(seen, vocab, x);
+        const present = gt(counts, 0);
+        if ((o.repetitionPenalty ?? 1) !== 1) {
+          const r = o.repetitionPenalty!;
+          x = where(present, where(gt(x, 0), div(x, r), mul(x, r)), x);
+        }
+        if (o.presencePenalty || o.frequencyPenalty)
+          x = sub(
+            x,
+            add(mul(present, o.presencePenalty ?? 0), mul(counts, o.frequencyPenalty ?? 0)),
+          );
+      }
+      if (o.temperature === 0) return argmax(x, 1);
+      if (o.temperature !== undefined && o.temperature !== 1) x = div(x, o.temperature);
+      if (o.topK !== undefined && o.topK < vocab) {
+        const kth = slice(topk(x, o.topK).values, 1, o.topK - 1, o.topK);
+        x = where(lt(x, kth), NEG, x);
+      }
+      if (o.topP !== undefined && o.topP < 1) {
+        const p = softmax(x, -1);
+        let lo = mul(max(p, 1, { keepDim: true }), 0); // mass(lo) ≥ topP always
+        let hi = max(p, 1, { keepDim: true });
+        for (let i = 0; i < 30; i++) {
+          const mid = mul(add(lo, hi), 0.5);
+          const mass = sum(where(lt(p, mid), 0, p), 1, { keepDim: true });
+          const enough = lt(o.topP - 1e-7, mass);
+          lo = where(enough, mid, lo);
+          hi = where(enough, hi, mid);
+        }
+        x = where(lt(p, lo), NEG, x);
+      }
+      if (o.minP !== undefined && o.minP > 0)
+        x = where(lt(x, add(max(x, 1, { keepDim: true }), Math.log(o.minP))), NEG, x);
+      if (o.typicalP !== undefined && o.typicalP < 1)
+        throw new Error('sampleOnDevice: typicalP runs on the CPU path only');
+      const u = rand([batch, vocab], { device: x.device, seed: o.seed ?? 0 });
+      const gumbel = neg(log(neg(log(add(u, 1e-20)))));
+      return argmax(add(x, gumbel), 1);
+    }),
+  );
+}
