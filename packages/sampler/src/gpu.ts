@@ -1,4 +1,5 @@
 import {
+  abs,
   add,
   argmax,
   div,
@@ -42,13 +43,16 @@ function seenCounts(rows: readonly (readonly number[])[], vocab: number, like: T
 /**
  * The processor chain and the sampling step on the device, for logits [batch, vocab]: nothing of
  * the vocabulary is read back, only the chosen ids. Same semantics as the CPU chain (`processorChain`);
- * top-p finds its probability threshold by bisection (30 halvings) instead of sorting. Sampling
+ * top-p and typical-p find their thresholds by bisection (30 halvings) instead of sorting. Sampling
  * is Gumbel-max: argmax(logits + Gumbel noise) is an exact draw from softmax(logits). Returns i32 ids [batch].
  */
 export function sampleOnDevice(
   logits: Tensor,
   seen: readonly (readonly number[])[],
-  o: SamplingOptions & { seed?: number } = {},
+  o: SamplingOptions & {
+    seed?: number /** Generation step, for `forcedToken`. */;
+    step?: number;
+  } = {},
 ): Tensor {
   validateOptions(o);
   if (logits.rank !== 2)
@@ -58,6 +62,15 @@ export function sampleOnDevice(
   const [batch, vocab] = logits.shape as [number, number];
   if (seen.length !== batch)
     throw new RangeError(`sampleOnDevice: ${seen.length} id histories for a batch of ${batch}`);
+  const forced = o.forcedToken?.(o.step ?? 0);
+  if (forced !== undefined) {
+    if (!(Number.isInteger(forced) && forced >= 0 && forced < vocab))
+      throw new RangeError(`sampler: forced token ${forced} is outside the vocabulary (${vocab})`);
+    return tensor(
+      Int32Array.from({ length: batch }, () => forced),
+      { device: logits.device },
+    );
+  }
   return noGrad(() =>
     tidy(() => {
       let x = logits;
@@ -103,8 +116,24 @@ export function sampleOnDevice(
       }
       if (o.minP !== undefined && o.minP > 0)
         x = where(lt(x, add(max(x, 1, { keepDim: true }), Math.log(o.minP))), NEG, x);
-      if (o.typicalP !== undefined && o.typicalP < 1)
-        throw new Error('sampleOnDevice: typicalP runs on the CPU path only');
+      if (o.typicalP !== undefined && o.typicalP < 1) {
+        // Keep the tokens whose surprisal is nearest the entropy, up to mass typicalP: bisection
+        // on the largest distance |−ln p − H| to keep.
+        const p = softmax(x, -1);
+        const logp = log(add(p, 1e-30));
+        const entropy = neg(sum(mul(p, logp), 1, { keepDim: true }));
+        const dist = abs(add(logp, entropy));
+        let lo = mul(max(dist, 1, { keepDim: true }), 0);
+        let hi = max(where(lt(p, 1e-30), 0, dist), 1, { keepDim: true });
+        for (let i = 0; i < 30; i++) {
+          const mid = mul(add(lo, hi), 0.5);
+          const mass = sum(where(gt(dist, mid), 0, p), 1, { keepDim: true });
+          const enough = lt(o.typicalP - 1e-7, mass);
+          hi = where(enough, mid, hi);
+          lo = where(enough, lo, mid);
+        }
+        x = where(gt(dist, hi), NEG, x);
+      }
       const u = rand([batch, vocab], { device: x.device, seed: o.seed ?? 0 });
       const gumbel = neg(log(neg(log(add(u, 1e-20)))));
       return argmax(add(x, gumbel), 1);

@@ -178,6 +178,40 @@ describe('sampling statistics', () => {
       ).toBe(true);
     },
   );
+
+  it.each(all)(
+    'device typical-p, min-p, top-k and bans keep the same tokens as the CPU chain ($info.backend)',
+    async (dev) => {
+      const row = [0.4, 0.3, 0.2, 0.1].map(Math.log);
+      const cases = [
+        { typicalP: 0.5 },
+        { minP: 0.4 },
+        { topK: 3, bannedTokens: [0] },
+        { topP: 0.6 },
+      ];
+      for (const o of cases) {
+        const keep = processLogits(
+          Float32Array.from(row),
+          { ids: [], step: 0 },
+          processorChain(o),
+        ).map((v) => (Number.isFinite(v) ? 1 : 0));
+        const seenIds = new Set<number>();
+        for (let s = 0; s < 40; s++)
+          for (const id of await sampleOnDevice(T.tensor([row], { device: dev }), [[]], {
+            ...o,
+            seed: s,
+          }).data())
+            seenIds.add(id);
+        for (const id of seenIds) expect(keep[id]).toBe(1);
+        expect(seenIds.size).toBe(keep.reduce((a, b) => a + b, 0));
+      }
+      const forced = await sampleOnDevice(T.tensor([row], { device: dev }), [[]], {
+        forcedToken: (step) => (step === 3 ? 1 : undefined),
+        step: 3,
+      }).data();
+      expect(Array.from(forced)).toEqual([1]);
+    },
+  );
 });
 
 describe('generate', () => {
