@@ -1,0 +1,77 @@
+import type { RopeScaling } from '@tessera/rope';
+
+/** Everything that defines a decoder LM or an encoder's shape (the model file's config object). */
+export interface TransformerConfig {
+  vocabSize: number;
+  /** Width of the residual stream. */
+  dModel: number;
+  layers: number;
+  heads: number;
+  /** Key/value heads (GQA); default `heads`. */
+  kvHeads?: number;
+  /** Per-head width; default dModel / heads. */
+  headDim?: number;
+  /** `swiglu` (Llama) or `gelu` (GPT-2 MLP). Default swiglu. */
+  ffn?: 'swiglu' | 'gelu';
+  /** FFN hidden width; default 4·dModel for GELU, ⌈8/3·dModel⌉ rounded up to 32 for SwiGLU. */
+  ffnHidden?: number;
+  /** Pre-norm type. Default rms. */
+  norm?: 'rms' | 'layer';
+  normEps?: number;
+  /** RoPE base and scaling. */
+  rope?: { theta?: number; scaling?: RopeScaling; convention?: 'half' | 'interleaved' };
+  /** Share the embedding with the output head. Default false. */
+  tiedEmbeddings?: boolean;
+  /** Residual dropout while training. Default 0. */
+  dropout?: number;
+  /** Longest sequence (positions the RoPE tables cover). */
+  maxSeqLen: number;
+  /** Init std (GPT-2: 0.02); projections into the residual get std/√(2·layers) when `scaledInit`. */
+  initStd?: number;
+  scaledInit?: boolean;
+  seed?: number;
+}
+
+/** A config with every default filled in, checked. */
+export type ResolvedConfig = Required<Omit<TransformerConfig, 'rope'>> & {
+  rope: Required<Pick<NonNullable<TransformerConfig['rope']>, 'theta' | 'convention'>> & {
+    scaling?: RopeScaling;
+  };
+};
+
+export function resolveConfig(c: TransformerConfig): ResolvedConfig {
+  for (const key of ['vocabSize', 'dModel', 'layers', 'heads', 'maxSeqLen'] as const) {
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new RangeError(`transformer config: ${key} must be a positive integer, got ${c[key]}`);
+  }
+  const kvHeads = c.kvHeads ?? c.heads;
+  if (c.heads % kvHeads !== 0)
+    throw new RangeError(`transformer config: kvHeads (${kvHeads}) must divide heads (${c.heads})`);
+  const headDim = c.headDim ?? c.dModel / c.heads;
+  if (!Number.isInteger(headDim) || headDim % 2 !== 0)
+    throw new RangeError(
+      `transformer config: headDim must be an even integer (dModel / heads = ${c.dModel / c.heads})`,
+    );
+  const ffn = c.ffn ?? 'swiglu';
+  const ffnHidden =
+    c.ffnHidden ?? (ffn === 'gelu' ? 4 * c.dModel : Math.ceil((8 * c.dModel) / 3 / 32) * 32);
+  return {
+    ...c,
+    kvHeads,
+    headDim,
+    ffn,
+    ffnHidden,
+    norm: c.norm ?? 'rms',
+    normEps: c.normEps ?? (c.norm === 'layer' ? 1e-5 : 1e-6),
+    rope: {
+      theta: c.rope?.theta ?? 10_000,
+      convention: c.rope?.convention ?? 'half',
+      scaling: c.rope?.scaling,
+    },
+    tiedEmbeddings: c.tiedEmbeddings ?? false,
+    dropout: c.dropout ?? 0,
+    initStd: c.initStd ?? 0.02,
+    scaledInit: c.scaledInit ?? true,
+    seed: c.seed ?? 0,
+  };
+}
