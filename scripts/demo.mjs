@@ -8,7 +8,10 @@ import * as T from '@tessera/tensor-webgpu';
 
 const steps = Number(process.env.DEMO_STEPS ?? 200);
 const batch = 2048;
-const text = readFileSync(join(import.meta.dirname, '..', 'data', 'tinyshakespeare.txt'), 'utf8');
+const text = readFileSync(
+  join(import.meta.dirname, '..', 'apps', 'reference-llm', 'data', 'tinyshakespeare.txt'),
+  'utf8',
+);
 const chars = [...new Set(text)].sort();
 const vocab = chars.length;
 const ids = Int32Array.from(text, (c) => chars.indexOf(c));

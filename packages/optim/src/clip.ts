@@ -1,4 +1,15 @@
-import { add, div, minimum, noGrad, sqrt, square, sum, type Tensor } from '@tessera/tensor-webgpu';
+import {
+  add,
+  div,
+  keep,
+  minimum,
+  mul,
+  noGrad,
+  sqrt,
+  square,
+  sum,
+  type Tensor,
+} from '@tessera/tensor-webgpu';
 
 /**
  * Scales all gradients together so that their global L2 norm is at most `maxNorm` (like
@@ -24,7 +35,13 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): Tensor
     const norm = sqrt(total!);
     total!.dispose();
     const factor = minimum(div(maxNorm, add(norm, 1e-6)), 1);
-    for (const g of grads) g.mul_(factor);
+    // Gradients may be strided views (of a transpose, an expand): replace rather than write in place.
+    for (const p of params) {
+      if (!p.grad) continue;
+      const scaled = mul(p.grad, factor);
+      p.grad.dispose();
+      p.grad = keep(scaled);
+    }
     factor.dispose();
     return norm;
   });

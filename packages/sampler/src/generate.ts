@@ -79,15 +79,25 @@ export async function* generate(
   if (stopSequences.length && !options.codec)
     throw new Error('generate: stopSequences need a codec (a tokenizer) to decode the text');
   const useCache = (options.useCache ?? true) && typeof model.createCache === 'function';
-  const cache = useCache ? model.createCache!(1, prompt.length + maxNew) : undefined;
+  const limit = model.maxSequenceLength ?? Number.POSITIVE_INFINITY;
+  const newCache = () =>
+    useCache ? model.createCache!(1, Math.min(prompt.length + maxNew, limit)) : undefined;
+  let cache = newCache();
+  let cached = 0; // positions in the cache
   const ids = [...prompt];
   const device = deviceOf(model);
-  let pending: readonly number[] = prompt;
+  let pending: readonly number[] = prompt.slice(-limit);
   for (let step = 0; step < maxNew; step++) {
-    const input = tensor(Int32Array.from(useCache ? pending : ids), {
-      shape: [1, (useCache ? pending : ids).length],
-      device,
-    });
+    // Past the model's context, keep a window: without a cache, the last `limit` ids; with one,
+    // a fresh cache refilled with the last half window.
+    if (useCache && cached + pending.length > limit) {
+      cache = newCache();
+      cached = 0;
+      pending = ids.slice(-Math.max(1, Math.floor(limit / 2)));
+    }
+    const window = useCache ? pending : ids.slice(-limit);
+    const input = tensor(Int32Array.from(window), { shape: [1, window.length], device });
+    cached += window.length;
     const logits = noGrad(() => tidy(() => model.forward(input, cache)));
     input.dispose();
     const [row] = await lastLogits(logits);

@@ -11,6 +11,8 @@ export interface CausalLM {
   forward(ids: Tensor, cache?: unknown): Tensor;
   /** A fresh cache for `batch` sequences of up to `maxLength` tokens, when the model supports one. */
   createCache?(batch: number, maxLength: number): unknown;
+  /** The longest context the model takes; generation keeps to a window of it (as nanoGPT crops). */
+  readonly maxSequenceLength?: number;
 }
 
 /** Text ↔ ids, as the tokenizer package provides (for stop sequences and text output). */

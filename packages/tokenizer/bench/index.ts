@@ -15,7 +15,10 @@ import { get_encoding } from 'tiktoken';
 import { fromTiktoken, trainBpe } from '../src/index.js';
 import { ranksOf } from '../src/test-corpus.js';
 
-const text = readFileSync(new URL('../../../data/tinyshakespeare.txt', import.meta.url), 'utf8');
+const text = readFileSync(
+  new URL('../../../apps/reference-llm/data/tinyshakespeare.txt', import.meta.url),
+  'utf8',
+);
 const mb = Buffer.byteLength(text) / 1e6;
 
 /** Best of `reps` timings (seconds) after one warm-up run that fills every cache. */

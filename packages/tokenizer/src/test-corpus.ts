@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 /** A mixed corpus for exactness tests: Shakespeare, code, JSON, CJK, emoji, whitespace, random Unicode. */
 export function mixedCorpus(seed = 1): string[] {
   const shakespeare = readFileSync(
-    new URL('../../../data/tinyshakespeare.txt', import.meta.url),
+    new URL('../../../apps/reference-llm/data/tinyshakespeare.txt', import.meta.url),
     'utf8',
   ).slice(0, 60_000);
   const parts = [

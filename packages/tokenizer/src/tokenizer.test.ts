@@ -22,7 +22,7 @@ import { mixedCorpus, ranksOf } from './test-corpus.js';
 
 const corpus = mixedCorpus();
 const shakespeare = readFileSync(
-  new URL('../../../data/tinyshakespeare.txt', import.meta.url),
+  new URL('../../../apps/reference-llm/data/tinyshakespeare.txt', import.meta.url),
   'utf8',
 );
 

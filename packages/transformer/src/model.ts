@@ -192,6 +192,11 @@ export class DecoderLM extends Module {
     return this.config.vocabSize;
   }
 
+  /** The longest context (positions the RoPE tables and caches cover). */
+  get maxSequenceLength(): number {
+    return this.config.maxSeqLen;
+  }
+
   /** ids [B, T] (i32) → logits [B, T, vocab]. With a cache, ids are the new tokens only. */
   forward(ids: Tensor, cache?: unknown): Tensor {
     if (ids.rank !== 2 || ids.dtype !== 'i32')

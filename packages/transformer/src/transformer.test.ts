@@ -49,6 +49,20 @@ describe.each(all)('DecoderLM ($info.backend)', (dev) => {
     expect(cached).toHaveLength(12);
     expect(cached).toEqual(await run(false));
   });
+
+  it('generates past maxSeqLen by keeping a window of the context', async () => {
+    const lm = new DecoderLM({ ...small, maxSeqLen: 16 }, dev);
+    for (const useCache of [true, false]) {
+      const out: number[] = [];
+      for await (const id of generate(lm, [1, 2, 3], {
+        temperature: 0,
+        maxNewTokens: 30,
+        useCache,
+      }))
+        out.push(id);
+      expect(out).toHaveLength(30);
+    }
+  });
 });
 
 describe('training and shapes', () => {

@@ -1,0 +1,122 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testDevices } from '@tessera/tensor-webgpu/testing';
+import { describe, expect, it } from 'vitest';
+import { evaluateCheckpoint } from './evaluate.js';
+import { complete, loadCheckpoint } from './load.js';
+import { PRESETS, type Preset, presetBudget, scalingTable } from './presets.js';
+import { lossCurveSvg } from './report.js';
+import { pretrain } from './train.js';
+
+const { gpu, cpu } = await testDevices();
+const device = gpu ?? cpu;
+
+// A miniature preset so the tests run in seconds; the data is the bundled text, shortened.
+const micro: Preset = {
+  ...PRESETS.tiny!,
+  name: 'micro',
+  vocabSize: 300,
+  model: { ...PRESETS.tiny!.model, dModel: 32, layers: 1, heads: 2, kvHeads: 1, maxSeqLen: 32 },
+  batchSize: 4,
+  seqLen: 32,
+  warmupSteps: 2,
+  evalInterval: 4,
+};
+const data = join(mkdtempSync(join(tmpdir(), 'tessera-data-')), 'text.txt');
+writeFileSync(
+  data,
+  readFileSync(new URL('../data/tinyshakespeare.txt', import.meta.url), 'utf8').slice(0, 60_000),
+);
+const quiet = () => {};
+
+describe('pretrain', () => {
+  it('a resumed run continues the same loss trajectory', async () => {
+    const straight = await pretrain({
+      preset: micro,
+      out: mkdtempSync(join(tmpdir(), 'tessera-run-')),
+      steps: 8,
+      data,
+      device,
+      log: quiet,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-run-'));
+    const control = { stop: false };
+    const first = await pretrain({
+      preset: micro,
+      out: dir,
+      steps: 8,
+      data,
+      device,
+      log: (line) => {
+        if (line.startsWith('step 4/')) control.stop = true; // "Ctrl-C" after the step-4 checkpoint
+      },
+      control,
+    });
+    expect(first.stoppedEarly).toBe(true);
+    expect(first.steps).toBe(4);
+    const resumed = await pretrain({
+      preset: micro,
+      out: dir,
+      resume: true,
+      data,
+      device,
+      log: quiet,
+    });
+    expect(resumed.steps).toBe(8);
+    expect(resumed.trainLoss).toHaveLength(8);
+    for (let i = 0; i < 8; i++) expect(resumed.trainLoss[i]).toBeCloseTo(straight.trainLoss[i]!, 4);
+    expect(existsSync(join(dir, 'report.md'))).toBe(true);
+    expect(readFileSync(join(dir, 'loss.svg'), 'utf8')).toContain('<svg');
+    // The loss went down on this tiny run.
+    expect(straight.trainLoss.at(-1)!).toBeLessThan(straight.trainLoss[0]!);
+  });
+
+  it('loads the checkpoint to generate and evaluate; a corrupt checkpoint is a clear error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-run-'));
+    await pretrain({ preset: micro, out: dir, steps: 4, data, device, log: quiet });
+    let streamed = '';
+    const text = await complete(dir, 'ROMEO:', {
+      device,
+      maxNewTokens: 10,
+      temperature: 0,
+      onText: (s) => (streamed += s),
+    });
+    expect(text.length).toBeGreaterThan(0);
+    expect(streamed).toBe(text);
+    const ev = await evaluateCheckpoint(dir, { device, data });
+    expect(ev.perplexity).toBeGreaterThan(1);
+    expect(ev.bitsPerByte).toBeGreaterThan(0);
+    writeFileSync(join(dir, 'model.safetensors'), new Uint8Array([1, 2, 3]));
+    expect(() => loadCheckpoint(dir, device)).toThrow(
+      /model\.safetensors is corrupt or does not match the config \(safetensors: file too short/,
+    );
+    writeFileSync(join(dir, 'config.json'), '{"model": ');
+    expect(() => loadCheckpoint(dir, device)).toThrow(/config\.json is corrupt/);
+    expect(() => loadCheckpoint(join(dir, 'nope'), device)).toThrow(/config\.json is missing/);
+  });
+});
+
+describe('presets and reports', () => {
+  it('presets follow the Chinchilla rule and the scaling table lists them', () => {
+    for (const p of Object.values(PRESETS)) {
+      const b = presetBudget(p);
+      expect(b.tokens).toBe(20 * b.params);
+      expect(b.flops).toBe(6 * b.params * b.tokens);
+    }
+    const table = scalingTable();
+    for (const name of Object.keys(PRESETS)) expect(table).toContain(`| ${name} |`);
+  });
+
+  it('the loss curve is an SVG with the training path and validation points', () => {
+    const svg = lossCurveSvg(
+      [5, 4, 3, 2.5],
+      [
+        { step: 2, loss: 3.5 },
+        { step: 4, loss: 2.8 },
+      ],
+    );
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.match(/<circle/g)).toHaveLength(2);
+  });
+});

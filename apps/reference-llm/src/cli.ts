@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+/**
+ * reference-llm: pretrain a small GPT on Shakespeare with the Tessera packages, sample from it,
+ * evaluate it.  reference-llm <pretrain|generate|eval|scaling> [options]  (--help for more)
+ */
+import { parseArgs } from 'node:util';
+import { createDevice } from '@tessera/tensor-webgpu';
+import { evaluateCheckpoint } from './evaluate.js';
+import { complete } from './load.js';
+import { PRESETS, scalingTable } from './presets.js';
+import { pretrain } from './train.js';
+
+const HELP = `reference-llm <command> [options]
+
+  pretrain   train a tokenizer and a GPT on the text (default: the bundled tinyshakespeare)
+             --preset tiny|small|base (tiny)  --optimizer adamw|muon (adamw)  --out DIR (runs/<preset>)
+             --resume  --steps N  --data FILE  --backend auto|webgpu|cpu
+  generate   sample from a checkpoint, streaming to the terminal
+             --checkpoint DIR  --prompt TEXT  --max-new-tokens N (200)  --temperature T (0.8)
+             --top-k K  --top-p P  --min-p P  --seed S
+  eval       validation perplexity and bits per byte of a checkpoint   --checkpoint DIR
+  scaling    the presets: parameters, Chinchilla tokens, 6·N·D FLOPs`;
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      preset: { type: 'string', default: 'tiny' },
+      optimizer: { type: 'string', default: 'adamw' },
+      out: { type: 'string' },
+      resume: { type: 'boolean', default: false },
+      steps: { type: 'string' },
+      data: { type: 'string' },
+      backend: { type: 'string', default: 'auto' },
+      checkpoint: { type: 'string' },
+      prompt: { type: 'string', default: '\n' },
+      'max-new-tokens': { type: 'string', default: '200' },
+      temperature: { type: 'string', default: '0.8' },
+      'top-k': { type: 'string' },
+      'top-p': { type: 'string' },
+      'min-p': { type: 'string' },
+      seed: { type: 'string', default: '0' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || !command) {
+    console.log(HELP);
+    return;
+  }
+  const num = (name: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n))
+      throw new Error(`--${name}: expected a number, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  if (command === 'scaling') {
+    console.log(scalingTable());
+    return;
+  }
+  const backend = values.backend as 'auto' | 'webgpu' | 'cpu';
+  const device = await createDevice({ backend });
+  if (command === 'pretrain') {
+    if (!(values.preset in PRESETS))
+      throw new Error(
+        `--preset: expected one of ${Object.keys(PRESETS).join(', ')}, got ${JSON.stringify(values.preset)}`,
+      );
+    if (values.optimizer !== 'adamw' && values.optimizer !== 'muon')
+      throw new Error(
+        `--optimizer: expected adamw or muon, got ${JSON.stringify(values.optimizer)}`,
+      );
+    const control = { stop: false };
+    process.on('SIGINT', () => {
+      if (control.stop) process.exit(130);
+      control.stop = true;
+      console.log('\nstopping after this step: saving a checkpoint (Ctrl-C again to quit at once)');
+    });
+    const out = values.out ?? `runs/${values.preset}`;
+    const r = await pretrain({
+      preset: values.preset,
+      optimizer: values.optimizer,
+      out,
+      resume: values.resume,
+      steps: num('steps', values.steps),
+      data: values.data,
+      device,
+      control,
+    });
+    if (!r.stoppedEarly) {
+      const last = r.val.at(-1);
+      console.log(
+        `\ndone: validation ${last?.bpb.toFixed(3)} bits/byte (unigram ${r.unigramBpb.toFixed(3)}), ${Math.round(r.tokensPerSecond)} tokens/s; report in ${out}/report.md, curve in ${out}/loss.svg`,
+      );
+    }
+  } else if (command === 'generate') {
+    const dir = values.checkpoint ?? 'runs/tiny';
+    process.stdout.write(values.prompt);
+    await complete(dir, values.prompt, {
+      device,
+      maxNewTokens: num('max-new-tokens', values['max-new-tokens']),
+      temperature: num('temperature', values.temperature),
+      topK: num('top-k', values['top-k']),
+      topP: num('top-p', values['top-p']),
+      minP: num('min-p', values['min-p']),
+      seed: num('seed', values.seed),
+      onText: (piece) => process.stdout.write(piece),
+    });
+    process.stdout.write('\n');
+  } else if (command === 'eval') {
+    const r = await evaluateCheckpoint(values.checkpoint ?? 'runs/tiny', {
+      device,
+      data: values.data,
+    });
+    console.log(
+      `validation: ${r.tokens} tokens, ${r.meanNll.toFixed(4)} nats/token, perplexity ${r.perplexity.toFixed(2)}, ${r.bitsPerByte.toFixed(3)} bits/byte`,
+    );
+  } else {
+    throw new Error(`unknown command ${JSON.stringify(command)}\n\n${HELP}`);
+  }
+  device.destroy();
+}
+
+main(process.argv.slice(2)).catch((e: Error) => {
+  console.error(`reference-llm: ${e.message}`);
+  process.exit(1);
+});
