@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { AdamW, clipGradNorm } from '@tessera/optim';
+import { generate } from '@tessera/sampler';
 import * as T from '@tessera/tensor-webgpu';
 import { DecoderLM } from '@tessera/transformer';
 import { PRESETS } from '../src/presets.js';
@@ -68,6 +69,24 @@ const mem = dev.memory();
 console.log(
   `  dispatches so far ${mem.dispatches}, submits ${mem.submits}, pipelines ${mem.pipelinesCompiled}`,
 );
+
+// Generation: time per new token against the prompt length, with and without the KV cache.
+console.log('\n| prompt tokens | ms/token with KV cache | ms/token without |');
+console.log('|---|---|---|');
+for (const promptLength of [4, 16, 32, 48]) {
+  const prompt = Array.from({ length: promptLength }, (_, i) => (i * 7) % V);
+  const perToken = async (useCache: boolean) => {
+    const t0 = performance.now();
+    let n = 0;
+    for await (const _ of generate(model, prompt, { temperature: 0, maxNewTokens: 12, useCache }))
+      n++;
+    return (performance.now() - t0) / n;
+  };
+  await perToken(true); // warm-up
+  console.log(
+    `| ${promptLength} | ${(await perToken(true)).toFixed(1)} | ${(await perToken(false)).toFixed(1)} |`,
+  );
+}
 
 const script = new URL('./torch_throughput.py', import.meta.url).pathname;
 if (existsSync('/usr/bin/python3')) {
