@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Catches broken installs: packs every public package, installs the tarballs into an empty
-// project, and runs each package's example from `import` (examples/example.mjs, which is also
-// the README's example) and from `require` (examples/example.cjs).
+// Catches broken installs: packs every public package (and the app), installs the tarballs into
+// an empty project, runs `npx reference-llm`, and runs each package's example from `import`
+// (examples/example.mjs, which is also the README's example) and from `require`
+// (examples/example.cjs).
 import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
@@ -21,6 +22,7 @@ const run = (cmd, args, cwd) =>
 
 const packages = readdirSync(join(root, 'packages'))
   .map((name) => ({ name, dir: join(root, 'packages', name) }))
+  .concat([{ name: 'reference-llm', dir: join(root, 'apps', 'reference-llm') }])
   .filter(({ dir }) => existsSync(join(dir, 'package.json')))
   .map((p) => ({ ...p, manifest: JSON.parse(readFileSync(join(p.dir, 'package.json'), 'utf8')) }))
   .filter((p) => !p.manifest.private);
@@ -38,7 +40,17 @@ try {
   // All tarballs in one install, so @tessera dependencies resolve to the packed versions.
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...tarballs], project);
 
+  // The app installs as a command: run it the way `npx` would, from the installed bin.
+  try {
+    const out = run('npx', ['--no-install', 'reference-llm', 'scaling'], project);
+    console.log(`✓ @tessera/reference-llm (npx bin): ${out.trim().split('\n')[2]}`);
+  } catch (e) {
+    console.error(`✗ @tessera/reference-llm: npx reference-llm failed: ${e.message}`);
+    failures++;
+  }
+
   for (const { name, dir, manifest } of packages) {
+    if (!existsSync(join(dir, 'examples'))) continue; // the app has no library examples
     const readme = readFileSync(join(dir, 'README.md'), 'utf8');
     const esm = join(dir, 'examples', 'example.mjs');
     const cjs = join(dir, 'examples', 'example.cjs');
