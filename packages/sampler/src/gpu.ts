@@ -7,6 +7,7 @@ import {
   log,
   lt,
   max,
+  min,
   mul,
   neg,
   noGrad,
@@ -38,6 +39,23 @@ function seenCounts(rows: readonly (readonly number[])[], vocab: number, like: T
   const index = tensor(Int32Array.from(idx), { shape: [rows.length, width], device: like.device });
   const src = tensor(weight, { shape: [rows.length, width], device: like.device });
   return scatterAdd([rows.length, vocab], 1, index, src);
+}
+
+/**
+ * Per row, the largest t such that the tokens with score ≥ t hold probability mass ≥ `mass`:
+ * bisection over [min score, max score] with 30 halvings, all on the device.
+ */
+function massThreshold(score: Tensor, p: Tensor, mass: number): Tensor {
+  let lo = min(score, 1, { keepDim: true });
+  let hi = max(score, 1, { keepDim: true });
+  for (let i = 0; i < 30; i++) {
+    const mid = mul(add(lo, hi), 0.5);
+    const kept = sum(where(lt(score, mid), 0, p), 1, { keepDim: true });
+    const enough = lt(mass - 1e-7, kept);
+    lo = where(enough, mid, lo);
+    hi = where(enough, hi, mid);
+  }
+  return lo;
 }
 
 /**
@@ -103,36 +121,17 @@ export function sampleOnDevice(
       }
       if (o.topP !== undefined && o.topP < 1) {
         const p = softmax(x, -1);
-        let lo = mul(max(p, 1, { keepDim: true }), 0); // mass(lo) ≥ topP always
-        let hi = max(p, 1, { keepDim: true });
-        for (let i = 0; i < 30; i++) {
-          const mid = mul(add(lo, hi), 0.5);
-          const mass = sum(where(lt(p, mid), 0, p), 1, { keepDim: true });
-          const enough = lt(o.topP - 1e-7, mass);
-          lo = where(enough, mid, lo);
-          hi = where(enough, hi, mid);
-        }
-        x = where(lt(p, lo), NEG, x);
+        x = where(lt(p, massThreshold(p, p, o.topP)), NEG, x);
       }
       if (o.minP !== undefined && o.minP > 0)
         x = where(lt(x, add(max(x, 1, { keepDim: true }), Math.log(o.minP))), NEG, x);
       if (o.typicalP !== undefined && o.typicalP < 1) {
-        // Keep the tokens whose surprisal is nearest the entropy, up to mass typicalP: bisection
-        // on the largest distance |−ln p − H| to keep.
+        // Keep the tokens whose surprisal is nearest the entropy H, up to mass typicalP.
         const p = softmax(x, -1);
         const logp = log(add(p, 1e-30));
         const entropy = neg(sum(mul(p, logp), 1, { keepDim: true }));
-        const dist = abs(add(logp, entropy));
-        let lo = mul(max(dist, 1, { keepDim: true }), 0);
-        let hi = max(where(lt(p, 1e-30), 0, dist), 1, { keepDim: true });
-        for (let i = 0; i < 30; i++) {
-          const mid = mul(add(lo, hi), 0.5);
-          const mass = sum(where(gt(dist, mid), 0, p), 1, { keepDim: true });
-          const enough = lt(o.typicalP - 1e-7, mass);
-          hi = where(enough, mid, hi);
-          lo = where(enough, lo, mid);
-        }
-        x = where(gt(dist, hi), NEG, x);
+        const nearness = neg(abs(add(logp, entropy))); // −|−ln p − H|
+        x = where(lt(nearness, massThreshold(nearness, p, o.typicalP)), NEG, x);
       }
       const u = rand([batch, vocab], { device: x.device, seed: o.seed ?? 0 });
       const gumbel = neg(log(neg(log(add(u, 1e-20)))));

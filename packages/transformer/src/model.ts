@@ -27,6 +27,24 @@ export interface DecoderCache {
   layers: KVCache[];
 }
 
+/** The RoPE tables of a config, built once per model. */
+function ropeFor(c: ResolvedConfig, device: Device): Rope {
+  const { theta, scaling, convention } = c.rope;
+  return new Rope({
+    dim: c.headDim,
+    theta,
+    scaling,
+    convention,
+    maxPositions: c.maxSeqLen,
+    device,
+  });
+}
+
+/** Derived data (the RoPE tables) is not state: a non-enumerable property stays out of the state dict. */
+function hideFromState(m: Module, key: string): void {
+  Object.defineProperty(m, key, { enumerable: false });
+}
+
 /** Seeds for each weight, derived from the config seed, so a config always builds the same model. */
 function seeder(base: number) {
   let n = 0;
@@ -175,17 +193,8 @@ export class DecoderLM extends Module {
             seed: seed(),
           }),
         });
-    const { theta, scaling, convention } = this.config.rope;
-    this.rope = new Rope({
-      dim: this.config.headDim,
-      theta,
-      scaling,
-      convention,
-      maxPositions: this.config.maxSeqLen,
-      device,
-    });
-    // The RoPE tables are derived data, not state: keep them out of the state dict.
-    Object.defineProperty(this, 'rope', { enumerable: false });
+    this.rope = ropeFor(this.config, device);
+    hideFromState(this, 'rope');
   }
 
   get vocabSize(): number {
@@ -265,16 +274,8 @@ export class Encoder extends Module {
     super();
     this.config = resolveConfig(config);
     this.model = new Trunk(this.config, false, device, seeder(this.config.seed));
-    const { theta, scaling, convention } = this.config.rope;
-    this.rope = new Rope({
-      dim: this.config.headDim,
-      theta,
-      scaling,
-      convention,
-      maxPositions: this.config.maxSeqLen,
-      device,
-    });
-    Object.defineProperty(this, 'rope', { enumerable: false });
+    this.rope = ropeFor(this.config, device);
+    hideFromState(this, 'rope');
   }
 
   /** ids [B, T] → hidden states [B, T, dModel]; `padding` is f32 [B, T], 1 for real tokens. */

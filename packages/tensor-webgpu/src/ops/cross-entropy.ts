@@ -1,5 +1,7 @@
+import type { TensorLayout } from '../backend.js';
+import type { DeviceInfo } from '../device.js';
 import { isFloat, wgslType } from '../dtype.js';
-import { storageBindings } from '../kernel.js';
+import { type GpuKernel, storageBindings } from '../kernel.js';
 import { defineOp } from '../op.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -49,6 +51,35 @@ ${plan.reduce('sumExp', 's', 'sum', 'red')}${plan.reduce('xsum', 'xs', 'sum', 'r
 `;
 }
 
+/**
+ * A cross-entropy row kernel: inputs x (logits) and targets, plus `extra` inputs; the shared row
+ * statistics (max, log-sum-exp, sum of logits, target checks), then `body`.
+ */
+function crossEntropyKernel(
+  name: string,
+  x: TensorLayout,
+  p: Params,
+  info: DeviceInfo,
+  extra: [string, string][],
+  outputs: (t: string) => [string, string][],
+  body: (plan: RowPlan, t: string) => string,
+): GpuKernel {
+  const [rows, cols] = x.shape as [number, number];
+  const plan = new RowPlan(rows, cols, info);
+  const u = plan.uniforms(new Uniforms()).i32('ignore', p.ignoreIndex).f32('eps', p.labelSmoothing);
+  const t = wgslType(x.dtype);
+  const inputs: [string, string][] = [['x', t], ['targets', 'i32'], ...extra];
+  return {
+    key: `${name}:${x.dtype}:${plan.mode}`,
+    uniforms: u,
+    workgroups: plan.grid(),
+    code: () =>
+      `${plan.enables(t === 'f16')}${u.declaration(inputs.length + outputs(t).length)}${storageBindings(inputs, outputs(t))}
+${plan.buffers('red')}${plan.header()}${rowStats(plan)}${body(plan, t)}}
+`,
+  };
+}
+
 /** Per-row loss: (1-ε)(lse - x[t]) + ε(lse - mean(x)); 0 for ignored rows, NaN for out-of-range targets. */
 const crossEntropyRows = defineOp<Params>({
   name: 'cross_entropy',
@@ -56,24 +87,15 @@ const crossEntropyRows = defineOp<Params>({
     checkInputs(logits!, targets!);
     return [{ shape: [logits!.shape[0]!], dtype: 'f32' }];
   },
-  wgsl: ([x], _o, { ignoreIndex, labelSmoothing }, info) => {
-    const [rows, cols] = x!.shape as [number, number];
-    const plan = new RowPlan(rows, cols, info);
-    const u = plan.uniforms(new Uniforms()).i32('ignore', ignoreIndex).f32('eps', labelSmoothing);
-    const t = wgslType(x!.dtype);
-    return {
-      key: `cross_entropy:${x!.dtype}:${plan.mode}`,
-      uniforms: u,
-      workgroups: plan.grid(),
-      code: () => `${plan.enables(t === 'f16')}${u.declaration(3)}${storageBindings(
-        [
-          ['x', t],
-          ['targets', 'i32'],
-        ],
-        [['loss', 'f32']],
-      )}
-${plan.buffers('red')}${plan.header()}${rowStats(plan)}
-  if (lid == 0u) {
+  wgsl: ([x], _o, p, info) =>
+    crossEntropyKernel(
+      'cross_entropy',
+      x!,
+      p,
+      info,
+      [],
+      () => [['loss', 'f32']],
+      () => `  if (lid == 0u) {
     if (ignored) { loss[row] = 0.0; }
     else if (!valid) { var z = 0.0; loss[row] = z / z; }
     else {
@@ -81,10 +103,8 @@ ${plan.buffers('red')}${plan.header()}${rowStats(plan)}
       loss[row] = (1.0 - P.eps) * (lse - xt) + P.eps * (lse - xsum / f32(P.cols));
     }
   }
-}
 `,
-    };
-  },
+    ),
   cpu: ([x, targets], [loss], { ignoreIndex, labelSmoothing: eps }) => {
     const [rows, cols] = x!.shape as [number, number];
     for (let r = 0; r < rows; r++) {
@@ -120,34 +140,22 @@ ${plan.buffers('red')}${plan.header()}${rowStats(plan)}
 const crossEntropyGrad = defineOp<Params>({
   name: 'cross_entropy_backward',
   outputs: ([x]) => [{ shape: x!.shape, dtype: x!.dtype }],
-  wgsl: ([x], _o, { ignoreIndex, labelSmoothing }, info) => {
-    const [rows, cols] = x!.shape as [number, number];
-    const plan = new RowPlan(rows, cols, info);
-    const u = plan.uniforms(new Uniforms()).i32('ignore', ignoreIndex).f32('eps', labelSmoothing);
-    const t = wgslType(x!.dtype);
-    return {
-      key: `cross_entropy_backward:${x!.dtype}:${plan.mode}`,
-      uniforms: u,
-      workgroups: plan.grid(),
-      code: () => `${plan.enables(t === 'f16')}${u.declaration(4)}${storageBindings(
-        [
-          ['x', t],
-          ['targets', 'i32'],
-          ['g', 'f32'],
-        ],
-        [['dx', t]],
-      )}
-${plan.buffers('red')}${plan.header()}${rowStats(plan)}
-  let scale = select(g[row], 0.0, ignored);
+  wgsl: ([x], _o, p, info) =>
+    crossEntropyKernel(
+      'cross_entropy_backward',
+      x!,
+      p,
+      info,
+      [['g', 'f32']],
+      (t) => [['dx', t]],
+      (plan, t) => `  let scale = select(g[row], 0.0, ignored);
   ${plan.loop()} {
     let p = exp(f32(x[base + c]) - lse);
     let hit = select(0.0, 1.0 - P.eps, valid && i32(c) == tgt);
     dx[base + c] = ${t}(scale * (p - hit - P.eps / f32(P.cols)));
   }
-}
 `,
-    };
-  },
+    ),
   cpu: ([x, targets, g], [dx], { ignoreIndex, labelSmoothing: eps }) => {
     const [rows, cols] = x!.shape as [number, number];
     for (let r = 0; r < rows; r++) {
