@@ -1,6 +1,16 @@
 /**
  * @packageDocumentation
- * Evaluation for language models. So far: perplexity and bits per byte from token
- * log-probabilities (the metrics suite, LLM-as-a-judge and benchmark runner are to come).
+ * Evaluation for language models, in plain TypeScript: perplexity and bits per byte, SQuAD exact
+ * match and token F1, accuracy, pass@k and bootstrap confidence intervals. (BLEU, chrF, ROUGE,
+ * METEOR, LLM-as-a-judge and the benchmark runner are to come.)
  */
+
+export {
+  accuracy,
+  bootstrapCI,
+  exactMatch,
+  normalizeAnswer,
+  passAtK,
+  tokenF1,
+} from './accuracy.js';
 export { bitsPerByte, bitsPerByteFromMeanNll, meanNll, perplexity } from './perplexity.js';
