@@ -13,4 +13,14 @@ export {
   passAtK,
   tokenF1,
 } from './accuracy.js';
+export {
+  type BleuOptions,
+  type BleuResult,
+  type BleuSmoothing,
+  type BleuTokenizer,
+  corpusBleu,
+  sentenceBleu,
+  tokenize13a,
+  tokenizeIntl,
+} from './bleu.js';
 export { bitsPerByte, bitsPerByteFromMeanNll, meanNll, perplexity } from './perplexity.js';
