@@ -23,4 +23,5 @@ export {
   tokenize13a,
   tokenizeIntl,
 } from './bleu.js';
+export { type ChrfOptions, type ChrfResult, corpusChrf, sentenceChrf } from './chrf.js';
 export { bitsPerByte, bitsPerByteFromMeanNll, meanNll, perplexity } from './perplexity.js';
