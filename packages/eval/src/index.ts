@@ -25,3 +25,11 @@ export {
 } from './bleu.js';
 export { type ChrfOptions, type ChrfResult, corpusChrf, sentenceChrf } from './chrf.js';
 export { bitsPerByte, bitsPerByteFromMeanNll, meanNll, perplexity } from './perplexity.js';
+export {
+  corpusRouge,
+  lcsIndices,
+  type RougeScore,
+  type RougeType,
+  rouge,
+  rougeTokenize,
+} from './rouge.js';
