@@ -71,11 +71,20 @@ function tokenizeWith(kind: BleuTokenizer, s: string): string[] {
   }
 }
 
-function ngramCounts(tokens: readonly string[], order: number): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (let i = 0; i + order <= tokens.length; i++) {
-    const key = tokens.slice(i, i + order).join('\u0001');
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+/** Counts of every n-gram of orders 1..4, one map per order, keys built in one pass per start. */
+function ngramCounts(tokens: readonly string[]): Map<string, number>[] {
+  const counts = [
+    new Map<string, number>(),
+    new Map<string, number>(),
+    new Map<string, number>(),
+    new Map<string, number>(),
+  ];
+  for (let i = 0; i < tokens.length; i++) {
+    let key = tokens[i]!;
+    for (let n = 0; n < 4 && i + n < tokens.length; n++) {
+      if (n > 0) key += `\u0001${tokens[i + n]}`;
+      counts[n]!.set(key, (counts[n]!.get(key) ?? 0) + 1);
+    }
   }
   return counts;
 }
@@ -117,13 +126,15 @@ export function corpusBleu(
       if (d < best || (d === best && r.length < closest)) closest = r.length;
     }
     refLen += closest;
-    for (let n = 1; n <= 4; n++) {
-      const hc = ngramCounts(h, n);
-      const maxRef = new Map<string, number>();
-      for (const r of refs)
-        for (const [g, c] of ngramCounts(r, n)) maxRef.set(g, Math.max(maxRef.get(g) ?? 0, c));
-      for (const [g, c] of hc) correct[n - 1]! += Math.min(c, maxRef.get(g) ?? 0);
-      total[n - 1]! += Math.max(0, h.length - n + 1);
+    const hypCounts = ngramCounts(h);
+    const refCounts = refs.map(ngramCounts);
+    for (let n = 0; n < 4; n++) {
+      for (const [g, c] of hypCounts[n]!) {
+        let maxRef = 0;
+        for (const rc of refCounts) maxRef = Math.max(maxRef, rc[n]!.get(g) ?? 0);
+        correct[n]! += Math.min(c, maxRef);
+      }
+      total[n]! += Math.max(0, h.length - n);
     }
   }
   const precisions = [0, 0, 0, 0];
