@@ -25,9 +25,11 @@ export {
 } from './bleu.js';
 export { type ChrfOptions, type ChrfResult, corpusChrf, sentenceChrf } from './chrf.js';
 export { bitsPerByte, bitsPerByteFromMeanNll, meanNll, perplexity } from './perplexity.js';
+export { porterStem } from './porter.js';
 export {
   corpusRouge,
   lcsIndices,
+  type RougeOptions,
   type RougeScore,
   type RougeType,
   rouge,

@@ -4,8 +4,15 @@
  * (ROUGE-L) or the summary-level union LCS over newline-separated sentences (ROUGE-Lsum).
  */
 
+import { porterStem } from './porter.js';
+
 /** `rouge1` … `rouge9`, `rougeL` or `rougeLsum`. */
 export type RougeType = `rouge${1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9}` | 'rougeL' | 'rougeLsum';
+
+export interface RougeOptions {
+  /** Porter-stem tokens longer than three letters, as rouge-score's `use_stemmer=True`. */
+  useStemmer?: boolean;
+}
 
 export interface RougeScore {
   precision: number;
@@ -13,13 +20,14 @@ export interface RougeScore {
   fmeasure: number;
 }
 
-/** rouge-score's default tokenizer: lowercase, non-alphanumerics become spaces. */
-export function rougeTokenize(text: string): string[] {
-  return text
+/** rouge-score's default tokenizer: lowercase, non-alphanumerics become spaces, optional stemming. */
+export function rougeTokenize(text: string, options: RougeOptions = {}): string[] {
+  const tokens = text
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, ' ')
     .split(' ')
     .filter((t) => t.length > 0);
+  return options.useStemmer ? tokens.map((t) => (t.length > 3 ? porterStem(t) : t)) : tokens;
 }
 
 function score(hits: number, predictionLength: number, referenceLength: number): RougeScore {
@@ -125,14 +133,20 @@ function parseType(type: string): number | 'L' | 'Lsum' {
   return Number(m[1]);
 }
 
-function scoreOne(type: string, prediction: string, reference: string): RougeScore {
+function scoreOne(
+  type: string,
+  prediction: string,
+  reference: string,
+  options: RougeOptions,
+): RougeScore {
   const kind = parseType(type);
   if (kind === 'Lsum') {
-    const sentences = (text: string) => text.split('\n').map(rougeTokenize);
+    const sentences = (text: string) =>
+      text.split('\n').map((line) => rougeTokenize(line, options));
     return rougeLsum(sentences(prediction), sentences(reference));
   }
-  const p = rougeTokenize(prediction);
-  const r = rougeTokenize(reference);
+  const p = rougeTokenize(prediction, options);
+  const r = rougeTokenize(reference, options);
   return kind === 'L' ? rougeL(p, r) : rougeN(p, r, kind);
 }
 
@@ -144,14 +158,15 @@ export function rouge(
   prediction: string,
   references: string | readonly string[],
   types: readonly RougeType[] = ['rouge1', 'rouge2', 'rougeL', 'rougeLsum'],
+  options: RougeOptions = {},
 ): Record<string, RougeScore> {
   const refs = typeof references === 'string' ? [references] : references;
   if (refs.length === 0) throw new RangeError('rouge: expected at least one reference');
   const out: Record<string, RougeScore> = {};
   for (const type of types) {
-    let best = scoreOne(type, prediction, refs[0]!);
+    let best = scoreOne(type, prediction, refs[0]!, options);
     for (const ref of refs.slice(1)) {
-      const s = scoreOne(type, prediction, ref);
+      const s = scoreOne(type, prediction, ref, options);
       if (s.fmeasure > best.fmeasure) best = s;
     }
     out[type] = best;
@@ -164,6 +179,7 @@ export function corpusRouge(
   predictions: readonly string[],
   references: readonly (string | readonly string[])[],
   types: readonly RougeType[] = ['rouge1', 'rouge2', 'rougeL', 'rougeLsum'],
+  options: RougeOptions = {},
 ): Record<string, RougeScore> {
   if (predictions.length !== references.length) {
     throw new RangeError(
@@ -173,7 +189,7 @@ export function corpusRouge(
   const sums: Record<string, RougeScore> = {};
   for (const t of types) sums[t] = { precision: 0, recall: 0, fmeasure: 0 };
   for (const [i, p] of predictions.entries()) {
-    for (const [t, s] of Object.entries(rouge(p, references[i]!, types))) {
+    for (const [t, s] of Object.entries(rouge(p, references[i]!, types, options))) {
       sums[t]!.precision += s.precision;
       sums[t]!.recall += s.recall;
       sums[t]!.fmeasure += s.fmeasure;
