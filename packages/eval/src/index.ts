@@ -24,6 +24,7 @@ export {
   tokenizeIntl,
 } from './bleu.js';
 export { type ChrfOptions, type ChrfResult, corpusChrf, sentenceChrf } from './chrf.js';
+export { corpusMeteor, type MeteorOptions, meteor } from './meteor.js';
 export { bitsPerByte, bitsPerByteFromMeanNll, meanNll, perplexity } from './perplexity.js';
 export { porterStem } from './porter.js';
 export {
