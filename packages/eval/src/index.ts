@@ -24,6 +24,22 @@ export {
   tokenizeIntl,
 } from './bleu.js';
 export { type ChrfOptions, type ChrfResult, corpusChrf, sentenceChrf } from './chrf.js';
+export {
+  type ChatMessage,
+  type ChatModel,
+  comparePairwise,
+  type JudgeInput,
+  type JudgeResult,
+  type JudgeScale,
+  judge,
+  judgeMessages,
+  type PairwiseItem,
+  type PairwiseOptions,
+  type PairwiseReport,
+  type PairwiseWinner,
+  parseVerdict,
+  VerdictParseError,
+} from './judge.js';
 export { corpusMeteor, type MeteorOptions, meteor } from './meteor.js';
 export { bitsPerByte, bitsPerByteFromMeanNll, meanNll, perplexity } from './perplexity.js';
 export { porterStem } from './porter.js';

@@ -1,0 +1,90 @@
+import {
+  type ChatMessage,
+  comparePairwise,
+  judge,
+  judgeMessages,
+  parseVerdict,
+  VerdictParseError,
+} from '@tessera/eval';
+import { describe, expect, it } from 'vitest';
+
+/** A scripted judge: replies with whatever `reply` returns for the last user message. */
+const scripted = (id: string, reply: (user: string) => string) => ({
+  id,
+  calls: [] as ChatMessage[][],
+  chat(messages: ChatMessage[]) {
+    this.calls.push(messages);
+    return reply(messages.at(-1)!.content);
+  },
+});
+
+describe('LLM-as-a-judge', () => {
+  it('asks for the rationale before the verdict and parses pass/fail and 1-5 verdicts', async () => {
+    const messages = judgeMessages({ question: 'q', answer: 'a', criteria: 'c' });
+    expect(messages[0]!.content).toMatch(/First explain your reasoning.*then give/);
+    expect(messages[1]!.content).toContain('Criteria: c');
+    const pass = await judge(
+      scripted('j', () => 'It is correct.\nVERDICT: PASS'),
+      { question: 'q', answer: 'a', criteria: 'c' },
+    );
+    expect(pass).toEqual({ verdict: true, rationale: 'It is correct.', warnings: [] });
+    expect(parseVerdict('meh\n**Verdict:** fail', 'pass-fail').verdict).toBe(false);
+    expect(parseVerdict('SCORE: 2\nOn reflection...\nScore: 4', '1-5').verdict).toBe(4);
+  });
+
+  it('fails clearly on unparseable or out-of-range output', () => {
+    expect(() => parseVerdict('I think it is fine.')).toThrow(VerdictParseError);
+    expect(() => parseVerdict('I think it is fine.')).toThrow(
+      /expected a final line "VERDICT: PASS or VERDICT: FAIL", got "I think it is fine."/,
+    );
+    expect(() => parseVerdict('SCORE: 7', '1-5')).toThrow(/SCORE: <1-5>/);
+  });
+
+  it('warns when the judge grades its own model', async () => {
+    const model = scripted('llm-x', () => 'VERDICT: PASS');
+    const r = await judge(model, {
+      question: 'q',
+      answer: 'a',
+      criteria: 'c',
+      candidateModelId: 'llm-x',
+    });
+    expect(r.warnings[0]).toMatch(/self-enhancement: the judge "llm-x" is also a candidate/);
+  });
+
+  it('pairwise runs both orders and reports position bias', async () => {
+    // Always prefers whatever is shown first: every item is inconsistent.
+    const firstLover = scripted('j', () => 'WINNER: 1');
+    const items = [
+      { question: 'q1', answerA: 'short', answerB: 'a much longer answer' },
+      { question: 'q2', answerA: 'x', answerB: 'y' },
+    ];
+    const biased = await comparePairwise(firstLover, items, { criteria: 'c' });
+    expect(firstLover.calls).toHaveLength(4);
+    expect(biased.winners).toEqual(['inconsistent', 'inconsistent']);
+    expect(biased.positionDisagreement).toBe(1);
+    expect(biased.firstPositionRate).toBe(1);
+  });
+
+  it('pairwise reports verbosity bias from consistent verdicts', async () => {
+    // Prefers the longer answer in either position.
+    const verbose = scripted('j', (user) => {
+      const [, first, second] = /Answer 1: (.*)\n\nAnswer 2: (.*)$/s.exec(user)!;
+      return first!.length === second!.length
+        ? 'WINNER: TIE'
+        : `Longer is better.\nWINNER: ${first!.length > second!.length ? 1 : 2}`;
+    });
+    const items = [
+      { question: 'q1', answerA: 'short', answerB: 'a much longer answer' },
+      { question: 'q2', answerA: 'the long one here', answerB: 'tiny' },
+      { question: 'q3', answerA: 'same', answerB: 'size' },
+    ];
+    const r = await comparePairwise(verbose, items, { criteria: 'c', modelA: 'm1', modelB: 'j' });
+    expect(r.winners).toEqual(['B', 'A', 'tie']);
+    expect(r.positionDisagreement).toBe(0);
+    expect(r.longerWinRate).toBe(1);
+    expect(r.lengthComparisons).toBe(2);
+    expect(r.firstPositionRate).toBe(0.5);
+    expect(r.winRateA).toBeCloseTo(1 / 3, 12);
+    expect(r.warnings).toHaveLength(1);
+  });
+});
