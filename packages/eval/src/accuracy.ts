@@ -1,5 +1,7 @@
 /** Exact match, token F1 (SQuAD), accuracy, pass@k and bootstrap confidence intervals. */
 
+import { seededUniform } from './random.js';
+
 const PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
 
 /**
@@ -84,18 +86,6 @@ export function passAtK(n: number, c: number, k: number): number {
   return 1 - fail;
 }
 
-/** A seeded uniform generator (SplitMix32) for resampling. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return ((z ^ (z >>> 16)) >>> 0) / 2 ** 32;
-  };
-}
-
 /**
  * Percentile bootstrap confidence interval of any corpus metric: resample the items with
  * replacement `samples` times, recompute the metric on each resample.
@@ -110,7 +100,7 @@ export function bootstrapCI<T>(
   const confidence = options.confidence ?? 0.95;
   if (!(confidence > 0 && confidence < 1))
     throw new RangeError(`bootstrapCI: confidence must be in (0, 1), got ${confidence}`);
-  const next = rng(options.seed ?? 0);
+  const next = seededUniform(options.seed ?? 0);
   const scores: number[] = [];
   for (let s = 0; s < samples; s++) {
     const resample = Array.from(

@@ -52,3 +52,19 @@ export {
   rouge,
   rougeTokenize,
 } from './rouge.js';
+export {
+  type BenchmarkReport,
+  buildPrompt,
+  type GenerationDoc,
+  type GenerationTask,
+  type LanguageModel,
+  type MultipleChoiceDoc,
+  type MultipleChoiceTask,
+  type RunOptions,
+  reportToMarkdown,
+  runBenchmark,
+  type Task,
+  type TaskResult,
+  truncateAtStop,
+} from './runner.js';
+export { arithmeticTask, knowledgeQuizTask } from './tasks.js';

@@ -1,0 +1,66 @@
+import {
+  arithmeticTask,
+  buildPrompt,
+  knowledgeQuizTask,
+  type LanguageModel,
+  reportToMarkdown,
+  runBenchmark,
+  truncateAtStop,
+} from '@tessera/eval';
+import { describe, expect, it } from 'vitest';
+
+const quiz = knowledgeQuizTask();
+const answers = new Set(quiz.docs.map((d) => ` ${d.choices[d.answer]}`));
+
+/** Knows the quiz; computes sums from the last question and rambles past a newline. */
+const oracle: LanguageModel = {
+  id: 'oracle',
+  logLikelihood: (_context, continuation) => (answers.has(continuation) ? -1 : -5),
+  generate: (prompt) => {
+    const [, a, op, b] = /What is (\d+) ([+-]) (\d+)\?\nA:$/.exec(prompt)!;
+    return ` ${op === '+' ? Number(a) + Number(b) : Number(a) - Number(b)}\nQ: and more`;
+  },
+};
+
+describe('benchmark runner', () => {
+  it('scores multiple choice by log-likelihood and generation after stop sequences', async () => {
+    const progress: number[] = [];
+    const report = await runBenchmark(oracle, [quiz, arithmeticTask(20, 7)], {
+      onProgress: (_t, done) => progress.push(done),
+    });
+    expect(report.results.map((r) => r.metrics)).toEqual([{ acc: 1, acc_norm: 1 }, { score: 1 }]);
+    expect(progress).toHaveLength(30);
+    expect(reportToMarkdown(report)).toContain('| knowledge-quiz | 0 | 10 | acc | 1.0000 |');
+  });
+
+  // A model whose log-likelihood is -0.5 per character prefers short choices; acc_norm removes that.
+  it('acc_norm divides by the continuation length', async () => {
+    const task = {
+      name: 'len',
+      kind: 'multiple-choice' as const,
+      docs: [{ question: 'q', choices: ['ab', 'abcdefgh'], answer: 1 }],
+    };
+    const perChar: LanguageModel = {
+      id: 'per-char',
+      logLikelihood: (_c, cont) => -0.5 * cont.length - (cont === ' abcdefgh' ? 0 : 0.2),
+      generate: () => '',
+    };
+    const r = await runBenchmark(perChar, [task]);
+    expect(r.results[0]!.metrics).toEqual({ acc: 0, acc_norm: 1 });
+  });
+
+  it('builds seeded few-shot prompts that never include the question itself', () => {
+    const p1 = buildPrompt(quiz, 3, 2, 42);
+    expect(p1).toBe(buildPrompt(quiz, 3, 2, 42));
+    expect(p1.split('Question:')).toHaveLength(4);
+    expect(p1.endsWith(`Question: ${quiz.docs[3]!.question}\nAnswer:`)).toBe(true);
+    expect(p1.indexOf(quiz.docs[3]!.question)).toBe(p1.lastIndexOf(quiz.docs[3]!.question));
+    expect(() => buildPrompt(quiz, 0, 10)).toThrow(/numFewshot 10 exceeds the 9 other docs/);
+  });
+
+  it('cuts generations at the first stop sequence', () => {
+    expect(truncateAtStop('42\nQ: more', ['\n'])).toBe('42');
+    expect(truncateAtStop('a.b!c', ['!', '.'])).toBe('a');
+    expect(truncateAtStop('abc', [])).toBe('abc');
+  });
+});
