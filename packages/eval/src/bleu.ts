@@ -139,7 +139,9 @@ export function corpusBleu(
   }
   const precisions = [0, 0, 0, 0];
   let smoothExp = 1;
-  for (let n = 0; n < 4; n++) {
+  // As sacrebleu: no matching unigram at all scores 0 whatever the smoothing.
+  const anyMatch = correct.some((c) => c > 0);
+  for (let n = 0; n < 4 && anyMatch; n++) {
     if (smooth === 'add-k' && n > 0) {
       const k = options.smoothValue ?? 1;
       precisions[n] = (100 * (correct[n]! + k)) / (total[n]! + k);
