@@ -14,6 +14,8 @@ export const FILES = {
   optimizer: 'optimizer.safetensors',
   tokenizer: 'tokenizer.json',
   config: 'config.json',
+  /** Results of `reference-llm tasks`. */
+  tasks: 'tasks.json',
 } as const;
 
 export function ensureDir(dir: string): void {

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
+import { join } from 'node:path';
 /**
  * reference-llm: pretrain a small GPT on Shakespeare with the Tessera packages, sample from it,
  * evaluate it.  reference-llm <pretrain|generate|eval|scaling> [options]  (--help for more)
  */
 import { parseArgs } from 'node:util';
+import { arithmeticTask, knowledgeQuizTask, reportToMarkdown, runBenchmark } from '@tessera/eval';
 import { createDevice } from '@tessera/tensor-webgpu';
+import { FILES, writeAtomic } from './checkpoint.js';
 import { evaluateCheckpoint } from './evaluate.js';
-import { complete } from './load.js';
+import { asLanguageModel } from './language-model.js';
+import { complete, loadCheckpoint } from './load.js';
 import { PRESETS, scalingTable } from './presets.js';
 import { pretrain } from './train.js';
 
@@ -19,6 +23,8 @@ const HELP = `reference-llm <command> [options]
              --checkpoint DIR  --prompt TEXT  --max-new-tokens N (200)  --temperature T (0.8)
              --top-k K  --top-p P  --min-p P  --seed S
   eval       validation perplexity and bits per byte of a checkpoint   --checkpoint DIR
+  tasks      the built-in benchmark tasks (arithmetic, knowledge quiz) on a checkpoint; writes
+             DIR/tasks.json   --checkpoint DIR  --fewshot N (0)  --limit N  --seed S
   scaling    the presets: parameters, Chinchilla tokens, 6·N·D FLOPs`;
 
 async function main(argv: string[]): Promise<void> {
@@ -41,6 +47,8 @@ async function main(argv: string[]): Promise<void> {
       'top-p': { type: 'string' },
       'min-p': { type: 'string' },
       seed: { type: 'string', default: '0' },
+      fewshot: { type: 'string', default: '0' },
+      limit: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -116,6 +124,22 @@ async function main(argv: string[]): Promise<void> {
     console.log(
       `validation: ${r.tokens} tokens, ${r.meanNll.toFixed(4)} nats/token, perplexity ${r.perplexity.toFixed(2)}, ${r.bitsPerByte.toFixed(3)} bits/byte`,
     );
+  } else if (command === 'tasks') {
+    const dir = values.checkpoint ?? 'runs/tiny';
+    const { model, tokenizer } = loadCheckpoint(dir, device);
+    const report = await runBenchmark(
+      asLanguageModel(model, tokenizer, dir),
+      [arithmeticTask(50, 0), knowledgeQuizTask()],
+      {
+        numFewshot: num('fewshot', values.fewshot),
+        limit: num('limit', values.limit),
+        seed: num('seed', values.seed),
+        onProgress: (task, done, total) =>
+          process.stderr.write(`\r${task}: ${done}/${total}${done === total ? '\n' : ''}`),
+      },
+    );
+    writeAtomic(join(dir, FILES.tasks), `${JSON.stringify(report, null, 2)}\n`);
+    console.log(reportToMarkdown(report));
   } else {
     throw new Error(`unknown command ${JSON.stringify(command)}\n\n${HELP}`);
   }
