@@ -4,6 +4,8 @@
  * closest reference length.
  */
 
+import { checkReferenceStreams } from './ngrams.js';
+
 export type BleuTokenizer = '13a' | 'none' | 'char' | 'intl';
 export type BleuSmoothing = 'exp' | 'floor' | 'add-k' | 'none';
 
@@ -98,15 +100,7 @@ export function corpusBleu(
   references: readonly (readonly string[])[],
   options: BleuOptions = {},
 ): BleuResult {
-  if (references.length === 0)
-    throw new RangeError('corpusBleu: expected at least one reference stream');
-  for (const [k, stream] of references.entries()) {
-    if (stream.length !== hypotheses.length) {
-      throw new RangeError(
-        `corpusBleu: reference stream ${k} has ${stream.length} sentences for ${hypotheses.length} hypotheses`,
-      );
-    }
-  }
+  checkReferenceStreams('corpusBleu', hypotheses, references);
   const tok = options.tokenize ?? '13a';
   const smooth = options.smoothMethod ?? 'exp';
   const prep = (s: string) => tokenizeWith(tok, options.lowercase ? s.toLowerCase() : s);

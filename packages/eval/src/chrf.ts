@@ -4,6 +4,8 @@
  * 1..wordOrder. Statistics are summed over the corpus, then turned into an F-beta score.
  */
 
+import { checkReferenceStreams, countNgrams } from './ngrams.js';
+
 export interface ChrfOptions {
   /** Character n-gram order (default 6). */
   charOrder?: number;
@@ -29,15 +31,6 @@ export interface ChrfResult {
 
 // Python's string.punctuation, which chrF++ splits off the ends of words.
 const PUNCTUATION = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');
-
-function countNgrams(items: readonly string[], order: number, joiner: string): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (let i = 0; i + order <= items.length; i++) {
-    const key = items.slice(i, i + order).join(joiner);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return counts;
-}
 
 /** Words with one leading or trailing punctuation mark split off, as sacrebleu's chrF++ does. */
 function chrfWords(line: string): string[] {
@@ -139,15 +132,7 @@ export function corpusChrf(
   options: ChrfOptions = {},
 ): ChrfResult {
   const o = resolve(options);
-  if (references.length === 0)
-    throw new RangeError('corpusChrf: expected at least one reference stream');
-  for (const [k, stream] of references.entries()) {
-    if (stream.length !== hypotheses.length) {
-      throw new RangeError(
-        `corpusChrf: reference stream ${k} has ${stream.length} sentences for ${hypotheses.length} hypotheses`,
-      );
-    }
-  }
+  checkReferenceStreams('corpusChrf', hypotheses, references);
   const totals = new Array<number>(3 * (o.charOrder + o.wordOrder)).fill(0);
   for (const [i, hyp] of hypotheses.entries()) {
     const h = lineNgrams(hyp, o);

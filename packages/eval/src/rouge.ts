@@ -4,6 +4,7 @@
  * (ROUGE-L) or the summary-level union LCS over newline-separated sentences (ROUGE-Lsum).
  */
 
+import { countNgrams } from './ngrams.js';
 import { porterStem } from './porter.js';
 
 /** `rouge1` … `rouge9`, `rougeL` or `rougeLsum`. */
@@ -37,22 +38,13 @@ function score(hits: number, predictionLength: number, referenceLength: number):
   return { precision, recall, fmeasure };
 }
 
-function ngramCounts(tokens: readonly string[], n: number): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (let i = 0; i + n <= tokens.length; i++) {
-    const key = tokens.slice(i, i + n).join(' ');
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return counts;
-}
-
 function rougeN(
   prediction: readonly string[],
   reference: readonly string[],
   n: number,
 ): RougeScore {
-  const p = ngramCounts(prediction, n);
-  const r = ngramCounts(reference, n);
+  const p = countNgrams(prediction, n, ' ');
+  const r = countNgrams(reference, n, ' ');
   let hits = 0;
   for (const [g, c] of p) hits += Math.min(c, r.get(g) ?? 0);
   return score(hits, Math.max(0, prediction.length - n + 1), Math.max(0, reference.length - n + 1));
