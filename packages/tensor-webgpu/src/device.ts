@@ -5,6 +5,7 @@ import { NoAdapterError } from './errors.js';
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { requestGpuDevice } from './gpu-adapter.js';
 import type { GpuKernel } from './kernel.js';
+import { type KernelProfile, ProfileCollector } from './profile.js';
 import { tidy } from './scope.js';
 import { type GpuStorage, WebGPUBackend } from './webgpu/webgpu-backend.js';
 
@@ -39,6 +40,8 @@ export interface MemoryInfo extends BackendStats {
 
 /** Everything a kernel needs from the device to run one op. */
 export interface KernelRunner<P> {
+  /** The op's name; the CPU backend's profile groups kernel times by it. */
+  readonly name?: string;
   wgsl(
     inputs: readonly TensorLayout[],
     outputs: readonly TensorLayout[],
@@ -68,6 +71,8 @@ export function setDefaultDevice(device: Device): void {
 export class Device {
   /** Tensors alive on this device (created and not yet disposed or collected). */
   liveTensors = 0;
+  /** The open CPU profile, if any (WebGPU's lives in its backend). */
+  private cpuProfiler: ProfileCollector | undefined;
 
   private constructor(
     readonly info: DeviceInfo,
@@ -188,7 +193,13 @@ export class Device {
       ...t.layout,
       data: (t.storage as CpuStorage).data,
     });
+    const profiler = this.cpuProfiler;
+    const t0 = profiler ? performance.now() : 0;
     kernel.cpu(inputs.map(asCpu), outputs.map(asCpu), params);
+    if (profiler) {
+      const dtype = outputs[0]?.layout.dtype ?? inputs[0]?.layout.dtype ?? '';
+      profiler.add(`${kernel.name ?? 'kernel'}:${dtype}`, performance.now() - t0);
+    }
   }
 
   /** @internal Reads `length` elements starting at element `offset` of a storage. */
@@ -224,6 +235,38 @@ export class Device {
     });
     await this.sync();
     return this.memory().pipelinesCompiled - before;
+  }
+
+  /**
+   * Runs `fn` and reports where the device's time went, kernel by kernel (grouped by pipeline
+   * key), like PyTorch's profiler: on WebGPU from timestamp queries around every dispatch (each
+   * dispatch gets its own compute pass, so a profiled run is a little slower than a free one),
+   * on the CPU backend from the clock around every kernel. Work recorded before the call is
+   * finished first and not counted. `formatProfile` prints the result as a table.
+   *
+   * @example
+   * ```ts
+   * const profile = await dev.profile(() => loss.backward());
+   * console.log(formatProfile(profile, 10));
+   * ```
+   */
+  async profile(fn: () => unknown): Promise<KernelProfile> {
+    if (this.gpu?.profiler || this.cpuProfiler)
+      throw new Error('profile: a profile is already open on this device (profiles do not nest)');
+    await this.sync();
+    const collector = new ProfileCollector();
+    if (this.gpu) this.gpu.profiler = collector;
+    else this.cpuProfiler = collector;
+    const t0 = performance.now();
+    try {
+      await fn();
+      await this.sync();
+    } finally {
+      if (this.gpu) this.gpu.profiler = undefined;
+      this.cpuProfiler = undefined;
+    }
+    const timing = !this.gpu ? 'cpu-clock' : this.gpu.timestamps ? 'gpu-timestamps' : 'none';
+    return collector.finish(timing, performance.now() - t0);
   }
 
   /** Starts a new peak-memory measurement (`memory().peakBytes`), like PyTorch's reset_peak_memory_stats. */

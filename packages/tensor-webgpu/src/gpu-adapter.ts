@@ -15,7 +15,9 @@ async function gpuEntryPoint(): Promise<GPU | undefined> {
   for (const [name, value] of Object.entries(dawn.globals)) {
     if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;
   }
-  return dawn.create([]);
+  // Dawn rounds timestamps to 100 µs by default, a browser mitigation that only blurs
+  // `device.profile` in Node.
+  return dawn.create(['disable-dawn-features=timestamp_quantization']);
 }
 
 export interface AdapterAndDevice {

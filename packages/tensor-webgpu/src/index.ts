@@ -28,6 +28,7 @@ export {
   type SavedForBackward,
 } from './op.js';
 export * from './ops/index.js';
+export { formatProfile, type KernelProfile, type KernelStat } from './profile.js';
 export { manualSeed } from './rng.js';
 export {
   loadSafetensors,

@@ -216,6 +216,84 @@ describe('matmul', () => {
     expect(T.matmul(rnd(cpu, [2, 1, 4, 5], 1), rnd(cpu, [3, 5, 6], 2)).shape).toEqual([2, 3, 4, 6]);
   });
 
+  it('the register kernel shrinks its thread tile for small outputs and stays exact', async () => {
+    // 1, 2, 4 and 8 rows per thread; 1, 2 and 4 columns; edges inside and outside a tile.
+    for (const m of [1, 5, 17, 40, 67, 130])
+      for (const n of [1, 9, 20, 33, 70])
+        await agree(
+          (dev) =>
+            T.matmul(T.transpose(rnd(dev, [21, m], 1)), rnd(dev, [21, n], 2), {
+              kernel: 'register',
+            }),
+          1e-5,
+        );
+  });
+
+  it('split-K sums partial products over slices of K to the same result', async () => {
+    for (const kernel of ['tiled', 'register'] as const)
+      for (const splitK of [2, 8]) {
+        await agree(
+          (dev) =>
+            T.matmul(T.transpose(rnd(dev, [2048, 40], 1)), rnd(dev, [2048, 24], 2), {
+              kernel,
+              splitK,
+            }),
+          // Sums of 2,048 products of order 45: float32 rounding, summed in another order.
+          2e-4,
+        );
+      }
+    for (const dev of backends) {
+      const a = rnd(dev, [40, 2048], 1);
+      const b = rnd(dev, [2048, 24], 2);
+      const whole = await T.matmul(a, b).data();
+      // The split really happens: one batched product, then a reduction over the slices.
+      const profile = await dev.profile(() => T.matmul(a, b, { splitK: 4 }));
+      expect(profile.kernels.map((k) => k.name.split(':')[0]).sort()).toEqual(
+        expect.arrayContaining(['matmul', 'reduce']),
+      );
+      expect(maxRelError(await T.matmul(a, b, { splitK: 4 }).data(), whole)).toBeLessThan(2e-4);
+    }
+    const a = T.zeros([4, 100], { device: cpu });
+    const b = T.zeros([100, 4], { device: cpu });
+    expect(() => T.matmul(a, b, { splitK: 3 })).toThrow(
+      /matmul: splitK 3 does not divide the inner dimension 100/,
+    );
+    expect(() => T.matmul(a, b, { splitK: 0 })).toThrow(
+      /splitK must be 'auto' or a positive integer, got 0/,
+    );
+  });
+
+  it('folds a batch of rows times a matrix into one product, and its gradient into one matmul', async () => {
+    for (const dev of [...backends, cpu]) {
+      const x = rnd(dev, [4, 16, 24], 1).requiresGrad_();
+      const w = rnd(dev, [24, 10], 2).requiresGrad_();
+      const y = T.matmul(x, w);
+      expect(y.shape).toEqual([4, 16, 10]);
+      const loss = T.sum(T.mul(y, y));
+      const profile = await dev.profile(() => loss.backward());
+      // Gradients of x and w: one matmul each, and no reduction over the batch for w.
+      const calls = (prefix: string) =>
+        profile.kernels.reduce((n, k) => n + (k.name.startsWith(prefix) ? k.calls : 0), 0);
+      expect(calls('matmul')).toBe(2);
+      expect(calls('reduce')).toBe(0);
+      // Against the same product written batch by batch.
+      const want = T.cat(
+        [0, 1, 2, 3].map((i) =>
+          T.matmul(T.reshape(T.slice(x.detach(), 0, i, i + 1), [16, 24]), w.detach()),
+        ),
+        0,
+      );
+      expect(maxRelError(await y.data(), await want.data())).toBeLessThan(1e-5);
+    }
+    // addmm folds the same way, with a bias row or a full matrix.
+    await agree((dev) =>
+      T.addmm(rnd(dev, [10], 3), rnd(dev, [4, 16, 24], 1), rnd(dev, [24, 10], 2)),
+    );
+    await agree((dev) =>
+      T.addmm(rnd(dev, [16, 10], 3), rnd(dev, [4, 16, 24], 1), rnd(dev, [24, 10], 2)),
+    );
+  });
+
   it('promotes 1-D operands like PyTorch', () => {
     expect(T.matmul(rnd(cpu, [5], 1), rnd(cpu, [5, 3], 2)).shape).toEqual([3]);
     expect(T.matmul(rnd(cpu, [4, 5], 1), rnd(cpu, [5], 2)).shape).toEqual([4]);

@@ -32,17 +32,23 @@ export function stridedUniforms(
 
 /**
  * WGSL function `at_<name>(i)`: the storage index of output element `i` in a strided input.
- * Expects uniforms `rank`, `shape` (the output's) and those from `stridedUniforms`.
+ * Expects uniforms `shape` (the output's) and those from `stridedUniforms`. The loop over the
+ * output's `rank` dimensions is unrolled (so the kernel's key must name the rank): with
+ * constant indices into the uniforms, CPU drivers keep sizes and strides in registers.
  */
-export function stridedIndexFn(name: string): string {
+export function stridedIndexFn(name: string, rank: number): string {
+  const lines: string[] = [];
+  for (let d = rank - 1; d >= 1; d--) {
+    const dim = laneRead('shape', `${d}u`);
+    lines.push(`  off += (rem % ${dim}) * ${laneRead(`${name}_str`, `${d}u`)};`);
+    lines.push(`  rem /= ${dim};`);
+  }
+  // What is left of i indexes the first dimension.
+  if (rank > 0) lines.push(`  off += rem * ${laneRead(`${name}_str`, '0u')};`);
   return `fn at_${name}(i: u32) -> u32 {
   var rem = i;
   var off = P.${name}_off;
-  for (var d = i32(P.rank) - 1; d >= 0; d--) {
-    let dim = ${laneRead('shape', 'u32(d)')};
-    off += (rem % dim) * ${laneRead(`${name}_str`, 'u32(d)')};
-    rem /= dim;
-  }
+${lines.join('\n')}
   return off;
 }
 `;

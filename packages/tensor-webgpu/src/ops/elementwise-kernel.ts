@@ -61,7 +61,9 @@ export function elementwiseWgsl(
   const u = new Uniforms().u32('n', n).u32('rank', rank).u32s('shape', output.shape, MAX_RANK);
   for (const [k, t] of inputs.entries()) stridedUniforms(u, NAMES[k]!, t, rank);
   const f16 = [...inputs, output].some((t) => t.dtype === 'f16');
-  const key = `ew:${name}:${inputs.map((t, k) => `${t.dtype}${modes[k]}`).join(',')}>${output.dtype}`;
+  // Strided reads unroll over the rank, so the rank is part of the key only when one is strided.
+  const ranked = modes.includes('s') ? `:r${rank}` : '';
+  const key = `ew:${name}:${inputs.map((t, k) => `${t.dtype}${modes[k]}`).join(',')}>${output.dtype}${ranked}`;
   const index = (k: number) =>
     ({ d: 'i', c: `P.${NAMES[k]}_off`, s: `at_${NAMES[k]}(i)` })[modes[k]!];
   const code = () => {
@@ -75,7 +77,7 @@ export function elementwiseWgsl(
     return `${f16 ? 'enable f16;\n' : ''}${u.declaration(inputs.length + 1)}${storageBindings(
       inputs.map((t, k) => [`x${NAMES[k]}`, wgslType(t.dtype)]),
       [['y', wgslType(output.dtype)]],
-    )}${ELEMENTWISE_HELPERS}${inputs.map((_, k) => (modes[k] === 's' ? stridedIndexFn(NAMES[k]!) : '')).join('')}${entry1d(body)}`;
+    )}${ELEMENTWISE_HELPERS}${inputs.map((_, k) => (modes[k] === 's' ? stridedIndexFn(NAMES[k]!, rank) : '')).join('')}${entry1d(body)}`;
   };
   return { key, code, uniforms: u, workgroups: grid1d(n, info) };
 }

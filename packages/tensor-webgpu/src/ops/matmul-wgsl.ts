@@ -4,8 +4,10 @@
  *
  * - `tiled`: 64×64 output tiles staged through workgroup memory as vec4s, 4×4 per thread — the
  *   shape that suits real GPUs, where workgroup memory is fast on-chip storage.
- * - `register`: no workgroup memory and no barriers; 8×4 outputs per thread with neighbouring
- *   threads on neighbouring columns. On CPU implementations of WebGPU (lavapipe, SwiftShader)
+ * - `register`: no workgroup memory and no barriers; up to 8×4 outputs per thread with
+ *   neighbouring threads on neighbouring columns, fewer when the output has fewer than 128 rows
+ *   or 64 columns (a weight gradient of a narrow model is 48×48), so no thread computes rows
+ *   that are thrown away. On CPU implementations of WebGPU (lavapipe, SwiftShader)
  *   workgroup memory is ordinary memory and every barrier is a coroutine switch, and this kernel
  *   runs 1.5–2× faster than the tiled one (see bench/).
  */
@@ -19,11 +21,28 @@ export type MatmulKernel = 'tiled' | 'register';
  */
 export type Epilogue = 'none' | 'row' | 'full';
 
-/** Output tile sizes (rows × columns) of each kernel, for the dispatch grid. */
-export const MATMUL_TILE: Record<MatmulKernel, [number, number]> = {
-  tiled: [64, 64],
-  register: [128, 64],
-};
+/** Outputs per thread: rows × columns (the register kernel shrinks them for small outputs). */
+export interface ThreadTile {
+  rows: number;
+  cols: number;
+}
+
+/**
+ * The register kernel's thread tile for an m × n output: 16 threads span 16·rows × 16·cols.
+ * Every output of at least 128 × 64 shares the 8 × 4 tile (and its pipeline); smaller ones get
+ * the tile that covers them with the fewest thrown-away rows and columns.
+ */
+export function registerTile(m: number, n: number): ThreadTile {
+  const fit = (size: number, most: number) => Math.min(most, Math.max(1, Math.ceil(size / 16)));
+  return { rows: fit(m, 8), cols: fit(n, 4) };
+}
+
+/** Output tile (rows × columns) of one workgroup, for the dispatch grid. */
+export function matmulTile(kernel: MatmulKernel, m: number, n: number): [number, number] {
+  if (kernel === 'tiled') return [64, 64];
+  const { rows, cols } = registerTile(m, n);
+  return [16 * rows, 16 * cols];
+}
 
 function batchOffsetFn(name: string): string {
   return `fn base_${name}(bi: u32) -> u32 {
@@ -58,6 +77,7 @@ fn loadB(base: u32, k: u32, c: u32) -> f32 {
 function store(
   t: string,
   rows: number,
+  cols: number,
   rowStride: string,
   colStride: string,
   epi: Epilogue,
@@ -70,7 +90,7 @@ function store(
   return `  let cbase = bi * P.m * P.n;
   for (var i = 0u; i < ${rows}u; i++) {
     let r = r0 + i * ${rowStride};
-    for (var j = 0u; j < 4u; j++) {
+    for (var j = 0u; j < ${cols}u; j++) {
       let c = c0 + j * ${colStride};
       let at = cbase + r * P.n + c;
       if (r < P.m && c < P.n) { Y[at] = ${t}(P.alpha * acc[i][j]${extra}); }
@@ -116,37 +136,37 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     workgroupBarrier();
   }
-${store(t, 4, '1u', '1u', epi)}`;
+${store(t, 4, 4, '1u', '1u', epi)}`;
 }
 
-function registerBody(t: string, epi: Epilogue): string {
+function registerBody(t: string, epi: Epilogue, tile: ThreadTile): string {
+  const { rows, cols } = tile;
+  const bCols = Array.from({ length: cols }, (_, j) => j);
+  const vec = cols === 1 ? 'f32' : `vec${cols}<f32>`;
   return `@compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let bi = wid.z;
   let baseA = base_a(bi);
   let baseB = base_b(bi);
-  // Rows r0 + 16i (i < 8) and columns c0 + 16j (j < 4): threads next to each other in x read
-  // columns next to each other, and all threads of a row of the workgroup share each A load.
-  let r0 = wid.y * 128u + lid.y;
-  let c0 = wid.x * 64u + lid.x;
+  // Rows r0 + 16i (i < ${rows}) and columns c0 + 16j (j < ${cols}): threads next to each other in x
+  // read columns next to each other, and all threads of a row of the workgroup share each A load.
+  let r0 = wid.y * ${16 * rows}u + lid.y;
+  let c0 = wid.x * ${16 * cols}u + lid.x;
   // Rows and columns past the edge are clamped to the last one: they compute values that are
   // never stored, so the k loop needs no bounds checks.
-  var aRow: array<u32, 8>;
-  for (var i = 0u; i < 8u; i++) { aRow[i] = baseA + min(r0 + i * 16u, P.m - 1u) * P.a_s0; }
-  let b0 = baseB + min(c0, P.n - 1u) * P.b_s1;
-  let b1 = baseB + min(c0 + 16u, P.n - 1u) * P.b_s1;
-  let b2 = baseB + min(c0 + 32u, P.n - 1u) * P.b_s1;
-  let b3 = baseB + min(c0 + 48u, P.n - 1u) * P.b_s1;
-  var acc: array<vec4<f32>, 8>;
+  var aRow: array<u32, ${rows}>;
+  for (var i = 0u; i < ${rows}u; i++) { aRow[i] = baseA + min(r0 + i * 16u, P.m - 1u) * P.a_s0; }
+${bCols.map((j) => `  let b${j} = baseB + min(c0 + ${16 * j}u, P.n - 1u) * P.b_s1;`).join('\n')}
+  var acc: array<${vec}, ${rows}>;
   for (var k = 0u; k < P.k; k++) {
     let kb = k * P.b_s0;
     let ka = k * P.a_s1;
-    let b = vec4<f32>(f32(B[b0 + kb]), f32(B[b1 + kb]), f32(B[b2 + kb]), f32(B[b3 + kb]));
-    for (var i = 0u; i < 8u; i++) {
-      acc[i] = fma(vec4<f32>(f32(A[aRow[i] + ka])), b, acc[i]);
+    let b = ${vec}(${bCols.map((j) => `f32(B[b${j} + kb])`).join(', ')});
+    for (var i = 0u; i < ${rows}u; i++) {
+      acc[i] = fma(${vec}(f32(A[aRow[i] + ka])), b, acc[i]);
     }
   }
-${store(t, 8, '16u', '16u', epi)}`;
+${store(t, rows, cols, '16u', '16u', epi).replace('acc[i][j]', cols === 1 ? 'acc[i]' : 'acc[i][j]')}`;
 }
 
 /** The WGSL source of a matmul kernel; bindings A, B, (E) read, Y written, then the uniforms P. */
@@ -157,8 +177,9 @@ export function matmulWgsl(
   unitA: boolean,
   unitB: boolean,
   epi: Epilogue,
+  tile: ThreadTile,
 ): string {
-  const body = kernel === 'tiled' ? tiledBody(t, epi) : registerBody(t, epi);
+  const body = kernel === 'tiled' ? tiledBody(t, epi) : registerBody(t, epi, tile);
   const withE = epi !== 'none';
   return `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(withE ? 4 : 3)}
 @group(0) @binding(0) var<storage, read> A: array<${t}>;

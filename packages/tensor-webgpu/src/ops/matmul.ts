@@ -1,16 +1,24 @@
 import type { TensorLayout } from '../backend.js';
+import type { DeviceInfo } from '../device.js';
 import { isFloat, wgslType } from '../dtype.js';
 import { defineOp, releaseTemporaries } from '../op.js';
+import { isGradEnabled } from '../scope.js';
 import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
 import { alignedStrides, MAX_RANK } from '../strided.js';
 import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
-import { type Epilogue, MATMUL_TILE, type MatmulKernel, matmulWgsl } from './matmul-wgsl.js';
+import {
+  type Epilogue,
+  type MatmulKernel,
+  matmulTile,
+  matmulWgsl,
+  registerTile,
+} from './matmul-wgsl.js';
 
 export type { MatmulKernel };
 
 import { mul } from './binary.js';
-import { sumToShape } from './reduce.js';
+import { sum, sumToShape } from './reduce.js';
 import { contiguous, expand, reshape, transpose } from './view.js';
 
 interface Dims {
@@ -82,10 +90,12 @@ const matmulOp = defineOp<MatmulParams>({
     const t = wgslType(a!.dtype);
     const unitA = a!.strides[a!.shape.length - 1] === 1;
     const unitB = b!.strides[b!.shape.length - 1] === 1;
-    const [tileRows, tileCols] = MATMUL_TILE[chosen];
+    const [tileRows, tileCols] = matmulTile(chosen, m, n);
+    const tile = registerTile(m, n);
+    const variant = chosen === 'register' ? `${chosen}${tile.rows}x${tile.cols}` : chosen;
     return {
-      key: `matmul:${chosen}:${a!.dtype}:${unitA ? 'u' : 's'}${unitB ? 'u' : 's'}:${epilogue}`,
-      code: () => matmulWgsl(chosen, t, u, unitA, unitB, epilogue),
+      key: `matmul:${variant}:${a!.dtype}:${unitA ? 'u' : 's'}${unitB ? 'u' : 's'}:${epilogue}`,
+      code: () => matmulWgsl(chosen, t, u, unitA, unitB, epilogue, tile),
       uniforms: u,
       workgroups: [Math.ceil(n / tileCols), Math.ceil(m / tileRows), Math.max(1, sizeOf(batch))],
     };
@@ -151,6 +161,15 @@ export interface MatmulOptions {
    * (lavapipe, SwiftShader) and `tiled` on real GPUs. The others are for tests and benchmarks.
    */
   kernel?: MatmulKernel | 'auto';
+  /**
+   * Split-K: compute the product as this many partial products over slices of K, summed
+   * afterwards. `auto` (default) splits on GPUs when the output has too few tiles to fill the
+   * device and K is long (weight gradients: [d, B·T] @ [B·T, d]); never on CPU implementations
+   * of WebGPU, where it measured no faster. Only applies where no gradient is recorded
+   * (backward passes, `noGrad`) and to 2-D products; `auto` keeps slices of at least 256, and
+   * an explicit count must divide K.
+   */
+  splitK?: number | 'auto';
 }
 
 /**
@@ -165,6 +184,12 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
       `matmul: kernel must be 'auto', 'tiled' or 'register', got ${JSON.stringify(kernel)}`,
     );
   }
+  const splitK = options.splitK ?? 'auto';
+  if (splitK !== 'auto' && !(Number.isInteger(splitK) && splitK >= 1)) {
+    throw new TypeError(
+      `matmul: splitK must be 'auto' or a positive integer, got ${JSON.stringify(splitK)}`,
+    );
+  }
   a.assertAlive('matmul');
   b.assertAlive('matmul');
   if (a.rank === 0 || b.rank === 0)
@@ -173,7 +198,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     );
   const a2 = a.rank === 1 ? reshape(a, [1, a.shape[0]!]) : a;
   const b2 = b.rank === 1 ? reshape(b, [b.shape[0]!, 1]) : b;
-  const c = matmulOp([a2, b2], { kernel, alpha: 1, beta: 0, epilogue: 'none' })[0]!;
+  const c = product(a2, b2, kernel, splitK);
   if (a2 === a && b2 === b) return c;
   const shape = [...c.shape];
   if (b.rank === 1) shape.pop();
@@ -181,6 +206,94 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const out = reshape(c, shape);
   releaseTemporaries(out, c, ...[a2, b2].filter((t, i) => t !== [a, b][i]));
   return out;
+}
+
+/**
+ * Whether a batch of rows times one matrix can run as one tall product, as PyTorch folds it:
+ * [..., M, K] @ [K, N] becomes [(...·M), K] @ [K, N]. Full tiles instead of many short
+ * products, and the matrix's gradient is one product over every row instead of a batch of
+ * products summed afterwards.
+ */
+function foldsRows(a: Tensor, b: Tensor): boolean {
+  return b.rank === 2 && a.rank > 2 && a.isContiguous;
+}
+
+/** a @ b for operands of rank ≥ 2. */
+function product(
+  a: Tensor,
+  b: Tensor,
+  kernel: MatmulKernel | 'auto',
+  splitK: number | 'auto',
+): Tensor {
+  if (foldsRows(a, b)) {
+    const rows = reshape(a, [-1, a.shape[a.rank - 1]!]);
+    const y = product(rows, b, kernel, splitK);
+    const out = reshape(y, [...a.shape.slice(0, -1), b.shape[1]!]);
+    releaseTemporaries(out, rows, y);
+    return out;
+  }
+  const noGradNeeded = !isGradEnabled() || (!a.requiresGrad && !b.requiresGrad);
+  if (a.rank === 2 && b.rank === 2 && noGradNeeded) {
+    const [m, k] = a.shape as [number, number];
+    const splits =
+      splitK === 'auto' ? autoSplitK(m, k, b.shape[1]!, kernel, a.device.info) : splitK;
+    if (k % splits !== 0)
+      throw new RangeError(`matmul: splitK ${splits} does not divide the inner dimension ${k}`);
+    if (splits > 1) return splitKProduct(a, b, splits, kernel);
+  }
+  return matmulOp([a, b], { kernel, alpha: 1, beta: 0, epilogue: 'none' })[0]!;
+}
+
+/** The shortest slice of K worth a workgroup of its own. */
+const MIN_SPLIT_K = 256;
+
+/**
+ * How many slices of K to compute in parallel (split-K) on a GPU. A product with a small output
+ * and a long K (a weight gradient: [d, B·T] @ [B·T, d]) has too few output tiles to fill the
+ * device — each workgroup runs on one multiprocessor — so K is cut into slices whose partial
+ * products are summed afterwards. CPU implementations of WebGPU already spread one workgroup's
+ * invocations over the cores, and splitting measured no faster there.
+ */
+function autoSplitK(
+  m: number,
+  k: number,
+  n: number,
+  kernel: MatmulKernel | 'auto',
+  info: DeviceInfo,
+): number {
+  if (info.software || info.backend !== 'webgpu') return 1;
+  const chosen = kernel === 'auto' ? 'tiled' : kernel;
+  const [tileRows, tileCols] = matmulTile(chosen, m, n);
+  const tiles = Math.ceil(m / tileRows) * Math.ceil(n / tileCols);
+  // About two workgroups per multiprocessor of a large GPU (an H100 or H200 has 132).
+  const target = 256;
+  let splits = Math.min(Math.ceil(target / tiles), Math.floor(k / MIN_SPLIT_K));
+  while (splits > 1 && k % splits !== 0) splits--;
+  return splits;
+}
+
+/**
+ * a @ b as `splits` products over slices of K, read in place through strided views
+ * ([splits, M, K/splits] and [splits, K/splits, N]) and summed. Only without autograd: the
+ * views share storage with a and b and record no backward.
+ */
+function splitKProduct(
+  a: Tensor,
+  b: Tensor,
+  splits: number,
+  kernel: MatmulKernel | 'auto',
+): Tensor {
+  const [m, k] = a.shape as [number, number];
+  const n = b.shape[1]!;
+  const chunk = k / splits;
+  const [as0, as1] = a.strides as [number, number];
+  const [bs0, bs1] = b.strides as [number, number];
+  const aSlices = a.view([splits, m, chunk], [chunk * as1, as0, as1], a.offset);
+  const bSlices = b.view([splits, chunk, n], [chunk * bs0, bs0, bs1], b.offset);
+  const partial = matmulOp([aSlices, bSlices], { kernel, alpha: 1, beta: 0, epilogue: 'none' })[0]!;
+  const c = sum(partial, 0);
+  for (const t of [aSlices, bSlices, partial]) t.dispose();
+  return c;
 }
 
 export interface AddmmOptions extends MatmulOptions {
@@ -207,6 +320,16 @@ export function addmm(e: Tensor, a: Tensor, b: Tensor, options: AddmmOptions = {
   if (e.dtype !== a.dtype) throw new TypeError(`addmm: dtypes differ (${e.dtype} and ${a.dtype})`);
   const { batch, m, n } = dims(a, b);
   const outShape = [...batch, m, n];
+  if (foldsRows(a, b)) {
+    const rows = reshape(a, [-1, a.shape[a.rank - 1]!]);
+    const isRow = e.rank === 1 && e.shape[0] === n;
+    const full = isRow ? e : contiguous(expand(e, outShape));
+    const e2 = isRow ? e : reshape(full, [-1, n]);
+    const y = addmm(e2, rows, b, options);
+    const out = reshape(y, outShape);
+    releaseTemporaries(out, rows, y, ...(isRow ? [] : [full, e2]));
+    return out;
+  }
   if (e.rank === 1 && e.shape[0] === n) {
     const row = contiguous(e);
     const y = matmulOp([a, b, row], { kernel, alpha, beta, epilogue: 'row' })[0]!;

@@ -42,11 +42,11 @@ const copyOp = defineOp<{ shape: Shape }>({
     const t = wgslType(x!.dtype);
     const f16 = x!.dtype === 'f16';
     return {
-      key: `copy:${x!.dtype}`,
+      key: `copy:${x!.dtype}:r${rank}`,
       uniforms: u,
       workgroups: grid1d(n, info),
       code: () =>
-        `${f16 ? 'enable f16;\n' : ''}${u.declaration(2)}${storageBindings([['xa', t]], [['y', t]])}${stridedIndexFn('a')}${entry1d(
+        `${f16 ? 'enable f16;\n' : ''}${u.declaration(2)}${storageBindings([['xa', t]], [['y', t]])}${stridedIndexFn('a', rank)}${entry1d(
           '  if (i >= P.n) { return; }\n  y[i] = xa[at_a(i)];',
         )}`,
     };

@@ -1,5 +1,6 @@
 import type { BackendStats, Storage } from '../backend.js';
 import type { GpuKernel } from '../kernel.js';
+import type { ProfileCollector } from '../profile.js';
 import { BufferPool } from './buffer-pool.js';
 
 export interface GpuStorage extends Storage {
@@ -44,6 +45,8 @@ export class WebGPUBackend {
   private pipelinesCompiled = 0;
   private dispatches = 0;
   private submits = 0;
+  /** Set while `device.profile` runs: each dispatch then gets its own timed compute pass. */
+  profiler: ProfileCollector | undefined;
 
   /**
    * `keepAlive` holds the GPU instance and adapter: in Node, Dawn tears the instance down when
@@ -138,6 +141,7 @@ export class WebGPUBackend {
     const uniforms = this.uniformBytes;
     const size = this.uniformCursor;
     const freed = this.freedInBatch;
+    const profiler = this.profiler;
     this.batch = [];
     this.uniformBytes = [];
     this.uniformCursor = 0;
@@ -146,7 +150,7 @@ export class WebGPUBackend {
     this.inFlight++;
     const submitted = this.flushing
       .catch(() => {})
-      .then(() => this.submit(batch, uniforms, size, freed))
+      .then(() => this.submit(batch, uniforms, size, freed, profiler))
       .finally(() => {
         this.inFlight--;
       });
@@ -159,6 +163,7 @@ export class WebGPUBackend {
     uniforms: ArrayBuffer[],
     size: number,
     freed: GPUBuffer[],
+    profiler: ProfileCollector | undefined,
   ): Promise<void> {
     try {
       if (batch.length > 0) {
@@ -177,7 +182,9 @@ export class WebGPUBackend {
           staged.set(new Uint8Array(u), batch[i]!.uniformOffset);
         this.device.queue.writeBuffer(uniformBuffer, 0, staged);
         const encoder = this.device.createCommandEncoder();
-        const pass = encoder.beginComputePass();
+        const timer =
+          profiler && this.timestamps ? new PassTimer(this.device, batch.length) : undefined;
+        let pass: GPUComputePassEncoder | undefined;
         batch.forEach((r, i) => {
           const pipeline = pipelines[i]!;
           const entries: GPUBindGroupEntry[] = r.buffers.map((buffer, b) => ({
@@ -188,14 +195,30 @@ export class WebGPUBackend {
             binding: r.buffers.length,
             resource: { buffer: uniformBuffer, offset: r.uniformOffset, size: r.uniformSize },
           });
+          // Timestamps are taken at pass boundaries, so a profiled dispatch gets a pass of its own.
+          if (timer) {
+            pass?.end();
+            pass = encoder.beginComputePass({ timestampWrites: timer.writes(i) });
+          } else pass ??= encoder.beginComputePass();
           pass.setPipeline(pipeline);
           pass.setBindGroup(0, this.device.createBindGroup({ layout: r.layout, entries }));
           pass.dispatchWorkgroups(r.workgroups[0], r.workgroups[1], r.workgroups[2]);
         });
-        pass.end();
+        pass?.end();
+        timer?.resolve(encoder);
         this.device.queue.submit([encoder.finish()]);
         this.submits++;
         this.uniformPool.release(uniformBuffer);
+        if (profiler) {
+          if (timer)
+            profiler.pending.push(
+              timer.read(
+                batch.map((r) => r.label),
+                profiler,
+              ),
+            );
+          else for (const r of batch) profiler.add(r.label, 0);
+        }
       }
     } finally {
       for (const b of freed) this.pool.release(b);
@@ -235,6 +258,11 @@ export class WebGPUBackend {
     };
   }
 
+  /** Whether dispatches can be timed (the device has `timestamp-query`). */
+  get timestamps(): boolean {
+    return this.device.features.has('timestamp-query');
+  }
+
   private recycleFreed(): void {
     for (const b of this.freedInBatch) this.pool.release(b);
     this.freedInBatch = [];
@@ -267,5 +295,48 @@ export class WebGPUBackend {
     this.stagingPool.clear();
     this.uniformPool.clear();
     this.device.destroy();
+  }
+}
+
+/** Timestamp queries around each dispatch of one submission, read back after it completes. */
+class PassTimer {
+  private readonly querySet: GPUQuerySet;
+  private readonly resolved: GPUBuffer;
+  private readonly readable: GPUBuffer;
+
+  constructor(
+    device: GPUDevice,
+    private readonly count: number,
+  ) {
+    this.querySet = device.createQuerySet({ type: 'timestamp', count: 2 * count });
+    const bytes = 16 * count;
+    const U = GPUBufferUsage;
+    this.resolved = device.createBuffer({ size: bytes, usage: U.QUERY_RESOLVE | U.COPY_SRC });
+    this.readable = device.createBuffer({ size: bytes, usage: U.MAP_READ | U.COPY_DST });
+  }
+
+  writes(i: number): GPUComputePassTimestampWrites {
+    return {
+      querySet: this.querySet,
+      beginningOfPassWriteIndex: 2 * i,
+      endOfPassWriteIndex: 2 * i + 1,
+    };
+  }
+
+  resolve(encoder: GPUCommandEncoder): void {
+    encoder.resolveQuerySet(this.querySet, 0, 2 * this.count, this.resolved, 0);
+    encoder.copyBufferToBuffer(this.resolved, 0, this.readable, 0, 16 * this.count);
+  }
+
+  async read(labels: string[], into: ProfileCollector): Promise<void> {
+    await this.readable.mapAsync(GPUMapMode.READ);
+    const ns = new BigUint64Array(this.readable.getMappedRange());
+    // Nanoseconds; a pair the implementation could not order reads as zero rather than negative.
+    labels.forEach((label, i) => {
+      into.add(label, Math.max(0, Number(ns[2 * i + 1]! - ns[2 * i]!)) / 1e6);
+    });
+    this.readable.unmap();
+    for (const b of [this.readable, this.resolved]) b.destroy();
+    this.querySet.destroy();
   }
 }
