@@ -45,6 +45,7 @@ export {
   normalizeAxis,
   type Shape,
   sizeOf,
+  viewStrides,
 } from './shape.js';
 export { cpuIndexer, stridedIndexFn, stridedUniforms } from './strided.js';
 export { type GradNode, type NestedNumbers, Tensor } from './tensor.js';

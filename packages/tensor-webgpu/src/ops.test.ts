@@ -332,6 +332,49 @@ describe('views', () => {
     );
   });
 
+  it('reshape of a strided tensor is a view wherever PyTorch gives one, else a copy', async () => {
+    // [M, N, S] permuted from [S, M, N]: M and N still merge.
+    expect(T.viewStrides([4, 5, 3], [5, 1, 20], [20, 3])).toEqual([1, 20]);
+    // A transpose read under its own shape, and split dimensions of a transposed run.
+    expect(T.viewStrides([6, 4], [1, 6], [6, 4])).toEqual([1, 6]);
+    expect(T.viewStrides([6, 4], [1, 6], [2, 3, 4])).toEqual([3, 1, 6]);
+    // Size-1 dimensions anywhere, and an expanded (stride 0) dimension split in two.
+    expect(T.viewStrides([3, 1, 4], [1, 7, 3], [3, 4, 1])).toEqual([1, 3, 3]);
+    expect(T.viewStrides([8, 5], [0, 1], [2, 4, 5])).toEqual([0, 0, 1]);
+    // Merging across a transpose is impossible.
+    expect(T.viewStrides([6, 4], [1, 6], [24])).toBeUndefined();
+    expect(T.viewStrides([2, 3, 4], [12, 1, 3], [2, 12])).toBeUndefined();
+    for (const dev of [...backends, cpu]) {
+      const x = rnd(dev, [3, 4, 5], 1);
+      const p = T.permute(x, [1, 2, 0]);
+      const merged = T.reshape(p, [20, 3]);
+      expect(merged.storage).toBe(x.storage);
+      expect(await merged.data()).toEqual(await T.contiguous(p).reshape([20, 3]).data());
+      const copied = T.reshape(T.transpose(x, 1, 2), [3, 20]);
+      expect(copied.storage).not.toBe(x.storage);
+      expect(await copied.data()).toEqual(await T.contiguous(T.transpose(x, 1, 2)).data());
+    }
+  });
+
+  it('sums over leading axes read in place, without a transposing copy', async () => {
+    for (const dev of [...backends, cpu]) {
+      const x = rnd(dev, [8, 300, 5], 1).requiresGrad_();
+      await dev.sync();
+      let y: Tensor | undefined;
+      const profile = await dev.profile(() => {
+        y = T.sum(x, [0, 1]);
+      });
+      expect(profile.kernels.map((k) => k.name.split(':')[0])).toEqual([
+        dev === cpu ? 'reduce_rows' : 'reduce',
+      ]);
+      const want = T.sum(T.contiguous(T.permute(x.detach(), [2, 0, 1])), [1, 2]);
+      expect(maxRelError(await y!.data(), await want.data())).toBeLessThan(1e-5);
+      T.sum(T.mul(y!, T.arange(5, undefined, 1, { device: dev, dtype: 'f32' }))).backward();
+      const g = (await x.grad!.toArray()) as number[][][];
+      expect(g[7]![299]).toEqual([0, 1, 2, 3, 4]);
+    }
+  });
+
   it('squeeze and unsqueeze', () => {
     const x = T.zeros([1, 3, 1, 2], { device: cpu });
     expect(T.squeeze(x).shape).toEqual([3, 2]);

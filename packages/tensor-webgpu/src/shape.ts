@@ -19,6 +19,43 @@ export function contiguousStrides(shape: Shape): number[] {
   return strides;
 }
 
+/**
+ * Strides under which a tensor of `shape`/`strides` reads as `newShape` without moving data, or
+ * undefined when no such strides exist (then a reshape must copy). PyTorch's rule: the old
+ * dimensions split into runs that are contiguous with each other, and each run must be
+ * covered by whole dimensions of the new shape.
+ */
+export function viewStrides(
+  shape: Shape,
+  strides: readonly number[],
+  newShape: Shape,
+): number[] | undefined {
+  if (sizeOf(shape) === 0 || shape.length === 0) return contiguousStrides(newShape);
+  const out = new Array<number>(newShape.length);
+  let viewD = newShape.length - 1;
+  let chunkBase = strides[shape.length - 1]!;
+  let oldNumel = 1;
+  let newNumel = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    oldNumel *= shape[d]!;
+    // A run ends where the next-outer dimension is not laid out right after this one.
+    const runEnds = d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== oldNumel * chunkBase);
+    if (!runEnds) continue;
+    while (viewD >= 0 && (newNumel < oldNumel || newShape[viewD] === 1)) {
+      out[viewD] = newNumel * chunkBase;
+      newNumel *= newShape[viewD]!;
+      viewD--;
+    }
+    if (newNumel !== oldNumel) return undefined;
+    if (d > 0) {
+      chunkBase = strides[d - 1]!;
+      oldNumel = 1;
+      newNumel = 1;
+    }
+  }
+  return viewD === -1 ? out : undefined;
+}
+
 export function formatShape(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }

@@ -36,14 +36,26 @@ function identityWgsl(kind: Kind, type: string): string {
   return kind === 'max' ? '0u' : '4294967295u';
 }
 
-/** Reduces each row of a contiguous [rows, cols] tensor (see `RowPlan` for how rows map to threads). */
+/**
+ * Reduces each row of a [rows, cols] tensor read through its strides (see `RowPlan` for how
+ * rows map to threads), so reducing leading axes needs no transposing copy.
+ */
 const reduceRows = defineOp<{ kind: Kind; rows: number; cols: number }>({
   name: 'reduce_rows',
+  stridedInputs: true,
   outputs: ([x], { rows }) => [{ shape: [rows], dtype: x!.dtype }],
   wgsl: ([x], _outs, { kind, rows, cols }, info) => {
     const t = computeType(x!.dtype);
     const plan = new RowPlan(rows, cols, info);
-    const u = plan.uniforms(new Uniforms());
+    const [rowStride, colStride] = x!.strides as [number, number];
+    const u = plan
+      .uniforms(new Uniforms())
+      .u32('x_off', x!.offset)
+      .u32('rs', rows === 1 ? 0 : rowStride)
+      .u32('cs', colStride);
+    // A unit column stride (the common case) drops the multiply, so loads stay plain.
+    const unit = colStride === 1 || cols === 1;
+    const at = unit ? 'xb + c' : 'xb + c * P.cs';
     const f16 = x!.dtype === 'f16';
     // Any dtype and min too, so the workgroup tree is written here rather than with plan.reduce.
     const combineTree = plan.perThread
@@ -57,14 +69,15 @@ const reduceRows = defineOp<{ kind: Kind; rows: number; cols: number }>({
   acc = part[0];
 `;
     return {
-      key: `reduce:${kind}:${x!.dtype}:${plan.mode}`,
+      key: `reduce:${kind}:${x!.dtype}:${plan.mode}:${unit ? 'u' : 's'}`,
       uniforms: u,
       workgroups: plan.grid(),
       code: () => `${plan.enables(f16)}${u.declaration(2)}${storageBindings([['x', wgslType(x!.dtype)]], [['y', wgslType(x!.dtype)]])}
 ${plan.perThread ? '' : `var<workgroup> part: array<${t}, ${RW}>;`}
-${plan.header()}  var acc = ${identityWgsl(kind, t)};
+${plan.header()}  let xb = P.x_off + row * P.rs;
+  var acc = ${identityWgsl(kind, t)};
   ${plan.loop()} {
-    acc = ${COMBINE[kind]('acc', `${t}(x[base + c])`)};
+    acc = ${COMBINE[kind]('acc', `${t}(x[${at}])`)};
   }
 ${combineTree}  if (lid == 0u) { y[row] = ${wgslType(x!.dtype)}(acc); }
 }
@@ -73,9 +86,11 @@ ${combineTree}  if (lid == 0u) { y[row] = ${wgslType(x!.dtype)}(acc); }
   },
   cpu: ([x], [y], { kind, rows, cols }) => {
     const combine = COMBINE_CPU[kind];
+    const [rowStride, colStride] = x!.strides as [number, number];
     for (let r = 0; r < rows; r++) {
       let acc = IDENTITY[kind];
-      for (let c = 0; c < cols; c++) acc = combine(acc, x!.data[r * cols + c]!);
+      const base = x!.offset + r * rowStride;
+      for (let c = 0; c < cols; c++) acc = combine(acc, x!.data[base + c * colStride]!);
       y!.data[r] = acc;
     }
   },
@@ -100,7 +115,10 @@ export interface ReduceOptions {
   keepDim?: boolean;
 }
 
-/** Permutes the reduced axes last and reduces rows; the result has the kept (size-1) layout. */
+/**
+ * Permutes the reduced axes last and reduces rows; the result has the kept (size-1) layout.
+ * The [rows, cols] reshape is a view whenever the kept and the reduced axes each merge.
+ */
 function reduce(x: Tensor, kind: Kind, axes: readonly number[]): Tensor {
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const cols = axes.reduce((a, d) => a * x.shape[d]!, 1);

@@ -2,7 +2,14 @@ import { wgslType } from '../dtype.js';
 import { entry1d, grid1d, storageBindings } from '../kernel.js';
 import { defineOp, registerContiguous, runInPlace } from '../op.js';
 import { isGradEnabled } from '../scope.js';
-import { contiguousStrides, formatShape, normalizeAxis, type Shape, sizeOf } from '../shape.js';
+import {
+  contiguousStrides,
+  formatShape,
+  normalizeAxis,
+  type Shape,
+  sizeOf,
+  viewStrides,
+} from '../shape.js';
 import { cpuIndexer, MAX_RANK, stridedIndexFn, stridedUniforms } from '../strided.js';
 import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
@@ -100,10 +107,11 @@ function resolveShape(shape: readonly number[], size: number, op: string, from: 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   x.assertAlive('reshape');
   const out = resolveShape(shape, x.size, 'reshape', x.shape);
-  if (!x.isContiguous) return copyOp([x], { shape: out })[0]!;
-  return recordView(x.view(out, contiguousStrides(out), x.offset), x, 'reshape', (g) =>
-    reshape(g, x.shape),
-  );
+  // A view whenever the layout allows one (merging or splitting runs of contiguous dimensions,
+  // as PyTorch's reshape), else a copy.
+  const strides = x.isContiguous ? contiguousStrides(out) : viewStrides(x.shape, x.strides, out);
+  if (!strides) return copyOp([x], { shape: out })[0]!;
+  return recordView(x.view(out, strides, x.offset), x, 'reshape', (g) => reshape(g, x.shape));
 }
 
 /** PyTorch's `view`: like reshape but never copies (errors on a non-contiguous tensor). */
