@@ -1,12 +1,17 @@
 import {
   cat,
+  cpuIndexer,
   type Device,
   defineOp,
   entry1d,
   grid1d,
+  isDirect,
+  MAX_RANK,
   normalizeAxis,
   slice,
   storageBindings,
+  stridedIndexFn,
+  stridedUniforms,
   type Tensor,
   tensor,
   Uniforms,
@@ -43,8 +48,11 @@ function partnerWgsl(convention: RopeConvention): string {
     let f = d / 2u;`;
 }
 
+// x is read through its strides (heads split from a projection by a transposed view need no
+// copy); the tables and positions are contiguous.
 const ropeOp = defineOp<Params>({
   name: 'rope',
+  stridedInputs: true,
   outputs: ([x, cos, , positions], p) => {
     const dim = x!.shape[x!.shape.length - 1]!;
     if (p.rotary > dim || p.rotary % 2 !== 0)
@@ -62,8 +70,11 @@ const ropeOp = defineOp<Params>({
   wgsl: ([x, cos], _o, p, info) => {
     const dim = x!.shape[x!.shape.length - 1]!;
     const n = x!.shape.reduce((a, b) => a * b, 1);
+    const rank = x!.shape.length;
+    const direct = isDirect(x!, x!.shape);
     const u = new Uniforms()
       .u32('n', n)
+      .u32s('shape', x!.shape, MAX_RANK)
       .u32('dim', dim)
       .u32('rotary', p.rotary)
       .u32('seq', p.seqLen)
@@ -71,9 +82,11 @@ const ropeOp = defineOp<Params>({
       .u32('half', cos!.shape[1]!)
       .u32('maxPos', cos!.shape[0]!)
       .f32('dir', p.inverse ? -1 : 1);
+    stridedUniforms(u, 'x', x!, rank);
     const t = x!.dtype === 'f16' ? 'f16' : 'f32';
+    const at = (i: string) => (direct ? i : `at_x(${i})`);
     return {
-      key: `rope:${p.convention}:${x!.dtype}`,
+      key: `rope:${p.convention}:${x!.dtype}:${direct ? 'd' : `r${rank}`}`,
       uniforms: u,
       workgroups: grid1d(n, info),
       code: () =>
@@ -85,15 +98,16 @@ const ropeOp = defineOp<Params>({
             ['pos', 'i32'],
           ],
           [['y', t]],
-        )}${entry1d(`  let d = i % P.dim;
-  if (d >= P.rotary) { y[i] = x[i]; return; }
+        )}${direct ? '' : stridedIndexFn('x', rank)}${entry1d(`  if (i >= P.n) { return; }
+  let d = i % P.dim;
+  if (d >= P.rotary) { y[i] = x[${at('i')}]; return; }
   let row = i / P.dim;
   let s = (row / P.inner) % P.seq;
   let p = u32(clamp(pos[s], 0, i32(P.maxPos) - 1));
   ${partnerWgsl(p.convention)}
   let c = cosT[p * P.half + f];
   let sn = sinT[p * P.half + f] * P.dir;
-  y[i] = ${t}(f32(x[i]) * c + sign * f32(x[row * P.dim + partner]) * sn);`)}`,
+  y[i] = ${t}(f32(x[${at('i')}]) * c + sign * f32(x[${at('row * P.dim + partner')}]) * sn);`)}`,
     };
   },
   cpu: ([x, cos, sin, positions], [y], p) => {
@@ -101,10 +115,11 @@ const ropeOp = defineOp<Params>({
     const half = cos!.shape[1]!;
     const h = p.rotary / 2;
     const dir = p.inverse ? -1 : 1;
+    const at = cpuIndexer(x!, x!.shape);
     for (let i = 0; i < y!.data.length; i++) {
       const d = i % dim;
       if (d >= p.rotary) {
-        y!.data[i] = x!.data[i]!;
+        y!.data[i] = x!.data[at(i)]!;
         continue;
       }
       const row = Math.floor(i / dim);
@@ -124,7 +139,7 @@ const ropeOp = defineOp<Params>({
             : [d - 1, 1, (d - 1) / 2];
       const c = cos!.data[pos * half + f]!;
       const sn = sin!.data[pos * half + f]! * dir;
-      y!.data[i] = x!.data[i]! * c + sign * x!.data[row * dim + partner]! * sn;
+      y!.data[i] = x!.data[at(i)]! * c + sign * x!.data[at(row * dim + partner)]! * sn;
     }
   },
   // A rotation's adjoint is the rotation by the opposite angle.
@@ -192,13 +207,15 @@ export class Rope {
       );
     if (positions.size !== seqLen)
       throw new RangeError(`rope: ${positions.size} positions for a sequence of ${seqLen}`);
-    const y = ropeOp([x, this.cos, this.sin, positions], {
+    const pos = positions.isContiguous ? positions : positions.contiguous();
+    const y = ropeOp([x, this.cos, this.sin, pos], {
       convention: this.convention,
       rotary: this.options.dim,
       seqLen,
       innerRows,
       inverse: false,
     })[0]!;
+    if (pos !== positions && !y.node) pos.dispose();
     if (!opts.positions && !y.node) positions.dispose();
     return y;
   }

@@ -32,6 +32,35 @@ describe.each(all)('Rope ($info.backend)', (dev) => {
     });
   }
 
+  it('reads heads split by a transposed view in place, forward and backward', async () => {
+    for (const convention of ['half', 'interleaved'] as const) {
+      const rope = new Rope({ dim: 8, maxPositions: 16, convention, device: dev });
+      // [B, T, H·D] projected, split to [B, H, T, D] by a view, as attention does; 12 dims of
+      // which 8 rotate, so the pass-through part is read strided too.
+      const proj = T.randn([2, 5, 3 * 12], { device: dev, seed: 3 }).requiresGrad_();
+      const heads = T.transpose(T.reshape(proj, [2, 5, 3, 12]), 1, 2);
+      expect(heads.isContiguous).toBe(false);
+      const y = rope.apply(heads, { offset: 2 });
+      const want = rope.apply(T.contiguous(heads.detach()), { offset: 2 });
+      expect(maxRelError(await y.data(), await want.data())).toBeLessThan(1e-6);
+      const w = T.randn(y.shape, { device: dev, seed: 4 });
+      T.sum(T.mul(y, w)).backward();
+      // The same gradient as through an explicit copy, and the adjoint of the rotation:
+      // <R x, w> = <x, Rᵀ w>.
+      const proj2 = proj.detach().requiresGrad_();
+      const viaCopy = rope.apply(T.contiguous(T.transpose(T.reshape(proj2, [2, 5, 3, 12]), 1, 2)), {
+        offset: 2,
+      });
+      T.sum(T.mul(viaCopy, w)).backward();
+      const g = await proj.grad!.data();
+      expect(maxRelError(g, await proj2.grad!.data())).toBeLessThan(1e-6);
+      expect(dot(await proj2.detach().data(), g)).toBeCloseTo(
+        dot(await y.data(), await w.data()),
+        3,
+      );
+    }
+  });
+
   it('matches hand-computed rotations for both conventions', async () => {
     const x = T.tensor([[1, 2, 3, 4]], { device: dev }); // [seq 1, dim 4] at position 1
     const [c1, s1, c2, s2] = [Math.cos(1), Math.sin(1), Math.cos(0.01), Math.sin(0.01)];

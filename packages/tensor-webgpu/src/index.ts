@@ -47,6 +47,6 @@ export {
   sizeOf,
   viewStrides,
 } from './shape.js';
-export { cpuIndexer, stridedIndexFn, stridedUniforms } from './strided.js';
+export { cpuIndexer, isDirect, MAX_RANK, stridedIndexFn, stridedUniforms } from './strided.js';
 export { type GradNode, type NestedNumbers, Tensor } from './tensor.js';
 export { Uniforms } from './uniforms.js';
