@@ -2,12 +2,16 @@
 """Training throughput of the `tiny` preset's model in PyTorch 1.13 on the CPU, for comparison
 with Tessera (bench/throughput.ts runs both in one go).
 
-    /usr/bin/python3 apps/reference-llm/bench/torch_throughput.py STEPS
+    /usr/bin/python3 apps/reference-llm/bench/torch_throughput.py STEPS [THREADS]
+
+THREADS defaults to every core (Tessera's lavapipe uses them all too; Debian's build would
+otherwise start with one).
 
 Same architecture (Llama-style: RMSNorm, RoPE, GQA, SwiGLU, tied embeddings), same batch
 (32 × 64 tokens), AdamW, gradient clipping at 1.0. Prints tokens per second as JSON.
 """
 import json
+import os
 import sys
 import time
 
@@ -78,6 +82,7 @@ class Model(torch.nn.Module):
 
 
 steps = int(sys.argv[1]) if len(sys.argv) > 1 else 30
+torch.set_num_threads(int(sys.argv[2]) if len(sys.argv) > 2 else os.cpu_count())
 model = Model()
 opt = torch.optim.AdamW(model.parameters(), lr=3e-3, betas=(0.9, 0.95), weight_decay=0.1)
 data = torch.randint(0, V, (steps + 5, B, T + 1))
