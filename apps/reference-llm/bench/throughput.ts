@@ -1,54 +1,24 @@
 /**
  * Training throughput of the `tiny` model: Tessera (WebGPU, or the CPU backend) against
- * PyTorch 1.13 on the CPU (bench/torch_throughput.py, same architecture and batch), in one run,
- * in alternating rounds, and where a Tessera step spends its time (`device.profile`). `npm run bench -w @tessera/reference-llm`
- * (needs `apt-get install python3-torch`; the PyTorch half is skipped with a note otherwise).
+ * PyTorch 1.13 on the CPU (bench/torch_throughput.py, same architecture and batch), in one run
+ * of alternating rounds, and where a Tessera step spends its time (`device.profile`).
+ * `npm run bench -w @tessera/reference-llm` (needs `apt-get install python3-torch`; the
+ * PyTorch half is skipped with a note otherwise).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { AdamW, clipGradNorm } from '@tessera/optim';
 import { generate } from '@tessera/sampler';
 import * as T from '@tessera/tensor-webgpu';
-import { DecoderLM } from '@tessera/transformer';
 import { PRESETS } from '../src/presets.js';
+import { TrainingProbe, timeByOp } from '../src/probe.js';
 
 const steps = 20;
 const rounds = 3;
 const preset = PRESETS.tiny!;
 const dev = await T.createDevice();
-const model = new DecoderLM({ ...preset.model, vocabSize: preset.vocabSize }, dev);
-const opt = new AdamW(model.parameters(), { lr: preset.lr, betas: [0.9, 0.95], weightDecay: 0.1 });
+const probe = new TrainingProbe(preset, dev);
+const model = probe.model;
 const [B, L, V] = [preset.batchSize, preset.seqLen, preset.vocabSize];
-const batch = () => ({
-  x: T.randint(0, V, [B, L], { device: dev }),
-  y: T.randint(0, V, [B * L], { device: dev }),
-});
-
-/** One training step as `pretrain` runs it; returns the loss tensor (read back by the caller). */
-function trainStep(): T.Tensor {
-  const { x, y } = batch();
-  opt.zeroGrad();
-  const loss = T.crossEntropy(T.reshape(model.forward(x), [-1, V]), y);
-  loss.backward();
-  T.tidy(() => {
-    clipGradNorm(model.parameters(), 1.0);
-    opt.step();
-  });
-  x.dispose();
-  y.dispose();
-  return loss;
-}
-
-/** Tokens per second over `steps` free-running steps (the loss read back each step, as in training). */
-async function tesseraWindow(): Promise<number> {
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) {
-    const loss = trainStep();
-    await loss.item();
-    loss.dispose();
-  }
-  return (steps * B * L) / ((performance.now() - t0) / 1000);
-}
 
 /** PyTorch's tokens per second over `steps` steps, or undefined (with a note) without python3-torch. */
 function torchWindow(): { tokensPerSecond: number; threads: number } | undefined {
@@ -70,18 +40,13 @@ function torchWindow(): { tokensPerSecond: number; threads: number } | undefined
   }
 }
 
-// Warm-up: pipelines compile and the buffer pool fills.
-for (let i = 0; i < 3; i++) {
-  const loss = trainStep();
-  await loss.item();
-  loss.dispose();
-}
+await probe.warmup();
 // Rounds alternate between the two, and each keeps its best: the machine is shared, and a
 // slow moment then costs both sides alike.
 let tessera = 0;
 let torch: { tokensPerSecond: number; threads: number } | undefined;
 for (let round = 0; round < rounds; round++) {
-  tessera = Math.max(tessera, await tesseraWindow());
+  tessera = Math.max(tessera, await probe.throughput(steps));
   const t = torchWindow();
   if (t && (!torch || t.tokensPerSecond > torch.tokensPerSecond)) torch = t;
 }
@@ -96,22 +61,11 @@ if (torch) {
 }
 
 // Where a step's device time goes, kernel by kernel (timestamp queries around each dispatch).
-const profile = await dev.profile(async () => {
-  const loss = trainStep();
-  await loss.item();
-  loss.dispose();
-});
-console.log('\nOne training step, by kernel:\n');
-console.log(T.formatProfile(profile, 12));
-const groups = new Map<string, number>();
-for (const k of profile.kernels) {
-  const op = k.name.split(':')[0]!;
-  groups.set(op, (groups.get(op) ?? 0) + k.totalMs);
-}
+const profile = await probe.profile();
+console.log(`\nOne training step, by kernel:\n\n${T.formatProfile(profile, 12)}`);
 console.log(
-  `\nby op: ${[...groups]
-    .sort((a, b) => b[1] - a[1])
-    .map(([op, ms]) => `${op} ${((100 * ms) / profile.kernelMs).toFixed(0)}%`)
+  `\nby op: ${timeByOp(profile)
+    .map(({ op, share }) => `${op} ${(100 * share).toFixed(0)}%`)
     .join(', ')}`,
 );
 

@@ -9,6 +9,7 @@ import { evaluateCheckpoint } from './evaluate.js';
 import { asLanguageModel } from './language-model.js';
 import { complete, loadCheckpoint } from './load.js';
 import { PRESETS, type Preset, presetBudget, scalingTable } from './presets.js';
+import { TrainingProbe, timeByOp } from './probe.js';
 import { lossCurveSvg } from './report.js';
 import { pretrain } from './train.js';
 
@@ -73,6 +74,42 @@ describe('pretrain', () => {
     expect(readFileSync(join(dir, 'loss.svg'), 'utf8')).toContain('<svg');
     // The loss went down on this tiny run.
     expect(straight.trainLoss.at(-1)!).toBeLessThan(straight.trainLoss[0]!);
+  });
+
+  it('a time limit stops training, evaluates where it got to, saves and reports', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-run-'));
+    const lines: string[] = [];
+    const r = await pretrain({
+      preset: micro,
+      out: dir,
+      steps: 100_000,
+      maxSeconds: 2,
+      data,
+      device,
+      log: (line) => lines.push(line),
+    });
+    expect(r.stopReason).toBe('time');
+    expect(r.steps).toBeGreaterThan(0);
+    expect(r.steps).toBeLessThan(r.totalSteps);
+    expect(r.val.at(-1)!.step).toBe(r.steps);
+    expect(lines.at(-1)).toMatch(/^stopped by the 2s time limit at step \d+\/100000/);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(report).toMatchObject({ steps: r.steps, totalSteps: 100_000, stopReason: 'time' });
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('stopped by the time limit');
+    // The checkpoint resumes from there.
+    const resumed = await pretrain({
+      preset: micro,
+      out: dir,
+      resume: true,
+      data,
+      device,
+      log: quiet,
+      maxSeconds: 1,
+    });
+    expect(resumed.trainLoss.length).toBeGreaterThan(r.steps);
+    await expect(
+      pretrain({ preset: micro, out: dir, data, device, log: quiet, maxSeconds: 0 }),
+    ).rejects.toThrow(/maxSeconds must be > 0, got 0/);
   });
 
   it('loads the checkpoint to generate and evaluate; a corrupt checkpoint is a clear error', async () => {
@@ -148,5 +185,24 @@ describe('benchmark tasks on a checkpoint', () => {
     expect(report.results.map((r) => r.n)).toEqual([2, 2]);
     for (const r of report.results)
       for (const v of Object.values(r.metrics)) expect(v).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('training probe (the profile command)', () => {
+  it('steps, measures and attributes a step to kernels', async () => {
+    const probe = new TrainingProbe(micro, device);
+    const first = await probe.step();
+    // Random tokens: the first loss is near ln(vocab).
+    expect(first).toBeGreaterThan(Math.log(micro.vocabSize) - 1);
+    expect(first).toBeLessThan(Math.log(micro.vocabSize) + 1);
+    expect(await probe.throughput(2)).toBeGreaterThan(0);
+    expect(probe.flopsPerStep).toBe(
+      3 * probe.model.flopsPerToken(micro.seqLen).total * micro.batchSize * micro.seqLen,
+    );
+    const profile = await probe.profile();
+    expect(profile.kernels.some((k) => k.name.startsWith('matmul'))).toBe(true);
+    const byOp = timeByOp(profile);
+    expect(byOp.reduce((s, o) => s + o.share, 0)).toBeCloseTo(1, 6);
+    expect(byOp.map((o) => o.share)).toEqual([...byOp.map((o) => o.share)].sort((a, b) => b - a));
   });
 });

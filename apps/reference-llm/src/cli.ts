@@ -6,25 +6,29 @@ import { join } from 'node:path';
  */
 import { parseArgs } from 'node:util';
 import { arithmeticTask, knowledgeQuizTask, reportToMarkdown, runBenchmark } from '@tessera/eval';
-import { createDevice } from '@tessera/tensor-webgpu';
+import { createDevice, formatProfile } from '@tessera/tensor-webgpu';
 import { FILES, writeAtomic } from './checkpoint.js';
 import { evaluateCheckpoint } from './evaluate.js';
 import { asLanguageModel } from './language-model.js';
 import { complete, loadCheckpoint } from './load.js';
 import { PRESETS, scalingTable } from './presets.js';
+import { TrainingProbe, timeByOp } from './probe.js';
 import { pretrain } from './train.js';
 
 const HELP = `reference-llm <command> [options]
 
   pretrain   train a tokenizer and a GPT on the text (default: the bundled tinyshakespeare)
              --preset tiny|small|base (tiny)  --optimizer adamw|muon (adamw)  --out DIR (runs/<preset>)
-             --resume  --steps N  --data FILE  --backend auto|webgpu|cpu
+             --resume  --steps N  --max-minutes M  --data FILE  --backend auto|webgpu|cpu
   generate   sample from a checkpoint, streaming to the terminal
              --checkpoint DIR  --prompt TEXT  --max-new-tokens N (200)  --temperature T (0.8)
              --top-k K  --top-p P  --min-p P  --seed S
-  eval       validation perplexity and bits per byte of a checkpoint   --checkpoint DIR
+  eval       validation perplexity and bits per byte of a checkpoint   --checkpoint DIR  --data FILE
   tasks      the built-in benchmark tasks (arithmetic, knowledge quiz) on a checkpoint; writes
              DIR/tasks.json   --checkpoint DIR  --fewshot N (0)  --limit N  --seed S
+  profile    training speed of a preset's model on random tokens: tokens/s, model FLOP/s, and
+             where one step's device time goes, kernel by kernel
+             --preset tiny|small|base (tiny)  --optimizer adamw|muon  --steps N (10)  --backend
   scaling    the presets: parameters, Chinchilla tokens, 6·N·D FLOPs`;
 
 async function main(argv: string[]): Promise<void> {
@@ -37,6 +41,7 @@ async function main(argv: string[]): Promise<void> {
       out: { type: 'string' },
       resume: { type: 'boolean', default: false },
       steps: { type: 'string' },
+      'max-minutes': { type: 'string' },
       data: { type: 'string' },
       backend: { type: 'string', default: 'auto' },
       checkpoint: { type: 'string' },
@@ -70,7 +75,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const backend = values.backend as 'auto' | 'webgpu' | 'cpu';
   const device = await createDevice({ backend });
-  if (command === 'pretrain') {
+  const checkPresetAndOptimizer = () => {
     if (!(values.preset in PRESETS))
       throw new Error(
         `--preset: expected one of ${Object.keys(PRESETS).join(', ')}, got ${JSON.stringify(values.preset)}`,
@@ -79,6 +84,32 @@ async function main(argv: string[]): Promise<void> {
       throw new Error(
         `--optimizer: expected adamw or muon, got ${JSON.stringify(values.optimizer)}`,
       );
+    return { preset: PRESETS[values.preset]!, optimizer: values.optimizer as 'adamw' | 'muon' };
+  };
+  if (command === 'profile') {
+    const { preset, optimizer } = checkPresetAndOptimizer();
+    const steps = num('steps', values.steps) ?? 10;
+    const probe = new TrainingProbe(preset, device, optimizer);
+    console.log(
+      `${preset.name}: ${probe.model.numParameters()} parameters, ${preset.batchSize}×${preset.seqLen} tokens a step, ${optimizer}, on ${device.info.adapter}`,
+    );
+    await probe.warmup();
+    const tokensPerSecond = await probe.throughput(steps);
+    const flops = (probe.flopsPerStep * tokensPerSecond) / probe.tokensPerStep;
+    console.log(
+      `${Math.round(tokensPerSecond)} tokens/s over ${steps} steps, ${(flops / 1e9).toFixed(2)} model GFLOP/s`,
+    );
+    const profile = await probe.profile();
+    console.log(`\none step, by kernel:\n\n${formatProfile(profile, 15)}`);
+    console.log(
+      `\nby op: ${timeByOp(profile)
+        .map(({ op, share }) => `${op} ${(100 * share).toFixed(0)}%`)
+        .join(', ')}`,
+    );
+    return;
+  }
+  if (command === 'pretrain') {
+    const { optimizer } = checkPresetAndOptimizer();
     const control = { stop: false };
     process.on('SIGINT', () => {
       if (control.stop) process.exit(130);
@@ -86,20 +117,24 @@ async function main(argv: string[]): Promise<void> {
       console.log('\nstopping after this step: saving a checkpoint (Ctrl-C again to quit at once)');
     });
     const out = values.out ?? `runs/${values.preset}`;
+    const maxMinutes = num('max-minutes', values['max-minutes']);
+    if (maxMinutes !== undefined && !(maxMinutes > 0))
+      throw new Error(`--max-minutes: expected a positive number, got ${maxMinutes}`);
     const r = await pretrain({
       preset: values.preset,
-      optimizer: values.optimizer,
+      optimizer,
       out,
       resume: values.resume,
       steps: num('steps', values.steps),
+      maxSeconds: maxMinutes === undefined ? undefined : 60 * maxMinutes,
       data: values.data,
       device,
       control,
     });
-    if (!r.stoppedEarly) {
+    if (r.stopReason !== 'interrupted') {
       const last = r.val.at(-1);
       console.log(
-        `\ndone: validation ${last?.bpb.toFixed(3)} bits/byte (unigram ${r.unigramBpb.toFixed(3)}), ${Math.round(r.tokensPerSecond)} tokens/s; report in ${out}/report.md, curve in ${out}/loss.svg`,
+        `\n${r.stopReason === 'time' ? `time limit after ${r.steps} of ${r.totalSteps} steps` : 'done'}: validation ${last?.bpb.toFixed(3)} bits/byte (unigram ${r.unigramBpb.toFixed(3)}), ${Math.round(r.tokensPerSecond)} tokens/s; report in ${out}/report.md, curve in ${out}/loss.svg`,
       );
     }
   } else if (command === 'generate') {

@@ -53,6 +53,8 @@ export function writeReport(
     preset: preset.name,
     ...meta,
     steps: r.steps,
+    totalSteps: r.totalSteps,
+    stopReason: r.stopReason ?? null,
     tokensPerSecond: Math.round(r.tokensPerSecond),
     finalTrainLoss: r.trainLoss.at(-1),
     validation: last,
@@ -68,7 +70,7 @@ export function writeReport(
 | parameters | ${meta.parameters} |
 | optimizer | ${meta.optimizer} |
 | device | ${meta.device} |
-| steps | ${r.steps} |
+| steps | ${r.steps}${r.steps < r.totalSteps ? ` of ${r.totalSteps} (stopped by the time limit; the schedule was planned for ${r.totalSteps})` : ''} |
 | throughput | ${Math.round(r.tokensPerSecond)} tokens/s |
 | final train loss | ${r.trainLoss.at(-1)?.toFixed(4)} nats/token |
 | validation loss | ${last?.loss.toFixed(4)} nats/token |

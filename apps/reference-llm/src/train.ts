@@ -45,6 +45,11 @@ export interface PretrainOptions {
   log?: (line: string) => void;
   /** Set `stop` to true (Ctrl-C) to save a checkpoint and return early. */
   control?: { stop: boolean };
+  /**
+   * Wall-clock budget in seconds for this call: past it, training stops after the current step,
+   * evaluates, saves a checkpoint (resumable) and writes the report of the steps done.
+   */
+  maxSeconds?: number;
   seed?: number;
 }
 
@@ -55,6 +60,10 @@ export interface PretrainResult {
   unigramBpb: number;
   tokensPerSecond: number;
   stoppedEarly: boolean;
+  /** Steps the full run has (the schedule's length); `steps` < `totalSteps` when stopped early. */
+  totalSteps: number;
+  /** Why training stopped before `totalSteps`: Ctrl-C (`interrupted`) or `maxSeconds` (`time`). */
+  stopReason?: 'interrupted' | 'time';
 }
 
 interface SavedConfig {
@@ -111,12 +120,12 @@ function batchAt(
   };
 }
 
-function lossOf(model: DecoderLM, x: T.Tensor, y: T.Tensor): T.Tensor {
+export function lossOf(model: DecoderLM, x: T.Tensor, y: T.Tensor): T.Tensor {
   const logits = model.forward(x);
   return T.crossEntropy(T.reshape(logits, [-1, model.vocabSize]), y);
 }
 
-function makeOptimizer(
+export function makeOptimizer(
   kind: 'adamw' | 'muon',
   model: DecoderLM,
   lr: number,
@@ -236,10 +245,16 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const tokensPerStep = preset.batchSize * preset.seqLen;
   const started = performance.now();
   const firstStep = step;
-  let stoppedEarly = false;
+  let stopReason: PretrainResult['stopReason'];
+  if (o.maxSeconds !== undefined && !(o.maxSeconds > 0))
+    throw new RangeError(`pretrain: maxSeconds must be > 0, got ${o.maxSeconds}`);
   while (step < total) {
     if (o.control?.stop) {
-      stoppedEarly = true;
+      stopReason = 'interrupted';
+      break;
+    }
+    if (o.maxSeconds !== undefined && (performance.now() - started) / 1000 >= o.maxSeconds) {
+      stopReason = 'time';
       break;
     }
     const { x, y } = batchAt(
@@ -285,20 +300,30 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       );
     }
   }
-  if (stoppedEarly) {
+  if (stopReason === 'time' && history.val.at(-1)?.step !== step && step > 0) {
+    // A run cut by its time budget still reports where it got to.
+    const vl = await evaluate();
+    history.val.push({ step, loss: vl, bpb: bitsPerByteFromMeanNll(vl, valIds.length, valBytes) });
+  }
+  if (stopReason) {
     await save();
-    log(`stopped at step ${step}; checkpoint saved in ${o.out} (resume with --resume)`);
+    const why = stopReason === 'time' ? `the ${formatSeconds(o.maxSeconds!)} time limit` : 'Ctrl-C';
+    log(
+      `stopped by ${why} at step ${step}/${total}; checkpoint saved in ${o.out} (resume with --resume)`,
+    );
   }
   const seconds = (performance.now() - started) / 1000;
   const result: PretrainResult = {
     steps: step,
+    totalSteps: total,
     trainLoss: history.trainLoss,
     val: history.val,
     unigramBpb: baseline,
     tokensPerSecond: ((step - firstStep) * tokensPerStep) / Math.max(seconds, 1e-9),
-    stoppedEarly,
+    stoppedEarly: stopReason !== undefined,
+    stopReason,
   };
-  if (!stoppedEarly)
+  if (stopReason !== 'interrupted')
     writeReport(o.out, preset, result, {
       parameters: model.numParameters(),
       optimizer: saved?.optimizer ?? kind,

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Packs what a GPU machine with no Node needs to run the reference app into .device/ (git-ignored):
+# the app bundled into one file (every @tessera package inlined), the `webgpu` package with its
+# Linux x64 Dawn addon, this machine's `node`, and the Vulkan loader from Debian. Carry `.device`
+# to the machine and run scripts/device/run.sh there. Needs x86-64 Linux, npm ci done, and apt.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+kit=.device
+rm -rf "$kit"
+mkdir -p "$kit/node_modules/webgpu/dist/linux-x64" "$kit/gl"
+
+npx turbo run build --output-logs=errors-only
+npx esbuild apps/reference-llm/src/cli.ts --bundle --platform=node --format=esm --target=node20 \
+  --external:webgpu --log-level=warning --outfile="$kit/reference-llm.mjs"
+cp node_modules/webgpu/index.js node_modules/webgpu/package.json "$kit/node_modules/webgpu/"
+xz -T0 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node \
+  > "$kit/node_modules/webgpu/dist/linux-x64/dawn.node.xz"
+xz -T0 -6 -c "$(command -v node)" > "$kit/node.xz"
+
+# The Vulkan loader (libvulkan.so.1), which the GPU machine's image may lack; the NVIDIA driver
+# there provides the ICD.
+lists=$(mktemp -d)
+mkdir -p "$lists/partial"
+apt=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 "-oDir::State::Lists=$lists")
+apt-get "${apt[@]}" -qq update
+(cd "$kit/gl" && apt-get "${apt[@]}" -qq download libvulkan1)
+rm -rf "$lists"
+du -sh "$kit"
