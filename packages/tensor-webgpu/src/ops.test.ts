@@ -294,6 +294,21 @@ describe('matmul', () => {
     );
   });
 
+  it('computes only the gradients an input needs (a frozen weight costs no product)', async () => {
+    for (const dev of [...backends, cpu]) {
+      const x = rnd(dev, [6, 5], 1).requiresGrad_();
+      const frozen = rnd(dev, [5, 4], 2);
+      const loss = T.sum(T.square(T.matmul(x, frozen)));
+      const profile = await dev.profile(() => loss.backward());
+      const products = profile.kernels.filter((k) => k.name.startsWith('matmul'));
+      expect(products.reduce((n, k) => n + k.calls, 0)).toBe(1);
+      expect(frozen.grad).toBeNull();
+      // dL/dx = 2 (x W) Wᵀ
+      const want = T.matmul(T.mul(T.matmul(x.detach(), frozen), 2), T.transpose(frozen));
+      expect(maxRelError(await x.grad!.data(), await want.data())).toBeLessThan(1e-5);
+    }
+  });
+
   it('promotes 1-D operands like PyTorch', () => {
     expect(T.matmul(rnd(cpu, [5], 1), rnd(cpu, [5, 3], 2)).shape).toEqual([3]);
     expect(T.matmul(rnd(cpu, [4, 5], 1), rnd(cpu, [5], 2)).shape).toEqual([4]);

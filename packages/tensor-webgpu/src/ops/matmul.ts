@@ -147,10 +147,16 @@ const matmulOp = defineOp<MatmulParams>({
   },
   backward: ([g], { inputs: [a, b, e], params: { kernel, alpha, beta } }) => {
     const scaled = alpha === 1 ? g! : mul(g!, alpha);
-    const ga = matmul(scaled, transpose(b!), { kernel });
-    const gb = matmul(transpose(a!), scaled, { kernel });
-    const grads = [sumToShape(ga, a!.shape), sumToShape(gb, b!.shape)];
-    if (e) grads.push(sumToShape(beta === 1 ? g! : mul(g!, beta), e.shape));
+    // Only the gradients some input needs: a frozen weight (LoRA, a fixed embedding) or a data
+    // input costs no product, as PyTorch's needs_input_grad.
+    const ga = a!.requiresGrad
+      ? sumToShape(matmul(scaled, transpose(b!), { kernel }), a!.shape)
+      : null;
+    const gb = b!.requiresGrad
+      ? sumToShape(matmul(transpose(a!), scaled, { kernel }), b!.shape)
+      : null;
+    const grads = [ga, gb];
+    if (e) grads.push(e.requiresGrad ? sumToShape(beta === 1 ? g! : mul(g!, beta), e.shape) : null);
     return grads;
   },
 });
