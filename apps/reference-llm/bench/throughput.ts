@@ -62,7 +62,7 @@ if (torch) {
 
 // Where a step's device time goes, kernel by kernel (timestamp queries around each dispatch).
 const profile = await probe.profile();
-console.log(`\nOne training step, by kernel:\n\n${T.formatProfile(profile, 12)}`);
+console.log(`\nThree training steps, by kernel:\n\n${T.formatProfile(profile, 12)}`);
 console.log(
   `\nby op: ${timeByOp(profile)
     .map(({ op, share }) => `${op} ${(100 * share).toFixed(0)}%`)

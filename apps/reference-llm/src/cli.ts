@@ -100,7 +100,7 @@ async function main(argv: string[]): Promise<void> {
       `${Math.round(tokensPerSecond)} tokens/s over ${steps} steps, ${(flops / 1e9).toFixed(2)} model GFLOP/s`,
     );
     const profile = await probe.profile();
-    console.log(`\none step, by kernel:\n\n${formatProfile(profile, 15)}`);
+    console.log(`\n3 steps, by kernel:\n\n${formatProfile(profile, 15)}`);
     console.log(
       `\nby op: ${timeByOp(profile)
         .map(({ op, share }) => `${op} ${(100 * share).toFixed(0)}%`)

@@ -66,9 +66,11 @@ export class TrainingProbe {
     return (steps * this.tokensPerStep) / ((performance.now() - t0) / 1000);
   }
 
-  /** Per-kernel device time of one step. */
-  profile(): Promise<T.KernelProfile> {
-    return this.device.profile(() => this.step());
+  /** Per-kernel device time summed over `steps` steps (several, since one step is noisy). */
+  profile(steps = 3): Promise<T.KernelProfile> {
+    return this.device.profile(async () => {
+      for (let i = 0; i < steps; i++) await this.step();
+    });
   }
 }
 
