@@ -11,7 +11,7 @@ import { complete, loadCheckpoint } from './load.js';
 import { PRESETS, type Preset, presetBudget, scalingTable } from './presets.js';
 import { TrainingProbe, timeByOp } from './probe.js';
 import { lossCurveSvg } from './report.js';
-import { pretrain } from './train.js';
+import { pretrain, progressBar } from './train.js';
 
 const { gpu, cpu } = await testDevices();
 const device = gpu ?? cpu;
@@ -138,6 +138,13 @@ describe('pretrain', () => {
 });
 
 describe('presets and reports', () => {
+  it('the status line carries a progress bar', () => {
+    expect(progressBar(0, 4)).toBe('[░░░░]   0%');
+    expect(progressBar(0.5, 4)).toBe('[██░░]  50%');
+    expect(progressBar(0.999, 4)).toBe('[████]  99%');
+    expect(progressBar(1.5, 4)).toBe('[████] 100%');
+  });
+
   it('presets follow the Chinchilla rule and the scaling table lists them', () => {
     for (const p of Object.values(PRESETS)) {
       const b = presetBudget(p);

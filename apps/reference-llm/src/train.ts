@@ -295,7 +295,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       await save();
     } else if (step % 20 === 0 || step === firstStep + 1) {
       progress(
-        `step ${step}/${total}  loss ${value.toFixed(4)}  ${rate.toFixed(0)} tok/s  ETA ${formatSeconds(eta)}`,
+        `${progressBar(step / total)} step ${step}/${total}  loss ${value.toFixed(4)}  ${rate.toFixed(0)} tok/s  ETA ${formatSeconds(eta)}`,
         log,
       );
     }
@@ -336,6 +336,13 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
 function progress(line: string, log: (line: string) => void): void {
   if (process.stdout.isTTY && log === console.log) process.stdout.write(`\r${line.padEnd(100)}`);
   else log(line);
+}
+
+/** `[██████░░░░░░░░░░░░░░]  30%`: a fixed-width bar for the status line. */
+export function progressBar(fraction: number, width = 20): string {
+  const f = Math.min(1, Math.max(0, fraction));
+  const full = Math.round(f * width);
+  return `[${'█'.repeat(full)}${'░'.repeat(width - full)}] ${String(Math.floor(100 * f)).padStart(3)}%`;
 }
 
 export function formatSeconds(s: number): string {
