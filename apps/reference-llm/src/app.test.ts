@@ -33,6 +33,9 @@ writeFileSync(
   readFileSync(new URL('../data/tinyshakespeare.txt', import.meta.url), 'utf8').slice(0, 60_000),
 );
 const quiet = () => {};
+/** Continues the run in `dir` from its checkpoint. */
+const resume = (dir: string, extra: Partial<Parameters<typeof pretrain>[0]> = {}) =>
+  pretrain({ preset: micro, out: dir, resume: true, data, device, log: quiet, ...extra });
 
 describe('pretrain', () => {
   it('a resumed run continues the same loss trajectory', async () => {
@@ -59,14 +62,7 @@ describe('pretrain', () => {
     });
     expect(first.stoppedEarly).toBe(true);
     expect(first.steps).toBe(4);
-    const resumed = await pretrain({
-      preset: micro,
-      out: dir,
-      resume: true,
-      data,
-      device,
-      log: quiet,
-    });
+    const resumed = await resume(dir);
     expect(resumed.steps).toBe(8);
     expect(resumed.trainLoss).toHaveLength(8);
     for (let i = 0; i < 8; i++) expect(resumed.trainLoss[i]).toBeCloseTo(straight.trainLoss[i]!, 4);
@@ -97,15 +93,7 @@ describe('pretrain', () => {
     expect(report).toMatchObject({ steps: r.steps, totalSteps: 100_000, stopReason: 'time' });
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('stopped by the time limit');
     // The checkpoint resumes from there.
-    const resumed = await pretrain({
-      preset: micro,
-      out: dir,
-      resume: true,
-      data,
-      device,
-      log: quiet,
-      maxSeconds: 1,
-    });
+    const resumed = await resume(dir, { maxSeconds: 1 });
     expect(resumed.trainLoss.length).toBeGreaterThan(r.steps);
     await expect(
       pretrain({ preset: micro, out: dir, data, device, log: quiet, maxSeconds: 0 }),
