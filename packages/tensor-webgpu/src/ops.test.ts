@@ -217,16 +217,27 @@ describe('matmul', () => {
   });
 
   it('the register kernel shrinks its thread tile for small outputs and stays exact', async () => {
-    // 1, 2, 4 and 8 rows per thread; 1, 2 and 4 columns; edges inside and outside a tile.
-    for (const m of [1, 5, 17, 40, 67, 130])
-      for (const n of [1, 9, 20, 33, 70])
-        await agree(
-          (dev) =>
-            T.matmul(T.transpose(rnd(dev, [21, m], 1)), rnd(dev, [21, n], 2), {
-              kernel: 'register',
-            }),
-          1e-5,
-        );
+    // 1, 2, 4 and 8 rows per thread; 1, 2 and 4 columns; edges inside and outside a tile; with
+    // A handed round by subgroup broadcasts and (as on adapters without subgroups) without.
+    for (const dev of backends) {
+      const subgroups = dev.info.subgroups;
+      try {
+        for (const sg of [true, false]) {
+          dev.info.subgroups = sg && subgroups;
+          for (const m of [1, 5, 17, 40, 67, 130])
+            for (const n of [1, 9, 20, 33, 70]) {
+              const run = (d: Device) =>
+                T.matmul(T.transpose(rnd(d, [21, m], 1)), rnd(d, [21, n], 2), {
+                  kernel: 'register',
+                });
+              const [got, want] = [await run(dev).data(), await run(cpu).data()];
+              expect(maxRelError(got, want)).toBeLessThan(1e-5);
+            }
+        }
+      } finally {
+        dev.info.subgroups = subgroups;
+      }
+    }
   });
 
   it('split-K sums partial products over slices of K to the same result', async () => {

@@ -139,12 +139,38 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 ${store(t, 4, 4, '1u', '1u', epi)}`;
 }
 
-function registerBody(t: string, epi: Epilogue, tile: ThreadTile): string {
+function registerBody(t: string, epi: Epilogue, tile: ThreadTile, subgroups: boolean): string {
   const { rows, cols } = tile;
   const bCols = Array.from({ length: cols }, (_, j) => j);
   const vec = cols === 1 ? 'f32' : `vec${cols}<f32>`;
+  const loadB = `let b = ${vec}(${bCols.map((j) => `f32(B[b${j} + k * P.b_s0])`).join(', ')});`;
+  const plainLoop = `for (var k = 0u; k < P.k; k++) {
+    ${loadB}
+    let ka = k * P.a_s1;
+    for (var i = 0u; i < ${rows}u; i++) {
+      acc[i] = fma(${vec}(f32(A[aRow[i] + ka])), b, acc[i]);
+    }
+  }`;
+  // With subgroups, the ${rows} A values a thread needs at step k are loaded once per subgroup
+  // (lane i loads row i) and handed round with subgroupBroadcast: on CPU drivers a load per lane
+  // of the same address is a gather, a broadcast a register shuffle. It needs every lane of the
+  // subgroup on the same workgroup row, which is checked rather than assumed.
+  const sgLoop = `let lanesShareRow = subgroupAll(subgroupBroadcast(lid.y, 0u) == lid.y);
+  if (sg_size >= ${rows}u && lanesShareRow) {
+    let myRow = aRow[sg_id % ${rows}u];
+    for (var k = 0u; k < P.k; k++) {
+      ${loadB}
+      let a = f32(A[myRow + k * P.a_s1]);
+${Array.from({ length: rows }, (_, i) => `      acc[${i}] = fma(${vec}(subgroupBroadcast(a, ${i}u)), b, acc[${i}]);`).join('\n')}
+    }
+  } else {
+    ${plainLoop}
+  }`;
+  const sgArgs = subgroups
+    ? ', @builtin(subgroup_size) sg_size: u32, @builtin(subgroup_invocation_id) sg_id: u32'
+    : '';
   return `@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>${sgArgs}) {
   let bi = wid.z;
   let baseA = base_a(bi);
   let baseB = base_b(bi);
@@ -158,16 +184,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var i = 0u; i < ${rows}u; i++) { aRow[i] = baseA + min(r0 + i * 16u, P.m - 1u) * P.a_s0; }
 ${bCols.map((j) => `  let b${j} = baseB + min(c0 + ${16 * j}u, P.n - 1u) * P.b_s1;`).join('\n')}
   var acc: array<${vec}, ${rows}>;
-  for (var k = 0u; k < P.k; k++) {
-    let kb = k * P.b_s0;
-    let ka = k * P.a_s1;
-    let b = ${vec}(${bCols.map((j) => `f32(B[b${j} + kb])`).join(', ')});
-    for (var i = 0u; i < ${rows}u; i++) {
-      acc[i] = fma(${vec}(f32(A[aRow[i] + ka])), b, acc[i]);
-    }
-  }
+  ${subgroups ? sgLoop : plainLoop}
 ${store(t, rows, cols, '16u', '16u', epi).replace('acc[i][j]', cols === 1 ? 'acc[i]' : 'acc[i][j]')}`;
 }
+
+// subgroupAll's result is the same on every lane of a subgroup, so the branch on it is
+// subgroup-uniform; WGSL's analysis cannot see that, hence the diagnostic is turned off.
+const SUBGROUP_HEADER = 'enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n';
 
 /** The WGSL source of a matmul kernel; bindings A, B, (E) read, Y written, then the uniforms P. */
 export function matmulWgsl(
@@ -178,10 +201,12 @@ export function matmulWgsl(
   unitB: boolean,
   epi: Epilogue,
   tile: ThreadTile,
+  subgroups = false,
 ): string {
-  const body = kernel === 'tiled' ? tiledBody(t, epi) : registerBody(t, epi, tile);
+  const useSubgroups = kernel === 'register' && subgroups;
+  const body = kernel === 'tiled' ? tiledBody(t, epi) : registerBody(t, epi, tile, useSubgroups);
   const withE = epi !== 'none';
-  return `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(withE ? 4 : 3)}
+  return `${t === 'f16' ? 'enable f16;\n' : ''}${useSubgroups ? SUBGROUP_HEADER : ''}${u.declaration(withE ? 4 : 3)}
 @group(0) @binding(0) var<storage, read> A: array<${t}>;
 @group(0) @binding(1) var<storage, read> B: array<${t}>;
 ${withE ? `@group(0) @binding(2) var<storage, read> E: array<${t}>;\n` : ''}@group(0) @binding(${withE ? 3 : 2}) var<storage, read_write> Y: array<${t}>;

@@ -92,10 +92,12 @@ const matmulOp = defineOp<MatmulParams>({
     const unitB = b!.strides[b!.shape.length - 1] === 1;
     const [tileRows, tileCols] = matmulTile(chosen, m, n);
     const tile = registerTile(m, n);
-    const variant = chosen === 'register' ? `${chosen}${tile.rows}x${tile.cols}` : chosen;
+    const sg = info.subgroups;
+    const variant =
+      chosen === 'register' ? `${chosen}${tile.rows}x${tile.cols}${sg ? 'sg' : ''}` : chosen;
     return {
       key: `matmul:${variant}:${a!.dtype}:${unitA ? 'u' : 's'}${unitB ? 'u' : 's'}:${epilogue}`,
-      code: () => matmulWgsl(chosen, t, u, unitA, unitB, epilogue, tile),
+      code: () => matmulWgsl(chosen, t, u, unitA, unitB, epilogue, tile, sg),
       uniforms: u,
       workgroups: [Math.ceil(n / tileCols), Math.ceil(m / tileRows), Math.max(1, sizeOf(batch))],
     };
