@@ -1,13 +1,15 @@
 import {
   add,
+  cast,
   div,
   keep,
   minimum,
   mul,
   noGrad,
   sqrt,
-  square,
+  stack,
   sum,
+  sumOfSquares,
   type Tensor,
 } from '@tessera/tensor-webgpu';
 
@@ -22,23 +24,21 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): Tensor
   if (grads.length === 0)
     throw new Error('clipGradNorm: no parameter has a gradient (call backward() first)');
   return noGrad(() => {
-    let total: Tensor | undefined;
-    for (const g of grads) {
-      const s = sum(square(g));
-      const next = total ? add(total, s) : s;
-      if (total) {
-        total.dispose();
-        s.dispose();
-      }
-      total = next;
-    }
-    const norm = sqrt(total!);
-    total!.dispose();
+    // One pass per gradient (no squared copy), then one sum over the stacked partial sums.
+    // Accumulated in f32 whatever the gradients' dtype (an f16 sum of squares overflows early).
+    const partials = grads.map((g) => sumOfSquares(g.dtype === 'f32' ? g : cast(g, 'f32')));
+    const stacked = stack(partials);
+    const total = sum(stacked);
+    for (const t of [...partials, stacked]) t.dispose();
+    const norm = sqrt(total);
+    total.dispose();
     const factor = minimum(div(maxNorm, add(norm, 1e-6)), 1);
     // Gradients may be strided views (of a transpose, an expand): replace rather than write in place.
     for (const p of params) {
       if (!p.grad) continue;
-      const scaled = mul(p.grad, factor);
+      const f = p.grad.dtype === factor.dtype ? factor : cast(factor, p.grad.dtype);
+      const scaled = mul(p.grad, f);
+      if (f !== factor) f.dispose();
       p.grad.dispose();
       p.grad = keep(scaled);
     }

@@ -278,6 +278,13 @@ describe('schedules, clipping, QK-clip', () => {
       expect(await b.grad.item()).toBeCloseTo(0.8, 5);
       expect(await clipGradNorm([a, b], 10).item()).toBeCloseTo(1, 5);
       expect(await b.grad.item()).toBeCloseTo(0.8, 5);
+      // More parameters than one kernel binds, an f16 gradient among them: Σ sizes · 2².
+      const many = Array.from({ length: 11 }, (_, i) => {
+        const p = T.zeros([i + 1], { device: dev, requiresGrad: true });
+        p.grad = T.full([i + 1], 2, { device: dev, dtype: i === 4 ? 'f16' : 'f32' });
+        return p;
+      });
+      expect(await clipGradNorm(many, 1e6).item()).toBeCloseTo(Math.sqrt(66 * 4), 4);
     },
   );
 

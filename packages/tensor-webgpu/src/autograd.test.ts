@@ -53,12 +53,13 @@ describe('gradients match finite differences (CPU reference)', () => {
     });
   }
 
-  it('sum, mean, max and min over axes', async () => {
+  it('sum, mean, max, min and sumOfSquares over axes', async () => {
     for (const op of [
       (x: Tensor) => T.sum(x, 1),
       (x: Tensor) => T.mean(x, [0, 2], { keepDim: true }),
       (x: Tensor) => T.max(x, 0),
       (x: Tensor) => T.min(x),
+      (x: Tensor) => T.sumOfSquares(x, [1, 2]),
     ]) {
       expect(await gradCheck(cpu, op, [values(24, 3)], [[2, 3, 4]])).toBeLessThan(2e-2);
     }

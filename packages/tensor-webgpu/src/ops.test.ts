@@ -145,6 +145,7 @@ describe('reductions', () => {
     ['max', T.max],
     ['min', T.min],
     ['mean', T.mean],
+    ['sumOfSquares', T.sumOfSquares],
   ] as const) {
     it(`${name} over single and multiple axes, keepDim, on odd shapes`, async () => {
       await agree((dev) => op(rnd(dev, [3, 129, 5], 4), 1), 1e-5);
@@ -153,6 +154,19 @@ describe('reductions', () => {
       expect(op(rnd(cpu, [3, 4, 5], 1), [0, 2], { keepDim: true }).shape).toEqual([1, 4, 1]);
     });
   }
+
+  it('sumOfSquares equals the sum of the squares, and refuses integers', async () => {
+    for (const dev of [...backends, cpu]) {
+      const x = rnd(dev, [7, 300], 3, 2);
+      for (const axes of [undefined, 1, [0, 1]] as const) {
+        const want = await T.sum(T.square(x), axes).data();
+        expect(maxRelError(await T.sumOfSquares(x, axes).data(), want)).toBeLessThan(1e-5);
+      }
+    }
+    expect(() => T.sumOfSquares(T.zeros([3], { device: cpu, dtype: 'i32' }))).toThrow(
+      /sumOfSquares: expected a floating-point tensor, got i32/,
+    );
+  });
 
   it('sum of a reduction longer than a workgroup matches a float64 sum', async () => {
     const x = rnd(cpu, [5000], 9);

@@ -9,28 +9,37 @@ import { computeType } from './elementwise-kernel.js';
 import { ROW_WG, RowPlan } from './rows.js';
 import { expand, permute, registerSumTo, reshape } from './view.js';
 
-type Kind = 'sum' | 'max' | 'min';
+type Kind = 'sum' | 'max' | 'min' | 'sumsq';
 
 const IDENTITY: Record<Kind, number> = {
   sum: 0,
   max: Number.NEGATIVE_INFINITY,
   min: Number.POSITIVE_INFINITY,
+  sumsq: 0,
 };
+/** Merges two partial results (across threads, or a partial with a value for sum/max/min). */
 const COMBINE: Record<Kind, (a: string, b: string) => string> = {
   sum: (a, b) => `${a} + ${b}`,
   max: (a, b) => `max(${a}, ${b})`,
   min: (a, b) => `min(${a}, ${b})`,
+  sumsq: (a, b) => `${a} + ${b}`,
 };
-const COMBINE_CPU: Record<Kind, (a: number, b: number) => number> = {
+/** Folds one element into a partial result. */
+const ACCUMULATE: Record<Kind, (acc: string, v: string) => string> = {
+  ...COMBINE,
+  sumsq: (acc, v) => `fma(${v}, ${v}, ${acc})`,
+};
+const ACCUMULATE_CPU: Record<Kind, (a: number, b: number) => number> = {
   sum: (a, b) => a + b,
   max: Math.max,
   min: Math.min,
+  sumsq: (a, b) => a + b * b,
 };
 
 const RW = ROW_WG;
 
 function identityWgsl(kind: Kind, type: string): string {
-  if (kind === 'sum') return `${type}(0)`;
+  if (kind === 'sum' || kind === 'sumsq') return `${type}(0)`;
   if (type === 'f32') return kind === 'max' ? '-3.4028234663852886e38' : '3.4028234663852886e38';
   if (type === 'i32') return kind === 'max' ? 'i32(-2147483648)' : '2147483647';
   return kind === 'max' ? '0u' : '4294967295u';
@@ -77,7 +86,7 @@ ${plan.perThread ? '' : `var<workgroup> part: array<${t}, ${RW}>;`}
 ${plan.header()}  let xb = P.x_off + row * P.rs;
   var acc = ${identityWgsl(kind, t)};
   ${plan.loop()} {
-    acc = ${COMBINE[kind]('acc', `${t}(x[${at}])`)};
+    acc = ${ACCUMULATE[kind]('acc', `${t}(x[${at}])`)};
   }
 ${combineTree}  if (lid == 0u) { y[row] = ${wgslType(x!.dtype)}(acc); }
 }
@@ -85,7 +94,7 @@ ${combineTree}  if (lid == 0u) { y[row] = ${wgslType(x!.dtype)}(acc); }
     };
   },
   cpu: ([x], [y], { kind, rows, cols }) => {
-    const combine = COMBINE_CPU[kind];
+    const combine = ACCUMULATE_CPU[kind];
     const [rowStride, colStride] = x!.strides as [number, number];
     for (let r = 0; r < rows; r++) {
       let acc = IDENTITY[kind];
@@ -97,6 +106,7 @@ ${combineTree}  if (lid == 0u) { y[row] = ${wgslType(x!.dtype)}(acc); }
   backward: ([g], { inputs: [x], outputs: [y], params: { kind, rows, cols } }) => {
     const column = reshape(g!, [rows, 1]);
     if (kind === 'sum') return [expand(column, [rows, cols])];
+    if (kind === 'sumsq') return [mul(x!, mul(column, 2))];
     // max/min: the gradient goes to the extremal elements, split evenly among ties (as torch.amax).
     const mask = eq(x!, reshape(y!, [rows, 1]));
     return [div(mul(mask, column), sum(mask, 1, { keepDim: true }))];
@@ -137,8 +147,11 @@ function reduce(x: Tensor, kind: Kind, axes: readonly number[]): Tensor {
 
 function reduction(kind: Kind) {
   return (x: Tensor, axes?: number | readonly number[], options: ReduceOptions = {}): Tensor => {
-    x.assertAlive(kind);
-    const list = normalizeAxes(axes, x.rank, kind);
+    const name = kind === 'sumsq' ? 'sumOfSquares' : kind;
+    x.assertAlive(name);
+    if (kind === 'sumsq' && !isFloat(x.dtype))
+      throw new TypeError(`sumOfSquares: expected a floating-point tensor, got ${x.dtype}`);
+    const list = normalizeAxes(axes, x.rank, name);
     const keptLayout = reduce(x, kind, list);
     const y = reshape(keptLayout, reducedShape(x.shape, list, options.keepDim ?? false));
     releaseTemporaries(y, keptLayout);
@@ -152,6 +165,11 @@ export const sum = reduction('sum');
 export const max = reduction('max');
 /** Minimum over `axes` (all when omitted); the gradient is split among ties. */
 export const min = reduction('min');
+/**
+ * Σ x² over `axes` (all when omitted) in one pass, without materialising x²: the squared L2
+ * norm (`torch.linalg.vector_norm(x) ** 2`), as gradient clipping needs for every parameter.
+ */
+export const sumOfSquares = reduction('sumsq');
 
 /** Mean over `axes` (all when omitted). */
 export function mean(
