@@ -36,6 +36,36 @@ describe('gather, scatterAdd, indexSelect, embedding', () => {
     }
   });
 
+  it('gather and scatterAdd read a broadcast or transposed index and an offset source in place', async () => {
+    for (const dev of [...backends, cpu]) {
+      // x at an offset in its storage, the index broadcast along dim 1 (stride 0), then transposed.
+      const x = T.slice(
+        T.arange(40, undefined, 1, { device: dev, dtype: 'f32' }).reshape([8, 5]),
+        0,
+        2,
+      );
+      const col = ids(dev, [3, 0, 5, 1], [4, 1]);
+      const wide = T.expand(col, [4, 5]);
+      expect(x.offset).toBe(10);
+      const got = await T.gather(x, 0, wide).toArray();
+      expect(got).toEqual([
+        [25, 26, 27, 28, 29],
+        [10, 11, 12, 13, 14],
+        [35, 36, 37, 38, 39],
+        [15, 16, 17, 18, 19],
+      ]);
+      const tIndex = T.transpose(ids(dev, [0, 1, 0, 2, 2, 2], [2, 3]));
+      const src = T.slice(T.arange(10, undefined, 1, { device: dev, dtype: 'f32' }), 0, 4);
+      // src [4..9] as [3, 2]; index transposed [3, 2]: column 0 gets rows 0,1,0 → +4, +6, +8 ...
+      const sums = await T.scatterAdd([3, 2], 0, tIndex, T.reshape(src, [3, 2])).toArray();
+      expect(sums).toEqual([
+        [4 + 8, 0],
+        [6, 0],
+        [0, 5 + 7 + 9],
+      ]);
+    }
+  });
+
   it('embedding gradient accumulates repeated ids (scatter-add)', async () => {
     for (const dev of [...backends, cpu]) {
       const w = T.tensor(

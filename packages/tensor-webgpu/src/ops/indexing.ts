@@ -1,12 +1,12 @@
 import type { TensorLayout } from '../backend.js';
 import { isFloat, wgslType } from '../dtype.js';
 import { entry1d, type GpuKernel, grid1d, storageBindings } from '../kernel.js';
-import { defineOp } from '../op.js';
+import { defineOp, releaseTemporaries } from '../op.js';
 import { contiguousStrides, formatShape, normalizeAxis, type Shape, sizeOf } from '../shape.js';
-import { MAX_RANK } from '../strided.js';
+import { cpuIndexer, MAX_RANK, stridedIndexFn, stridedUniforms } from '../strided.js';
 import type { Tensor } from '../tensor.js';
 import { laneRead, Uniforms } from '../uniforms.js';
-import { expand, reshape } from './view.js';
+import { contiguous, expand, reshape } from './view.js';
 
 /**
  * Gather and scatter share one addressing rule: element `i` of `index` (shape `idx`) maps to the
@@ -67,19 +67,25 @@ function checkCpuIndex(op: string, value: number, size: number): void {
     throw new RangeError(`${op}: index ${value} is out of range for a dimension of size ${size}`);
 }
 
+// The index is read through its strides: `indexSelect` passes a broadcast (stride-0) view of a
+// 1-D index, which would otherwise be copied out to the full shape. The other operand arrives
+// packed (the public functions make it contiguous).
+
 /** PyTorch `gather`: out[i][j] = x[i][index[i][j]] for dim 1 (and likewise for any dim). */
 const gatherOp = defineOp<{ dim: number }>({
   name: 'gather',
+  stridedInputs: true,
   outputs: ([x, index], { dim }) => {
     checkIndex('gather', x!, index!, dim);
     return [{ shape: index!.shape, dtype: x!.dtype }];
   },
   wgsl: ([x, index], _o, { dim }, info) => {
     const n = sizeOf(index!.shape);
-    const u = addressUniforms(index!.shape, x!.shape, dim, n);
+    const u = addressUniforms(index!.shape, x!.shape, dim, n).u32('x_off', x!.offset);
+    stridedUniforms(u, 'index', index!, index!.shape.length);
     const t = wgslType(x!.dtype);
     return {
-      key: `gather:${x!.dtype}`,
+      key: `gather:${x!.dtype}:r${index!.shape.length}`,
       uniforms: u,
       workgroups: grid1d(n, info),
       // An out-of-range index reads 0 on the GPU (the CPU backend throws).
@@ -90,18 +96,19 @@ const gatherOp = defineOp<{ dim: number }>({
             ['index', 'i32'],
           ],
           [['y', t]],
-        )}${ADDRESS_FN}${entry1d(`  if (i >= P.n) { return; }
-  let at = index[i];
+        )}${ADDRESS_FN}${stridedIndexFn('index', index!.shape.length)}${entry1d(`  if (i >= P.n) { return; }
+  let at = index[at_index(i)];
   if (at < 0 || u32(at) >= P.dimSize) { y[i] = ${t}(0); return; }
-  y[i] = x[address(i, at)];`)}`,
+  y[i] = x[P.x_off + address(i, at)];`)}`,
     };
   },
   cpu: ([x, index], [y], { dim }) => {
     const address = addressCpu(index!.shape, x!.shape, dim);
+    const indexAt = cpuIndexer(index!, index!.shape);
     for (let i = 0; i < y!.data.length; i++) {
-      const at = index!.data[i]!;
+      const at = index!.data[indexAt(i)]!;
       checkCpuIndex('gather', at, x!.shape[dim]!);
-      y!.data[i] = x!.data[address(i, at)]!;
+      y!.data[i] = x!.data[x!.offset + address(i, at)]!;
     }
   },
   backward: ([g], { inputs: [x, index], params: { dim } }) => [
@@ -113,6 +120,7 @@ const gatherOp = defineOp<{ dim: number }>({
 /** Sums `src` into zeros of `shape` at the gathered positions (the adjoint of gather). */
 const scatterAddOp = defineOp<{ dim: number; shape: Shape }>({
   name: 'scatter_add',
+  stridedInputs: true,
   outputs: ([index, src], { dim, shape }) => {
     checkIndex('scatterAdd', { shape, strides: [], offset: 0, dtype: src!.dtype }, index!, dim);
     if (!isFloat(src!.dtype) || src!.dtype === 'f16')
@@ -124,10 +132,14 @@ const scatterAddOp = defineOp<{ dim: number; shape: Shape }>({
     }
     return [{ shape, dtype: 'f32' }];
   },
-  wgsl: ([index], _o, { dim, shape }, info): GpuKernel[] => {
+  wgsl: ([index, src], _o, { dim, shape }, info): GpuKernel[] => {
     const n = sizeOf(index!.shape);
     const total = sizeOf(shape);
-    const u = addressUniforms(index!.shape, shape, dim, n).u32('total', total);
+    const u = addressUniforms(index!.shape, shape, dim, n)
+      .u32('total', total)
+      .u32('src_off', src!.offset);
+    const rank = index!.shape.length;
+    stridedUniforms(u, 'index', index!, rank);
     const bindings = `${u.declaration(3)}@group(0) @binding(0) var<storage, read> index: array<i32>;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<atomic<u32>>;
@@ -141,15 +153,15 @@ const scatterAddOp = defineOp<{ dim: number; shape: Shape }>({
       code: () => `${bindings}${entry1d('  atomicStore(&y[i], 0u);', 'P.total')}`,
     };
     const add: GpuKernel = {
-      key: 'scatter_add:add',
+      key: `scatter_add:add:r${rank}`,
       uniforms: u,
       workgroups: grid1d(n, info),
       code: () =>
-        `${bindings}${ADDRESS_FN}${entry1d(`  if (i >= P.n) { return; }
-  let at = index[i];
+        `${bindings}${ADDRESS_FN}${stridedIndexFn('index', rank)}${entry1d(`  if (i >= P.n) { return; }
+  let at = index[at_index(i)];
   if (at < 0 || u32(at) >= P.dimSize) { return; }
   let j = address(i, at);
-  let v = src[i];
+  let v = src[P.src_off + i];
   var old = atomicLoad(&y[j]);
   loop {
     let r = atomicCompareExchangeWeak(&y[j], old, bitcast<u32>(bitcast<f32>(old) + v));
@@ -161,30 +173,43 @@ const scatterAddOp = defineOp<{ dim: number; shape: Shape }>({
   },
   cpu: ([index, src], [y], { dim, shape }) => {
     const address = addressCpu(index!.shape, shape, dim);
+    const indexAt = cpuIndexer(index!, index!.shape);
     y!.data.fill(0);
-    for (let i = 0; i < src!.data.length; i++) {
-      const at = index!.data[i]!;
+    const n = sizeOf(src!.shape);
+    for (let i = 0; i < n; i++) {
+      const at = index!.data[indexAt(i)]!;
       checkCpuIndex('scatterAdd', at, shape[dim]!);
-      y!.data[address(i, at)]! += src!.data[i]!;
+      y!.data[address(i, at)]! += src!.data[src!.offset + i]!;
     }
   },
   backward: ([g], { inputs: [index], params: { dim } }) => [
     null,
-    gatherOp([g!, index!], { dim })[0]!,
+    gatherOp([packed(g!), index!], { dim })[0]!,
   ],
 });
 
 /** `torch.gather(x, dim, index)`: picks, along `dim`, the elements that `index` (i32) names. */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
-  return gatherOp([x, index], { dim: normalizeAxis(dim, x.rank, 'gather') })[0]!;
+  const xp = packed(x);
+  const y = gatherOp([xp, index], { dim: normalizeAxis(dim, x.rank, 'gather') })[0]!;
+  if (xp !== x) releaseTemporaries(y, xp);
+  return y;
+}
+
+/** `x` itself when contiguous (the kernels address it as packed from its offset), else a copy. */
+function packed(x: Tensor): Tensor {
+  return x.isContiguous ? x : contiguous(x);
 }
 
 /** `torch.zeros(shape).scatter_add(dim, index, src)`: sums `src` into the positions `index` names. */
 export function scatterAdd(shape: Shape, dim: number, index: Tensor, src: Tensor): Tensor {
-  return scatterAddOp([index, src], {
+  const sp = packed(src);
+  const y = scatterAddOp([index, sp], {
     dim: normalizeAxis(dim, shape.length, 'scatterAdd'),
     shape: [...shape],
   })[0]!;
+  if (sp !== src) releaseTemporaries(y, sp);
+  return y;
 }
 
 /**
