@@ -4,7 +4,7 @@ import { defineOp } from '../op.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
-import { mul, sub } from './binary.js';
+import { cast } from './cast.js';
 import { sum } from './reduce.js';
 import { RowPlan } from './rows.js';
 import { reshape } from './view.js';
@@ -119,21 +119,29 @@ ${plan.buffers('red')}${plan.header()}${statsWgsl(p.kind, plan)}
     if (!g) return inputs.map(() => null);
     const [x] = inputs;
     const w = p.weight ? inputs[1]! : undefined;
-    const dx = normBackward([x!, ...(w ? [w] : []), g, mean!, rstd!], p)[0]!;
-    const grads: (Tensor | null)[] = [dx];
+    const [dx, gxhat] = normBackward([x!, ...(w ? [w] : []), g, mean!, rstd!], p);
+    const grads: (Tensor | null)[] = [dx!];
     if (w) {
-      const xhat = mul(sub(x!, reshape(mean!, [-1, 1])), reshape(rstd!, [-1, 1]));
-      grads.push(sum(mul(g, xhat), 0));
+      const dw = sum(gxhat!, 0);
+      gxhat!.dispose();
+      grads.push(w.dtype === 'f32' ? dw : cast(dw, w.dtype));
     }
     if (p.bias) grads.push(sum(g, 0));
     return grads;
   },
 });
 
-/** dx = rstd·(gw − mean(gw) − x̂·mean(gw·x̂)) for LayerNorm; without the mean(gw) term for RMSNorm. */
+/**
+ * dx = rstd·(gw − mean(gw) − x̂·mean(gw·x̂)) for LayerNorm; without the mean(gw) term for RMSNorm.
+ * With a weight, also g·x̂ (f32), whose column sums are the weight's gradient: x̂ is at hand in
+ * the kernel, so the weight gradient costs one reduction instead of recomputing x̂ elementwise.
+ */
 const normBackward = defineOp<Params>({
   name: 'norm_backward',
-  outputs: ([x]) => [{ shape: x!.shape, dtype: x!.dtype }],
+  outputs: ([x], p) => [
+    { shape: x!.shape, dtype: x!.dtype },
+    ...(p.weight ? [{ shape: x!.shape, dtype: 'f32' as const }] : []),
+  ],
   wgsl: ([x], _o, p, info) => {
     const [rows, cols] = x!.shape as [number, number];
     const plan = new RowPlan(rows, cols, info);
@@ -147,11 +155,15 @@ const normBackward = defineOp<Params>({
       ['rstds', 'f32'],
     ];
     const gw = p.weight ? 'f32(g[base + c]) * f32(w[c])' : 'f32(g[base + c])';
+    const outs: [string, string][] = [
+      ['dx', t],
+      ...(p.weight ? [['gxhat', 'f32'] as [string, string]] : []),
+    ];
     return {
       key: `norm_backward:${p.kind}:${x!.dtype}:${p.weight ? 'w' : ''}:${plan.mode}`,
       uniforms: u,
       workgroups: plan.grid(),
-      code: () => `${plan.enables(t === 'f16')}${u.declaration(ins.length + 1)}${storageBindings(ins, [['dx', t]])}
+      code: () => `${plan.enables(t === 'f16')}${u.declaration(ins.length + outs.length)}${storageBindings(ins, outs)}
 ${plan.buffers('red')}${plan.header()}  let mean = means[row];
   let rstd = rstds[row];
   var a = 0.0;
@@ -167,13 +179,13 @@ ${plan.reduce('sumGw', 'a', 'sum', 'red')}${plan.reduce('sumGwX', 'bsum', 'sum',
   let meanGwX = sumGwX / n;
   ${plan.loop()} {
     let xhat = (f32(x[base + c]) - mean) * rstd;
-    dx[base + c] = ${t}(rstd * (${gw} - meanGw - xhat * meanGwX));
+    dx[base + c] = ${t}(rstd * (${gw} - meanGw - xhat * meanGwX));${p.weight ? '\n    gxhat[base + c] = f32(g[base + c]) * xhat;' : ''}
   }
 }
 `,
     };
   },
-  cpu: (inputs, [dx], p) => {
+  cpu: (inputs, [dx, gxhat], p) => {
     const x = inputs[0]!;
     const w = p.weight ? inputs[1] : undefined;
     const [g, means, rstds] = inputs.slice(p.weight ? 2 : 1);
@@ -192,6 +204,7 @@ ${plan.reduce('sumGw', 'a', 'sum', 'red')}${plan.reduce('sumGwX', 'bsum', 'sum',
       for (let c = 0; c < cols; c++) {
         const xhat = (x.data[r * cols + c]! - mean) * rstd;
         dx!.data[r * cols + c] = rstd * (gw(c) - meanGw - xhat * (bsum / cols));
+        if (gxhat) gxhat.data[r * cols + c] = g!.data[r * cols + c]! * xhat;
       }
     }
   },
