@@ -24,10 +24,14 @@ dawn="$kit/node_modules/webgpu/dist/linux-x64/dawn.node"
 
 app=(node "$kit/reference-llm.mjs")
 data=apps/reference-llm/data/tinyshakespeare.txt
-"${app[@]}" profile --preset "$preset" --steps 20 --backend webgpu 2>&1 | tee "$out/profile.txt"
-"${app[@]}" pretrain --preset "$preset" --max-minutes "$minutes" --data "$data" --out /tmp/run \
-  --backend webgpu 2>&1 | tee "$out/pretrain.log"
-"${app[@]}" eval --checkpoint /tmp/run --data "$data" --backend webgpu 2>&1 | tee "$out/eval.txt"
-"${app[@]}" generate --checkpoint /tmp/run --prompt 'ROMEO:' --max-new-tokens 300 --seed 1 \
-  --backend webgpu 2>&1 | tee "$out/sample.txt"
-cp /tmp/run/report.json /tmp/run/report.md /tmp/run/loss.svg "$out/" 2>/dev/null
+run=$(mktemp -d)
+# Each step runs even if one before it failed (its log says why); the exit status says whether all passed.
+failed=0
+"${app[@]}" profile --preset "$preset" --steps 20 --backend webgpu 2>&1 | tee "$out/profile.txt" || failed=1
+"${app[@]}" pretrain --preset "$preset" --max-minutes "$minutes" --data "$data" --out "$run" \
+  --backend webgpu 2>&1 | tee "$out/pretrain.log" || failed=1
+"${app[@]}" eval --checkpoint "$run" --data "$data" --backend webgpu 2>&1 | tee "$out/eval.txt" || failed=1
+"${app[@]}" generate --checkpoint "$run" --prompt 'ROMEO:' --max-new-tokens 300 --seed 1 \
+  --backend webgpu 2>&1 | tee "$out/sample.txt" || failed=1
+cp "$run/report.json" "$run/report.md" "$run/loss.svg" "$out/" || failed=1
+exit $failed
