@@ -6,11 +6,11 @@ import {
   gelu,
   layerNorm,
   matmul,
-  mul,
   ones,
   relu,
   rmsNorm,
   silu,
+  swiglu,
   type Tensor,
   tanh,
   transpose,
@@ -245,7 +245,8 @@ export class SwiGLU extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.down_proj.forward(mul(silu(this.gate_proj.forward(x)), this.up_proj.forward(x)));
+    // silu(gate)·up in one fused kernel (and one backward kernel for both gradients).
+    return this.down_proj.forward(swiglu(this.gate_proj.forward(x), this.up_proj.forward(x)));
   }
 }
 

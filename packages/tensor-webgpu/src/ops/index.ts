@@ -12,5 +12,6 @@ export * from './select.js';
 export * from './slice-scatter.js';
 export * from './softmax.js';
 export * from './statistics.js';
+export * from './swiglu.js';
 export * from './unary.js';
 export * from './view.js';
