@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { generate } from '@tessera/sampler';
 import * as T from '@tessera/tensor-webgpu';
 import { PRESETS } from '../src/presets.js';
-import { TrainingProbe, timeByOp } from '../src/probe.js';
+import { formatTimeByOp, TrainingProbe } from '../src/probe.js';
 
 const steps = 20;
 const rounds = 3;
@@ -63,11 +63,7 @@ if (torch) {
 // Where a step's device time goes, kernel by kernel (timestamp queries around each dispatch).
 const profile = await probe.profile();
 console.log(`\nThree training steps, by kernel:\n\n${T.formatProfile(profile, 12)}`);
-console.log(
-  `\nby op: ${timeByOp(profile)
-    .map(({ op, share }) => `${op} ${(100 * share).toFixed(0)}%`)
-    .join(', ')}`,
-);
+console.log(`\n${formatTimeByOp(profile)}`);
 
 // Generation: time per new token against the prompt length, with and without the KV cache.
 console.log('\n| prompt tokens | ms/token with KV cache | ms/token without |');

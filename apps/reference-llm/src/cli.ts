@@ -12,7 +12,7 @@ import { evaluateCheckpoint } from './evaluate.js';
 import { asLanguageModel } from './language-model.js';
 import { complete, loadCheckpoint } from './load.js';
 import { PRESETS, scalingTable } from './presets.js';
-import { TrainingProbe, timeByOp } from './probe.js';
+import { formatTimeByOp, TrainingProbe } from './probe.js';
 import { pretrain } from './train.js';
 
 const HELP = `reference-llm <command> [options]
@@ -101,11 +101,7 @@ async function main(argv: string[]): Promise<void> {
     );
     const profile = await probe.profile();
     console.log(`\n3 steps, by kernel:\n\n${formatProfile(profile, 15)}`);
-    console.log(
-      `\nby op: ${timeByOp(profile)
-        .map(({ op, share }) => `${op} ${(100 * share).toFixed(0)}%`)
-        .join(', ')}`,
-    );
+    console.log(`\n${formatTimeByOp(profile)}`);
     return;
   }
   if (command === 'pretrain') {

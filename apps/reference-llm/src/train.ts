@@ -120,7 +120,32 @@ function batchAt(
   };
 }
 
-export function lossOf(model: DecoderLM, x: T.Tensor, y: T.Tensor): T.Tensor {
+/**
+ * One optimisation step on a batch: forward, backward, the global gradient norm clipped to 1,
+ * the update (at learning rate `lr` when given). Frees the batch; returns the loss read back.
+ */
+export async function trainStep(
+  model: DecoderLM,
+  optimizer: Optimizer<{ lr: number }>,
+  x: T.Tensor,
+  y: T.Tensor,
+  lr?: number,
+): Promise<number> {
+  const loss = T.tidy(() => {
+    optimizer.zeroGrad();
+    const l = lossOf(model, x, y);
+    l.backward();
+    clipGradNorm(model.parameters(), 1.0).dispose();
+    if (lr !== undefined) optimizer.setLR(lr);
+    optimizer.step();
+    return l;
+  });
+  const value = await loss.item();
+  for (const t of [x, y, loss]) t.dispose();
+  return value;
+}
+
+function lossOf(model: DecoderLM, x: T.Tensor, y: T.Tensor): T.Tensor {
   const logits = model.forward(x);
   return T.crossEntropy(T.reshape(logits, [-1, model.vocabSize]), y);
 }
@@ -265,17 +290,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       device,
     );
     T.manualSeed(seed + step); // dropout masks, reproducible on resume
-    const loss = T.tidy(() => {
-      optimizer.zeroGrad();
-      const l = lossOf(model, x, y);
-      l.backward();
-      clipGradNorm(model.parameters(), 1.0).dispose();
-      optimizer.setLR(schedule(step));
-      optimizer.step();
-      return l;
-    });
-    const value = await loss.item();
-    for (const t of [x, y, loss]) t.dispose();
+    const value = await trainStep(model, optimizer, x, y, schedule(step));
     if (!Number.isFinite(value))
       throw new Error(
         `pretrain: the loss became ${value} at step ${step}; lower the learning rate or check the data`,

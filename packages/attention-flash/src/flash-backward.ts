@@ -1,6 +1,7 @@
 import {
   type CpuTensor,
   defineOp,
+  type GpuKernel,
   storageBindings,
   type TensorLayout,
 } from '@tessera/tensor-webgpu';
@@ -34,6 +35,36 @@ function st(t: string, array: string, at: string, v: string): string {
   return `{ let sv = ${v}; ${array}[${at}] = ${t}(sv.x); ${array}[${at} + 1u] = ${t}(sv.y); ${array}[${at} + 2u] = ${t}(sv.z); ${array}[${at} + 3u] = ${t}(sv.w); }`;
 }
 
+/**
+ * A backward kernel: a thread per row (query rows for dQ, key rows for dK/dV) in workgroups of
+ * BR, one workgroup row per (batch, head) pair; `build` gives the outputs and the entry point.
+ */
+function backwardKernel(
+  name: string,
+  inputs: readonly TensorLayout[],
+  p: FlashParams,
+  [rows, heads]: [number, number],
+  inputBindings: (t: string) => [string, string][],
+  build: (t: string, D: number) => [[string, string][], string],
+): GpuKernel {
+  const t = inputs[0]!.dtype === 'f16' ? 'f16' : 'f32';
+  const mask = inputs[6];
+  const u = attentionUniforms(p, mask ? mask.shape[1]! : 0);
+  return {
+    key: `${name}:${t}:${p.headDim}:${mask ? 'mask' : ''}`,
+    uniforms: u,
+    workgroups: [Math.ceil(rows / BR), heads, 1],
+    // Built only when the pipeline is compiled, not on every dispatch.
+    code: () => {
+      const [outputs, main] = build(t, p.headDim);
+      return `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(inputs.length + outputs.length)}${bindings(!!mask, inputBindings(t), outputs)}
+${maskWgsl(!!mask)}
+@compute @workgroup_size(${BR})
+${main}`;
+    },
+  };
+}
+
 const DQ_INPUTS = (t: string): [string, string][] => [
   ['Q', t],
   ['K', t],
@@ -49,26 +80,13 @@ export const flashDqOp = defineOp<FlashParams>({
     { shape: q!.shape, dtype: q!.dtype },
     { shape: [p.batch, p.heads, p.sq], dtype: 'f32' },
   ],
-  wgsl: (inputs: readonly TensorLayout[], _o, p) => {
-    const t = inputs[0]!.dtype === 'f16' ? 'f16' : 'f32';
-    const mask = inputs[6];
-    const u = attentionUniforms(p, mask ? mask.shape[1]! : 0);
-    const D = p.headDim;
-    return {
-      key: `flash_dq:${t}:${D}:${mask ? 'mask' : ''}`,
-      uniforms: u,
-      workgroups: [Math.ceil(p.sq / BR), p.batch * p.heads, 1],
-      code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(inputs.length + 2)}${bindings(
-        !!mask,
-        DQ_INPUTS(t),
-        [
-          ['dQ', t],
-          ['DELTA', 'f32'],
-        ],
-      )}
-${maskWgsl(!!mask)}
-@compute @workgroup_size(${BR})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  wgsl: (inputs: readonly TensorLayout[], _o, p) =>
+    backwardKernel('flash_dq', inputs, p, [p.sq, p.batch * p.heads], DQ_INPUTS, (t, D) => [
+      [
+        ['dQ', t],
+        ['DELTA', 'f32'],
+      ],
+      `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let bh = wid.y;
   let b = bh / P.heads;
   let h = bh % P.heads;
@@ -103,8 +121,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var d = 0u; d < ${D / 4}u; d++) { ${st(t, 'dQ', 'qBase + 4u * d', 'dq[d] * P.scale')} }
 }
 `,
-    };
-  },
+    ]),
   cpu: (inputs: readonly CpuTensor[], outputs: readonly CpuTensor[], p) => {
     const [q, k, v, o, dO, lse, mask] = inputs;
     const [dq, delta] = outputs;
@@ -154,26 +171,13 @@ export const flashDkvOp = defineOp<FlashParams>({
     { shape: [p.batch, p.kvHeads, p.sk, p.headDim], dtype: k!.dtype },
     { shape: [p.batch, p.kvHeads, p.sk, p.headDim], dtype: k!.dtype },
   ],
-  wgsl: (inputs: readonly TensorLayout[], _o, p) => {
-    const t = inputs[0]!.dtype === 'f16' ? 'f16' : 'f32';
-    const mask = inputs[6];
-    const u = attentionUniforms(p, mask ? mask.shape[1]! : 0);
-    const D = p.headDim;
-    return {
-      key: `flash_dkv:${t}:${D}:${mask ? 'mask' : ''}`,
-      uniforms: u,
-      workgroups: [Math.ceil(p.sk / BR), p.batch * p.kvHeads, 1],
-      code: () => `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(inputs.length + 2)}${bindings(
-        !!mask,
-        DKV_INPUTS(t),
-        [
-          ['dK', t],
-          ['dV', t],
-        ],
-      )}
-${maskWgsl(!!mask)}
-@compute @workgroup_size(${BR})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  wgsl: (inputs: readonly TensorLayout[], _o, p) =>
+    backwardKernel('flash_dkv', inputs, p, [p.sk, p.batch * p.kvHeads], DKV_INPUTS, (t, D) => [
+      [
+        ['dK', t],
+        ['dV', t],
+      ],
+      `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let bkv = wid.y;
   let b = bkv / P.kvHeads;
   let kvh = bkv % P.kvHeads;
@@ -208,8 +212,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var d = 0u; d < ${D / 4}u; d++) { ${st(t, 'dK', 'out + 4u * d', 'dk[d] * P.scale')} ${st(t, 'dV', 'out + 4u * d', 'dv[d]')} }
 }
 `,
-    };
-  },
+    ]),
   cpu: (inputs: readonly CpuTensor[], outputs: readonly CpuTensor[], p) => {
     const [q, k, v, dO, lse, delta, mask] = inputs;
     const [dk, dv] = outputs;

@@ -38,43 +38,54 @@ const row = (...cells: string[]) => {
 };
 const fmt = (x: number) => x.toFixed(2);
 
+/** Work per second: `work` over the median time of `run` followed by `sync` (waiting for the GPU). */
+async function rate(
+  work: number,
+  sync: () => Promise<void>,
+  run: () => void,
+  budget?: number,
+): Promise<number> {
+  return (
+    work /
+    (await time(async () => {
+      run();
+      await sync();
+    }, budget))
+  );
+}
+const core = (work: number, run: () => void, budget?: number) =>
+  rate(work, () => dev.sync(), run, budget);
+const tfjs = (work: number, run: () => void) => rate(work, () => peer.sync(), run);
+
+/** A table row of Tessera against tfjs-webgpu, and against the naive kernel when given. */
+function compare(name: string, ours: number, theirs: number, digits = 2, naive?: number): void {
+  const f = (x: number) => x.toFixed(digits);
+  const withNaive = naive !== undefined;
+  row(
+    name,
+    `core ${f(ours)}`,
+    withNaive ? `naive ${fmt(naive)}` : '',
+    `tfjs-webgpu ${f(theirs)}`,
+    withNaive ? `core/naive ${fmt(ours / naive)}×` : '',
+    `core/tfjs ${fmt(ours / theirs)}×`,
+  );
+}
+
 // Matmul GFLOP/s.
 for (const n of quick ? [256, 1024] : [256, 512, 1024, 2048]) {
   const a = T.randn([n, n], { seed: 1 });
   const b = T.randn([n, n], { seed: 2 });
   const ta = tf.randomNormal([n, n]);
   const tb = tf.randomNormal([n, n]);
-  const flops = 2 * n ** 3;
-  const core =
-    flops /
-    (await time(async () => {
-      T.matmul(a, b).dispose();
-      await dev.sync();
-    })) /
-    1e9;
+  const gflop = (2 * n ** 3) / 1e9;
   const naive =
-    n > 1024 && quick
-      ? Number.NaN
-      : flops /
-        (await time(async () => {
-          naiveMatmul(a, b).dispose();
-          await dev.sync();
-        }, 0)) /
-        1e9;
-  const peerRate =
-    flops /
-    (await time(async () => {
-      tf.matMul(ta, tb).dispose();
-      await peer.sync();
-    })) /
-    1e9;
-  row(
+    n > 1024 && quick ? Number.NaN : await core(gflop, () => naiveMatmul(a, b).dispose(), 0);
+  compare(
     `matmul ${n}³ f32 (GFLOP/s)`,
-    `core ${fmt(core)}`,
-    `naive ${fmt(naive)}`,
-    `tfjs-webgpu ${fmt(peerRate)}`,
-    `core/naive ${fmt(core / naive)}×`,
-    `core/tfjs ${fmt(core / peerRate)}×`,
+    await core(gflop, () => T.matmul(a, b).dispose()),
+    await tfjs(gflop, () => tf.matMul(ta, tb).dispose()),
+    2,
+    naive,
   );
   for (const t of [a, b, ta, tb]) t.dispose();
 }
@@ -86,28 +97,11 @@ for (const n of quick ? [256, 1024] : [256, 512, 1024, 2048]) {
   const b = T.randn([n], { seed: 2 });
   const ta = tf.randomNormal([n]);
   const tb = tf.randomNormal([n]);
-  const bytes = 3 * 4 * n;
-  const core =
-    bytes /
-    (await time(async () => {
-      T.add(a, b).dispose();
-      await dev.sync();
-    })) /
-    1e9;
-  const peerRate =
-    bytes /
-    (await time(async () => {
-      tf.add(ta, tb).dispose();
-      await peer.sync();
-    })) /
-    1e9;
-  row(
+  const gb = (3 * 4 * n) / 1e9;
+  compare(
     `add 4M f32 (GB/s)`,
-    `core ${fmt(core)}`,
-    '',
-    `tfjs-webgpu ${fmt(peerRate)}`,
-    '',
-    `core/tfjs ${fmt(core / peerRate)}×`,
+    await core(gb, () => T.add(a, b).dispose()),
+    await tfjs(gb, () => tf.add(ta, tb).dispose()),
   );
 }
 
@@ -116,28 +110,11 @@ for (const n of quick ? [256, 1024] : [256, 512, 1024, 2048]) {
   const [r, c] = [256, 8192];
   const x = T.randn([r, c], { seed: 1 });
   const tx = tf.randomNormal([r, c]);
-  const bytes = 2 * 4 * r * c;
-  const core =
-    bytes /
-    (await time(async () => {
-      T.softmax(x).dispose();
-      await dev.sync();
-    })) /
-    1e9;
-  const peerRate =
-    bytes /
-    (await time(async () => {
-      tf.softmax(tx).dispose();
-      await peer.sync();
-    })) /
-    1e9;
-  row(
+  const gb = (2 * 4 * r * c) / 1e9;
+  compare(
     `softmax 256×8192 (GB/s)`,
-    `core ${fmt(core)}`,
-    '',
-    `tfjs-webgpu ${fmt(peerRate)}`,
-    '',
-    `core/tfjs ${fmt(core / peerRate)}×`,
+    await core(gb, () => T.softmax(x).dispose()),
+    await tfjs(gb, () => tf.softmax(tx).dispose()),
   );
 }
 
@@ -146,31 +123,21 @@ for (const n of quick ? [256, 1024] : [256, 512, 1024, 2048]) {
   const chain = 500;
   const x = T.ones([16]);
   const tx = tf.ones([16]);
-  const core =
-    chain /
-    (await time(async () => {
+  compare(
+    `tiny ops (ops/s)`,
+    await core(chain, () =>
       T.tidy(() => {
         let y = x;
         for (let i = 0; i < chain; i++) y = T.add(y, 1);
-      });
-      await dev.sync();
-    }));
-  const peerRate =
-    chain /
-    (await time(async () => {
+      }),
+    ),
+    await tfjs(chain, () =>
       tf.tidy(() => {
         let y = tx;
         for (let i = 0; i < chain; i++) y = tf.add(y, 1);
-      });
-      await peer.sync();
-    }));
-  row(
-    `tiny ops (ops/s)`,
-    `core ${core.toFixed(0)}`,
-    '',
-    `tfjs-webgpu ${peerRate.toFixed(0)}`,
-    '',
-    `core/tfjs ${fmt(core / peerRate)}×`,
+      }),
+    ),
+    0,
   );
 }
 

@@ -34,20 +34,22 @@ export class ProfileCollector {
   private readonly byName = new Map<string, { calls: number; totalMs: number }>();
   /** Timestamp read-backs still in flight; `finish` waits for them. */
   readonly pending: Promise<void>[] = [];
-  dispatches = 0;
 
   add(name: string, ms: number): void {
     const s = this.byName.get(name) ?? { calls: 0, totalMs: 0 };
     s.calls++;
     s.totalMs += ms;
     this.byName.set(name, s);
-    this.dispatches++;
   }
 
   async finish(timing: KernelProfile['timing'], wallMs: number): Promise<KernelProfile> {
     await Promise.all(this.pending);
     let kernelMs = 0;
-    for (const s of this.byName.values()) kernelMs += s.totalMs;
+    let dispatches = 0;
+    for (const s of this.byName.values()) {
+      kernelMs += s.totalMs;
+      dispatches += s.calls;
+    }
     const kernels = [...this.byName]
       .map(([name, s]) => ({
         name,
@@ -57,7 +59,7 @@ export class ProfileCollector {
         share: kernelMs > 0 ? s.totalMs / kernelMs : 0,
       }))
       .sort((a, b) => b.totalMs - a.totalMs || b.calls - a.calls);
-    return { timing, kernels, kernelMs, wallMs, dispatches: this.dispatches };
+    return { timing, kernels, kernelMs, wallMs, dispatches };
   }
 }
 

@@ -58,7 +58,7 @@ export function elementwiseWgsl(
   const modes = inputs.map((t) =>
     isDirect(t, output.shape) ? 'd' : sizeOf(t.shape) === 1 ? 'c' : 's',
   );
-  const u = new Uniforms().u32('n', n).u32('rank', rank).u32s('shape', output.shape, MAX_RANK);
+  const u = new Uniforms().u32('n', n).u32s('shape', output.shape, MAX_RANK);
   for (const [k, t] of inputs.entries()) stridedUniforms(u, NAMES[k]!, t, rank);
   const f16 = [...inputs, output].some((t) => t.dtype === 'f16');
   // Strided reads unroll over the rank, so the rank is part of the key only when one is strided.

@@ -74,6 +74,7 @@ fn loadB(base: u32, k: u32, c: u32) -> f32 {
 `;
 }
 
+/** Writes `acc` (a vector of `cols` per row; a scalar when `cols` is 1) through the epilogue. */
 function store(
   t: string,
   rows: number,
@@ -93,7 +94,7 @@ function store(
     for (var j = 0u; j < ${cols}u; j++) {
       let c = c0 + j * ${colStride};
       let at = cbase + r * P.n + c;
-      if (r < P.m && c < P.n) { Y[at] = ${t}(P.alpha * acc[i][j]${extra}); }
+      if (r < P.m && c < P.n) { Y[at] = ${t}(P.alpha * ${cols === 1 ? 'acc[i]' : 'acc[i][j]'}${extra}); }
     }
   }
 }
@@ -185,7 +186,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 ${bCols.map((j) => `  let b${j} = baseB + min(c0 + ${16 * j}u, P.n - 1u) * P.b_s1;`).join('\n')}
   var acc: array<${vec}, ${rows}>;
   ${subgroups ? sgLoop : plainLoop}
-${store(t, rows, cols, '16u', '16u', epi).replace('acc[i][j]', cols === 1 ? 'acc[i]' : 'acc[i][j]')}`;
+${store(t, rows, cols, '16u', '16u', epi)}`;
 }
 
 // subgroupAll's result is the same on every lane of a subgroup, so the branch on it is

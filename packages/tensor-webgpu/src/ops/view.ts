@@ -44,7 +44,7 @@ const copyOp = defineOp<{ shape: Shape }>({
   wgsl: ([x], _o, _p, info) => {
     const rank = x!.shape.length;
     const n = sizeOf(x!.shape);
-    const u = new Uniforms().u32('n', n).u32('rank', rank).u32s('shape', x!.shape, MAX_RANK);
+    const u = new Uniforms().u32('n', n).u32s('shape', x!.shape, MAX_RANK);
     stridedUniforms(u, 'a', x!, rank);
     const t = wgslType(x!.dtype);
     const f16 = x!.dtype === 'f16';
