@@ -46,13 +46,10 @@ export function attention(
     throw new TypeError(
       `attention: kernel must be 'auto', 'tiled' or 'row', got ${JSON.stringify(kernel)}`,
     );
-  // The kernels read packed [batch, heads, seq, headDim]. Packing here, once, rather than in
-  // each op means the backward's two kernels reuse the forward's packed inputs (heads split
-  // from a projection by a transposed view would otherwise be copied three times).
-  const packed = [q, k, v].map((t) => (t.isContiguous ? t : contiguous(t)));
-  const inputs = [...packed, ...(options.keyPaddingMask ? [options.keyPaddingMask] : [])];
+  // Strided q/k/v (heads split from a projection by a transposed view) are packed once by the
+  // op; the backward kernels reuse those packed copies.
+  const inputs = [q, k, v, ...(options.keyPaddingMask ? [options.keyPaddingMask] : [])];
   const [out, lse] = attentionOp(inputs, { ...dims, kvCapacity: k.shape[2]!, kernel });
-  if (!out!.node) for (const [i, t] of packed.entries()) if (t !== [q, k, v][i]) t.dispose();
   if (options.returnLse) return { out: out!, lse: lse! };
   if (!lse!.node) lse!.dispose();
   return out!;

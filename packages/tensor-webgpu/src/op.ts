@@ -7,6 +7,7 @@ import { Tensor } from './tensor.js';
 
 /** What an op's backward rule receives besides the output gradients. */
 export interface SavedForBackward<P> {
+  /** The inputs as the kernel read them: packed copies of strided ones unless `stridedInputs`. */
   readonly inputs: readonly Tensor[];
   readonly outputs: readonly Tensor[];
   readonly params: P;
@@ -141,16 +142,18 @@ function runOp<P>(def: OpDefinition<P>, inputs: readonly Tensor[], params: P): T
     const asRun = (t: Tensor) => ({ layout: t, storage: t.storage });
     device.run(def, prepared.map(asRun), outputs.map(asRun), params);
   }
-  for (const [i, t] of prepared.entries()) if (t !== inputs[i]) t.dispose();
-
   const backward = def.backward;
-  if (backward && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+  const records = backward && isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  // Packed copies made for the kernel are what the backward rule reads too (its kernels want
+  // them packed as well): saved with the node rather than packed again in the backward pass.
+  if (!records) for (const [i, t] of prepared.entries()) if (t !== inputs[i]) t.dispose();
+  if (records) {
     const node = {
       name: def.name,
       inputs,
       outputs,
       backward: (grads: readonly (Tensor | null)[]) =>
-        noGrad(() => backward(grads, { inputs, outputs, params })),
+        noGrad(() => backward(grads, { inputs: prepared, outputs, params })),
     };
     for (const o of outputs) {
       o.node = node;

@@ -163,6 +163,20 @@ describe('reductions', () => {
         expect(maxRelError(await T.sumOfSquares(x, axes).data(), want)).toBeLessThan(1e-5);
       }
     }
+    // A full reduction of a transposed tensor (a weight's gradient) reads it in place.
+    for (const dev of [...backends, cpu]) {
+      const w = T.transpose(rnd(dev, [40, 30], 4));
+      await dev.sync();
+      let total: Tensor | undefined;
+      const profile = await dev.profile(() => {
+        total = T.sumOfSquares(w);
+      });
+      expect(profile.kernels.map((k) => k.name.split(':')[0])).toEqual([
+        dev === cpu ? 'reduce_rows' : 'reduce',
+      ]);
+      const want = await T.sum(T.square(w)).item();
+      expect(await total!.item()).toBeCloseTo(want, 2);
+    }
     expect(() => T.sumOfSquares(T.zeros([3], { device: cpu, dtype: 'i32' }))).toThrow(
       /sumOfSquares: expected a floating-point tensor, got i32/,
     );

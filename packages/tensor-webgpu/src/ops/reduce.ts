@@ -135,7 +135,10 @@ function reduce(x: Tensor, kind: Kind, axes: readonly number[]): Tensor {
   const rows = sizeOf(x.shape) / Math.max(cols, 1);
   if (cols === 0 && kind !== 'sum')
     throw new RangeError(`${kind}: cannot reduce over an empty dimension`);
-  const rowsView = reshape(permute(x, [...kept, ...axes]), [
+  // The reduced axes may come in any order (the reduction does not care), so they go in the
+  // order of their strides, largest first: a transposed tensor then merges into one run.
+  const reduced = [...axes].sort((a, b) => x.strides[b]! - x.strides[a]!);
+  const rowsView = reshape(permute(x, [...kept, ...reduced]), [
     cols === 0 ? sizeOf(kept.map((d) => x.shape[d]!)) : rows,
     cols,
   ]);
