@@ -49,10 +49,10 @@ function partnerWgsl(convention: RopeConvention): string {
 }
 
 // x is read through its strides (heads split from a projection by a transposed view need no
-// copy); the tables and positions are contiguous.
+// copy); the tables and positions arrive contiguous.
 const ropeOp = defineOp<Params>({
   name: 'rope',
-  stridedInputs: true,
+  stridedInputs: [true, false, false, false],
   outputs: ([x, cos, , positions], p) => {
     const dim = x!.shape[x!.shape.length - 1]!;
     if (p.rotary > dim || p.rotary % 2 !== 0)
@@ -207,15 +207,13 @@ export class Rope {
       );
     if (positions.size !== seqLen)
       throw new RangeError(`rope: ${positions.size} positions for a sequence of ${seqLen}`);
-    const pos = positions.isContiguous ? positions : positions.contiguous();
-    const y = ropeOp([x, this.cos, this.sin, pos], {
+    const y = ropeOp([x, this.cos, this.sin, positions], {
       convention: this.convention,
       rotary: this.options.dim,
       seqLen,
       innerRows,
       inverse: false,
     })[0]!;
-    if (pos !== positions && !y.node) pos.dispose();
     if (!opts.positions && !y.node) positions.dispose();
     return y;
   }

@@ -43,8 +43,25 @@ export interface OpDefinition<P> {
     grads: readonly (Tensor | null)[],
     saved: SavedForBackward<P>,
   ): readonly (Tensor | null | undefined)[];
-  /** When true inputs arrive as they are (any strides/offset); otherwise contiguous copies. */
-  readonly stridedInputs?: boolean;
+  /**
+   * Which inputs the kernel reads through their strides and offset, as they are: `true` for all,
+   * or one flag per input. The others arrive contiguous (strided ones are packed first).
+   */
+  readonly stridedInputs?: boolean | readonly boolean[];
+}
+
+/**
+ * The inputs as the kernel will read them: unless the op reads strides, packed from element 0
+ * (a contiguous view at an offset, such as a slice of rows, is copied too: such kernels index
+ * from the start of the buffer).
+ */
+function prepareInputs<P>(def: OpDefinition<P>, inputs: readonly Tensor[]): readonly Tensor[] {
+  const strided = def.stridedInputs;
+  return inputs.map((t, i) =>
+    (t.isContiguous && t.offset === 0) || strided === true || (Array.isArray(strided) && strided[i])
+      ? t
+      : makeContiguous(t),
+  );
 }
 
 /** A callable op: takes input tensors and params, returns the output tensors. */
@@ -89,9 +106,7 @@ export function runInPlace<P>(
       );
     }
   }
-  const prepared = def.stridedInputs
-    ? inputs
-    : inputs.map((t) => (t.isContiguous ? t : makeContiguous(t)));
+  const prepared = prepareInputs(def, inputs);
   const shapes = def.outputs(prepared, params);
   for (const [i, out] of outs.entries()) {
     const want = shapes[i];
@@ -130,9 +145,7 @@ function runOp<P>(def: OpDefinition<P>, inputs: readonly Tensor[], params: P): T
     }
   }
   if (!device) throw new TypeError(`${def.name}: needs at least one input tensor`);
-  const prepared = def.stridedInputs
-    ? inputs
-    : inputs.map((t) => (t.isContiguous ? t : makeContiguous(t)));
+  const prepared = prepareInputs(def, inputs);
   const shapes = def.outputs(prepared, params);
   const outputs = shapes.map(({ shape, dtype }) => {
     const size = shape.reduce((a, b) => a * b, 1);

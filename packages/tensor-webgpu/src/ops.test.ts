@@ -410,6 +410,21 @@ describe('views', () => {
     }
   });
 
+  it('a contiguous slice at an offset is read from its offset by kernels that want packed input', async () => {
+    for (const dev of [...backends, cpu]) {
+      const x = T.reshape(T.arange(24, undefined, 1, { device: dev, dtype: 'f32' }), [8, 3]);
+      const rows = T.slice(x, 0, 5, 8); // contiguous strides, offset 15
+      expect(rows.isContiguous && rows.offset === 15).toBe(true);
+      const copy = T.contiguous(T.add(rows, 0));
+      expect(await T.rmsNorm(rows).data()).toEqual(await T.rmsNorm(copy).data());
+      const target = T.tensor(Int32Array.from([0, 2, 1]), { device: dev });
+      expect(await T.crossEntropy(rows, target).item()).toBeCloseTo(
+        await T.crossEntropy(copy, target).item(),
+        6,
+      );
+    }
+  });
+
   it('sums over leading axes read in place, without a transposing copy', async () => {
     for (const dev of [...backends, cpu]) {
       const x = rnd(dev, [8, 300, 5], 1).requiresGrad_();

@@ -1,12 +1,12 @@
 import type { TensorLayout } from '../backend.js';
 import { isFloat, wgslType } from '../dtype.js';
 import { entry1d, type GpuKernel, grid1d, storageBindings } from '../kernel.js';
-import { defineOp, releaseTemporaries } from '../op.js';
+import { defineOp } from '../op.js';
 import { contiguousStrides, formatShape, normalizeAxis, type Shape, sizeOf } from '../shape.js';
 import { cpuIndexer, MAX_RANK, stridedIndexFn, stridedUniforms } from '../strided.js';
 import type { Tensor } from '../tensor.js';
 import { laneRead, Uniforms } from '../uniforms.js';
-import { contiguous, expand, reshape } from './view.js';
+import { expand, reshape } from './view.js';
 
 /**
  * Gather and scatter share one addressing rule: element `i` of `index` (shape `idx`) maps to the
@@ -69,19 +69,19 @@ function checkCpuIndex(op: string, value: number, size: number): void {
 
 // The index is read through its strides: `indexSelect` passes a broadcast (stride-0) view of a
 // 1-D index, which would otherwise be copied out to the full shape. The other operand arrives
-// packed (the public functions make it contiguous).
+// packed.
 
 /** PyTorch `gather`: out[i][j] = x[i][index[i][j]] for dim 1 (and likewise for any dim). */
 const gatherOp = defineOp<{ dim: number }>({
   name: 'gather',
-  stridedInputs: true,
+  stridedInputs: [false, true],
   outputs: ([x, index], { dim }) => {
     checkIndex('gather', x!, index!, dim);
     return [{ shape: index!.shape, dtype: x!.dtype }];
   },
   wgsl: ([x, index], _o, { dim }, info) => {
     const n = sizeOf(index!.shape);
-    const u = addressUniforms(index!.shape, x!.shape, dim, n).u32('x_off', x!.offset);
+    const u = addressUniforms(index!.shape, x!.shape, dim, n);
     stridedUniforms(u, 'index', index!, index!.shape.length);
     const t = wgslType(x!.dtype);
     return {
@@ -99,7 +99,7 @@ const gatherOp = defineOp<{ dim: number }>({
         )}${ADDRESS_FN}${stridedIndexFn('index', index!.shape.length)}${entry1d(`  if (i >= P.n) { return; }
   let at = index[at_index(i)];
   if (at < 0 || u32(at) >= P.dimSize) { y[i] = ${t}(0); return; }
-  y[i] = x[P.x_off + address(i, at)];`)}`,
+  y[i] = x[address(i, at)];`)}`,
     };
   },
   cpu: ([x, index], [y], { dim }) => {
@@ -108,7 +108,7 @@ const gatherOp = defineOp<{ dim: number }>({
     for (let i = 0; i < y!.data.length; i++) {
       const at = index!.data[indexAt(i)]!;
       checkCpuIndex('gather', at, x!.shape[dim]!);
-      y!.data[i] = x!.data[x!.offset + address(i, at)]!;
+      y!.data[i] = x!.data[address(i, at)]!;
     }
   },
   backward: ([g], { inputs: [x, index], params: { dim } }) => [
@@ -120,7 +120,7 @@ const gatherOp = defineOp<{ dim: number }>({
 /** Sums `src` into zeros of `shape` at the gathered positions (the adjoint of gather). */
 const scatterAddOp = defineOp<{ dim: number; shape: Shape }>({
   name: 'scatter_add',
-  stridedInputs: true,
+  stridedInputs: [true, false],
   outputs: ([index, src], { dim, shape }) => {
     checkIndex('scatterAdd', { shape, strides: [], offset: 0, dtype: src!.dtype }, index!, dim);
     if (!isFloat(src!.dtype) || src!.dtype === 'f16')
@@ -132,12 +132,10 @@ const scatterAddOp = defineOp<{ dim: number; shape: Shape }>({
     }
     return [{ shape, dtype: 'f32' }];
   },
-  wgsl: ([index, src], _o, { dim, shape }, info): GpuKernel[] => {
+  wgsl: ([index], _o, { dim, shape }, info): GpuKernel[] => {
     const n = sizeOf(index!.shape);
     const total = sizeOf(shape);
-    const u = addressUniforms(index!.shape, shape, dim, n)
-      .u32('total', total)
-      .u32('src_off', src!.offset);
+    const u = addressUniforms(index!.shape, shape, dim, n).u32('total', total);
     const rank = index!.shape.length;
     stridedUniforms(u, 'index', index!, rank);
     const bindings = `${u.declaration(3)}@group(0) @binding(0) var<storage, read> index: array<i32>;
@@ -161,7 +159,7 @@ const scatterAddOp = defineOp<{ dim: number; shape: Shape }>({
   let at = index[at_index(i)];
   if (at < 0 || u32(at) >= P.dimSize) { return; }
   let j = address(i, at);
-  let v = src[P.src_off + i];
+  let v = src[i];
   var old = atomicLoad(&y[j]);
   loop {
     let r = atomicCompareExchangeWeak(&y[j], old, bitcast<u32>(bitcast<f32>(old) + v));
@@ -179,37 +177,26 @@ const scatterAddOp = defineOp<{ dim: number; shape: Shape }>({
     for (let i = 0; i < n; i++) {
       const at = index!.data[indexAt(i)]!;
       checkCpuIndex('scatterAdd', at, shape[dim]!);
-      y!.data[address(i, at)]! += src!.data[src!.offset + i]!;
+      y!.data[address(i, at)]! += src!.data[i]!;
     }
   },
   backward: ([g], { inputs: [index], params: { dim } }) => [
     null,
-    gatherOp([packed(g!), index!], { dim })[0]!,
+    gatherOp([g!, index!], { dim })[0]!,
   ],
 });
 
 /** `torch.gather(x, dim, index)`: picks, along `dim`, the elements that `index` (i32) names. */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
-  const xp = packed(x);
-  const y = gatherOp([xp, index], { dim: normalizeAxis(dim, x.rank, 'gather') })[0]!;
-  if (xp !== x) releaseTemporaries(y, xp);
-  return y;
-}
-
-/** `x` itself when contiguous (the kernels address it as packed from its offset), else a copy. */
-function packed(x: Tensor): Tensor {
-  return x.isContiguous ? x : contiguous(x);
+  return gatherOp([x, index], { dim: normalizeAxis(dim, x.rank, 'gather') })[0]!;
 }
 
 /** `torch.zeros(shape).scatter_add(dim, index, src)`: sums `src` into the positions `index` names. */
 export function scatterAdd(shape: Shape, dim: number, index: Tensor, src: Tensor): Tensor {
-  const sp = packed(src);
-  const y = scatterAddOp([index, sp], {
+  return scatterAddOp([index, src], {
     dim: normalizeAxis(dim, shape.length, 'scatterAdd'),
     shape: [...shape],
   })[0]!;
-  if (sp !== src) releaseTemporaries(y, sp);
-  return y;
 }
 
 /**
