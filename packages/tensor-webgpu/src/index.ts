@@ -17,7 +17,7 @@ export {
   setDefaultDevice,
 } from './device.js';
 export { BYTES_PER_ELEMENT, type DType } from './dtype.js';
-export { NoAdapterError } from './errors.js';
+export { checkOptions, NoAdapterError } from './errors.js';
 export { entry1d, type GpuKernel, grid1d, storageBindings, WORKGROUP } from './kernel.js';
 export {
   defineOp,
