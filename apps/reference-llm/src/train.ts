@@ -10,7 +10,6 @@ import {
   type OptimizerState,
   warmupCosine,
 } from '@tessera/optim';
-import { Rng } from '@tessera/sampler';
 import * as T from '@tessera/tensor-webgpu';
 import {
   fromHuggingFaceJson,
@@ -106,7 +105,7 @@ function batchAt(
   seed: number,
   device: T.Device,
 ): { x: T.Tensor; y: T.Tensor } {
-  const rng = new Rng(seed);
+  const rng = new T.Rng(seed);
   const xs = new Int32Array(batch * seqLen);
   const ys = new Int32Array(batch * seqLen);
   for (let b = 0; b < batch; b++) {

@@ -1,4 +1,8 @@
-/** A seeded uniform generator in [0, 1) (SplitMix32), for resampling and few-shot sampling. */
+/**
+ * A seeded uniform generator in [0, 1), for resampling and few-shot sampling: an exact copy of
+ * `@tessera/tensor-webgpu`'s `Rng` (SplitMix32), kept here because `@tessera/eval` installs with no
+ * dependencies. `random.test.ts` fails if the two streams ever differ.
+ */
 export function seededUniform(seed: number): () => number {
   let s = seed >>> 0;
   return () => {

@@ -7,7 +7,6 @@ import * as T from '@tessera/tensor-webgpu';
 import {
   processLogits,
   processorChain,
-  Rng,
   sampleIndex,
   sampleOnDevice,
   softmaxRow,
@@ -18,7 +17,7 @@ const dev = await T.createDevice({ backend: 'webgpu' });
 console.log(`adapter: ${dev.info.adapter}\n`);
 
 /** The textbook way: sort the whole vocabulary, cut at k, softmax, cut at p, sample. */
-function sortBased(row: Float32Array, rng: Rng): number {
+function sortBased(row: Float32Array, rng: T.Rng): number {
   const idx = Array.from(row.keys()).sort((a, b) => row[b]! - row[a]!);
   const top = idx.slice(0, options.topK);
   const scaled = top.map((i) => row[i]! / options.temperature);
@@ -54,7 +53,7 @@ for (const vocab of [32_000, 128_000]) {
     const logits = T.mul(T.randn([batch, vocab], { seed: 1 }), 3);
     const data = (await logits.data()) as Float32Array;
     const rows = Array.from({ length: batch }, (_, b) => data.slice(b * vocab, (b + 1) * vocab));
-    const rng = new Rng(1);
+    const rng = new T.Rng(1);
     const reps = vocab > 100_000 ? 3 : 5;
     const sorted = await time(() => {
       for (const r of rows) sortBased(r, rng);

@@ -1,4 +1,4 @@
-import { type Device, noGrad, slice, type Tensor, tensor, tidy } from '@tessera/tensor-webgpu';
+import { type Device, noGrad, Rng, slice, type Tensor, tensor, tidy } from '@tessera/tensor-webgpu';
 import type { CausalLM, TextCodec } from './model.js';
 import {
   type LogitsProcessor,
@@ -7,7 +7,7 @@ import {
   type SamplingOptions,
   softmaxRow,
 } from './processors.js';
-import { argmaxRow, Rng, sampleIndex } from './rng.js';
+import { argmaxRow, sampleIndex } from './rng.js';
 
 export interface GenerateOptions extends SamplingOptions {
   /** Tokens to generate at most. Default 64. */

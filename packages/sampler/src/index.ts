@@ -29,7 +29,7 @@ export {
   typicalP,
   validateOptions,
 } from './processors.js';
-export { argmaxRow, Rng, sampleIndex } from './rng.js';
+export { argmaxRow, sampleIndex } from './rng.js';
 export {
   type SpeculativeOptions,
   type SpeculativeResult,

@@ -1,22 +1,4 @@
-/** A small seeded generator (SplitMix32): the same seed gives the same samples everywhere. */
-export class Rng {
-  private state: number;
-
-  constructor(seed: number) {
-    if (!Number.isInteger(seed)) throw new RangeError(`Rng: seed must be an integer, got ${seed}`);
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x9e3779b9) >>> 0;
-    let z = this.state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    z = (z ^ (z >>> 16)) >>> 0;
-    return z / 2 ** 32;
-  }
-}
+import type { Rng } from '@tessera/tensor-webgpu';
 
 /** Index of the largest logit (the first on ties). */
 export function argmaxRow(logits: ArrayLike<number>): number {

@@ -5,14 +5,13 @@ import {
   generateText,
   processLogits,
   processorChain,
-  Rng,
   sampleIndex,
   sampleOnDevice,
   softmaxRow,
   speculativeGenerate,
 } from '@tessera/sampler';
-import type { Device, Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
+import { type Device, Rng, type Tensor } from '@tessera/tensor-webgpu';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 

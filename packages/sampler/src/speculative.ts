@@ -1,7 +1,7 @@
-import { noGrad, slice, tensor, tidy } from '@tessera/tensor-webgpu';
+import { noGrad, Rng, slice, tensor, tidy } from '@tessera/tensor-webgpu';
 import type { CausalLM } from './model.js';
 import { processLogits, processorChain, type SamplingOptions, softmaxRow } from './processors.js';
-import { argmaxRow, Rng, sampleIndex } from './rng.js';
+import { argmaxRow, sampleIndex } from './rng.js';
 
 export interface SpeculativeOptions extends SamplingOptions {
   /** Tokens the draft proposes per round. Default 4. */

@@ -29,7 +29,7 @@ export {
 } from './op.js';
 export * from './ops/index.js';
 export { formatProfile, type KernelProfile, type KernelStat } from './profile.js';
-export { manualSeed } from './rng.js';
+export { manualSeed, Rng } from './rng.js';
 export {
   loadSafetensors,
   readSafetensorsHeader,

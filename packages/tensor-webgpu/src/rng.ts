@@ -90,3 +90,28 @@ export function manualSeed(seed: number): void {
 export function nextSeed(): number {
   return (globalSeed * 1000003 + ++draws) % 2 ** 52;
 }
+
+/**
+ * The seeded host-side generator (SplitMix32) every package draws from: batch offsets, sampling,
+ * resampling, few-shot picks. The same seed gives the same stream on every machine. (Random
+ * tensors use Philox above, so that both backends agree element by element.)
+ */
+export class Rng {
+  private state: number;
+
+  /** @throws RangeError - `seed` is not an integer */
+  constructor(seed: number) {
+    if (!Number.isInteger(seed)) throw new RangeError(`Rng: seed must be an integer, got ${seed}`);
+    this.state = seed >>> 0;
+  }
+
+  /** Uniform in [0, 1) (32-bit resolution). */
+  next(): number {
+    this.state = (this.state + 0x9e3779b9) >>> 0;
+    let z = this.state;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    z = (z ^ (z >>> 16)) >>> 0;
+    return z / 2 ** 32;
+  }
+}
