@@ -32,5 +32,6 @@ export {
   type TokenizerConfig,
   type TokenSpan,
 } from './tokenizer.js';
+export type { TokenizerLike } from './tokenizer-like.js';
 export { type TrainOptions, trainBpe } from './train.js';
 export { type Json, type WordPieceOptions, WordPieceTokenizer } from './wordpiece.js';

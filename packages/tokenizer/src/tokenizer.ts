@@ -2,6 +2,7 @@ import { BytePairModel } from './bpe.js';
 import { fromByteString, utf8, utf8ByteString } from './bytes.js';
 import { compilePattern } from './pattern.js';
 import { StreamDecoder } from './stream.js';
+import type { TokenizerLike } from './tokenizer-like.js';
 
 /** Which special tokens may appear in the text being encoded (tiktoken's policy). */
 export interface EncodeOptions {
@@ -56,7 +57,7 @@ function escapeRegExp(s: string): string {
  * for the same ranks and pattern. Every ordinary id decodes to bytes; text is recovered from the
  * concatenated bytes, so decode(encode(x)) === x for every valid string.
  */
-export class Tokenizer {
+export class Tokenizer implements TokenizerLike {
   readonly name: string;
   readonly pattern: string;
   readonly specialTokens: Readonly<Record<string, number>>;
