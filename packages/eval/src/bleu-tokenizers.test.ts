@@ -55,6 +55,14 @@ describe(`BLEU tokenizers (sacreBLEU ${fixture.sacrebleu})`, () => {
   it('zh splits Chinese characters as sacreBLEU effectively defines them', () => {
     expect(tokenizeZh('你好，世界。')).toBe('你 好 ， 世 界 。');
     expect(tokenizeZh('a—“b” 𠀀𠀁')).toBe('a — “ b ” 𠀀𠀁');
+    expect(bleuTokens('zh', 'the cat\u200bsat\u2060x\ufeffy')).toEqual([
+      'the',
+      'cat',
+      '\u200b',
+      'sat',
+      '\u2060',
+      'x\ufeffy',
+    ]);
   });
 
   it('rejects an unknown tokenizer', () => {

@@ -30,7 +30,7 @@ function mteval(line: string): string {
  * mteval-v13a tokenisation, sacreBLEU's default for BLEU: drops `<skipped>` and `-\n`, turns
  * `\n` into a space, unescapes `&quot;`, `&amp;`, `&lt;` and `&gt;`, splits ASCII punctuation and
  * symbols (periods and commas only away from digits), and joins the words with single spaces.
- * Words are separated by Python's whitespace (see {@link pythonSplit}), so U+0085 and U+001C–U+001F
+ * Words are separated by Python's whitespace (`str.split()`), so U+0085 and U+001C–U+001F
  * separate and U+FEFF does not. Output equals sacreBLEU 2.x's `Tokenizer13a`.
  */
 export function tokenize13a(line: string): string {
