@@ -7,6 +7,7 @@
 
 import { checkOptions } from './options.js';
 import { porterStem } from './porter.js';
+import { pythonSplit } from './python-str.js';
 
 export interface MeteorOptions {
   /** Weight of precision against recall in the harmonic mean (default 0.9). */
@@ -55,8 +56,7 @@ function countChunks(matches: readonly Match[]): number {
 }
 
 function toWords(text: string | readonly string[]): string[] {
-  const words =
-    typeof text === 'string' ? text.split(/\s+/u).filter((w) => w.length > 0) : [...text];
+  const words = typeof text === 'string' ? pythonSplit(text) : [...text];
   return words.map((w) => w.toLowerCase());
 }
 
@@ -83,8 +83,8 @@ function singleMeteor(
 }
 
 /**
- * METEOR of one hypothesis: the best score over its references. Strings are split on whitespace
- * (tokenise first to separate punctuation); words are lowercased.
+ * METEOR of one hypothesis: the best score over its references. Strings are split on Python's
+ * whitespace, as `str.split()` does (tokenise first to separate punctuation); words are lowercased.
  */
 export function meteor(
   hypothesis: string | readonly string[],
