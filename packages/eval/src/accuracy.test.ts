@@ -60,5 +60,8 @@ describe('bootstrap confidence intervals', () => {
     expect(b.high - b.low).toBeLessThan((a.high - a.low) / 5);
     expect(bootstrapCI(small, mean, { seed: 1 })).toEqual(a);
     expect(() => bootstrapCI([], mean)).toThrow(/no items/);
+    expect(() => bootstrapCI(small, mean, { sample: 10 } as { samples?: number })).toThrow(
+      'bootstrapCI: unknown option "sample" (known options: samples, confidence, seed)',
+    );
   });
 });

@@ -1,5 +1,6 @@
 /** Exact match, token F1 (SQuAD), accuracy, pass@k and bootstrap confidence intervals. */
 
+import { checkOptions } from './options.js';
 import { seededUniform } from './random.js';
 
 const PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
@@ -95,6 +96,7 @@ export function bootstrapCI<T>(
   metric: (sample: readonly T[]) => number,
   options: { samples?: number; confidence?: number; seed?: number } = {},
 ): { value: number; low: number; high: number } {
+  checkOptions('bootstrapCI', options, ['samples', 'confidence', 'seed']);
   if (items.length === 0) throw new RangeError('bootstrapCI: no items');
   const samples = options.samples ?? 1000;
   const confidence = options.confidence ?? 0.95;

@@ -5,6 +5,7 @@
  * Synonym matching needs WordNet and is not included.
  */
 
+import { checkOptions } from './options.js';
 import { porterStem } from './porter.js';
 
 export interface MeteorOptions {
@@ -17,6 +18,8 @@ export interface MeteorOptions {
   /** Match Porter stems after exact words (default true). */
   stem?: boolean;
 }
+
+const OPTION_KEYS = ['alpha', 'beta', 'gamma', 'stem'];
 
 /** A word still waiting for a match: its position in the sentence and its form at this stage. */
 type Slot = { index: number; form: string };
@@ -88,6 +91,7 @@ export function meteor(
   references: string | readonly (string | readonly string[])[],
   options: MeteorOptions = {},
 ): number {
+  checkOptions('meteor', options, OPTION_KEYS);
   const o = {
     alpha: options.alpha ?? 0.9,
     beta: options.beta ?? 3,
@@ -110,6 +114,7 @@ export function corpusMeteor(
   references: readonly (string | readonly (string | readonly string[])[])[],
   options: MeteorOptions = {},
 ): number {
+  checkOptions('corpusMeteor', options, OPTION_KEYS);
   if (hypotheses.length !== references.length) {
     throw new RangeError(
       `corpusMeteor: ${hypotheses.length} hypotheses but ${references.length} references`,
