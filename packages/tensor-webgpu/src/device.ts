@@ -275,11 +275,17 @@ export class Device {
     else this.cpuBackend!.resetPeak();
   }
 
-  /** Submits everything recorded so far and waits until the GPU has finished it. */
+  /**
+   * Submits everything recorded so far and waits until the GPU has finished it.
+   *
+   * @throws RangeError - a check a kernel failed on the device since the last read (an index
+   *   out of range, a class target outside [0, classes)), as the CPU backend throws it
+   */
   async sync(): Promise<void> {
     if (!this.gpu) return;
     await this.gpu.flush();
     await this.gpu.device.queue.onSubmittedWorkDone();
+    await this.gpu.raiseChecks();
   }
 
   /** Frees the GPU device and every pooled buffer. Tensors of this device become unusable. */
