@@ -1,6 +1,6 @@
 import type { BackendStats, CpuTensor, Storage, TensorLayout } from './backend.js';
 import { CpuBackend, type CpuStorage } from './cpu/cpu-backend.js';
-import { BYTES_PER_ELEMENT, cpuArrayFor, type DType } from './dtype.js';
+import { asElements, BYTES_PER_ELEMENT, cpuArrayFor, type DType } from './dtype.js';
 import { NoAdapterError } from './errors.js';
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { requestGpuDevice } from './gpu-adapter.js';
@@ -143,8 +143,12 @@ export class Device {
     return new Device(info, undefined, new CpuBackend());
   }
 
-  /** @internal Allocates storage for `length` elements of `dtype`, optionally filled from `data`. */
-  allocate(dtype: DType, length: number, data?: ArrayLike<number>): Storage {
+  /**
+   * @internal Allocates storage for `length` elements of `dtype`, optionally filled from `data`
+   * (numbers become integers by the rule of `cast`: truncated, saturated, NaN → 0).
+   */
+  allocate(dtype: DType, length: number, values?: ArrayLike<number>): Storage {
+    const data = values && asElements(dtype, values);
     if (this.gpu) {
       const bytes = length * BYTES_PER_ELEMENT[dtype];
       const limit = this.info.limits.maxStorageBufferBindingSize!;

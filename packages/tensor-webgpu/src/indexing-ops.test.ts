@@ -6,9 +6,6 @@ import { describe, expect, it } from 'vitest';
 const { gpu, cpu } = await testDevices();
 const backends = gpu ? [gpu] : [cpu];
 
-const _ids = (dev: Device, values: number[], shape?: number[]) =>
-  T.tensor(Int32Array.from(values), { device: dev, shape });
-
 const values = smoothValues;
 
 async function agree(fn: (dev: Device) => Tensor, tol = 1e-6): Promise<void> {

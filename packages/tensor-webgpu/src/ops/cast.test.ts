@@ -1,15 +1,10 @@
 import type { Device, Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
-import { maxRelError, smoothValues, testDevices } from '@tessera/tensor-webgpu/testing';
+import { maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 
-const { gpu, cpu } = await testDevices();
+const { gpu, cpu, all } = await testDevices();
 const backends = gpu ? [gpu] : [cpu];
-
-const _ids = (dev: Device, values: number[], shape?: number[]) =>
-  T.tensor(Int32Array.from(values), { device: dev, shape });
-
-const _values = smoothValues;
 
 async function agree(fn: (dev: Device) => Tensor, tol = 1e-6): Promise<void> {
   for (const dev of backends) {
@@ -43,5 +38,30 @@ describe('cast', () => {
       (dev) => T.cast(T.softmax(T.cast(T.randn([4, 100], { device: dev, seed: 1 }), 'f16')), 'f32'),
       2e-3,
     );
+  });
+});
+
+describe.each(all)('float to integer: truncate, saturate, NaN → 0 ($info.backend)', (dev) => {
+  // PyTorch leaves these cases undefined (C++ undefined behaviour); Tessera follows WGSL's rule
+  // on every backend.
+  const floats = [Number.NaN, Infinity, -Infinity, 3e9, -3e9, 2.7, -2.7, 2147483520];
+  const asI32 = [0, 2147483647, -2147483648, 2147483647, -2147483648, 2, -2, 2147483520];
+  const asU32 = [0, 4294967295, 0, 3000000000, 0, 2, 0, 2147483520];
+
+  it('cast', async () => {
+    const x = T.tensor(floats, { device: dev });
+    expect(Array.from(await T.cast(x, 'i32').data())).toEqual(asI32);
+    expect(Array.from(await T.cast(x, 'u32').data())).toEqual(asU32);
+  });
+
+  it('tensors created from numbers follow the same rule', async () => {
+    expect(Array.from(await T.tensor(floats, { device: dev, dtype: 'i32' }).data())).toEqual(asI32);
+    expect(Array.from(await T.tensor(floats, { device: dev, dtype: 'u32' }).data())).toEqual(asU32);
+  });
+
+  it('i32 and u32 convert by keeping the bits', async () => {
+    const x = T.tensor(Int32Array.from([-1, 5]), { device: dev });
+    expect(Array.from(await T.cast(x, 'u32').data())).toEqual([4294967295, 5]);
+    expect(Array.from(await T.cast(T.cast(x, 'u32'), 'i32').data())).toEqual([-1, 5]);
   });
 });

@@ -12,14 +12,6 @@ function rnd(dev: Device, shape: number[], seed: number, scale = 1): Tensor {
 
 const values = smoothValues;
 
-/** Runs `fn` on each WebGPU backend and the CPU, returning [gpu, cpu] outputs. */
-async function _agree(fn: (dev: Device) => Tensor, tol = 1e-5): Promise<void> {
-  for (const dev of backends) {
-    const [got, want] = await Promise.all([fn(dev).data(), fn(cpu).data()]);
-    expect(maxRelError(got, want)).toBeLessThanOrEqual(tol);
-  }
-}
-
 describe('crossEntropy', () => {
   const targetsOf = (dev: Device) =>
     T.tensor(Int32Array.from([3, 0, 9, -100, 5, 1, 2]), { device: dev });

@@ -1,15 +1,10 @@
 import type { Device, Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
-import { maxRelError, smoothValues, testDevices } from '@tessera/tensor-webgpu/testing';
+import { maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 
 const { gpu, cpu } = await testDevices();
 const backends = gpu ? [gpu] : [cpu];
-
-const _ids = (dev: Device, values: number[], shape?: number[]) =>
-  T.tensor(Int32Array.from(values), { device: dev, shape });
-
-const _values = smoothValues;
 
 async function agree(fn: (dev: Device) => Tensor, tol = 1e-6): Promise<void> {
   for (const dev of backends) {

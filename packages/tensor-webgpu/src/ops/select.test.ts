@@ -1,15 +1,20 @@
+import { readFileSync } from 'node:fs';
 import type { Device, Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
-import { maxRelError, smoothValues, testDevices } from '@tessera/tensor-webgpu/testing';
+import { maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 
-const { gpu, cpu } = await testDevices();
+const { gpu, cpu, all } = await testDevices();
+
+/** PyTorch's results for NaN and ±inf through comparing ops (fixtures/make_nan_rules.py). */
+const nanRules = JSON.parse(
+  readFileSync(new URL('../../fixtures/nan-rules.json', import.meta.url), 'utf8'),
+) as Record<string, (number | string)[]>;
+const fixture = (key: string) =>
+  nanRules[key]!.map((v) =>
+    typeof v === 'number' ? v : Number(v.replace('inf', 'Infinity').replace('nan', 'NaN')),
+  );
 const backends = gpu ? [gpu] : [cpu];
-
-const _ids = (dev: Device, values: number[], shape?: number[]) =>
-  T.tensor(Int32Array.from(values), { device: dev, shape });
-
-const _values = smoothValues;
 
 async function agree(fn: (dev: Device) => Tensor, tol = 1e-6): Promise<void> {
   for (const dev of backends) {
@@ -77,5 +82,15 @@ describe('topk and argmax', () => {
         ).item(),
       ).toBe(2);
     }
+  });
+});
+
+describe.each(all)('NaN ranks above every number, as PyTorch ($info.backend)', (dev) => {
+  it('argmax picks the first NaN; topk puts NaNs first, in index order', async () => {
+    const ranked = T.tensor(fixture('ranked'), { device: dev, shape: [2, 5] });
+    expect(Array.from(await T.argmax(ranked, 1).data())).toEqual(fixture('argmax'));
+    const { values, indices } = T.topk(ranked, 3, 1);
+    expect(Array.from(await values.data())).toEqual(fixture('topkValues'));
+    expect(Array.from(await indices.data())).toEqual(fixture('topkIndices'));
   });
 });

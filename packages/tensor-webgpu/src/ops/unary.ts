@@ -142,9 +142,10 @@ export const sigmoid = unary({
   cpu: sigmoidCpu,
   grad: (g, _x, y) => mul(g, mul(y, sub(1, y))),
 });
+/** max(x, 0); NaN passes through, as in PyTorch. */
 export const relu = unary({
   name: 'relu',
-  wgsl: (x) => `max(${x}, 0.0)`,
+  wgsl: (x) => `max_nan(${x}, 0.0)`,
   cpu: (x) => Math.max(x, 0),
   grad: (g, x) => where(gt(x, 0), g, 0),
 });
