@@ -1,7 +1,7 @@
 import type { BackendStats, CpuTensor, Storage, TensorLayout } from './backend.js';
 import { CpuBackend, type CpuStorage } from './cpu/cpu-backend.js';
 import { asElements, BYTES_PER_ELEMENT, cpuArrayFor, type DType } from './dtype.js';
-import { NoAdapterError } from './errors.js';
+import { checkOptions, NoAdapterError } from './errors.js';
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { requestGpuDevice } from './gpu-adapter.js';
 import type { GpuKernel } from './kernel.js';
@@ -86,6 +86,7 @@ export class Device {
 
   /** @internal */
   static async create(options: CreateDeviceOptions = {}): Promise<Device> {
+    checkOptions('createDevice', options, ['backend', 'powerPreference']);
     const backend = options.backend ?? 'auto';
     if (!['auto', 'webgpu', 'cpu'].includes(backend)) {
       throw new TypeError(

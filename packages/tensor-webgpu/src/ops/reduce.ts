@@ -1,4 +1,5 @@
 import { isFloat, wgslType } from '../dtype.js';
+import { checkOptions } from '../errors.js';
 import { storageBindings } from '../kernel.js';
 import { defineOp, releaseTemporaries } from '../op.js';
 import { normalizeAxes, type Shape, sizeOf } from '../shape.js';
@@ -154,6 +155,7 @@ function reduce(x: Tensor, kind: Kind, axes: readonly number[]): Tensor {
 function reduction(kind: Kind) {
   return (x: Tensor, axes?: number | readonly number[], options: ReduceOptions = {}): Tensor => {
     const name = kind === 'sumsq' ? 'sumOfSquares' : kind;
+    checkOptions(name, options, ['keepDim']);
     x.assertAlive(name);
     if (kind === 'sumsq' && !isFloat(x.dtype))
       throw new TypeError(`sumOfSquares: expected a floating-point tensor, got ${x.dtype}`);
@@ -183,6 +185,7 @@ export function mean(
   axes?: number | readonly number[],
   options: ReduceOptions = {},
 ): Tensor {
+  checkOptions('mean', options, ['keepDim']);
   if (!isFloat(x.dtype))
     throw new TypeError(`mean: expected a floating-point tensor, got ${x.dtype}`);
   const list = normalizeAxes(axes, x.rank, 'mean');

@@ -1,4 +1,5 @@
 import { isFloat, wgslType } from '../dtype.js';
+import { checkOptions } from '../errors.js';
 import { storageBindings } from '../kernel.js';
 import { defineOp } from '../op.js';
 import { normalizeAxis } from '../shape.js';
@@ -141,6 +142,7 @@ export function topk(x: Tensor, k: number, dim = -1): { values: Tensor; indices:
  * in PyTorch), as i32; over all elements when omitted.
  */
 export function argmax(x: Tensor, dim?: number, options: { keepDim?: boolean } = {}): Tensor {
+  checkOptions('argmax', options, ['keepDim']);
   if (dim === undefined) return argmax(reshape(x, [-1]), 0, {});
   const { indices } = topk(x, 1, dim);
   if (options.keepDim) return indices;

@@ -1,5 +1,6 @@
 import type { TensorLayout } from '../backend.js';
 import { isFloat } from '../dtype.js';
+import { checkOptions } from '../errors.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
 import { add, div, gt, mul, sub, where } from './binary.js';
@@ -180,6 +181,7 @@ export const square = unary({
 
 /** GELU; `approximate: 'tanh'` selects the tanh form, as in PyTorch. */
 export function gelu(x: Tensor, options: { approximate?: 'none' | 'tanh' } = {}): Tensor {
+  checkOptions('gelu', options, ['approximate']);
   const approximate = options.approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new TypeError(
