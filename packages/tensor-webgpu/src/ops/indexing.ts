@@ -1,62 +1,13 @@
 import type { TensorLayout } from '../backend.js';
 import { checkCode, checkError, checkWgsl } from '../device-checks.js';
-import { isFloat, wgslType } from '../dtype.js';
-import { entry1d, type GpuKernel, grid1d, storageBindings } from '../kernel.js';
+import { isFloat } from '../dtype.js';
+import { entry1d, type GpuKernel, grid1d } from '../kernel.js';
 import { defineOp } from '../op.js';
-import { contiguousStrides, formatShape, normalizeAxis, type Shape, sizeOf } from '../shape.js';
-import { cpuIndexer, MAX_RANK, stridedIndexFn, stridedUniforms } from '../strided.js';
+import { formatShape, normalizeAxis, type Shape, sizeOf } from '../shape.js';
+import { cpuIndexer, stridedIndexFn, stridedUniforms } from '../strided.js';
 import type { Tensor } from '../tensor.js';
-import { laneRead, Uniforms } from '../uniforms.js';
+import { ADDRESS_FN, addressCpu, addressUniforms, gatherKernel } from './gather-kernel.js';
 import { expand, reshape } from './view.js';
-
-/**
- * Gather and scatter share one addressing rule: element `i` of `index` (shape `idx`) maps to the
- * element of the big tensor (strides `big`) at the same coordinates, except along `dim`, where
- * the coordinate is `index[i]`.
- */
-function addressUniforms(
-  op: string,
-  idx: Shape,
-  bigShape: Shape,
-  dim: number,
-  n: number,
-): Uniforms {
-  return new Uniforms()
-    .u32('check', checkCode('index', op))
-    .u32('n', n)
-    .u32('rank', idx.length)
-    .u32('dim', dim)
-    .u32('dimSize', bigShape[dim]!)
-    .u32s('shape', idx, MAX_RANK)
-    .u32s('big', contiguousStrides(bigShape), MAX_RANK);
-}
-
-const ADDRESS_FN = `fn address(i: u32, at: i32) -> u32 {
-  var rem = i;
-  var off = 0u;
-  for (var d = i32(P.rank) - 1; d >= 0; d--) {
-    let dim = ${laneRead('shape', 'u32(d)')};
-    let c = select(rem % dim, u32(at), u32(d) == P.dim);
-    off += c * ${laneRead('big', 'u32(d)')};
-    rem /= dim;
-  }
-  return off;
-}
-`;
-
-function addressCpu(idx: Shape, bigShape: Shape, dim: number): (i: number, at: number) => number {
-  const big = contiguousStrides(bigShape);
-  return (i, at) => {
-    let rem = i;
-    let off = 0;
-    for (let d = idx.length - 1; d >= 0; d--) {
-      const size = idx[d]!;
-      off += (d === dim ? at : rem % size) * big[d]!;
-      rem = Math.floor(rem / size);
-    }
-    return off;
-  };
-}
 
 function checkIndex(op: string, x: TensorLayout, index: TensorLayout, dim: number): void {
   if (index.dtype !== 'i32') throw new TypeError(`${op}: index must be i32, got ${index.dtype}`);
@@ -89,30 +40,8 @@ const gatherOp = defineOp<{ dim: number; op: string }>({
     checkIndex('gather', x!, index!, dim);
     return [{ shape: index!.shape, dtype: x!.dtype }];
   },
-  wgsl: ([x, index], _o, { dim, op }, info) => {
-    const n = sizeOf(index!.shape);
-    const u = addressUniforms(op, index!.shape, x!.shape, dim, n);
-    stridedUniforms(u, 'index', index!, index!.shape.length);
-    const t = wgslType(x!.dtype);
-    return {
-      key: `gather:${x!.dtype}:r${index!.shape.length}`,
-      uniforms: u,
-      workgroups: grid1d(n, info),
-      checks: true,
-      // An out-of-range index is reported (raised at the next read) and reads 0 meanwhile.
-      code: () =>
-        `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(3)}${storageBindings(
-          [
-            ['x', t],
-            ['index', 'i32'],
-          ],
-          [['y', t]],
-        )}${checkWgsl(4)}${ADDRESS_FN}${stridedIndexFn('index', index!.shape.length)}${entry1d(`  if (i >= P.n) { return; }
-  let at = index[at_index(i)];
-  if (at < 0 || u32(at) >= P.dimSize) { report(P.check, at, P.dimSize); y[i] = ${t}(0); return; }
-  y[i] = x[address(i, at)];`)}`,
-    };
-  },
+  wgsl: ([x, index], _o, { dim, op }, info) =>
+    gatherKernel(x!, index!, dim, info, checkCode('index', op)),
   cpu: ([x, index], [y], { dim, op }) => {
     const address = addressCpu(index!.shape, x!.shape, dim);
     const indexAt = cpuIndexer(index!, index!.shape);
@@ -146,7 +75,10 @@ const scatterAddOp = defineOp<{ dim: number; shape: Shape; op: string }>({
   wgsl: ([index], _o, { dim, shape, op }, info): GpuKernel[] => {
     const n = sizeOf(index!.shape);
     const total = sizeOf(shape);
-    const u = addressUniforms(op, index!.shape, shape, dim, n).u32('total', total);
+    const u = addressUniforms(checkCode('index', op), index!.shape, shape, dim, n).u32(
+      'total',
+      total,
+    );
     const rank = index!.shape.length;
     stridedUniforms(u, 'index', index!, rank);
     const bindings = `${u.declaration(3)}@group(0) @binding(0) var<storage, read> index: array<i32>;
