@@ -31,7 +31,9 @@ export * from './ops/index.js';
 export { formatProfile, type KernelProfile, type KernelStat } from './profile.js';
 export { manualSeed, Rng } from './rng.js';
 export {
+  type LoadSafetensorsOptions,
   loadSafetensors,
+  type ReadSafetensorsOptions,
   readSafetensorsHeader,
   type SafetensorsEntry,
   type SafetensorsHeader,
