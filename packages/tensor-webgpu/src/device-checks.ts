@@ -7,15 +7,16 @@
  * just to check its indices.
  */
 
-/** What is checked, and how a failure reads. */
-const MESSAGES = {
+/** What a kernel checks: an index within its dimension, or a class target within [0, classes). */
+export type CheckKind = 'index' | 'target';
+
+/** How a failed check reads. */
+const MESSAGES: Record<CheckKind, (op: string, value: number, bound: number) => string> = {
   index: (op: string, value: number, bound: number) =>
     `${op}: index ${value} is out of range for a dimension of size ${bound}`,
   target: (op: string, value: number, bound: number) =>
     `${op}: target ${value} is out of range for ${bound} classes (expected 0 <= target < ${bound}, or the ignore index)`,
-} as const;
-
-export type CheckKind = keyof typeof MESSAGES;
+};
 
 /** The error a failed check raises, on either backend. */
 export function checkError(kind: CheckKind, op: string, value: number, bound: number): RangeError {
