@@ -229,6 +229,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     model.load(new Uint8Array(readCheckpointFile(o.out, FILES.model)));
     const tensors = T.loadSafetensors(new Uint8Array(readCheckpointFile(o.out, FILES.optimizer)), {
       device,
+      name: join(o.out, FILES.optimizer),
     });
     await optimizer.loadStateDict({ ...saved.optimizerState, tensors });
     step = saved.step;
