@@ -91,8 +91,15 @@ describe('Module', () => {
     );
     const bytes = await b.save();
     expect(() => b.load(bytes, { stict: false } as never)).toThrow(
-      /load: unknown option "stict" \(known options: strict, device\)/,
+      /load: unknown option "stict" \(known options: strict, device, name\)/,
     );
+  });
+
+  it('names the file in errors about its bytes', async () => {
+    const bytes = await new Block(cpu).save();
+    expect(() =>
+      new Block(cpu).load(bytes.subarray(0, 20), { name: 'run/model.safetensors' }),
+    ).toThrow(/^safetensors "run\/model\.safetensors": /);
   });
 });
 

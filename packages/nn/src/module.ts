@@ -200,11 +200,17 @@ export abstract class Module {
     return saveSafetensors(this.stateDict(), metadata);
   }
 
-  /** Loads safetensors bytes into this module (strict by default). */
-  load(bytes: Uint8Array, options: LoadStateDictOptions & { device?: Device } = {}): void {
-    checkOptions('load', options, ['strict', 'device']);
-    const { device = this.parameters()[0]?.device, ...loadOptions } = options;
-    const tensors = loadSafetensors(bytes, { device });
+  /**
+   * Loads safetensors bytes into this module (strict by default). `name` (a file name) is quoted
+   * in every error about the bytes, e.g. `safetensors "run/model.safetensors": …`.
+   */
+  load(
+    bytes: Uint8Array,
+    options: LoadStateDictOptions & { device?: Device; name?: string } = {},
+  ): void {
+    checkOptions('load', options, ['strict', 'device', 'name']);
+    const { device = this.parameters()[0]?.device, name, ...loadOptions } = options;
+    const tensors = loadSafetensors(bytes, { device, name });
     try {
       this.loadStateDict(tensors, loadOptions);
     } finally {
