@@ -1,3 +1,5 @@
+import { checkOptions } from './options.js';
+
 /** One message of a conversation. */
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool' | (string & {});
@@ -24,6 +26,7 @@ export function applyChatTemplate(
   template: ChatTemplate,
   options: { addGenerationPrompt?: boolean } = {},
 ): string {
+  checkOptions('applyChatTemplate', options, ['addGenerationPrompt']);
   for (const [i, m] of messages.entries()) {
     if (typeof m?.role !== 'string' || typeof m.content !== 'string')
       throw new TypeError(`applyChatTemplate: message ${i} needs string role and content`);
