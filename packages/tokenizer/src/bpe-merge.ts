@@ -33,7 +33,7 @@ class PairQueue {
 
   push(rank: number, left: number, end: number): void {
     // Sift up: move parents down until the new entry's place is found, then write it once.
-    let i = this.rank.length;
+    let i = this.rank.length; // writing index `length` appends
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const r = this.rank[parent]!;
@@ -50,10 +50,10 @@ class PairQueue {
   pop(): void {
     this.poppedLeft = this.left[0]!;
     this.poppedEnd = this.end[0]!;
-    const size = this.rank.length - 1;
     const rank = this.rank.pop()!;
     const left = this.left.pop()!;
     const end = this.end.pop()!;
+    const size = this.rank.length;
     if (size === 0) return;
     // Sift the last entry down from the root.
     let i = 0;
@@ -96,11 +96,11 @@ class PairQueue {
 export function heapMerge(n: number, rank: PairRank): number[] {
   // next[i] / prev[i]: start of the part after / before the part starting at i (next[i] = -1
   // once i starts no part). Index n stands for the end of the piece.
-  const next = new Int32Array(n + 1);
-  const prev = new Int32Array(n + 1);
+  const next: number[] = [];
+  const prev: number[] = [];
   for (let i = 0; i <= n; i++) {
-    next[i] = i + 1;
-    prev[i] = i - 1;
+    next.push(i + 1);
+    prev.push(i - 1);
   }
   const queue = new PairQueue();
   const consider = (start: number, mid: number, end: number) => {

@@ -259,8 +259,8 @@ export class Tokenizer implements TokenizerLike {
   /** Encodes one piece starting at `start` in the input, whose first `added` chars are not in it. */
   private encodePiece(piece: string, start: number, added: number, sink: TokenSink): void {
     const ids = this.pieceIds(piece);
-    if (!sink.spans) for (const id of ids) sink.push(id, 0, 0);
-    else if (ids.length === 1) sink.push(ids[0]!, start, start + piece.length - added);
+    if (ids.length === 1) sink.push(ids[0]!, start, start + piece.length - added);
+    else if (!sink.spans) for (let i = 0; i < ids.length; i++) sink.push(ids[i]!, 0, 0);
     else this.emitSpans(piece, start, added, ids, sink);
   }
 
