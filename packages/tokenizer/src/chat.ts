@@ -1,8 +1,13 @@
 import { checkOptions } from './options.js';
 
-/** One message of a conversation. */
+/**
+ * One message of a conversation, the shape SFT data (`{"messages": [...]}`), the sampler's chat
+ * loop and eval's judge share. Owned here; keep the names and shape stable.
+ */
 export interface ChatMessage {
+  /** Who speaks: the four usual roles autocomplete, any other string is allowed. */
   role: 'system' | 'user' | 'assistant' | 'tool' | (string & {});
+  /** The message text, without template tokens. */
   content: string;
 }
 

@@ -22,6 +22,15 @@ describe('pattern translation', () => {
     expect(new RegExp(`^${translatePattern('x{1,3}+y')}$`, 'u').test('xxy')).toBe(true);
   });
 
+  it('\\s and \\d are Unicode classes, as in Rust regex and Oniguruma', () => {
+    const re = (p: string) => new RegExp(`^${translatePattern(p)}$`, 'u');
+    expect(re('\\s').test('\u0085')).toBe(true);
+    expect(re('\\s').test('\ufeff')).toBe(false);
+    expect(re('[^\\s]').test('\ufeff')).toBe(true);
+    expect(re('\\d+').test('٣٤')).toBe(true);
+    expect(re('\\\\s').test('\\s')).toBe(true); // an escaped backslash stays one
+  });
+
   it('inline case-insensitive groups match both cases, and only inside the group', () => {
     const re = new RegExp(`^${translatePattern("'(?i:s|ll)x")}$`, 'u');
     for (const s of ["'sx", "'Sx", "'LLx", "'lLx"]) expect(re.test(s)).toBe(true);

@@ -120,11 +120,22 @@ function capturingGroups(source: string): number {
   return n;
 }
 
+/** Rust regex's and Oniguruma's Unicode classes, which JavaScript's `\s` and `\d` are not. */
+const UNICODE_CLASSES: Record<string, string> = {
+  s: '\\p{White_Space}', // JavaScript's \s adds U+FEFF and lacks U+0085
+  S: '\\P{White_Space}',
+  d: '\\p{Nd}', // JavaScript's \d is ASCII only
+  D: '\\P{Nd}',
+};
+
 /**
  * Translates a tiktoken/Hugging Face (Rust regex/Oniguruma) split pattern into an equivalent
- * JavaScript pattern source, for `new RegExp(source, 'gu')`.
+ * JavaScript pattern source, for `new RegExp(source, 'gu')`. `\s`, `\S`, `\d`, `\D` become the
+ * Unicode classes those engines mean; `\w` and `\b`, whose Unicode meanings differ between
+ * the two engines, are kept as JavaScript's (ASCII).
  */
 export function translatePattern(src: string): string {
+  src = src.replace(/\\(.)/gsu, (escape, c: string) => UNICODE_CLASSES[c] ?? escape);
   let out = '';
   let i = 0;
   while (i < src.length) {

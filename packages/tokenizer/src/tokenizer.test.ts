@@ -32,7 +32,7 @@ describe.each([
   });
 });
 
-describe('long runs (one piece of 10^4 bytes and more)', () => {
+describe('against Rust tiktoken: long runs, Unicode classes', () => {
   const ours = fromTiktoken(ranksOf(cl100k), 'cl100k_base');
 
   it('equal the WASM tiktoken package (Rust) on 10,000-character runs', () => {
@@ -40,6 +40,16 @@ describe('long runs (one piece of 10^4 bytes and more)', () => {
     try {
       for (const unit of ['a', ' ', '0', 'ab', '\n', 'é', '😀', 'the ', '!?'])
         expect(ours.encode(unit.repeat(10_000))).toEqual([...wasm.encode(unit.repeat(10_000))]);
+    } finally {
+      wasm.free();
+    }
+  });
+
+  it('equal the WASM tiktoken package where JavaScript regexes disagree with Rust (\\s, \\d)', () => {
+    const wasm = get_encoding('cl100k_base');
+    try {
+      for (const text of ['x \ufeffy', 'a\u0085 b', ' \u0085\u0085x', '\ufeff\n\ufeff', '٣٤٥٦ 12'])
+        expect([text, ours.encode(text)]).toEqual([text, [...wasm.encode(text)]]);
     } finally {
       wasm.free();
     }
