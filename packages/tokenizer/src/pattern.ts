@@ -134,8 +134,8 @@ const UNICODE_CLASSES: Record<string, string> = {
  * Unicode classes those engines mean; `\w` and `\b`, whose Unicode meanings differ between
  * the two engines, are kept as JavaScript's (ASCII).
  */
-export function translatePattern(src: string): string {
-  src = src.replace(/\\(.)/gsu, (escape, c: string) => UNICODE_CLASSES[c] ?? escape);
+export function translatePattern(pattern: string): string {
+  const src = pattern.replace(/\\(.)/gsu, (pair, c: string) => UNICODE_CLASSES[c] ?? pair);
   let out = '';
   let i = 0;
   while (i < src.length) {
