@@ -2,7 +2,6 @@ import type { AddedToken } from './added-tokens.js';
 import { BytePairModel } from './bpe.js';
 import { bytesToVisible, visibleToBytes } from './bytes.js';
 import { JsonFields } from './json-fields.js';
-import { GPT2_PATTERN } from './pattern.js';
 import { type PreTokenizerStep, SPLIT_BEHAVIORS, type SplitBehavior } from './pre-tokenizer.js';
 import { Tokenizer, type TokenizerConfig } from './tokenizer.js';
 import { WordPieceTokenizer } from './wordpiece.js';
@@ -242,7 +241,6 @@ export function fromHuggingFaceJson(text: string): Tokenizer | WordPieceTokenize
   const config: TokenizerConfig = {
     encoder,
     merges: readMerges(model.merges, encoder),
-    pattern: GPT2_PATTERN,
     preTokenizer,
     addedTokens: added,
     name: 'tokenizer.json',

@@ -151,5 +151,8 @@ describe('streaming, counting, offsets, batches, options', () => {
     expect(() => new Tokenizer({ ...tok.config, patern: 'x' } as never)).toThrow(
       /Tokenizer: unknown option "patern"/,
     );
+    expect(() => new Tokenizer({ encoder: new Map() })).toThrow(
+      'Tokenizer: give exactly one of config.pattern and config.preTokenizer',
+    );
   });
 });

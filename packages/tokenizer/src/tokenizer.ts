@@ -40,10 +40,11 @@ export interface TokenizerConfig {
   merges?: ReadonlyMap<string, number>;
   /**
    * The split pattern (tiktoken/Hugging Face syntax; translated for JavaScript), with tiktoken's
-   * semantics: the pieces are its matches, and text no alternative matches is skipped.
+   * semantics: the pieces are its matches, and text no alternative matches is skipped. Give
+   * either this or `preTokenizer`.
    */
-  pattern: string;
-  /** Hugging Face pre-tokenizer steps; when given they replace `pattern` (a `tokenizer.json`). */
+  pattern?: string;
+  /** Hugging Face pre-tokenizer steps (from a `tokenizer.json`), instead of `pattern`. */
   preTokenizer?: readonly PreTokenizerStep[];
   /** Special token text → id (matched only when allowed; no Hugging Face flags). */
   specialTokens?: Record<string, number>;
@@ -117,7 +118,8 @@ function addedTokensOf(config: TokenizerConfig): AddedToken[] {
  */
 export class Tokenizer implements TokenizerLike {
   readonly name: string;
-  readonly pattern: string;
+  /** The tiktoken-style split pattern; undefined when Hugging Face pre-tokenizer steps split. */
+  readonly pattern: string | undefined;
   readonly specialTokens: Readonly<Record<string, number>>;
   /** Added tokens (special or not), with their Hugging Face flags. */
   readonly addedTokens: readonly AddedToken[];
@@ -135,9 +137,11 @@ export class Tokenizer implements TokenizerLike {
     checkOptions('Tokenizer', config, CONFIG_KEYS);
     this.name = config.name ?? 'bpe';
     this.pattern = config.pattern;
+    if ((config.pattern === undefined) === (config.preTokenizer === undefined))
+      throw new TypeError('Tokenizer: give exactly one of config.pattern and config.preTokenizer');
     this.preTokenize = config.preTokenizer
       ? huggingFacePreTokenizer(config.preTokenizer)
-      : tiktokenPreTokenizer(config.pattern);
+      : tiktokenPreTokenizer(config.pattern!);
     this.model = new BytePairModel(config.encoder, config.merges, config.ignoreMerges ?? false);
     this.config = config;
     for (const [bytes, id] of config.encoder) this.decoder[id] = bytes;
