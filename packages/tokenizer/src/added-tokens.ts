@@ -49,8 +49,12 @@ export class AddedTokenMatcher {
   private readonly byContent: ReadonlyMap<string, AddedToken>;
   private readonly regex: RegExp | undefined;
 
-  constructor(readonly tokens: readonly AddedToken[]) {
-    this.byContent = new Map(tokens.map((t) => [t.content, t]));
+  /** `normalize`: how the text searched was normalized, to apply to the tokens' contents too. */
+  constructor(
+    readonly tokens: readonly AddedToken[],
+    normalize: (text: string) => string = (text) => text,
+  ) {
+    this.byContent = new Map(tokens.map((t) => [normalize(t.content), t]));
     // Longest first: at one position the alternation then takes the longest token.
     const contents = [...this.byContent.keys()].sort((a, b) => b.length - a.length);
     this.regex = contents.length

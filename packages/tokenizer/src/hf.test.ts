@@ -121,6 +121,9 @@ describe('fromHuggingFaceJson refuses malformed files, naming the field', () => 
       /unsupported pre_tokenizer type "Metaspace"/,
     );
     expect(load({ decoder: { type: 'Fuse' } })).toThrow(/unsupported decoder type "Fuse"/);
+    expect(load(model({ dropout: 0.1 }))).toThrow(
+      'tokenizer.json: model.dropout is 0.1: BPE dropout is not supported',
+    );
     expect(
       load({
         pre_tokenizer: {

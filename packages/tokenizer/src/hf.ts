@@ -231,6 +231,11 @@ export function fromHuggingFaceJson(text: string): Tokenizer | WordPieceTokenize
     throw new Error(
       'tokenizer.json: BPE with byte_fallback (SentencePiece-style) is not supported',
     );
+  if (model.dropout !== undefined && model.dropout !== null)
+    throw f.error(
+      'model.dropout',
+      `is ${JSON.stringify(model.dropout)}: BPE dropout is not supported`,
+    );
   if (model.continuing_subword_prefix || model.end_of_word_suffix)
     throw new Error(
       'tokenizer.json: BPE with subword prefixes/suffixes is not byte-level; not supported',

@@ -157,12 +157,9 @@ export class Tokenizer implements TokenizerLike {
     }
     this.specialTokens = specials;
     this.rawMatcher = new AddedTokenMatcher(this.addedTokens.filter((t) => !t.normalized));
-    const normalize = (text: string) =>
-      config.normalize ? text.normalize(config.normalize) : text;
     this.normalizedMatcher = new AddedTokenMatcher(
-      this.addedTokens
-        .filter((t) => t.normalized)
-        .map((t) => ({ ...t, content: normalize(t.content) })),
+      this.addedTokens.filter((t) => t.normalized),
+      (text) => (config.normalize ? text.normalize(config.normalize) : text),
     );
   }
 
