@@ -1,6 +1,13 @@
-/** One message of a conversation. */
+import { checkOptions } from './options.js';
+
+/**
+ * One message of a conversation, the shape SFT data (`{"messages": [...]}`), the sampler's chat
+ * loop and eval's judge share. Owned here; keep the names and shape stable.
+ */
 export interface ChatMessage {
+  /** Who speaks: the four usual roles autocomplete, any other string is allowed. */
   role: 'system' | 'user' | 'assistant' | 'tool' | (string & {});
+  /** The message text, without template tokens. */
   content: string;
 }
 
@@ -24,6 +31,7 @@ export function applyChatTemplate(
   template: ChatTemplate,
   options: { addGenerationPrompt?: boolean } = {},
 ): string {
+  checkOptions('applyChatTemplate', options, ['addGenerationPrompt']);
   for (const [i, m] of messages.entries()) {
     if (typeof m?.role !== 'string' || typeof m.content !== 'string')
       throw new TypeError(`applyChatTemplate: message ${i} needs string role and content`);
