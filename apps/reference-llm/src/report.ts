@@ -103,7 +103,15 @@ export function lossChartSvg(history: History, schedules: Record<string, Schedul
     backgroundColor: '#fff',
     textStyle: { fontFamily: 'sans-serif' },
     title: { text: 'Training loss and learning rate', left: 'center', textStyle: { fontSize: 15 } },
-    legend: { top: 28, itemWidth: 18 },
+    legend: [
+      {
+        top: 30,
+        itemWidth: 18,
+        itemGap: 28,
+        data: ['train', `train, mean of ${2 * h + 1} steps`, 'validation'],
+      },
+      { top: 428, itemWidth: 18, itemGap: 28, data: lrSeries.map((l) => l.name) },
+    ],
     grid: [
       { left: 80, right: 30, top: 70, height: 330 },
       { left: 80, right: 30, top: 460, height: 110 },
@@ -112,7 +120,10 @@ export function lossChartSvg(history: History, schedules: Record<string, Schedul
       { ...axis(0, ''), min: 0, max: steps, scale: false },
       { ...axis(1, 'step'), min: 0, max: steps, scale: false, nameGap: 28 },
     ],
-    yAxis: [axis(0, 'loss (nats/token)'), { ...axis(1, 'learning rate'), nameGap: 58 }],
+    yAxis: [
+      axis(0, 'loss (nats/token)'),
+      { ...axis(1, 'learning rate'), nameGap: 58, splitNumber: 3 },
+    ],
     series: [
       {
         name: 'train',
