@@ -1,203 +1,201 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { arithmeticTask, knowledgeQuizTask, runBenchmark } from '@tessera/eval';
 import * as T from '@tessera/tensor-webgpu';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
-import { evaluateCheckpoint } from './evaluate.js';
-import { asLanguageModel } from './language-model.js';
-import { complete, loadCheckpoint } from './load.js';
-import { PRESETS, type Preset, presetBudget, scalingTable } from './presets.js';
-import { TrainingProbe, timeByOp } from './probe.js';
-import { lossCurveSvg } from './report.js';
-import { pretrain, progressBar } from './train.js';
+import { pretrain } from './pretrain.js';
+import { FILES, readCheckpoint } from './run-folder.js';
+import { data, lines, micro, shakespeare, tempDir, textFile } from './test-utils/fixtures.js';
 
 const { gpu, cpu } = await testDevices();
 const device = gpu ?? cpu;
+const quiet = { write: () => {} };
+const run = (o: Partial<Parameters<typeof pretrain>[0]> = {}) =>
+  pretrain({ preset: micro, out: tempDir(), steps: 8, data, device, sink: quiet, ...o });
 
-// A miniature preset so the tests run in seconds; the data is the bundled text, shortened.
-const micro: Preset = {
-  ...PRESETS.tiny!,
-  name: 'micro',
-  vocabSize: 300,
-  model: { ...PRESETS.tiny!.model, dModel: 32, layers: 1, heads: 2, kvHeads: 1, maxSeqLen: 32 },
-  batchSize: 4,
-  seqLen: 32,
-  warmupSteps: 2,
-  evalInterval: 4,
-};
-const data = join(mkdtempSync(join(tmpdir(), 'tessera-data-')), 'text.txt');
-writeFileSync(
-  data,
-  readFileSync(new URL('../data/tinyshakespeare.txt', import.meta.url), 'utf8').slice(0, 60_000),
-);
-const quiet = () => {};
-/** Continues the run in `dir` from its checkpoint. */
-const resume = (dir: string, extra: Partial<Parameters<typeof pretrain>[0]> = {}) =>
-  pretrain({ preset: micro, out: dir, resume: true, data, device, log: quiet, ...extra });
+/** The weights of a run folder's current checkpoint. */
+const weights = (dir: string) =>
+  T.loadSafetensors(new Uint8Array(readCheckpoint(dir).read(FILES.model)), { device });
+
+/** Replaces a checkpoint file and its recorded SHA-256, as a consistent but wrong checkpoint would be. */
+function replaceFile(
+  dir: string,
+  name: string,
+  content: string | Uint8Array,
+  patch: Record<string, unknown> = {},
+) {
+  const { folder, stateFile } = readCheckpoint(dir);
+  writeFileSync(join(folder, name), content);
+  const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+  state.files[name] = createHash('sha256').update(content).digest('hex');
+  writeFileSync(stateFile, JSON.stringify({ ...state, ...patch }));
+}
 
 describe('pretrain', () => {
-  it('a resumed run continues the same loss trajectory', async () => {
-    const straight = await pretrain({
-      preset: micro,
-      out: mkdtempSync(join(tmpdir(), 'tessera-run-')),
-      steps: 8,
-      data,
-      device,
-      log: quiet,
-    });
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-run-'));
-    const control = { stop: false };
-    const first = await pretrain({
-      preset: micro,
+  it('a run stopped at step 4 and resumed ends with the loss and weights of an uninterrupted run', async () => {
+    const straight = tempDir();
+    const a = await run({ out: straight });
+    const dir = tempDir();
+    const stop: { reason?: 'SIGINT' } = {};
+    const first = await run({
       out: dir,
-      steps: 8,
-      data,
-      device,
-      log: (line) => {
-        if (line.startsWith('step 4/')) control.stop = true; // "Ctrl-C" after the step-4 checkpoint
-      },
-      control,
+      stop,
+      sink: { write: (t) => void (t.startsWith('step 4/') && (stop.reason = 'SIGINT')) }, // after step 4's evaluation
     });
-    expect(first.stoppedEarly).toBe(true);
-    expect(first.steps).toBe(4);
-    const resumed = await resume(dir);
+    expect(first).toMatchObject({ steps: 4, stopReason: 'SIGINT' });
+    expect(readCheckpoint(dir).state.step).toBe(4);
+    const resumed = await run({
+      out: dir,
+      steps: undefined,
+      preset: undefined,
+      data: undefined,
+      resume: true,
+    });
     expect(resumed.steps).toBe(8);
     expect(resumed.trainLoss).toHaveLength(8);
-    for (let i = 0; i < 8; i++) expect(resumed.trainLoss[i]).toBeCloseTo(straight.trainLoss[i]!, 4);
-    expect(existsSync(join(dir, 'report.md'))).toBe(true);
-    expect(readFileSync(join(dir, 'loss.svg'), 'utf8')).toContain('<svg');
-    // The loss went down on this tiny run.
-    expect(straight.trainLoss.at(-1)!).toBeLessThan(straight.trainLoss[0]!);
+    for (let i = 0; i < 8; i++) expect(resumed.trainLoss[i]).toBeCloseTo(a.trainLoss[i]!, 5);
+    const [w1, w2] = [weights(straight), weights(dir)];
+    for (const name of Object.keys(w1)) {
+      const [x, y] = [await w1[name]!.data(), await w2[name]!.data()];
+      for (let i = 0; i < x.length; i++) expect(y[i]).toBeCloseTo(x[i]!, 6);
+    }
+    expect(a.trainLoss.at(-1)!).toBeLessThan(a.trainLoss[0]!); // it learned something
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('| steps | 8 |');
+    // The Hugging Face config sits beside the weights.
+    const hf = JSON.parse(readCheckpoint(dir).read(FILES.hfConfig).toString());
+    expect(hf).toMatchObject({ model_type: 'llama', hidden_size: 32, num_hidden_layers: 1 });
   });
 
   it('a time limit stops training, evaluates where it got to, saves and reports', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-run-'));
-    const lines: string[] = [];
-    const r = await pretrain({
-      preset: micro,
-      out: dir,
-      steps: 100_000,
-      maxSeconds: 2,
-      data,
-      device,
-      log: (line) => lines.push(line),
-    });
+    const dir = tempDir();
+    const sink = lines();
+    const r = await run({ out: dir, steps: 100_000, maxSeconds: 2, sink });
     expect(r.stopReason).toBe('time');
     expect(r.steps).toBeGreaterThan(0);
-    expect(r.steps).toBeLessThan(r.totalSteps);
     expect(r.val.at(-1)!.step).toBe(r.steps);
-    expect(lines.at(-1)).toMatch(/^stopped by the 2s time limit at step \d+\/100000/);
+    expect(sink.lines.at(-1)).toMatch(/^stopped by the 2s time limit at step \d+\/100000/);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     expect(report).toMatchObject({ steps: r.steps, totalSteps: 100_000, stopReason: 'time' });
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('stopped by the time limit');
-    // The checkpoint resumes from there.
-    const resumed = await resume(dir, { maxSeconds: 1 });
+    const resumed = await run({ out: dir, steps: undefined, resume: true, maxSeconds: 1 });
     expect(resumed.trainLoss.length).toBeGreaterThan(r.steps);
-    await expect(
-      pretrain({ preset: micro, out: dir, data, device, log: quiet, maxSeconds: 0 }),
-    ).rejects.toThrow(/maxSeconds must be > 0, got 0/);
   });
 
-  it('loads the checkpoint to generate and evaluate; a corrupt checkpoint is a clear error', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-run-'));
-    await pretrain({ preset: micro, out: dir, steps: 4, data, device, log: quiet });
-    let streamed = '';
-    const text = await complete(dir, 'ROMEO:', {
-      device,
-      maxNewTokens: 10,
-      temperature: 0,
-      onText: (s) => (streamed += s),
-    });
-    expect(text.length).toBeGreaterThan(0);
-    expect(streamed).toBe(text);
-    const ev = await evaluateCheckpoint(dir, { device, data });
-    expect(ev.perplexity).toBeGreaterThan(1);
-    expect(ev.bitsPerByte).toBeGreaterThan(0);
-    writeFileSync(join(dir, 'model.safetensors'), new Uint8Array([1, 2, 3]));
-    expect(() => loadCheckpoint(dir, device)).toThrow(
-      /model\.safetensors is corrupt or does not match the config \(safetensors: file too short/,
+  it('refuses to overwrite a checkpoint; --force starts over', async () => {
+    const dir = tempDir();
+    await run({ out: dir, steps: 2 });
+    await expect(run({ out: dir, steps: 3 })).rejects.toThrow(
+      `${dir} holds a checkpoint at step 2 of 2; pass --resume to continue it or --force to delete it and start over`,
     );
-    writeFileSync(join(dir, 'config.json'), '{"model": ');
-    expect(() => loadCheckpoint(dir, device)).toThrow(/config\.json is corrupt/);
-    expect(() => loadCheckpoint(join(dir, 'nope'), device)).toThrow(/config\.json is missing/);
-  });
-});
-
-describe('presets and reports', () => {
-  it('the status line carries a progress bar', () => {
-    expect(progressBar(0, 4)).toBe('[░░░░]   0%');
-    expect(progressBar(0.5, 4)).toBe('[██░░]  50%');
-    expect(progressBar(0.999, 4)).toBe('[████]  99%');
-    expect(progressBar(1.5, 4)).toBe('[████] 100%');
+    const again = await run({ out: dir, steps: 3, force: true });
+    expect(again.trainLoss).toHaveLength(3);
+    expect(readCheckpoint(dir).state.step).toBe(3);
   });
 
-  it('presets follow the Chinchilla rule and the scaling table lists them', () => {
-    for (const p of Object.values(PRESETS)) {
-      const b = presetBudget(p);
-      expect(b.tokens).toBe(20 * b.params);
-      expect(b.flops).toBe(6 * b.params * b.tokens);
-    }
-    const table = scalingTable();
-    for (const name of Object.keys(PRESETS)) expect(table).toContain(`| ${name} |`);
+  it('checks what it resumes, naming the file and the field', async () => {
+    const dir = tempDir();
+    await run({ out: dir, steps: 2 });
+    const { folder, stateFile } = readCheckpoint(dir);
+    const resume = (o: Partial<Parameters<typeof pretrain>[0]> = {}) =>
+      run({ out: dir, steps: undefined, resume: true, ...o });
+    const original = (name: string) => readFileSync(join(folder, name));
+    const saved = Object.fromEntries(
+      [FILES.optimizer, FILES.tokenizer, FILES.model, FILES.state].map((n) => [n, original(n)]),
+    );
+    const restore = () => {
+      for (const [n, bytes] of Object.entries(saved)) writeFileSync(join(folder, n), bytes);
+    };
+
+    // Flags that contradict the checkpoint.
+    await expect(resume({ steps: 5 })).rejects.toThrow(
+      `--steps 5 conflicts with the checkpoint, which was started with 2 (${stateFile} field "totalSteps")`,
+    );
+    await expect(resume({ preset: 'tiny' })).rejects.toThrow(
+      /--preset tiny conflicts with the checkpoint, which was started with micro/,
+    );
+    await expect(resume({ optimizer: 'muon' })).rejects.toThrow(
+      /--optimizer muon conflicts .* adamw .*field "optimizer\.name"/,
+    );
+    await expect(resume({ data: textFile(shakespeare(50_000)) })).rejects.toThrow(
+      /is not the text the checkpoint was trained on \(.*tessera\.json field "data"/,
+    );
+
+    // A truncated optimizer file (it used to be an error naming no file).
+    writeFileSync(join(folder, FILES.optimizer), saved[FILES.optimizer]!.subarray(0, 100));
+    await expect(resume()).rejects.toThrow(
+      new RegExp(`^${join(folder, FILES.optimizer)}: is not the file saved with this checkpoint`),
+    );
+    restore();
+    // Optimizer state that is empty, or not finite.
+    replaceFile(dir, FILES.optimizer, await T.saveSafetensors({}));
+    await expect(resume()).rejects.toThrow(
+      `${join(folder, FILES.optimizer)}: holds no tensors, but the run is at step 2: the optimizer state is lost`,
+    );
+    restore();
+    const state = T.loadSafetensors(new Uint8Array(saved[FILES.optimizer]!), { device });
+    const name = Object.keys(state)[0]!;
+    state[name] = T.mul(state[name]!, Number.NaN);
+    replaceFile(dir, FILES.optimizer, await T.saveSafetensors(state));
+    await expect(resume()).rejects.toThrow(
+      `${join(folder, FILES.optimizer)}: the optimizer state is not finite (tensor ${name}[0] = NaN)`,
+    );
+    restore();
+    // An unknown optimizer name, a step that does not match the optimizer's.
+    replaceFile(dir, FILES.model, saved[FILES.model]!, {
+      optimizer: { name: 'sgd', step: 2, groups: [] },
+    });
+    await expect(resume()).rejects.toThrow(
+      `${stateFile}: field "optimizer.name" is "sgd"; known optimizers: adamw, muon`,
+    );
+    restore();
+    // Another run's tokenizer of the same size; a tokenizer with fewer tokens than the model.
+    const other = tempDir();
+    await run({ out: other, steps: 1, data: textFile(shakespeare(120_000).slice(60_000)) });
+    const otherTokenizer = readCheckpoint(other).read(FILES.tokenizer);
+    writeFileSync(join(folder, FILES.tokenizer), otherTokenizer);
+    await expect(resume()).rejects.toThrow(
+      new RegExp(
+        `^${join(folder, FILES.tokenizer)}: is not the tokenizer the model was trained with: its SHA-256 fingerprint`,
+      ),
+    );
+    const json = JSON.parse(saved[FILES.tokenizer]!.toString());
+    const vocab = json.model.vocab as Record<string, number>;
+    json.model.vocab = Object.fromEntries(Object.entries(vocab).filter(([, id]) => id < 256));
+    json.model.merges = [];
+    json.added_tokens = [];
+    replaceFile(dir, FILES.tokenizer, JSON.stringify(json));
+    await expect(resume()).rejects.toThrow(
+      `${join(folder, FILES.tokenizer)}: has 256 tokens, the model 300 (tessera.json field model.vocabSize): not this model's tokenizer`,
+    );
+    restore();
+    // Weights that are not finite.
+    const w = T.loadSafetensors(new Uint8Array(saved[FILES.model]!), { device });
+    w['model.norm.weight'] = T.mul(w['model.norm.weight']!, Number.POSITIVE_INFINITY);
+    replaceFile(dir, FILES.model, await T.saveSafetensors(w));
+    await expect(resume()).rejects.toThrow(
+      `${join(folder, FILES.model)}: the checkpoint's weights are not finite (tensor model.norm.weight[0] = Infinity)`,
+    );
+    restore();
+    expect((await resume()).steps).toBe(2);
   });
 
-  it('the loss curve is an SVG with the training path and validation points', () => {
-    const svg = lossCurveSvg(
-      [5, 4, 3, 2.5],
+  it('refuses data too short for one batch, with the numbers; a text with no line break near 90% still trains', async () => {
+    for (const [content, message] of [
       [
-        { step: 2, loss: 3.5 },
-        { step: 4, loss: 2.8 },
+        '',
+        'the training split has 0 bytes, fewer than the 33 tokens of one batch window (32 inputs + 1 target)',
       ],
-    );
-    expect(svg.startsWith('<svg')).toBe(true);
-    expect(svg.match(/<circle/g)).toHaveLength(2);
-  });
-});
-
-describe('benchmark tasks on a checkpoint', () => {
-  it('continuation log-likelihood equals minus the summed cross-entropy, and the runner completes', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'tessera-run-'));
-    await pretrain({ preset: micro, out, steps: 2, data, device, log: quiet });
-    const { model, tokenizer } = loadCheckpoint(out, device);
-    const lm = asLanguageModel(model, tokenizer, out);
-    const context = 'ROMEO:\nWhat';
-    const ids = Array.from(tokenizer.encode(`${context} light`, { disallowedSpecial: [] }));
-    const nCont = tokenizer.encode(' light', { disallowedSpecial: [] }).length;
-    const x = T.tensor(Int32Array.from(ids.slice(0, -1)), { shape: [1, ids.length - 1], device });
-    const y = T.tensor(Int32Array.from(ids.slice(1)), { shape: [ids.length - 1], device });
-    const ce = T.noGrad(() =>
-      T.crossEntropy(T.reshape(model.forward(x), [-1, model.vocabSize]), y, { reduction: 'none' }),
-    );
-    const perToken = Array.from((await ce.data()) as Float32Array);
-    const expected = -perToken.slice(-nCont).reduce((a, b) => a + b, 0);
-    expect(await lm.logLikelihood(context, ' light')).toBeCloseTo(expected, 3);
-    const report = await runBenchmark(lm, [arithmeticTask(2, 0), knowledgeQuizTask()], {
-      limit: 2,
-      numFewshot: 1,
-    });
-    expect(report.results.map((r) => r.n)).toEqual([2, 2]);
-    for (const r of report.results)
-      for (const v of Object.values(r.metrics)) expect(v).toBeGreaterThanOrEqual(0);
-  });
-});
-
-describe('training probe (the profile command)', () => {
-  it('steps, measures and attributes a step to kernels', async () => {
-    const probe = new TrainingProbe(micro, device);
-    const first = await probe.step();
-    // Random tokens: the first loss is near ln(vocab).
-    expect(first).toBeGreaterThan(Math.log(micro.vocabSize) - 1);
-    expect(first).toBeLessThan(Math.log(micro.vocabSize) + 1);
-    expect(await probe.throughput(2)).toBeGreaterThan(0);
-    expect(probe.flopsPerStep).toBe(
-      3 * probe.model.flopsPerToken(micro.seqLen).total * micro.batchSize * micro.seqLen,
-    );
-    const profile = await probe.profile();
-    expect(profile.kernels.some((k) => k.name.startsWith('matmul'))).toBe(true);
-    const byOp = timeByOp(profile);
-    expect(byOp.reduce((s, o) => s + o.share, 0)).toBeCloseTo(1, 6);
-    expect(byOp.map((o) => o.share)).toEqual([...byOp.map((o) => o.share)].sort((a, b) => b - a));
+      ['Hello', 'the training split has 4 bytes, fewer than the 33 tokens'],
+      ['x'.repeat(300), 'the validation split has 30 bytes, fewer than the 33 tokens'],
+    ] as const) {
+      const file = textFile(content);
+      await expect(run({ data: file, steps: 1 })).rejects.toThrow(`--data ${file}: ${message}`);
+    }
+    const text =
+      shakespeare(20_000).replaceAll('\n', ' ').slice(0, 19_000) + '\n' + 'Z'.repeat(1000);
+    const r = await run({ data: textFile(text), steps: 2 });
+    expect(r.trainLoss.every(Number.isFinite)).toBe(true);
+    expect(r.val.at(-1)!.loss).toBeGreaterThan(0);
   });
 });
