@@ -41,7 +41,11 @@ describe('pretrain', () => {
     const first = await run({
       out: dir,
       stop,
-      sink: { write: (t) => void (t.startsWith('step 4/') && (stop.reason = 'SIGINT')) }, // after step 4's evaluation
+      sink: {
+        write: (t) => {
+          if (t.startsWith('step 4/')) stop.reason = 'SIGINT'; // after step 4's evaluation
+        },
+      },
     });
     expect(first).toMatchObject({ steps: 4, stopReason: 'SIGINT' });
     expect(readCheckpoint(dir).state.step).toBe(4);
@@ -192,8 +196,7 @@ describe('pretrain', () => {
       const file = textFile(content);
       await expect(run({ data: file, steps: 1 })).rejects.toThrow(`--data ${file}: ${message}`);
     }
-    const text =
-      shakespeare(20_000).replaceAll('\n', ' ').slice(0, 19_000) + '\n' + 'Z'.repeat(1000);
+    const text = `${shakespeare(20_000).replaceAll('\n', ' ').slice(0, 19_000)}\n${'Z'.repeat(1000)}`;
     const r = await run({ data: textFile(text), steps: 2 });
     expect(r.trainLoss.every(Number.isFinite)).toBe(true);
     expect(r.val.at(-1)!.loss).toBeGreaterThan(0);
