@@ -45,7 +45,7 @@ export function numberIn(range: {
 export const backendOption = () =>
   new Option(
     '--backend <kind>',
-    'compute device: WebGPU if an adapter exists, else the CPU reference (auto); or either',
+    'compute device; auto is WebGPU where an adapter exists, else the CPU reference',
   )
     .choices(['auto', 'webgpu', 'cpu'] as const)
     .default('auto' as const);
