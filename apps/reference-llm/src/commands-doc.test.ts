@@ -12,9 +12,11 @@ describe('the README command reference', () => {
   it('lists every command and each option with its default and choices', () => {
     const md = commandsMarkdown(buildProgram());
     for (const name of ['pretrain', 'generate', 'eval', 'tasks', 'profile', 'scaling'])
-      expect(md).toContain(`| [\`${name}\`](#${name}) |`);
-    expect(md).toContain('| `--temperature <t>` | `0.8` | softmax temperature; 0 is greedy |');
-    expect(md).toMatch(/\| `--backend <kind>` \| `"auto"` \| .* \(auto, webgpu, cpu\) \|/);
+      expect(md).toMatch(new RegExp(`\\| \\[\`${name}\`\\]\\(#${name}\\) +\\|`));
+    expect(md).toMatch(
+      /\| `--temperature <t>` +\| `0\.8` +\| softmax temperature; 0 is greedy +\|/,
+    );
+    expect(md).toMatch(/\| `--backend <kind>` +\| `"auto"` +\| .* \(auto, webgpu, cpu\) +\|/);
     expect(() => withCommands('# no markers', buildProgram())).toThrow(/markers are missing/);
   });
 });

@@ -7,15 +7,23 @@ export const END = '<!-- commands: end -->';
 
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
+/** A Markdown table with padded columns, as the repository's formatter (biome) writes them. */
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(3, h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
 /**
  * The README's command reference, generated from the command definitions: a table of the
  * commands, then each command's options with their defaults and choices.
  */
 export function commandsMarkdown(program: Command): string {
   const commands = program.commands as unknown as Command[];
-  const out = ['| command | what it does |', '|---|---|'];
-  for (const c of commands)
-    out.push(`| [\`${c.name()}\`](#${c.name()}) | ${cell(c.summary() || c.description())} |`);
+  const out = table(
+    ['command', 'what it does'],
+    commands.map((c) => [`[\`${c.name()}\`](#${c.name()})`, cell(c.summary() || c.description())]),
+  );
   for (const c of commands) {
     out.push('', `#### ${c.name()}`, '');
     if (c.description() && c.description() !== c.summary()) out.push(c.description(), '');
@@ -24,12 +32,12 @@ export function commandsMarkdown(program: Command): string {
       out.push('No options.');
       continue;
     }
-    out.push('| option | default | what it sets |', '|---|---|---|');
-    for (const o of options) {
+    const rows = options.map((o) => {
       const choices = o.argChoices ? ` (${o.argChoices.join(', ')})` : '';
       const fallback = o.defaultValue === undefined ? '' : `\`${JSON.stringify(o.defaultValue)}\``;
-      out.push(`| \`${cell(o.flags)}\` | ${cell(fallback)} | ${cell(o.description + choices)} |`);
-    }
+      return [`\`${cell(o.flags)}\``, cell(fallback), cell(o.description + choices)];
+    });
+    out.push(...table(['option', 'default', 'what it sets'], rows));
   }
   return `${BEGIN}\n${out.join('\n')}\n${END}`;
 }

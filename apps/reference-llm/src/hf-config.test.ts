@@ -34,7 +34,15 @@ const LLAMA_CONFIG: Record<
 };
 // … and the parameters `LlamaForCausalLM(config)` holds, by name and shape (models/llama/modeling_llama.py);
 // with tie_word_embeddings, `lm_head.weight` is the embedding and is not stored.
-function llamaParameters(c: Record<string, any>): Record<string, number[]> {
+function llamaParameters(config: Record<string, unknown>): Record<string, number[]> {
+  type Sizes =
+    | 'vocab_size'
+    | 'hidden_size'
+    | 'intermediate_size'
+    | 'head_dim'
+    | 'num_hidden_layers';
+  type Heads = 'num_attention_heads' | 'num_key_value_heads';
+  const c = config as Record<Sizes | Heads, number> & { tie_word_embeddings: boolean };
   const [d, f, hd] = [c.hidden_size, c.intermediate_size, c.head_dim];
   const p: Record<string, number[]> = {
     'model.embed_tokens.weight': [c.vocab_size, d],
