@@ -1,4 +1,4 @@
-import { clipGradNorm, type Optimizer } from '@tessera/optim';
+import { type BaseOptions, clipGradNorm, type Optimizer } from '@tessera/optim';
 import * as T from '@tessera/tensor-webgpu';
 import type { DecoderLM } from '@tessera/transformer';
 import type { TokenBatch } from './data.js';
@@ -17,7 +17,7 @@ export function nextTokenLoss(model: DecoderLM, { x, y }: TokenBatch): T.Tensor 
  */
 export async function languageModelStep(
   model: DecoderLM,
-  optimizer: Optimizer<{ lr: number }>,
+  optimizer: Optimizer<BaseOptions>,
   batch: TokenBatch,
 ): Promise<number> {
   const loss = T.tidy(() => {

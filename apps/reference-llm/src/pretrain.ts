@@ -254,7 +254,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const start = ckpt?.state.step ?? 0;
   if (ckpt) {
     try {
-      optimizer.loadStateDict(readOptimizerState(ckpt, device));
+      await optimizer.loadStateDict(readOptimizerState(ckpt, device));
     } catch (e) {
       const message = (e as Error).message;
       throw message.includes(FILES.optimizer)
@@ -277,13 +277,13 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       throw new Error(
         `pretrain: refusing to save weights that are not finite at step ${step} (tensor ${bad}); the last checkpoint in ${o.out} is kept`,
       );
-    const state = optimizer.stateDict();
+    const { tensors, ...state } = optimizer.stateDict();
     const eos = tokenizer.specialTokens['<|endoftext|>'];
     writeCheckpoint<Omit<PretrainState, 'format' | 'version' | 'files'>>(
       o.out,
       {
         [FILES.model]: weights,
-        [FILES.optimizer]: await T.saveSafetensors(state.tensors),
+        [FILES.optimizer]: await T.saveSafetensors(tensors),
         [FILES.tokenizer]: toHuggingFaceJson(tokenizer),
         [FILES.hfConfig]: `${JSON.stringify(llamaConfig(model.config, { bos: eos, eos }), null, 1)}\n`,
       },
@@ -293,7 +293,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         totalSteps: total,
         preset,
         model: model.config,
-        optimizer: { name: optimizerName, step: state.step, groups: state.groups },
+        optimizer: { name: optimizerName, ...state },
         seed,
         data,
         history,

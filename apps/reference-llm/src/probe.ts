@@ -1,4 +1,4 @@
-import type { Optimizer } from '@tessera/optim';
+import type { BaseOptions, Optimizer } from '@tessera/optim';
 import * as T from '@tessera/tensor-webgpu';
 import { DecoderLM } from '@tessera/transformer';
 import { languageModelStep } from './lm-step.js';
@@ -13,7 +13,7 @@ import { type Preset, presetBudget } from './presets.js';
 export class TrainingProbe {
   readonly model: DecoderLM;
   /** The optimizer `pretrain` would build for the preset's full run (same groups and schedules). */
-  readonly optimizer: Optimizer<{ lr: number }>;
+  readonly optimizer: Optimizer<BaseOptions>;
   private steps = 0;
 
   constructor(

@@ -1,5 +1,6 @@
 import {
   cat,
+  checkOptions,
   cpuIndexer,
   type Device,
   defineOp,
@@ -173,6 +174,14 @@ export class Rope {
   readonly convention: RopeConvention;
 
   constructor(readonly options: RopeOptions) {
+    checkOptions('Rope', options, [
+      'dim',
+      'theta',
+      'scaling',
+      'convention',
+      'maxPositions',
+      'device',
+    ]);
     const convention = options.convention ?? 'half';
     if (convention !== 'half' && convention !== 'interleaved') {
       throw new TypeError(
@@ -180,7 +189,8 @@ export class Rope {
       );
     }
     this.convention = convention;
-    const { cos, sin } = ropeTables(options, options.maxPositions);
+    const { dim, theta, scaling } = options;
+    const { cos, sin } = ropeTables({ dim, theta, scaling }, options.maxPositions);
     const half = options.dim / 2;
     this.cos = tensor(cos, { shape: [options.maxPositions, half], device: options.device });
     this.sin = tensor(sin, { shape: [options.maxPositions, half], device: options.device });
@@ -243,6 +253,7 @@ export class Rope2D {
       device?: Device;
     },
   ) {
+    checkOptions('Rope2D', options, ['dim', 'theta', 'rows', 'cols', 'convention', 'device']);
     if (options.dim % 4 !== 0)
       throw new RangeError(`rope2d: dim must be a multiple of 4, got ${options.dim}`);
     this.axis = new Rope({

@@ -1,4 +1,4 @@
-import type { Optimizer } from '@tessera/optim';
+import type { BaseOptions, Optimizer } from '@tessera/optim';
 import * as T from '@tessera/tensor-webgpu';
 
 /**
@@ -8,7 +8,7 @@ import * as T from '@tessera/tensor-webgpu';
  * weight decay. Mutates the optimizer's parameters.
  */
 export async function ratesUsed(
-  optimizer: Optimizer<{ lr: number }>,
+  optimizer: Optimizer<BaseOptions>,
   decay: number[],
   steps: number,
 ): Promise<number[][]> {
