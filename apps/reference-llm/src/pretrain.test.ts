@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '@tessera/tensor-webgpu';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
@@ -182,6 +182,17 @@ describe('pretrain', () => {
     );
     restore();
     expect((await resume()).steps).toBe(2);
+  });
+
+  it('never saves weights that are not finite', async () => {
+    const dir = tempDir();
+    // A learning rate past f32's range turns every weight infinite at the first update, while
+    // that step's loss (computed before the update) is still finite.
+    const diverging = { ...micro, lr: 1e39 };
+    await expect(run({ out: dir, preset: diverging, saveEvery: 1 })).rejects.toThrow(
+      /^pretrain: refusing to save weights that are not finite at step 1 \(tensor model\.[^\]]+\] = -?(Infinity|NaN)\); no checkpoint was written$/,
+    );
+    expect(existsSync(join(dir, FILES.pointer))).toBe(false);
   });
 
   it('refuses data too short for one batch, with the numbers; a text with no line break near 90% still trains', async () => {

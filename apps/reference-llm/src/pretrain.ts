@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { bitsPerByteFromMeanNll } from '@tessera/eval';
 import type { OptimizerState } from '@tessera/optim';
@@ -275,7 +276,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     const bad = firstNonFinite(weights);
     if (bad)
       throw new Error(
-        `pretrain: refusing to save weights that are not finite at step ${step} (tensor ${bad}); the last checkpoint in ${o.out} is kept`,
+        `pretrain: refusing to save weights that are not finite at step ${step} (tensor ${bad}); ${existsSync(join(o.out, FILES.pointer)) ? `the previous checkpoint in ${o.out} is kept` : 'no checkpoint was written'}`,
       );
     const { tensors, ...state } = optimizer.stateDict();
     const eos = tokenizer.specialTokens['<|endoftext|>'];
