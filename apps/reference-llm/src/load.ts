@@ -1,4 +1,4 @@
-import { type GenerateOptions, generateText } from '@tessera/sampler';
+import { type GenerateStreamOptions, generateText } from '@tessera/sampler';
 import type { Device } from '@tessera/tensor-webgpu';
 import { fromHuggingFaceJson, type Tokenizer } from '@tessera/tokenizer';
 import { DecoderLM } from '@tessera/transformer';
@@ -33,8 +33,9 @@ export function loadCheckpoint(
 export async function complete(
   dir: string,
   prompt: string,
-  options: GenerateOptions & { onText?: (s: string) => void; device?: Device },
+  options: GenerateStreamOptions & { onText?: (s: string) => void; device?: Device },
 ): Promise<string> {
-  const { model, tokenizer } = loadCheckpoint(dir, options.device);
-  return generateText(model, tokenizer, prompt, options);
+  const { device, ...generateOptions } = options;
+  const { model, tokenizer } = loadCheckpoint(dir, device);
+  return generateText(model, tokenizer, prompt, generateOptions);
 }

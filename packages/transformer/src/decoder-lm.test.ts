@@ -5,7 +5,7 @@ import * as T from '@tessera/tensor-webgpu';
 import { maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
 import { type DecoderCache, DecoderLM } from '@tessera/transformer';
 import { describe, expect, it } from 'vitest';
-import { ids2d, llama, small } from './test-utils/fixtures.js';
+import { ids2d, llama, settledLiveBytes, small } from './test-utils/fixtures.js';
 
 const { all, gpu, cpu } = await testDevices();
 
@@ -118,10 +118,9 @@ describe.each(all)('DecoderLM ($info.backend)', (dev) => {
 
   it('frees its KV cache when the consumer stops generating early', async () => {
     const lm = new DecoderLM(small, dev);
-    const live = () => dev.memory().liveBytes;
-    const before = live();
+    const before = await settledLiveBytes(dev);
     for await (const _ of generate(lm, [1, 2], { maxNewTokens: 40 })) break;
-    expect(live()).toBe(before);
+    expect(dev.memory().liveBytes).toBe(before);
   });
 });
 
@@ -204,8 +203,8 @@ describe('training and shapes', () => {
     expect(maxRelError(textPart, viaIds)).toBeGreaterThan(1e-3);
   });
 
-  it('dispose frees every tensor the model holds', () => {
-    const before = cpu.memory().liveBytes;
+  it('dispose frees every tensor the model holds', async () => {
+    const before = await settledLiveBytes(cpu);
     const lm = new DecoderLM(small, cpu);
     expect(cpu.memory().liveBytes).toBeGreaterThan(before);
     lm.dispose();

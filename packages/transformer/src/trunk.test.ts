@@ -2,7 +2,7 @@ import * as T from '@tessera/tensor-webgpu';
 import { maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
 import { DecoderLM, Trunk } from '@tessera/transformer';
 import { describe, expect, it } from 'vitest';
-import { ids2d, small } from './test-utils/fixtures.js';
+import { ids2d, settledLiveBytes, small } from './test-utils/fixtures.js';
 
 const { all, cpu } = await testDevices();
 
@@ -50,8 +50,8 @@ describe('Trunk errors and memory', () => {
     );
   });
 
-  it('dispose frees the parameters, their gradients and the RoPE tables', () => {
-    const before = cpu.memory().liveBytes;
+  it('dispose frees the parameters, their gradients and the RoPE tables', async () => {
+    const before = await settledLiveBytes(cpu);
     const trunk = new Trunk(small, { causal: true }, cpu);
     T.tidy(() => T.sum(trunk.forward(trunk.embed(ids2d([[1, 2]], cpu)))).backward());
     expect(trunk.parameters().every((p) => p.grad)).toBe(true);

@@ -27,3 +27,12 @@ export const llama = {
 /** i32 ids [rows, T] on `device`. */
 export const ids2d = (rows: readonly (readonly number[])[], device: Device) =>
   T.tensor(Int32Array.from(rows.flat()), { shape: [rows.length, rows[0]!.length], device });
+
+/** Live bytes on `device` once the garbage collector has finished with earlier tests' tensors. */
+export async function settledLiveBytes(device: Device): Promise<number> {
+  for (let i = 0; i < 2; i++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return device.memory().liveBytes;
+}
