@@ -44,13 +44,14 @@ describe.each(all)('DecodeRows ($info.backend)', (dev) => {
     rows.dispose();
   });
 
-  it('allPositions returns the logits after every new token (speculative verification)', async () => {
+  it('positions returns the logits after each of the last new tokens (speculative verification)', async () => {
     const lm = new TrigramLM(dev, 8);
     const rows = new DecodeRows(lm, { rows: 1, maxLength: 16 });
     await rows.extend([0], [[3, 1]]);
-    const [all4] = await rows.extend([0], [[4, 1, 5, 2]], { allPositions: true });
-    const want = (await alone(lm, [3, 1, 4, 1, 5, 2])).slice(2);
-    for (let i = 0; i < 4; i++) expect(maxRelError(all4![i]!, want[i]!)).toBeLessThan(1e-6);
+    const [last3] = await rows.extend([0], [[4, 1, 5, 2]], { positions: 3 });
+    const want = (await alone(lm, [3, 1, 4, 1, 5, 2])).slice(3);
+    expect(last3).toHaveLength(3);
+    for (let i = 0; i < 3; i++) expect(maxRelError(last3![i]!, want[i]!)).toBeLessThan(1e-6);
   });
 
   it('truncate rolls back, reorder copies, reset frees; the cache follows', async () => {
@@ -102,7 +103,10 @@ describe('DecodeRows errors', () => {
     await expect(rows.extend([2], [[1]])).rejects.toThrow(/row 2 is not a row \(0\.\.1\)/);
     await expect(rows.extend([0], [[9]])).rejects.toThrow(/token 9 is outside the vocabulary/);
     await expect(rows.extend([0, 0], [[1], [1]])).rejects.toThrow(/repeat a row/);
-    await expect(rows.extend([0], [[]])).rejects.toThrow(/no tokens for row 0/);
+    await expect(rows.extend([0], [[]])).rejects.toThrow(/row 0 gets 0 tokens, fewer than the 1/);
+    await expect(rows.extend([0], [[1]], { positions: 9 })).rejects.toThrow(
+      /positions must be an integer in 1\.\.8 \(the window\), got 9/,
+    );
     expect(() => rows.truncate(0, 3)).toThrow(/length must be an integer in 0\.\.0, got 3/);
     expect(() => new DecodeRows(new TrigramLM(cpu, 8), { rows: 1, max: 3 } as never)).toThrow(
       /DecodeRows: unknown option "max"/,

@@ -80,44 +80,50 @@ export class DecodeRows {
 
   /**
    * Appends `tokens[i]` to row `rows[i]` and runs the model on what each row's cache lacks.
-   * Returns, per row, the logits (Float32Array over the vocabulary) after its last token — or,
-   * with `allPositions`, after each of its new tokens. Rows are distinct; each gets ≥ 1 token.
+   * Returns, per row, the logits (Float32Array over the vocabulary) after each of its last
+   * `positions` new tokens (default 1: after its last token; speculative decoding asks for more).
+   * Rows are distinct; each gets at least `positions` tokens. Throws on bad rows or tokens.
    */
   async extend(
     rows: readonly number[],
     tokens: readonly (readonly number[])[],
-    options: { allPositions?: boolean } = {},
+    options: { positions?: number } = {},
   ): Promise<Float32Array[][]> {
-    checkOptions('DecodeRows.extend', options, ['allPositions']);
+    checkOptions('DecodeRows.extend', options, ['positions']);
+    const wanted = options.positions ?? 1;
     if (rows.length !== tokens.length)
       throw new RangeError(
         `DecodeRows.extend: ${rows.length} rows but ${tokens.length} token lists`,
       );
     if (new Set(rows).size !== rows.length)
       throw new RangeError(`DecodeRows.extend: rows [${rows.join(', ')}] repeat a row`);
-    const groups = new Map<string, Feed>();
+    if (!Number.isInteger(wanted) || wanted < 1 || wanted > this.window)
+      throw new RangeError(
+        `DecodeRows.extend: positions must be an integer in 1..${this.window} (the window), got ${wanted}`,
+      );
     for (const [i, row] of rows.entries()) {
       this.checkRow(row, 'extend');
       const add = tokens[i]!;
-      if (add.length === 0) throw new RangeError(`DecodeRows.extend: no tokens for row ${row}`);
+      if (add.length < wanted)
+        throw new RangeError(
+          `DecodeRows.extend: row ${row} gets ${add.length} tokens, fewer than the ${wanted} positions wanted`,
+        );
       for (const id of add) {
         if (!Number.isInteger(id) || id < 0 || id >= this.model.vocabSize)
           throw new RangeError(
             `DecodeRows.extend: token ${id} is outside the vocabulary (0..${this.model.vocabSize - 1})`,
           );
       }
-      const wanted = options.allPositions ? add.length : 1;
-      if (wanted > this.window)
-        throw new RangeError(
-          `DecodeRows.extend: ${wanted} positions wanted, more than the window of ${this.window}`,
-        );
+    }
+    const groups = new Map<number, Feed>();
+    for (const [i, row] of rows.entries()) {
+      const add = tokens[i]!;
       this.tokens[row]!.push(...add);
       const feed = this.feed(row, wanted);
-      const key = `${feed.length}:${wanted}`;
-      const group = groups.get(key) ?? { rows: [], tokens: [], wanted };
+      const group = groups.get(feed.length) ?? { rows: [], tokens: [], wanted };
       group.rows.push(row);
       group.tokens.push(feed);
-      groups.set(key, group);
+      groups.set(feed.length, group);
     }
     const out = new Map<number, Float32Array[]>();
     for (const group of groups.values()) {
@@ -136,7 +142,7 @@ export class DecodeRows {
     if (!this.cache) return ids.slice(-this.window);
     const held = this.cache.lengths[row]!;
     if (ids.length - this.start[row]! > this.window) {
-      // Past the cache's room: refill with the last half window (at least the wanted tokens).
+      // Past the cache's room: refill with the last half window (at least the wanted positions).
       this.cache.reset(row);
       this.start[row] = ids.length - Math.max(wanted, Math.floor(this.window / 2), 1);
       return ids.slice(this.start[row]);

@@ -80,4 +80,12 @@ describe.each(all)('speculative decoding with KV caches ($info.backend)', (dev) 
     expect(r.acceptanceRate).toBeLessThan(1); // some proposals were rejected and rolled back
     expect([...target.caches, ...draft.caches].every((c) => c.disposed)).toBe(true);
   });
+
+  it('keeps to the model window when the prompt and proposals pass it', async () => {
+    const target = new TrigramLM(dev, 6, { maxSequenceLength: 16 });
+    const draft = new TrigramLM(dev, 6, { seed: 2, maxSequenceLength: 16 });
+    const prompt = Array.from({ length: 14 }, (_, i) => i % 6);
+    const r = await speculativeGenerate(target, draft, prompt, { k: 4, maxNewTokens: 20, seed: 3 });
+    expect(r.ids).toHaveLength(20);
+  });
 });

@@ -112,11 +112,11 @@ export async function speculativeGenerate(
       }
       // Target: one pass over its unfed ids and every proposal gives p for each (+1 extra).
       const [targetLogits] = await targetRows.extend([0], [[...unfed(targetRows), ...proposals]], {
-        allPositions: true,
+        positions: rounds + 1,
       });
       targetCalls++;
       const verified = [...ids, ...proposals];
-      const ps = distributions(targetLogits!.slice(-(rounds + 1)), verified, sampling, step);
+      const ps = distributions(targetLogits!, verified, sampling, step);
       let stop = false;
       let i = 0;
       for (; i < rounds; i++) {

@@ -1,5 +1,5 @@
 import { KVCache } from '@tessera/attention-flash';
-import { type Device, type Tensor, tensor } from '@tessera/tensor-webgpu';
+import { checkOptions, type Device, type Tensor, tensor } from '@tessera/tensor-webgpu';
 
 /** Sizes of a decoder's cache. */
 export interface DecoderCacheOptions {
@@ -24,7 +24,16 @@ export class DecoderCache {
   readonly layers: KVCache[];
   readonly maxLength: number;
 
+  /** Throws on unknown options or a maxLength that is not a positive integer. */
   constructor(options: DecoderCacheOptions) {
+    checkOptions('DecoderCache', options, [
+      'rows',
+      'maxLength',
+      'layers',
+      'kvHeads',
+      'headDim',
+      'device',
+    ]);
     const { rows, maxLength, layers, kvHeads, headDim, device } = options;
     if (!Number.isInteger(maxLength) || maxLength < 1)
       throw new RangeError(`DecoderCache: maxLength must be a positive integer, got ${maxLength}`);

@@ -1,10 +1,11 @@
 import { Linear, type LinearOptions, normalInit } from '@tessera/nn';
-import { reshape, slice, type Tensor } from '@tessera/tensor-webgpu';
+import { checkOptions, reshape, slice, type Tensor } from '@tessera/tensor-webgpu';
 
 /** Init of a head: a normal(0, std) weight (default std 0.02) on `device`, from `seed`. */
 export type HeadOptions = Pick<LinearOptions, 'device' | 'seed' | 'bias'> & { std?: number };
 
-function headWeight(rows: number, dModel: number, o: HeadOptions): LinearOptions {
+function headWeight(where: string, rows: number, dModel: number, o: HeadOptions): LinearOptions {
+  checkOptions(where, o, ['device', 'seed', 'bias', 'std']);
   return {
     ...o,
     weight: normalInit([rows, dModel], o.std ?? 0.02, { device: o.device, seed: o.seed }),
@@ -18,7 +19,7 @@ function headWeight(rows: number, dModel: number, o: HeadOptions): LinearOptions
  */
 export class ScalarHead extends Linear {
   constructor(dModel: number, options: HeadOptions = {}) {
-    super(dModel, 1, headWeight(1, dModel, { bias: false, ...options }));
+    super(dModel, 1, headWeight('ScalarHead', 1, dModel, { bias: false, ...options }));
   }
 
   override forward(hidden: Tensor): Tensor {
@@ -32,7 +33,11 @@ export class ScalarHead extends Linear {
  */
 export class ClassificationHead extends Linear {
   constructor(dModel: number, classes: number, options: HeadOptions = {}) {
-    super(dModel, classes, headWeight(classes, dModel, { bias: true, ...options }));
+    super(
+      dModel,
+      classes,
+      headWeight('ClassificationHead', classes, dModel, { bias: true, ...options }),
+    );
   }
 
   override forward(hidden: Tensor): Tensor {
