@@ -1,7 +1,7 @@
-import type { Optimizer } from '@tessera/optim';
+import type { BaseOptions, Optimizer } from '@tessera/optim';
 import * as T from '@tessera/tensor-webgpu';
 import { DecoderLM } from '@tessera/transformer';
-import type { Preset } from './presets.js';
+import { type Preset, presetBudget } from './presets.js';
 import { makeOptimizer, trainStep } from './train.js';
 
 /**
@@ -11,7 +11,7 @@ import { makeOptimizer, trainStep } from './train.js';
  */
 export class TrainingProbe {
   readonly model: DecoderLM;
-  private readonly optimizer: Optimizer<{ lr: number }>;
+  private readonly optimizer: Optimizer<BaseOptions>;
   private seed = 0;
 
   constructor(
@@ -20,7 +20,8 @@ export class TrainingProbe {
     optimizer: 'adamw' | 'muon' = 'adamw',
   ) {
     this.model = new DecoderLM({ ...preset.model, vocabSize: preset.vocabSize }, device);
-    this.optimizer = makeOptimizer(optimizer, this.model, preset.lr);
+    // The schedules of a `pretrain` run of the preset's default length, so both train alike.
+    this.optimizer = makeOptimizer(optimizer, this.model, preset, presetBudget(preset).steps);
   }
 
   get tokensPerStep(): number {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { bitsPerByteFromMeanNll } from '@tessera/eval';
 import {
   AdamW,
+  type BaseOptions,
   clipGradNorm,
   Muon,
   muonParamGroups,
@@ -121,21 +122,19 @@ function batchAt(
 
 /**
  * One optimisation step on a batch: forward, backward, the global gradient norm clipped to 1,
- * the update (at learning rate `lr` when given). Frees the batch; returns the loss read back.
+ * the update (at the rates the optimizer's schedules give). Frees the batch; returns the loss read back.
  */
 export async function trainStep(
   model: DecoderLM,
-  optimizer: Optimizer<{ lr: number }>,
+  optimizer: Optimizer<BaseOptions>,
   x: T.Tensor,
   y: T.Tensor,
-  lr?: number,
 ): Promise<number> {
   const loss = T.tidy(() => {
     optimizer.zeroGrad();
     const l = lossOf(model, x, y);
     l.backward();
     clipGradNorm(model.parameters(), 1.0).dispose();
-    if (lr !== undefined) optimizer.setLR(lr);
     optimizer.step();
     return l;
   });
@@ -149,15 +148,27 @@ function lossOf(model: DecoderLM, x: T.Tensor, y: T.Tensor): T.Tensor {
   return T.crossEntropy(T.reshape(logits, [-1, model.vocabSize]), y);
 }
 
+/**
+ * The optimizer of a run of `total` steps. Each learning rate is a warmup + cosine schedule
+ * inside the optimizer (peak `preset.lr` for AdamW, and for Muon's AdamW part; 0.02 for Muon's
+ * matrices), read at the optimizer's own step counter, which its saved state carries.
+ */
 export function makeOptimizer(
   kind: 'adamw' | 'muon',
   model: DecoderLM,
-  lr: number,
-): Optimizer<{ lr: number }> {
-  const adam = { lr, betas: [0.9, 0.95] as [number, number], weightDecay: 0.1 };
+  preset: Preset,
+  total: number,
+): Optimizer<BaseOptions> {
+  const schedule = (lr: number) =>
+    warmupCosine({ lr, warmup: Math.min(preset.warmupSteps, total), total, minLr: lr / 10 });
+  const adam = {
+    lr: schedule(preset.lr),
+    betas: [0.9, 0.95] as [number, number],
+    weightDecay: 0.1,
+  };
   if (kind === 'adamw') return new AdamW(model.parameters(), adam);
   return new Muon(muonParamGroups(model.namedParameters()), {
-    lr: 0.02,
+    lr: schedule(0.02),
     weightDecay: 0.01,
     adamw: adam,
   });
@@ -206,15 +217,9 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
 
   const modelConfig = saved?.model ?? { ...preset.model, vocabSize: tokenizer.vocabSize };
   const model = new DecoderLM(modelConfig, device);
-  const optimizer = makeOptimizer(saved?.optimizer ?? kind, model, preset.lr);
   const budget = presetBudget(preset);
   const total = saved?.totalSteps ?? o.steps ?? budget.steps;
-  const schedule = warmupCosine({
-    lr: preset.lr,
-    warmup: Math.min(preset.warmupSteps, total),
-    total,
-    minLr: preset.lr / 10,
-  });
+  const optimizer = makeOptimizer(saved?.optimizer ?? kind, model, preset, total);
   const history: Pick<PretrainResult, 'trainLoss' | 'val'> = saved?.history ?? {
     trainLoss: [],
     val: [],
@@ -224,8 +229,9 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     model.load(new Uint8Array(readCheckpointFile(o.out, FILES.model)));
     const tensors = T.loadSafetensors(new Uint8Array(readCheckpointFile(o.out, FILES.optimizer)), {
       device,
+      name: join(o.out, FILES.optimizer),
     });
-    optimizer.loadStateDict({ ...saved.optimizerState, tensors });
+    await optimizer.loadStateDict({ ...saved.optimizerState, tensors });
     step = saved.step;
     log(`resumed ${o.out} at step ${step}/${total}`);
   } else {
@@ -237,9 +243,9 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   }
 
   const save = async () => {
-    const state = optimizer.stateDict();
+    const { tensors, ...optimizerState } = optimizer.stateDict();
     writeAtomic(join(o.out, FILES.model), await model.save());
-    writeAtomic(join(o.out, FILES.optimizer), await T.saveSafetensors(state.tensors));
+    writeAtomic(join(o.out, FILES.optimizer), await T.saveSafetensors(tensors));
     writeAtomic(join(o.out, FILES.tokenizer), toHuggingFaceJson(tokenizer));
     const config: SavedConfig = {
       preset: preset.name,
@@ -248,7 +254,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       step,
       totalSteps: total,
       seed,
-      optimizerState: { step: state.step, groups: state.groups },
+      optimizerState,
       history,
     };
     writeAtomic(join(o.out, FILES.config), JSON.stringify(config, null, 1));
@@ -289,7 +295,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       device,
     );
     T.manualSeed(seed + step); // dropout masks, reproducible on resume
-    const value = await trainStep(model, optimizer, x, y, schedule(step));
+    const value = await trainStep(model, optimizer, x, y);
     if (!Number.isFinite(value))
       throw new Error(
         `pretrain: the loss became ${value} at step ${step}; lower the learning rate or check the data`,

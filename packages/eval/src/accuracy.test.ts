@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   accuracy,
   bootstrapCI,
@@ -60,5 +61,28 @@ describe('bootstrap confidence intervals', () => {
     expect(b.high - b.low).toBeLessThan((a.high - a.low) / 5);
     expect(bootstrapCI(small, mean, { seed: 1 })).toEqual(a);
     expect(() => bootstrapCI([], mean)).toThrow(/no items/);
+    expect(() => bootstrapCI(small, mean, { sample: 10 } as { samples?: number })).toThrow(
+      'bootstrapCI: unknown option "sample" (known options: samples, confidence, seed)',
+    );
+  });
+});
+
+describe('SQuAD normalisation matches the official evaluation script', () => {
+  const cases = JSON.parse(
+    readFileSync(new URL('../fixtures/squad.json', import.meta.url), 'utf8'),
+  ) as {
+    prediction: string;
+    reference: string;
+    normalized: string;
+    exactMatch: number;
+    f1: number;
+  }[];
+
+  it(`normalizes, matches and scores ${cases.length} answers with Unicode whitespace and letters next to articles as Python does`, () => {
+    for (const c of cases) {
+      expect(normalizeAnswer(c.prediction), JSON.stringify(c.prediction)).toBe(c.normalized);
+      expect(exactMatch(c.prediction, c.reference)).toBe(c.exactMatch);
+      expect(tokenF1(c.prediction, c.reference)).toBeCloseTo(c.f1, 14);
+    }
   });
 });

@@ -1,21 +1,22 @@
 /** Exact match, token F1 (SQuAD), accuracy, pass@k and bootstrap confidence intervals. */
 
+import { checkOptions } from './options.js';
+import { pythonSplit } from './python-str.js';
 import { seededUniform } from './random.js';
 
 const PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
 
+/** The articles as whole words, with Python's Unicode word boundary (`\w` = letters, numbers, `_`). */
+const ARTICLES = /(?<![\p{L}\p{N}_])(?:a|an|the)(?![\p{L}\p{N}_])/gu;
+
 /**
- * SQuAD's answer normalisation: lowercase, drop ASCII punctuation, drop the articles a/an/the,
- * collapse whitespace.
+ * SQuAD's answer normalisation, as its official evaluation script does it: lowercase, drop ASCII
+ * punctuation, drop the articles a/an/the (word boundaries as Python's `re` sees them, so `éthe`
+ * keeps its `the`), then split on Python's whitespace (`str.split()`: U+0085 and U+001C–U+001F
+ * split, U+200B and U+FEFF do not) and join with single spaces.
  */
 export function normalizeAnswer(s: string): string {
-  return s
-    .toLowerCase()
-    .replace(PUNCTUATION, '')
-    .replace(/\b(a|an|the)\b/g, ' ')
-    .split(/\s+/)
-    .filter(Boolean)
-    .join(' ');
+  return pythonSplit(s.toLowerCase().replace(PUNCTUATION, '').replace(ARTICLES, ' ')).join(' ');
 }
 
 function best(
@@ -95,6 +96,7 @@ export function bootstrapCI<T>(
   metric: (sample: readonly T[]) => number,
   options: { samples?: number; confidence?: number; seed?: number } = {},
 ): { value: number; low: number; high: number } {
+  checkOptions('bootstrapCI', options, ['samples', 'confidence', 'seed']);
   if (items.length === 0) throw new RangeError('bootstrapCI: no items');
   const samples = options.samples ?? 1000;
   const confidence = options.confidence ?? 0.95;

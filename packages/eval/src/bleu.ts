@@ -1,169 +1,163 @@
 /**
- * BLEU as sacrebleu computes it (Post, 2018): tokenise (13a by default), count clipped n-gram
- * matches over the corpus (orders 1–4), smooth, multiply by the brevity penalty against the
- * closest reference length.
+ * BLEU as sacreBLEU 2.x computes it (Papineni et al., 2002; Post, 2018): tokenise (13a by
+ * default), count clipped n-gram matches over the corpus (orders 1–4), smooth (Chen & Cherry,
+ * 2014), multiply by the brevity penalty against the closest reference length. Statistics,
+ * effective order and floating-point operations follow sacreBLEU's `BLEU.compute_bleu`.
  */
 
+import { type BleuTokenizer, bleuTokens } from './bleu-tokenizers.js';
 import { checkReferenceStreams } from './ngrams.js';
+import { checkOptions } from './options.js';
 
-export type BleuTokenizer = '13a' | 'none' | 'char' | 'intl';
 export type BleuSmoothing = 'exp' | 'floor' | 'add-k' | 'none';
 
 export interface BleuOptions {
+  /** The tokenizer (default `13a`); see `tokenize13a`, `tokenizeIntl`, `tokenizeZh`. */
   tokenize?: BleuTokenizer;
+  /** Smoothing of zero precisions (default `exp`, mteval's). */
   smoothMethod?: BleuSmoothing;
-  /** floor: the value for zero precisions (default 0.1); add-k: k (default 1). */
+  /** floor: the precision given to zero matches (default 0.1); add-k: k (default 1). */
   smoothValue?: number;
+  /** Lowercase hypotheses and references first (default false). */
   lowercase?: boolean;
-  /** Average only over orders that have n-grams (sacrebleu's sentence default), so short sentences score. */
+  /**
+   * Average only the orders up to the last one the hypotheses have n-grams of (after add-k),
+   * so short sentences still score. Default false for corpora, true for `sentenceBleu`.
+   */
   effectiveOrder?: boolean;
 }
 
 export interface BleuResult {
+  /** BLEU in [0, 100]. */
   score: number;
-  /** Percent precisions of orders 1..4. */
+  /** Percent precisions of orders 1..4 (smoothed; 0 past the effective order). */
   precisions: number[];
+  /** Clipped n-gram matches of orders 1..4, summed over the corpus, before smoothing. */
+  counts: number[];
+  /** Hypothesis n-grams of orders 1..4, summed over the corpus, before smoothing. */
+  totals: number[];
+  /** Brevity penalty. */
   bp: number;
+  /** hypLen / refLen (0 when refLen is 0). */
   ratio: number;
+  /** Hypothesis tokens in the corpus. */
   hypLen: number;
+  /** Closest reference lengths, summed (ties go to the shorter reference). */
   refLen: number;
-  /** sacrebleu's reproducibility signature. */
+  /** sacreBLEU's reproducibility signature (with `version:tessera`). */
   signature: string;
 }
 
-/** mteval-v13a tokenisation (sacrebleu's default). */
-export function tokenize13a(line: string): string {
-  let s = line.replaceAll('<skipped>', '').replaceAll('-\n', '').replaceAll('\n', ' ');
-  if (s.includes('&'))
-    s = s
-      .replaceAll('&quot;', '"')
-      .replaceAll('&amp;', '&')
-      .replaceAll('&lt;', '<')
-      .replaceAll('&gt;', '>');
-  s = ` ${s} `;
-  s = s.replace(/([{-~[-` -&(-+:-@/])/g, ' $1 ');
-  s = s.replace(/([^0-9])([.,])/g, '$1 $2 ');
-  s = s.replace(/([.,])([^0-9])/g, ' $1 $2');
-  s = s.replace(/([0-9])(-)/g, '$1 $2 ');
-  return s.split(/\s+/).filter(Boolean).join(' ');
-}
+const OPTION_KEYS = ['tokenize', 'smoothMethod', 'smoothValue', 'lowercase', 'effectiveOrder'];
+const SMOOTH_DEFAULTS: Record<BleuSmoothing, number | undefined> = {
+  exp: undefined,
+  floor: 0.1,
+  'add-k': 1,
+  none: undefined,
+};
+const MAX_ORDER = 4;
 
-/** International tokenisation: punctuation and symbols split by Unicode class (sacrebleu `intl`). */
-export function tokenizeIntl(line: string): string {
-  let s = line.replace(/(\P{N})(\p{P})/gu, '$1 $2 ');
-  s = s.replace(/(\p{P})(\P{N})/gu, ' $1 $2');
-  s = s.replace(/(\p{S})/gu, ' $1 ');
-  return s.split(/\s+/).filter(Boolean).join(' ');
-}
-
-function tokenizeWith(kind: BleuTokenizer, s: string): string[] {
-  switch (kind) {
-    case '13a':
-      return tokenize13a(s).split(' ').filter(Boolean);
-    case 'intl':
-      return tokenizeIntl(s).split(' ').filter(Boolean);
-    case 'char':
-      return [...s.replace(/\s+/g, '')];
-    case 'none':
-      return s.split(' ').filter(Boolean);
-    default:
-      throw new TypeError(
-        `bleu: tokenize must be 13a, intl, char or none, got ${JSON.stringify(kind)}`,
-      );
-  }
-}
-
-/** Counts of every n-gram of orders 1..4, one map per order, keys built in one pass per start. */
+/** Counts of every n-gram of orders 1..4, one map per order (tokens never hold a space). */
 function ngramCounts(tokens: readonly string[]): Map<string, number>[] {
-  const counts = [
-    new Map<string, number>(),
-    new Map<string, number>(),
-    new Map<string, number>(),
-    new Map<string, number>(),
-  ];
+  const counts = Array.from({ length: MAX_ORDER }, () => new Map<string, number>());
   for (let i = 0; i < tokens.length; i++) {
     let key = tokens[i]!;
-    for (let n = 0; n < 4 && i + n < tokens.length; n++) {
-      if (n > 0) key += `\u0001${tokens[i + n]}`;
+    for (let n = 0; n < MAX_ORDER && i + n < tokens.length; n++) {
+      if (n > 0) key += ` ${tokens[i + n]}`;
       counts[n]!.set(key, (counts[n]!.get(key) ?? 0) + 1);
     }
   }
   return counts;
 }
 
+/** The closest reference length to `hypLen`; ties go to the shorter reference. */
+function closestRefLen(hypLen: number, refLens: readonly number[]): number {
+  let closest = refLens[0]!;
+  for (const len of refLens) {
+    const d = Math.abs(len - hypLen);
+    const best = Math.abs(closest - hypLen);
+    if (d < best || (d === best && len < closest)) closest = len;
+  }
+  return closest;
+}
+
+/** sacreBLEU's `my_log`: log, with log(0) floored to -9999999999 (so exp gives 0). */
+const floorLog = (x: number) => (x === 0 ? -9999999999 : Math.log(x));
+
 /**
  * Corpus BLEU. `references` is a list of reference streams, each as long as `hypotheses`
- * (sacrebleu's layout: refs[k][i] is the k-th reference of sentence i).
+ * (sacreBLEU's layout: `references[k][i]` is the k-th reference of sentence i).
+ *
+ * @throws RangeError - no reference stream, or a stream of another length than `hypotheses`
+ * @throws TypeError - an unknown option, tokenizer or smoothing method
  */
 export function corpusBleu(
   hypotheses: readonly string[],
   references: readonly (readonly string[])[],
   options: BleuOptions = {},
 ): BleuResult {
+  checkOptions('corpusBleu', options, OPTION_KEYS);
   checkReferenceStreams('corpusBleu', hypotheses, references);
   const tok = options.tokenize ?? '13a';
   const smooth = options.smoothMethod ?? 'exp';
-  const prep = (s: string) => tokenizeWith(tok, options.lowercase ? s.toLowerCase() : s);
-  const correct = [0, 0, 0, 0];
-  const total = [0, 0, 0, 0];
+  if (!Object.hasOwn(SMOOTH_DEFAULTS, smooth))
+    throw new TypeError(
+      `corpusBleu: smoothMethod must be exp, floor, add-k or none, got ${JSON.stringify(smooth)}`,
+    );
+  const smoothValue = options.smoothValue ?? SMOOTH_DEFAULTS[smooth] ?? 0;
+  const prep = (s: string) => bleuTokens(tok, options.lowercase ? s.toLowerCase() : s);
+  const counts = [0, 0, 0, 0];
+  const totals = [0, 0, 0, 0];
   let hypLen = 0;
   let refLen = 0;
   for (const [i, hyp] of hypotheses.entries()) {
     const h = prep(hyp);
     const refs = references.map((stream) => prep(stream[i]!));
     hypLen += h.length;
-    // Closest reference length; ties go to the shorter one.
-    let closest = refs[0]!.length;
-    for (const r of refs) {
-      const d = Math.abs(r.length - h.length);
-      const best = Math.abs(closest - h.length);
-      if (d < best || (d === best && r.length < closest)) closest = r.length;
-    }
-    refLen += closest;
-    const hypCounts = ngramCounts(h);
+    refLen += closestRefLen(
+      h.length,
+      refs.map((r) => r.length),
+    );
     const refCounts = refs.map(ngramCounts);
-    for (let n = 0; n < 4; n++) {
-      for (const [g, c] of hypCounts[n]!) {
+    for (const [n, grams] of ngramCounts(h).entries()) {
+      for (const [g, c] of grams) {
         let maxRef = 0;
         for (const rc of refCounts) maxRef = Math.max(maxRef, rc[n]!.get(g) ?? 0);
-        correct[n]! += Math.min(c, maxRef);
+        counts[n]! += Math.min(c, maxRef);
+        totals[n]! += c;
       }
-      total[n]! += Math.max(0, h.length - n);
     }
   }
+  const bp = hypLen < refLen ? (hypLen > 0 ? Math.exp(1 - refLen / hypLen) : 0) : 1;
   const precisions = [0, 0, 0, 0];
-  let smoothExp = 1;
-  // As sacrebleu: no matching unigram at all scores 0 whatever the smoothing.
-  const anyMatch = correct.some((c) => c > 0);
-  for (let n = 0; n < 4 && anyMatch; n++) {
-    if (smooth === 'add-k' && n > 0) {
-      const k = options.smoothValue ?? 1;
-      precisions[n] = (100 * (correct[n]! + k)) / (total[n]! + k);
-    } else if (total[n] === 0) {
-      precisions[n] = 0;
-    } else if (correct[n] === 0) {
-      if (smooth === 'exp') {
-        smoothExp *= 2;
-        precisions[n] = 100 / (smoothExp * total[n]!);
-      } else if (smooth === 'floor')
-        precisions[n] = (100 * (options.smoothValue ?? 0.1)) / total[n]!;
-      else precisions[n] = 0;
-    } else precisions[n] = (100 * correct[n]!) / total[n]!;
+  let score = 0;
+  // As sacreBLEU: no match of any order scores 0 whatever the smoothing.
+  if (counts.some((c) => c > 0)) {
+    let mteval = 1;
+    let order = MAX_ORDER;
+    for (let n = 0; n < MAX_ORDER; n++) {
+      const addK = smooth === 'add-k' && n > 0 ? smoothValue : 0;
+      const correct = counts[n]! + addK;
+      const total = totals[n]! + addK;
+      if (total === 0) break;
+      if (options.effectiveOrder) order = n + 1;
+      if (correct > 0) precisions[n] = (100 * correct) / total;
+      else if (smooth === 'exp') {
+        mteval *= 2;
+        precisions[n] = 100 / (mteval * total);
+      } else if (smooth === 'floor') precisions[n] = (100 * smoothValue) / total;
+    }
+    const logSum = precisions.slice(0, order).reduce((sum, p) => sum + floorLog(p), 0);
+    score = bp * Math.exp(logSum / order);
   }
-  const bp = hypLen === 0 ? 0 : hypLen < refLen ? Math.exp(1 - refLen / hypLen) : 1;
-  const orders = options.effectiveOrder ? Math.max(1, total.filter((t) => t > 0).length) : 4;
-  const used = precisions.slice(0, orders);
-  const score = used.some((p) => p === 0)
-    ? 0
-    : bp * Math.exp(used.reduce((a, p) => a + Math.log(p), 0) / orders);
   const smoothSig =
-    smooth === 'floor' || smooth === 'add-k'
-      ? `${smooth}[${(options.smoothValue ?? (smooth === 'floor' ? 0.1 : 1)).toFixed(2)}]`
-      : smooth;
+    SMOOTH_DEFAULTS[smooth] === undefined ? smooth : `${smooth}[${smoothValue.toFixed(2)}]`;
   const signature = `nrefs:${references.length}|case:${options.lowercase ? 'lc' : 'mixed'}|eff:${options.effectiveOrder ? 'yes' : 'no'}|tok:${tok}|smooth:${smoothSig}|version:tessera`;
   return {
     score,
     precisions,
+    counts,
+    totals,
     bp,
     ratio: refLen === 0 ? 0 : hypLen / refLen,
     hypLen,
@@ -172,12 +166,18 @@ export function corpusBleu(
   };
 }
 
-/** Sentence BLEU: corpus BLEU of a single sentence, with effective order on by default as in sacrebleu. */
+/**
+ * Sentence BLEU: corpus BLEU of one sentence against one or more references, with effective
+ * order on by default (as sacreBLEU's `sentence_bleu`).
+ *
+ * @throws TypeError - an unknown option, tokenizer or smoothing method
+ */
 export function sentenceBleu(
   hypothesis: string,
   references: readonly string[],
   options: BleuOptions = {},
 ): BleuResult {
+  checkOptions('sentenceBleu', options, OPTION_KEYS);
   return corpusBleu(
     [hypothesis],
     references.map((r) => [r]),

@@ -1,10 +1,55 @@
-import { corpusChrf, sentenceChrf } from '@tessera/eval';
+import { readFileSync } from 'node:fs';
+import { type ChrfOptions, corpusChrf, sentenceChrf } from '@tessera/eval';
 import { describe, expect, it } from 'vitest';
 
-// Expected scores are the published values of sacrebleu's own chrF test-suite.
+// fixtures/sacrebleu.json, made by fixtures/make-sacrebleu-fixture.py with sacreBLEU 2.6.0 itself:
+// chrF and chrF++ with each whitespace and format character in each position, and seeded random
+// corpora of short sentences (orders one side has no n-grams of, several references) under every
+// option; scores and corpus-summed [hypothesis, reference, match] statistics per order.
+interface FixtureCase {
+  hypotheses: string[];
+  references: string[][];
+  options: ChrfOptions;
+  sentence: boolean;
+  score: number;
+  stats: number[];
+}
+const fixture = JSON.parse(
+  readFileSync(new URL('../fixtures/sacrebleu.json', import.meta.url), 'utf8'),
+) as { sacrebleu: string; chrf: FixtureCase[] };
+
+const run = (c: FixtureCase) =>
+  c.sentence
+    ? sentenceChrf(
+        c.hypotheses[0]!,
+        c.references.map((stream) => stream[0]!),
+        c.options,
+      )
+    : corpusChrf(c.hypotheses, c.references, c.options);
+
+// The cases below are the published values of sacreBLEU's own chrF test-suite.
 type Case = [string[], string[], number];
 
-describe('chrF (sacrebleu)', () => {
+describe(`chrF (sacreBLEU ${fixture.sacrebleu})`, () => {
+  // No exp or log: every operation is IEEE arithmetic in sacreBLEU's order, so bits agree.
+  it('gives the same statistics and the same score, to the last bit, on every fixture case', () => {
+    expect(fixture.chrf.length).toBeGreaterThan(1500);
+    for (const c of fixture.chrf) {
+      const r = run(c);
+      const label = JSON.stringify([c.hypotheses, c.references, c.options]);
+      expect([label, r.statistics, r.score]).toEqual([label, c.stats, c.score]);
+    }
+  });
+
+  // Issue 13.3: "Irre." has no 6-gram, so the 7 of "Fantastisch." are not counted at order 6;
+  // only the 6 of "Gutgemacht." are, all matched.
+  it('counts no hypothesis n-grams of an order the reference has none of (74.976, not 71.44)', () => {
+    const r = corpusChrf(['Fantastisch.', 'Gut gemacht.'], [['Irre.', 'Gut gemacht.']]);
+    expect(r.score).toBe(74.97592680796095);
+    expect(r.score).toBe(fixture.chrf[0]!.score);
+    expect(r.statistics.slice(15, 18)).toEqual([6, 6, 6]);
+  });
+
   it('epsilon smoothing, beta 3: averages per-order F over all six orders', () => {
     const cases: Case[] = [
       [['abcdefg'], ['hijklmnop'], 0],
@@ -113,9 +158,21 @@ describe('chrF (sacrebleu)', () => {
     );
   });
 
+  it('scores an empty reference 0 and very long identical inputs 100', () => {
+    expect(corpusChrf(['abc'], [['']]).score).toBe(0);
+    const words = Array.from({ length: 5000 }, (_, i) => `w${i % 997}`).join(' ');
+    expect(corpusChrf([words], [[words]]).score).toBeCloseTo(100, 9);
+  });
+
   it('picks the best reference per sentence, and rejects bad options', () => {
     expect(sentenceChrf('the cat', ['a dog', 'the cat']).score).toBeCloseTo(100, 9);
     expect(() => corpusChrf(['a'], [['a']], { beta: 0 })).toThrow(/beta must be > 0, got 0/);
+    expect(() => corpusChrf(['a'], [['a']], { word_order: 2 } as ChrfOptions)).toThrow(
+      'corpusChrf: unknown option "word_order" (known options: charOrder, wordOrder, beta, keepWhitespace, lowercase, epsSmoothing)',
+    );
+    expect(() => sentenceChrf('a', ['a'], { whitespace: true } as ChrfOptions)).toThrow(
+      /^sentenceChrf: unknown option "whitespace"/,
+    );
     expect(() => corpusChrf(['a'], [['a']], { charOrder: 1.5 })).toThrow(
       /charOrder must be a non-negative integer, got 1.5/,
     );

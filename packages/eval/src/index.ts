@@ -1,8 +1,8 @@
 /**
  * @packageDocumentation
  * Evaluation for language models, in plain TypeScript: perplexity and bits per byte, SQuAD exact
- * match and token F1, accuracy, pass@k and bootstrap confidence intervals. (BLEU, chrF, ROUGE,
- * METEOR, LLM-as-a-judge and the benchmark runner are to come.)
+ * match and token F1, accuracy, pass@k and bootstrap confidence intervals, sacreBLEU's BLEU, chrF
+ * and chrF++, rouge-score's ROUGE, NLTK's METEOR, an LLM-as-a-judge harness and a benchmark runner.
  */
 
 export {
@@ -17,12 +17,10 @@ export {
   type BleuOptions,
   type BleuResult,
   type BleuSmoothing,
-  type BleuTokenizer,
   corpusBleu,
   sentenceBleu,
-  tokenize13a,
-  tokenizeIntl,
 } from './bleu.js';
+export { type BleuTokenizer, tokenize13a, tokenizeIntl, tokenizeZh } from './bleu-tokenizers.js';
 export { type ChrfOptions, type ChrfResult, corpusChrf, sentenceChrf } from './chrf.js';
 export {
   type ChatMessage,

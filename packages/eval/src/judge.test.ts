@@ -1,12 +1,15 @@
 import {
   type ChatMessage,
   comparePairwise,
+  type JudgeInput,
   judge,
   judgeMessages,
+  type PairwiseOptions,
   parseVerdict,
   VerdictParseError,
 } from '@tessera/eval';
-import { describe, expect, it } from 'vitest';
+import type { ChatMessage as TokenizerChatMessage } from '@tessera/tokenizer';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 
 /** A scripted judge: replies with whatever `reply` returns for the last user message. */
 const scripted = (id: string, reply: (user: string) => string) => ({
@@ -19,6 +22,19 @@ const scripted = (id: string, reply: (user: string) => string) => ({
 });
 
 describe('LLM-as-a-judge', () => {
+  // A type-level test: `npm run typecheck` fails if eval's copy drifts from the owner's shape.
+  it("ChatMessage is exactly @tessera/tokenizer's ChatMessage", async () => {
+    expectTypeOf<ChatMessage>().toEqualTypeOf<TokenizerChatMessage>();
+    // A chat model written against the tokenizer's type is a judge as it is.
+    const model = {
+      id: 'j',
+      chat: (messages: TokenizerChatMessage[]) =>
+        `${messages.map((m) => m.role).join(',')}\nVERDICT: PASS`,
+    };
+    const r = await judge(model, { question: 'q', answer: 'a', criteria: 'c' });
+    expect(r.rationale).toBe('system,user');
+  });
+
   it('asks for the rationale before the verdict and parses pass/fail and 1-5 verdicts', async () => {
     const messages = judgeMessages({ question: 'q', answer: 'a', criteria: 'c' });
     expect(messages[0]!.content).toMatch(/First explain your reasoning.*then give/);
@@ -38,6 +54,20 @@ describe('LLM-as-a-judge', () => {
       /expected a final line "VERDICT: PASS or VERDICT: FAIL", got "I think it is fine."/,
     );
     expect(() => parseVerdict('SCORE: 7', '1-5')).toThrow(/SCORE: <1-5>/);
+  });
+
+  it('rejects unknown keys in the judge input and the pairwise options', async () => {
+    const model = scripted('j', () => 'VERDICT: PASS');
+    const input = { question: 'q', answer: 'a', criteria: 'c', candidateModelID: 'j' };
+    await expect(judge(model, input as JudgeInput)).rejects.toThrow(
+      'judge: unknown option "candidateModelID" (known options: question, answer, criteria, scale, candidateModelId)',
+    );
+    expect(() => judgeMessages(input as JudgeInput)).toThrow(/^judgeMessages: unknown option/);
+    const options = { criteria: 'c', modelC: 'x' } as PairwiseOptions;
+    await expect(comparePairwise(model, [], options)).rejects.toThrow(
+      'comparePairwise: unknown option "modelC" (known options: criteria, modelA, modelB)',
+    );
+    expect(model.calls).toHaveLength(0);
   });
 
   it('warns when the judge grades its own model', async () => {

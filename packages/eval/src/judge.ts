@@ -4,8 +4,15 @@
  * in both orders to expose position bias, and a length statistic exposes verbosity bias.
  */
 
+import { checkOptions } from './options.js';
+
+/**
+ * One message of a conversation: an exact copy of `@tessera/tokenizer`'s `ChatMessage`, which owns
+ * the shape, kept here because `@tessera/eval` installs with no dependencies. `judge.test.ts`
+ * fails to typecheck if the two ever differ.
+ */
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
+  role: 'system' | 'user' | 'assistant' | 'tool' | (string & {});
   content: string;
 }
 
@@ -39,6 +46,8 @@ export interface JudgeInput {
   candidateModelId?: string;
 }
 
+const JUDGE_INPUT_KEYS = ['question', 'answer', 'criteria', 'scale', 'candidateModelId'];
+
 export interface JudgeResult {
   /** true/false on the pass-fail scale; 1–5 on the other. */
   verdict: boolean | number;
@@ -53,6 +62,7 @@ const VERDICT_LINE = {
 
 /** The messages sent to the judge for one answer. */
 export function judgeMessages(input: JudgeInput): ChatMessage[] {
+  checkOptions('judgeMessages', input, JUDGE_INPUT_KEYS);
   const scale = input.scale ?? 'pass-fail';
   return [
     {
@@ -105,6 +115,7 @@ function selfWarning(judgeId: string, candidateIds: (string | undefined)[]): str
 
 /** Grade one answer against criteria. */
 export async function judge(model: ChatModel, input: JudgeInput): Promise<JudgeResult> {
+  checkOptions('judge', input, JUDGE_INPUT_KEYS);
   const output = await model.chat(judgeMessages(input));
   const { verdict, rationale } = parseVerdict(output, input.scale ?? 'pass-fail');
   return { verdict, rationale, warnings: selfWarning(model.id, [input.candidateModelId]) };
@@ -175,6 +186,7 @@ export async function comparePairwise(
   items: readonly PairwiseItem[],
   options: PairwiseOptions,
 ): Promise<PairwiseReport> {
+  checkOptions('comparePairwise', options, ['criteria', 'modelA', 'modelB']);
   const winners: PairwiseWinner[] = [];
   let decisive = 0;
   let firstChosen = 0;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { corpusMeteor, meteor } from '@tessera/eval';
+import { corpusMeteor, type MeteorOptions, meteor } from '@tessera/eval';
 import { describe, expect, it } from 'vitest';
 
 // fixtures/meteor.json: NLTK 3.8's meteor_score with exact and stem stages (no WordNet) on
@@ -29,9 +29,21 @@ describe('METEOR (NLTK, exact + stem)', () => {
     expect(corpusMeteor(['a b', 'x'], [['a b'], ['y']])).toBeCloseTo(meteor('a b', 'a b') / 2, 12);
   });
 
+  // One chunk of 5000 matches: penalty 0.5 / 5000^3. An empty reference scores 0.
+  it('scores very long identical inputs and an empty reference', () => {
+    const words = Array.from({ length: 5000 }, (_, i) => `w${i % 997}`).join(' ');
+    expect(meteor(words, words)).toBeCloseTo(1 - 0.5 / 5000 ** 3, 12);
+    expect(meteor('a b c', '')).toBe(0);
+  });
+
   it('rejects bad input', () => {
     expect(() => meteor('a', [])).toThrow(/at least one reference/);
     expect(() => meteor('a', 'a', { alpha: 2 })).toThrow(/alpha must be in \[0, 1\], got 2/);
     expect(() => corpusMeteor(['a'], [])).toThrow(/1 hypotheses but 0 references/);
+    const misspelt = { stemming: false } as MeteorOptions;
+    expect(() => meteor('a', 'a', misspelt)).toThrow(
+      'meteor: unknown option "stemming" (known options: alpha, beta, gamma, stem)',
+    );
+    expect(() => corpusMeteor(['a'], ['a'], misspelt)).toThrow(/^corpusMeteor: unknown/);
   });
 });

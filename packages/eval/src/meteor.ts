@@ -5,7 +5,9 @@
  * Synonym matching needs WordNet and is not included.
  */
 
+import { checkOptions } from './options.js';
 import { porterStem } from './porter.js';
+import { pythonSplit } from './python-str.js';
 
 export interface MeteorOptions {
   /** Weight of precision against recall in the harmonic mean (default 0.9). */
@@ -17,6 +19,8 @@ export interface MeteorOptions {
   /** Match Porter stems after exact words (default true). */
   stem?: boolean;
 }
+
+const OPTION_KEYS = ['alpha', 'beta', 'gamma', 'stem'];
 
 /** A word still waiting for a match: its position in the sentence and its form at this stage. */
 type Slot = { index: number; form: string };
@@ -52,8 +56,7 @@ function countChunks(matches: readonly Match[]): number {
 }
 
 function toWords(text: string | readonly string[]): string[] {
-  const words =
-    typeof text === 'string' ? text.split(/\s+/u).filter((w) => w.length > 0) : [...text];
+  const words = typeof text === 'string' ? pythonSplit(text) : [...text];
   return words.map((w) => w.toLowerCase());
 }
 
@@ -80,14 +83,15 @@ function singleMeteor(
 }
 
 /**
- * METEOR of one hypothesis: the best score over its references. Strings are split on whitespace
- * (tokenise first to separate punctuation); words are lowercased.
+ * METEOR of one hypothesis: the best score over its references. Strings are split on Python's
+ * whitespace, as `str.split()` does (tokenise first to separate punctuation); words are lowercased.
  */
 export function meteor(
   hypothesis: string | readonly string[],
   references: string | readonly (string | readonly string[])[],
   options: MeteorOptions = {},
 ): number {
+  checkOptions('meteor', options, OPTION_KEYS);
   const o = {
     alpha: options.alpha ?? 0.9,
     beta: options.beta ?? 3,
@@ -110,6 +114,7 @@ export function corpusMeteor(
   references: readonly (string | readonly (string | readonly string[])[])[],
   options: MeteorOptions = {},
 ): number {
+  checkOptions('corpusMeteor', options, OPTION_KEYS);
   if (hypotheses.length !== references.length) {
     throw new RangeError(
       `corpusMeteor: ${hypotheses.length} hypotheses but ${references.length} references`,

@@ -1,4 +1,4 @@
-import { corpusRouge, lcsIndices, rouge, rougeTokenize } from '@tessera/eval';
+import { corpusRouge, lcsIndices, type RougeOptions, rouge, rougeTokenize } from '@tessera/eval';
 import { describe, expect, it } from 'vitest';
 
 // Expected values are those of rouge-score's own test-suite (reference first there, prediction here first).
@@ -24,10 +24,18 @@ describe('ROUGE (rouge-score)', () => {
     close(rouge('testing two', 'testing one two', ['rougeL']).rougeL!, 1, 2 / 3, 4 / 5);
   });
 
-  it('an empty prediction scores 0 for every type', () => {
+  it('an empty prediction or reference scores 0 for every type', () => {
     for (const s of Object.values(rouge('', 'testing one two'))) close(s, 0, 0, 0);
+    for (const s of Object.values(rouge('a b c', ''))) close(s, 0, 0, 0);
     close(rouge('w1', '', ['rougeLsum']).rougeLsum!, 0, 0, 0);
     close(rouge('/', 'w1 w2 w3 w4 w5', ['rougeLsum']).rougeLsum!, 0, 0, 0);
+  });
+
+  it('very long identical inputs score 1', () => {
+    const words = Array.from({ length: 5000 }, (_, i) => `w${i % 997}`).join(' ');
+    const r = rouge(words, words, ['rouge2', 'rougeL']);
+    close(r.rouge2!, 1, 1, 1);
+    close(r.rougeL!, 1, 1, 1);
   });
 
   it('LCS backtracking picks the same indices as rouge-score', () => {
@@ -62,5 +70,11 @@ describe('ROUGE (rouge-score)', () => {
     }
     expect(() => corpusRouge(['a', 'b'], ['a'])).toThrow(/2 predictions but 1 references/);
     expect(() => rouge('a', [])).toThrow(/at least one reference/);
+    const misspelt = { useStemming: true } as RougeOptions;
+    expect(() => rouge('a', 'a', ['rouge1'], misspelt)).toThrow(
+      'rouge: unknown option "useStemming" (known options: useStemmer)',
+    );
+    expect(() => corpusRouge(['a'], ['a'], ['rouge1'], misspelt)).toThrow(/^corpusRouge: unknown/);
+    expect(() => rougeTokenize('a', misspelt)).toThrow(/^rougeTokenize: unknown/);
   });
 });

@@ -5,6 +5,7 @@
  */
 
 import { countNgrams } from './ngrams.js';
+import { checkOptions } from './options.js';
 import { porterStem } from './porter.js';
 
 /** `rouge1` … `rouge9`, `rougeL` or `rougeLsum`. */
@@ -15,6 +16,8 @@ export interface RougeOptions {
   useStemmer?: boolean;
 }
 
+const OPTION_KEYS = ['useStemmer'];
+
 export interface RougeScore {
   precision: number;
   recall: number;
@@ -23,6 +26,7 @@ export interface RougeScore {
 
 /** rouge-score's default tokenizer: lowercase, non-alphanumerics become spaces, optional stemming. */
 export function rougeTokenize(text: string, options: RougeOptions = {}): string[] {
+  checkOptions('rougeTokenize', options, OPTION_KEYS);
   const tokens = text
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, ' ')
@@ -152,6 +156,7 @@ export function rouge(
   types: readonly RougeType[] = ['rouge1', 'rouge2', 'rougeL', 'rougeLsum'],
   options: RougeOptions = {},
 ): Record<string, RougeScore> {
+  checkOptions('rouge', options, OPTION_KEYS);
   const refs = typeof references === 'string' ? [references] : references;
   if (refs.length === 0) throw new RangeError('rouge: expected at least one reference');
   const out: Record<string, RougeScore> = {};
@@ -173,6 +178,7 @@ export function corpusRouge(
   types: readonly RougeType[] = ['rouge1', 'rouge2', 'rougeL', 'rougeLsum'],
   options: RougeOptions = {},
 ): Record<string, RougeScore> {
+  checkOptions('corpusRouge', options, OPTION_KEYS);
   if (predictions.length !== references.length) {
     throw new RangeError(
       `corpusRouge: ${predictions.length} predictions but ${references.length} references`,

@@ -3,6 +3,7 @@ import {
   buildPrompt,
   knowledgeQuizTask,
   type LanguageModel,
+  type RunOptions,
   reportToMarkdown,
   runBenchmark,
   truncateAtStop,
@@ -56,6 +57,13 @@ describe('benchmark runner', () => {
     expect(p1.endsWith(`Question: ${quiz.docs[3]!.question}\nAnswer:`)).toBe(true);
     expect(p1.indexOf(quiz.docs[3]!.question)).toBe(p1.lastIndexOf(quiz.docs[3]!.question));
     expect(() => buildPrompt(quiz, 0, 10)).toThrow(/numFewshot 10 exceeds the 9 other docs/);
+  });
+
+  it('rejects unknown options', async () => {
+    const misspelt = { numFewShot: 2 } as RunOptions;
+    await expect(runBenchmark(oracle, [quiz], misspelt)).rejects.toThrow(
+      'runBenchmark: unknown option "numFewShot" (known options: numFewshot, seed, limit, onProgress)',
+    );
   });
 
   it('cuts generations at the first stop sequence', () => {

@@ -5,6 +5,7 @@
  */
 
 import { exactMatch } from './accuracy.js';
+import { checkOptions } from './options.js';
 import { seededUniform } from './random.js';
 
 /** What the runner needs from a model. */
@@ -154,6 +155,7 @@ export async function runBenchmark(
   tasks: readonly Task[],
   options: RunOptions = {},
 ): Promise<BenchmarkReport> {
+  checkOptions('runBenchmark', options, ['numFewshot', 'seed', 'limit', 'onProgress']);
   const results: TaskResult[] = [];
   for (const task of tasks) results.push(await runTask(model, task, options));
   return { model: model.id, seed: options.seed ?? 1234, results };

@@ -190,6 +190,14 @@ export class Rope {
   readonly convention: RopeConvention;
 
   constructor(readonly options: RopeOptions) {
+    checkOptions('Rope', options, [
+      'dim',
+      'theta',
+      'scaling',
+      'convention',
+      'maxPositions',
+      'device',
+    ]);
     const convention = options.convention ?? 'half';
     if (convention !== 'half' && convention !== 'interleaved') {
       throw new TypeError(
@@ -197,7 +205,8 @@ export class Rope {
       );
     }
     this.convention = convention;
-    const { cos, sin } = ropeTables(options, options.maxPositions);
+    const { dim, theta, scaling } = options;
+    const { cos, sin } = ropeTables({ dim, theta, scaling }, options.maxPositions);
     const half = options.dim / 2;
     this.cos = tensor(cos, { shape: [options.maxPositions, half], device: options.device });
     this.sin = tensor(sin, { shape: [options.maxPositions, half], device: options.device });
@@ -276,6 +285,7 @@ export class Rope2D {
       device?: Device;
     },
   ) {
+    checkOptions('Rope2D', options, ['dim', 'theta', 'rows', 'cols', 'convention', 'device']);
     if (options.dim % 4 !== 0)
       throw new RangeError(`rope2d: dim must be a multiple of 4, got ${options.dim}`);
     this.axis = new Rope({

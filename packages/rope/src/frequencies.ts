@@ -1,3 +1,5 @@
+import { checkOptions } from '@tessera/tensor-webgpu';
+
 /**
  * RoPE inverse frequencies and their context-extension scalings, computed in float64 on the CPU.
  * Dimension pair i (0 ≤ i < d/2) rotates at θ_i = base^(−2i/d) radians per position.
@@ -11,9 +13,13 @@ export type RopeScaling =
   /** NTK-aware: the base raised to base·factor^(d/(d−2)), stretching low frequencies most. */
   | { type: 'ntk'; factor: number }
   /**
-   * YaRN (Peng et al. 2023): interpolate low frequencies, keep high ones, ramp between the dims
-   * whose wavelength fits `betaFast` and `betaSlow` rotations into the original context; cos and
-   * sin are multiplied by the attention temperature 0.1·ln(factor) + 1 (`mscale`), applied once.
+   * YaRN (Peng et al. 2023), with Hugging Face's `rope_scaling` keys in camelCase: interpolate
+   * low frequencies, keep high ones, and ramp linearly between the dims whose wavelength fits
+   * `betaFast` (default 32) and `betaSlow` (default 1) rotations into the original context. The
+   * ramp's ends are rounded outwards unless `truncate` is false (default true; gpt-oss sets it
+   * false). cos and sin are multiplied by the attention factor, applied once: `attentionFactor`
+   * when given, else mscale(factor, mscale) / mscale(factor, mscaleAllDim) when both are given
+   * (DeepSeek), else mscale(factor, 1), where mscale(s, m) = 0.1·m·ln(s) + 1 (1 for s ≤ 1).
    */
   | {
       type: 'yarn';
@@ -21,7 +27,10 @@ export type RopeScaling =
       originalMaxPositions: number;
       betaFast?: number;
       betaSlow?: number;
+      truncate?: boolean;
       mscale?: number;
+      mscaleAllDim?: number;
+      attentionFactor?: number;
     }
   /** Llama 3.1: keep wavelengths below orig/highFreqFactor, divide those above orig/lowFreqFactor, blend between. */
   | {
@@ -45,15 +54,17 @@ export function inverseFrequencies(config: RopeConfig): {
   invFreq: Float64Array;
   attentionFactor: number;
 } {
+  checkOptions('rope', config, ['dim', 'theta', 'scaling']);
   const { dim } = config;
   if (!Number.isInteger(dim) || dim < 2 || dim % 2 !== 0)
     throw new RangeError(`rope: dim must be an even integer >= 2, got ${dim}`);
   const theta = config.theta ?? 10_000;
   if (!(theta > 1)) throw new RangeError(`rope: theta must be > 1, got ${theta}`);
   const scaling = config.scaling ?? { type: 'none' };
+  checkScaling(scaling);
   const half = dim / 2;
   const base = (b: number) => Float64Array.from({ length: half }, (_, i) => b ** ((-2 * i) / dim));
-  if ('factor' in scaling && !(scaling.factor >= 1))
+  if (scaling.type !== 'none' && !(scaling.factor >= 1))
     throw new RangeError(`rope: scaling factor must be >= 1, got ${scaling.factor}`);
   switch (scaling.type) {
     case 'none':
@@ -64,24 +75,27 @@ export function inverseFrequencies(config: RopeConfig): {
       return { invFreq: base(theta * scaling.factor ** (dim / (dim - 2))), attentionFactor: 1 };
     case 'yarn': {
       const { factor, originalMaxPositions: orig } = scaling;
+      positiveNumber('originalMaxPositions', orig, true);
       const betaFast = scaling.betaFast ?? 32;
       const betaSlow = scaling.betaSlow ?? 1;
+      const truncate = scaling.truncate ?? true;
       // The dim index whose wavelength makes `rotations` turns over the original context.
       const correction = (rotations: number) =>
         (dim * Math.log(orig / (rotations * 2 * Math.PI))) / (2 * Math.log(theta));
-      const low = Math.max(Math.floor(correction(betaFast)), 0);
-      const high = Math.min(Math.ceil(correction(betaSlow)), dim - 1);
-      const extrapolated = base(theta);
-      const invFreq = extrapolated.map((f, i) => {
-        const ramp = Math.min(Math.max((i - low) / Math.max(high - low, 0.001), 0), 1);
+      const round = (x: number, f: (y: number) => number) => (truncate ? f(x) : x);
+      const low = Math.max(round(correction(betaFast), Math.floor), 0);
+      let high = Math.min(round(correction(betaSlow), Math.ceil), dim - 1);
+      if (high === low) high += 0.001;
+      const invFreq = base(theta).map((f, i) => {
+        const ramp = Math.min(Math.max((i - low) / (high - low), 0), 1);
         const keep = 1 - ramp; // 1: keep the original frequency (extrapolate); 0: interpolate
         return (f / factor) * (1 - keep) + f * keep;
       });
-      const mscale = scaling.mscale ?? 0.1 * Math.log(factor) + 1;
-      return { invFreq, attentionFactor: mscale };
+      return { invFreq, attentionFactor: yarnAttentionFactor(scaling) };
     }
     case 'llama3': {
       const { factor, originalMaxPositions: orig } = scaling;
+      positiveNumber('originalMaxPositions', orig, true);
       const lowFreqFactor = scaling.lowFreqFactor ?? 1;
       const highFreqFactor = scaling.highFreqFactor ?? 4;
       const lowWavelen = orig / lowFreqFactor;
@@ -95,11 +109,56 @@ export function inverseFrequencies(config: RopeConfig): {
       });
       return { invFreq, attentionFactor: 1 };
     }
-    default:
-      throw new TypeError(
-        `rope: unknown scaling type ${JSON.stringify((scaling as { type: unknown }).type)}`,
-      );
   }
+}
+
+/** The keys each scaling type reads: any other key is a mistake, not an option. */
+const SCALING_KEYS: Record<RopeScaling['type'], readonly string[]> = {
+  none: ['type'],
+  linear: ['type', 'factor'],
+  ntk: ['type', 'factor'],
+  yarn: [
+    'type',
+    'factor',
+    'originalMaxPositions',
+    'betaFast',
+    'betaSlow',
+    'truncate',
+    'mscale',
+    'mscaleAllDim',
+    'attentionFactor',
+  ],
+  llama3: ['type', 'factor', 'originalMaxPositions', 'lowFreqFactor', 'highFreqFactor'],
+};
+
+function checkScaling(scaling: RopeScaling): void {
+  const type = (scaling as { type?: unknown } | null)?.type;
+  if (typeof type !== 'string' || !(type in SCALING_KEYS))
+    throw new TypeError(
+      `rope: unknown scaling type ${JSON.stringify(type)} (known: ${Object.keys(SCALING_KEYS).join(', ')})`,
+    );
+  checkOptions(`rope: scaling '${type}'`, scaling, SCALING_KEYS[type as RopeScaling['type']]);
+}
+
+function positiveNumber(name: string, value: number | undefined, required = false): void {
+  if ((required || value !== undefined) && !(Number.isFinite(value) && value! > 0))
+    throw new RangeError(`rope: scaling ${name} must be a positive number, got ${value}`);
+}
+
+/** YaRN's attention temperature, read as Hugging Face's `_compute_yarn_parameters` reads it. */
+function yarnAttentionFactor(s: Extract<RopeScaling, { type: 'yarn' }>): number {
+  positiveNumber('attentionFactor', s.attentionFactor);
+  if (s.attentionFactor !== undefined) return s.attentionFactor;
+  const mscale = (scale: number, m: number) => (scale <= 1 ? 1 : 0.1 * m * Math.log(scale) + 1);
+  positiveNumber('mscale', s.mscale);
+  positiveNumber('mscaleAllDim', s.mscaleAllDim);
+  if ((s.mscale === undefined) !== (s.mscaleAllDim === undefined))
+    throw new TypeError(
+      'rope: yarn mscale and mscaleAllDim go together (DeepSeek gives both; Hugging Face ignores one alone): give both, or attentionFactor',
+    );
+  if (s.mscale !== undefined && s.mscaleAllDim !== undefined)
+    return mscale(s.factor, s.mscale) / mscale(s.factor, s.mscaleAllDim);
+  return mscale(s.factor, 1);
 }
 
 /**

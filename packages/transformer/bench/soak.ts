@@ -37,7 +37,7 @@ async function round(i: number): Promise<void> {
   for await (const _ of generate(lm, prompt, { temperature: 0.8, seed: i, maxNewTokens: 16 })) {
     if (i % 2 === 1 && ++n === 4) break; // abandoned early
   }
-  lm.dispose(); // switch to Module.dispose() when @tessera/nn has it
+  lm.dispose();
 }
 
 const rows: string[] = [];

@@ -99,10 +99,9 @@ export class DecoderLM extends Module {
     return { total: weights + attentionFlops, weights, attention: attentionFlops };
   }
 
-  /** Frees the parameters, their gradients and the RoPE tables; the model is unusable after. */
-  dispose(): void {
-    this.lm_head?.weight.grad?.dispose();
-    this.lm_head?.weight.dispose();
+  /** Frees the parameters, their gradients and the RoPE tables; using the model after is an error. */
+  override dispose(): void {
     this.model.dispose();
+    super.dispose();
   }
 }

@@ -27,8 +27,9 @@ export class Encoder extends Module {
     return this.model.forward(this.model.embed(input), options);
   }
 
-  /** Frees the parameters, their gradients and the RoPE tables. */
-  dispose(): void {
+  /** Frees the parameters, their gradients and the RoPE tables; using the encoder after is an error. */
+  override dispose(): void {
     this.model.dispose();
+    super.dispose();
   }
 }

@@ -117,12 +117,9 @@ export class Trunk extends Module {
     return out;
   }
 
-  /** Frees the parameters, their gradients and the RoPE tables. */
-  dispose(): void {
-    for (const p of Object.values(this.stateDict())) {
-      p.grad?.dispose();
-      p.dispose();
-    }
+  /** Frees the parameters, their gradients (as `Module.dispose`) and the RoPE tables. */
+  override dispose(): void {
+    super.dispose();
     this.rope.dispose();
   }
 }
