@@ -152,5 +152,66 @@ describe('Rope gradients, 2-D, errors', () => {
     expect(() => rope.apply(T.zeros([3, 4], { device: cpu }), { offset: 2 })).toThrow(
       /positions 2\.\.4 exceed maxPositions 4/,
     );
+    expect(() => rope.apply(T.zeros([3, 4], { device: cpu }), { offest: 2 } as never)).toThrow(
+      /rope\.apply: unknown option "offest" \(known options: offset, positions, seqAxis\)/,
+    );
+    const perRow = T.tensor(Int32Array.from([0, 1, 2, 0, 1, 2]), { device: cpu, shape: [2, 3] });
+    expect(() => rope.apply(T.zeros([3, 2, 3, 4], { device: cpu }), { positions: perRow })).toThrow(
+      /positions must be \[3\] or \[3, 3\].*got \[2, 3\]/,
+    );
+    expect(() =>
+      rope.apply(T.zeros([2, 3, 4], { device: cpu }), { positions: perRow, seqAxis: 0 }),
+    ).toThrow(/positions must be \[2\] or \[2, 2\]/);
+  });
+});
+
+describe.each(all)('per-row positions ($info.backend)', (dev) => {
+  // Rows of a batch at different lengths: each row's positions are its own.
+  const rows = [
+    [5, 6, 7],
+    [0, 1, 2],
+    [12, 13, 14],
+  ];
+  const positions = (d: Device) =>
+    T.tensor(Int32Array.from(rows.flat()), { device: d, shape: [3, 3] });
+
+  it('each row of [batch, seq] positions equals rotating that row alone at its offset', async () => {
+    for (const convention of ['half', 'interleaved'] as const) {
+      const rope = new Rope({ dim: 8, maxPositions: 16, convention, device: dev });
+      const x = T.randn([3, 2, 3, 10], { device: dev, seed: 11 }); // [batch, heads, seq, dim]
+      const y = await rope.apply(x, { positions: positions(dev) }).data();
+      const per = 2 * 3 * 10;
+      for (const [b, row] of rows.entries()) {
+        const alone = await rope
+          .apply(T.contiguous(T.slice(x, 0, b, b + 1)), { offset: row[0]! })
+          .data();
+        expect(maxRelError(y.slice(b * per, (b + 1) * per), alone)).toBeLessThan(1e-6);
+      }
+    }
+  });
+
+  it('agrees with the CPU reference forward and backward, with heads split by a view', async () => {
+    const run = async (d: Device) => {
+      const rope = new Rope({ dim: 8, maxPositions: 16, device: d });
+      const proj = T.randn([3, 3, 2 * 8], { device: d, seed: 12 }).requiresGrad_();
+      const heads = T.transpose(T.reshape(proj, [3, 3, 2, 8]), 1, 2); // [B, H, T, D], strided
+      const y = rope.apply(heads, { positions: positions(d) });
+      T.sum(T.mul(y, T.randn(y.shape, { device: d, seed: 13 }))).backward();
+      return { y: await y.data(), g: await proj.grad!.data() };
+    };
+    const [a, b] = [await run(dev), await run(cpu)];
+    expect(maxRelError(a.y, b.y)).toBeLessThan(1e-6);
+    expect(maxRelError(a.g, b.g)).toBeLessThan(1e-6);
+  });
+});
+
+describe('per-row positions, gradient', () => {
+  it('matches finite differences', async () => {
+    const rope = new Rope({ dim: 4, maxPositions: 8, device: cpu });
+    const positions = T.tensor(Int32Array.from([3, 4, 0, 1]), { device: cpu, shape: [2, 2] });
+    const values = Array.from({ length: 16 }, (_, i) => Math.cos(i * 0.7));
+    expect(
+      await gradCheck(cpu, (x) => rope.apply(x, { positions }), [values], [[2, 2, 4]]),
+    ).toBeLessThan(2e-2);
   });
 });
