@@ -82,6 +82,14 @@ export function grpoLoss(inputs: GrpoInputs, options: GrpoLossOptions = {}): Grp
     inputs.oldLogprobs === undefined
       ? logprobs.detach()
       : checkTensor(where, 'oldLogprobs', inputs.oldLogprobs, { shape: ['B', 'T'] }, sizes);
+  const perSequence = inputs.advantages?.rank === 1;
+  checkTensor(
+    where,
+    'advantages',
+    inputs.advantages,
+    { shape: perSequence ? ['B'] : ['B', 'T'] },
+    sizes,
+  );
   if (beta > 0 && inputs.refLogprobs === undefined)
     throw new TypeError(
       `${where}: beta ${beta} > 0 needs inputs.refLogprobs (the reference model's log-probs)`,
