@@ -1,3 +1,4 @@
+import { dataCommand } from './data.js';
 import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
 import { pretrainCommand } from './pretrain.js';
@@ -11,6 +12,7 @@ export const COMMANDS = [
   generateCommand,
   evalCommand,
   tasksCommand,
+  dataCommand,
   profileCommand,
   scalingCommand,
 ];
