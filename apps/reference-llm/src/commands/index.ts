@@ -4,6 +4,7 @@ import { generateCommand } from './generate.js';
 import { pretrainCommand } from './pretrain.js';
 import { profileCommand } from './profile.js';
 import { scalingCommand } from './scaling.js';
+import { sftCommand } from './sft.js';
 import { tasksCommand } from './tasks.js';
 
 /** Every command, in the order `--help` and the README list them: adding a command is one file and one line here. */
@@ -13,6 +14,7 @@ export const COMMANDS = [
   evalCommand,
   tasksCommand,
   dataCommand,
+  sftCommand,
   profileCommand,
   scalingCommand,
 ];

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { ChatMessage } from '@tessera/tokenizer';
 import { writeAtomic } from '../atomic-write.js';
 
@@ -71,8 +72,9 @@ export function readJsonl<T>(path: string, parse: (value: unknown) => T): T[] {
   return out;
 }
 
-/** Writes records as JSONL, atomically. */
+/** Writes records as JSONL, atomically (creating the folder). */
 export function writeJsonl(path: string, records: readonly object[]): void {
+  mkdirSync(dirname(path), { recursive: true });
   writeAtomic(path, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
 }
 
