@@ -3,6 +3,7 @@ import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
 import { pretrainCommand } from './pretrain.js';
 import { profileCommand } from './profile.js';
+import { rewardCommand } from './reward.js';
 import { scalingCommand } from './scaling.js';
 import { sftCommand } from './sft.js';
 import { tasksCommand } from './tasks.js';
@@ -15,6 +16,7 @@ export const COMMANDS = [
   tasksCommand,
   dataCommand,
   sftCommand,
+  rewardCommand,
   profileCommand,
   scalingCommand,
 ];
