@@ -1,4 +1,5 @@
 import { dataCommand } from './data.js';
+import { dpoCommand } from './dpo.js';
 import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
 import { pretrainCommand } from './pretrain.js';
@@ -17,6 +18,7 @@ export const COMMANDS = [
   dataCommand,
   sftCommand,
   rewardCommand,
+  dpoCommand,
   profileCommand,
   scalingCommand,
 ];
