@@ -2,6 +2,7 @@ import { dataCommand } from './data.js';
 import { dpoCommand } from './dpo.js';
 import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
+import { ppoCommand } from './ppo.js';
 import { pretrainCommand } from './pretrain.js';
 import { profileCommand } from './profile.js';
 import { rewardCommand } from './reward.js';
@@ -19,6 +20,7 @@ export const COMMANDS = [
   sftCommand,
   rewardCommand,
   dpoCommand,
+  ppoCommand,
   profileCommand,
   scalingCommand,
 ];
