@@ -1,3 +1,4 @@
+import { chatCommand } from './chat.js';
 import { dataCommand } from './data.js';
 import { dpoCommand } from './dpo.js';
 import { evalCommand } from './eval.js';
@@ -21,6 +22,7 @@ export const COMMANDS = [
   rewardCommand,
   dpoCommand,
   ppoCommand,
+  chatCommand,
   profileCommand,
   scalingCommand,
 ];
