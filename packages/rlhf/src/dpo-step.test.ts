@@ -35,6 +35,17 @@ describe.each(all)('dpoStep ($info.backend)', (dev) => {
     expect(r).toMatchObject({ accuracy: 0, margin: 0, chosenReward: 0, rejectedReward: 0 });
   });
 
+  it('rpoAlpha adds α × the token-mean NLL of the chosen replies', async () => {
+    const policy = new Bigram(dev, 7, 6);
+    const table = await policy.table.data();
+    const lp = (prev: number, next: number) =>
+      logSoftmax(table.subarray(prev * 7, prev * 7 + 7))[next]!;
+    const nll = -(lp(2, 3) + lp(3, 4) + lp(2, 6)) / 3; // chosen replies [3, 4] and [6]
+    const r = await dpoEval(policy, policy.copy(), batch, { rpoAlpha: 0.5 });
+    expect(r.loss).toBeCloseTo(Math.LN2 + 0.5 * nll, 5);
+    expect(r.margin).toBe(0);
+  });
+
   it('training raises the implicit reward of the chosen side over the rejected one', async () => {
     const policy = new Bigram(dev, 7, 3);
     const reference = policy.copy();

@@ -1,8 +1,13 @@
 import type { BaseOptions, Optimizer } from '@tessera/optim';
 import { type CausalLM, tokenLogprobs } from '@tessera/sampler';
 import {
+  add,
   checkOptions,
+  div,
+  maximum,
   mean,
+  mul,
+  neg,
   noGrad,
   slice,
   sum,
@@ -11,7 +16,7 @@ import {
   tidy,
 } from '@tessera/tensor-webgpu';
 import { batchTensors, checkOnePerRow } from './batch-tensors.js';
-import { checkChoice } from './check.js';
+import { checkChoice, checkNumber } from './check.js';
 import { dpoLoss, type PreferenceLoss, simpoLoss } from './dpo.js';
 import { applyGradients } from './optimizer-step.js';
 import type { TokenBatch } from './packing.js';
@@ -56,11 +61,17 @@ export interface DpoStepOptions {
   labelSmoothing?: number;
   /** SimPO's target margin γ. Default 0.5 (TRL `simpo_gamma`). */
   gamma?: number;
+  /**
+   * Weight α of the chosen replies' negative log-likelihood (per token) added to the loss: RPO
+   * (Pang et al., "Iterative Reasoning Preference Optimization", 2024; TRL `rpo_alpha`), which
+   * keeps the chosen replies likely while the margin grows. Default 0 (none).
+   */
+  rpoAlpha?: number;
   /** Clip the global gradient norm to this. Default 1. */
   maxGradNorm?: number;
 }
 
-const LOSS_KEYS = ['lossType', 'beta', 'labelSmoothing', 'gamma'] as const;
+const LOSS_KEYS = ['lossType', 'beta', 'labelSmoothing', 'gamma', 'rpoAlpha'] as const;
 
 /** What a DPO step (or evaluation) measured; the rewards are the implicit ones, β·log-ratios (SimPO: β·mean log-prob). */
 export interface DpoStepResult {
@@ -82,8 +93,9 @@ function preferenceLoss(
   batch: TokenBatch,
   options: Omit<DpoStepOptions, 'maxGradNorm'>,
 ): PreferenceLoss {
-  const { lossType = 'sigmoid', gamma, ...rest } = options;
+  const { lossType = 'sigmoid', gamma, rpoAlpha = 0, ...rest } = options;
   checkChoice(where, 'lossType', lossType, ['sigmoid', 'ipo', 'hinge', 'simpo']);
+  checkNumber(where, 'rpoAlpha', rpoAlpha, { min: 0 });
   if (batch.rows % 2 !== 0)
     throw new RangeError(
       `${where}: a preference batch has 2·B rows (chosen, then rejected), got ${batch.rows}`,
@@ -93,33 +105,42 @@ function preferenceLoss(
   const { logps, lengths } = completionLogps(policy, batch);
   const [chosenLogps, rejectedLogps] = halves(logps);
   const [chosenLengths, rejectedLengths] = halves(lengths);
-  if (lossType === 'simpo')
-    return simpoLoss(
+  let r: PreferenceLoss;
+  if (lossType === 'simpo') {
+    r = simpoLoss(
       { chosenLogps, rejectedLogps, chosenLengths, rejectedLengths },
       { ...rest, ...(gamma !== undefined && { gamma }) },
     );
-  if (gamma !== undefined)
-    throw new TypeError(`${where}: gamma is SimPO's margin; lossType is '${lossType}'`);
-  if (!reference) throw new TypeError(`${where}: lossType '${lossType}' needs the reference model`);
-  const ref = noGrad(() => completionLogps(reference, batch).logps);
-  const [refChosenLogps, refRejectedLogps] = halves(ref);
-  return dpoLoss(
-    {
-      chosenLogps,
-      rejectedLogps,
-      refChosenLogps,
-      refRejectedLogps,
-      chosenLengths,
-      rejectedLengths,
-    },
-    { lossType, ...rest },
-  );
+  } else {
+    if (gamma !== undefined)
+      throw new TypeError(`${where}: gamma is SimPO's margin; lossType is '${lossType}'`);
+    if (!reference)
+      throw new TypeError(`${where}: lossType '${lossType}' needs the reference model`);
+    const ref = noGrad(() => completionLogps(reference, batch).logps);
+    const [refChosenLogps, refRejectedLogps] = halves(ref);
+    r = dpoLoss(
+      {
+        chosenLogps,
+        rejectedLogps,
+        refChosenLogps,
+        refRejectedLogps,
+        chosenLengths,
+        rejectedLengths,
+      },
+      { lossType, ...rest },
+    );
+  }
+  if (rpoAlpha === 0) return r;
+  // RPO: + α · (−Σ log π(chosen) / chosen tokens), the token-mean NLL of the chosen replies.
+  const nll = div(neg(sum(chosenLogps)), maximum(sum(chosenLengths), 1));
+  return { ...r, loss: add(r.loss, mul(nll, rpoAlpha)) };
 }
 
 /**
  * One preference-optimisation step on a `preferenceBatch`: the policy's summed completion
  * log-probs of both sides in one forward pass, the frozen reference's (without gradient), the
- * loss (`dpoLoss`: DPO, cDPO, IPO, hinge; or `simpoLoss`, which needs no reference), gradients,
+ * loss (`dpoLoss`: DPO, cDPO, IPO, hinge; or `simpoLoss`, which needs no reference; plus RPO's
+ * NLL of the chosen replies with `rpoAlpha`), gradients,
  * clipping, the optimizer's update. Both models run with dropout off (call `eval()` on them):
  * at initialisation, with the policy equal to the reference, the DPO loss is then ln 2 exactly.
  *

@@ -42,6 +42,16 @@ export const dpoCommand = () =>
       )
       .addOption(
         new Option(
+          '--rpo-alpha <a>',
+          "weight of the chosen replies' NLL added to the loss (RPO; default: the recipe's)",
+        ).argParser(numberIn({ atLeast: 0 })),
+      )
+      .option(
+        '--questions <file>',
+        'held-out questions with reference replies, JSONL {"messages": [...]} (default: generated, the ones sft measures)',
+      )
+      .addOption(
+        new Option(
           '--label-smoothing <e>',
           'probability that a pair is mislabelled (cDPO; default 0)',
         ).argParser(numberIn({ atLeast: 0, atMost: 0.49 })),
@@ -67,6 +77,8 @@ export const dpoCommand = () =>
           loss: o.loss,
           beta: o.beta,
           labelSmoothing: o.labelSmoothing,
+          rpoAlpha: o.rpoAlpha,
+          questions: o.questions,
           device,
           stop,
         }),

@@ -25,7 +25,7 @@ const run = (o: Partial<Parameters<typeof dpo>[0]> = {}) =>
 describe('dpo', () => {
   it('starts at ln 2 with no margin (policy = reference), then separates chosen from rejected', async () => {
     const out = tempDir();
-    const r = await run({ out, steps: 12, lr: 5e-3, beta: 0.5 });
+    const r = await run({ out, steps: 12, lr: 5e-3, beta: 0.5, rpoAlpha: 0 });
     expect(r.before.loss).toBeCloseTo(Math.LN2, 5);
     expect(r.before).toMatchObject({ accuracy: 0, margin: 0 });
     const state = readCheckpoint<StageState>(out).state;

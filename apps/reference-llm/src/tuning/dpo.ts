@@ -16,7 +16,12 @@ import {
   sourceText,
   stageExamples,
 } from './examples.js';
-import { type PreferenceExample, parsePreferenceExample } from './jsonl.js';
+import {
+  type PreferenceExample,
+  parseChatExample,
+  parsePreferenceExample,
+  readJsonl,
+} from './jsonl.js';
 import { encodePair, longPairs, pairBatch } from './pairs.js';
 import { recipeFor, type TuningRecipe } from './recipes.js';
 import { type ReplyScores, scoreReplies } from './replies.js';
@@ -58,6 +63,10 @@ export interface DpoOptions extends StageRunOptions {
   loss?: PreferenceLossType;
   beta?: number;
   labelSmoothing?: number;
+  /** Weight of the chosen replies' NLL added to the loss (RPO). */
+  rpoAlpha?: number;
+  /** Held-out questions with reference replies (JSONL `{"messages": [...]}`); default the generated ones `sft` measures. */
+  questions?: string;
 }
 
 interface DpoSettings {
@@ -70,6 +79,8 @@ interface DpoSettings {
   loss: PreferenceLossType;
   beta: number;
   labelSmoothing: number;
+  rpoAlpha: number;
+  questions: string | null;
 }
 
 const FLAGS: Record<keyof DpoSettings, string> = {
@@ -82,6 +93,8 @@ const FLAGS: Record<keyof DpoSettings, string> = {
   loss: '--loss',
   beta: '--beta',
   labelSmoothing: '--label-smoothing',
+  rpoAlpha: '--rpo-alpha',
+  questions: '--questions',
 };
 
 /** `tessera.json` of a DPO checkpoint. */
@@ -125,6 +138,8 @@ export async function dpo(o: DpoOptions): Promise<DpoResult> {
       loss: o.loss,
       beta: o.beta,
       labelSmoothing: o.labelSmoothing,
+      rpoAlpha: o.rpoAlpha,
+      questions: o.questions,
     },
     {
       steps: recipe.steps,
@@ -136,6 +151,8 @@ export async function dpo(o: DpoOptions): Promise<DpoResult> {
       loss: 'sigmoid',
       beta: recipe.beta,
       labelSmoothing: 0,
+      rpoAlpha: recipe.rpoAlpha,
+      questions: null,
     },
     FLAGS,
     ckpt && { settings: ckpt.state.settings, stateFile: ckpt.stateFile },
@@ -165,10 +182,9 @@ export async function dpo(o: DpoOptions): Promise<DpoResult> {
   if (long > 0)
     log(`${long} pairs are longer than the model's window of ${window} tokens: their ends are cut`);
   // The held-out questions `sft` measured (the same seed generates the same held-out split).
-  const questions = instructionData(settings.seed, text, {
-    train: 0,
-    heldout: recipes.sft.heldout,
-  }).heldout;
+  const questions = settings.questions
+    ? readJsonl(settings.questions, parseChatExample)
+    : instructionData(settings.seed, text, { train: 0, heldout: recipes.sft.heldout }).heldout;
 
   const total = settings.steps;
   const { optimizer, schedule } = tuningOptimizer(
@@ -192,6 +208,7 @@ export async function dpo(o: DpoOptions): Promise<DpoResult> {
     lossType: settings.loss,
     beta: settings.beta,
     ...(settings.labelSmoothing > 0 && { labelSmoothing: settings.labelSmoothing }),
+    rpoAlpha: settings.rpoAlpha,
   };
   let scores: ReplyScores | undefined;
   const evaluate = async (): Promise<Evaluation> => {

@@ -26,6 +26,8 @@ export interface SftRecipe extends StageRecipe {
 
 export interface DpoRecipe extends StageRecipe {
   beta: number;
+  /** Weight of the chosen replies' NLL (RPO); 0 is plain DPO. */
+  rpoAlpha: number;
 }
 
 export interface PpoRecipe extends StageRecipe {
@@ -76,17 +78,18 @@ const tiny: TuningRecipe = {
   dpo: {
     steps: 150,
     batchSize: 16,
-    lr: 5e-4,
+    lr: 1e-4,
     warmupSteps: 10,
     evalEvery: 50,
     train: 2000,
     heldout: 200,
     beta: 0.1,
+    rpoAlpha: 1,
   },
   ppo: {
     steps: 60,
     batchSize: 32,
-    lr: 3e-4,
+    lr: 1e-4,
     warmupSteps: 5,
     evalEvery: 20,
     train: 2000,
@@ -94,7 +97,7 @@ const tiny: TuningRecipe = {
     maxNewTokens: 24,
     epochs: 2,
     minibatches: 2,
-    klCoef: 0.05,
+    klCoef: 0.2,
     klTarget: 0,
     missingEosPenalty: 1,
   },
