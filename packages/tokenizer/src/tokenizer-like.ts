@@ -1,7 +1,8 @@
 /**
- * The tokenizer surface other packages depend on, written once here. Packages that must install
- * without `@tessera/tokenizer` (sampler, eval, rag) keep an exact copy of the part they use, with a
- * type-level test that fails if the copy drifts from this one. `Tokenizer` implements it.
+ * The tokenizer surface other packages depend on, written once here. A package that must install
+ * without `@tessera/tokenizer` (the sampler, for its `TextCodec`) keeps an exact copy of the part
+ * it uses, with a type-level test that fails if the copy drifts from this one. `Tokenizer`
+ * implements it.
  *
  * Keep the names and shapes stable: changing a member here breaks every copy.
  */
