@@ -26,7 +26,9 @@ describe.each(all)('dispatchTokens and combineTokens ($info.backend)', (dev) => 
     const rows = await plan.rows.data();
     const slots = await plan.slots.data();
     const expected = Array.from(rows).flatMap((a) =>
-      a < 0 ? new Array<number>(D).fill(0) : xv.slice(Math.floor(a / K) * D, (Math.floor(a / K) + 1) * D),
+      a < 0
+        ? new Array<number>(D).fill(0)
+        : xv.slice(Math.floor(a / K) * D, (Math.floor(a / K) + 1) * D),
     );
     expect(maxRelError(await xs.data(), expected)).toBeLessThan(1e-7);
     // Combining the dispatched rows gives back Σ over kept choices of w · x.
@@ -44,7 +46,10 @@ describe.each(all)('dispatchTokens and combineTokens ($info.backend)', (dev) => 
   it('gradients of x and the weights match finite differences', async () => {
     const plan = planOn(dev);
     // A different value per permuted row, so that each path from x to y is told apart.
-    const scale = T.tensor(smoothValues(TOKENS * K * D, 3), { shape: [TOKENS * K, D], device: dev });
+    const scale = T.tensor(smoothValues(TOKENS * K * D, 3), {
+      shape: [TOKENS * K, D],
+      device: dev,
+    });
     const f = (x: T.Tensor, w: T.Tensor) =>
       combineTokens(T.mul(T.square(dispatchTokens(x, plan)), scale), plan, w);
     const err = await gradCheck(
@@ -80,11 +85,11 @@ describe.each(all)('dispatchTokens and combineTokens ($info.backend)', (dev) => 
     expect(() => dispatchTokens(T.zeros([6, D], { device: dev }), plan)).toThrow(
       'dispatchTokens: slots [7, 2] and rows [14] do not fit 6 tokens',
     );
-    expect(() => combineTokens(T.zeros([13, D], { device: dev }), plan, T.zeros([7, 2], { device: dev }))).toThrow(
-      'combineTokens: ys has 13 rows, the plan 14 (tokens × k)',
-    );
-    expect(() => combineTokens(T.zeros([14, D], { device: dev }), plan, T.zeros([7, 3], { device: dev }))).toThrow(
-      'combineTokens: weights must be f32 [7, 2], got f32 [7, 3]',
-    );
+    expect(() =>
+      combineTokens(T.zeros([13, D], { device: dev }), plan, T.zeros([7, 2], { device: dev })),
+    ).toThrow('combineTokens: ys has 13 rows, the plan 14 (tokens × k)');
+    expect(() =>
+      combineTokens(T.zeros([14, D], { device: dev }), plan, T.zeros([7, 3], { device: dev })),
+    ).toThrow('combineTokens: weights must be f32 [7, 2], got f32 [7, 3]');
   });
 });

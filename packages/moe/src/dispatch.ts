@@ -25,7 +25,13 @@ function checkData(op: string, name: string, t: TensorLayout): void {
 }
 
 /** Checks the plan's slots [N, k] and rows [N·k] against N, and the weights' shape. */
-function checkPlan(op: string, n: number, rows: TensorLayout, slots: TensorLayout, w?: TensorLayout) {
+function checkPlan(
+  op: string,
+  n: number,
+  rows: TensorLayout,
+  slots: TensorLayout,
+  w?: TensorLayout,
+) {
   checkIndexTensor(op, 'rows', rows);
   checkIndexTensor(op, 'slots', slots);
   const [sn, k] = slots.shape as [number, number];
@@ -200,7 +206,9 @@ const pairDotOp = defineOp({
     for (let i = 0; i < out!.data.length; i++) {
       const s = slots!.data[i]!;
       let acc = 0;
-      if (s >= 0) for (let c = 0; c < d; c++) acc += a!.data[Math.floor(i / k) * d + c]! * b!.data[s * d + c]!;
+      if (s >= 0)
+        for (let c = 0; c < d; c++)
+          acc += a!.data[Math.floor(i / k) * d + c]! * b!.data[s * d + c]!;
       out!.data[i] = acc;
     }
   },

@@ -55,10 +55,7 @@ describe.each(all)('groupedMatmul ($info.backend)', (dev) => {
         dev,
         (x, w) => groupedMatmul(x, w, offsets, { transposed }),
         [smoothValues(9 * 3, 3), smoothValues(3 * 3 * 4, 4)],
-        [
-          [9, 3],
-          transposed ? [3, 4, 3] : [3, 3, 4],
-        ],
+        [[9, 3], transposed ? [3, 4, 3] : [3, 3, 4]],
       );
       expect(err).toBeLessThan(1e-2);
     }
@@ -87,10 +84,10 @@ describe.each(all)('groupedMatmul ($info.backend)', (dev) => {
       'groupedMatmul: offsets must be i32 [3] (experts + 1), got i32 [2]',
     );
     expect(() => groupedMatmul(x, w, offsetsTensor(dev, [0, 2, 4]), { transposed: false })).toThrow(
-      'groupedMatmul: x [4, 3] has 3 columns, each expert\'s matrix takes 5 (weight [2, 5, 3])',
+      "groupedMatmul: x [4, 3] has 3 columns, each expert's matrix takes 5 (weight [2, 5, 3])",
     );
-    expect(() => groupedMatmul(x, w, offsetsTensor(dev, [0, 2, 4]), { transpose: true } as never)).toThrow(
-      'groupedMatmul: unknown option "transpose"',
-    );
+    expect(() =>
+      groupedMatmul(x, w, offsetsTensor(dev, [0, 2, 4]), { transpose: true } as never),
+    ).toThrow('groupedMatmul: unknown option "transpose"');
   });
 });

@@ -163,9 +163,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
   },
   backward: ([g], { inputs: [x, w, offsets], params: { transposed } }): (Tensor | null)[] => [
-    x!.requiresGrad
-      ? groupedMatmulOp([g!, w!, offsets!], { transposed: !transposed })[0]!
-      : null,
+    x!.requiresGrad ? groupedMatmulOp([g!, w!, offsets!], { transposed: !transposed })[0]! : null,
     w!.requiresGrad
       ? groupedOuterOp(transposed ? [g!, x!, offsets!] : [x!, g!, offsets!], undefined)[0]!
       : null,
@@ -192,10 +190,7 @@ const groupedOuterOp = defineOp({
     const p = a!.shape[1]!;
     const q = b!.shape[1]!;
     const experts = offsets!.shape[0]! - 1;
-    const u = new Uniforms()
-      .u32('rows', a!.shape[0]!)
-      .u32('p', p)
-      .u32('q', q);
+    const u = new Uniforms().u32('rows', a!.shape[0]!).u32('p', p).u32('q', q);
     return {
       key: 'moe_grouped_outer',
       uniforms: u,

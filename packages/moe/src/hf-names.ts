@@ -51,7 +51,7 @@ export function fromHuggingFaceExperts(dict: Record<string, Tensor>): Record<str
   }
   for (const [stacked, group] of groups) {
     const tensors = Array.from({ length: group.size }, (_, i) => group.get(i));
-    const missing = tensors.findIndex((t) => t === undefined);
+    const missing = tensors.indexOf(undefined);
     if (missing >= 0)
       throw new RangeError(
         `fromHuggingFaceExperts: "${stacked}" has ${group.size} experts but none numbered ${missing} (expected 0..${group.size - 1})`,

@@ -20,9 +20,9 @@ export { MoE, type MoELosses, type MoEOptions } from './moe.js';
 export { naiveMoE } from './naive.js';
 export { type DispatchPlan, type RouteTokensOptions, routeTokens } from './route-tokens.js';
 export {
-  type Routing,
   type RouterOptions,
   type RouterScoring,
+  type Routing,
   TopKRouter,
 } from './router.js';
 export type { RoutingStats } from './routing-stats.js';

@@ -41,7 +41,12 @@ describe.each(all)('auxiliary losses ($info.backend)', (dev) => {
       [[4, 4]],
     );
     expect(lbErr).toBeLessThan(1e-2);
-    const zErr = await gradCheck(dev, (logits) => routerZLoss(logits), [smoothValues(5 * 3, 2)], [[5, 3]]);
+    const zErr = await gradCheck(
+      dev,
+      (logits) => routerZLoss(logits),
+      [smoothValues(5 * 3, 2)],
+      [[5, 3]],
+    );
     expect(zErr).toBeLessThan(1e-2);
   });
 

@@ -15,7 +15,7 @@ import { combineTokens, dispatchTokens } from './dispatch.js';
 import { type ExpertKind, Experts } from './experts.js';
 import { balanceProbabilities, loadBalancingLoss, routerZLoss } from './losses.js';
 import { type DispatchPlan, routeTokens } from './route-tokens.js';
-import { positiveInteger, type Routing, type RouterScoring, TopKRouter } from './router.js';
+import { positiveInteger, type RouterScoring, type Routing, TopKRouter } from './router.js';
 import { RoutingCounter, type RoutingStats } from './routing-stats.js';
 import { updateSelectionBias } from './selection-bias.js';
 
@@ -175,7 +175,12 @@ export class MoE extends Module {
       device,
       seed: derived(101),
     });
-    const sharedOptions = { device, seed: derived(211), std: options.std, projStd: options.projStd };
+    const sharedOptions = {
+      device,
+      seed: derived(211),
+      std: options.std,
+      projStd: options.projStd,
+    };
     this.shared_experts =
       shared === 0
         ? undefined

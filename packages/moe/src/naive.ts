@@ -29,8 +29,7 @@ function linear(x: Tensor, stacked: Tensor, e: number): Tensor {
 /** Expert e on its tokens `x` [n, dim], with plain ops (no fused kernel, no grouped matmul). */
 function expertNetwork(experts: Experts, e: number, x: Tensor): Tensor {
   const up = linear(x, experts.up_proj, e);
-  const h =
-    experts.kind === 'swiglu' ? mul(silu(linear(x, experts.gate_proj!, e)), up) : gelu(up);
+  const h = experts.kind === 'swiglu' ? mul(silu(linear(x, experts.gate_proj!, e)), up) : gelu(up);
   return linear(h, experts.down_proj, e);
 }
 
@@ -74,7 +73,10 @@ export async function naiveMoE(layer: MoE, x: Tensor): Promise<Tensor> {
     if (n === 0) return;
     const rows = tensor(Int32Array.from(m.tokens), { device });
     const w = indexSelect(weights, 0, tensor(Int32Array.from(m.assignments), { device }));
-    const out = mul(expertNetwork(layer.experts, e, indexSelect(flat, 0, rows)), reshape(w, [n, 1]));
+    const out = mul(
+      expertNetwork(layer.experts, e, indexSelect(flat, 0, rows)),
+      reshape(w, [n, 1]),
+    );
     y = add(y, scatterAdd([tokens, dim], 0, expand(reshape(rows, [n, 1]), [n, dim]), out));
   });
   if (layer.shared_experts) y = add(y, layer.shared_experts.forward(flat));

@@ -130,8 +130,9 @@ fn main() {
         uniforms: u,
         workgroups: grid1d(n * k, info),
         checks: true,
-        code: () => `${bindings}${checkWgsl(6)}${entry1d(
-          `  let used = u32(offsets[P.experts]);
+        code: () =>
+          `${bindings}${checkWgsl(6)}${entry1d(
+            `  let used = u32(offsets[P.experts]);
   if (i >= used) { rows[i] = -1; }
   let e = indices[i];
   if (e < 0 || u32(e) >= P.experts) { report(P.check, e, P.experts); slots[i] = -1; return; }
@@ -143,8 +144,8 @@ fn main() {
   } else {
     slots[i] = -1;
   }`,
-          'P.assignments',
-        )}`,
+            'P.assignments',
+          )}`,
       },
     ];
   },
