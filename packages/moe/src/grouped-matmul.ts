@@ -14,7 +14,10 @@ import {
 // counts to find its expert, so segments need no padding and no row is computed twice. The grid
 // is sized for the worst case (⌈R/64⌉ + E tiles); the tiles left over zero the unused rows.
 
-/** Rows and columns of a workgroup's output tile; 16×16 threads, 4×4 outputs each. */
+/**
+ * Rows of a workgroup's output tile (its columns are 64 too): 16 × 8 threads, each computing
+ * 8 rows (8 apart) × 4 columns (16 apart).
+ */
 const TILE = 64;
 
 interface GroupedParams {
@@ -41,52 +44,49 @@ function checkF32(op: string, name: string, t: TensorLayout, rank: number): void
     throw new RangeError(`${op}: ${name} must be ${rank}-D, got [${t.shape.join(', ')}]`);
 }
 
-const GRID_LIMIT = 65535;
+// subgroupAll's result is the same on every lane of a subgroup, so the branch on it is
+// subgroup-uniform; WGSL's analysis cannot see that, hence the diagnostic is turned off.
+const SUBGROUP_HEADER = 'enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n';
 
-const groupedMatmulOp: Op<GroupedParams> = defineOp<GroupedParams>({
-  name: 'moe_grouped_matmul',
-  outputs: ([x, w, offsets], { transposed }) => {
-    checkF32('groupedMatmul', 'x', x!, 2);
-    checkF32('groupedMatmul', 'weight', w!, 3);
-    checkOffsets('groupedMatmul', offsets!, w!.shape[0]!);
-    const [inner, out] = sides(w!, transposed);
-    if (x!.shape[1] !== inner)
-      throw new RangeError(
-        `groupedMatmul: x [${x!.shape.join(', ')}] has ${x!.shape[1]} columns, each expert's matrix takes ${inner} (weight [${w!.shape.join(', ')}]${transposed ? ', transposed' : ''})`,
-      );
-    return [{ shape: [x!.shape[0]!, out], dtype: 'f32' }];
-  },
-  wgsl: ([x, w], _o, { transposed }) => {
-    const [rows, inner] = x!.shape as [number, number];
-    const [experts] = w!.shape as [number];
-    const [, out] = sides(w!, transposed);
-    const tiles = Math.ceil(rows / TILE) + experts;
-    if (tiles > GRID_LIMIT)
-      throw new RangeError(
-        `groupedMatmul: ${rows} rows and ${experts} experts need ${tiles} row tiles, over WebGPU's ${GRID_LIMIT}`,
-      );
-    const u = new Uniforms()
-      .u32('rows', rows)
-      .u32('inner', inner)
-      .u32('out', out)
-      .u32('experts', experts)
-      // Strides of W[e] along the inner dimension and along the output columns.
-      .u32('wk', transposed ? 1 : out)
-      .u32('wc', transposed ? inner : 1);
-    return {
-      key: `moe_grouped_matmul:${transposed ? 't' : 'n'}`,
-      uniforms: u,
-      workgroups: [Math.ceil(out / TILE), tiles, 1],
-      code: () => `${u.declaration(4)}${storageBindings(
-        [
-          ['X', 'f32'],
-          ['W', 'f32'],
-          ['offsets', 'i32'],
-        ],
-        [['Y', 'f32']],
-      )}
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+/**
+ * The grouped matmul kernel. Like the core's `register` matmul, it keeps every output in
+ * registers and reads straight from memory (no workgroup memory, no barriers: on CPU
+ * implementations of WebGPU those are ordinary memory and coroutine switches), and with
+ * subgroups the 8 X values a thread needs at step k are loaded once per subgroup and handed
+ * round with subgroupBroadcast (a load of one address by every lane is a gather on a CPU).
+ */
+function groupedMatmulWgsl(u: Uniforms, subgroups: boolean): string {
+  const plainLoop = `for (var k = 0u; k < P.inner; k++) {
+      let kw = k * P.wk;
+      let b = vec4<f32>(W[w0 + kw], W[w1 + kw], W[w2 + kw], W[w3 + kw]);
+      for (var i = 0u; i < 8u; i++) { acc[i] = fma(vec4<f32>(X[xRow[i] + k]), b, acc[i]); }
+    }`;
+  const sgLoop = `let lanesShareRow = subgroupAll(subgroupBroadcast(lid.y, 0u) == lid.y);
+  if (sg_size >= 8u && lanesShareRow) {
+    let myRow = xRow[sg_id % 8u];
+    for (var k = 0u; k < P.inner; k++) {
+      let kw = k * P.wk;
+      let b = vec4<f32>(W[w0 + kw], W[w1 + kw], W[w2 + kw], W[w3 + kw]);
+      let a = X[myRow + k];
+${Array.from({ length: 8 }, (_, i) => `      acc[${i}] = fma(vec4<f32>(subgroupBroadcast(a, ${i}u)), b, acc[${i}]);`).join('\n')}
+    }
+  } else {
+    ${plainLoop}
+  }`;
+  const sgArgs = subgroups
+    ? ', @builtin(subgroup_size) sg_size: u32, @builtin(subgroup_invocation_id) sg_id: u32'
+    : '';
+  return `${subgroups ? SUBGROUP_HEADER : ''}${u.declaration(4)}${storageBindings(
+    [
+      ['X', 'f32'],
+      ['W', 'f32'],
+      ['offsets', 'i32'],
+    ],
+    [['Y', 'f32']],
+  )}
+@compute @workgroup_size(16, 8)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>${sgArgs}) {
+  // This workgroup's tile: the wid.y-th of the experts' row tiles, laid end to end.
   var tile = wid.y;
   var e = P.experts;
   var rowStart = 0u;
@@ -107,40 +107,75 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   if (e == P.experts) {
     // A leftover tile: zero its share of the rows past the last expert's.
     let r0 = u32(offsets[P.experts]) + tile * ${TILE}u + lid.y;
-    for (var i = 0u; i < 4u; i++) {
+    for (var i = 0u; i < 8u; i++) {
       for (var j = 0u; j < 4u; j++) {
-        let r = r0 + i * 16u;
+        let r = r0 + i * 8u;
         let c = c0 + j * 16u;
         if (r < P.rows && c < P.out) { Y[r * P.out + c] = 0.0; }
       }
     }
     return;
   }
-  // Rows r0 + 16i and columns c0 + 16j; out-of-range ones are clamped to the last (computed,
+  // Rows r0 + 8i and columns c0 + 16j; out-of-range ones are clamped to the last (computed,
   // never stored), so the inner loop needs no bounds checks.
   let r0 = rowStart + lid.y;
-  var xRow: array<u32, 4>;
-  for (var i = 0u; i < 4u; i++) { xRow[i] = min(r0 + i * 16u, rowEnd - 1u) * P.inner; }
+  var xRow: array<u32, 8>;
+  for (var i = 0u; i < 8u; i++) { xRow[i] = min(r0 + i * 8u, rowEnd - 1u) * P.inner; }
   let wBase = e * P.inner * P.out;
   let w0 = wBase + min(c0, P.out - 1u) * P.wc;
   let w1 = wBase + min(c0 + 16u, P.out - 1u) * P.wc;
   let w2 = wBase + min(c0 + 32u, P.out - 1u) * P.wc;
   let w3 = wBase + min(c0 + 48u, P.out - 1u) * P.wc;
-  var acc: array<vec4<f32>, 4>;
-  for (var k = 0u; k < P.inner; k++) {
-    let kw = k * P.wk;
-    let b = vec4<f32>(W[w0 + kw], W[w1 + kw], W[w2 + kw], W[w3 + kw]);
-    for (var i = 0u; i < 4u; i++) { acc[i] = fma(vec4<f32>(X[xRow[i] + k]), b, acc[i]); }
-  }
-  for (var i = 0u; i < 4u; i++) {
-    let r = r0 + i * 16u;
+  var acc: array<vec4<f32>, 8>;
+  ${subgroups ? sgLoop : plainLoop}
+  for (var i = 0u; i < 8u; i++) {
+    let r = r0 + i * 8u;
     for (var j = 0u; j < 4u; j++) {
       let c = c0 + j * 16u;
       if (r < rowEnd && c < P.out) { Y[r * P.out + c] = acc[i][j]; }
     }
   }
 }
-`,
+`;
+}
+
+const GRID_LIMIT = 65535;
+
+const groupedMatmulOp: Op<GroupedParams> = defineOp<GroupedParams>({
+  name: 'moe_grouped_matmul',
+  outputs: ([x, w, offsets], { transposed }) => {
+    checkF32('groupedMatmul', 'x', x!, 2);
+    checkF32('groupedMatmul', 'weight', w!, 3);
+    checkOffsets('groupedMatmul', offsets!, w!.shape[0]!);
+    const [inner, out] = sides(w!, transposed);
+    if (x!.shape[1] !== inner)
+      throw new RangeError(
+        `groupedMatmul: x [${x!.shape.join(', ')}] has ${x!.shape[1]} columns, each expert's matrix takes ${inner} (weight [${w!.shape.join(', ')}]${transposed ? ', transposed' : ''})`,
+      );
+    return [{ shape: [x!.shape[0]!, out], dtype: 'f32' }];
+  },
+  wgsl: ([x, w], _o, { transposed }, info) => {
+    const [rows, inner] = x!.shape as [number, number];
+    const [experts] = w!.shape as [number];
+    const [, out] = sides(w!, transposed);
+    const tiles = Math.ceil(rows / TILE) + experts;
+    if (tiles > GRID_LIMIT)
+      throw new RangeError(
+        `groupedMatmul: ${rows} rows and ${experts} experts need ${tiles} row tiles, over WebGPU's ${GRID_LIMIT}`,
+      );
+    const u = new Uniforms()
+      .u32('rows', rows)
+      .u32('inner', inner)
+      .u32('out', out)
+      .u32('experts', experts)
+      // Strides of W[e] along the inner dimension and along the output columns.
+      .u32('wk', transposed ? 1 : out)
+      .u32('wc', transposed ? inner : 1);
+    return {
+      key: `moe_grouped_matmul:${transposed ? 't' : 'n'}${info.subgroups ? ':sg' : ''}`,
+      uniforms: u,
+      workgroups: [Math.ceil(out / TILE), tiles, 1],
+      code: () => groupedMatmulWgsl(u, info.subgroups),
     };
   },
   cpu: ([x, w, offsets], [y], { transposed }) => {
@@ -171,10 +206,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   ],
 });
 
-/**
- * Per expert, Σ over its rows of a[r]ᵀ · b[r] → [E, P, Q]: the weight gradient of a grouped
- * matmul. Workgroups tile each expert's P × Q output and loop over the expert's rows.
- */
+/** Per expert, Σ over its rows of a[r]ᵀ · b[r] → [E, P, Q]: the weight gradient of a grouped matmul. */
 const groupedOuterOp = defineOp({
   name: 'moe_grouped_outer',
   outputs: ([a, b, offsets]) => {
@@ -186,52 +218,16 @@ const groupedOuterOp = defineOp({
     checkOffsets('groupedOuter', offsets!, experts);
     return [{ shape: [experts, a!.shape[1]!, b!.shape[1]!], dtype: 'f32' }];
   },
-  wgsl: ([a, b, offsets]) => {
+  wgsl: ([a, b, offsets], _o, _p, info) => {
     const p = a!.shape[1]!;
     const q = b!.shape[1]!;
     const experts = offsets!.shape[0]! - 1;
     const u = new Uniforms().u32('rows', a!.shape[0]!).u32('p', p).u32('q', q);
     return {
-      key: 'moe_grouped_outer',
+      key: `moe_grouped_outer${info.subgroups ? ':sg' : ''}`,
       uniforms: u,
       workgroups: [Math.ceil(q / TILE), Math.ceil(p / TILE), experts],
-      code: () => `${u.declaration(4)}${storageBindings(
-        [
-          ['A', 'f32'],
-          ['B', 'f32'],
-          ['offsets', 'i32'],
-        ],
-        [['G', 'f32']],
-      )}
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let e = wid.z;
-  let p0 = wid.y * ${TILE}u + lid.y;
-  let q0 = wid.x * ${TILE}u + lid.x;
-  var pi: array<u32, 4>;
-  for (var i = 0u; i < 4u; i++) { pi[i] = min(p0 + i * 16u, P.p - 1u); }
-  let q1 = min(q0, P.q - 1u);
-  let q2 = min(q0 + 16u, P.q - 1u);
-  let q3 = min(q0 + 32u, P.q - 1u);
-  let q4 = min(q0 + 48u, P.q - 1u);
-  var acc: array<vec4<f32>, 4>;
-  let end = min(u32(offsets[e + 1u]), P.rows);
-  for (var r = u32(offsets[e]); r < end; r++) {
-    let bq = r * P.q;
-    let bv = vec4<f32>(B[bq + q1], B[bq + q2], B[bq + q3], B[bq + q4]);
-    let ap = r * P.p;
-    for (var i = 0u; i < 4u; i++) { acc[i] = fma(vec4<f32>(A[ap + pi[i]]), bv, acc[i]); }
-  }
-  let base = e * P.p * P.q;
-  for (var i = 0u; i < 4u; i++) {
-    let pp = p0 + i * 16u;
-    for (var j = 0u; j < 4u; j++) {
-      let qq = q0 + j * 16u;
-      if (pp < P.p && qq < P.q) { G[base + pp * P.q + qq] = acc[i][j]; }
-    }
-  }
-}
-`,
+      code: () => groupedOuterWgsl(u, info.subgroups),
     };
   },
   cpu: ([a, b, offsets], [g]) => {
@@ -251,6 +247,67 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
   },
 });
+
+/**
+ * The weight-gradient kernel: a workgroup per 64 × 64 tile of one expert's P × Q result, each
+ * thread 8 × 4 of it in registers, looping over the expert's rows; with subgroups, the 8 A
+ * values of a row are loaded once per subgroup and broadcast, as in `groupedMatmulWgsl`.
+ */
+function groupedOuterWgsl(u: Uniforms, subgroups: boolean): string {
+  const plainLoop = `for (var r = u32(offsets[e]); r < end; r++) {
+      let bq = r * P.q;
+      let b = vec4<f32>(B[bq + q0c], B[bq + q1c], B[bq + q2c], B[bq + q3c]);
+      let ap = r * P.p;
+      for (var i = 0u; i < 8u; i++) { acc[i] = fma(vec4<f32>(A[ap + pRow[i]]), b, acc[i]); }
+    }`;
+  const sgLoop = `let lanesShareRow = subgroupAll(subgroupBroadcast(lid.y, 0u) == lid.y);
+  if (sg_size >= 8u && lanesShareRow) {
+    let myP = pRow[sg_id % 8u];
+    for (var r = u32(offsets[e]); r < end; r++) {
+      let bq = r * P.q;
+      let b = vec4<f32>(B[bq + q0c], B[bq + q1c], B[bq + q2c], B[bq + q3c]);
+      let a = A[r * P.p + myP];
+${Array.from({ length: 8 }, (_, i) => `      acc[${i}] = fma(vec4<f32>(subgroupBroadcast(a, ${i}u)), b, acc[${i}]);`).join('\n')}
+    }
+  } else {
+    ${plainLoop}
+  }`;
+  const sgArgs = subgroups
+    ? ', @builtin(subgroup_size) sg_size: u32, @builtin(subgroup_invocation_id) sg_id: u32'
+    : '';
+  return `${subgroups ? SUBGROUP_HEADER : ''}${u.declaration(4)}${storageBindings(
+    [
+      ['A', 'f32'],
+      ['B', 'f32'],
+      ['offsets', 'i32'],
+    ],
+    [['G', 'f32']],
+  )}
+@compute @workgroup_size(16, 8)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>${sgArgs}) {
+  let e = wid.z;
+  let p0 = wid.y * ${TILE}u + lid.y;
+  let q0 = wid.x * ${TILE}u + lid.x;
+  var pRow: array<u32, 8>;
+  for (var i = 0u; i < 8u; i++) { pRow[i] = min(p0 + i * 8u, P.p - 1u); }
+  let q0c = min(q0, P.q - 1u);
+  let q1c = min(q0 + 16u, P.q - 1u);
+  let q2c = min(q0 + 32u, P.q - 1u);
+  let q3c = min(q0 + 48u, P.q - 1u);
+  var acc: array<vec4<f32>, 8>;
+  let end = min(u32(offsets[e + 1u]), P.rows);
+  ${subgroups ? sgLoop : plainLoop}
+  let base = e * P.p * P.q;
+  for (var i = 0u; i < 8u; i++) {
+    let pp = p0 + i * 8u;
+    for (var j = 0u; j < 4u; j++) {
+      let qq = q0 + j * 16u;
+      if (pp < P.p && qq < P.q) { G[base + pp * P.q + qq] = acc[i][j]; }
+    }
+  }
+}
+`;
+}
 
 /** Options of `groupedMatmul`. */
 export interface GroupedMatmulOptions {

@@ -26,4 +26,5 @@ export {
   TopKRouter,
 } from './router.js';
 export type { RoutingStats } from './routing-stats.js';
+export { selectExperts } from './select-experts.js';
 export { updateSelectionBias } from './selection-bias.js';

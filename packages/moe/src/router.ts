@@ -13,10 +13,10 @@ import {
   softmax,
   sum,
   type Tensor,
-  topk,
   transpose,
   zeros,
 } from '@tessera/tensor-webgpu';
+import { selectExperts } from './select-experts.js';
 
 /**
  * How router logits become expert scores:
@@ -168,7 +168,7 @@ export class TopKRouter extends Module {
     const logits = matmul(input, transpose(this.weight));
     const scores = this.scoring === 'softmax' ? softmax(logits, -1) : sigmoid(logits);
     const bias = this.e_score_correction_bias;
-    const indices = noGrad(() => topk(bias ? add(scores, bias) : scores, this.topK, -1).indices);
+    const indices = noGrad(() => selectExperts(bias ? add(scores, bias) : scores, this.topK));
     let weights = gather(scores, 1, indices);
     if (this.normalize) weights = div(weights, sum(weights, -1, { keepDim: true }));
     if (this.scale !== 1) weights = mul(weights, this.scale);
