@@ -46,6 +46,34 @@ function checkPlan(
   return k;
 }
 
+/** Threads of a row kernel's workgroup; they stride over the row's columns. */
+const ROW_THREADS = 64;
+
+/**
+ * Workgroups for a kernel that walks `rows` rows with a grid stride, a workgroup per row at a
+ * time: at most 64 on CPU implementations of WebGPU (each workgroup costs a fixed overhead
+ * there), else one per row up to WebGPU's limit.
+ */
+function rowGrid(rows: number, info: { software: boolean }): [number, number, number] {
+  return [Math.max(1, Math.min(rows, info.software ? 64 : 65535)), 1, 1];
+}
+
+/**
+ * The entry point of a row kernel: `body` runs for each `row` below `P.rows` (`continue` skips
+ * to the next), with `lid` the thread's column offset. Index arithmetic happens once per row:
+ * an integer division per element would cost more than the copy on a CPU driver, where vector
+ * units have no integer divide.
+ */
+function rowLoop(body: string): string {
+  return `@compute @workgroup_size(${ROW_THREADS})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  for (var row = wid.x; row < P.rows; row += nwg.x) {
+${body}
+  }
+}
+`;
+}
+
 interface MoveParams {
   weighted: boolean;
 }
@@ -61,10 +89,7 @@ const dispatchOp: Op<MoveParams> = defineOp<MoveParams>({
   wgsl: ([x, rows, slots], _o, { weighted }, info) => {
     const [, d] = x!.shape as [number, number];
     const r = rows!.shape[0]!;
-    const u = new Uniforms()
-      .u32('n', r * d)
-      .u32('d', d)
-      .u32('k', slots!.shape[1]!);
+    const u = new Uniforms().u32('rows', r).u32('d', d).u32('k', slots!.shape[1]!);
     const inputs: [string, string][] = [
       ['x', 'f32'],
       ['rows', 'i32'],
@@ -74,11 +99,17 @@ const dispatchOp: Op<MoveParams> = defineOp<MoveParams>({
     return {
       key: `moe_dispatch:${weighted ? 'w' : '1'}`,
       uniforms: u,
-      workgroups: grid1d(r * d, info),
+      workgroups: rowGrid(r, info),
       code: () =>
-        `${u.declaration(inputs.length + 1)}${storageBindings(inputs, [['xs', 'f32']])}${entry1d(`  let a = rows[i / P.d];
-  if (a < 0) { xs[i] = 0.0; return; }
-  xs[i] = x[(u32(a) / P.k) * P.d + i % P.d]${weighted ? ' * w[a]' : ''};`)}`,
+        `${u.declaration(inputs.length + 1)}${storageBindings(inputs, [['xs', 'f32']])}${rowLoop(`    let a = rows[row];
+    let dst = row * P.d;
+    if (a < 0) {
+      for (var c = lid; c < P.d; c += ${ROW_THREADS}u) { xs[dst + c] = 0.0; }
+      continue;
+    }
+    let src = (u32(a) / P.k) * P.d;
+    let scale = ${weighted ? 'w[a]' : '1.0'};
+    for (var c = lid; c < P.d; c += ${ROW_THREADS}u) { xs[dst + c] = x[src + c] * scale; }`)}`,
     };
   },
   cpu: ([x, rows, slots, w], [xs]) => {
@@ -115,10 +146,7 @@ const combineOp: Op<MoveParams> = defineOp<MoveParams>({
   wgsl: ([ys, , slots], _o, { weighted }, info) => {
     const d = ys!.shape[1]!;
     const [n, k] = slots!.shape as [number, number];
-    const u = new Uniforms()
-      .u32('n', n * d)
-      .u32('d', d)
-      .u32('k', k);
+    const u = new Uniforms().u32('rows', n).u32('d', d).u32('k', k);
     const inputs: [string, string][] = [
       ['ys', 'f32'],
       ['rows', 'i32'],
@@ -128,17 +156,17 @@ const combineOp: Op<MoveParams> = defineOp<MoveParams>({
     return {
       key: `moe_combine:${weighted ? 'w' : '1'}`,
       uniforms: u,
-      workgroups: grid1d(n * d, info),
+      workgroups: rowGrid(n, info),
       code: () =>
-        `${u.declaration(inputs.length + 1)}${storageBindings(inputs, [['y', 'f32']])}${entry1d(`  let t = i / P.d;
-  let c = i % P.d;
-  var acc = 0.0;
-  for (var r = 0u; r < P.k; r++) {
-    let a = t * P.k + r;
-    let s = slots[a];
-    if (s >= 0) { acc += ${weighted ? 'w[a] * ' : ''}ys[u32(s) * P.d + c]; }
-  }
-  y[i] = acc;`)}`,
+        `${u.declaration(inputs.length + 1)}${storageBindings(inputs, [['y', 'f32']])}${rowLoop(`    for (var c = lid; c < P.d; c += ${ROW_THREADS}u) {
+      var acc = 0.0;
+      for (var r = 0u; r < P.k; r++) {
+        let a = row * P.k + r;
+        let s = slots[a];
+        if (s >= 0) { acc += ${weighted ? 'w[a] * ' : ''}ys[u32(s) * P.d + c]; }
+      }
+      y[row * P.d + c] = acc;
+    }`)}`,
     };
   },
   cpu: ([ys, , slots, w], [y]) => {
