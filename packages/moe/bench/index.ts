@@ -45,7 +45,10 @@ function pass(model: Module, f: () => T.Tensor, backward: boolean): void {
   T.tidy(() => {
     const y = f();
     if (backward) T.sum(T.square(y)).backward();
-    for (const p of model.parameters()) p.grad = null;
+    for (const p of model.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
   });
 }
 

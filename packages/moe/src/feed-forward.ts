@@ -2,11 +2,11 @@ import type { Device } from '@tessera/tensor-webgpu';
 import { MoE, type MoEOptions } from './moe.js';
 
 /**
- * What a model tells each feed-forward layer it builds: the fields of `@tessera/transformer`'s
- * `FeedForwardSpec` that a mixture of experts reads (the type is structural, so a transformer's
- * spec fits without this package importing it).
+ * The fields of `@tessera/transformer`'s `FeedForwardSpec` (which that package owns) that a
+ * mixture of experts reads. This package cannot import the transformer (the transformer may
+ * import it), so it names only what it needs: any spec with these fields fits.
  */
-export interface FeedForwardSpec {
+export interface MoEBlockSpec {
   dModel: number;
   /** The model's dense FFN width; an expert's `hidden` defaults to it. */
   hidden: number;
@@ -30,7 +30,7 @@ export type MoEFeedForwardOptions = Omit<
  *
  * @throws TypeError, RangeError - as `MoE`, when a block is built
  */
-export function moeFeedForward(options: MoEFeedForwardOptions): (spec: FeedForwardSpec) => MoE {
+export function moeFeedForward(options: MoEFeedForwardOptions): (spec: MoEBlockSpec) => MoE {
   return (spec) =>
     new MoE({
       ...options,

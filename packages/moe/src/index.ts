@@ -8,7 +8,7 @@
 export { combineTokens, dispatchTokens } from './dispatch.js';
 export { type ExpertKind, Experts, type ExpertsOptions } from './experts.js';
 export {
-  type FeedForwardSpec,
+  type MoEBlockSpec,
   type MoEFeedForwardOptions,
   moeFeedForward,
 } from './feed-forward.js';

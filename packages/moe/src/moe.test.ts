@@ -139,6 +139,37 @@ describe.each(all)('MoE ($info.backend)', (dev) => {
     expect(Object.keys(layer.stateDict())).not.toContain('gate.e_score_correction_bias');
   });
 
+  it('leaves nothing behind after a training step in tidy', async () => {
+    const layer = new MoE({
+      dim: 6,
+      hidden: 5,
+      experts: 4,
+      topK: 2,
+      capacityFactor: 1,
+      sharedExperts: 1,
+      seed: 3,
+      device: dev,
+    });
+    const x = T.randn([2, 7, 6], { seed: 4, device: dev });
+    const step = () =>
+      T.tidy(() => {
+        const y = layer.forward(x);
+        T.add(T.sum(T.square(y)), layer.auxLoss()!).backward();
+        // Gradients outlive tidy (they accumulate, as in PyTorch): the step frees them.
+        for (const p of layer.parameters()) {
+          p.grad?.dispose();
+          p.grad = null;
+        }
+      });
+    step();
+    await dev.sync();
+    const live = dev.memory().liveTensors;
+    step();
+    step();
+    await dev.sync();
+    expect(dev.memory().liveTensors).toBe(live);
+  });
+
   it('frees its parameters and device counters on dispose', () => {
     if (dev !== cpu) return; // the pool keeps freed GPU buffers; live bytes are counted the same
     const before = dev.memory().liveBytes;
