@@ -6,8 +6,8 @@
  *    token) — the price of routing;
  * 2. the MoE layer against the loop over experts (`naiveMoE`: the routing read back, then E
  *    small products, as Hugging Face's Mixtral and DeepSeek-V3 modules compute it);
- * forward, and forward + backward. Then the share of the MoE forward spent in the grouped
- * matmuls, from the kernel profile.
+ * forward (eval mode), and forward + backward (training mode, with the auxiliary losses). Then
+ * the share of the MoE forward spent in the grouped matmuls, from the kernel profile.
  */
 import { type Module, SwiGLU } from '@tessera/nn';
 import * as T from '@tessera/tensor-webgpu';
@@ -71,6 +71,9 @@ for (const [tokens, dim, hidden, experts, k] of shapes) {
   const x = T.randn([tokens, dim], { seed: 3, device: dev });
   const reps = tokens >= 2048 ? 5 : 9;
   for (const backward of [false, true]) {
+    // Forward alone as in inference (eval: no auxiliary losses, no counting); with the backward
+    // pass as in training.
+    moe.train(backward);
     const [tMoe, tDense, tLoop] = (await measure(
       [
         async () => pass(moe, () => moe.forward(x), backward),
@@ -90,6 +93,7 @@ for (const [tokens, dim, hidden, experts, k] of shapes) {
       `| ${tokens} × ${dim}, ${experts} (${hidden}) top-${k} | ${backward ? 'fwd+bwd' : 'fwd'} | ${tMoe.toFixed(1)} ms | ${tDense.toFixed(1)} ms | ${tLoop.toFixed(1)} ms | ${(tMoe / tDense).toFixed(2)}× | ${(tLoop / tMoe).toFixed(2)}× |`,
     );
   }
+  moe.eval();
   const profile = await dev.profile(async () => {
     pass(moe, () => moe.forward(x), false);
     await dev.sync();
@@ -105,6 +109,6 @@ for (const [tokens, dim, hidden, experts, k] of shapes) {
   dense.dispose();
   x.dispose();
 }
-console.log(`\nMoE forward, by kernel time (one profiled pass):\n${shares.join('\n')}`);
+console.log(`\nMoE forward (eval), by kernel time (one profiled pass):\n${shares.join('\n')}`);
 dev.destroy();
 process.exit(0);
