@@ -7,11 +7,13 @@
  * 2. the MoE layer against the loop over experts (`naiveMoE`: the routing read back, then E
  *    small products, as Hugging Face's Mixtral and DeepSeek-V3 modules compute it);
  * forward (eval mode), and forward + backward (training mode, with the auxiliary losses). Then
- * the share of the MoE forward spent in the grouped matmuls, from the kernel profile.
+ * the share of the MoE forward spent in the grouped matmuls, from the kernel profile;
+ * 3. the router's choice of experts, `selectExperts` (a thread per token) against the core's
+ *    general `topk` (a workgroup per row).
  */
 import { type Module, SwiGLU } from '@tessera/nn';
 import * as T from '@tessera/tensor-webgpu';
-import { MoE } from '../src/index.js';
+import { MoE, selectExperts } from '../src/index.js';
 import { loopOverExperts } from '../src/naive.js';
 
 const quick = process.argv.includes('--quick');
@@ -110,5 +112,29 @@ for (const [tokens, dim, hidden, experts, k] of shapes) {
   x.dispose();
 }
 console.log(`\nMoE forward (eval), by kernel time (one profiled pass):\n${shares.join('\n')}`);
+
+// The router's choice: one thread per token (selectExperts) against the core's general topk.
+console.log('\n| scores [tokens, E], k | selectExperts | topk | topk / selectExperts |');
+console.log('|---|---|---|---|');
+for (const [tokens, experts, k] of quick
+  ? [[512, 8, 2]]
+  : [
+      [512, 8, 2],
+      [2048, 8, 2],
+      [2048, 32, 8],
+    ]) {
+  const scores = T.rand([tokens!, experts!], { seed: 4, device: dev });
+  const [tSelect, tTopk] = (await measure(
+    [
+      async () => T.tidy(() => void selectExperts(scores, k!)),
+      async () => T.tidy(() => void T.topk(scores, k!).indices),
+    ],
+    9,
+  )) as [number, number];
+  console.log(
+    `| [${tokens}, ${experts}], ${k} | ${tSelect.toFixed(2)} ms | ${tTopk.toFixed(2)} ms | ${(tTopk / tSelect).toFixed(1)}× |`,
+  );
+  scores.dispose();
+}
 dev.destroy();
 process.exit(0);
