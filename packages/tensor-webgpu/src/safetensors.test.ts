@@ -30,6 +30,15 @@ describe.each(all)('safetensors ($info.backend)', (dev) => {
     });
   });
 
+  it('reads a Node Buffer (a view into a shared pool) as the bytes it holds', async () => {
+    const bytes = await T.saveSafetensors({ a: T.tensor([1, 2, 3], { device: dev }) });
+    // Small Buffers share one pooled ArrayBuffer at an offset, as readFileSync's do.
+    const pooled = Buffer.from(bytes);
+    expect(pooled.byteOffset > 0 || pooled.buffer.byteLength > pooled.byteLength).toBe(true);
+    const loaded = T.loadSafetensors(pooled, { device: dev });
+    expect(Array.from(await loaded.a!.data())).toEqual([1, 2, 3]);
+  });
+
   it('round-trips through save and load with metadata', async () => {
     const tensors = {
       'a.weight': T.randn([3, 5], { device: dev, seed: 1 }),

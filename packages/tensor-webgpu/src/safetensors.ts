@@ -318,7 +318,9 @@ function checkLayout(entries: Checked[], fail: Fail): bigint {
 }
 
 function decode(entry: SafetensorsEntry, raw: Uint8Array, name: string): ArrayLike<number> {
-  const copy = raw.slice(); // aligned copy: typed arrays need offsets that are multiples of their size
+  // A copy at offset 0 (typed arrays need offsets that are multiples of their element size). Not
+  // `raw.slice()`: on a Node Buffer that is a view into the shared pool, not a copy.
+  const copy = new Uint8Array(raw);
   const n = raw.byteLength / (BITS[entry.dtype]! / 8);
   switch (entry.dtype) {
     case 'F32':
