@@ -29,14 +29,17 @@ function ranges(points: number[]): number[] {
 
 function table(name: string, doc: string, points: number[]): string {
   const r = ranges(points);
+  // Filled to 100 columns, as the formatter lays out number arrays.
   const lines: string[] = [];
-  for (let i = 0; i < r.length; i += 8)
-    lines.push(
-      `  ${r
-        .slice(i, i + 8)
-        .map((p) => `0x${p.toString(16)}`)
-        .join(', ')},`,
-    );
+  let line = '';
+  for (const p of r) {
+    const item = `0x${p.toString(16)},`;
+    if (line && `  ${line} ${item}`.length > 100) {
+      lines.push(`  ${line}`);
+      line = item;
+    } else line = line ? `${line} ${item}` : item;
+  }
+  if (line) lines.push(`  ${line}`);
   return `/** ${doc} */\nexport const ${name}: readonly number[] = [\n${lines.join('\n')}\n];\n`;
 }
 

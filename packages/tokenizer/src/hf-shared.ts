@@ -5,8 +5,10 @@
 import type { AddedToken } from './added-tokens.js';
 import { JsonFields } from './json-fields.js';
 
+/** Typed reads of the file's fields, each error naming the field's path. */
 export const f = new JsonFields('tokenizer.json');
 
+/** The error for a component this package does not implement. */
 export function unsupported(where: string, type: unknown): Error {
   return new Error(`tokenizer.json: unsupported ${where} type ${JSON.stringify(type)}`);
 }

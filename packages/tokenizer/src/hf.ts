@@ -141,16 +141,21 @@ function readMerges(value: unknown, encoder: ReadonlyMap<string, number>): Map<s
 
 /**
  * Loads a Hugging Face `tokenizer.json`: byte-level BPE (GPT-2, Llama-3, Qwen style) or WordPiece
- * (BERT). A component this loader does not implement is an error naming its type, and a
- * malformed field an error naming its path — never a silent approximation.
+ * (BERT: BertNormalizer, BertPreTokenizer, WordPiece decoder). A component this loader does not
+ * implement is an error naming its type, and a malformed field an error naming its path — never
+ * a silent approximation.
  *
- * Added tokens keep their Hugging Face flags (`lstrip`, `rstrip`, `single_word`, `normalized`).
- * Special ones are matched only when allowed, as in tiktoken's policy (pass
- * `allowedSpecial: 'all'` for Hugging Face's default behaviour); the others are always matched.
- * `Split` pre-tokenizers support every behaviour and `invert`. A file without `merges` encodes
- * byte by byte.
+ * Added tokens keep their Hugging Face flags (`lstrip`, `rstrip`, `single_word`, `normalized`)
+ * and get the ids Hugging Face gives them on load, whatever `id` the file writes: a content
+ * that is a vocabulary entry takes that entry's id (Hugging Face warns), any other the next free
+ * one as Hugging Face counts. In a BPE, special ones are matched only when allowed, as in
+ * tiktoken's policy (pass `allowedSpecial: 'all'` for Hugging Face's default behaviour), the
+ * others always; a WordPiece matches all of them always, as Hugging Face does. `Split`
+ * pre-tokenizers support every behaviour and `invert`. A file without `merges` encodes byte by
+ * byte.
  *
- * @throws Error - invalid JSON, an unsupported component, or a malformed field (named by its path)
+ * @throws Error - invalid JSON, an unsupported component, a malformed field (named by its path),
+ *   an added token repeated with other flags, or two tokens given one id
  * @throws SyntaxError - a split pattern that does not compile or can backtrack exponentially
  */
 export function fromHuggingFaceJson(text: string): Tokenizer | WordPieceTokenizer {
