@@ -1,16 +1,18 @@
 import type { AddedToken } from './added-tokens.js';
 import { BytePairModel } from './bpe.js';
-import { bytesToVisible, visibleToBytes } from './bytes.js';
-import { JsonFields } from './json-fields.js';
+import { bytesToVisible, isByteLevel, visibleToBytes } from './bytes.js';
+import {
+  assignIds,
+  f,
+  readAddedTokens,
+  readTemplate,
+  readVocab,
+  unsupported,
+} from './hf-shared.js';
+import { readWordPiece } from './hf-wordpiece.js';
 import { type PreTokenizerStep, SPLIT_BEHAVIORS, type SplitBehavior } from './pre-tokenizer.js';
 import { Tokenizer, type TokenizerConfig } from './tokenizer.js';
-import { WordPieceTokenizer } from './wordpiece.js';
-
-const f = new JsonFields('tokenizer.json');
-
-function unsupported(where: string, type: unknown): Error {
-  return new Error(`tokenizer.json: unsupported ${where} type ${JSON.stringify(type)}`);
-}
+import type { WordPieceTokenizer } from './wordpiece.js';
 
 /** One pre-tokenizer step (`Split` or `ByteLevel`). */
 function readStep(value: unknown, path: string): PreTokenizerStep {
@@ -75,38 +77,7 @@ function readNormalizer(n: unknown): 'NFC' | undefined {
   throw unsupported('normalizer', type);
 }
 
-/** Special tokens a TemplateProcessing puts around a single sequence. */
-function readTemplate(
-  post: unknown,
-  path = 'post_processor',
-): { before: string[]; after: string[] } | undefined {
-  if (post === null || post === undefined) return undefined;
-  const p = f.object(post, path);
-  const type = f.type(p, path);
-  if (type === 'ByteLevel') return undefined; // offset trimming only
-  if (type === 'Sequence') {
-    let found: { before: string[]; after: string[] } | undefined;
-    for (const [i, step] of f.array(p.processors, `${path}.processors`).entries())
-      found = readTemplate(step, `${path}.processors[${i}]`) ?? found;
-    return found;
-  }
-  if (type === 'TemplateProcessing') {
-    const before: string[] = [];
-    const after: string[] = [];
-    let seen = false;
-    for (const [i, piece] of f.array(p.single, `${path}.single`).entries()) {
-      const item = f.object(piece, `${path}.single[${i}]`);
-      if ('Sequence' in item) seen = true;
-      else {
-        const special = f.object(item.SpecialToken, `${path}.single[${i}].SpecialToken`);
-        (seen ? after : before).push(f.string(special.id, `${path}.single[${i}].SpecialToken.id`));
-      }
-    }
-    return { before, after };
-  }
-  throw unsupported('post_processor', type);
-}
-
+/** The decoder of a byte-level BPE: ByteLevel (alone or in a Sequence), or none. */
 function readDecoder(d: unknown, path = 'decoder'): void {
   if (d === null || d === undefined) return;
   const o = f.object(d, path);
@@ -120,47 +91,19 @@ function readDecoder(d: unknown, path = 'decoder'): void {
   throw unsupported('decoder', type);
 }
 
-/** `added_tokens`: every flag is required, as Hugging Face requires it. */
-function readAddedTokens(list: unknown): AddedToken[] {
-  if (list === undefined || list === null) return [];
-  const seen = new Map<number, string>();
-  return f.array(list, 'added_tokens').map((value, i) => {
-    const path = `added_tokens[${i}]`;
-    const t = f.object(value, path);
-    const id = f.id(t.id, `${path}.id`);
-    const content = f.string(t.content, `${path}.content`);
-    if (content === '') throw f.error(`${path}.content`, 'must not be empty');
-    const other = seen.get(id);
-    if (other !== undefined)
-      throw f.error(`${path}.id`, `${id} is also the id of ${JSON.stringify(other)}`);
-    seen.set(id, content);
-    return {
-      id,
-      content,
-      special: f.boolean(t.special, `${path}.special`),
-      singleWord: f.boolean(t.single_word, `${path}.single_word`),
-      lstrip: f.boolean(t.lstrip, `${path}.lstrip`),
-      rstrip: f.boolean(t.rstrip, `${path}.rstrip`),
-      normalized: f.boolean(t.normalized, `${path}.normalized`),
-    };
-  });
-}
-
-/** `model.vocab` as byte string → id, leaving out the added tokens it lists. */
-function readVocab(value: unknown, added: readonly AddedToken[]): Map<string, number> {
-  const vocab = f.object(value, 'model.vocab');
-  const addedIds = new Map(added.map((t) => [t.content, t.id]));
-  const owner = new Map<number, string>();
+/**
+ * A byte-level vocabulary as byte string → id. An entry that is an added token's content and
+ * is not spelt in the byte-level alphabet belongs to the added token alone (no merge makes it).
+ */
+function byteLevelEncoder(
+  vocab: ReadonlyMap<string, number>,
+  added: readonly AddedToken[],
+): Map<string, number> {
+  const addedContents = new Set(added.map((t) => t.content));
   const encoder = new Map<string, number>();
-  for (const [token, raw] of Object.entries(vocab)) {
-    const path = `model.vocab[${JSON.stringify(token)}]`;
-    const id = f.id(raw, path);
-    const other = owner.get(id);
-    if (other !== undefined)
-      throw f.error(path, `is id ${id}, which ${JSON.stringify(other)} has too`);
-    owner.set(id, token);
-    if (addedIds.get(token) === id) continue;
-    encoder.set(visibleToBytes(token, `tokenizer.json: ${path}`), id);
+  for (const [token, id] of vocab) {
+    if (addedContents.has(token) && !isByteLevel(token)) continue;
+    encoder.set(visibleToBytes(token, `tokenizer.json: model.vocab[${JSON.stringify(token)}]`), id);
   }
   return encoder;
 }
@@ -198,16 +141,21 @@ function readMerges(value: unknown, encoder: ReadonlyMap<string, number>): Map<s
 
 /**
  * Loads a Hugging Face `tokenizer.json`: byte-level BPE (GPT-2, Llama-3, Qwen style) or WordPiece
- * (BERT). A component this loader does not implement is an error naming its type, and a
- * malformed field an error naming its path — never a silent approximation.
+ * (BERT: BertNormalizer, BertPreTokenizer, WordPiece decoder). A component this loader does not
+ * implement is an error naming its type, and a malformed field an error naming its path — never
+ * a silent approximation.
  *
- * Added tokens keep their Hugging Face flags (`lstrip`, `rstrip`, `single_word`, `normalized`).
- * Special ones are matched only when allowed, as in tiktoken's policy (pass
- * `allowedSpecial: 'all'` for Hugging Face's default behaviour); the others are always matched.
- * `Split` pre-tokenizers support every behaviour and `invert`. A file without `merges` encodes
- * byte by byte.
+ * Added tokens keep their Hugging Face flags (`lstrip`, `rstrip`, `single_word`, `normalized`)
+ * and get the ids Hugging Face gives them on load, whatever `id` the file writes: a content
+ * that is a vocabulary entry takes that entry's id (Hugging Face warns), any other the next free
+ * one as Hugging Face counts. In a BPE, special ones are matched only when allowed, as in
+ * tiktoken's policy (pass `allowedSpecial: 'all'` for Hugging Face's default behaviour), the
+ * others always; a WordPiece matches all of them always, as Hugging Face does. `Split`
+ * pre-tokenizers support every behaviour and `invert`. A file without `merges` encodes byte by
+ * byte.
  *
- * @throws Error - invalid JSON, an unsupported component, or a malformed field (named by its path)
+ * @throws Error - invalid JSON, an unsupported component, a malformed field (named by its path),
+ *   an added token repeated with other flags, or two tokens given one id
  * @throws SyntaxError - a split pattern that does not compile or can backtrack exponentially
  */
 export function fromHuggingFaceJson(text: string): Tokenizer | WordPieceTokenizer {
@@ -219,13 +167,9 @@ export function fromHuggingFaceJson(text: string): Tokenizer | WordPieceTokenize
   }
   const json = f.object(parsed, 'the file');
   const model = f.object(json.model, 'model');
-  const added = readAddedTokens(json.added_tokens);
+  const entries = readAddedTokens(json.added_tokens);
   const type = f.type(model, 'model');
-  if (type === 'WordPiece')
-    return WordPieceTokenizer.fromHuggingFace(
-      json,
-      Object.fromEntries(added.map((t) => [t.content, t.id])),
-    );
+  if (type === 'WordPiece') return readWordPiece(json, model, entries);
   if (type !== 'BPE') throw unsupported('model', type);
   if (f.boolean(model.byte_fallback, 'model.byte_fallback', false))
     throw new Error(
@@ -242,7 +186,10 @@ export function fromHuggingFaceJson(text: string): Tokenizer | WordPieceTokenize
     );
   const preTokenizer = readPreTokenizer(json.pre_tokenizer);
   readDecoder(json.decoder);
-  const encoder = readVocab(model.vocab, added);
+  const vocab = readVocab(model.vocab);
+  const added = assignIds(entries, vocab);
+  const encoder = byteLevelEncoder(vocab, added);
+  const specialIds = new Map(added.filter((t) => t.special).map((t) => [t.content, t.id]));
   const config: TokenizerConfig = {
     encoder,
     merges: readMerges(model.merges, encoder),
@@ -251,7 +198,8 @@ export function fromHuggingFaceJson(text: string): Tokenizer | WordPieceTokenize
     name: 'tokenizer.json',
     ignoreMerges: f.boolean(model.ignore_merges, 'model.ignore_merges', false),
     normalize: readNormalizer(json.normalizer),
-    template: readTemplate(json.post_processor),
+    template: readTemplate(json.post_processor, (name) => specialIds.get(name)),
+    decoder: 'ByteLevel',
   };
   return new Tokenizer(config);
 }

@@ -5,6 +5,7 @@
  */
 
 export type { AddedToken } from './added-tokens.js';
+export type { BertNormalizerOptions } from './bert.js';
 export {
   applyChatTemplate,
   CHAT_SPECIAL_TOKENS,
@@ -31,6 +32,7 @@ export {
   parseTiktokenRanks,
 } from './tiktoken-file.js';
 export {
+  type DecodeOptions,
   type EncodeOptions,
   Tokenizer,
   type TokenizerConfig,
@@ -38,4 +40,8 @@ export {
 } from './tokenizer.js';
 export type { TokenizerLike } from './tokenizer-like.js';
 export { type TrainOptions, trainBpe } from './train.js';
-export { type WordPieceOptions, WordPieceTokenizer } from './wordpiece.js';
+export {
+  type WordPieceDecoder,
+  type WordPieceOptions,
+  WordPieceTokenizer,
+} from './wordpiece.js';
