@@ -66,7 +66,7 @@ describe('Bm25Index', () => {
     expect(() => index.add([{ id: 'b', text: 'x y' }, { id: 'b', text: 'z' }])).toThrow(
       /duplicate id "b" in documents\[1\]/,
     );
-    expect(() => index.add([{ id: 'a', text: 'again' }])).toThrow(/already indexed/);
+    expect(() => index.add([{ id: 'a', text: 'again' }])).toThrow(/id "a" \(documents\[0\]\) is already indexed/);
     expect(index.size()).toBe(1);
     expect(() => new Bm25Index({ b: 2 })).toThrow(/b must be in \[0, 1\], got 2/);
     expect(() => new Bm25Index({ k: 1 } as never)).toThrow(/unknown option "k"/);

@@ -1,12 +1,7 @@
+import { checkDocuments, type TextDocument } from './document.js';
 import type { Hit } from './hit.js';
 import { checkOptions } from './options.js';
 import { checkK } from './vector-store.js';
-
-/** A document to index: its id and text. */
-export interface TextDocument {
-  readonly id: string;
-  readonly text: string;
-}
 
 /** Options of {@link Bm25Index}. */
 export interface Bm25Options {
@@ -30,31 +25,6 @@ export function defaultAnalyzer(text: string): string[] {
 interface DocStats {
   length: number;
   terms: Map<string, number>;
-}
-
-/** Checks documents before any is indexed: string ids given once and new, non-blank texts. */
-export function checkDocuments(
-  where: string,
-  docs: readonly TextDocument[],
-  has: (id: string) => boolean,
-): void {
-  if (!Array.isArray(docs)) throw new TypeError(`${where}: documents must be an array of { id, text }`);
-  const seen = new Set<string>();
-  docs.forEach((doc, i) => {
-    if (typeof doc?.id !== 'string' || doc.id === '')
-      throw new TypeError(
-        `${where}: documents[${i}].id must be a non-empty string, got ${JSON.stringify(doc?.id)}`,
-      );
-    if (seen.has(doc.id) || has(doc.id))
-      throw new RangeError(
-        `${where}: duplicate id ${JSON.stringify(doc.id)} in documents[${i}]${seen.has(doc.id) ? '' : ' (already indexed; delete it first to replace it)'}`,
-      );
-    seen.add(doc.id);
-    if (typeof doc.text !== 'string' || doc.text.trim() === '')
-      throw new RangeError(
-        `${where}: documents[${i}] (id ${JSON.stringify(doc.id)}) has an empty text; index only documents with content`,
-      );
-  });
 }
 
 /**

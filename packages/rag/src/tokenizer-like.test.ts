@@ -1,0 +1,25 @@
+import { augmentPrompt, chunkText, type TokenizerLike } from '@tessera/rag';
+import {
+  type TokenizerLike as OwnerTokenizerLike,
+  type Tokenizer,
+  trainBpe,
+} from '@tessera/tokenizer';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+
+describe('TokenizerLike', () => {
+  // A type-level test: `npm run typecheck` fails if rag's copy drifts from the owner's shape.
+  it("is exactly the encode part of @tessera/tokenizer's TokenizerLike", () => {
+    expectTypeOf<TokenizerLike>().toEqualTypeOf<Pick<OwnerTokenizerLike, 'encode'>>();
+    expectTypeOf<Tokenizer>().toMatchTypeOf<TokenizerLike>();
+  });
+
+  it('a real Tokenizer measures chunk sizes and prompt budgets in tokens', () => {
+    const tokenizer = trainBpe(['the cat sat on the mat. '.repeat(50)], { vocabSize: 300 });
+    const text = 'the cat sat on the mat. '.repeat(20);
+    const chunks = chunkText('doc', text, { chunkSize: 12, chunkOverlap: 0, tokenizer });
+    expect(chunks.length).toBeGreaterThan(1);
+    for (const c of chunks) expect(tokenizer.encode(c.text).length).toBeLessThanOrEqual(12);
+    const { prompt } = augmentPrompt('where?', chunks, { tokenizer, maxTokens: 80 });
+    expect(tokenizer.encode(prompt).length).toBeLessThanOrEqual(80);
+  });
+});
