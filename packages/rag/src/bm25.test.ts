@@ -44,7 +44,8 @@ describe('Bm25Index', () => {
     index.add(docs);
     const top = index.search('thou art my lord', 5);
     expect(top).toHaveLength(5);
-    for (let i = 1; i < top.length; i++) expect(top[i]!.score).toBeLessThanOrEqual(top[i - 1]!.score);
+    for (let i = 1; i < top.length; i++)
+      expect(top[i]!.score).toBeLessThanOrEqual(top[i - 1]!.score);
     // Deleting documents gives the same scores as never indexing them.
     const fresh = new Bm25Index();
     fresh.add(docs.slice(40));
@@ -60,13 +61,21 @@ describe('Bm25Index', () => {
   it('rejects empty documents, duplicate ids and bad parameters, indexing nothing', () => {
     const index = new Bm25Index();
     index.add([{ id: 'a', text: 'some text' }]);
-    expect(() => index.add([{ id: 'b', text: 'x y' }, { id: 'c', text: '  \n' }])).toThrow(
-      /documents\[1\] \(id "c"\) has an empty text/,
+    expect(() =>
+      index.add([
+        { id: 'b', text: 'x y' },
+        { id: 'c', text: '  \n' },
+      ]),
+    ).toThrow(/documents\[1\] \(id "c"\) has an empty text/);
+    expect(() =>
+      index.add([
+        { id: 'b', text: 'x y' },
+        { id: 'b', text: 'z' },
+      ]),
+    ).toThrow(/duplicate id "b" in documents\[1\]/);
+    expect(() => index.add([{ id: 'a', text: 'again' }])).toThrow(
+      /id "a" \(documents\[0\]\) is already indexed/,
     );
-    expect(() => index.add([{ id: 'b', text: 'x y' }, { id: 'b', text: 'z' }])).toThrow(
-      /duplicate id "b" in documents\[1\]/,
-    );
-    expect(() => index.add([{ id: 'a', text: 'again' }])).toThrow(/id "a" \(documents\[0\]\) is already indexed/);
     expect(index.size()).toBe(1);
     expect(() => new Bm25Index({ b: 2 })).toThrow(/b must be in \[0, 1\], got 2/);
     expect(() => new Bm25Index({ k: 1 } as never)).toThrow(/unknown option "k"/);

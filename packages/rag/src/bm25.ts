@@ -82,9 +82,9 @@ export class Bm25Index {
       const tokens = this.analyzer(doc.text);
       for (const t of tokens) terms.set(t, (terms.get(t) ?? 0) + 1);
       for (const [t, tf] of terms) {
-        let posting = this.postings.get(t);
-        if (!posting) this.postings.set(t, (posting = new Map()));
+        const posting = this.postings.get(t) ?? new Map<string, number>();
         posting.set(doc.id, tf);
+        this.postings.set(t, posting);
       }
       this.docs.set(doc.id, { length: tokens.length, terms });
       this.totalLength += tokens.length;

@@ -78,16 +78,21 @@ describe('chunkText', () => {
     const parts = chunkText('e', emoji, { chunkSize: 5 });
     for (const c of parts) expect([...c.text].every((ch) => ch === '😀')).toBe(true);
     expect(parts.map((c) => c.text).join('')).toBe(emoji);
-    const play = readFileSync(
-      new URL('../fixtures/bm25.json', import.meta.url),
-      'utf8',
-    ).slice(0, 20_000);
+    const play = readFileSync(new URL('../fixtures/bm25.json', import.meta.url), 'utf8').slice(
+      0,
+      20_000,
+    );
     for (const [size, overlap] of [
       [200, 0],
       [300, 60],
       [57, 13],
     ] as const)
-      checkTiling(play, chunkText('play', play, { chunkSize: size, chunkOverlap: overlap }), size, overlap > 0);
+      checkTiling(
+        play,
+        chunkText('play', play, { chunkSize: size, chunkOverlap: overlap }),
+        size,
+        overlap > 0,
+      );
   });
 
   it('rejects empty texts, repeated ids and bad sizes', () => {
@@ -96,7 +101,9 @@ describe('chunkText', () => {
     expect(() => chunkText('doc', 'text', { chunkSize: 10, chunkOverlap: 10 })).toThrow(
       /chunkOverlap must be below chunkSize \(10\), got 10/,
     );
-    expect(() => chunkText('doc', 'text', { chunkSize: 0 })).toThrow(/chunkSize must be an integer >= 1, got 0/);
+    expect(() => chunkText('doc', 'text', { chunkSize: 0 })).toThrow(
+      /chunkSize must be an integer >= 1, got 0/,
+    );
     expect(() => chunkText('doc', 'text', { size: 10 } as never)).toThrow(/unknown option "size"/);
     expect(() =>
       chunkDocuments([

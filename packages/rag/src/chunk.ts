@@ -110,7 +110,11 @@ class Splitter {
     const cuts: number[] = [];
     if (typeof separator === 'string') {
       if (separator === '') throw new RangeError('chunkText: a separator must not be empty');
-      for (let at = slice.indexOf(separator); at >= 0; at = slice.indexOf(separator, at + separator.length))
+      for (
+        let at = slice.indexOf(separator);
+        at >= 0;
+        at = slice.indexOf(separator, at + separator.length)
+      )
         cuts.push(at + separator.length);
     } else {
       const flags = separator.flags.includes('g') ? separator.flags : `${separator.flags}g`;

@@ -2,8 +2,8 @@ import { distanceKey, keyToDistance, storedForm } from './distance.js';
 import {
   decodeIndexFile,
   encodeIndexFile,
-  type IndexFileImage,
   IndexFileError,
+  type IndexFileImage,
   sectionAs,
 } from './index-file.js';
 import { checkOptions } from './options.js';

@@ -72,11 +72,11 @@ export function reciprocalRankFusion(
     throw new RangeError(`reciprocalRankFusion: k must be a finite number >= 0, got ${k}`);
   const weights = checkWeights('reciprocalRankFusion', options.weights, rankings.length);
   const scores = new Map<string, number>();
-  rankings.forEach((list, r) =>
-    list.forEach((hit, i) =>
-      scores.set(hit.id, (scores.get(hit.id) ?? 0) + weights[r]! / (k + i + 1)),
-    ),
-  );
+  rankings.forEach((list, r) => {
+    list.forEach((hit, i) => {
+      scores.set(hit.id, (scores.get(hit.id) ?? 0) + weights[r]! / (k + i + 1));
+    });
+  });
   return ranked(scores);
 }
 
@@ -103,7 +103,9 @@ export function weightedScoreFusion(
   rankings.forEach((list, r) => {
     const values = list.map((h, i) => {
       if (!Number.isFinite(h.score))
-        throw new RangeError(`${where}: rankings[${r}][${i}].score is ${h.score}, expected a finite number`);
+        throw new RangeError(
+          `${where}: rankings[${r}][${i}].score is ${h.score}, expected a finite number`,
+        );
       return h.score;
     });
     const lo = Math.min(...values);

@@ -2,8 +2,8 @@ import { distanceKey, keyToDistance, storedForm } from './distance.js';
 import {
   decodeIndexFile,
   encodeIndexFile,
-  type IndexFileImage,
   IndexFileError,
+  type IndexFileImage,
   sectionAs,
 } from './index-file.js';
 import { NodeHeap } from './node-heap.js';
@@ -105,7 +105,11 @@ export class HnswIndex implements VectorStore {
     this.metric = checkMetric('HnswIndex', options.metric ?? 'cosine');
     this.m = positiveInteger('HnswIndex', 'm', options.m ?? 16, 2);
     this.m0 = 2 * this.m;
-    this.efConstruction = positiveInteger('HnswIndex', 'efConstruction', options.efConstruction ?? 200);
+    this.efConstruction = positiveInteger(
+      'HnswIndex',
+      'efConstruction',
+      options.efConstruction ?? 200,
+    );
     this.ef = positiveInteger('HnswIndex', 'efSearch', options.efSearch ?? 64);
     this.seed = positiveInteger('HnswIndex', 'seed', options.seed ?? 100, 0);
     this.mL = 1 / Math.log(this.m);
@@ -226,7 +230,8 @@ export class HnswIndex implements VectorStore {
       const base = v * stride0;
       const count = this.links0[base]!;
       this.links0[to * stride0] = count;
-      for (let j = 1; j <= count; j++) this.links0[to * stride0 + j] = newIndex[this.links0[base + j]!]!;
+      for (let j = 1; j <= count; j++)
+        this.links0[to * stride0 + j] = newIndex[this.links0[base + j]!]!;
       const up = this.upper[v] ?? null;
       if (up)
         for (let l = 0; l < this.levels[v]!; l++)
@@ -266,7 +271,8 @@ export class HnswIndex implements VectorStore {
     const qOff = node * d;
     let ep = this.entry;
     let epKey = this.key(q, qOff, ep);
-    for (let lc = this.maxLevel; lc > level; lc--) [ep, epKey] = this.greedy(q, qOff, ep, epKey, lc);
+    for (let lc = this.maxLevel; lc > level; lc--)
+      [ep, epKey] = this.greedy(q, qOff, ep, epKey, lc);
     for (let lc = Math.min(level, this.maxLevel); lc >= 0; lc--) {
       this.searchLayer(q, qOff, ep, epKey, this.efConstruction, lc);
       const found = this.drainResults();
@@ -561,7 +567,9 @@ export class HnswIndex implements VectorStore {
     index.maxLevel = h.maxLevel as number;
     index.rng.state = h.rngState as number;
     const entryOk =
-      n === 0 ? index.entry === -1 : index.entry >= 0 && index.entry < n && levels[index.entry] === index.maxLevel;
+      n === 0
+        ? index.entry === -1
+        : index.entry >= 0 && index.entry < n && levels[index.entry] === index.maxLevel;
     if (!entryOk) throw new IndexFileError(`${source}: bad entry point ${String(h.entry)}`);
     return index;
   }

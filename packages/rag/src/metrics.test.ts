@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { evaluateRun, ndcgAt, rankedDocuments, type Qrels, type Run } from '@tessera/rag';
+import { evaluateRun, ndcgAt, type Qrels, type Run, rankedDocuments } from '@tessera/rag';
 import { describe, expect, it } from 'vitest';
 
 interface Fixture {
@@ -15,19 +15,22 @@ const fixture: Fixture = JSON.parse(
 );
 
 describe('retrieval metrics', () => {
-  it("ranks as trec_eval: float32 scores descending, ties by docno descending", () => {
+  it('ranks as trec_eval: float32 scores descending, ties by docno descending', () => {
     for (const [q, scores] of Object.entries(fixture.run))
       expect(rankedDocuments(scores)).toEqual(fixture.rankings[q]);
     expect(rankedDocuments({ a: 1, b: 1, c: 2 })).toEqual(['c', 'b', 'a']);
   });
 
   it("agrees with trec_eval's definitions per query and on the mean (trec_eval -c)", () => {
-    const { perQuery, mean } = evaluateRun(fixture.run, fixture.qrels, { cutoffs: fixture.cutoffs });
+    const { perQuery, mean } = evaluateRun(fixture.run, fixture.qrels, {
+      cutoffs: fixture.cutoffs,
+    });
     expect(Object.keys(perQuery).sort()).toEqual(Object.keys(fixture.qrels).sort());
     for (const [q, values] of Object.entries(fixture.perQuery))
       for (const [name, want] of Object.entries(values))
         expect(perQuery[q]![name], `${q} ${name}`).toBeCloseTo(want, 12);
-    for (const [name, want] of Object.entries(fixture.mean)) expect(mean[name]).toBeCloseTo(want, 12);
+    for (const [name, want] of Object.entries(fixture.mean))
+      expect(mean[name]).toBeCloseTo(want, 12);
     expect(mean['nDCG@10']).toBeGreaterThan(0);
   });
 
@@ -44,6 +47,8 @@ describe('retrieval metrics', () => {
     expect(() => evaluateRun({ q: { d: Number.NaN } }, { q: { d: 1 } })).toThrow(
       /run\["q"\]\["d"\] is NaN/,
     );
-    expect(() => evaluateRun({}, { q: { d: 1 } }, { cutoffs: [0] })).toThrow(/cutoffs must be positive/);
+    expect(() => evaluateRun({}, { q: { d: 1 } }, { cutoffs: [0] })).toThrow(
+      /cutoffs must be positive/,
+    );
   });
 });

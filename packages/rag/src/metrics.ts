@@ -69,7 +69,9 @@ export function recallAt(
 ): number {
   const relevant = Object.values(judgments).filter((g) => isRelevant(g, relevanceLevel)).length;
   if (relevant === 0) return 0;
-  return ranking.slice(0, k).filter((id) => isRelevant(judgments[id], relevanceLevel)).length / relevant;
+  return (
+    ranking.slice(0, k).filter((id) => isRelevant(judgments[id], relevanceLevel)).length / relevant
+  );
 }
 
 /** P@k (trec_eval `P.k`): relevant documents in the first k over k, even when fewer are ranked. */
@@ -111,7 +113,9 @@ export function evaluateRun(run: Run, qrels: Qrels, options: EvaluateOptions = {
   const cutoffs = options.cutoffs ?? [1, 3, 5, 10, 100, 1000];
   const level = options.relevanceLevel ?? 1;
   if (!cutoffs.every((k) => Number.isInteger(k) && k >= 1) || cutoffs.length === 0)
-    throw new RangeError(`${where}: cutoffs must be positive integers, got ${JSON.stringify(cutoffs)}`);
+    throw new RangeError(
+      `${where}: cutoffs must be positive integers, got ${JSON.stringify(cutoffs)}`,
+    );
   const queries = Object.keys(qrels);
   if (queries.length === 0) throw new RangeError(`${where}: qrels hold no query`);
   const perQuery: Record<string, Record<string, number>> = {};

@@ -32,8 +32,6 @@ describe('checkOptions', () => {
     expect(message(checkOptions, { chunksize: 10 })).toBe(
       'chunkText: unknown option "chunksize" (known options: chunkSize, chunkOverlap)',
     );
-    expect(message(checkOptions, '10')).toBe(
-      'chunkText: options must be an object, got string 10',
-    );
+    expect(message(checkOptions, '10')).toBe('chunkText: options must be an object, got string 10');
   });
 });

@@ -46,7 +46,9 @@ export interface VectorStore {
 /** @throws RangeError - `dimension` is not a positive integer */
 export function checkDimension(where: string, dimension: unknown): number {
   if (typeof dimension !== 'number' || !Number.isInteger(dimension) || dimension < 1)
-    throw new RangeError(`${where}: dimension must be a positive integer, got ${String(dimension)}`);
+    throw new RangeError(
+      `${where}: dimension must be a positive integer, got ${String(dimension)}`,
+    );
   return dimension;
 }
 
