@@ -131,3 +131,11 @@ export function checkRecords(
     checkVector(where, `records[${i}].vector`, r.vector, dimension, metric);
   });
 }
+
+/** A database store that cannot be reached or refused to work: the cause is attached. */
+export class StoreConnectionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreConnectionError';
+  }
+}
