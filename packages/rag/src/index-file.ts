@@ -101,7 +101,7 @@ export function decodeIndexFile(bytes: Uint8Array, source = 'index'): IndexFileI
   while (at < end) {
     const length = view.getUint32(at, true);
     if (at + 4 + length > end) throw fail('a section runs past the end of the file');
-    sections.push(bytes.slice(at + 4, at + 4 + length));
+    sections.push(new Uint8Array(bytes.subarray(at + 4, at + 4 + length))); // a copy, aligned at 0
     at += 4 + length + pad4(length);
   }
   return { header, sections };

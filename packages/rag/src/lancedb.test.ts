@@ -27,7 +27,7 @@ describe('LanceDbStore', () => {
           const got = await s.search(q, 10);
           const want = flat.search(q, 10);
           expect(got.map((h) => h.id)).toEqual(want.map((h) => h.id));
-          got.forEach((h, i) => expect(h.distance).toBeCloseTo(want[i]!.distance, 4));
+          for (const [i, h] of got.entries()) expect(h.distance).toBeCloseTo(want[i]!.distance, 4);
         }
       };
       await compare(store);

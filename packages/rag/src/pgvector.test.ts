@@ -57,7 +57,7 @@ describe.each(targets)('PgVectorStore on $name', ({ url }) => {
           const got = await store.search(q, 10);
           const want = flat.search(q, 10);
           expect(got.map((h) => h.id)).toEqual(want.map((h) => h.id));
-          got.forEach((h, i) => expect(h.distance).toBeCloseTo(want[i]!.distance, 5));
+          for (const [i, h] of got.entries()) expect(h.distance).toBeCloseTo(want[i]!.distance, 5);
         }
         await store.delete(['v0', 'v1', 'missing']);
         flat.delete(['v0', 'v1']);

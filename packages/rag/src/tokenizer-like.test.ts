@@ -19,7 +19,13 @@ describe('TokenizerLike', () => {
     const chunks = chunkText('doc', text, { chunkSize: 12, chunkOverlap: 0, tokenizer });
     expect(chunks.length).toBeGreaterThan(1);
     for (const c of chunks) expect(tokenizer.encode(c.text).length).toBeLessThanOrEqual(12);
-    const { prompt } = augmentPrompt('where?', chunks, { tokenizer, maxTokens: 80 });
-    expect(tokenizer.encode(prompt).length).toBeLessThanOrEqual(80);
+    const base = tokenizer.encode(augmentPrompt('where?', []).prompt).length;
+    const { prompt, citations } = augmentPrompt('where?', chunks, {
+      tokenizer,
+      maxTokens: base + 30,
+    });
+    expect(tokenizer.encode(prompt).length).toBeLessThanOrEqual(base + 30);
+    expect(citations.length).toBeGreaterThan(0);
+    expect(citations.length).toBeLessThan(chunks.length);
   });
 });
