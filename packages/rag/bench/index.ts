@@ -31,7 +31,10 @@ function sample(): Float32Array {
   }
   return x;
 }
-const data: VectorRecord[] = Array.from({ length: N }, (_, i) => ({ id: String(i), vector: sample() }));
+const data: VectorRecord[] = Array.from({ length: N }, (_, i) => ({
+  id: String(i),
+  vector: sample(),
+}));
 const queries = Array.from({ length: QUERIES }, sample);
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
@@ -41,7 +44,9 @@ const heap = () => {
   return process.memoryUsage();
 };
 
-console.log(`${N} vectors, dimension ${DIM} (intrinsic ${LATENT}), cosine; ${QUERIES} queries, k = ${K}`);
+console.log(
+  `${N} vectors, dimension ${DIM} (intrinsic ${LATENT}), cosine; ${QUERIES} queries, k = ${K}`,
+);
 console.log(`HNSW M = ${M}, efConstruction = ${EF_CONSTRUCTION} for both libraries\n`);
 
 // Exact search: the ground truth and the speed baseline.
@@ -55,7 +60,12 @@ console.log(`FlatIndex: ${flatQps.toFixed(0)} queries/s (exact)`);
 // Ours.
 let before = heap();
 t0 = performance.now();
-const ours = new HnswIndex({ dimension: DIM, metric: 'cosine', m: M, efConstruction: EF_CONSTRUCTION });
+const ours = new HnswIndex({
+  dimension: DIM,
+  metric: 'cosine',
+  m: M,
+  efConstruction: EF_CONSTRUCTION,
+});
 ours.add(data);
 const oursBuild = seconds(t0);
 const oursHeap = heap().heapUsed + heap().arrayBuffers - before.heapUsed - before.arrayBuffers;
@@ -127,6 +137,8 @@ const t = best((r) => r.theirs);
 console.log(
   `\nrecall@10 >= 0.95: ours at efSearch ${o?.ef ?? 'none'} (${o ? `${(o.ours.qps / flatQps).toFixed(1)}× flat` : '—'}), ` +
     `hnswlib at efSearch ${t?.ef ?? 'none'} (${t ? `${(t.theirs.qps / flatQps).toFixed(1)}× flat` : '—'})` +
-    (o && t ? `; at those settings ours runs ${(o.ours.qps / t.theirs.qps).toFixed(2)}× hnswlib's queries/s` : ''),
+    (o && t
+      ? `; at those settings ours runs ${(o.ours.qps / t.theirs.qps).toFixed(2)}× hnswlib's queries/s`
+      : ''),
 );
 console.log(`build: ours ${(oursBuild / theirsBuild).toFixed(2)}× hnswlib's time`);

@@ -5,7 +5,8 @@ const embedder = {
   embed: (texts) =>
     texts.map((text) => {
       const v = new Float32Array(64).fill(0.01);
-      for (const w of text.toLowerCase().match(/\w+/g) ?? []) v[[...w].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 64, 7)] += 1;
+      for (const w of text.toLowerCase().match(/\w+/g) ?? [])
+        v[[...w].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 64, 7)] += 1;
       return v;
     }),
 };

@@ -1,4 +1,4 @@
-import { distanceKey, keyToDistance, storedForm } from './distance.js';
+import { distanceKey, dot, keyToDistance, squaredL2, storedForm } from './distance.js';
 import {
   decodeIndexFile,
   encodeIndexFile,
@@ -93,7 +93,7 @@ export class HnswIndex implements VectorStore {
   private entry = -1;
   private maxLevel = -1;
 
-  private visited = new Uint32Array(0);
+  private visited = new Uint16Array(0);
   private visitTag = 0;
   private readonly candidates = new NodeHeap();
   private readonly results = new NodeHeap();
@@ -415,12 +415,14 @@ export class HnswIndex implements VectorStore {
     level: number,
   ): void {
     const visited = this.visited;
-    if (++this.visitTag === 0xffffffff) {
+    if (++this.visitTag === 0xffff) {
       visited.fill(0);
       this.visitTag = 1;
     }
     const tag = this.visitTag;
-    const { candidates, results, deleted } = this;
+    const { candidates, results, deleted, vectors, dimension: dim } = this;
+    const l2 = this.metric === 'l2';
+    const cosine = this.metric === 'cosine';
     candidates.clear();
     results.clear();
     visited[ep] = tag;
@@ -438,7 +440,13 @@ export class HnswIndex implements VectorStore {
         const n = links[base + j]!;
         if (visited[n] === tag) continue;
         visited[n] = tag;
-        const key = this.key(q, qOff, n);
+        // The metric's key, written out here: this loop is where a search spends its time.
+        let key: number;
+        if (l2) key = squaredL2(q, qOff, vectors, n * dim, dim);
+        else {
+          const d = dot(q, qOff, vectors, n * dim, dim);
+          key = cosine ? 1 - d : -d;
+        }
         if (results.size < ef || key < bound) {
           candidates.push(key, n);
           if (!deleted[n]) {
@@ -466,7 +474,7 @@ export class HnswIndex implements VectorStore {
   }
 
   private reserve(capacity: number): void {
-    const grow = <T extends Float32Array | Uint8Array | Int32Array | Uint32Array>(
+    const grow = <T extends Float32Array | Uint8Array | Int32Array | Uint16Array>(
       old: T,
       length: number,
     ): T => {
