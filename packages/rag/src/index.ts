@@ -24,7 +24,7 @@ export {
 } from './fusion.js';
 export { type Hit, scoresFromDistances } from './hit.js';
 export { HnswIndex, type HnswOptions } from './hnsw.js';
-export { crc32, FORMAT_VERSION, IndexFileError } from './index-file.js';
+export { crc32, FORMAT_VERSION, IndexFileError, type IndexFileImage } from './index-file.js';
 export {
   type EvaluateOptions,
   evaluateRun,
