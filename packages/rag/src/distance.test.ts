@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { distanceKey, dot, keyToDistance, squaredL2, storedForm } from './distance.js';
+import {
+  distanceKey,
+  distanceKeys,
+  dot,
+  keyToDistance,
+  squaredL2,
+  storedForm,
+} from './distance.js';
 
 describe('distance kernels', () => {
   it('dot and squared L2 match their definitions on every length and offset', () => {
@@ -26,5 +33,20 @@ describe('distance kernels', () => {
     expect(keyToDistance('l2', distanceKey('l2', q, 0, p, 0, 2))).toBe(5);
     expect(distanceKey('dot', q, 0, p, 0, 2)).toBe(-4);
     expect(distanceKey('cosine', storedForm([1, 0], 'cosine'), 0, v, 0, 2)).toBeCloseTo(0.4, 6);
+  });
+});
+
+describe('distanceKeys', () => {
+  it('gives distanceKey for each offset, in groups of four and the rest', () => {
+    const data = Float32Array.from({ length: 9 * 7 }, (_, i) => Math.sin(i * 1.3));
+    const q = Float32Array.from({ length: 7 }, (_, i) => Math.cos(i));
+    const offsets = Int32Array.from([56, 0, 14, 7, 49, 21, 35]);
+    const out = new Float64Array(7);
+    for (const metric of ['cosine', 'dot', 'l2'] as const) {
+      distanceKeys(metric, q, 0, data, offsets, 7, 7, out);
+      offsets.forEach((o, j) => {
+        expect(out[j]).toBeCloseTo(distanceKey(metric, q, 0, data, o, 7), 12);
+      });
+    }
   });
 });

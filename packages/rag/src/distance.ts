@@ -84,3 +84,59 @@ export function distanceKey(
 export function keyToDistance(metric: Metric, key: number): number {
   return metric === 'l2' ? Math.sqrt(Math.max(0, key)) : key;
 }
+
+/**
+ * {@link distanceKey} of one query against `count` stored vectors at once (offsets into `data`),
+ * written to `out`. Vectors are taken four at a time, so each step issues four independent loads
+ * and the processor overlaps their cache misses: a graph search visits vectors scattered through
+ * memory, and waiting on them one by one costs more than the arithmetic.
+ */
+export function distanceKeys(
+  metric: Metric,
+  q: Float32Array,
+  qOff: number,
+  data: Float32Array,
+  offsets: Int32Array,
+  count: number,
+  dim: number,
+  out: Float64Array,
+): void {
+  const l2 = metric === 'l2';
+  let j = 0;
+  for (; j + 3 < count; j += 4) {
+    const o0 = offsets[j]!;
+    const o1 = offsets[j + 1]!;
+    const o2 = offsets[j + 2]!;
+    const o3 = offsets[j + 3]!;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    if (l2) {
+      for (let i = 0; i < dim; i++) {
+        const x = q[qOff + i]!;
+        const d0 = x - data[o0 + i]!;
+        const d1 = x - data[o1 + i]!;
+        const d2 = x - data[o2 + i]!;
+        const d3 = x - data[o3 + i]!;
+        s0 += d0 * d0;
+        s1 += d1 * d1;
+        s2 += d2 * d2;
+        s3 += d3 * d3;
+      }
+    } else {
+      for (let i = 0; i < dim; i++) {
+        const x = q[qOff + i]!;
+        s0 += x * data[o0 + i]!;
+        s1 += x * data[o1 + i]!;
+        s2 += x * data[o2 + i]!;
+        s3 += x * data[o3 + i]!;
+      }
+    }
+    out[j] = l2 ? s0 : metric === 'cosine' ? 1 - s0 : -s0;
+    out[j + 1] = l2 ? s1 : metric === 'cosine' ? 1 - s1 : -s1;
+    out[j + 2] = l2 ? s2 : metric === 'cosine' ? 1 - s2 : -s2;
+    out[j + 3] = l2 ? s3 : metric === 'cosine' ? 1 - s3 : -s3;
+  }
+  for (; j < count; j++) out[j] = distanceKey(metric, q, qOff, data, offsets[j]!, dim);
+}

@@ -1,4 +1,4 @@
-import { distanceKey, dot, keyToDistance, squaredL2, storedForm } from './distance.js';
+import { distanceKey, distanceKeys, keyToDistance, storedForm } from './distance.js';
 import {
   decodeIndexFile,
   encodeIndexFile,
@@ -96,6 +96,9 @@ export class HnswIndex implements VectorStore {
   private visited = new Uint16Array(0);
   private visitTag = 0;
   private readonly candidates = new NodeHeap();
+  /** Scratch of the layer search: unvisited neighbours' vector offsets and their keys. */
+  private readonly fresh: Int32Array;
+  private readonly freshKeys: Float64Array;
   private readonly results = new NodeHeap();
 
   /** @throws RangeError or TypeError - a bad dimension, metric, m, ef or seed, or an unknown option */
@@ -114,6 +117,8 @@ export class HnswIndex implements VectorStore {
     this.seed = positiveInteger('HnswIndex', 'seed', options.seed ?? 100, 0);
     this.mL = 1 / Math.log(this.m);
     this.rng = new SeededUniform(this.seed);
+    this.fresh = new Int32Array(this.m0 + 1);
+    this.freshKeys = new Float64Array(this.m0 + 1);
     this.reserve(16);
   }
 
@@ -299,11 +304,12 @@ export class HnswIndex implements VectorStore {
       return;
     }
     const d = this.dimension;
-    const candidates: [number, number][] = [[this.key(this.vectors, e * d, node), node]];
-    for (let j = 1; j <= count; j++) {
-      const n = links[base + j]!;
-      candidates.push([this.key(this.vectors, e * d, n), n]);
-    }
+    const { fresh, freshKeys } = this;
+    fresh[0] = node * d;
+    for (let j = 1; j <= count; j++) fresh[j] = links[base + j]! * d;
+    distanceKeys(this.metric, this.vectors, e * d, this.vectors, fresh, count + 1, d, freshKeys);
+    const candidates: [number, number][] = [];
+    for (let j = 0; j <= count; j++) candidates.push([freshKeys[j]!, fresh[j]! / d]);
     candidates.sort((a, b) => a[0] - b[0]);
     this.setLinks(e, level, this.selectNeighbours(candidates, max));
   }
@@ -388,12 +394,13 @@ export class HnswIndex implements VectorStore {
       const links = this.upper[best]!;
       const base = (level - 1) * (this.m + 1);
       const count = links[base]!;
-      for (let j = 1; j <= count; j++) {
-        const n = links[base + j]!;
-        const key = this.key(q, qOff, n);
-        if (key < bestKey) {
-          bestKey = key;
-          best = n;
+      const { fresh, freshKeys, dimension: d } = this;
+      for (let j = 0; j < count; j++) fresh[j] = links[base + 1 + j]! * d;
+      distanceKeys(this.metric, q, qOff, this.vectors, fresh, count, d, freshKeys);
+      for (let j = 0; j < count; j++) {
+        if (freshKeys[j]! < bestKey) {
+          bestKey = freshKeys[j]!;
+          best = fresh[j]! / d;
           changed = true;
         }
       }
@@ -420,9 +427,8 @@ export class HnswIndex implements VectorStore {
       this.visitTag = 1;
     }
     const tag = this.visitTag;
-    const { candidates, results, deleted, vectors, dimension: dim } = this;
-    const l2 = this.metric === 'l2';
-    const cosine = this.metric === 'cosine';
+    const { candidates, results, deleted, vectors, dimension: dim, metric } = this;
+    const { fresh, freshKeys } = this;
     candidates.clear();
     results.clear();
     visited[ep] = tag;
@@ -436,18 +442,19 @@ export class HnswIndex implements VectorStore {
       const links = level === 0 ? this.links0 : this.upper[c]!;
       const base = level === 0 ? c * stride : (level - 1) * stride;
       const count = links[base]!;
+      // The unvisited neighbours' vector offsets, then all their keys in one pass.
+      let k = 0;
       for (let j = 1; j <= count; j++) {
         const n = links[base + j]!;
         if (visited[n] === tag) continue;
         visited[n] = tag;
-        // The metric's key, written out here: this loop is where a search spends its time.
-        let key: number;
-        if (l2) key = squaredL2(q, qOff, vectors, n * dim, dim);
-        else {
-          const d = dot(q, qOff, vectors, n * dim, dim);
-          key = cosine ? 1 - d : -d;
-        }
+        fresh[k++] = n * dim;
+      }
+      distanceKeys(metric, q, qOff, vectors, fresh, k, dim, freshKeys);
+      for (let j = 0; j < k; j++) {
+        const key = freshKeys[j]!;
         if (results.size < ef || key < bound) {
+          const n = fresh[j]! / dim;
           candidates.push(key, n);
           if (!deleted[n]) {
             results.push(-key, n);
