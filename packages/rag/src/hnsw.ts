@@ -99,6 +99,9 @@ export class HnswIndex implements VectorStore {
   /** Scratch of the layer search: unvisited neighbours' vector offsets and their keys. */
   private readonly fresh: Int32Array;
   private readonly freshKeys: Float64Array;
+  /** Scratch of the neighbour heuristic: the kept neighbours' offsets and keys to a candidate. */
+  private readonly keptOffsets: Int32Array;
+  private readonly keptKeys: Float64Array;
   private readonly results = new NodeHeap();
 
   /** @throws RangeError or TypeError - a bad dimension, metric, m, ef or seed, or an unknown option */
@@ -118,6 +121,8 @@ export class HnswIndex implements VectorStore {
     this.mL = 1 / Math.log(this.m);
     this.rng = new SeededUniform(this.seed);
     this.fresh = new Int32Array(this.m0 + 1);
+    this.keptOffsets = new Int32Array(this.m0);
+    this.keptKeys = new Float64Array(this.m0);
     this.freshKeys = new Float64Array(this.m0 + 1);
     this.reserve(16);
   }
@@ -353,16 +358,30 @@ export class HnswIndex implements VectorStore {
     if (candidates.length <= max) return candidates.map((c) => c[1]);
     const d = this.dimension;
     const kept: number[] = [];
+    const { keptOffsets, keptKeys } = this;
     for (const [key, node] of candidates) {
       if (kept.length >= max) break;
+      distanceKeys(
+        this.metric,
+        this.vectors,
+        node * d,
+        this.vectors,
+        keptOffsets,
+        kept.length,
+        d,
+        keptKeys,
+      );
       let good = true;
-      for (const k of kept) {
-        if (this.key(this.vectors, node * d, k) < key) {
+      for (let j = 0; j < kept.length; j++) {
+        if (keptKeys[j]! < key) {
           good = false;
           break;
         }
       }
-      if (good) kept.push(node);
+      if (good) {
+        keptOffsets[kept.length] = node * d;
+        kept.push(node);
+      }
     }
     return kept;
   }
