@@ -1,3 +1,10 @@
+/**
+ * @packageDocumentation
+ * Retrieval-augmented generation in plain TypeScript: chunking with offsets, Lucene BM25, exact
+ * and HNSW vector indexes, hybrid fusion, reranking, cited prompts and BEIR-style evaluation.
+ * Models plug in through `Embedder` and `Reranker`; database stores are the subpath exports
+ * `@tessera/rag/lancedb` and `@tessera/rag/pgvector`, files are `@tessera/rag/node`.
+ */
 export {
   type BeirDataset,
   type BeirDocument,
