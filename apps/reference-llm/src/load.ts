@@ -1,40 +1,90 @@
-import { type GenerateOptions, generateText } from '@tessera/sampler';
+import { join } from 'node:path';
+import { type GenerateStreamOptions, generateText } from '@tessera/sampler';
 import type { Device } from '@tessera/tensor-webgpu';
 import { fromHuggingFaceJson, type Tokenizer } from '@tessera/tokenizer';
-import { DecoderLM } from '@tessera/transformer';
-import { FILES, readCheckpointFile, readCheckpointJson } from './checkpoint.js';
+import { DecoderLM, type TransformerConfig } from '@tessera/transformer';
+import { firstNonFinite } from './finite.js';
+import {
+  type Checkpoint,
+  type CheckpointStateBase,
+  FILES,
+  fileError,
+  readCheckpoint,
+} from './run-folder.js';
 
-/** A trained model and its tokenizer, loaded from a checkpoint folder. */
+/** What every stage's `tessera.json` holds about the model. */
+export interface ModelState extends CheckpointStateBase {
+  model: TransformerConfig;
+}
+
+/**
+ * The tokenizer of a checkpoint, checked against the model: it must be the file saved with the
+ * checkpoint (its fingerprint) and have exactly the model's vocabulary size.
+ */
+export function readTokenizer(ckpt: Checkpoint<ModelState>, vocabSize: number): Tokenizer {
+  const path = join(ckpt.folder, FILES.tokenizer);
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = fromHuggingFaceJson(ckpt.read(FILES.tokenizer).toString('utf8')) as Tokenizer;
+  } catch (e) {
+    const message = (e as Error).message;
+    throw message.startsWith(path) ? e : fileError(path, message);
+  }
+  if (tokenizer.vocabSize !== vocabSize)
+    throw fileError(
+      path,
+      `has ${tokenizer.vocabSize} tokens, the model ${vocabSize} (${FILES.state} field model.vocabSize): not this model's tokenizer`,
+    );
+  return tokenizer;
+}
+
+/**
+ * The model of a checkpoint: built from `tessera.json`'s `model` field, weights loaded and
+ * checked finite. Errors name the file (and the tensor or field).
+ */
+export function readModel(ckpt: Checkpoint<ModelState>, device?: Device): DecoderLM {
+  const config = ckpt.state.model;
+  if (config === null || typeof config !== 'object')
+    throw fileError(ckpt.stateFile, 'field "model" is missing: the model config');
+  let model: DecoderLM;
+  try {
+    model = new DecoderLM(config, device);
+  } catch (e) {
+    throw fileError(
+      ckpt.stateFile,
+      `field "model" is not a valid config (${(e as Error).message})`,
+    );
+  }
+  const path = join(ckpt.folder, FILES.model);
+  const bytes = new Uint8Array(ckpt.read(FILES.model));
+  try {
+    model.load(bytes);
+  } catch (e) {
+    throw fileError(path, `is corrupt or does not match the config (${(e as Error).message})`);
+  }
+  const bad = firstNonFinite(bytes);
+  if (bad) throw fileError(path, `the checkpoint's weights are not finite (tensor ${bad})`);
+  return model;
+}
+
+/** A trained model (in eval mode) and its tokenizer, from a run folder's current checkpoint. */
 export function loadCheckpoint(
   dir: string,
   device?: Device,
 ): { model: DecoderLM; tokenizer: Tokenizer } {
-  const config = readCheckpointJson<{ model: ConstructorParameters<typeof DecoderLM>[0] }>(
-    dir,
-    FILES.config,
-  );
-  if (!config.model) throw new Error(`checkpoint ${dir}: ${FILES.config} has no model config`);
-  const tokenizer = fromHuggingFaceJson(
-    readCheckpointFile(dir, FILES.tokenizer).toString('utf8'),
-  ) as Tokenizer;
-  const model = new DecoderLM(config.model, device);
-  try {
-    model.load(new Uint8Array(readCheckpointFile(dir, FILES.model)));
-  } catch (e) {
-    throw new Error(
-      `checkpoint ${dir}: ${FILES.model} is corrupt or does not match the config (${(e as Error).message})`,
-    );
-  }
+  const ckpt = readCheckpoint<ModelState>(dir);
+  const model = readModel(ckpt, device);
   model.eval();
-  return { model, tokenizer };
+  return { model, tokenizer: readTokenizer(ckpt, model.vocabSize) };
 }
 
 /** Streams a completion of `prompt` from a checkpoint, calling `onText` with each piece. */
 export async function complete(
   dir: string,
   prompt: string,
-  options: GenerateOptions & { onText?: (s: string) => void; device?: Device },
+  options: GenerateStreamOptions & { onText?: (s: string) => void; device?: Device },
 ): Promise<string> {
-  const { model, tokenizer } = loadCheckpoint(dir, options.device);
-  return generateText(model, tokenizer, prompt, options);
+  const { device, ...generateOptions } = options;
+  const { model, tokenizer } = loadCheckpoint(dir, device);
+  return generateText(model, tokenizer, prompt, generateOptions);
 }

@@ -1,8 +1,9 @@
-import type { Optimizer } from '@tessera/optim';
+import type { BaseOptions, Optimizer } from '@tessera/optim';
 import * as T from '@tessera/tensor-webgpu';
 import { DecoderLM } from '@tessera/transformer';
-import type { Preset } from './presets.js';
-import { makeOptimizer, trainStep } from './train.js';
+import { languageModelStep } from './lm-step.js';
+import { buildOptimizer, type OptimizerName } from './optimizer.js';
+import { type Preset, presetBudget } from './presets.js';
 
 /**
  * A preset's model and optimizer stepping on random tokens, to measure training speed apart
@@ -11,16 +12,22 @@ import { makeOptimizer, trainStep } from './train.js';
  */
 export class TrainingProbe {
   readonly model: DecoderLM;
-  private readonly optimizer: Optimizer<{ lr: number }>;
-  private seed = 0;
+  /** The optimizer `pretrain` would build for the preset's full run (same groups and schedules). */
+  readonly optimizer: Optimizer<BaseOptions>;
+  private steps = 0;
 
   constructor(
     readonly preset: Preset,
     readonly device: T.Device,
-    optimizer: 'adamw' | 'muon' = 'adamw',
+    optimizer: OptimizerName = 'adamw',
   ) {
     this.model = new DecoderLM({ ...preset.model, vocabSize: preset.vocabSize }, device);
-    this.optimizer = makeOptimizer(optimizer, this.model, preset.lr);
+    this.optimizer = buildOptimizer(
+      optimizer,
+      this.model,
+      preset,
+      presetBudget(preset).steps,
+    ).optimizer;
   }
 
   get tokensPerStep(): number {
@@ -35,24 +42,35 @@ export class TrainingProbe {
   /** One step as `pretrain` takes it (forward, backward, clipping, update); reads the loss back. */
   async step(): Promise<number> {
     const { batchSize, seqLen, vocabSize } = this.preset;
-    const seed = 2 * ++this.seed;
+    const seed = 2 * ++this.steps;
     const x = T.randint(0, vocabSize, [batchSize, seqLen], { device: this.device, seed });
     const y = T.randint(0, vocabSize, [batchSize * seqLen], {
       device: this.device,
       seed: seed + 1,
     });
-    return trainStep(this.model, this.optimizer, x, y);
+    return languageModelStep(this.model, this.optimizer, { x, y });
   }
 
-  /** Runs `warmup` steps (pipelines compile, the buffer pool fills), then nothing else. */
-  async warmup(steps = 3): Promise<void> {
-    for (let i = 0; i < steps; i++) await this.step();
+  /** Steps taken so far. */
+  get stepsTaken(): number {
+    return this.steps;
   }
 
-  /** Tokens per second over `steps` free-running steps. */
-  async throughput(steps: number): Promise<number> {
+  /** Runs `warmup` steps (pipelines compile, the buffer pool fills), calling `onStep` after each. */
+  async warmup(steps = 3, onStep?: () => void): Promise<void> {
+    for (let i = 0; i < steps; i++) {
+      await this.step();
+      onStep?.();
+    }
+  }
+
+  /** Tokens per second over `steps` free-running steps, calling `onStep` after each. */
+  async throughput(steps: number, onStep?: () => void): Promise<number> {
     const t0 = performance.now();
-    for (let i = 0; i < steps; i++) await this.step();
+    for (let i = 0; i < steps; i++) {
+      await this.step();
+      onStep?.();
+    }
     return (steps * this.tokensPerStep) / ((performance.now() - t0) / 1000);
   }
 

@@ -1,4 +1,5 @@
 import {
+  checkOptions,
   type Device,
   getDefaultDevice,
   mul,
@@ -15,8 +16,11 @@ export interface InitOptions {
   seed?: number;
 }
 
+const INIT_KEYS = ['device', 'seed'] as const;
+
 /** Normal(0, std²) values of `shape` (GPT-2 uses std 0.02). */
 export function normalInit(shape: number[], std: number, options: InitOptions = {}): Tensor {
+  checkOptions('normalInit', options, INIT_KEYS);
   const z = randn(shape, { device: options.device ?? getDefaultDevice(), seed: options.seed });
   const out = mul(z, std);
   z.dispose();
@@ -25,6 +29,7 @@ export function normalInit(shape: number[], std: number, options: InitOptions = 
 
 /** Uniform(-bound, bound) values of `shape`. */
 export function uniformInit(shape: number[], bound: number, options: InitOptions = {}): Tensor {
+  checkOptions('uniformInit', options, INIT_KEYS);
   const u = rand(shape, { device: options.device ?? getDefaultDevice(), seed: options.seed });
   const scaled = mul(u, 2 * bound);
   const out = sub(scaled, bound);
@@ -35,12 +40,14 @@ export function uniformInit(shape: number[], bound: number, options: InitOptions
 
 /** Glorot/Xavier uniform: bound √(6 / (fanIn + fanOut)). */
 export function xavierUniform(shape: [number, number], options: InitOptions = {}): Tensor {
+  checkOptions('xavierUniform', options, INIT_KEYS);
   const [fanOut, fanIn] = shape;
   return uniformInit(shape, Math.sqrt(6 / (fanIn + fanOut)), options);
 }
 
 /** Kaiming/He normal for ReLU-family layers: std √(2 / fanIn). */
 export function kaimingNormal(shape: [number, number], options: InitOptions = {}): Tensor {
+  checkOptions('kaimingNormal', options, INIT_KEYS);
   return normalInit(shape, Math.sqrt(2 / shape[1]), options);
 }
 
@@ -50,6 +57,7 @@ export function linearDefaultInit(
   fanIn: number,
   options: InitOptions = {},
 ): Tensor {
+  checkOptions('linearDefaultInit', options, INIT_KEYS);
   return uniformInit(shape, 1 / Math.sqrt(fanIn), options);
 }
 

@@ -1,5 +1,6 @@
 import {
   addmm,
+  checkOptions,
   type Device,
   dropout,
   embedding,
@@ -22,11 +23,16 @@ import { Module, parameter } from './module.js';
 export interface LinearOptions extends InitOptions {
   /** Add a learned bias (default true). */
   bias?: boolean;
-  /** Initial weight [out, in]; by default PyTorch's uniform(±1/√in). */
+  /** Initial weight [out, in]; by default PyTorch's uniform(±1/√in). The layer owns it from then on. */
   weight?: Tensor;
 }
 
-/** y = x Wᵀ + b, with W of shape [out, in] as in PyTorch and Hugging Face checkpoints. */
+/**
+ * y = x Wᵀ + b, with W of shape [out, in] as in PyTorch and Hugging Face checkpoints.
+ *
+ * @throws TypeError - an unknown option key
+ * @throws RangeError - a size that is not a positive integer, or a `weight` of another shape
+ */
 export class Linear extends Module {
   weight: Tensor;
   bias: Tensor | undefined;
@@ -37,10 +43,12 @@ export class Linear extends Module {
     options: LinearOptions = {},
   ) {
     super();
+    checkOptions('Linear', options, ['device', 'seed', 'bias', 'weight']);
     checkSize('Linear', 'inFeatures', inFeatures);
     checkSize('Linear', 'outFeatures', outFeatures);
+    const init = { device: options.device, seed: options.seed };
     this.weight = parameter(
-      options.weight ?? linearDefaultInit([outFeatures, inFeatures], inFeatures, options),
+      options.weight ?? linearDefaultInit([outFeatures, inFeatures], inFeatures, init),
     );
     if (this.weight.shape.join() !== `${outFeatures},${inFeatures}`) {
       throw new RangeError(
@@ -50,7 +58,7 @@ export class Linear extends Module {
     this.bias =
       options.bias === false
         ? undefined
-        : parameter(linearDefaultInit([outFeatures], inFeatures, options));
+        : parameter(linearDefaultInit([outFeatures], inFeatures, init));
   }
 
   forward(x: Tensor): Tensor {
@@ -67,20 +75,38 @@ export class Linear extends Module {
   }
 }
 
-/** Lookup table [num, dim]; `attend(h)` uses it as an output head for weight tying. */
+/** Options of `Embedding`. */
+export interface EmbeddingOptions extends InitOptions {
+  /** Std of the normal initialisation (default 1, as PyTorch). */
+  std?: number;
+  /** Initial table [num, dim]; the layer owns it from then on. */
+  weight?: Tensor;
+}
+
+/**
+ * Lookup table [num, dim]; `attend(h)` uses it as an output head for weight tying.
+ *
+ * @throws TypeError - an unknown option key
+ * @throws RangeError - a size that is not a positive integer
+ */
 export class Embedding extends Module {
   weight: Tensor;
 
   constructor(
     readonly numEmbeddings: number,
     readonly dim: number,
-    options: InitOptions & { std?: number; weight?: Tensor } = {},
+    options: EmbeddingOptions = {},
   ) {
     super();
+    checkOptions('Embedding', options, ['device', 'seed', 'std', 'weight']);
     checkSize('Embedding', 'numEmbeddings', numEmbeddings);
     checkSize('Embedding', 'dim', dim);
     this.weight = parameter(
-      options.weight ?? normalInit([numEmbeddings, dim], options.std ?? 1, options),
+      options.weight ??
+        normalInit([numEmbeddings, dim], options.std ?? 1, {
+          device: options.device,
+          seed: options.seed,
+        }),
     );
   }
 
@@ -96,16 +122,32 @@ export class Embedding extends Module {
   }
 }
 
-/** LayerNorm over the last dimension, with optional affine weight and bias. */
+/** Options of `LayerNorm`. */
+export interface LayerNormOptions {
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+  /** Learn a weight (and bias) (default true). */
+  affine?: boolean;
+  /** Learn a bias when affine (default true). */
+  bias?: boolean;
+  device?: Device;
+}
+
+/**
+ * LayerNorm over the last dimension, with optional affine weight and bias.
+ *
+ * @throws TypeError - an unknown option key
+ */
 export class LayerNorm extends Module {
   weight: Tensor | undefined;
   bias: Tensor | undefined;
 
   constructor(
     readonly dim: number,
-    readonly options: { eps?: number; affine?: boolean; bias?: boolean; device?: Device } = {},
+    readonly options: LayerNormOptions = {},
   ) {
     super();
+    checkOptions('LayerNorm', options, ['eps', 'affine', 'bias', 'device']);
     checkSize('LayerNorm', 'dim', dim);
     const affine = options.affine ?? true;
     this.weight = affine ? parameter(ones([dim], { device: options.device })) : undefined;
@@ -120,15 +162,27 @@ export class LayerNorm extends Module {
   }
 }
 
-/** RMSNorm over the last dimension with a learned scale (Llama's norm). */
+/** Options of `RMSNorm`. */
+export interface RMSNormOptions {
+  /** Added to the mean square (default 1e-6). */
+  eps?: number;
+  device?: Device;
+}
+
+/**
+ * RMSNorm over the last dimension with a learned scale (Llama's norm).
+ *
+ * @throws TypeError - an unknown option key
+ */
 export class RMSNorm extends Module {
   weight: Tensor;
 
   constructor(
     readonly dim: number,
-    readonly options: { eps?: number; device?: Device } = {},
+    readonly options: RMSNormOptions = {},
   ) {
     super();
+    checkOptions('RMSNorm', options, ['eps', 'device']);
     checkSize('RMSNorm', 'dim', dim);
     this.weight = parameter(ones([dim], { device: options.device }));
   }
@@ -173,15 +227,18 @@ export function activate(x: Tensor, name: Activation): Tensor {
   }
 }
 
+function activationCheck(where: string, name: string): void {
+  if (!ACTIVATIONS.includes(name))
+    throw new TypeError(
+      `${where}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(name)}`,
+    );
+}
+
 /** An activation function as a module. */
 export class Act extends Module {
   constructor(readonly name: Activation) {
     super();
-    if (!ACTIVATIONS.includes(name)) {
-      throw new TypeError(
-        `Act: activation must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(name)}`,
-      );
-    }
+    activationCheck('Act', name);
   }
 
   forward(x: Tensor): Tensor {
@@ -198,10 +255,15 @@ export interface MLPOptions extends InitOptions {
 }
 
 function initWeight(shape: [number, number], std: number | undefined, options: InitOptions) {
-  return std === undefined ? undefined : normalInit(shape, std, options);
+  const { device, seed } = options;
+  return std === undefined ? undefined : normalInit(shape, std, { device, seed });
 }
 
-/** GPT-style feed-forward: `c_proj(act(c_fc(x)))`. */
+/**
+ * GPT-style feed-forward: `c_proj(act(c_fc(x)))`.
+ *
+ * @throws TypeError - an unknown option key or activation
+ */
 export class MLP extends Module {
   c_fc: Linear;
   c_proj: Linear;
@@ -212,14 +274,19 @@ export class MLP extends Module {
     readonly options: MLPOptions = {},
   ) {
     super();
+    checkOptions('MLP', options, ['device', 'seed', 'activation', 'bias', 'projStd', 'std']);
+    if (options.activation !== undefined) activationCheck('MLP', options.activation);
+    const { device, seed, bias } = options;
     this.c_fc = new Linear(dim, hidden, {
-      ...options,
-      bias: options.bias,
+      device,
+      seed,
+      bias,
       weight: initWeight([hidden, dim], options.std, options),
     });
     this.c_proj = new Linear(hidden, dim, {
-      ...options,
-      bias: options.bias,
+      device,
+      seed,
+      bias,
       weight: initWeight([dim, hidden], options.projStd ?? options.std, options),
     });
   }
@@ -229,7 +296,11 @@ export class MLP extends Module {
   }
 }
 
-/** Llama-style gated feed-forward: `down_proj(silu(gate_proj(x)) · up_proj(x))`, no biases. */
+/**
+ * Llama-style gated feed-forward: `down_proj(silu(gate_proj(x)) · up_proj(x))`, no biases.
+ *
+ * @throws TypeError - an unknown option key
+ */
 export class SwiGLU extends Module {
   gate_proj: Linear;
   up_proj: Linear;
@@ -237,8 +308,10 @@ export class SwiGLU extends Module {
 
   constructor(dim: number, hidden: number, options: Omit<MLPOptions, 'activation' | 'bias'> = {}) {
     super();
+    checkOptions('SwiGLU', options, ['device', 'seed', 'projStd', 'std']);
+    const { device, seed } = options;
     const lin = (i: number, o: number, std?: number) =>
-      new Linear(i, o, { ...options, bias: false, weight: initWeight([o, i], std, options) });
+      new Linear(i, o, { device, seed, bias: false, weight: initWeight([o, i], std, options) });
     this.gate_proj = lin(dim, hidden, options.std);
     this.up_proj = lin(dim, hidden, options.std);
     this.down_proj = lin(hidden, dim, options.projStd ?? options.std);

@@ -1,5 +1,6 @@
 import {
   add,
+  checkOptions,
   dropout,
   matmul,
   mul,
@@ -12,6 +13,9 @@ import { uniformInit } from './init.js';
 import { Linear } from './layers.js';
 import { Module, parameter } from './module.js';
 
+const LORA_KEYS = ['rank', 'alpha', 'dropout', 'seed'] as const;
+
+/** Options of `LoRALinear`. */
 export interface LoRAOptions {
   /** Rank r of the update B·A. */
   rank: number;
@@ -27,6 +31,10 @@ export interface LoRAOptions {
  * Kaiming-uniform and B at zero, so a freshly wrapped model computes exactly what the base did;
  * the base weight is frozen and only A and B train. `merge()` folds the update into the base
  * weight (for inference without the extra matmuls) and `unmerge()` takes it out again.
+ * `dispose()` frees the adapter and the wrapped layer.
+ *
+ * @throws TypeError - an unknown option key
+ * @throws RangeError - a rank that is not a positive integer, or dropout outside [0, 1)
  */
 export class LoRALinear extends Module {
   lora_A: Tensor;
@@ -39,6 +47,7 @@ export class LoRALinear extends Module {
     readonly options: LoRAOptions,
   ) {
     super();
+    checkOptions('LoRA', options, LORA_KEYS);
     const { rank } = options;
     if (!Number.isInteger(rank) || rank < 1)
       throw new RangeError(`LoRA: rank must be a positive integer, got ${rank}`);
@@ -95,19 +104,23 @@ export class LoRALinear extends Module {
 /**
  * Wraps every Linear of `model` whose dotted name passes `target` in a LoRALinear (in place) and
  * freezes every other parameter, so only adapters train. Returns the wrapped names.
+ *
+ * @throws TypeError - an unknown option key
+ * @throws Error - no Linear matched `target`
  */
 export function applyLoRA(
   model: Module,
   options: LoRAOptions & { target?: (name: string) => boolean },
 ): string[] {
-  const target = options.target ?? (() => true);
+  checkOptions('applyLoRA', options, [...LORA_KEYS, 'target']);
+  const { target = () => true, ...lora } = options;
   for (const p of model.parameters()) p.requiresGrad = false;
   const wrapped: string[] = [];
   for (const [prefix, m] of model.namedModules()) {
     for (const [name, child] of m.namedChildren()) {
       const full = prefix ? `${prefix}.${name}` : name;
       if (child instanceof Linear && target(full)) {
-        replaceChild(m, child, new LoRALinear(child, options));
+        replaceChild(m, child, new LoRALinear(child, lora));
         wrapped.push(full);
       }
     }

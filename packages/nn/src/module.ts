@@ -1,5 +1,6 @@
 import {
   cast,
+  checkOptions,
   type Device,
   loadSafetensors,
   noGrad,
@@ -21,6 +22,25 @@ export function isParameter(t: Tensor): boolean {
   return parameterSet.has(t);
 }
 
+// Disposed modules, with the dotted name each had under the module `dispose()` was called on.
+const disposedAt = new WeakMap<Module, string>();
+
+function disposedError(m: Module, path: string): Error {
+  return new Error(
+    `${m.constructor.name}${path ? ` "${path}"` : ''}: this module was disposed (dispose() freed its parameters and buffers) and cannot be used`,
+  );
+}
+
+/**
+ * A module's own enumerable data properties. A disposed module's tensors are getters that throw
+ * (see `dispose`), so they are not read here: the tree stays walkable.
+ */
+function ownValues(m: Module): [string, unknown][] {
+  return Object.entries(Object.getOwnPropertyDescriptors(m))
+    .filter(([, d]) => d.enumerable && 'value' in d)
+    .map(([key, d]) => [key, d.value]);
+}
+
 export interface LoadStateDictOptions {
   /** Missing or unexpected keys are errors (default true). Shape mismatches always are. */
   strict?: boolean;
@@ -38,7 +58,7 @@ export abstract class Module {
   /** Direct children: [name, module]. */
   namedChildren(): [string, Module][] {
     const out: [string, Module][] = [];
-    for (const [key, value] of Object.entries(this)) {
+    for (const [key, value] of ownValues(this)) {
       if (value instanceof Module) out.push([key, value]);
       else if (Array.isArray(value)) {
         value.forEach((v, i) => {
@@ -51,7 +71,9 @@ export abstract class Module {
 
   /** Tensors held directly by this module: [name, tensor]. */
   private ownTensors(): [string, Tensor][] {
-    return Object.entries(this).filter((e): e is [string, Tensor] => e[1] instanceof Tensor);
+    const path = disposedAt.get(this);
+    if (path !== undefined) throw disposedError(this, path);
+    return ownValues(this).filter((e): e is [string, Tensor] => e[1] instanceof Tensor);
   }
 
   /** Every module in the tree, this one first, with dotted names. */
@@ -86,9 +108,38 @@ export abstract class Module {
 
   /** Number of parameter elements (all, or only trainable ones). */
   numParameters(options: { trainableOnly?: boolean } = {}): number {
+    checkOptions('numParameters', options, ['trainableOnly']);
     return this.parameters()
       .filter((p) => !options.trainableOnly || p.requiresGrad)
       .reduce((n, p) => n + p.size, 0);
+  }
+
+  /**
+   * Frees every parameter (with its gradient) and buffer of this module and all below it — LoRA
+   * adapters and the layers they wrap included — so that `device.memory()` drops by their
+   * bytes. Idempotent. Afterwards each tensor property is a getter that throws, so any use of a
+   * disposed module (a forward pass, `parameters()`, `stateDict()`, `save()`) is an error naming
+   * the module, not a failure deep inside a kernel. Tensors passed in (`Linear`'s `weight`
+   * option) belong to the module and are freed too; tensors held elsewhere (hidden from the
+   * state dict) are the owner's to free.
+   */
+  dispose(): void {
+    for (const [path, m] of this.namedModules()) {
+      if (disposedAt.has(m)) continue;
+      for (const [name, t] of m.ownTensors()) {
+        t.grad?.dispose();
+        t.grad = null;
+        t.dispose();
+        Object.defineProperty(m, name, {
+          enumerable: true,
+          configurable: true,
+          get: () => {
+            throw disposedError(m, path);
+          },
+        });
+      }
+      disposedAt.set(m, path);
+    }
   }
 
   /** Sets training mode on this module and all below it. */
@@ -115,6 +166,7 @@ export abstract class Module {
     dict: Record<string, Tensor>,
     options: LoadStateDictOptions = {},
   ): { missing: string[]; unexpected: string[] } {
+    checkOptions('loadStateDict', options, ['strict']);
     const strict = options.strict ?? true;
     const own = this.stateDict();
     const missing = Object.keys(own).filter((k) => !(k in dict));
@@ -148,12 +200,19 @@ export abstract class Module {
     return saveSafetensors(this.stateDict(), metadata);
   }
 
-  /** Loads safetensors bytes into this module (strict by default). */
-  load(bytes: Uint8Array, options: LoadStateDictOptions & { device?: Device } = {}): void {
-    const device = options.device ?? this.parameters()[0]?.device;
-    const tensors = loadSafetensors(bytes, { device });
+  /**
+   * Loads safetensors bytes into this module (strict by default). `name` (a file name) is quoted
+   * in every error about the bytes, e.g. `safetensors "run/model.safetensors": …`.
+   */
+  load(
+    bytes: Uint8Array,
+    options: LoadStateDictOptions & { device?: Device; name?: string } = {},
+  ): void {
+    checkOptions('load', options, ['strict', 'device', 'name']);
+    const { device = this.parameters()[0]?.device, name, ...loadOptions } = options;
+    const tensors = loadSafetensors(bytes, { device, name });
     try {
-      this.loadStateDict(tensors, options);
+      this.loadStateDict(tensors, loadOptions);
     } finally {
       for (const t of Object.values(tensors)) t.dispose();
     }

@@ -6,15 +6,17 @@ const x = randn([64, 8], { seed: 1 });
 const y = matmul(x, randn([8, 1], { seed: 2 })); // a linear target to recover
 const w = randn([8, 1], { seed: 3, requiresGrad: true });
 
-const opt = new AdamW([w], { lr: 0.1, weightDecay: 0 });
-const schedule = warmupCosine({ lr: 0.1, warmup: 10, total: 200 });
+// The learning rate is a number or a schedule: the optimizer reads it at every step.
+const opt = new AdamW([w], {
+  lr: warmupCosine({ lr: 0.1, warmup: 10, total: 200 }),
+  weightDecay: 0,
+});
 for (let step = 0; step < 200; step++) {
   const loss = tidy(() => {
     opt.zeroGrad();
     const l = mean(square(sub(matmul(x, w), y)));
     l.backward();
     clipGradNorm([w], 1.0);
-    opt.setLR(schedule(step));
     opt.step();
     return l;
   });

@@ -1,16 +1,24 @@
 import { add, div, mul, sqrt, square, sub, type Tensor, tidy, zeros } from '@tessera/tensor-webgpu';
 import { fusedUpdate } from './fused-update.js';
-import { type BaseOptions, Optimizer, type ParamsInput } from './optimizer.js';
+import { type BaseOptions, Optimizer, type ParamsInput, type UpdateContext } from './optimizer.js';
 
+/** AdamW's options; every one may be overridden per parameter group. */
 export interface AdamWOptions extends BaseOptions {
+  /** Decay rates of the first and second moment estimates, each in [0, 1) (default [0.9, 0.999]). */
   betas?: [number, number];
+  /** Added to the denominator, > 0 (default 1e-8). */
   eps?: number;
   /** One fused kernel per parameter (default) or the same update written in tensor ops. */
   fused?: boolean;
 }
 
+/** AdamW's hyper-parameters other than the learning rate (Muon's AdamW part takes these too). */
+export type AdamWHyperParameters = Omit<AdamWOptions, 'lr'>;
+
 /** AdamW's per-parameter state: first and second moment estimates. */
 export type AdamState = { exp_avg: Tensor; exp_avg_sq: Tensor };
+
+const ADAMW_KEYS = ['lr', 'weightDecay', 'betas', 'eps', 'fused'] as const;
 
 // torch.optim.AdamW: decoupled decay, then Adam with bias correction.
 const adamwStep = fusedUpdate({
@@ -36,18 +44,28 @@ const adamwStep = fusedUpdate({
   },
 });
 
-/** AdamW (Loshchilov & Hutter), numerically as `torch.optim.AdamW`. */
+/**
+ * AdamW (Loshchilov & Hutter, 2019), numerically as `torch.optim.AdamW`: decoupled weight decay
+ * p ← p·(1 − lr·wd), then the Adam step with bias corrections 1 − βᵗ, where t is each
+ * parameter's own step count (steps at which it had a gradient), as PyTorch keeps it.
+ * Defaults: betas [0.9, 0.999], eps 1e-8, weightDecay 0.01, fused true.
+ *
+ * @throws TypeError - an unknown option key
+ * @throws RangeError - lr, weightDecay, betas or eps out of range (naming the option)
+ */
 export class AdamW extends Optimizer<AdamWOptions, AdamState> {
   constructor(params: ParamsInput<AdamWOptions>, options: AdamWOptions) {
-    super(params, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, fused: true, ...options });
+    super(
+      'AdamW',
+      params,
+      { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, fused: true, ...options },
+      ADAMW_KEYS,
+    );
   }
 
   protected override validate(o: AdamWOptions): void {
     super.validate(o);
-    const [b1, b2] = o.betas ?? [0.9, 0.999];
-    if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1))
-      throw new RangeError(`AdamW: betas must be in [0, 1), got [${b1}, ${b2}]`);
-    if (!((o.eps ?? 1e-8) > 0)) throw new RangeError(`AdamW: eps must be > 0, got ${o.eps}`);
+    checkAdamWHyperParameters(this.name, o);
   }
 
   protected initState(p: Tensor): AdamState {
@@ -57,28 +75,41 @@ export class AdamW extends Optimizer<AdamWOptions, AdamState> {
     };
   }
 
-  protected update(p: Tensor, g: Tensor, s: AdamState, o: AdamWOptions, step: number): void {
-    adamwUpdate(p, g, s, o, step);
+  protected update(p: Tensor, g: Tensor, s: AdamState, o: AdamWOptions, at: UpdateContext): void {
+    adamwUpdate(p, g, s, o, at);
   }
 }
 
-/** One AdamW update of `p` (shared with Muon, which uses AdamW for non-matrix parameters). */
+/** Checks betas and eps; errors read `${where}: ${prefix}betas ...` (Muon passes `adamw.`). */
+export function checkAdamWHyperParameters(
+  where: string,
+  o: AdamWHyperParameters,
+  prefix = '',
+): void {
+  const [b1, b2] = o.betas ?? [0.9, 0.999];
+  if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1))
+    throw new RangeError(`${where}: ${prefix}betas must be in [0, 1), got [${b1}, ${b2}]`);
+  if (!((o.eps ?? 1e-8) > 0))
+    throw new RangeError(`${where}: ${prefix}eps must be > 0, got ${o.eps}`);
+}
+
+/** One AdamW update of `p` at rate `at.lr` and the parameter's own step `at.step` (shared with Muon). */
 export function adamwUpdate(
   p: Tensor,
   g: Tensor,
   s: AdamState,
-  o: AdamWOptions,
-  step: number,
+  o: AdamWHyperParameters,
+  at: UpdateContext,
 ): void {
   const [b1, b2] = o.betas ?? [0.9, 0.999];
   const scalars = {
-    lr: o.lr,
+    lr: at.lr,
     wd: o.weightDecay ?? 0,
     b1,
     b2,
     eps: o.eps ?? 1e-8,
-    bc1: 1 - b1 ** step,
-    bc2: 1 - b2 ** step,
+    bc1: 1 - b1 ** at.step,
+    bc2: 1 - b2 ** at.step,
   };
   if (o.fused !== false) {
     adamwStep([g], [p, s.exp_avg, s.exp_avg_sq], scalars);

@@ -1,8 +1,10 @@
 import { type Tensor, zeros } from '@tessera/tensor-webgpu';
 import { fusedUpdate } from './fused-update.js';
-import { type BaseOptions, Optimizer, type ParamsInput } from './optimizer.js';
+import { type BaseOptions, Optimizer, type ParamsInput, type UpdateContext } from './optimizer.js';
 
+/** Lion's options; every one may be overridden per parameter group. */
 export interface LionOptions extends BaseOptions {
+  /** β1 interpolates the update's sign, β2 the momentum; each in [0, 1) (default [0.9, 0.99]). */
   betas?: [number, number];
 }
 
@@ -24,10 +26,22 @@ const lionStep = fusedUpdate({
   },
 });
 
-/** Lion: sign of an interpolated momentum; use a ~3–10× smaller lr and larger weight decay than AdamW. */
+/**
+ * Lion (Chen et al., 2023, "Symbolic Discovery of Optimization Algorithms"): the sign of an
+ * interpolated momentum; use a ~3–10× smaller lr and larger weight decay than AdamW. A
+ * parameter's momentum moves only at steps where it has a gradient. Defaults: betas
+ * [0.9, 0.99], weightDecay 0.
+ *
+ * @throws TypeError - an unknown option key
+ * @throws RangeError - lr, weightDecay or betas out of range
+ */
 export class Lion extends Optimizer<LionOptions, { exp_avg: Tensor }> {
   constructor(params: ParamsInput<LionOptions>, options: LionOptions) {
-    super(params, { betas: [0.9, 0.99], weightDecay: 0, ...options });
+    super('Lion', params, { betas: [0.9, 0.99], weightDecay: 0, ...options }, [
+      'lr',
+      'weightDecay',
+      'betas',
+    ]);
   }
 
   protected override validate(o: LionOptions): void {
@@ -41,8 +55,14 @@ export class Lion extends Optimizer<LionOptions, { exp_avg: Tensor }> {
     return { exp_avg: zeros(p.shape, { device: p.device }) };
   }
 
-  protected update(p: Tensor, g: Tensor, s: { exp_avg: Tensor }, o: LionOptions): void {
+  protected update(
+    p: Tensor,
+    g: Tensor,
+    s: { exp_avg: Tensor },
+    o: LionOptions,
+    { lr }: UpdateContext,
+  ): void {
     const [b1, b2] = o.betas ?? [0.9, 0.99];
-    lionStep([g], [p, s.exp_avg], { lr: o.lr, wd: o.weightDecay ?? 0, b1, b2 });
+    lionStep([g], [p, s.exp_avg], { lr, wd: o.weightDecay ?? 0, b1, b2 });
   }
 }

@@ -1,4 +1,4 @@
-import { mul, noGrad, type Tensor, tensor } from '@tessera/tensor-webgpu';
+import { checkOptions, mul, noGrad, type Tensor, tensor } from '@tessera/tensor-webgpu';
 
 export interface QKClipOptions {
   /** Query heads; rows of W_q are grouped per head. */
@@ -23,6 +23,7 @@ export function qkClip(
   maxLogits: readonly number[],
   options: QKClipOptions,
 ): number[] {
+  checkOptions('qkClip', options, ['heads', 'kvHeads', 'tau']);
   const { heads, tau } = options;
   const kvHeads = options.kvHeads ?? heads;
   if (!(tau > 0)) throw new RangeError(`qkClip: tau must be > 0, got ${tau}`);

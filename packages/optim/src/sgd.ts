@@ -1,8 +1,10 @@
 import { type Tensor, zeros } from '@tessera/tensor-webgpu';
 import { fusedUpdate } from './fused-update.js';
-import { type BaseOptions, Optimizer, type ParamsInput } from './optimizer.js';
+import { type BaseOptions, Optimizer, type ParamsInput, type UpdateContext } from './optimizer.js';
 
+/** SGD's options; every one may be overridden per parameter group. */
 export interface SGDOptions extends BaseOptions {
+  /** Momentum factor in [0, 1) (default 0). */
   momentum?: number;
   /** Nesterov momentum (needs momentum > 0). */
   nesterov?: boolean;
@@ -26,10 +28,22 @@ const sgdStep = fusedUpdate({
   },
 });
 
-/** Stochastic gradient descent with momentum and Nesterov momentum, as `torch.optim.SGD`. */
+/**
+ * Stochastic gradient descent with momentum and Nesterov momentum, as `torch.optim.SGD`
+ * (weight decay is L2: added to the gradient). A parameter's momentum buffer moves only at
+ * steps where it has a gradient. Defaults: momentum 0, nesterov false, weightDecay 0.
+ *
+ * @throws TypeError - an unknown option key
+ * @throws RangeError - lr, weightDecay or momentum out of range, or nesterov without momentum
+ */
 export class SGD extends Optimizer<SGDOptions, { momentum_buffer: Tensor }> {
   constructor(params: ParamsInput<SGDOptions>, options: SGDOptions) {
-    super(params, { momentum: 0, nesterov: false, weightDecay: 0, ...options });
+    super('SGD', params, { momentum: 0, nesterov: false, weightDecay: 0, ...options }, [
+      'lr',
+      'weightDecay',
+      'momentum',
+      'nesterov',
+    ]);
   }
 
   protected override validate(o: SGDOptions): void {
@@ -43,9 +57,15 @@ export class SGD extends Optimizer<SGDOptions, { momentum_buffer: Tensor }> {
     return { momentum_buffer: zeros(p.shape, { device: p.device }) };
   }
 
-  protected update(p: Tensor, g: Tensor, s: { momentum_buffer: Tensor }, o: SGDOptions): void {
+  protected update(
+    p: Tensor,
+    g: Tensor,
+    s: { momentum_buffer: Tensor },
+    o: SGDOptions,
+    { lr }: UpdateContext,
+  ): void {
     sgdStep([g], [p, s.momentum_buffer], {
-      lr: o.lr,
+      lr,
       wd: o.weightDecay ?? 0,
       mu: o.momentum ?? 0,
       nesterov: o.nesterov ? 1 : 0,

@@ -4,6 +4,7 @@
  * TensorFlow.js's WebGPU backend on the same Dawn adapter), because shared machines are noisy.
  */
 import * as T from '../src/index.js';
+import { uncheckedEmbedding } from './gather-unchecked.js';
 import { naiveMatmul } from './matmul-kernels.js';
 import { loadTfjs } from './peer.js';
 
@@ -138,6 +139,46 @@ for (const n of quick ? [256, 1024] : [256, 512, 1024, 2048]) {
       }),
     ),
     0,
+  );
+}
+
+// The device-side index check: an embedding lookup read back each step, with the check (as
+// shipped) against the same gather kernel without it. Steps alternate between the two, so drift
+// on a shared machine hits both alike; medians of each. The ratio is the cost.
+for (const [vocab, dim, n] of [
+  [8192, 256, 4096],
+  [512, 64, 64],
+] as const) {
+  const w = T.randn([vocab, dim], { seed: 1 });
+  const ids = T.randint(0, vocab, [n], { seed: 2 });
+  const step = async (lookup: (w: T.Tensor, ids: T.Tensor) => T.Tensor) => {
+    const t0 = performance.now();
+    const y = lookup(w, ids);
+    await y.data();
+    y.dispose();
+    return performance.now() - t0;
+  };
+  const checked: number[] = [];
+  const unchecked: number[] = [];
+  await step(T.embedding);
+  await step(uncheckedEmbedding);
+  const start = performance.now();
+  while (
+    checked.length < 5 ||
+    (performance.now() - start < (quick ? 2000 : 6000) && checked.length < 200)
+  ) {
+    checked.push(await step(T.embedding));
+    unchecked.push(await step(uncheckedEmbedding));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const [c, u] = [1000 / median(checked), 1000 / median(unchecked)];
+  row(
+    `embedding ${n} ids of [${vocab}, ${dim}] + read (steps/s)`,
+    `checked ${c.toFixed(0)}`,
+    `unchecked ${u.toFixed(0)}`,
+    '',
+    `checked/unchecked ${(c / u).toFixed(2)}×`,
+    '',
   );
 }
 

@@ -1,7 +1,7 @@
 import type { BackendStats, CpuTensor, Storage, TensorLayout } from './backend.js';
 import { CpuBackend, type CpuStorage } from './cpu/cpu-backend.js';
-import { BYTES_PER_ELEMENT, cpuArrayFor, type DType } from './dtype.js';
-import { NoAdapterError } from './errors.js';
+import { asElements, BYTES_PER_ELEMENT, cpuArrayFor, type DType } from './dtype.js';
+import { checkOptions, NoAdapterError } from './errors.js';
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { requestGpuDevice } from './gpu-adapter.js';
 import type { GpuKernel } from './kernel.js';
@@ -86,6 +86,7 @@ export class Device {
 
   /** @internal */
   static async create(options: CreateDeviceOptions = {}): Promise<Device> {
+    checkOptions('createDevice', options, ['backend', 'powerPreference']);
     const backend = options.backend ?? 'auto';
     if (!['auto', 'webgpu', 'cpu'].includes(backend)) {
       throw new TypeError(
@@ -143,8 +144,12 @@ export class Device {
     return new Device(info, undefined, new CpuBackend());
   }
 
-  /** @internal Allocates storage for `length` elements of `dtype`, optionally filled from `data`. */
-  allocate(dtype: DType, length: number, data?: ArrayLike<number>): Storage {
+  /**
+   * @internal Allocates storage for `length` elements of `dtype`, optionally filled from `data`
+   * (numbers become integers by the rule of `cast`: truncated, saturated, NaN → 0).
+   */
+  allocate(dtype: DType, length: number, values?: ArrayLike<number>): Storage {
+    const data = values && asElements(dtype, values);
     if (this.gpu) {
       const bytes = length * BYTES_PER_ELEMENT[dtype];
       const limit = this.info.limits.maxStorageBufferBindingSize!;
@@ -275,11 +280,17 @@ export class Device {
     else this.cpuBackend!.resetPeak();
   }
 
-  /** Submits everything recorded so far and waits until the GPU has finished it. */
+  /**
+   * Submits everything recorded so far and waits until the GPU has finished it.
+   *
+   * @throws RangeError - a check a kernel failed on the device since the last read (an index
+   *   out of range, a class target outside [0, classes)), as the CPU backend throws it
+   */
   async sync(): Promise<void> {
     if (!this.gpu) return;
     await this.gpu.flush();
     await this.gpu.device.queue.onSubmittedWorkDone();
+    await this.gpu.raiseChecks();
   }
 
   /** Frees the GPU device and every pooled buffer. Tensors of this device become unusable. */

@@ -38,3 +38,24 @@ export function assertDType(value: unknown, argument: string): DType {
     `${argument}: expected one of ${DTYPES.join(', ')}, got ${JSON.stringify(value)}`,
   );
 }
+
+/**
+ * A number as an element of `dtype`, the rule every float-to-integer conversion follows on both
+ * backends (casts, and tensors created from numbers): truncate toward zero, saturate at the range
+ * of i32 or u32, NaN → 0. Floats pass unchanged.
+ */
+export function toInteger(x: number, dtype: DType): number {
+  if (isFloat(dtype)) return x;
+  if (Number.isNaN(x)) return 0;
+  const [lo, hi] = dtype === 'i32' ? [-2147483648, 2147483647] : [0, 4294967295];
+  return Math.min(Math.max(Math.trunc(x), lo), hi);
+}
+
+/** `data` as elements of `dtype`: integers converted by `toInteger` unless already typed so. */
+export function asElements(dtype: DType, data: ArrayLike<number>): ArrayLike<number> {
+  if (dtype === 'i32' && !(data instanceof Int32Array))
+    return Int32Array.from(data, (x) => toInteger(x, dtype));
+  if (dtype === 'u32' && !(data instanceof Uint32Array))
+    return Uint32Array.from(data, (x) => toInteger(x, dtype));
+  return data;
+}

@@ -16,6 +16,7 @@ export {
   type MemoryInfo,
   setDefaultDevice,
 } from './device.js';
+export { type CheckKind, checkCode, checkError, checkWgsl } from './device-checks.js';
 export { BYTES_PER_ELEMENT, type DType } from './dtype.js';
 export { checkOptions, NoAdapterError } from './errors.js';
 export { entry1d, type GpuKernel, grid1d, storageBindings, WORKGROUP } from './kernel.js';
@@ -31,7 +32,9 @@ export * from './ops/index.js';
 export { formatProfile, type KernelProfile, type KernelStat } from './profile.js';
 export { manualSeed, Rng } from './rng.js';
 export {
+  type LoadSafetensorsOptions,
   loadSafetensors,
+  type ReadSafetensorsOptions,
   readSafetensorsHeader,
   type SafetensorsEntry,
   type SafetensorsHeader,

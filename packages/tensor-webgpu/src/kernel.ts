@@ -14,6 +14,11 @@ export interface GpuKernel {
   readonly code: () => string;
   readonly uniforms: Uniforms;
   readonly workgroups: readonly [number, number, number];
+  /**
+   * The kernel checks its data (`checkWgsl`): the device's check buffer is bound after the
+   * uniforms, at binding n+m+1, and a failure it records is raised at the next read-back.
+   */
+  readonly checks?: boolean;
 }
 
 /**

@@ -105,7 +105,13 @@ export class Tensor implements TensorLayout {
     this.dispose();
   }
 
-  /** The elements in row-major order, copied to the host (waits for pending GPU work). */
+  /**
+   * The elements in row-major order, copied to the host (waits for pending GPU work).
+   *
+   * @throws RangeError - a check that a kernel failed on the device since the last read (an
+   *   index out of range in `gather`/`embedding`, a class target out of range in `crossEntropy`),
+   *   naming the op — the error the CPU backend throws when the op is called
+   */
   async data(): Promise<Float32Array | Int32Array | Uint32Array> {
     this.assertAlive('data');
     if (this.isContiguous)

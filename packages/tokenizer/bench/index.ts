@@ -2,7 +2,9 @@
  * Tokenizer benchmarks: `npm run bench -w @tessera/tokenizer`.
  * 1. Encode throughput on tinyshakespeare (1.1 MB) for cl100k_base and o200k_base, against
  *    gpt-tokenizer, js-tiktoken and the WASM tiktoken package, in one run, same text.
- * 2. BPE training time for 4k/16k/32k vocabularies on tinyshakespeare and on a 10 MB corpus,
+ * 2. Long pieces: encode time for runs of one character (10^5 and 10^6 letters, 1 MB of spaces,
+ *    1 MB of digits), each against prose of the same length, and the old O(n²) merge loop.
+ * 3. BPE training time for 4k/16k/32k vocabularies on tinyshakespeare and on a 10 MB corpus,
  *    with the peak resident memory.
  */
 import { readFileSync } from 'node:fs';
@@ -12,7 +14,8 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import { get_encoding } from 'tiktoken';
-import { fromTiktoken, trainBpe } from '../src/index.js';
+import { heapMerge, scanMerge } from '../src/bpe-merge.js';
+import { fromTiktoken, Tokenizer, trainBpe } from '../src/index.js';
 import { ranksOf } from '../src/test-corpus.js';
 
 const text = readFileSync(
@@ -57,6 +60,55 @@ for (const [name, data, gpt] of [
     );
   }
   wasm.free();
+}
+
+// Long pieces. Each run starts with an empty piece cache (a new Tokenizer on the same config),
+// so prose pays for its merges too; long pieces are never cached.
+const cl100kTok = fromTiktoken(ranksOf(cl100k), 'cl100k_base');
+/** Best of 5 cold encodes (ms) with `method`. */
+function cold(input: string, method: 'encode' | 'encodeWithOffsets'): number {
+  let ms = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 5; i++) {
+    const tok = new Tokenizer(cl100kTok.config);
+    const t0 = performance.now();
+    tok[method](input);
+    ms = Math.min(ms, performance.now() - t0);
+  }
+  return ms;
+}
+console.log(
+  '\nlong pieces, cl100k_base (best of 5, cold cache); prose: tinyshakespeare of the same length\n',
+);
+console.log('| input | tokens | encode | prose | ratio to prose | encodeWithOffsets |');
+console.log('|---|---|---|---|---|---|');
+for (const [label, input] of [
+  ["'a' × 10^5", 'a'.repeat(1e5)],
+  ["'a' × 10^6", 'a'.repeat(1e6)],
+  ['1 MB of spaces', ' '.repeat(1e6)],
+  ['1 MB of digits', '0123456789'.repeat(1e5)],
+] as const) {
+  const ms = cold(input, 'encode');
+  const prose = cold(text.slice(0, input.length), 'encode');
+  const offsets = cold(input, 'encodeWithOffsets');
+  console.log(
+    `| ${label} | ${cl100kTok.countTokens(input)} | ${ms.toFixed(1)} ms | ${prose.toFixed(1)} ms | ${(ms / prose).toFixed(2)} | ${offsets.toFixed(1)} ms |`,
+  );
+}
+
+// The merge loop alone on one run of 'a': the heap against the scanning loop it replaced.
+const ranks = ranksOf(cl100k);
+console.log("\nmerge loop alone, one run of 'a' (cl100k ranks)\n");
+console.log('| length | heapMerge | scanMerge (old) | heap is |');
+console.log('|---|---|---|---|');
+for (const n of [1e4, 3e4]) {
+  const piece = 'a'.repeat(n);
+  const rank = (a: number, _: number, c: number) =>
+    ranks.get(piece.slice(a, c)) ?? Number.POSITIVE_INFINITY;
+  const heap = best(() => heapMerge(n, rank).length, 1).s;
+  const scan = best(() => scanMerge(n, rank).length, 1).s;
+  console.log(
+    `| ${n} | ${(heap * 1000).toFixed(1)} ms | ${(scan * 1000).toFixed(0)} ms | ${(scan / heap).toFixed(0)}× faster |`,
+  );
 }
 
 // Training.

@@ -1,6 +1,14 @@
-/** One message of a conversation. */
+import { checkOptions } from './options.js';
+
+/**
+ * One message of a conversation, the shape SFT data (`{"messages": [...]}`), the app's chat and
+ * server, and eval's judge (an exact copy, type-tested) share. Owned here; keep the names and
+ * shape stable.
+ */
 export interface ChatMessage {
+  /** Who speaks: the four usual roles autocomplete, any other string is allowed. */
   role: 'system' | 'user' | 'assistant' | 'tool' | (string & {});
+  /** The message text, without template tokens. */
   content: string;
 }
 
@@ -24,6 +32,7 @@ export function applyChatTemplate(
   template: ChatTemplate,
   options: { addGenerationPrompt?: boolean } = {},
 ): string {
+  checkOptions('applyChatTemplate', options, ['addGenerationPrompt']);
   for (const [i, m] of messages.entries()) {
     if (typeof m?.role !== 'string' || typeof m.content !== 'string')
       throw new TypeError(`applyChatTemplate: message ${i} needs string role and content`);

@@ -1,162 +1,256 @@
+import type { AddedToken } from './added-tokens.js';
 import { BytePairModel } from './bpe.js';
 import { bytesToVisible, visibleToBytes } from './bytes.js';
-import { GPT2_PATTERN } from './pattern.js';
+import { JsonFields } from './json-fields.js';
+import { type PreTokenizerStep, SPLIT_BEHAVIORS, type SplitBehavior } from './pre-tokenizer.js';
 import { Tokenizer, type TokenizerConfig } from './tokenizer.js';
 import { WordPieceTokenizer } from './wordpiece.js';
 
-type Json = Record<string, unknown>;
+const f = new JsonFields('tokenizer.json');
 
 function unsupported(where: string, type: unknown): Error {
   return new Error(`tokenizer.json: unsupported ${where} type ${JSON.stringify(type)}`);
 }
 
-function obj(value: unknown, where: string): Json {
-  if (!value || typeof value !== 'object' || Array.isArray(value))
-    throw new Error(`tokenizer.json: ${where} must be an object`);
-  return value as Json;
+/** One pre-tokenizer step (`Split` or `ByteLevel`). */
+function readStep(value: unknown, path: string): PreTokenizerStep {
+  const s = f.object(value, path);
+  const type = f.type(s, path);
+  if (type === 'ByteLevel')
+    return {
+      type,
+      addPrefixSpace: f.boolean(s.add_prefix_space, `${path}.add_prefix_space`),
+      useRegex: f.boolean(s.use_regex, `${path}.use_regex`, true),
+    };
+  if (type === 'Split') {
+    const pattern = f.object(s.pattern, `${path}.pattern`);
+    const literal = 'String' in pattern;
+    const source = literal
+      ? f.string(pattern.String, `${path}.pattern.String`)
+      : f.string(pattern.Regex, `${path}.pattern.Regex`);
+    const behavior = f.string(s.behavior, `${path}.behavior`);
+    if (!SPLIT_BEHAVIORS.includes(behavior as SplitBehavior))
+      throw f.error(
+        `${path}.behavior`,
+        `must be one of ${SPLIT_BEHAVIORS.join(', ')}, got ${JSON.stringify(behavior)}`,
+      );
+    return {
+      type,
+      pattern: source,
+      literal,
+      behavior: behavior as SplitBehavior,
+      invert: f.boolean(s.invert, `${path}.invert`, false),
+    };
+  }
+  throw unsupported('pre_tokenizer', type);
 }
 
-/** Split pattern, prefix-space flag from a byte-level pre_tokenizer (ByteLevel or Sequence[Split, ByteLevel]). */
-function readPreTokenizer(pre: unknown): { pattern: string; addPrefixSpace: boolean } {
-  const p = obj(pre, 'pre_tokenizer');
-  if (p.type === 'ByteLevel')
-    return {
-      pattern: p.use_regex === false ? '' : GPT2_PATTERN,
-      addPrefixSpace: p.add_prefix_space === true,
-    };
-  if (p.type === 'Sequence') {
-    let pattern = '';
-    let addPrefixSpace = false;
-    for (const step of (p.pretokenizers as unknown[]) ?? []) {
-      const s = obj(step, 'pre_tokenizer step');
-      if (s.type === 'Split') {
-        const regex = obj(s.pattern, 'Split.pattern');
-        if (typeof regex.Regex !== 'string')
-          throw new Error('tokenizer.json: Split pre_tokenizer needs pattern.Regex');
-        if (s.behavior !== 'Isolated' || s.invert === true)
-          throw new Error(
-            `tokenizer.json: unsupported Split behavior ${JSON.stringify(s.behavior)}${s.invert ? ' (inverted)' : ''}; only Isolated is supported`,
-          );
-        if (pattern)
-          throw new Error('tokenizer.json: more than one Split pre_tokenizer is not supported');
-        pattern = regex.Regex;
-      } else if (s.type === 'ByteLevel') {
-        if (s.use_regex !== false) pattern = pattern || GPT2_PATTERN;
-        addPrefixSpace = s.add_prefix_space === true;
-      } else throw unsupported('pre_tokenizer', s.type);
-    }
-    if (!pattern) throw new Error('tokenizer.json: the pre_tokenizer has no split pattern');
-    return { pattern, addPrefixSpace };
-  }
-  throw unsupported('pre_tokenizer', p.type);
+/**
+ * The pre-tokenizer steps: ByteLevel, or a Sequence of Splits ending with ByteLevel (the bytes
+ * of a byte-level BPE are what its vocabulary spells).
+ */
+function readPreTokenizer(value: unknown): PreTokenizerStep[] {
+  const p = f.object(value, 'pre_tokenizer');
+  const steps =
+    f.type(p, 'pre_tokenizer') === 'Sequence'
+      ? f
+          .array(p.pretokenizers, 'pre_tokenizer.pretokenizers')
+          .map((s, i) => readStep(s, `pre_tokenizer.pretokenizers[${i}]`))
+      : [readStep(p, 'pre_tokenizer')];
+  if (steps.at(-1)?.type !== 'ByteLevel')
+    throw f.error(
+      'pre_tokenizer',
+      'must end with a ByteLevel step: only byte-level BPE is supported',
+    );
+  return steps;
 }
 
 function readNormalizer(n: unknown): 'NFC' | undefined {
   if (n === null || n === undefined) return undefined;
-  const o = obj(n, 'normalizer');
-  if (o.type === 'NFC') return 'NFC';
-  if (o.type === 'Sequence' && Array.isArray(o.normalizers) && o.normalizers.length === 0)
+  const o = f.object(n, 'normalizer');
+  const type = f.type(o, 'normalizer');
+  if (type === 'NFC') return 'NFC';
+  if (type === 'Sequence' && f.array(o.normalizers, 'normalizer.normalizers').length === 0)
     return undefined;
-  throw unsupported('normalizer', o.type);
+  throw unsupported('normalizer', type);
 }
 
 /** Special tokens a TemplateProcessing puts around a single sequence. */
-function readTemplate(post: unknown): { before: string[]; after: string[] } | undefined {
+function readTemplate(
+  post: unknown,
+  path = 'post_processor',
+): { before: string[]; after: string[] } | undefined {
   if (post === null || post === undefined) return undefined;
-  const p = obj(post, 'post_processor');
-  if (p.type === 'ByteLevel') return undefined; // offset trimming only
-  if (p.type === 'Sequence') {
+  const p = f.object(post, path);
+  const type = f.type(p, path);
+  if (type === 'ByteLevel') return undefined; // offset trimming only
+  if (type === 'Sequence') {
     let found: { before: string[]; after: string[] } | undefined;
-    for (const step of (p.processors as unknown[]) ?? []) found = readTemplate(step) ?? found;
+    for (const [i, step] of f.array(p.processors, `${path}.processors`).entries())
+      found = readTemplate(step, `${path}.processors[${i}]`) ?? found;
     return found;
   }
-  if (p.type === 'TemplateProcessing') {
+  if (type === 'TemplateProcessing') {
     const before: string[] = [];
     const after: string[] = [];
     let seen = false;
-    for (const piece of (p.single as unknown[]) ?? []) {
-      const item = obj(piece, 'TemplateProcessing.single item');
+    for (const [i, piece] of f.array(p.single, `${path}.single`).entries()) {
+      const item = f.object(piece, `${path}.single[${i}]`);
       if ('Sequence' in item) seen = true;
-      else if ('SpecialToken' in item)
-        (seen ? after : before).push(String(obj(item.SpecialToken, 'SpecialToken').id));
+      else {
+        const special = f.object(item.SpecialToken, `${path}.single[${i}].SpecialToken`);
+        (seen ? after : before).push(f.string(special.id, `${path}.single[${i}].SpecialToken.id`));
+      }
     }
     return { before, after };
   }
-  throw unsupported('post_processor', p.type);
+  throw unsupported('post_processor', type);
 }
 
-function readDecoder(d: unknown): void {
+function readDecoder(d: unknown, path = 'decoder'): void {
   if (d === null || d === undefined) return;
-  const o = obj(d, 'decoder');
-  if (o.type === 'ByteLevel') return;
-  if (o.type === 'Sequence') {
-    for (const step of (o.decoders as unknown[]) ?? []) readDecoder(step);
+  const o = f.object(d, path);
+  const type = f.type(o, path);
+  if (type === 'ByteLevel') return;
+  if (type === 'Sequence') {
+    for (const [i, step] of f.array(o.decoders, `${path}.decoders`).entries())
+      readDecoder(step, `${path}.decoders[${i}]`);
     return;
   }
-  throw unsupported('decoder', o.type);
+  throw unsupported('decoder', type);
 }
 
-function readAddedTokens(list: unknown): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const t of (list as Json[]) ?? []) out[String(t.content)] = Number(t.id);
-  return out;
+/** `added_tokens`: every flag is required, as Hugging Face requires it. */
+function readAddedTokens(list: unknown): AddedToken[] {
+  if (list === undefined || list === null) return [];
+  const seen = new Map<number, string>();
+  return f.array(list, 'added_tokens').map((value, i) => {
+    const path = `added_tokens[${i}]`;
+    const t = f.object(value, path);
+    const id = f.id(t.id, `${path}.id`);
+    const content = f.string(t.content, `${path}.content`);
+    if (content === '') throw f.error(`${path}.content`, 'must not be empty');
+    const other = seen.get(id);
+    if (other !== undefined)
+      throw f.error(`${path}.id`, `${id} is also the id of ${JSON.stringify(other)}`);
+    seen.set(id, content);
+    return {
+      id,
+      content,
+      special: f.boolean(t.special, `${path}.special`),
+      singleWord: f.boolean(t.single_word, `${path}.single_word`),
+      lstrip: f.boolean(t.lstrip, `${path}.lstrip`),
+      rstrip: f.boolean(t.rstrip, `${path}.rstrip`),
+      normalized: f.boolean(t.normalized, `${path}.normalized`),
+    };
+  });
+}
+
+/** `model.vocab` as byte string → id, leaving out the added tokens it lists. */
+function readVocab(value: unknown, added: readonly AddedToken[]): Map<string, number> {
+  const vocab = f.object(value, 'model.vocab');
+  const addedIds = new Map(added.map((t) => [t.content, t.id]));
+  const owner = new Map<number, string>();
+  const encoder = new Map<string, number>();
+  for (const [token, raw] of Object.entries(vocab)) {
+    const path = `model.vocab[${JSON.stringify(token)}]`;
+    const id = f.id(raw, path);
+    const other = owner.get(id);
+    if (other !== undefined)
+      throw f.error(path, `is id ${id}, which ${JSON.stringify(other)} has too`);
+    owner.set(id, token);
+    if (addedIds.get(token) === id) continue;
+    encoder.set(visibleToBytes(token, `tokenizer.json: ${path}`), id);
+  }
+  return encoder;
+}
+
+/** `model.merges` ("a b" strings or ["a", "b"] pairs) as merge key → rank; both parts and the result must be tokens. */
+function readMerges(value: unknown, encoder: ReadonlyMap<string, number>): Map<string, number> {
+  const merges = new Map<string, number>();
+  if (value === undefined) return merges; // no merges: every piece encodes byte by byte
+  for (const [rank, m] of f.array(value, 'model.merges').entries()) {
+    const path = `model.merges[${rank}]`;
+    const parts =
+      typeof m === 'string'
+        ? m.split(' ')
+        : f.array(m, path).map((p, k) => f.string(p, `${path}[${k}]`));
+    if (parts.length !== 2 || !parts[0] || !parts[1])
+      throw f.error(path, `must be two tokens ("a b" or ["a", "b"]), got ${JSON.stringify(m)}`);
+    const [a, b] = parts.map((p) => visibleToBytes(p, `tokenizer.json: ${path}`)) as [
+      string,
+      string,
+    ];
+    for (const [part, bytes] of [
+      [parts[0], a],
+      [parts[1], b],
+      [parts.join(''), a + b],
+    ] as const)
+      if (!encoder.has(bytes))
+        throw f.error(
+          path,
+          `${JSON.stringify(m)} needs ${JSON.stringify(part)}, which is not in model.vocab`,
+        );
+    merges.set(BytePairModel.mergeKey(a, b), rank);
+  }
+  return merges;
 }
 
 /**
  * Loads a Hugging Face `tokenizer.json`: byte-level BPE (GPT-2, Llama-3, Qwen style) or WordPiece
- * (BERT). A component this loader does not implement is an error naming its type — never a
- * silent approximation. Added tokens become special tokens (matched only when allowed, as in
- * tiktoken's policy: pass `allowedSpecial: 'all'` for Hugging Face's default behaviour).
+ * (BERT). A component this loader does not implement is an error naming its type, and a
+ * malformed field an error naming its path — never a silent approximation.
+ *
+ * Added tokens keep their Hugging Face flags (`lstrip`, `rstrip`, `single_word`, `normalized`).
+ * Special ones are matched only when allowed, as in tiktoken's policy (pass
+ * `allowedSpecial: 'all'` for Hugging Face's default behaviour); the others are always matched.
+ * `Split` pre-tokenizers support every behaviour and `invert`. A file without `merges` encodes
+ * byte by byte.
+ *
+ * @throws Error - invalid JSON, an unsupported component, or a malformed field (named by its path)
+ * @throws SyntaxError - a split pattern that does not compile or can backtrack exponentially
  */
 export function fromHuggingFaceJson(text: string): Tokenizer | WordPieceTokenizer {
-  let json: Json;
+  let parsed: unknown;
   try {
-    json = obj(JSON.parse(text), 'the file');
+    parsed = JSON.parse(text);
   } catch (e) {
     throw new Error(`tokenizer.json: not valid JSON (${(e as Error).message})`);
   }
-  const model = obj(json.model, 'model');
-  const specials = readAddedTokens(json.added_tokens);
-  if (model.type === 'WordPiece') return WordPieceTokenizer.fromHuggingFace(json, specials);
-  if (model.type !== 'BPE') throw unsupported('model', model.type);
-  if (model.byte_fallback === true)
+  const json = f.object(parsed, 'the file');
+  const model = f.object(json.model, 'model');
+  const added = readAddedTokens(json.added_tokens);
+  const type = f.type(model, 'model');
+  if (type === 'WordPiece')
+    return WordPieceTokenizer.fromHuggingFace(
+      json,
+      Object.fromEntries(added.map((t) => [t.content, t.id])),
+    );
+  if (type !== 'BPE') throw unsupported('model', type);
+  if (f.boolean(model.byte_fallback, 'model.byte_fallback', false))
     throw new Error(
       'tokenizer.json: BPE with byte_fallback (SentencePiece-style) is not supported',
+    );
+  if (model.dropout !== undefined && model.dropout !== null)
+    throw f.error(
+      'model.dropout',
+      `is ${JSON.stringify(model.dropout)}: BPE dropout is not supported`,
     );
   if (model.continuing_subword_prefix || model.end_of_word_suffix)
     throw new Error(
       'tokenizer.json: BPE with subword prefixes/suffixes is not byte-level; not supported',
     );
-  const { pattern, addPrefixSpace } = readPreTokenizer(json.pre_tokenizer);
+  const preTokenizer = readPreTokenizer(json.pre_tokenizer);
   readDecoder(json.decoder);
-  const vocab = obj(model.vocab, 'model.vocab');
-  const encoder = new Map<string, number>();
-  for (const [token, id] of Object.entries(vocab)) {
-    if (token in specials) continue;
-    encoder.set(visibleToBytes(token, 'tokenizer.json vocab'), Number(id));
-  }
-  const merges = new Map<string, number>();
-  for (const [rank, m] of ((model.merges as unknown[]) ?? []).entries()) {
-    const [a, b] = typeof m === 'string' ? m.split(' ') : (m as string[]);
-    if (a === undefined || b === undefined)
-      throw new Error(`tokenizer.json: merge ${rank} is malformed: ${JSON.stringify(m)}`);
-    merges.set(
-      BytePairModel.mergeKey(
-        visibleToBytes(a, 'tokenizer.json merges'),
-        visibleToBytes(b, 'tokenizer.json merges'),
-      ),
-      rank,
-    );
-  }
+  const encoder = readVocab(model.vocab, added);
   const config: TokenizerConfig = {
     encoder,
-    merges,
-    pattern,
-    specialTokens: specials,
+    merges: readMerges(model.merges, encoder),
+    preTokenizer,
+    addedTokens: added,
     name: 'tokenizer.json',
-    ignoreMerges: model.ignore_merges === true,
+    ignoreMerges: f.boolean(model.ignore_merges, 'model.ignore_merges', false),
     normalize: readNormalizer(json.normalizer),
-    addPrefixSpace,
     template: readTemplate(json.post_processor),
   };
   return new Tokenizer(config);
@@ -191,14 +285,14 @@ export function toHuggingFaceJson(tok: Tokenizer): string {
         .sort((a, b) => a[1] - b[1])
         .map(([key]) => key.split('\u0100').map(bytesToVisible))
     : mergesFromRanks(tok.ranks).map(([a, b]) => [bytesToVisible(a), bytesToVisible(b)]);
-  const added = Object.entries(tok.specialTokens).map(([content, id]) => ({
-    id,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
+  const added = tok.addedTokens.map((t) => ({
+    id: t.id,
+    content: t.content,
+    single_word: t.singleWord,
+    lstrip: t.lstrip,
+    rstrip: t.rstrip,
+    normalized: t.normalized,
+    special: t.special,
   }));
   const template = tok.config.template;
   const json = {
@@ -209,15 +303,32 @@ export function toHuggingFaceJson(tok: Tokenizer): string {
     normalizer: tok.config.normalize ? { type: 'NFC' } : null,
     pre_tokenizer: {
       type: 'Sequence',
-      pretokenizers: [
-        { type: 'Split', pattern: { Regex: tok.pattern }, behavior: 'Isolated', invert: false },
-        {
-          type: 'ByteLevel',
-          add_prefix_space: tok.config.addPrefixSpace ?? false,
-          trim_offsets: true,
-          use_regex: false,
-        },
-      ],
+      pretokenizers: (
+        tok.config.preTokenizer ?? [
+          {
+            type: 'Split',
+            pattern: tok.pattern,
+            literal: false,
+            behavior: 'Isolated',
+            invert: false,
+          },
+          { type: 'ByteLevel', addPrefixSpace: false, useRegex: false },
+        ]
+      ).map((step) =>
+        step.type === 'Split'
+          ? {
+              type: 'Split',
+              pattern: step.literal ? { String: step.pattern } : { Regex: step.pattern },
+              behavior: step.behavior,
+              invert: step.invert,
+            }
+          : {
+              type: 'ByteLevel',
+              add_prefix_space: step.addPrefixSpace,
+              trim_offsets: true,
+              use_regex: step.useRegex,
+            },
+      ),
     },
     post_processor: template
       ? {

@@ -4,6 +4,7 @@
  * train new vocabularies fast, stream-decode, and format chats.
  */
 
+export type { AddedToken } from './added-tokens.js';
 export {
   applyChatTemplate,
   CHAT_SPECIAL_TOKENS,
@@ -11,13 +12,16 @@ export {
   type ChatTemplate,
 } from './chat.js';
 export { fromHuggingFaceJson, toHuggingFaceJson } from './hf.js';
+export type { Json } from './json-fields.js';
 export {
   CL100K_PATTERN,
+  checkBacktracking,
   compilePattern,
   GPT2_PATTERN,
   O200K_PATTERN,
   translatePattern,
 } from './pattern.js';
+export type { PreTokenizerStep, SplitBehavior } from './pre-tokenizer.js';
 export { StreamDecoder } from './stream.js';
 export {
   ENCODINGS,
@@ -34,4 +38,4 @@ export {
 } from './tokenizer.js';
 export type { TokenizerLike } from './tokenizer-like.js';
 export { type TrainOptions, trainBpe } from './train.js';
-export { type Json, type WordPieceOptions, WordPieceTokenizer } from './wordpiece.js';
+export { type WordPieceOptions, WordPieceTokenizer } from './wordpiece.js';

@@ -120,11 +120,22 @@ function capturingGroups(source: string): number {
   return n;
 }
 
+/** Rust regex's and Oniguruma's Unicode classes, which JavaScript's `\s` and `\d` are not. */
+const UNICODE_CLASSES: Record<string, string> = {
+  s: '\\p{White_Space}', // JavaScript's \s adds U+FEFF and lacks U+0085
+  S: '\\P{White_Space}',
+  d: '\\p{Nd}', // JavaScript's \d is ASCII only
+  D: '\\P{Nd}',
+};
+
 /**
  * Translates a tiktoken/Hugging Face (Rust regex/Oniguruma) split pattern into an equivalent
- * JavaScript pattern source, for `new RegExp(source, 'gu')`.
+ * JavaScript pattern source, for `new RegExp(source, 'gu')`. `\s`, `\S`, `\d`, `\D` become the
+ * Unicode classes those engines mean; `\w` and `\b`, whose Unicode meanings differ between
+ * the two engines, are kept as JavaScript's (ASCII).
  */
-export function translatePattern(src: string): string {
+export function translatePattern(pattern: string): string {
+  const src = pattern.replace(/\\(.)/gsu, (pair, c: string) => UNICODE_CLASSES[c] ?? pair);
   let out = '';
   let i = 0;
   while (i < src.length) {
@@ -159,8 +170,73 @@ export function translatePattern(src: string): string {
   return out;
 }
 
-/** A global, Unicode RegExp from a tiktoken/Hugging Face pattern (translated when needed). */
+/** The body of a group atom `(...)`, without its opening `(?:`, `(?i:`, `(?=`, `(?<name>`, …. */
+function groupBody(atom: string): string {
+  const open = /^\((\?(<?[=!]|[a-zA-Z-]*:|<[^>]*>))?/.exec(atom)![0];
+  return atom.slice(open.length, -1);
+}
+
+/** Whether a quantifier (`+`, `{2,}`, …) repeats without bound. */
+function unbounded(quantifier: string): boolean {
+  return /^[*+]|,\}$/.test(quantifier);
+}
+
+/** Whether a quantifier (`?`, `*`, `{1,3}`, …) can match a varying number of times. */
+function variable(quantifier: string): boolean {
+  const m = /^\{(\d+),(\d*)\}$/.exec(quantifier);
+  return m ? m[1] !== m[2] : quantifier !== '' && !/^\{\d+\}$/.test(quantifier);
+}
+
+/** Whether `src` has a non-possessive quantifier that can match a varying number of times. */
+function hasVariableQuantifier(src: string): boolean {
+  for (let i = 0; i < src.length; ) {
+    const end = atomEnd(src, i);
+    const atom = src.slice(i, end);
+    const qEnd = quantifierEnd(src, end);
+    const quantifier = src.slice(end, qEnd);
+    const possessive = quantifier !== '' && src[qEnd] === '+';
+    if (!possessive && variable(quantifier)) return true;
+    if (atom.startsWith('(') && hasVariableQuantifier(groupBody(atom))) return true;
+    i = possessive ? qEnd + 1 : qEnd;
+  }
+  return false;
+}
+
+/**
+ * Throws when a pattern repeats, without bound, a group that itself holds a quantifier of varying
+ * count (`(a+)+`, `(\s*x*)*`, `(a{1,3})+`): the classic shape of catastrophic (exponential)
+ * backtracking. JavaScript
+ * regular expressions have no time limit, and a split pattern from a file is code, so such
+ * patterns are refused. Possessive quantifiers (`++`, `*+`) never backtrack and pass. Other
+ * super-linear patterns (overlapping alternatives under a repetition, `(a|a)*`) are not detected:
+ * load patterns only from files you trust.
+ */
+export function checkBacktracking(src: string): void {
+  for (let i = 0; i < src.length; ) {
+    const end = atomEnd(src, i);
+    const atom = src.slice(i, end);
+    const qEnd = quantifierEnd(src, end);
+    const quantifier = src.slice(end, qEnd);
+    const possessive = quantifier !== '' && src[qEnd] === '+';
+    if (atom.startsWith('(')) {
+      const body = groupBody(atom);
+      if (!possessive && unbounded(quantifier) && hasVariableQuantifier(body))
+        throw new SyntaxError(
+          `pattern: ${JSON.stringify(src)} repeats the group ${JSON.stringify(atom)} without bound (${quantifier}) and the group holds a quantifier of varying count, which can backtrack exponentially; refused (make a quantifier possessive or fixed)`,
+        );
+      checkBacktracking(body);
+    }
+    i = possessive ? qEnd + 1 : qEnd;
+  }
+}
+
+/**
+ * A global, Unicode RegExp from a tiktoken/Hugging Face pattern (translated when needed).
+ *
+ * @throws SyntaxError - the pattern does not compile, or nests unbounded quantifiers (see `checkBacktracking`)
+ */
 export function compilePattern(src: string): RegExp {
+  checkBacktracking(src);
   const source = translatePattern(src);
   try {
     return new RegExp(source, 'gu');

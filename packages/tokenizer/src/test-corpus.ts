@@ -1,5 +1,14 @@
 import { readFileSync } from 'node:fs';
 
+/** A seeded generator of numbers in [0, 1) (a linear congruential generator; tests only). */
+export function lcg(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+}
+
 /** A mixed corpus for exactness tests: Shakespeare, code, JSON, CJK, emoji, whitespace, random Unicode. */
 export function mixedCorpus(seed = 1): string[] {
   const shakespeare = readFileSync(
@@ -26,11 +35,7 @@ export function mixedCorpus(seed = 1): string[] {
     'combining: e\u0301 a\u0300 n\u0303 — Zalgo: z\u0351\u0336a\u0352\u0334l\u0353g\u0354o',
   ];
   // Random strings over assorted code points (surrogate pairs included), seeded.
-  let s = seed;
-  const rnd = () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
+  const rnd = lcg(seed);
   const ranges = [
     [0x20, 0x7e],
     [0xa0, 0x24f],

@@ -1,3 +1,4 @@
+import { checkOptions } from './options.js';
 import { CL100K_PATTERN, GPT2_PATTERN, O200K_PATTERN } from './pattern.js';
 import { Tokenizer } from './tokenizer.js';
 
@@ -78,6 +79,8 @@ export function fromTiktoken(
     | EncodingName
     | { pattern: string; specialTokens?: Record<string, number>; name?: string },
 ): Tokenizer {
+  if (typeof encoding !== 'string')
+    checkOptions('fromTiktoken', encoding, ['pattern', 'specialTokens', 'name']);
   const spec = typeof encoding === 'string' ? ENCODINGS[encoding] : encoding;
   if (!spec)
     throw new Error(

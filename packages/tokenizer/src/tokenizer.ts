@@ -1,6 +1,13 @@
+import { type AddedToken, AddedTokenMatcher } from './added-tokens.js';
 import { BytePairModel } from './bpe.js';
 import { fromByteString, utf8, utf8ByteString } from './bytes.js';
-import { compilePattern } from './pattern.js';
+import { checkOptions } from './options.js';
+import {
+  huggingFacePreTokenizer,
+  type PreTokenize,
+  type PreTokenizerStep,
+  tiktokenPreTokenizer,
+} from './pre-tokenizer.js';
 import { StreamDecoder } from './stream.js';
 import type { TokenizerLike } from './tokenizer-like.js';
 
@@ -17,6 +24,8 @@ export interface EncodeOptions {
   addSpecialTokens?: boolean;
 }
 
+const ENCODE_OPTIONS = ['allowedSpecial', 'disallowedSpecial', 'addSpecialTokens'] as const;
+
 /** A token with the span of the input it covers, as UTF-16 indices `[start, end)`. */
 export interface TokenSpan {
   id: number;
@@ -29,72 +38,135 @@ export interface TokenizerConfig {
   encoder: ReadonlyMap<string, number>;
   /** Merge priorities "a\u0100b" → rank (Hugging Face BPE); omitted for tiktoken ranks. */
   merges?: ReadonlyMap<string, number>;
-  /** The split pattern (tiktoken/Hugging Face syntax; translated for JavaScript). */
-  pattern: string;
-  /** Special token text → id. */
+  /**
+   * The split pattern (tiktoken/Hugging Face syntax; translated for JavaScript), with tiktoken's
+   * semantics: the pieces are its matches, and text no alternative matches is skipped. Give
+   * either this or `preTokenizer`.
+   */
+  pattern?: string;
+  /** Hugging Face pre-tokenizer steps (from a `tokenizer.json`), instead of `pattern`. */
+  preTokenizer?: readonly PreTokenizerStep[];
+  /** Special token text → id (matched only when allowed; no Hugging Face flags). */
   specialTokens?: Record<string, number>;
+  /** Hugging Face added tokens with their flags, special or not (a `tokenizer.json`). */
+  addedTokens?: readonly AddedToken[];
   /** Name, for messages and saved files. */
   name?: string;
   /** With merges: a piece that is a token is taken whole (Hugging Face `ignore_merges`, Llama-3). */
   ignoreMerges?: boolean;
   /** Unicode normalization applied before splitting (Hugging Face `NFC` normalizer, Qwen). */
   normalize?: 'NFC';
-  /** Prepend a space to the text (Hugging Face ByteLevel `add_prefix_space`). */
-  addPrefixSpace?: boolean;
   /** Special tokens placed around a sequence when `addSpecialTokens` is requested (TemplateProcessing). */
   template?: { before: string[]; after: string[] };
 }
 
-/** Where encoded ids go: an array, or a counter that keeps none. */
-type IdSink = { push(id: number): unknown };
+const CONFIG_KEYS = [
+  'encoder',
+  'merges',
+  'pattern',
+  'preTokenizer',
+  'specialTokens',
+  'addedTokens',
+  'name',
+  'ignoreMerges',
+  'normalize',
+  'template',
+] as const;
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Where encoded tokens go; `spans: false` when the sink ignores `start` and `end`. */
+interface TokenSink {
+  push(id: number, start: number, end: number): void;
+  readonly spans: boolean;
+}
+
+/** Pieces longer than this are not cached: long runs are rare, and costly to hash and keep. */
+const MAX_CACHED_PIECE = 256;
+const CACHE_LIMIT = 200_000;
+
+/** Every added token of a config: its `addedTokens`, then its `specialTokens` with no flags. */
+function addedTokensOf(config: TokenizerConfig): AddedToken[] {
+  const tokens = [...(config.addedTokens ?? [])];
+  const byContent = new Map(tokens.map((t) => [t.content, t]));
+  for (const [content, id] of Object.entries(config.specialTokens ?? {})) {
+    const known = byContent.get(content);
+    if (known && (known.id !== id || !known.special))
+      throw new Error(
+        `Tokenizer: special token ${JSON.stringify(content)} (id ${id}) differs from the added token of that text (id ${known.id}${known.special ? '' : ', not special'})`,
+      );
+    if (!known)
+      tokens.push({
+        id,
+        content,
+        special: true,
+        singleWord: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+      });
+  }
+  return tokens;
 }
 
 /**
  * A byte-level BPE tokenizer: encodes exactly like tiktoken (or a Hugging Face byte-level BPE)
  * for the same ranks and pattern. Every ordinary id decodes to bytes; text is recovered from the
  * concatenated bytes, so decode(encode(x)) === x for every valid string.
+ *
+ * Encoding follows Hugging Face's pipeline: added tokens are found in the raw text (those with
+ * `normalized: false`), the rest is normalized and searched for the other added tokens, then
+ * pre-tokenized into pieces, and each piece is merged by BPE in O(n log n) of its length.
  */
 export class Tokenizer implements TokenizerLike {
   readonly name: string;
-  readonly pattern: string;
+  /** The tiktoken-style split pattern; undefined when Hugging Face pre-tokenizer steps split. */
+  readonly pattern: string | undefined;
   readonly specialTokens: Readonly<Record<string, number>>;
+  /** Added tokens (special or not), with their Hugging Face flags. */
+  readonly addedTokens: readonly AddedToken[];
   private readonly model: BytePairModel;
-  private readonly regex: RegExp;
+  private readonly preTokenize: PreTokenize;
   private readonly decoder: string[] = [];
-  private readonly specialById = new Map<number, string>();
-  private readonly specialRegex: RegExp | undefined;
+  private readonly addedById = new Map<number, AddedToken>();
+  private readonly rawMatcher: AddedTokenMatcher;
+  private readonly normalizedMatcher: AddedTokenMatcher;
   private readonly pieceCache = new Map<string, readonly number[]>();
   /** @internal How the tokenizer was made (for saving it again). */
   readonly config: TokenizerConfig;
 
   constructor(config: TokenizerConfig) {
+    checkOptions('Tokenizer', config, CONFIG_KEYS);
     this.name = config.name ?? 'bpe';
     this.pattern = config.pattern;
-    this.regex = compilePattern(config.pattern);
+    if ((config.pattern === undefined) === (config.preTokenizer === undefined))
+      throw new TypeError('Tokenizer: give exactly one of config.pattern and config.preTokenizer');
+    this.preTokenize = config.preTokenizer
+      ? huggingFacePreTokenizer(config.preTokenizer)
+      : tiktokenPreTokenizer(config.pattern!);
     this.model = new BytePairModel(config.encoder, config.merges, config.ignoreMerges ?? false);
     this.config = config;
-    this.specialTokens = { ...(config.specialTokens ?? {}) };
     for (const [bytes, id] of config.encoder) this.decoder[id] = bytes;
-    for (const [text, id] of Object.entries(this.specialTokens)) {
-      if (this.decoder[id] !== undefined)
+    this.addedTokens = addedTokensOf(config);
+    const specials: Record<string, number> = {};
+    for (const t of this.addedTokens) {
+      if (this.decoder[t.id] !== undefined)
         throw new Error(
-          `Tokenizer: special token ${JSON.stringify(text)} reuses ordinary id ${id}`,
+          `Tokenizer: added token ${JSON.stringify(t.content)} reuses ordinary id ${t.id}`,
         );
-      this.specialById.set(id, text);
+      this.addedById.set(t.id, t);
+      if (t.special) specials[t.content] = t.id;
     }
-    const specials = Object.keys(this.specialTokens).sort((a, b) => b.length - a.length);
-    this.specialRegex = specials.length
-      ? new RegExp(specials.map(escapeRegExp).join('|'), 'g')
-      : undefined;
+    this.specialTokens = specials;
+    this.rawMatcher = new AddedTokenMatcher(this.addedTokens.filter((t) => !t.normalized));
+    this.normalizedMatcher = new AddedTokenMatcher(
+      this.addedTokens.filter((t) => t.normalized),
+      (text) => (config.normalize ? text.normalize(config.normalize) : text),
+    );
   }
 
-  /** One more than the largest id (ordinary or special). */
+  /** One more than the largest id (ordinary or added). */
   get vocabSize(): number {
     let max = this.decoder.length - 1;
-    for (const id of this.specialById.keys()) max = Math.max(max, id);
+    for (const id of this.addedById.keys()) max = Math.max(max, id);
     return max + 1;
   }
 
@@ -108,10 +180,10 @@ export class Tokenizer implements TokenizerLike {
     return id;
   }
 
-  /** Byte string of an ordinary token, or the text of a special one. */
+  /** Byte string of an ordinary token, or the UTF-8 text of an added one. */
   tokenBytes(id: number): Uint8Array {
-    const special = this.specialById.get(id);
-    if (special !== undefined) return utf8(special);
+    const added = this.addedById.get(id);
+    if (added !== undefined) return utf8(added.content);
     const bytes = this.decoder[id];
     if (bytes === undefined)
       throw new RangeError(
@@ -141,130 +213,128 @@ export class Tokenizer implements TokenizerLike {
     }
   }
 
-  /**
-   * Visits every token of `text` in order: the one loop all encoders share. With `emit`, tokens
-   * come with their UTF-16 spans; without, ids are pushed onto `out` on a faster path.
-   */
-  private visit(
-    raw: string,
-    options: EncodeOptions,
-    out: IdSink | undefined,
-    emit?: (id: number, start: number, end: number) => void,
-  ): void {
-    let text = this.config.normalize ? raw.normalize(this.config.normalize) : raw;
-    if (this.config.addPrefixSpace && !text.startsWith(' ')) text = ` ${text}`;
+  /** Visits every token of `text` in order: the one loop all encoders share. */
+  private visit(where: string, text: string, options: EncodeOptions, sink: TokenSink): void {
+    checkOptions(where, options, ENCODE_OPTIONS);
     const template = options.addSpecialTokens ? this.config.template : undefined;
-    const put = (id: number, start: number, end: number) =>
-      emit ? emit(id, start, end) : out!.push(id);
-    if (template) for (const t of template.before) put(this.specialId(t), 0, 0);
+    if (template) for (const t of template.before) sink.push(this.specialId(t), 0, 0);
     const allowed = this.allowedSet(options);
     this.checkDisallowed(text, allowed, options);
-    let cursor = 0;
-    if (this.specialRegex && allowed.size > 0) {
-      this.specialRegex.lastIndex = 0;
-      for (const m of text.matchAll(this.specialRegex)) {
-        if (!allowed.has(m[0])) continue;
-        this.ordinary(text.slice(cursor, m.index!), cursor, out, emit);
-        put(this.specialTokens[m[0]]!, m.index!, m.index! + m[0].length);
-        cursor = m.index! + m[0].length;
-      }
-    }
-    this.ordinary(text.slice(cursor), cursor, out, emit);
-    if (template) for (const t of template.after) put(this.specialId(t), raw.length, raw.length);
+    const skip = (t: AddedToken) => t.special && !allowed.has(t.content);
+    const added = (t: AddedToken, start: number, end: number) => sink.push(t.id, start, end);
+    const piece = (p: string, start: number, addedChars: number) =>
+      this.encodePiece(p, start, addedChars, sink);
+    this.rawMatcher.split(
+      text,
+      skip,
+      (start, end) => {
+        // Spans after a normalizer that changed the text refer to the normalized text.
+        const raw = text.slice(start, end);
+        const part = this.config.normalize ? raw.normalize(this.config.normalize) : raw;
+        this.normalizedMatcher.split(
+          part,
+          skip,
+          (s, e) => this.preTokenize(part.slice(s, e), start + s, piece),
+          (t, s, e) => added(t, start + s, start + e),
+        );
+      },
+      added,
+    );
+    if (template)
+      for (const t of template.after) sink.push(this.specialId(t), text.length, text.length);
   }
 
-  /** Ids of one pre-tokenized piece, cached by the piece's text. */
+  /** Ids of one pre-tokenized piece, cached by the piece's text when it is short. */
   private pieceIds(piece: string): readonly number[] {
     let ids = this.pieceCache.get(piece);
     if (ids === undefined) {
       ids = this.model.encodePiece(utf8ByteString(piece));
-      if (this.pieceCache.size >= 200_000) this.pieceCache.clear();
-      this.pieceCache.set(piece, ids);
+      if (piece.length <= MAX_CACHED_PIECE) {
+        if (this.pieceCache.size >= CACHE_LIMIT) this.pieceCache.clear();
+        this.pieceCache.set(piece, ids);
+      }
     }
     return ids;
   }
 
-  /** Splits text without special tokens into pieces and encodes them (`offset`: its start in the input). */
-  private ordinary(
-    segment: string,
-    offset: number,
-    out: IdSink | undefined,
-    emit?: (id: number, start: number, end: number) => void,
-  ): void {
-    if (!segment) return;
-    if (!emit) {
-      // Like tiktoken, characters no alternative of the pattern matches are skipped.
-      this.regex.lastIndex = 0;
-      for (const m of segment.matchAll(this.regex)) {
-        const ids = this.pieceIds(m[0]);
-        if (ids.length === 1) out!.push(ids[0]!);
-        else for (const id of ids) out!.push(id);
-      }
-      return;
-    }
-    this.regex.lastIndex = 0;
-    for (const m of segment.matchAll(this.regex)) {
-      const pieceStart = offset + m.index!;
-      const ids = this.pieceIds(m[0]);
-      if (ids.length === 1) emit(ids[0]!, pieceStart, pieceStart + m[0].length);
-      else this.emitSpans(m[0], pieceStart, ids, emit);
-    }
+  /** Encodes one piece starting at `start` in the input, whose first `added` chars are not in it. */
+  private encodePiece(piece: string, start: number, added: number, sink: TokenSink): void {
+    const ids = this.pieceIds(piece);
+    if (ids.length === 1) sink.push(ids[0]!, start, start + piece.length - added);
+    else if (!sink.spans) for (let i = 0; i < ids.length; i++) sink.push(ids[i]!, 0, 0);
+    else this.emitSpans(piece, start, added, ids, sink);
   }
 
   /**
    * Spans of a piece's tokens: a token covers every character it has bytes of, so tokens that
-   * split one character (an emoji across two tokens) both cover that character.
+   * split one character (an emoji across two tokens) both cover that character. An added prefix
+   * space covers nothing (an empty span where the piece starts).
    */
   private emitSpans(
     piece: string,
     start: number,
+    added: number,
     ids: readonly number[],
-    emit: (id: number, start: number, end: number) => void,
+    sink: TokenSink,
   ): void {
-    // For each byte of the piece: the UTF-16 start and end of the character it belongs to.
+    // For each byte of the piece: the input span of the character it belongs to.
     const charStart: number[] = [];
     const charEnd: number[] = [];
     for (let i = 0; i < piece.length; ) {
       const code = piece.codePointAt(i)!;
       const units = code > 0xffff ? 2 : 1;
       const bytes = code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+      const at = start + Math.max(0, i - added);
       for (let k = 0; k < bytes; k++) {
-        charStart.push(i);
-        charEnd.push(i + units);
+        charStart.push(at);
+        charEnd.push(i < added ? at : at + units);
       }
       i += units;
     }
     let byte = 0;
     for (const id of ids) {
       const len = this.decoder[id]!.length;
-      emit(id, start + charStart[byte]!, start + charEnd[byte + len - 1]!);
+      sink.push(id, charStart[byte]!, charEnd[byte + len - 1]!);
       byte += len;
     }
   }
 
-  /** Token ids of `text`. Special-token text is an error unless allowed (tiktoken's policy). */
+  /**
+   * Token ids of `text`. Special-token text is an error unless allowed (tiktoken's policy);
+   * added tokens that are not special are always matched (Hugging Face's behaviour).
+   *
+   * @throws Error - the text holds a special token that is neither allowed nor exempted
+   * @throws TypeError - an unknown option
+   */
   encode(text: string, options: EncodeOptions = {}): number[] {
     const ids: number[] = [];
-    this.visit(text, options, ids);
+    this.visit('encode', text, options, { spans: false, push: (id) => ids.push(id) });
     return ids;
   }
 
-  /** Token ids with the span of `text` each covers. */
+  /**
+   * Token ids with the span of `text` each covers (UTF-16 indices; an added prefix space covers
+   * an empty span; after a normalizer that changed the text, spans index the normalized text).
+   */
   encodeWithOffsets(text: string, options: EncodeOptions = {}): TokenSpan[] {
     const spans: TokenSpan[] = [];
-    this.visit(text, options, undefined, (id, start, end) => spans.push({ id, start, end }));
+    this.visit('encodeWithOffsets', text, options, {
+      spans: true,
+      push: (id, start, end) => spans.push({ id, start, end }),
+    });
     return spans;
   }
 
   /** The number of tokens of `text`, without building the id array. */
   countTokens(text: string, options: EncodeOptions = {}): number {
-    const counter = { n: 0, push: () => counter.n++ };
-    this.visit(text, options, counter);
-    return counter.n;
+    let n = 0;
+    this.visit('countTokens', text, options, { spans: false, push: () => n++ });
+    return n;
   }
 
   /** Encodes several texts. */
   encodeBatch(texts: readonly string[], options: EncodeOptions = {}): number[][] {
+    checkOptions('encodeBatch', options, ENCODE_OPTIONS);
     return texts.map((t) => this.encode(t, options));
   }
 
@@ -272,8 +342,8 @@ export class Tokenizer implements TokenizerLike {
   decodeBytes(ids: Iterable<number>): Uint8Array {
     const parts: string[] = [];
     for (const id of ids) {
-      const special = this.specialById.get(id);
-      if (special !== undefined) parts.push(utf8ByteString(special));
+      const added = this.addedById.get(id);
+      if (added !== undefined) parts.push(utf8ByteString(added.content));
       else {
         const bytes = this.decoder[id];
         if (bytes === undefined)

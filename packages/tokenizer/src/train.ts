@@ -1,4 +1,5 @@
 import { utf8ByteString } from './bytes.js';
+import { checkOptions } from './options.js';
 import { compilePattern, GPT2_PATTERN } from './pattern.js';
 import { Tokenizer } from './tokenizer.js';
 
@@ -16,6 +17,16 @@ export interface TrainOptions {
   progressEvery?: number;
   name?: string;
 }
+
+const TRAIN_OPTIONS = [
+  'vocabSize',
+  'specialTokens',
+  'pattern',
+  'minFrequency',
+  'onProgress',
+  'progressEvery',
+  'name',
+] as const;
 
 /** A binary max-heap of [count, key] with lazy deletion (stale entries are skipped on pop). */
 class PairHeap {
@@ -71,6 +82,7 @@ class PairHeap {
  * smaller id, then the right token (ids are bytes 0–255, then merges in creation order).
  */
 export function trainBpe(texts: Iterable<string>, options: TrainOptions): Tokenizer {
+  checkOptions('trainBpe', options, TRAIN_OPTIONS);
   const pattern = options.pattern ?? GPT2_PATTERN;
   const specials = options.specialTokens ?? [];
   const minFrequency = options.minFrequency ?? 2;

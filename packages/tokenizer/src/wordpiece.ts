@@ -1,5 +1,5 @@
-/** A parsed JSON object (a tokenizer.json or one of its parts). */
-export type Json = Record<string, unknown>;
+import type { Json } from './json-fields.js';
+import { checkOptions } from './options.js';
 
 export interface WordPieceOptions {
   vocab: Map<string, number>;
@@ -53,6 +53,17 @@ export class WordPieceTokenizer {
   };
 
   constructor(options: WordPieceOptions, specialTokens: Record<string, number> = {}) {
+    checkOptions('WordPieceTokenizer', options, [
+      'vocab',
+      'unkToken',
+      'prefix',
+      'maxInputCharsPerWord',
+      'lowercase',
+      'stripAccents',
+      'cleanText',
+      'handleChineseChars',
+      'template',
+    ]);
     this.o = {
       unkToken: '[UNK]',
       prefix: '##',
@@ -183,6 +194,7 @@ export class WordPieceTokenizer {
   }
 
   encode(text: string, options: { addSpecialTokens?: boolean } = {}): number[] {
+    checkOptions('WordPieceTokenizer.encode', options, ['addSpecialTokens']);
     const ids = this.preTokenize(text).flatMap((w) => this.wordIds(w));
     const t = options.addSpecialTokens ? this.o.template : undefined;
     return t
@@ -196,6 +208,7 @@ export class WordPieceTokenizer {
 
   /** Tokens joined with spaces, `##` continuations glued back (Hugging Face's WordPiece decoder). */
   decode(ids: Iterable<number>, options: { skipSpecialTokens?: boolean } = {}): string {
+    checkOptions('WordPieceTokenizer.decode', options, ['skipSpecialTokens']);
     const specials = new Set(Object.values(this.specialTokens));
     const tokens: string[] = [];
     for (const id of ids) {

@@ -4,7 +4,7 @@ import { defineOp, releaseTemporaries } from '../op.js';
 import { broadcastShapes, type Shape, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { full } from './creation.js';
-import { elementwiseCpu, elementwiseWgsl } from './elementwise-kernel.js';
+import { computeType, elementwiseCpu, elementwiseWgsl } from './elementwise-kernel.js';
 import { sumToShape } from './reduce.js';
 import { log, neg } from './unary.js';
 
@@ -13,7 +13,8 @@ export type Operand = Tensor | number;
 
 interface BinarySpec {
   name: string;
-  wgsl: (a: string, b: string) => string;
+  /** The WGSL expression, given the operands and their compute type (`f32`, `i32`, `u32`). */
+  wgsl: (a: string, b: string, type: string) => string;
   cpu: (a: number, b: number) => number;
   /** Comparisons return an f32 mask of 0 and 1. */
   mask?: boolean;
@@ -60,8 +61,11 @@ function binary(spec: BinarySpec): (a: Operand, b: Operand) => Tensor {
         },
       ];
     },
-    wgsl: (inputs, outputs, _p, info) =>
-      elementwiseWgsl(spec.name, inputs, outputs[0]!, spec.wgsl, info),
+    wgsl: (inputs, outputs, _p, info) => {
+      const type = computeType(inputs[0]!.dtype);
+      const expr = (a: string, b: string) => spec.wgsl(a, b, type);
+      return elementwiseWgsl(spec.name, inputs, outputs[0]!, expr, info);
+    },
     cpu: (inputs, outputs) => elementwiseCpu(inputs, outputs[0]!, spec.cpu),
     backward: grad
       ? ([g], { inputs: [a, b], outputs: [y] }) => {
@@ -102,10 +106,10 @@ export const div = binary({
   cpu: (a, b) => a / b,
   grad: (g, a, b) => [div(g, b), neg(div(mul(g, a), mul(b, b)))],
 });
-// Ties send half the gradient to each side, as PyTorch does.
+// NaN propagates (as in PyTorch); ties send half the gradient to each side, as PyTorch does.
 export const maximum = binary({
   name: 'maximum',
-  wgsl: (a, b) => `max(${a}, ${b})`,
+  wgsl: (a, b, type) => (type === 'f32' ? `max_nan(${a}, ${b})` : `max(${a}, ${b})`),
   cpu: Math.max,
   grad: (g, a, b) => {
     const share = add(gt(a, b), mul(eq(a, b), 0.5));
@@ -114,7 +118,7 @@ export const maximum = binary({
 });
 export const minimum = binary({
   name: 'minimum',
-  wgsl: (a, b) => `min(${a}, ${b})`,
+  wgsl: (a, b, type) => (type === 'f32' ? `min_nan(${a}, ${b})` : `min(${a}, ${b})`),
   cpu: Math.min,
   grad: (g, a, b) => {
     const share = add(lt(a, b), mul(eq(a, b), 0.5));
@@ -133,42 +137,27 @@ export const pow = binary({
   ],
 });
 
-export const eq = binary({
-  name: 'eq',
-  wgsl: (a, b) => `select(0.0, 1.0, ${a} == ${b})`,
-  cpu: (a, b) => +(a === b),
-  mask: true,
-});
-export const ne = binary({
-  name: 'ne',
-  wgsl: (a, b) => `select(0.0, 1.0, ${a} != ${b})`,
-  cpu: (a, b) => +(a !== b),
-  mask: true,
-});
-export const lt = binary({
-  name: 'lt',
-  wgsl: (a, b) => `select(0.0, 1.0, ${a} < ${b})`,
-  cpu: (a, b) => +(a < b),
-  mask: true,
-});
-export const le = binary({
-  name: 'le',
-  wgsl: (a, b) => `select(0.0, 1.0, ${a} <= ${b})`,
-  cpu: (a, b) => +(a <= b),
-  mask: true,
-});
-export const gt = binary({
-  name: 'gt',
-  wgsl: (a, b) => `select(0.0, 1.0, ${a} > ${b})`,
-  cpu: (a, b) => +(a > b),
-  mask: true,
-});
-export const ge = binary({
-  name: 'ge',
-  wgsl: (a, b) => `select(0.0, 1.0, ${a} >= ${b})`,
-  cpu: (a, b) => +(a >= b),
-  mask: true,
-});
+/**
+ * A comparison, IEEE 754 as in PyTorch: false when either operand is NaN, except `ne`, which is
+ * true. Written with `unordered` because WGSL compilers may assume no NaN.
+ */
+function comparison(name: string, op: string, cpu: (a: number, b: number) => boolean) {
+  const nan = op === '!=' ? 'true' : 'false';
+  return binary({
+    name,
+    wgsl: (a, b, type) =>
+      `select(0.0, 1.0, ${type === 'f32' ? `select(${a} ${op} ${b}, ${nan}, unordered(${a}, ${b}))` : `${a} ${op} ${b}`})`,
+    cpu: (a, b) => +cpu(a, b),
+    mask: true,
+  });
+}
+
+export const eq = comparison('eq', '==', (a, b) => a === b);
+export const ne = comparison('ne', '!=', (a, b) => a !== b);
+export const lt = comparison('lt', '<', (a, b) => a < b);
+export const le = comparison('le', '<=', (a, b) => a <= b);
+export const gt = comparison('gt', '>', (a, b) => a > b);
+export const ge = comparison('ge', '>=', (a, b) => a >= b);
 
 const whereOp = defineOp<undefined>({
   name: 'where',
@@ -183,7 +172,11 @@ const whereOp = defineOp<undefined>({
       'where',
       inputs,
       outputs[0]!,
-      (c, a, b) => `select(${b}, ${a}, ${c} != 0)`,
+      // A NaN condition is true (as `bool(nan)` in PyTorch).
+      (c, a, b) =>
+        computeType(inputs[0]!.dtype) === 'f32'
+          ? `select(${b}, ${a}, is_nan(${c}) || ${c} != 0.0)`
+          : `select(${b}, ${a}, ${c} != 0)`,
       info,
     ),
   cpu: (inputs, outputs) => elementwiseCpu(inputs, outputs[0]!, (c, a, b) => (c !== 0 ? a : b)),

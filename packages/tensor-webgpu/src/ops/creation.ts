@@ -1,8 +1,11 @@
 import { type Device, getDefaultDevice } from '../device.js';
 import { assertDType, type DType } from '../dtype.js';
+import { checkOptions } from '../errors.js';
 import { nextSeed, normals, uniforms } from '../rng.js';
 import { assertShape, formatShape, type Shape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
+
+const CREATE_OPTIONS = ['dtype', 'device', 'requiresGrad'] as const;
 
 export interface CreateOptions {
   dtype?: DType;
@@ -59,6 +62,7 @@ function make(
  * The dtype defaults to i32 for Int32Array, u32 for Uint32Array, else f32.
  */
 export function tensor(data: NestedArray | ArrayLike<number>, options: TensorOptions = {}): Tensor {
+  checkOptions('tensor', options, [...CREATE_OPTIONS, 'shape']);
   const device = options.device ?? getDefaultDevice();
   const typed = ArrayBuffer.isView(data);
   const dtype = assertDType(
@@ -97,6 +101,7 @@ export function tensor(data: NestedArray | ArrayLike<number>, options: TensorOpt
 
 /** A tensor filled with `value`. */
 export function full(shape: readonly number[], value: number, options: CreateOptions = {}): Tensor {
+  checkOptions('full', options, CREATE_OPTIONS);
   const s = assertShape(shape, 'full: shape');
   const dtype = assertDType(options.dtype ?? 'f32', 'full: dtype');
   const data = new Float64Array(sizeOf(s)).fill(value);
@@ -104,10 +109,12 @@ export function full(shape: readonly number[], value: number, options: CreateOpt
 }
 
 export function zeros(shape: readonly number[], options: CreateOptions = {}): Tensor {
+  checkOptions('zeros', options, CREATE_OPTIONS);
   return full(shape, 0, options);
 }
 
 export function ones(shape: readonly number[], options: CreateOptions = {}): Tensor {
+  checkOptions('ones', options, CREATE_OPTIONS);
   return full(shape, 1, options);
 }
 
@@ -121,6 +128,7 @@ export function onesLike(x: Tensor): Tensor {
 
 /** `[start, start + step, ...)` up to `end` (exclusive), like `torch.arange`. */
 export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {
+  checkOptions('arange', options, CREATE_OPTIONS);
   if (end === undefined) {
     end = start;
     start = 0;
@@ -140,6 +148,7 @@ export interface RandomOptions extends CreateOptions {
 
 /** Uniform samples in [0, 1). The same seed gives the same numbers on every backend. */
 export function rand(shape: readonly number[], options: RandomOptions = {}): Tensor {
+  checkOptions('rand', options, [...CREATE_OPTIONS, 'seed']);
   const s = assertShape(shape, 'rand: shape');
   return make(
     options.device ?? getDefaultDevice(),
@@ -152,6 +161,7 @@ export function rand(shape: readonly number[], options: RandomOptions = {}): Ten
 
 /** Standard normal samples (mean 0, std 1). */
 export function randn(shape: readonly number[], options: RandomOptions = {}): Tensor {
+  checkOptions('randn', options, [...CREATE_OPTIONS, 'seed']);
   const s = assertShape(shape, 'randn: shape');
   return make(
     options.device ?? getDefaultDevice(),
@@ -169,6 +179,7 @@ export function randint(
   shape: readonly number[],
   options: RandomOptions = {},
 ): Tensor {
+  checkOptions('randint', options, [...CREATE_OPTIONS, 'seed']);
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) {
     throw new RangeError(`randint: expected integers low < high, got low=${low}, high=${high}`);
   }

@@ -1,6 +1,8 @@
 import type { TensorLayout } from '../backend.js';
 import type { DeviceInfo } from '../device.js';
+import { checkCode, checkError, checkWgsl } from '../device-checks.js';
 import { isFloat, wgslType } from '../dtype.js';
+import { checkOptions } from '../errors.js';
 import { type GpuKernel, storageBindings } from '../kernel.js';
 import { defineOp } from '../op.js';
 import { formatShape } from '../shape.js';
@@ -53,7 +55,8 @@ ${plan.reduce('sumExp', 's', 'sum', 'red')}${plan.reduce('xsum', 'xs', 'sum', 'r
 
 /**
  * A cross-entropy row kernel: inputs x (logits) and targets, plus `extra` inputs; the shared row
- * statistics (max, log-sum-exp, sum of logits, target checks), then `body`.
+ * statistics (max, log-sum-exp, sum of logits, target checks), then `body`. With `checks`, the
+ * kernel may `report` a target out of range (see device-checks.ts).
  */
 function crossEntropyKernel(
   name: string,
@@ -63,24 +66,34 @@ function crossEntropyKernel(
   extra: [string, string][],
   outputs: (t: string) => [string, string][],
   body: (plan: RowPlan, t: string) => string,
+  checks = false,
 ): GpuKernel {
   const [rows, cols] = x.shape as [number, number];
   const plan = new RowPlan(rows, cols, info);
-  const u = plan.uniforms(new Uniforms()).i32('ignore', p.ignoreIndex).f32('eps', p.labelSmoothing);
+  const u = plan
+    .uniforms(new Uniforms())
+    .i32('ignore', p.ignoreIndex)
+    .f32('eps', p.labelSmoothing)
+    .u32('check', checkCode('target', 'crossEntropy'));
   const t = wgslType(x.dtype);
   const inputs: [string, string][] = [['x', t], ['targets', 'i32'], ...extra];
+  const bindings = inputs.length + outputs(t).length;
   return {
     key: `${name}:${x.dtype}:${plan.mode}`,
     uniforms: u,
     workgroups: plan.grid(),
+    checks,
     code: () =>
-      `${plan.enables(t === 'f16')}${u.declaration(inputs.length + outputs(t).length)}${storageBindings(inputs, outputs(t))}
+      `${plan.enables(t === 'f16')}${u.declaration(bindings)}${storageBindings(inputs, outputs(t))}${checks ? checkWgsl(bindings + 1) : ''}
 ${plan.buffers('red')}${plan.header()}${rowStats(plan)}${body(plan, t)}}
 `,
   };
 }
 
-/** Per-row loss: (1-ε)(lse - x[t]) + ε(lse - mean(x)); 0 for ignored rows, NaN for out-of-range targets. */
+/**
+ * Per-row loss: (1-ε)(lse - x[t]) + ε(lse - mean(x)); 0 for ignored rows. A target out of range
+ * is an error (reported from the device on WebGPU; the row reads NaN until it is raised).
+ */
 const crossEntropyRows = defineOp<Params>({
   name: 'cross_entropy',
   outputs: ([logits, targets]) => {
@@ -97,13 +110,14 @@ const crossEntropyRows = defineOp<Params>({
       () => [['loss', 'f32']],
       () => `  if (lid == 0u) {
     if (ignored) { loss[row] = 0.0; }
-    else if (!valid) { var z = 0.0; loss[row] = z / z; }
+    else if (!valid) { report(P.check, tgt, P.cols); var z = 0.0; loss[row] = z / z; }
     else {
       let xt = f32(x[base + u32(tgt)]);
       loss[row] = (1.0 - P.eps) * (lse - xt) + P.eps * (lse - xsum / f32(P.cols));
     }
   }
 `,
+      true,
     ),
   cpu: ([x, targets], [loss], { ignoreIndex, labelSmoothing: eps }) => {
     const [rows, cols] = x!.shape as [number, number];
@@ -114,10 +128,7 @@ const crossEntropyRows = defineOp<Params>({
         loss!.data[r] = 0;
         continue;
       }
-      if (t < 0 || t >= cols) {
-        loss!.data[r] = Number.NaN;
-        continue;
-      }
+      if (t < 0 || t >= cols) throw checkError('target', 'crossEntropy', t, cols);
       let m = Number.NEGATIVE_INFINITY;
       let total = 0;
       for (const v of row) m = Math.max(m, v);
@@ -187,13 +198,20 @@ export interface CrossEntropyOptions {
 /**
  * Cross-entropy of `logits` [..., C] against i32 class `targets` [...], fused: the softmax is
  * never materialised, forward or backward. Matches `torch.nn.functional.cross_entropy`.
- * An out-of-range target (other than `ignoreIndex`) gives a NaN loss.
+ *
+ * @param logits - [..., C] f32 or f16
+ * @param targets - [...] i32 class indices in [0, C), or `ignoreIndex`
+ * @param options - `ignoreIndex` (default -100), `labelSmoothing` (default 0), `reduction`
+ *   (default `mean`)
+ * @throws RangeError - a target outside [0, C) that is not `ignoreIndex`, as PyTorch raises: at
+ *   once on the CPU backend, at the next read-back or `sync()` on WebGPU (same message)
  */
 export function crossEntropy(
   logits: Tensor,
   targets: Tensor,
   options: CrossEntropyOptions = {},
 ): Tensor {
+  checkOptions('crossEntropy', options, ['ignoreIndex', 'labelSmoothing', 'reduction']);
   const ignoreIndex = options.ignoreIndex ?? -100;
   const labelSmoothing = options.labelSmoothing ?? 0;
   const reduction = options.reduction ?? 'mean';

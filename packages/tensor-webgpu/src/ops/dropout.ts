@@ -1,4 +1,5 @@
 import { isFloat, wgslType } from '../dtype.js';
+import { checkOptions } from '../errors.js';
 import { entry1d, grid1d, storageBindings } from '../kernel.js';
 import { defineOp } from '../op.js';
 import { nextSeed, uniforms } from '../rng.js';
@@ -86,6 +87,7 @@ export interface DropoutOptions {
 
 /** Inverted dropout with probability `p`; the same seed gives the same mask on every backend. */
 export function dropout(x: Tensor, p: number, options: DropoutOptions = {}): Tensor {
+  checkOptions('dropout', options, ['training', 'seed']);
   if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: p must be in [0, 1), got ${p}`);
   if (options.training === false || p === 0) return contiguous(x);
   return dropoutOp([x], { p, seed: options.seed ?? nextSeed() })[0]!;

@@ -14,8 +14,40 @@ export function computeType(dtype: DType): string {
 
 const NAMES = ['a', 'b', 'c'] as const;
 
+/**
+ * NaN handling that survives the compiler. WGSL lets implementations assume floats are never NaN,
+ * so `x != x` may fold to false and `max`/`min`/`clamp` may drop a NaN operand; a NaN is
+ * therefore recognised by its bits, and comparing ops follow PyTorch explicitly: `max_nan` and
+ * `min_nan` propagate NaN, `unordered` is true when either operand is NaN.
+ */
+export const NAN_WGSL = `
+fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+fn unordered(a: f32, b: f32) -> bool { return is_nan(a) || is_nan(b); }
+fn max_nan(a: f32, b: f32) -> f32 { if (is_nan(a)) { return a; } if (is_nan(b)) { return b; } return max(a, b); }
+fn min_nan(a: f32, b: f32) -> f32 { if (is_nan(a)) { return a; } if (is_nan(b)) { return b; } return min(a, b); }
+`;
+
+/**
+ * Float to integer conversion, one rule on both backends (`toInteger` in dtype.ts): truncate
+ * toward zero, saturate at the type's range, NaN → 0 — WGSL's own rule for `i32(f32)`, written
+ * out so that no driver's conversion is relied on.
+ */
+const FLOAT_TO_INT_WGSL = `
+fn f32_to_i32(x: f32) -> i32 {
+  if (is_nan(x)) { return 0; }
+  if (x >= 2147483648.0) { return 2147483647; }
+  if (x <= -2147483648.0) { return i32(-2147483648); }
+  return i32(x);
+}
+fn f32_to_u32(x: f32) -> u32 {
+  if (is_nan(x) || x <= 0.0) { return 0u; }
+  if (x >= 4294967296.0) { return 4294967295u; }
+  return u32(x);
+}
+`;
+
 /** WGSL helpers an elementwise expression may call (WGSL has no erf). */
-export const ELEMENTWISE_HELPERS = `
+export const ELEMENTWISE_HELPERS = `${NAN_WGSL}${FLOAT_TO_INT_WGSL}
 fn erf_approx(x: f32) -> f32 {
   // Abramowitz & Stegun 7.1.26, |error| < 1.5e-7.
   let t = 1.0 / (1.0 + 0.3275911 * abs(x));
@@ -28,6 +60,8 @@ fn reduce_angle(x: f32) -> f32 {
 }
 fn tanh_safe(x: f32) -> f32 {
   // tanh overflows to NaN for large |x| on some drivers; it is +-1 in f32 past 10 anyway.
+  // clamp may turn a NaN into a bound, so NaN passes around it.
+  if (is_nan(x)) { return x; }
   return tanh(clamp(x, -10.0, 10.0));
 }
 fn pow_signed(a: f32, b: f32) -> f32 {

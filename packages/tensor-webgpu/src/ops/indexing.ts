@@ -1,54 +1,13 @@
 import type { TensorLayout } from '../backend.js';
-import { isFloat, wgslType } from '../dtype.js';
-import { entry1d, type GpuKernel, grid1d, storageBindings } from '../kernel.js';
+import { checkCode, checkError, checkWgsl } from '../device-checks.js';
+import { isFloat } from '../dtype.js';
+import { entry1d, type GpuKernel, grid1d } from '../kernel.js';
 import { defineOp } from '../op.js';
-import { contiguousStrides, formatShape, normalizeAxis, type Shape, sizeOf } from '../shape.js';
-import { cpuIndexer, MAX_RANK, stridedIndexFn, stridedUniforms } from '../strided.js';
+import { formatShape, normalizeAxis, type Shape, sizeOf } from '../shape.js';
+import { cpuIndexer, stridedIndexFn, stridedUniforms } from '../strided.js';
 import type { Tensor } from '../tensor.js';
-import { laneRead, Uniforms } from '../uniforms.js';
+import { ADDRESS_FN, addressCpu, addressUniforms, gatherKernel } from './gather-kernel.js';
 import { expand, reshape } from './view.js';
-
-/**
- * Gather and scatter share one addressing rule: element `i` of `index` (shape `idx`) maps to the
- * element of the big tensor (strides `big`) at the same coordinates, except along `dim`, where
- * the coordinate is `index[i]`.
- */
-function addressUniforms(idx: Shape, bigShape: Shape, dim: number, n: number): Uniforms {
-  return new Uniforms()
-    .u32('n', n)
-    .u32('rank', idx.length)
-    .u32('dim', dim)
-    .u32('dimSize', bigShape[dim]!)
-    .u32s('shape', idx, MAX_RANK)
-    .u32s('big', contiguousStrides(bigShape), MAX_RANK);
-}
-
-const ADDRESS_FN = `fn address(i: u32, at: i32) -> u32 {
-  var rem = i;
-  var off = 0u;
-  for (var d = i32(P.rank) - 1; d >= 0; d--) {
-    let dim = ${laneRead('shape', 'u32(d)')};
-    let c = select(rem % dim, u32(at), u32(d) == P.dim);
-    off += c * ${laneRead('big', 'u32(d)')};
-    rem /= dim;
-  }
-  return off;
-}
-`;
-
-function addressCpu(idx: Shape, bigShape: Shape, dim: number): (i: number, at: number) => number {
-  const big = contiguousStrides(bigShape);
-  return (i, at) => {
-    let rem = i;
-    let off = 0;
-    for (let d = idx.length - 1; d >= 0; d--) {
-      const size = idx[d]!;
-      off += (d === dim ? at : rem % size) * big[d]!;
-      rem = Math.floor(rem / size);
-    }
-    return off;
-  };
-}
 
 function checkIndex(op: string, x: TensorLayout, index: TensorLayout, dim: number): void {
   if (index.dtype !== 'i32') throw new TypeError(`${op}: index must be i32, got ${index.dtype}`);
@@ -63,62 +22,43 @@ function checkIndex(op: string, x: TensorLayout, index: TensorLayout, dim: numbe
 }
 
 function checkCpuIndex(op: string, value: number, size: number): void {
-  if (!(value >= 0 && value < size))
-    throw new RangeError(`${op}: index ${value} is out of range for a dimension of size ${size}`);
+  if (!(value >= 0 && value < size)) throw checkError('index', op, value, size);
 }
 
 // The index is read through its strides: `indexSelect` passes a broadcast (stride-0) view of a
 // 1-D index, which would otherwise be copied out to the full shape. The other operand arrives
 // packed.
 
-/** PyTorch `gather`: out[i][j] = x[i][index[i][j]] for dim 1 (and likewise for any dim). */
-const gatherOp = defineOp<{ dim: number }>({
+/**
+ * PyTorch `gather`: out[i][j] = x[i][index[i][j]] for dim 1 (and likewise for any dim). `op` is
+ * the name an out-of-range index is reported under (`gather`, `indexSelect`, `embedding`).
+ */
+const gatherOp = defineOp<{ dim: number; op: string }>({
   name: 'gather',
   stridedInputs: [false, true],
   outputs: ([x, index], { dim }) => {
     checkIndex('gather', x!, index!, dim);
     return [{ shape: index!.shape, dtype: x!.dtype }];
   },
-  wgsl: ([x, index], _o, { dim }, info) => {
-    const n = sizeOf(index!.shape);
-    const u = addressUniforms(index!.shape, x!.shape, dim, n);
-    stridedUniforms(u, 'index', index!, index!.shape.length);
-    const t = wgslType(x!.dtype);
-    return {
-      key: `gather:${x!.dtype}:r${index!.shape.length}`,
-      uniforms: u,
-      workgroups: grid1d(n, info),
-      // An out-of-range index reads 0 on the GPU (the CPU backend throws).
-      code: () =>
-        `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(3)}${storageBindings(
-          [
-            ['x', t],
-            ['index', 'i32'],
-          ],
-          [['y', t]],
-        )}${ADDRESS_FN}${stridedIndexFn('index', index!.shape.length)}${entry1d(`  if (i >= P.n) { return; }
-  let at = index[at_index(i)];
-  if (at < 0 || u32(at) >= P.dimSize) { y[i] = ${t}(0); return; }
-  y[i] = x[address(i, at)];`)}`,
-    };
-  },
-  cpu: ([x, index], [y], { dim }) => {
+  wgsl: ([x, index], _o, { dim, op }, info) =>
+    gatherKernel(x!, index!, dim, info, checkCode('index', op)),
+  cpu: ([x, index], [y], { dim, op }) => {
     const address = addressCpu(index!.shape, x!.shape, dim);
     const indexAt = cpuIndexer(index!, index!.shape);
     for (let i = 0; i < y!.data.length; i++) {
       const at = index!.data[indexAt(i)]!;
-      checkCpuIndex('gather', at, x!.shape[dim]!);
+      checkCpuIndex(op, at, x!.shape[dim]!);
       y!.data[i] = x!.data[address(i, at)]!;
     }
   },
-  backward: ([g], { inputs: [x, index], params: { dim } }) => [
-    scatterAdd(x!.shape, dim, index!, g!),
+  backward: ([g], { inputs: [x, index], params: { dim, op } }): (Tensor | null)[] => [
+    scatterAddOp([index!, g!], { dim, shape: [...x!.shape], op })[0]!,
     null,
   ],
 });
 
 /** Sums `src` into zeros of `shape` at the gathered positions (the adjoint of gather). */
-const scatterAddOp = defineOp<{ dim: number; shape: Shape }>({
+const scatterAddOp = defineOp<{ dim: number; shape: Shape; op: string }>({
   name: 'scatter_add',
   stridedInputs: [true, false],
   outputs: ([index, src], { dim, shape }) => {
@@ -132,10 +72,13 @@ const scatterAddOp = defineOp<{ dim: number; shape: Shape }>({
     }
     return [{ shape, dtype: 'f32' }];
   },
-  wgsl: ([index], _o, { dim, shape }, info): GpuKernel[] => {
+  wgsl: ([index], _o, { dim, shape, op }, info): GpuKernel[] => {
     const n = sizeOf(index!.shape);
     const total = sizeOf(shape);
-    const u = addressUniforms(index!.shape, shape, dim, n).u32('total', total);
+    const u = addressUniforms(checkCode('index', op), index!.shape, shape, dim, n).u32(
+      'total',
+      total,
+    );
     const rank = index!.shape.length;
     stridedUniforms(u, 'index', index!, rank);
     const bindings = `${u.declaration(3)}@group(0) @binding(0) var<storage, read> index: array<i32>;
@@ -154,10 +97,11 @@ const scatterAddOp = defineOp<{ dim: number; shape: Shape }>({
       key: `scatter_add:add:r${rank}`,
       uniforms: u,
       workgroups: grid1d(n, info),
+      checks: true,
       code: () =>
-        `${bindings}${ADDRESS_FN}${stridedIndexFn('index', rank)}${entry1d(`  if (i >= P.n) { return; }
+        `${bindings}${checkWgsl(4)}${ADDRESS_FN}${stridedIndexFn('index', rank)}${entry1d(`  if (i >= P.n) { return; }
   let at = index[at_index(i)];
-  if (at < 0 || u32(at) >= P.dimSize) { return; }
+  if (at < 0 || u32(at) >= P.dimSize) { report(P.check, at, P.dimSize); return; }
   let j = address(i, at);
   let v = src[i];
   var old = atomicLoad(&y[j]);
@@ -169,57 +113,79 @@ const scatterAddOp = defineOp<{ dim: number; shape: Shape }>({
     };
     return [zero, add];
   },
-  cpu: ([index, src], [y], { dim, shape }) => {
+  cpu: ([index, src], [y], { dim, shape, op }) => {
     const address = addressCpu(index!.shape, shape, dim);
     const indexAt = cpuIndexer(index!, index!.shape);
     y!.data.fill(0);
     const n = sizeOf(src!.shape);
     for (let i = 0; i < n; i++) {
       const at = index!.data[indexAt(i)]!;
-      checkCpuIndex('scatterAdd', at, shape[dim]!);
+      checkCpuIndex(op, at, shape[dim]!);
       y!.data[address(i, at)]! += src!.data[i]!;
     }
   },
-  backward: ([g], { inputs: [index], params: { dim } }) => [
+  backward: ([g], { inputs: [index], params: { dim, op } }): (Tensor | null)[] => [
     null,
-    gatherOp([g!, index!], { dim })[0]!,
+    gatherOp([g!, index!], { dim, op })[0]!,
   ],
 });
 
-/** `torch.gather(x, dim, index)`: picks, along `dim`, the elements that `index` (i32) names. */
+/**
+ * `torch.gather(x, dim, index)`: picks, along `dim`, the elements that `index` (i32, the rank of
+ * `x`) names.
+ *
+ * @throws RangeError - an index outside [0, x.shape[dim]): at once on the CPU backend, at the next
+ *   read-back or `sync()` on WebGPU (the kernel records it on the device), with the same message
+ */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
-  return gatherOp([x, index], { dim: normalizeAxis(dim, x.rank, 'gather') })[0]!;
+  return gatherOp([x, index], { dim: normalizeAxis(dim, x.rank, 'gather'), op: 'gather' })[0]!;
 }
 
-/** `torch.zeros(shape).scatter_add(dim, index, src)`: sums `src` into the positions `index` names. */
+/**
+ * `torch.zeros(shape).scatter_add(dim, index, src)`: sums `src` into the positions `index` names.
+ *
+ * @throws RangeError - an index outside [0, shape[dim]), as `gather` raises it
+ */
 export function scatterAdd(shape: Shape, dim: number, index: Tensor, src: Tensor): Tensor {
   return scatterAddOp([index, src], {
     dim: normalizeAxis(dim, shape.length, 'scatterAdd'),
     shape: [...shape],
+    op: 'scatterAdd',
   })[0]!;
+}
+
+/** `indexSelect` under the name its errors give. */
+function selectRows(op: string, x: Tensor, dim: number, index: Tensor): Tensor {
+  const d = normalizeAxis(dim, x.rank, op);
+  if (index.rank !== 1)
+    throw new RangeError(`${op}: index must be 1-D, got ${formatShape(index.shape)}`);
+  const shape = [...x.shape];
+  shape[d] = index.shape[0]!;
+  const viewShape = shape.map((_, i) => (i === d ? index.shape[0]! : 1));
+  const full = expand(reshape(index, viewShape), shape);
+  return gatherOp([x, full], { dim: d, op })[0]!;
 }
 
 /**
  * `torch.index_select(x, dim, index)`: the slices of `x` along `dim` listed in the 1-D i32 `index`.
  * Its gradient is a scatter-add, so repeated indices accumulate (as embedding lookups need).
+ *
+ * @throws RangeError - an index outside [0, x.shape[dim]), as `gather` raises it
  */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
-  const d = normalizeAxis(dim, x.rank, 'indexSelect');
-  if (index.rank !== 1)
-    throw new RangeError(`indexSelect: index must be 1-D, got ${formatShape(index.shape)}`);
-  const shape = [...x.shape];
-  shape[d] = index.shape[0]!;
-  const viewShape = shape.map((_, i) => (i === d ? index.shape[0]! : 1));
-  const full = expand(reshape(index, viewShape), shape);
-  return gather(x, d, full);
+  return selectRows('indexSelect', x, dim, index);
 }
 
-/** Embedding lookup: rows of `weight` [vocab, dim] for i32 `ids` of any shape → [...ids.shape, dim]. */
+/**
+ * Embedding lookup: rows of `weight` [vocab, dim] for i32 `ids` of any shape → [...ids.shape, dim].
+ *
+ * @throws RangeError - an id outside [0, vocab), as `gather` raises it
+ */
 export function embedding(weight: Tensor, ids: Tensor): Tensor {
   if (weight.rank !== 2)
     throw new RangeError(
       `embedding: weight must be [vocab, dim], got ${formatShape(weight.shape)}`,
     );
-  const rows = indexSelect(weight, 0, reshape(ids, [-1]));
+  const rows = selectRows('embedding', weight, 0, reshape(ids, [-1]));
   return reshape(rows, [...ids.shape, weight.shape[1]!]);
 }

@@ -17,6 +17,7 @@ import {
 
 export type { MatmulKernel };
 
+import { checkOptions } from '../errors.js';
 import { mul } from './binary.js';
 import { sum, sumToShape } from './reduce.js';
 import { contiguous, expand, reshape, transpose } from './view.js';
@@ -163,6 +164,8 @@ const matmulOp = defineOp<MatmulParams>({
   },
 });
 
+const MATMUL_OPTIONS = ['kernel', 'splitK'] as const;
+
 export interface MatmulOptions {
   /**
    * The WebGPU kernel: `auto` (default) takes `register` on CPU implementations of WebGPU
@@ -186,6 +189,7 @@ export interface MatmulOptions {
  * Transposed operands (views from `transpose`) are read in place, without a copy.
  */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  checkOptions('matmul', options, MATMUL_OPTIONS);
   const kernel = options.kernel ?? 'auto';
   if (!['auto', 'tiled', 'register'].includes(kernel)) {
     throw new TypeError(
@@ -317,6 +321,7 @@ export interface AddmmOptions extends MatmulOptions {
  * least 2-D. Linear layers and Newton–Schulz use it to save a pass over the output.
  */
 export function addmm(e: Tensor, a: Tensor, b: Tensor, options: AddmmOptions = {}): Tensor {
+  checkOptions('addmm', options, [...MATMUL_OPTIONS, 'alpha', 'beta']);
   const kernel = options.kernel ?? 'auto';
   const alpha = options.alpha ?? 1;
   const beta = options.beta ?? 1;

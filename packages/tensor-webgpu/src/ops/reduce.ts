@@ -1,11 +1,12 @@
 import { isFloat, wgslType } from '../dtype.js';
+import { checkOptions } from '../errors.js';
 import { storageBindings } from '../kernel.js';
 import { defineOp, releaseTemporaries } from '../op.js';
 import { normalizeAxes, type Shape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
 import { div, eq, mul } from './binary.js';
-import { computeType } from './elementwise-kernel.js';
+import { computeType, NAN_WGSL } from './elementwise-kernel.js';
 import { ROW_WG, RowPlan } from './rows.js';
 import { expand, permute, registerSumTo, reshape } from './view.js';
 
@@ -17,18 +18,19 @@ const IDENTITY: Record<Kind, number> = {
   min: Number.POSITIVE_INFINITY,
   sumsq: 0,
 };
-/** Merges two partial results (across threads, or a partial with a value for sum/max/min). */
-const COMBINE: Record<Kind, (a: string, b: string) => string> = {
-  sum: (a, b) => `${a} + ${b}`,
-  max: (a, b) => `max(${a}, ${b})`,
-  min: (a, b) => `min(${a}, ${b})`,
-  sumsq: (a, b) => `${a} + ${b}`,
-};
+/**
+ * Merges two partial results (across threads, or a partial with a value for sum/max/min), in the
+ * compute type `t`: float max and min propagate NaN, as in PyTorch.
+ */
+function combine(kind: Kind, t: string): (a: string, b: string) => string {
+  if (kind === 'max' || kind === 'min')
+    return (a, b) => (t === 'f32' ? `${kind}_nan(${a}, ${b})` : `${kind}(${a}, ${b})`);
+  return (a, b) => `${a} + ${b}`;
+}
 /** Folds one element into a partial result. */
-const ACCUMULATE: Record<Kind, (acc: string, v: string) => string> = {
-  ...COMBINE,
-  sumsq: (acc, v) => `fma(${v}, ${v}, ${acc})`,
-};
+function accumulate(kind: Kind, t: string): (acc: string, v: string) => string {
+  return kind === 'sumsq' ? (acc, v) => `fma(${v}, ${v}, ${acc})` : combine(kind, t);
+}
 const ACCUMULATE_CPU: Record<Kind, (a: number, b: number) => number> = {
   sum: (a, b) => a + b,
   max: Math.max,
@@ -38,9 +40,10 @@ const ACCUMULATE_CPU: Record<Kind, (a: number, b: number) => number> = {
 
 const RW = ROW_WG;
 
+/** The identity of a reduction; float max/min start from ∓∞, which travels in the uniforms. */
 function identityWgsl(kind: Kind, type: string): string {
   if (kind === 'sum' || kind === 'sumsq') return `${type}(0)`;
-  if (type === 'f32') return kind === 'max' ? '-3.4028234663852886e38' : '3.4028234663852886e38';
+  if (type === 'f32') return 'P.identity';
   if (type === 'i32') return kind === 'max' ? 'i32(-2147483648)' : '2147483647';
   return kind === 'max' ? '0u' : '4294967295u';
 }
@@ -61,7 +64,8 @@ const reduceRows = defineOp<{ kind: Kind; rows: number; cols: number }>({
       .uniforms(new Uniforms())
       .u32('x_off', x!.offset)
       .u32('rs', rows === 1 ? 0 : rowStride)
-      .u32('cs', colStride);
+      .u32('cs', colStride)
+      .f32('identity', IDENTITY[kind]);
     // A unit column stride (the common case) drops the multiply, so loads stay plain.
     const unit = colStride === 1 || cols === 1;
     const at = unit ? 'xb + c' : 'xb + c * P.cs';
@@ -72,7 +76,7 @@ const reduceRows = defineOp<{ kind: Kind; rows: number; cols: number }>({
       : `  part[lid] = acc;
   workgroupBarrier();
   for (var s = ${RW / 2}u; s > 0u; s >>= 1u) {
-    if (lid < s) { part[lid] = ${COMBINE[kind]('part[lid]', 'part[lid + s]')}; }
+    if (lid < s) { part[lid] = ${combine(kind, t)('part[lid]', 'part[lid + s]')}; }
     workgroupBarrier();
   }
   acc = part[0];
@@ -81,12 +85,12 @@ const reduceRows = defineOp<{ kind: Kind; rows: number; cols: number }>({
       key: `reduce:${kind}:${x!.dtype}:${plan.mode}:${unit ? 'u' : 's'}`,
       uniforms: u,
       workgroups: plan.grid(),
-      code: () => `${plan.enables(f16)}${u.declaration(2)}${storageBindings([['x', wgslType(x!.dtype)]], [['y', wgslType(x!.dtype)]])}
+      code: () => `${plan.enables(f16)}${u.declaration(2)}${storageBindings([['x', wgslType(x!.dtype)]], [['y', wgslType(x!.dtype)]])}${NAN_WGSL}
 ${plan.perThread ? '' : `var<workgroup> part: array<${t}, ${RW}>;`}
 ${plan.header()}  let xb = P.x_off + row * P.rs;
   var acc = ${identityWgsl(kind, t)};
   ${plan.loop()} {
-    acc = ${ACCUMULATE[kind]('acc', `${t}(x[${at}])`)};
+    acc = ${accumulate(kind, t)('acc', `${t}(x[${at}])`)};
   }
 ${combineTree}  if (lid == 0u) { y[row] = ${wgslType(x!.dtype)}(acc); }
 }
@@ -151,6 +155,7 @@ function reduce(x: Tensor, kind: Kind, axes: readonly number[]): Tensor {
 function reduction(kind: Kind) {
   return (x: Tensor, axes?: number | readonly number[], options: ReduceOptions = {}): Tensor => {
     const name = kind === 'sumsq' ? 'sumOfSquares' : kind;
+    checkOptions(name, options, ['keepDim']);
     x.assertAlive(name);
     if (kind === 'sumsq' && !isFloat(x.dtype))
       throw new TypeError(`sumOfSquares: expected a floating-point tensor, got ${x.dtype}`);
@@ -164,9 +169,9 @@ function reduction(kind: Kind) {
 
 /** Sum over `axes` (all when omitted). */
 export const sum = reduction('sum');
-/** Maximum over `axes` (all when omitted); the gradient is split among ties. */
+/** Maximum over `axes` (all when omitted); NaN propagates; the gradient is split among ties. */
 export const max = reduction('max');
-/** Minimum over `axes` (all when omitted); the gradient is split among ties. */
+/** Minimum over `axes` (all when omitted); NaN propagates; the gradient is split among ties. */
 export const min = reduction('min');
 /**
  * Σ x² over `axes` (all when omitted) in one pass, without materialising x²: the squared L2
@@ -180,6 +185,7 @@ export function mean(
   axes?: number | readonly number[],
   options: ReduceOptions = {},
 ): Tensor {
+  checkOptions('mean', options, ['keepDim']);
   if (!isFloat(x.dtype))
     throw new TypeError(`mean: expected a floating-point tensor, got ${x.dtype}`);
   const list = normalizeAxes(axes, x.rank, 'mean');

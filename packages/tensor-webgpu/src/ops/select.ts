@@ -1,17 +1,39 @@
 import { isFloat, wgslType } from '../dtype.js';
+import { checkOptions } from '../errors.js';
 import { storageBindings } from '../kernel.js';
 import { defineOp } from '../op.js';
 import { normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
+import { NAN_WGSL } from './elementwise-kernel.js';
 import { scatterAdd } from './indexing.js';
 import { asRows, ROW_WG, RowPlan } from './rows.js';
 import { reshape } from './view.js';
 
 /**
- * The k largest elements of each row, in order (value descending, then index ascending, so ties
- * keep their original order). Each of the k rounds finds the best element that ranks after the
- * previous pick, with a workgroup tree reduction — no sort, no scratch memory.
+ * The order topk ranks values in, as PyTorch: NaN above every number (NaNs among themselves by
+ * index), then numbers descending. `above` is "ranks strictly higher", `same` "ranks equal".
+ */
+const RANK_WGSL = `${NAN_WGSL}
+fn above(v: f32, w: f32) -> bool {
+  if (unordered(v, w)) { return is_nan(v) && !is_nan(w); }
+  return v > w;
+}
+fn same(v: f32, w: f32) -> bool {
+  if (unordered(v, w)) { return is_nan(v) && is_nan(w); }
+  return v == w;
+}
+`;
+/** `RANK_WGSL` on the CPU: negative when `v` ranks higher than `w`, as a sort comparator. */
+function rankOrder(v: number, w: number): number {
+  if (Number.isNaN(v) || Number.isNaN(w)) return +Number.isNaN(w) - +Number.isNaN(v);
+  return v > w ? -1 : v < w ? 1 : 0;
+}
+
+/**
+ * The k largest elements of each row, in order (NaN first, then value descending, then index
+ * ascending, so ties keep their original order). Each of the k rounds finds the best element
+ * that ranks after the previous pick, with a workgroup tree reduction — no sort, no scratch memory.
  */
 const topkRows = defineOp<{ k: number }>({
   name: 'topk',
@@ -42,8 +64,9 @@ const topkRows = defineOp<{ k: number }>({
       )}
 var<workgroup> bestV: array<f32, ${ROW_WG}>;
 var<workgroup> bestI: array<i32, ${ROW_WG}>;
+${RANK_WGSL}
 fn better(v: f32, i: i32, w: f32, j: i32) -> bool {
-  return j < 0 || (i >= 0 && (v > w || (v == w && i < j)));
+  return j < 0 || (i >= 0 && (above(v, w) || (same(v, w) && i < j)));
 }
 ${plan.header()}  var prevV = 3.4028234663852886e38;
   var prevI = -1;
@@ -53,7 +76,7 @@ ${plan.header()}  var prevV = 3.4028234663852886e38;
     var idx = -1;
     for (var c = lid; c < P.cols; c += ${ROW_WG}u) {
       let e = f32(x[base + c]);
-      let after = first || e < prevV || (e == prevV && i32(c) > prevI);
+      let after = first || above(prevV, e) || (same(e, prevV) && i32(c) > prevI);
       if (after && better(e, i32(c), v, idx)) { v = e; idx = i32(c); }
     }
     bestV[lid] = v;
@@ -84,7 +107,7 @@ ${plan.header()}  var prevV = 3.4028234663852886e38;
     for (let r = 0; r < rows; r++) {
       const order = Array.from({ length: cols }, (_, c) => c);
       const row = x!.data.subarray(r * cols, (r + 1) * cols);
-      order.sort((a, b) => row[b]! - row[a]! || a - b);
+      order.sort((a, b) => rankOrder(row[a]!, row[b]!) || a - b);
       for (let j = 0; j < k; j++) {
         values!.data[r * k + j] = row[order[j]!]!;
         indices!.data[r * k + j] = order[j]!;
@@ -98,7 +121,8 @@ ${plan.header()}  var prevV = 3.4028234663852886e38;
 
 /**
  * The `k` largest values along `dim` (default last) and their i32 indices, largest first;
- * equal values keep their index order. Like `torch.topk(x, k, dim)`.
+ * equal values keep their index order, and NaN ranks above every number. Like
+ * `torch.topk(x, k, dim)`.
  */
 export function topk(x: Tensor, k: number, dim = -1): { values: Tensor; indices: Tensor } {
   const d = normalizeAxis(dim, x.rank, 'topk');
@@ -113,8 +137,12 @@ export function topk(x: Tensor, k: number, dim = -1): { values: Tensor; indices:
   return { values: restore(values!), indices: restore(indices!) };
 }
 
-/** Index of the largest element along `dim` (first one on ties), as i32; over all elements when omitted. */
+/**
+ * Index of the largest element along `dim` (first one on ties; the first NaN if there is one, as
+ * in PyTorch), as i32; over all elements when omitted.
+ */
 export function argmax(x: Tensor, dim?: number, options: { keepDim?: boolean } = {}): Tensor {
+  checkOptions('argmax', options, ['keepDim']);
   if (dim === undefined) return argmax(reshape(x, [-1]), 0, {});
   const { indices } = topk(x, 1, dim);
   if (options.keepDim) return indices;

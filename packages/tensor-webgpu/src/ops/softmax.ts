@@ -1,4 +1,5 @@
 import { isFloat, wgslType } from '../dtype.js';
+import { checkOptions } from '../errors.js';
 import { storageBindings } from '../kernel.js';
 import { defineOp } from '../op.js';
 import { noGrad } from '../scope.js';
@@ -87,6 +88,7 @@ export function logsumexp(
   axes?: number | readonly number[],
   options: { keepDim?: boolean } = {},
 ): Tensor {
+  checkOptions('logsumexp', options, ['keepDim']);
   const list = normalizeAxes(axes, x.rank, 'logsumexp');
   const m = noGrad(() => max(x, list, { keepDim: true }));
   const lse = add(log(sum(exp(sub(x, m)), list, { keepDim: true })), m);

@@ -1,3 +1,4 @@
+import { checkOptions } from '../errors.js';
 import { normalizeAxes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { div, sub } from './binary.js';
@@ -16,6 +17,7 @@ export function variance(
   axes?: number | readonly number[],
   options: VarOptions = {},
 ): Tensor {
+  checkOptions('variance', options, ['keepDim', 'correction']);
   const list = normalizeAxes(axes, x.rank, 'var');
   const correction = options.correction ?? 1;
   const count = list.reduce((a, d) => a * x.shape[d]!, 1);

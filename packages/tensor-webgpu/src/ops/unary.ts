@@ -1,5 +1,6 @@
 import type { TensorLayout } from '../backend.js';
 import { isFloat } from '../dtype.js';
+import { checkOptions } from '../errors.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
 import { add, div, gt, mul, sub, where } from './binary.js';
@@ -142,9 +143,10 @@ export const sigmoid = unary({
   cpu: sigmoidCpu,
   grad: (g, _x, y) => mul(g, mul(y, sub(1, y))),
 });
+/** max(x, 0); NaN passes through, as in PyTorch. */
 export const relu = unary({
   name: 'relu',
-  wgsl: (x) => `max(${x}, 0.0)`,
+  wgsl: (x) => `max_nan(${x}, 0.0)`,
   cpu: (x) => Math.max(x, 0),
   grad: (g, x) => where(gt(x, 0), g, 0),
 });
@@ -179,6 +181,7 @@ export const square = unary({
 
 /** GELU; `approximate: 'tanh'` selects the tanh form, as in PyTorch. */
 export function gelu(x: Tensor, options: { approximate?: 'none' | 'tanh' } = {}): Tensor {
+  checkOptions('gelu', options, ['approximate']);
   const approximate = options.approximate ?? 'none';
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new TypeError(

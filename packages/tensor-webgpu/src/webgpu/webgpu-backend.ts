@@ -1,4 +1,5 @@
 import type { BackendStats, Storage } from '../backend.js';
+import { CHECK_BYTES, recordedError } from '../device-checks.js';
 import type { GpuKernel } from '../kernel.js';
 import type { ProfileCollector } from '../profile.js';
 import { BufferPool } from './buffer-pool.js';
@@ -15,6 +16,7 @@ interface Recorded {
   uniformOffset: number;
   uniformSize: number;
   workgroups: readonly [number, number, number];
+  checks: boolean;
 }
 
 const UNIFORM_ALIGN = 256;
@@ -47,6 +49,10 @@ export class WebGPUBackend {
   private submits = 0;
   /** Set while `device.profile` runs: each dispatch then gets its own timed compute pass. */
   profiler: ProfileCollector | undefined;
+  /** Where checking kernels record the first failed check (see device-checks.ts). */
+  private readonly checkBuffer: GPUBuffer;
+  /** A checking kernel was recorded since the check buffer was last read. */
+  private checksPending = false;
 
   /**
    * `keepAlive` holds the GPU instance and adapter: in Node, Dawn tears the instance down when
@@ -60,6 +66,11 @@ export class WebGPUBackend {
     this.pool = new BufferPool(device, U.STORAGE | U.COPY_SRC | U.COPY_DST);
     this.stagingPool = new BufferPool(device, U.MAP_READ | U.COPY_DST);
     this.uniformPool = new BufferPool(device, U.UNIFORM | U.COPY_DST);
+    this.checkBuffer = device.createBuffer({
+      size: CHECK_BYTES,
+      usage: U.STORAGE | U.COPY_SRC | U.COPY_DST,
+      label: 'tessera checks',
+    });
   }
 
   allocate(bytes: number): GpuStorage {
@@ -91,17 +102,18 @@ export class WebGPUBackend {
 
   /** Compiles (once) the pipeline for a kernel key; the promise is cached. */
   pipeline(
-    kernel: Pick<GpuKernel, 'key' | 'code'>,
+    kernel: Pick<GpuKernel, 'key' | 'code' | 'checks'>,
     inputs: number,
     outputs: number,
   ): Promise<GPUComputePipeline> {
-    const cacheKey = `${kernel.key}#${inputs}:${outputs}`;
+    const checks = kernel.checks ?? false;
+    const cacheKey = `${kernel.key}#${inputs}:${outputs}${checks ? ':checks' : ''}`;
     let p = this.pipelines.get(cacheKey);
     if (!p) {
       this.pipelinesCompiled++;
       const module = this.device.createShaderModule({ code: kernel.code(), label: kernel.key });
       const layout = this.device.createPipelineLayout({
-        bindGroupLayouts: [this.layout(inputs, outputs)],
+        bindGroupLayouts: [this.layout(inputs, outputs, checks)],
       });
       p = this.device.createComputePipelineAsync({
         layout,
@@ -121,14 +133,17 @@ export class WebGPUBackend {
     const offset = this.uniformCursor;
     this.uniformBytes.push(bytes);
     this.uniformCursor += Math.ceil(bytes.byteLength / UNIFORM_ALIGN) * UNIFORM_ALIGN;
+    const checks = kernel.checks ?? false;
+    this.checksPending ||= checks;
     this.batch.push({
       pipeline: this.pipeline(kernel, inputs.length, outputs.length),
       label: kernel.key,
-      layout: this.layout(inputs.length, outputs.length),
+      layout: this.layout(inputs.length, outputs.length, checks),
       buffers,
       uniformOffset: offset,
       uniformSize: bytes.byteLength,
       workgroups: kernel.workgroups,
+      checks,
     });
     this.dispatches++;
     if (this.batch.length >= MAX_BATCH) void this.flush();
@@ -195,6 +210,8 @@ export class WebGPUBackend {
             binding: r.buffers.length,
             resource: { buffer: uniformBuffer, offset: r.uniformOffset, size: r.uniformSize },
           });
+          if (r.checks)
+            entries.push({ binding: r.buffers.length + 1, resource: { buffer: this.checkBuffer } });
           // Timestamps are taken at pass boundaries, so a profiled dispatch gets a pass of its own.
           if (timer) {
             pass?.end();
@@ -225,20 +242,48 @@ export class WebGPUBackend {
     }
   }
 
-  /** Copies `bytes` from a storage into host memory, after everything recorded before it. */
+  /**
+   * Copies `bytes` from a storage into host memory, after everything recorded before it. When a
+   * checking kernel ran since the last read, its check buffer comes back in the same copy, and a
+   * failed check is raised here instead of returning data.
+   */
   async read(storage: GpuStorage, byteOffset: number, bytes: number): Promise<ArrayBuffer> {
+    return this.copyBack(storage, byteOffset, bytes);
+  }
+
+  /** Raises a failed check recorded by work already submitted (for `device.sync()`). */
+  async raiseChecks(): Promise<void> {
+    if (this.checksPending) await this.copyBack(undefined, 0, 0);
+  }
+
+  private async copyBack(
+    storage: GpuStorage | undefined,
+    byteOffset: number,
+    bytes: number,
+  ): Promise<ArrayBuffer> {
     await this.flush();
     const aligned = Math.ceil(bytes / 4) * 4;
     const start = Math.floor(byteOffset / 4) * 4;
-    const staging = this.stagingPool.acquire(Math.max(aligned, 4));
+    const checks = this.checksPending;
+    this.checksPending = false;
+    const size = Math.max(aligned + (checks ? CHECK_BYTES : 0), 4);
+    const staging = this.stagingPool.acquire(size);
     const encoder = this.device.createCommandEncoder();
-    if (aligned > 0) encoder.copyBufferToBuffer(storage.buffer, start, staging, 0, aligned);
+    if (storage && aligned > 0)
+      encoder.copyBufferToBuffer(storage.buffer, start, staging, 0, aligned);
+    if (checks) {
+      encoder.copyBufferToBuffer(this.checkBuffer, 0, staging, aligned, CHECK_BYTES);
+      encoder.clearBuffer(this.checkBuffer);
+    }
     this.device.queue.submit([encoder.finish()]);
     this.submits++;
-    await staging.mapAsync(GPUMapMode.READ, 0, Math.max(aligned, 4));
-    const out = staging.getMappedRange(0, Math.max(aligned, 4)).slice(0, bytes);
+    await staging.mapAsync(GPUMapMode.READ, 0, size);
+    const mapped = staging.getMappedRange(0, size);
+    const out = mapped.slice(0, bytes);
+    const failed = checks ? recordedError(new Uint32Array(mapped, aligned, 4)) : undefined;
     staging.unmap();
     this.stagingPool.release(staging);
+    if (failed) throw failed;
     return out;
   }
 
@@ -268,8 +313,8 @@ export class WebGPUBackend {
     this.freedInBatch = [];
   }
 
-  private layout(inputs: number, outputs: number): GPUBindGroupLayout {
-    const key = `${inputs}:${outputs}`;
+  private layout(inputs: number, outputs: number, checks: boolean): GPUBindGroupLayout {
+    const key = `${inputs}:${outputs}${checks ? ':checks' : ''}`;
     let layout = this.layouts.get(key);
     if (!layout) {
       // Explicit layouts (not 'auto') so a kernel that ignores a binding still validates;
@@ -284,6 +329,12 @@ export class WebGPUBackend {
         });
       }
       entries.push({ binding: inputs + outputs, visibility: stage, buffer: { type: 'uniform' } });
+      if (checks)
+        entries.push({
+          binding: inputs + outputs + 1,
+          visibility: stage,
+          buffer: { type: 'storage' },
+        });
       layout = this.device.createBindGroupLayout({ entries });
       this.layouts.set(key, layout);
     }
@@ -294,6 +345,7 @@ export class WebGPUBackend {
     this.pool.clear();
     this.stagingPool.clear();
     this.uniformPool.clear();
+    this.checkBuffer.destroy();
     this.device.destroy();
   }
 }

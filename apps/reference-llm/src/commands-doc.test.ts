@@ -1,0 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { commandsMarkdown, withCommands } from './commands-doc.js';
+import { buildProgram } from './program.js';
+
+describe('the README command reference', () => {
+  it('is the one generated from the command definitions (run `npm run readme -w @tessera/reference-llm`)', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(withCommands(readme, buildProgram())).toBe(readme);
+  });
+
+  it('lists every command and each option with its default and choices', () => {
+    const md = commandsMarkdown(buildProgram());
+    for (const name of ['pretrain', 'generate', 'eval', 'tasks', 'profile', 'scaling'])
+      expect(md).toMatch(new RegExp(`\\| \\[\`${name}\`\\]\\(#${name}\\) +\\|`));
+    expect(md).toMatch(
+      /\| `--temperature <t>` +\| `0\.8` +\| softmax temperature; 0 is greedy +\|/,
+    );
+    expect(md).toMatch(/\| `--backend <kind>` +\| `"auto"` +\| .* \(auto, webgpu, cpu\) +\|/);
+    expect(() => withCommands('# no markers', buildProgram())).toThrow(/markers are missing/);
+  });
+});

@@ -1,0 +1,39 @@
+import { type BaseOptions, clipGradNorm, type Optimizer } from '@tessera/optim';
+import * as T from '@tessera/tensor-webgpu';
+import type { DecoderLM } from '@tessera/transformer';
+import type { TokenBatch } from './data.js';
+
+/**
+ * The training loss of a batch, a scalar tensor: the mean next-token cross-entropy (nats/token)
+ * plus every auxiliary loss the model's layers produced in that forward pass (a mixture of
+ * experts' load balancing; `DecoderLM.auxLosses`).
+ */
+export function nextTokenLoss(model: DecoderLM, { x, y }: TokenBatch): T.Tensor {
+  const logits = model.forward(x);
+  const ce = T.crossEntropy(T.reshape(logits, [-1, model.vocabSize]), y);
+  return Object.values(model.auxLosses()).reduce((sum, aux) => T.add(sum, aux), ce);
+}
+
+/**
+ * One language-modelling step on a batch, the step function of pretraining: forward, backward,
+ * the global gradient norm clipped to 1, the optimizer's update. Frees the batch; returns the
+ * loss read back. Knows nothing of data, schedules or checkpoints (the optimizer holds its
+ * schedules; the training loop does the rest).
+ */
+export async function languageModelStep(
+  model: DecoderLM,
+  optimizer: Optimizer<BaseOptions>,
+  batch: TokenBatch,
+): Promise<number> {
+  const loss = T.tidy(() => {
+    optimizer.zeroGrad();
+    const l = nextTokenLoss(model, batch);
+    l.backward();
+    clipGradNorm(model.parameters(), 1.0).dispose();
+    optimizer.step();
+    return l;
+  });
+  const value = await loss.item();
+  for (const t of [batch.x, batch.y, loss]) t.dispose();
+  return value;
+}

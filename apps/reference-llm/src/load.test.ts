@@ -1,0 +1,35 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testDevices } from '@tessera/tensor-webgpu/testing';
+import { describe, expect, it } from 'vitest';
+import { complete, loadCheckpoint } from './load.js';
+import { pretrain } from './pretrain.js';
+import { FILES, readCheckpoint } from './run-folder.js';
+import { data, micro, tempDir } from './test-utils/fixtures.js';
+
+const { gpu, cpu } = await testDevices();
+const device = gpu ?? cpu;
+
+describe('loadCheckpoint', () => {
+  it('streams a completion from a checkpoint; a corrupt or missing file is an error naming it', async () => {
+    const dir = tempDir();
+    await pretrain({ preset: micro, out: dir, steps: 2, data, device, sink: { write: () => {} } });
+    let streamed = '';
+    const text = await complete(dir, 'ROMEO:', {
+      device,
+      maxNewTokens: 10,
+      temperature: 0,
+      onText: (s) => (streamed += s),
+    });
+    expect(text.length).toBeGreaterThan(0);
+    expect(streamed).toBe(text);
+    const { folder } = readCheckpoint(dir);
+    writeFileSync(join(folder, FILES.model), new Uint8Array([1, 2, 3]));
+    expect(() => loadCheckpoint(dir, device)).toThrow(
+      new RegExp(`^${join(folder, FILES.model)}: is not the file saved with this checkpoint`),
+    );
+    writeFileSync(join(folder, FILES.state), '{"model": ');
+    expect(() => loadCheckpoint(dir, device)).toThrow(`${join(folder, FILES.state)}: is corrupt`);
+    expect(() => loadCheckpoint(join(dir, 'nope'), device)).toThrow(/nope\/run\.json: is missing/);
+  });
+});

@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as T from '@tessera/tensor-webgpu';
+import { testDevices } from '@tessera/tensor-webgpu/testing';
+import { describe, expect, it } from 'vitest';
+import { pretrain } from './pretrain.js';
+import { FILES, readCheckpoint } from './run-folder.js';
+import { data, lines, micro, shakespeare, tempDir, textFile } from './test-utils/fixtures.js';
+
+const { gpu, cpu } = await testDevices();
+const device = gpu ?? cpu;
+const quiet = { write: () => {} };
+const run = (o: Partial<Parameters<typeof pretrain>[0]> = {}) =>
+  pretrain({ preset: micro, out: tempDir(), steps: 8, data, device, sink: quiet, ...o });
+
+/** The weights of a run folder's current checkpoint. */
+const weights = (dir: string) =>
+  T.loadSafetensors(new Uint8Array(readCheckpoint(dir).read(FILES.model)), { device });
+
+/** Replaces a checkpoint file and its recorded SHA-256, as a consistent but wrong checkpoint would be. */
+function replaceFile(
+  dir: string,
+  name: string,
+  content: string | Uint8Array,
+  patch: Record<string, unknown> = {},
+) {
+  const { folder, stateFile } = readCheckpoint(dir);
+  writeFileSync(join(folder, name), content);
+  const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+  state.files[name] = createHash('sha256').update(content).digest('hex');
+  writeFileSync(stateFile, JSON.stringify({ ...state, ...patch }));
+}
+
+describe('pretrain', () => {
+  it('a run stopped at step 4 and resumed ends with the loss and weights of an uninterrupted run', async () => {
+    const straight = tempDir();
+    const a = await run({ out: straight });
+    const dir = tempDir();
+    const stop: { reason?: 'SIGINT' } = {};
+    const first = await run({
+      out: dir,
+      stop,
+      sink: {
+        write: (t) => {
+          if (t.startsWith('step 4/')) stop.reason = 'SIGINT'; // after step 4's evaluation
+        },
+      },
+    });
+    expect(first).toMatchObject({ steps: 4, stopReason: 'SIGINT' });
+    expect(readCheckpoint(dir).state.step).toBe(4);
+    const resumed = await run({
+      out: dir,
+      steps: undefined,
+      preset: undefined,
+      data: undefined,
+      resume: true,
+    });
+    expect(resumed.steps).toBe(8);
+    expect(resumed.trainLoss).toHaveLength(8);
+    for (let i = 0; i < 8; i++) expect(resumed.trainLoss[i]).toBeCloseTo(a.trainLoss[i]!, 5);
+    const [w1, w2] = [weights(straight), weights(dir)];
+    for (const name of Object.keys(w1)) {
+      const [x, y] = [await w1[name]!.data(), await w2[name]!.data()];
+      for (let i = 0; i < x.length; i++) expect(y[i]).toBeCloseTo(x[i]!, 6);
+    }
+    expect(a.trainLoss.at(-1)!).toBeLessThan(a.trainLoss[0]!); // it learned something
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('| steps | 8 |');
+    // The Hugging Face config sits beside the weights.
+    const hf = JSON.parse(readCheckpoint(dir).read(FILES.hfConfig).toString());
+    expect(hf).toMatchObject({ model_type: 'llama', hidden_size: 32, num_hidden_layers: 1 });
+  });
+
+  it('a time limit stops training, evaluates where it got to, saves and reports', async () => {
+    const dir = tempDir();
+    const sink = lines();
+    const r = await run({ out: dir, steps: 100_000, maxSeconds: 2, sink });
+    expect(r.stopReason).toBe('time');
+    expect(r.steps).toBeGreaterThan(0);
+    expect(r.val.at(-1)!.step).toBe(r.steps);
+    expect(sink.lines.at(-1)).toMatch(/^stopped by the 2s time limit at step \d+\/100000/);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(report).toMatchObject({ steps: r.steps, totalSteps: 100_000, stopReason: 'time' });
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('stopped by the time limit');
+    const resumed = await run({ out: dir, steps: undefined, resume: true, maxSeconds: 1 });
+    expect(resumed.trainLoss.length).toBeGreaterThan(r.steps);
+  });
+
+  it('refuses to overwrite a checkpoint; --force starts over', async () => {
+    const dir = tempDir();
+    await run({ out: dir, steps: 2 });
+    await expect(run({ out: dir, steps: 3 })).rejects.toThrow(
+      `${dir} holds a checkpoint at step 2 of 2; pass --resume to continue it or --force to delete it and start over`,
+    );
+    const again = await run({ out: dir, steps: 3, force: true });
+    expect(again.trainLoss).toHaveLength(3);
+    expect(readCheckpoint(dir).state.step).toBe(3);
+  });
+
+  it('checks what it resumes, naming the file and the field', async () => {
+    const dir = tempDir();
+    await run({ out: dir, steps: 2 });
+    const { folder, stateFile } = readCheckpoint(dir);
+    const resume = (o: Partial<Parameters<typeof pretrain>[0]> = {}) =>
+      run({ out: dir, steps: undefined, resume: true, ...o });
+    const original = (name: string) => readFileSync(join(folder, name));
+    const saved = Object.fromEntries(
+      [FILES.optimizer, FILES.tokenizer, FILES.model, FILES.state].map((n) => [n, original(n)]),
+    );
+    const restore = () => {
+      for (const [n, bytes] of Object.entries(saved)) writeFileSync(join(folder, n), bytes);
+    };
+
+    // Flags that contradict the checkpoint.
+    await expect(resume({ steps: 5 })).rejects.toThrow(
+      `--steps 5 conflicts with the checkpoint, which was started with 2 (${stateFile} field "totalSteps")`,
+    );
+    await expect(resume({ preset: 'tiny' })).rejects.toThrow(
+      /--preset tiny conflicts with the checkpoint, which was started with micro/,
+    );
+    await expect(resume({ optimizer: 'muon' })).rejects.toThrow(
+      /--optimizer muon conflicts .* adamw .*field "optimizer\.name"/,
+    );
+    await expect(resume({ data: textFile(shakespeare(50_000)) })).rejects.toThrow(
+      /is not the text the checkpoint was trained on \(.*tessera\.json field "data"/,
+    );
+
+    // A truncated optimizer file (it used to be an error naming no file).
+    writeFileSync(join(folder, FILES.optimizer), saved[FILES.optimizer]!.subarray(0, 100));
+    await expect(resume()).rejects.toThrow(
+      new RegExp(`^${join(folder, FILES.optimizer)}: is not the file saved with this checkpoint`),
+    );
+    restore();
+    // Optimizer state that is empty, or not finite.
+    replaceFile(dir, FILES.optimizer, await T.saveSafetensors({}));
+    await expect(resume()).rejects.toThrow(
+      `${join(folder, FILES.optimizer)}: holds no tensors, but the run is at step 2: the optimizer state is lost`,
+    );
+    restore();
+    const state = T.loadSafetensors(new Uint8Array(saved[FILES.optimizer]!), { device });
+    const name = Object.keys(state)[0]!;
+    state[name] = T.mul(state[name]!, Number.NaN);
+    replaceFile(dir, FILES.optimizer, await T.saveSafetensors(state));
+    await expect(resume()).rejects.toThrow(
+      `${join(folder, FILES.optimizer)}: the optimizer state is not finite (tensor ${name}[0] = NaN)`,
+    );
+    restore();
+    // An unknown optimizer name, a step that does not match the optimizer's.
+    replaceFile(dir, FILES.model, saved[FILES.model]!, {
+      optimizer: { name: 'sgd', step: 2, groups: [] },
+    });
+    await expect(resume()).rejects.toThrow(
+      `${stateFile}: field "optimizer.name" is "sgd"; known optimizers: adamw, muon`,
+    );
+    restore();
+    // Another run's tokenizer of the same size; a tokenizer with fewer tokens than the model.
+    const other = tempDir();
+    await run({ out: other, steps: 1, data: textFile(shakespeare(120_000).slice(60_000)) });
+    const otherTokenizer = readCheckpoint(other).read(FILES.tokenizer);
+    writeFileSync(join(folder, FILES.tokenizer), otherTokenizer);
+    await expect(resume()).rejects.toThrow(
+      new RegExp(
+        `^${join(folder, FILES.tokenizer)}: is not the tokenizer the model was trained with: its SHA-256 fingerprint`,
+      ),
+    );
+    const json = JSON.parse(saved[FILES.tokenizer]!.toString());
+    const vocab = json.model.vocab as Record<string, number>;
+    json.model.vocab = Object.fromEntries(Object.entries(vocab).filter(([, id]) => id < 256));
+    json.model.merges = [];
+    json.added_tokens = [];
+    replaceFile(dir, FILES.tokenizer, JSON.stringify(json));
+    await expect(resume()).rejects.toThrow(
+      `${join(folder, FILES.tokenizer)}: has 256 tokens, the model 300 (tessera.json field model.vocabSize): not this model's tokenizer`,
+    );
+    restore();
+    // Weights that are not finite.
+    const w = T.loadSafetensors(new Uint8Array(saved[FILES.model]!), { device });
+    w['model.norm.weight'] = T.mul(w['model.norm.weight']!, Number.POSITIVE_INFINITY);
+    replaceFile(dir, FILES.model, await T.saveSafetensors(w));
+    await expect(resume()).rejects.toThrow(
+      `${join(folder, FILES.model)}: the checkpoint's weights are not finite (tensor model.norm.weight[0] = Infinity)`,
+    );
+    restore();
+    expect((await resume()).steps).toBe(2);
+  });
+
+  it('never saves weights that are not finite', async () => {
+    const dir = tempDir();
+    // A learning rate past f32's range turns every weight infinite at the first update, while
+    // that step's loss (computed before the update) is still finite.
+    const diverging = { ...micro, lr: 1e39 };
+    await expect(run({ out: dir, preset: diverging, saveEvery: 1 })).rejects.toThrow(
+      /^pretrain: refusing to save weights that are not finite at step 1 \(tensor model\.[^\]]+\] = -?(Infinity|NaN)\); no checkpoint was written$/,
+    );
+    expect(existsSync(join(dir, FILES.pointer))).toBe(false);
+  });
+
+  it('refuses data too short for one batch, with the numbers; a text with no line break near 90% still trains', async () => {
+    for (const [content, message] of [
+      [
+        '',
+        'the training split has 0 bytes, fewer than the 33 tokens of one batch window (32 inputs + 1 target)',
+      ],
+      ['Hello', 'the training split has 4 bytes, fewer than the 33 tokens'],
+      ['x'.repeat(300), 'the validation split has 30 bytes, fewer than the 33 tokens'],
+    ] as const) {
+      const file = textFile(content);
+      await expect(run({ data: file, steps: 1 })).rejects.toThrow(`--data ${file}: ${message}`);
+    }
+    const text = `${shakespeare(20_000).replaceAll('\n', ' ').slice(0, 19_000)}\n${'Z'.repeat(1000)}`;
+    const r = await run({ data: textFile(text), steps: 2 });
+    expect(r.trainLoss.every(Number.isFinite)).toBe(true);
+    expect(r.val.at(-1)!.loss).toBeGreaterThan(0);
+  });
+});
