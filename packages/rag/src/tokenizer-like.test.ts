@@ -25,6 +25,19 @@ describe('TokenizerLike', () => {
       maxTokens: base + 30,
     });
     expect(tokenizer.encode(prompt).length).toBeLessThanOrEqual(base + 30);
+    // Special-token text in a document: counted as ordinary text through the documented wrapper.
+    const special = trainBpe(['some text '.repeat(20)], {
+      vocabSize: 260,
+      specialTokens: ['<|endoftext|>'],
+    });
+    const doc = 'some text <|endoftext|> more text';
+    expect(() => chunkText('d', doc, { chunkSize: 4, tokenizer: special })).toThrow();
+    const ordinary = { encode: (text: string) => special.encode(text, { disallowedSpecial: [] }) };
+    expect(
+      chunkText('d', doc, { chunkSize: 4, tokenizer: ordinary })
+        .map((c) => c.text)
+        .join(' '),
+    ).toBe(doc);
     expect(citations.length).toBeGreaterThan(0);
     expect(citations.length).toBeLessThan(chunks.length);
   });

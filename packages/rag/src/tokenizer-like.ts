@@ -2,10 +2,15 @@
  * The part of `@tessera/tokenizer`'s `TokenizerLike` that rag uses, copied exactly so that this
  * package installs without the tokenizer: a `Tokenizer` (or anything with this `encode`) measures
  * chunk sizes and prompt budgets in tokens. `tokenizer-like.test.ts` fails if the copy drifts
- * from the owner's shape.
+ * from the owner's shape. Documents may hold special-token text such as `<|endoftext|>`, which a
+ * `Tokenizer` refuses by default; to count it as ordinary text, pass
+ * `{ encode: (text) => tokenizer.encode(text, { disallowedSpecial: [] }) }`.
  */
 export interface TokenizerLike {
-  /** Text → token ids (special tokens as ordinary text unless the implementation allows them). */
+  /**
+   * Text → token ids. What happens to special-token text is the implementation's policy: `Tokenizer`
+   * refuses it unless its options allow it (tiktoken's policy); call it with options to choose.
+   */
   encode(text: string): number[];
 }
 
