@@ -10,6 +10,7 @@ import {
   unsupported,
 } from './hf-shared.js';
 import { readWordPiece } from './hf-wordpiece.js';
+import { translatePattern } from './pattern.js';
 import { type PreTokenizerStep, SPLIT_BEHAVIORS, type SplitBehavior } from './pre-tokenizer.js';
 import { Tokenizer, type TokenizerConfig } from './tokenizer.js';
 import type { WordPieceTokenizer } from './wordpiece.js';
@@ -224,7 +225,23 @@ function mergesFromRanks(ranks: ReadonlyMap<string, number>): [string, string][]
   return merges.map(([a, b]) => [a, b]);
 }
 
-/** Serialises a byte-level BPE tokenizer as a Hugging Face `tokenizer.json` (BPE, ByteLevel). */
+/**
+ * A tiktoken pattern (fancy-regex) as a `Split` pattern, which Hugging Face runs with Oniguruma:
+ * refused where the two engines would match differently (`\w`, `^`, `$`, `X{n,m}+`, …).
+ */
+function splitPattern(pattern: string): string {
+  if (translatePattern(pattern, 'fancy-regex') !== translatePattern(pattern, 'oniguruma'))
+    throw new Error(
+      `toHuggingFaceJson: the pattern ${JSON.stringify(pattern)} means other text under Oniguruma, which Hugging Face runs it with, than under tiktoken's fancy-regex`,
+    );
+  return pattern;
+}
+
+/**
+ * Serialises a byte-level BPE tokenizer as a Hugging Face `tokenizer.json` (BPE, ByteLevel).
+ *
+ * @throws Error - a tiktoken pattern that Oniguruma would read otherwise (see `translatePattern`)
+ */
 export function toHuggingFaceJson(tok: Tokenizer): string {
   const vocab: Record<string, number> = {};
   for (const [bytes, id] of tok.ranks) vocab[bytesToVisible(bytes)] = id;
@@ -255,7 +272,7 @@ export function toHuggingFaceJson(tok: Tokenizer): string {
         tok.config.preTokenizer ?? [
           {
             type: 'Split',
-            pattern: tok.pattern,
+            pattern: splitPattern(tok.pattern!),
             literal: false,
             behavior: 'Isolated',
             invert: false,

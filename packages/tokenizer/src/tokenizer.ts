@@ -47,9 +47,9 @@ export interface TokenizerConfig {
   /** Merge priorities "a\u0100b" → rank (Hugging Face BPE); omitted for tiktoken ranks. */
   merges?: ReadonlyMap<string, number>;
   /**
-   * The split pattern (tiktoken/Hugging Face syntax; translated for JavaScript), with tiktoken's
-   * semantics: the pieces are its matches, and text no alternative matches is skipped. Give
-   * either this or `preTokenizer`.
+   * The split pattern, in tiktoken's syntax and meaning (Rust's fancy-regex; translated for
+   * JavaScript), with tiktoken's semantics: the pieces are its matches, and text no alternative
+   * matches is skipped. Give either this or `preTokenizer`.
    */
   pattern?: string;
   /** Hugging Face pre-tokenizer steps (from a `tokenizer.json`), instead of `pattern`. */
