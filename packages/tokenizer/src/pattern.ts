@@ -8,7 +8,8 @@
  * - `.` matches every character but `\n` (JavaScript's also refuses `\r`, U+2028, U+2029);
  * - `\s` is `\p{White_Space}`, `\d` is `\p{Nd}`, `\h` a hex digit, and `\w` the Unicode word
  *   characters — Alphabetic, marks, decimal digits, connector punctuation, plus Join_Control
- *   (U+200C, U+200D) in fancy-regex only; `\b` and `\B` use that `\w`;
+ *   (U+200C, U+200D) in fancy-regex, plus ² ³ ¹ ¼ ½ ¾ in Oniguruma outside brackets; `\b` and
+ *   `\B` use that `\w`;
  * - `^` and `$` are line anchors in Oniguruma (Ruby syntax: after or before a `\n`) and text
  *   anchors in fancy-regex; `\A`, `\z` and Oniguruma's `\Z` keep their meaning;
  * - `(?i:...)` and a bare `(?i)` become sets of the characters that fold alike (`s` is
@@ -16,7 +17,8 @@
  * - a possessive quantifier or an atomic group `(?>X)` becomes the atomic `(?=(X))\N`: the
  *   lookahead captures the greedy match and the backreference consumes it, so the engine cannot
  *   backtrack into it. (In Oniguruma's Ruby syntax `X{n,m}+` is not possessive but `(?:X{n,m})+`.)
- * - a bare script name in `\p{...}` (`\p{Han}`) is `\p{Script=Han}`.
+ * - a bare script name in `\p{...}` (`\p{Han}`) is `\p{Script=Han}`; sets may nest (`[a[^b]]`).
+ * The fixtures of `fixtures/make-pattern-fixtures.ts` hold what each engine matches.
  */
 import { checkTree } from './backtracking.js';
 import { toJavaScript } from './pattern-js.js';
