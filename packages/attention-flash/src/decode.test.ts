@@ -137,6 +137,17 @@ describe.each(all)('decoding with a KV cache ($info.backend)', (dev) => {
     expect(cache.k.storage).not.toBe(storage);
     expect(cache.capacity).toBe(32);
   });
+
+  it('a cache grown inside a tidy scope (as a forward pass grows it) outlives the scope', async () => {
+    const cache = new KVCache({ rows: 1, kvHeads: 1, headDim: 8, pageSize: 4, device: dev });
+    T.tidy(() =>
+      cache.append(T.ones([1, 1, 6, 8], { device: dev }), T.ones([1, 1, 6, 8], { device: dev })),
+    );
+    expect(cache.capacity).toBe(8);
+    expect(cache.k.isDisposed).toBe(false);
+    cache.append(T.ones([1, 1, 1, 8], { device: dev }), T.ones([1, 1, 1, 8], { device: dev }));
+    expect(Array.from(await T.slice(cache.k, 2, 0, 7).data()).every((x) => x === 1)).toBe(true);
+  });
 });
 
 describe('KV cache errors', () => {
