@@ -155,22 +155,3 @@ describe('JsonConstraint', () => {
     expect(kept).toEqual([0x22]);
   });
 });
-
-describe('compileSchema', () => {
-  it('refuses what it cannot encode, naming the path', () => {
-    expect(() => compileSchema({ type: 'object', properties: { a: { $ref: '#/x' } } })).toThrow(
-      'schema.properties.a uses "$ref", which constrained decoding does not support',
-    );
-    expect(() => compileSchema({ type: 'date' })).toThrow(
-      /schema.type "date" is not a JSON Schema type/,
-    );
-    expect(() => compileSchema(false)).toThrow('schema is false: no value satisfies it');
-    expect(() => compileSchema({ enum: [] })).toThrow('schema.enum must be a non-empty array');
-    expect(() =>
-      compileSchema({ type: 'object', properties: {}, required: ['a'] }, 'tools[0].parameters'),
-    ).toThrow('tools[0].parameters.required names "a", which "properties" does not define');
-    expect(() => compileSchema({ type: 'string', maxLength: -1 })).toThrow(
-      'schema.maxLength must be an integer >= 0, got -1',
-    );
-  });
-});
