@@ -143,7 +143,7 @@ describe('Engine', () => {
   });
 
   it('sizes its rows to the KV budget, measuring the cache on the device', async () => {
-    const { dModel, heads, kvHeads, layers, maxSeqLen } = microServe.model;
+    const { dModel, heads, kvHeads, layers, maxSeqLen } = microServe().model;
     const perRow = layers * 2 * kvHeads! * (dModel / heads) * maxSeqLen * 4; // f32 keys and values
     const engine = await Engine.start(model, {
       ...options,

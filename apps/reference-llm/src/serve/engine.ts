@@ -90,9 +90,10 @@ export class Engine {
   ) {}
 
   /**
-   * Measures the KV cache of one row at its full length, creates as many rows as the budget and
-   * `maxBatch` allow, and runs a full-length prompt through them once (compiling the kernels and
-   * growing the cache to its final size). Throws when the budget holds no row, naming both sizes.
+   * Creates as many rows as `maxBatch` and the KV budget allow, and runs one full-window prompt
+   * through them, which compiles the kernels and grows the cache (all rows at once) to its final
+   * size; its bytes are then measured on the device. With a budget, one row is measured first
+   * to size the rows. Throws when the budget holds no row, naming both sizes.
    */
   static async start(model: CausalLM, options: EngineOptions): Promise<Engine> {
     const maxLength = options.maxLength ?? model.maxSequenceLength;
@@ -105,20 +106,20 @@ export class Engine {
         maxLength,
         prefillChunk: options.prefillChunk,
       });
-      // A full window in every row: the cache grows to its final size, the kernels compile.
-      for (let r = 0; r < rows; r++)
-        batch.add(new Array(maxLength - 1).fill(0), { temperature: 0, maxNewTokens: 2 });
+      batch.add(new Array(maxLength - 1).fill(0), { temperature: 0, maxNewTokens: 2 });
       while (batch.active.length) await batch.step();
       return { batch, bytes: model.device.memory().liveBytes - before };
     };
-    const probe = await measure(1);
-    probe.batch.dispose();
-    const budget = options.kvBudgetBytes ?? Number.POSITIVE_INFINITY;
-    const rows = Math.min(options.maxBatch, Math.floor(budget / Math.max(probe.bytes, 1)));
-    if (rows < 1)
-      throw new RangeError(
-        `serve: the KV-cache budget of ${mb(budget)} holds no sequence: one row of ${maxLength} positions takes ${mb(probe.bytes)}`,
-      );
+    let rows = options.maxBatch;
+    if (options.kvBudgetBytes !== undefined) {
+      const probe = await measure(1);
+      probe.batch.dispose();
+      rows = Math.min(rows, Math.floor(options.kvBudgetBytes / Math.max(probe.bytes, 1)));
+      if (rows < 1)
+        throw new RangeError(
+          `serve: the KV-cache budget of ${mb(options.kvBudgetBytes)} holds no sequence: one row of ${maxLength} positions takes ${mb(probe.bytes)}`,
+        );
+    }
     const { batch, bytes } = await measure(rows);
     return new Engine(model, batch, rows, maxLength, bytes, options);
   }

@@ -6,35 +6,36 @@ import { loadServedModel, type ServedModel } from '../serve/models.js';
 import { createServer, type ServerOptions } from '../serve/server.js';
 import { data, micro, tempDir } from './fixtures.js';
 
-/** The micro model with a window long enough for chats with tools (1024 positions). */
-export const microServe = {
+/** The micro model with a window of `window` positions (1024: long enough for chats with tools). */
+export const microServe = (window = 1024) => ({
   ...micro,
   name: 'micro-serve',
-  model: { ...micro.model, maxSeqLen: 1024 },
-};
+  model: { ...micro.model, maxSeqLen: window },
+});
 
-const runs = new Map<Device, Promise<string>>();
+const runs = new Map<string, Promise<string>>();
 
-/** A run folder of the micro model after two steps of pretraining (made once per device). */
-export function microRun(device: Device): Promise<string> {
-  let run = runs.get(device);
+/** A run folder of the micro model after two steps of pretraining (made once per device and window). */
+export function microRun(device: Device, window = 1024): Promise<string> {
+  const key = `${device.info.backend}:${window}`;
+  let run = runs.get(key);
   if (!run) {
     const out = tempDir();
     run = pretrain({
-      preset: microServe,
+      preset: microServe(window),
       out,
       steps: 2,
       data,
       device,
       sink: { write: () => {} },
     }).then(() => out);
-    runs.set(device, run);
+    runs.set(key, run);
   }
   return run;
 }
 
-/** The engine settings of the tests: small batches, prompts in chunks of 16. */
-export const testEngine: EngineOptions = { maxBatch: 4, maxQueue: 8, prefillChunk: 16 };
+/** The engine settings of the tests: small batches, prompts in chunks of 64. */
+export const testEngine: EngineOptions = { maxBatch: 4, maxQueue: 8, prefillChunk: 64 };
 
 /** The micro run served as `name`. */
 export async function servedMicro(
