@@ -205,6 +205,23 @@ describe('the server', () => {
     expect((await post('/v1/chat/completions', chat())).status).toBe(200);
   });
 
+  it('a client that goes away before a whole (non-streaming) reply frees its row too', async () => {
+    const abort = new AbortController();
+    const pending = fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chat({ max_tokens: 900 })),
+      signal: abort.signal,
+    });
+    while (model.engine.stats().active === 0) await new Promise((r) => setTimeout(r, 5));
+    abort.abort();
+    await expect(pending).rejects.toThrow();
+    const gone = performance.now();
+    while (model.engine.stats().active > 0) await new Promise((r) => setTimeout(r, 5));
+    expect(performance.now() - gone).toBeLessThan(5_000);
+    expect(model.engine.stats().kvPositions).toBe(0);
+  });
+
   it('nothing a client sends crashes it: 300 random bodies get 4xx error bodies, then it still serves', async () => {
     const rng = new Rng(7);
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rng.next() * xs.length)]!;
