@@ -98,6 +98,18 @@ describe('a choice', () => {
     expect(tools.check(call.name, JSON.parse(call.arguments))).toBeUndefined();
   });
 
+  it('auto: a call opened too late for the grammar is left free; cut short, it is text, streamed whole', async () => {
+    const reply = 'Hm.<tool_call>\n{"name":"get_time","arguments":{"zone":"UTC"}}\n</tool_call>';
+    const maxTokens = tokenizer.encode('Hm.<tool_call>').length + 10;
+    const { result, deltas } = await run(reply, {
+      maxTokens,
+      tools: { set: tools, choice: 'auto' },
+    });
+    expect(result).toMatchObject({ finishReason: 'length', toolCalls: [] });
+    expect(result.text).toMatch(/^Hm\.<tool_call>\n\{"name"/);
+    expect(deltas.join('')).toBe(result.text);
+  });
+
   it('required: a model that would only chat still makes a valid call; a named choice calls that tool', async () => {
     const required = await run('I do not know any tools.', {
       tools: { set: tools, choice: 'required' },

@@ -115,8 +115,8 @@ export function startChoice(model: ServedModel, spec: ChoiceSpec, sink: ChoiceSi
   const holdBack = [...spec.stop, ...(spec.tools?.choice === 'auto' ? [TOOL_CALL_OPEN] : [])];
   let raw = ''; // every character decoded so far
   let sent = 0; // characters of `raw` released to the sink
-  let cut: number | undefined; // where the reply's text ends (a stop sequence or a call's tag)
-  let callStart: number | undefined;
+  let stopAt: number | undefined; // where a stop sequence begins in `raw`
+  let callStart: number | undefined; // where the model opened a tool call in `raw`
   let finish: FinishReason | undefined;
   let generated = 0;
   let pending: TokenInfo[] = []; // log-probabilities not yet sent with text
@@ -128,9 +128,11 @@ export function startChoice(model: ServedModel, spec: ChoiceSpec, sink: ChoiceSi
     logprob,
   });
 
+  /** Sends the text up to `upTo` (never into a tool call: that comes as `tool_calls`). */
   const release = (upTo: number) => {
-    if (upTo > sent || pending.length) sink.text(raw.slice(sent, Math.max(upTo, sent)), pending);
-    sent = Math.max(upTo, sent);
+    const end = Math.max(Math.min(upTo, callStart ?? upTo), sent);
+    if (end > sent || pending.length) sink.text(raw.slice(sent, end), pending);
+    sent = end;
     pending = [];
   };
 
@@ -158,17 +160,17 @@ export function startChoice(model: ServedModel, spec: ChoiceSpec, sink: ChoiceSi
     if (spec.tools?.choice === 'auto' && callStart === undefined) {
       const open = raw.indexOf(TOOL_CALL_OPEN);
       if (open >= 0) {
-        cut = callStart = open;
+        callStart = open;
         const after = raw.slice(open + TOOL_CALL_OPEN.length);
         constraint = triggered(model, spec.tools.set, after, spec.maxTokens - generated);
-        release(cut);
+        release(open);
         return true;
       }
     }
     const stop = firstStop(raw, spec.stop, Math.max(0, sent - longest(spec.stop)));
     if (stop !== undefined) {
-      cut = stop;
-      release(cut);
+      stopAt = stop;
+      release(stop);
       finish = 'stop';
       return false;
     }
@@ -177,7 +179,7 @@ export function startChoice(model: ServedModel, spec: ChoiceSpec, sink: ChoiceSi
   };
 
   const onEnd = (ended: EndReason, error?: Error) => {
-    if (cut === undefined) raw += decoder.end();
+    if (stopAt === undefined) raw += decoder.end();
     const calls: ToolCall[] = [];
     if (constraint?.done) {
       const call = JSON.parse(constraint.text) as { name: string; arguments: unknown };
@@ -189,14 +191,13 @@ export function startChoice(model: ServedModel, spec: ChoiceSpec, sink: ChoiceSi
           type: 'function',
           function: { name: call.name, arguments: JSON.stringify(call.arguments) },
         });
+    } else if (callStart !== undefined) {
+      // A call the model wrote without the grammar (it could not fit): kept if valid, else text.
+      const parsed = spec.tools!.set.parse(raw.slice(callStart, stopAt));
+      if (parsed.calls.length) calls.push(parsed.calls[0]!);
+      else callStart = undefined;
     }
-    let text = raw.slice(0, cut ?? raw.length);
-    if (callStart !== undefined && !constraint) {
-      // A call the model wrote without the grammar: parsed, or left in the text if not valid.
-      const parsed = spec.tools!.set.parse(raw.slice(0, cut === callStart ? raw.length : cut));
-      calls.push(...parsed.calls);
-      text = parsed.content;
-    }
+    const text = raw.slice(0, Math.min(callStart ?? raw.length, stopAt ?? raw.length));
     if (ended === 'stop' || ended === 'length') release(text.length);
     const finishReason =
       ended === 'stop' || ended === 'length'
