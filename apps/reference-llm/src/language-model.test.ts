@@ -33,6 +33,18 @@ describe('asLanguageModel', () => {
       expect(await lm.logLikelihood(context, ' light')).toBeCloseTo(expected, 3);
     }
     await expect(async () => lm.logLikelihood('a', '')).rejects.toThrow(/has no tokens/);
+    // An empty context: the end-of-text token stands in, and every continuation token is scored.
+    const eot = tokenizer.specialTokens['<|endoftext|>']!;
+    const cont = encode('ROMEO');
+    const xs = T.tensor(Int32Array.from([eot, ...cont.slice(0, -1)]), {
+      shape: [1, cont.length],
+      device,
+    });
+    const ys = T.tensor(Int32Array.from(cont), { shape: [cont.length], device });
+    const nll = await T.noGrad(() =>
+      T.crossEntropy(T.reshape(model.forward(xs), [-1, model.vocabSize]), ys, { reduction: 'sum' }),
+    ).item();
+    expect(await lm.logLikelihood('', 'ROMEO')).toBeCloseTo(-nll, 3);
     await expect(async () => lm.logLikelihood('a', shakespeare(1_000))).rejects.toThrow(
       new RegExp(`the model's window of ${window} scores at most ${window - 1}`),
     );

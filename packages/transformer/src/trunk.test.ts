@@ -38,6 +38,13 @@ describe('Trunk errors and memory', () => {
     expect(() => trunk.forward(h, { rows: [0] })).toThrow(
       /rows name cache rows; pass the cache too/,
     );
+    const lm = new DecoderLM(small, cpu);
+    const cache = lm.createCache(3, 8);
+    expect(() => lm.model.forward(h, { cache, rows: [0, 2] })).toThrow(
+      'Trunk.forward: rows names 2 cache rows for a batch of 1 (one per batch row)',
+    );
+    cache.dispose();
+    lm.dispose();
     expect(() => trunk.forward(h, { cache: 1 } as never)).toThrow();
     expect(() => trunk.forward(h, { padding: h } as never)).toThrow(
       /Trunk\.forward: unknown option "padding"/,

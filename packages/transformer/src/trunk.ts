@@ -105,6 +105,10 @@ export class Trunk extends Module {
       throw new TypeError('Trunk.forward: rows name cache rows; pass the cache too');
     if (!cache && t > this.config.maxSeqLen)
       throw new RangeError(`Trunk: ${t} positions exceed maxSeqLen ${this.config.maxSeqLen}`);
+    if (options.rows && options.rows.length !== b)
+      throw new RangeError(
+        `Trunk.forward: rows names ${options.rows.length} cache rows for a batch of ${b} (one per batch row)`,
+      );
     const rows = cache ? (options.rows ?? Array.from({ length: b }, (_, i) => i)) : undefined;
     const positions = rows ? cache!.positions(rows, t, hidden.device) : undefined;
     let x = hidden;

@@ -8,6 +8,7 @@ import { pretrainCommand } from './pretrain.js';
 import { profileCommand } from './profile.js';
 import { rewardCommand } from './reward.js';
 import { scalingCommand } from './scaling.js';
+import { serveCommand } from './serve.js';
 import { sftCommand } from './sft.js';
 import { tasksCommand } from './tasks.js';
 
@@ -15,6 +16,7 @@ import { tasksCommand } from './tasks.js';
 export const COMMANDS = [
   pretrainCommand,
   generateCommand,
+  serveCommand,
   evalCommand,
   tasksCommand,
   dataCommand,
