@@ -184,7 +184,11 @@ describe('the server', () => {
       [0, 1].map(() => post('/v1/chat/completions', chat({ stream: true, max_tokens: 900 }))),
     );
     const readers = responses.map((r) => r.body!.getReader());
-    for (const reader of readers) await reader.read(); // both are decoding
+    for (const reader of readers) await reader.read(); // both streams have begun
+    // The first chunk (the role) may leave before the engine admits its row: wait for both rows.
+    const admitted = performance.now();
+    while (model.engine.stats().active < 2 && performance.now() - admitted < 10_000)
+      await new Promise((r) => setTimeout(r, 5));
     const busy = await post('/v1/chat/completions', chat());
     expect(busy.status).toBe(429);
     expect(busy.headers.get('retry-after')).toBe('1');
