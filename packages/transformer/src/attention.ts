@@ -8,7 +8,7 @@ import type { ResolvedConfig } from './config.js';
 export interface LayerContext {
   /** The RoPE tables of the model. */
   rope: Rope;
-  /** i32 positions [n, T] of the input rows (decoding with a cache); default 0..T−1. */
+  /** i32 positions [n, T] of the input rows (decoding with a cache, or packing); default 0..T−1. */
   positions?: Tensor;
   /** This layer's KV cache: the input holds only the new positions of the rows `rows`. */
   cache?: KVCache;
@@ -16,6 +16,8 @@ export interface LayerContext {
   rows?: readonly number[];
   /** f32 [B, keys]: 1 keeps a key, 0 masks it (padding). */
   mask?: Tensor;
+  /** f32 [B, T] document ids of packed sequences (attention stays within a document). */
+  documentIds?: Tensor;
 }
 
 /** Multi-head self-attention with GQA and RoPE; projection names follow Hugging Face Llama. */
@@ -71,7 +73,11 @@ export class Attention extends Module {
         keyPaddingMask: ctx.mask,
       });
     } else {
-      out = attention(q, k, v, { causal: this.causal, keyPaddingMask: ctx.mask });
+      out = attention(q, k, v, {
+        causal: this.causal,
+        keyPaddingMask: ctx.mask,
+        documentIds: ctx.documentIds,
+      });
     }
     return this.o_proj.forward(reshape(transpose(out, 1, 2), [b, t, heads * headDim]));
   }

@@ -31,6 +31,40 @@ describe.each(all)('Trunk ($info.backend)', (dev) => {
   });
 });
 
+describe.each(all)('packed sequences ($info.backend)', (dev) => {
+  it('each example packed into one row gives the logits it gets alone (positions restart, attention stays inside)', async () => {
+    const lm = new DecoderLM(small, dev);
+    const examples = [
+      [3, 1, 4, 1, 5],
+      [9, 2, 6, 5, 3, 5, 8],
+      [7, 7],
+    ];
+    const flat = examples.flat();
+    const positions = T.tensor(
+      examples.flatMap((e) => e.map((_, i) => i)),
+      { device: dev, shape: [1, flat.length], dtype: 'i32' },
+    );
+    const documentIds = T.tensor(
+      examples.flatMap((e, d) => e.map(() => d)),
+      { device: dev, shape: [1, flat.length] },
+    );
+    const packed = await lm.forward(ids2d([flat], dev), { positions, documentIds }).data();
+    const V = small.vocabSize;
+    let at = 0;
+    for (const e of examples) {
+      const alone = await lm.forward(ids2d([e], dev)).data();
+      expect(maxRelError(packed.slice(at * V, (at + e.length) * V), alone)).toBeLessThan(1e-4);
+      at += e.length;
+    }
+    // Without the document ids the later examples see the earlier ones: different logits.
+    const leaky = await lm.forward(ids2d([flat], dev), { positions }).data();
+    expect(maxRelError(leaky.slice(5 * V, 12 * V), packed.slice(5 * V, 12 * V))).toBeGreaterThan(
+      1e-3,
+    );
+    lm.dispose();
+  });
+});
+
 describe('Trunk errors and memory', () => {
   it('names bad inputs and options', () => {
     const trunk = new Trunk(small, { causal: true }, cpu);
@@ -46,6 +80,16 @@ describe('Trunk errors and memory', () => {
     cache.dispose();
     lm.dispose();
     expect(() => trunk.forward(h, { cache: 1 } as never)).toThrow();
+    expect(() => trunk.forward(h, { positions: T.zeros([1, 3], { device: cpu }) })).toThrow(
+      'Trunk.forward: positions must be i32 [1, 3], got f32 [1, 3]',
+    );
+    const lm2 = new DecoderLM(small, cpu);
+    const cache2 = lm2.createCache(1, 8);
+    expect(() =>
+      lm2.model.forward(h, { cache: cache2, documentIds: T.zeros([1, 3], { device: cpu }) }),
+    ).toThrow(/positions and documentIds are for packed sequences without a cache/);
+    cache2.dispose();
+    lm2.dispose();
     expect(() => trunk.forward(h, { padding: h } as never)).toThrow(
       /Trunk\.forward: unknown option "padding"/,
     );

@@ -14,7 +14,28 @@ export interface TrunkForwardOptions {
   cache?: DecoderCache;
   /** Cache rows the input's rows continue (default: every row of the cache, in order). */
   rows?: readonly number[];
+  /**
+   * i32 [B, T] position ids (Hugging Face's `position_ids`), for sequence packing: each packed
+   * example restarts at 0. Default 0..T−1 (with a cache, each row's own length onward). Not with
+   * a cache.
+   */
+  positions?: Tensor;
+  /**
+   * f32 [B, T] document ids for sequence packing: a position attends only positions of its own
+   * document (attention-flash's `documentIds`: block-diagonal, varlen attention). Not with a
+   * cache.
+   */
+  documentIds?: Tensor;
 }
+
+/** The keys of `TrunkForwardOptions`, for `checkOptions`. */
+export const TRUNK_FORWARD_OPTION_KEYS: readonly (keyof TrunkForwardOptions)[] = [
+  'mask',
+  'cache',
+  'rows',
+  'positions',
+  'documentIds',
+];
 
 /** How a trunk is built. */
 export interface TrunkOptions {
@@ -94,15 +115,26 @@ export class Trunk extends Module {
 
   /**
    * hidden [B, T, dModel] → the final norm of the last block's output, [B, T, dModel]. Without
-   * a cache the T positions are 0..T−1 (at most `maxSeqLen`); with one, row i of the input
-   * continues cache row `rows[i]` at that row's own length, and its keys and values are appended.
+   * a cache the T positions are 0..T−1 (at most `maxSeqLen`), or `positions` with `documentIds`
+   * for packed sequences; with one, row i of the input continues cache row `rows[i]` at that
+   * row's own length, and its keys and values are appended. Throws on unknown options, wrong
+   * shapes and dtypes, or packing options with a cache, naming them.
    */
   forward(hidden: Tensor, options: TrunkForwardOptions = {}): Tensor {
-    checkOptions('Trunk.forward', options, ['mask', 'cache', 'rows']);
-    const { cache, mask } = options;
+    checkOptions('Trunk.forward', options, TRUNK_FORWARD_OPTION_KEYS);
+    const { cache, mask, documentIds } = options;
     const [b, t] = hidden.shape as [number, number];
     if (!cache && options.rows)
       throw new TypeError('Trunk.forward: rows name cache rows; pass the cache too');
+    if (cache && (options.positions || documentIds))
+      throw new TypeError(
+        'Trunk.forward: positions and documentIds are for packed sequences without a cache; a cache keeps its own positions',
+      );
+    const given = options.positions;
+    if (given && (given.dtype !== 'i32' || given.shape.join() !== [b, t].join()))
+      throw new RangeError(
+        `Trunk.forward: positions must be i32 [${b}, ${t}], got ${given.dtype} [${given.shape.join(', ')}]`,
+      );
     if (!cache && t > this.config.maxSeqLen)
       throw new RangeError(`Trunk: ${t} positions exceed maxSeqLen ${this.config.maxSeqLen}`);
     if (options.rows && options.rows.length !== b)
@@ -110,14 +142,22 @@ export class Trunk extends Module {
         `Trunk.forward: rows names ${options.rows.length} cache rows for a batch of ${b} (one per batch row)`,
       );
     const rows = cache ? (options.rows ?? Array.from({ length: b }, (_, i) => i)) : undefined;
-    const positions = rows ? cache!.positions(rows, t, hidden.device) : undefined;
+    const cached = rows ? cache!.positions(rows, t, hidden.device) : undefined;
+    const positions = cached ?? given;
     let x = hidden;
     this.layers.forEach((block, i) => {
-      const ctx: LayerContext = { rope: this.rope, positions, cache: cache?.layers[i], rows, mask };
+      const ctx: LayerContext = {
+        rope: this.rope,
+        positions,
+        cache: cache?.layers[i],
+        rows,
+        mask,
+        documentIds,
+      };
       x = block.forward(x, ctx);
     });
     const out = this.norm.forward(x);
-    if (positions && !out.node) positions.dispose(); // no graph holds them
+    if (cached && !out.node) cached.dispose(); // no graph holds them
     return out;
   }
 
