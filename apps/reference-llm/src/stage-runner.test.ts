@@ -110,14 +110,20 @@ describe('runStageLoop', () => {
     writeCheckpoint(out, { [FILES.model]: 'old' }, { step: 9, totalSteps: 9 });
     writeFileSync(join(out, 'report.md'), '# old');
     const states: string[] = [];
-    const { options } = toyStage(out, { runOptions: { force: true } });
+    const data = join(out, 'data', 'train.jsonl');
+    const { options } = toyStage(out, { runOptions: { force: true }, files: { [data]: '{}\n' } });
     const save = options.save;
     options.save = async (step) => {
-      states.push(`${readCheckpoint(out).state.step} ${existsSync(join(out, 'report.md'))}`);
+      states.push(
+        `${readCheckpoint(out).state.step} ${existsSync(join(out, 'report.md'))} ${existsSync(data)}`,
+      );
       await save(step);
     };
-    await runStageLoop(options);
-    expect(states).toEqual(['9 true', '2 false']);
+    const claimed = runStageLoop(options);
+    expect(existsSync(data)).toBe(false); // the stage's files wait for the first checkpoint
+    await claimed;
+    expect(states).toEqual(['9 true true', '2 false true']);
+    expect(readFileSync(data, 'utf8')).toBe('{}\n');
     expect(currentStepFolder(out)).toEqual(['step-000004']);
   });
 

@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as T from '@tessera/tensor-webgpu';
+import { writeAtomic } from './atomic-write.js';
 import {
   type Evaluation,
   type History,
@@ -110,6 +111,11 @@ export interface StageLoopOptions<Batch> {
   resumed?: Checkpoint;
   /** Tokens every step trains on, for the rate beside the progress bar. */
   tokensPerStep?: number;
+  /**
+   * Files the run keeps beside its checkpoints (a stage's generated data), by path: written
+   * just before the first checkpoint, never before the folder is claimed.
+   */
+  files?: Record<string, string>;
 }
 
 /** How a stage's loop went. */
@@ -128,7 +134,8 @@ export interface StageLoopResult {
 
 /**
  * Runs a stage's steps: claims the run folder (`claimRunFolder`: lock, debris, a replaced run's
- * files once the first checkpoint is saved), then the app's training loop (progress bar,
+ * files once the first checkpoint is saved; the stage's `files` are written just before that
+ * checkpoint), then the app's training loop (progress bar,
  * evaluation and checkpoints at intervals, the time limit, Ctrl-C and SIGTERM), seeding dropout
  * by the step (a resumed run draws the masks an uninterrupted one would), recording each step's
  * figures in `metrics` and counting tokens for the throughput; the device's peak memory is
@@ -141,6 +148,7 @@ export async function runStageLoop<Batch>(o: StageLoopOptions<Batch>): Promise<S
     if (o.start >= o.total)
       sink.write(`${o.run.out} is complete (step ${o.start} of ${o.total}): nothing to train\n`);
     let tokens = 0;
+    const pending = Object.entries(o.files ?? {});
     o.device.resetPeakMemory();
     const r = await runTrainingLoop({
       start: o.start,
@@ -157,6 +165,10 @@ export async function runStageLoop<Batch>(o: StageLoopOptions<Batch>): Promise<S
       checkpoint: {
         every: o.run.saveEvery ?? o.evalEvery,
         save: async (step) => {
+          for (const [path, text] of pending.splice(0)) {
+            mkdirSync(dirname(path), { recursive: true });
+            writeAtomic(path, text);
+          }
           await o.save(step);
           claim.saved();
         },

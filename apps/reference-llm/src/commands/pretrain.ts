@@ -48,7 +48,7 @@ export const pretrainCommand = () =>
     .addOption(
       new Option(
         '--save-every <n>',
-        "checkpoint every N steps (default: the preset's evaluation interval)",
+        'checkpoint every N steps (default: the validation interval, --eval-every)',
       ).argParser(integer(1)),
     )
     .addOption(

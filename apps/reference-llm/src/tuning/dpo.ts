@@ -263,6 +263,7 @@ export async function dpo(o: DpoOptions): Promise<DpoResult> {
     stage: 'dpo',
     run: o,
     seed: settings.seed,
+    files: data.pending,
     device,
     start,
     total,

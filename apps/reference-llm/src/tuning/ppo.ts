@@ -319,6 +319,7 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
     stage: 'ppo',
     run: o,
     seed: settings.seed,
+    files: data.pending,
     device,
     start,
     total,

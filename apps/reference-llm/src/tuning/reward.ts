@@ -217,6 +217,7 @@ export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> 
     stage: 'reward',
     run: o,
     seed: settings.seed,
+    files: data.pending,
     device,
     start,
     total,

@@ -307,6 +307,7 @@ export async function sft(o: SftOptions): Promise<SftResult> {
     stage: 'sft',
     run: o,
     seed: settings.seed,
+    files: data.pending,
     device,
     start,
     total,
