@@ -3,6 +3,7 @@ import { generateText, tokenLogprobs } from '@tessera/sampler';
 import * as T from '@tessera/tensor-webgpu';
 import type { Tokenizer } from '@tessera/tokenizer';
 import type { DecoderLM } from '@tessera/transformer';
+import { nonFiniteLogitsError, withFiniteLogits } from './finite.js';
 
 /** The token that stands in for an empty context, as lm-evaluation-harness uses the end-of-text token. */
 const PREFIX_TOKEN = '<|endoftext|>';
@@ -11,7 +12,9 @@ const PREFIX_TOKEN = '<|endoftext|>';
  * A trained DecoderLM as the eval runner's LanguageModel: continuation log-likelihoods from one
  * forward pass, summed on the device by `tokenLogprobs` (the context is cut from the left to fit
  * the window; an empty context becomes the end-of-text token, so the continuation's first token
- * is scored too), and greedy generation with stop sequences.
+ * is scored too), and greedy generation with stop sequences. `id` names the model in errors (the
+ * checkpoint's folder): logits that are not finite are refused (`nonFiniteLogitsError`), never
+ * scored.
  */
 export function asLanguageModel(model: DecoderLM, tokenizer: Tokenizer, id: string): LanguageModel {
   const encode = (s: string) => Array.from(tokenizer.encode(s, { disallowedSpecial: [] }));
@@ -45,14 +48,21 @@ export function asLanguageModel(model: DecoderLM, tokenizer: Tokenizer, id: stri
       const logprob = await total.item();
       ids.dispose();
       total.dispose();
+      if (!Number.isFinite(logprob))
+        throw nonFiniteLogitsError(
+          id,
+          `the log-likelihood of ${JSON.stringify(continuation)} is ${logprob}`,
+        );
       return logprob;
     },
     generate(prompt, { maxTokens, stop }) {
-      return generateText(model, tokenizer, prompt, {
-        maxNewTokens: maxTokens,
-        temperature: 0,
-        stopSequences: stop,
-      });
+      return withFiniteLogits(id, () =>
+        generateText(model, tokenizer, prompt, {
+          maxNewTokens: maxTokens,
+          temperature: 0,
+          stopSequences: stop,
+        }),
+      );
     },
   };
 }

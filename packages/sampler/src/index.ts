@@ -40,7 +40,7 @@ export {
   typicalP,
   validateOptions,
 } from './processors.js';
-export { argmaxRow, sampleIndex } from './rng.js';
+export { argmaxRow, checkFiniteLogits, NonFiniteLogitsError, sampleIndex } from './rng.js';
 export { DecodeRows, type DecodeRowsOptions } from './rows.js';
 export {
   type SpeculativeOptions,

@@ -116,6 +116,29 @@ describe('sft', () => {
     );
   });
 
+  it('--force with an input that fails its check leaves the replaced run, its data and report as they were', async () => {
+    const out = tempDir();
+    await run({ out, steps: 2 });
+    const snapshot = () =>
+      ['run.json', 'report.md', 'data/sft-train.jsonl', 'data/sft-heldout.jsonl'].map((f) =>
+        readFileSync(join(out, f), 'utf8'),
+      );
+    const before = snapshot();
+    const model = readCheckpoint(out).read(FILES.model);
+    await expect(run({ out, steps: 2, force: true, seed: 7, from: tempDir() })).rejects.toThrow(
+      /run\.json: is missing/,
+    );
+    await expect(
+      run({ out, steps: 2, force: true, seed: 7, heldout: '/nonexistent.jsonl' }),
+    ).rejects.toThrow(/nonexistent\.jsonl/);
+    expect(snapshot()).toEqual(before);
+    expect(readCheckpoint(out).read(FILES.model).equals(model)).toBe(true);
+    expect(existsSync(join(out, FILES.lock))).toBe(false);
+    // A --force run that passes its checks replaces the run, its generated data included.
+    await run({ out, steps: 2, force: true, seed: 7 });
+    expect(snapshot()[2]).not.toBe(before[2]);
+  });
+
   it('a bad data file is refused before training, naming the file and line', async () => {
     const out = tempDir();
     const data = join(tempDir(), 'chats.jsonl');

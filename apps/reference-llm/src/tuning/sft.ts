@@ -1,12 +1,12 @@
 import type { Schedule } from '@tessera/optim';
 import { padSequences, sftEvalLoss, sftStep, type TokenizedExample } from '@tessera/rlhf';
 import * as T from '@tessera/tensor-webgpu';
-import { toHuggingFaceJson } from '@tessera/tokenizer';
 import type { DecoderLM } from '@tessera/transformer';
 import { llamaConfig } from '../hf-config.js';
 import { readModel, readTokenizer } from '../load.js';
 import type { Evaluation, History } from '../loop.js';
 import { FILES } from '../run-folder.js';
+import { huggingFaceFiles } from '../save-checkpoint.js';
 import { addChatTokens, ChatFormat, resizeVocabulary } from './chat-format.js';
 import { DATA_FILES } from './data-files.js';
 import { instructionData } from './datasets.js';
@@ -281,8 +281,7 @@ export async function sft(o: SftOptions): Promise<SftResult> {
       'sft',
       { [FILES.model]: weights },
       {
-        [FILES.tokenizer]: toHuggingFaceJson(tokenizer),
-        [FILES.hfConfig]: `${JSON.stringify(llamaConfig(model.config, { eos: chat.endId }), null, 1)}\n`,
+        ...huggingFaceFiles(tokenizer, llamaConfig(model.config, { eos: chat.endId })),
         ...(lora && (await adapterFiles(model, lora, source.ckpt.folder))),
       },
       optimizer,
@@ -304,8 +303,11 @@ export async function sft(o: SftOptions): Promise<SftResult> {
 
   model.train();
   const loop = await runStageLoop({
+    resumed: ckpt,
     stage: 'sft',
     run: o,
+    seed: settings.seed,
+    files: data.pending,
     device,
     start,
     total,
@@ -364,6 +366,7 @@ function writeSftReport(
     .map(([task, s]) => `${task} ${pct(s.accuracy)}`)
     .join(', ');
   writeStageReport(o.out, {
+    loop: r.loop,
     title: `reference-llm sft: ${meta.recipe}${meta.lora ? ' (LoRA)' : ''}`,
     facts: [
       ['from', o.from],
