@@ -17,6 +17,10 @@ describe('the README command reference', () => {
       /\| `--temperature <t>` +\| `0\.8` +\| softmax temperature; 0 is greedy +\|/,
     );
     expect(md).toMatch(/\| `--backend <kind>` +\| `"auto"` +\| .* \(auto, webgpu, cpu\) +\|/);
+    // A command with subcommands is listed as its subcommands, arguments included.
+    for (const name of ['train'])
+      expect(md).toMatch(new RegExp(`\\| \\[\`vit ${name}\`\\]\\(#vit-${name}\\) +\\|`));
+    expect(md).toContain('#### vit train');
     expect(() => withCommands('# no markers', buildProgram())).toThrow(/markers are missing/);
   });
 });

@@ -61,4 +61,22 @@ describe('report', () => {
     );
     expect(readFileSync(join(dir, 'loss.svg'), 'utf8')).toContain('<svg');
   });
+
+  it("lists a stage's further pictures in report.md after the chart", () => {
+    const dir = tempDir();
+    writeReport(dir, {
+      title: 'reference-llm vit train: MNIST',
+      facts: [['steps', '2']],
+      summary: {},
+      history: { trainLoss: [3, 2], val: [] },
+      schedules: {},
+      figures: [
+        { file: 'accuracy.svg', caption: 'test accuracy' },
+        { file: 'confusion.svg', caption: 'confusion matrix' },
+      ],
+    });
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain(
+      '(loss.svg)\n\n![test accuracy](accuracy.svg)\n\n![confusion matrix](confusion.svg)\n',
+    );
+  });
 });

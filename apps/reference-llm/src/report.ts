@@ -20,6 +20,8 @@ export interface RunReport {
   history: History;
   /** Each optimizer group's learning-rate schedule, drawn in the chart's lower panel. */
   schedules: Record<string, Schedule>;
+  /** Further pictures the stage wrote into the run folder, shown in `report.md` after the chart. */
+  figures?: { file: string; caption: string }[];
 }
 
 /** The chart's file name in the run folder. */
@@ -33,9 +35,10 @@ export function writeReport(dir: string, r: RunReport): void {
   );
   writeAtomic(join(dir, CHART), lossChartSvg(r.history, r.schedules));
   const rows = r.facts.map(([k, v]) => `| ${k} | ${v} |`).join('\n');
+  const figures = (r.figures ?? []).map((f) => `\n![${f.caption}](${f.file})\n`).join('');
   writeAtomic(
     join(dir, 'report.md'),
-    `# ${r.title}\n\n| | |\n|---|---|\n${rows}\n\n![loss and learning rate](${CHART})\n`,
+    `# ${r.title}\n\n| | |\n|---|---|\n${rows}\n\n![loss and learning rate](${CHART})\n${figures}`,
   );
 }
 

@@ -2,6 +2,7 @@ import { Dropout, Module, normalInit, parameter } from '@tessera/nn';
 import {
   add,
   cat,
+  contiguous,
   type Device,
   expand,
   getDefaultDevice,
@@ -10,6 +11,7 @@ import {
   reshape,
   slice,
   type Tensor,
+  tidy,
 } from '@tessera/tensor-webgpu';
 import { ClassificationHead, type LayerContext, Trunk } from '@tessera/transformer';
 import { type ResolvedViTConfig, resolveViTConfig, trunkConfig, type ViTConfig } from './config.js';
@@ -137,15 +139,17 @@ export class ViT extends Module {
    * [B, heads, 1 + patches, 1 + patches] (computed without gradients, in the current mode).
    */
   attentionMaps(images: Tensor): Tensor[] {
-    return noGrad(() => {
-      const ctx: LayerContext = { rope: this.model.rope };
-      let x = this.embeddings.forward(images);
-      return this.model.layers.map((block) => {
-        const weights = block.self_attn.probabilities(block.input_layernorm.forward(x), ctx);
-        x = block.forward(x, ctx);
-        return weights;
-      });
-    });
+    return noGrad(() =>
+      tidy(() => {
+        const ctx: LayerContext = { rope: this.model.rope };
+        let x = this.embeddings.forward(images);
+        return this.model.layers.map((block) => {
+          const weights = block.self_attn.probabilities(block.input_layernorm.forward(x), ctx);
+          x = block.forward(x, ctx);
+          return weights;
+        });
+      }),
+    );
   }
 
   /**
@@ -155,15 +159,17 @@ export class ViT extends Module {
    * the class token).
    */
   relevance(images: Tensor): Tensor {
-    return noGrad(() => {
-      const rollout = attentionRollout(this.attentionMaps(images)); // [B, T, T]
-      const [b] = rollout.shape as [number];
-      const rows =
-        this.config.pool === 'cls'
-          ? slice(rollout, 1, 0, 1)
-          : mean(slice(rollout, 1, 1), 1, { keepDim: true });
-      return reshape(slice(rows, 2, 1), [b, ...this.config.grid]);
-    });
+    return noGrad(() =>
+      tidy(() => {
+        const rollout = attentionRollout(this.attentionMaps(images)); // [B, T, T]
+        const [b] = rollout.shape as [number];
+        const rows =
+          this.config.pool === 'cls'
+            ? slice(rollout, 1, 0, 1)
+            : mean(slice(rollout, 1, 1), 1, { keepDim: true });
+        return contiguous(reshape(slice(rows, 2, 1), [b, ...this.config.grid]));
+      }),
+    );
   }
 
   /** Frees the parameters, their gradients and the RoPE tables; using the model after is an error. */

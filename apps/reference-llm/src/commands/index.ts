@@ -4,6 +4,7 @@ import { pretrainCommand } from './pretrain.js';
 import { profileCommand } from './profile.js';
 import { scalingCommand } from './scaling.js';
 import { tasksCommand } from './tasks.js';
+import { vitCommand } from './vit.js';
 
 /** Every command, in the order `--help` and the README list them: adding a command is one file and one line here. */
 export const COMMANDS = [
@@ -13,4 +14,5 @@ export const COMMANDS = [
   tasksCommand,
   profileCommand,
   scalingCommand,
+  vitCommand,
 ];
