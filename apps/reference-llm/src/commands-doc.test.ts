@@ -18,9 +18,10 @@ describe('the README command reference', () => {
     );
     expect(md).toMatch(/\| `--backend <kind>` +\| `"auto"` +\| .* \(auto, webgpu, cpu\) +\|/);
     // A command with subcommands is listed as its subcommands, arguments included.
-    for (const name of ['train'])
+    for (const name of ['train', 'predict'])
       expect(md).toMatch(new RegExp(`\\| \\[\`vit ${name}\`\\]\\(#vit-${name}\\) +\\|`));
-    expect(md).toContain('#### vit train');
+    expect(md).toContain('#### vit predict');
+    expect(md).toMatch(/Argument `<image>`: a PNG file, or the index/);
     expect(() => withCommands('# no markers', buildProgram())).toThrow(/markers are missing/);
   });
 });
