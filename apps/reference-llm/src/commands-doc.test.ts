@@ -18,7 +18,7 @@ describe('the README command reference', () => {
     );
     expect(md).toMatch(/\| `--backend <kind>` +\| `"auto"` +\| .* \(auto, webgpu, cpu\) +\|/);
     // A command with subcommands is listed as its subcommands, arguments included.
-    for (const name of ['train', 'predict'])
+    for (const name of ['train', 'predict', 'caption'])
       expect(md).toMatch(new RegExp(`\\| \\[\`vit ${name}\`\\]\\(#vit-${name}\\) +\\|`));
     expect(md).toContain('#### vit predict');
     expect(md).toMatch(/Argument `<image>`: a PNG file, or the index/);
