@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import * as T from '@tessera/tensor-webgpu';
 import type { ViT } from '@tessera/vit';
 import { HeatmapChart, LineChart } from 'echarts/charts';
@@ -12,7 +11,6 @@ import {
 import * as echarts from 'echarts/core';
 import { SVGRenderer } from 'echarts/renderers';
 import { PNG } from 'pngjs';
-import { writeAtomic } from './atomic-write.js';
 import type { History } from './loop.js';
 import { type Digits, digitBatch } from './mnist.js';
 
@@ -269,28 +267,21 @@ export function rolloutSvg(
 
 /**
  * The stage's pictures: held-out accuracy curves (`accuracy.svg`), the ViT's confusion matrix
- * (`confusion.svg`), and rollout maps of two held-out digits of each class (`rollout.svg`).
- * Returns them as report figures.
+ * (`confusion.svg`), and rollout maps of two held-out digits of each class (`rollout.svg`), as
+ * report figures (`writeReport` writes them into the run folder).
  */
-export async function writeVitPictures(
-  dir: string,
-  o: {
-    vit: ViT;
-    digits: Digits;
-    split: { test: Int32Array };
-    result: { vit: { history: History }; mlp?: { history: History }; confusion: number[][] };
-    device: T.Device;
-  },
-): Promise<{ file: string; caption: string }[]> {
+export async function vitPictures(o: {
+  vit: ViT;
+  digits: Digits;
+  split: { test: Int32Array };
+  result: { vit: { history: History }; mlp?: { history: History }; confusion: number[][] };
+  device: T.Device;
+}): Promise<{ file: string; title: string; svg: string }[]> {
   const { vit, digits, split, result } = o;
-  writeAtomic(
-    join(dir, 'accuracy.svg'),
-    accuracyChartSvg({
-      ViT: result.vit.history,
-      ...(result.mlp ? { 'MLP baseline': result.mlp.history } : {}),
-    }),
-  );
-  writeAtomic(join(dir, 'confusion.svg'), confusionMatrixSvg(result.confusion));
+  const accuracy = accuracyChartSvg({
+    ViT: result.vit.history,
+    ...(result.mlp ? { 'MLP baseline': result.mlp.history } : {}),
+  });
   const picks: number[] = [];
   for (let c = 0; c < 10; c++)
     picks.push(
@@ -312,12 +303,23 @@ export async function writeVitPictures(
     predicted: predicted[k]!,
     relevance: Float32Array.from(relevance.subarray(k * cells, (k + 1) * cells)),
   }));
-  writeAtomic(join(dir, 'rollout.svg'), rolloutSvg(samples, vit.config.grid, size));
   batch.x.dispose();
   batch.y.dispose();
   return [
-    { file: 'accuracy.svg', caption: 'held-out accuracy of the ViT and the MLP baseline' },
-    { file: 'confusion.svg', caption: 'confusion matrix of the ViT on the held-out digits' },
-    { file: 'rollout.svg', caption: 'attention rollout from the class token over held-out digits' },
+    {
+      file: 'accuracy.svg',
+      title: 'held-out accuracy of the ViT and the MLP baseline',
+      svg: accuracy,
+    },
+    {
+      file: 'confusion.svg',
+      title: 'confusion matrix of the ViT on the held-out digits',
+      svg: confusionMatrixSvg(result.confusion),
+    },
+    {
+      file: 'rollout.svg',
+      title: 'attention rollout from the class token over held-out digits',
+      svg: rolloutSvg(samples, vit.config.grid, size),
+    },
   ];
 }

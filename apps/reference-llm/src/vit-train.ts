@@ -23,7 +23,7 @@ import {
   writeCheckpoint,
 } from './run-folder.js';
 import { loadVitWeights, type VitRecipe, type VitState } from './vit-checkpoint.js';
-import { writeVitPictures } from './vit-pictures.js';
+import { vitPictures } from './vit-pictures.js';
 
 /** The held-out split of the bundled MNIST digits: fixed, so every run tests on the same 2,000. */
 export const MNIST_SPLIT = { train: 8000, test: 2000, seed: 0 } as const;
@@ -303,7 +303,7 @@ export async function vitTrain(o: VitTrainOptions): Promise<VitTrainResult> {
     stopReason: trained.stopReason,
     confusion: confusionMatrix(labels, trained.predictions),
   };
-  const figures = await writeVitPictures(o.out, { vit, digits, split, result, device });
+  const figures = await vitPictures({ vit, digits, split, result, device });
   writeReport(o.out, {
     title: 'reference-llm vit train: MNIST',
     facts: [
