@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Captioner, captionOf } from './captioner.js';
 import { digitPng, mnistDigit } from './digit-image.js';
 import { loadCheckpoint } from './load.js';
-import { readMnist } from './mnist.js';
+import { digitBatch, readMnist } from './mnist.js';
 import { pretrain } from './pretrain.js';
 import { readCheckpoint } from './run-folder.js';
 import { data, micro, tempDir } from './test-utils/fixtures.js';
@@ -14,6 +14,7 @@ import {
   captionBatch,
   captionDigit,
   captionFile,
+  captionImages,
   captionLoss,
   loadCaptioner,
   vitCaption,
@@ -88,6 +89,28 @@ describe('captions', () => {
       expect(await captionDigit(captioner, tokenizer, mnistDigit(digits, i))).toBe(
         captionOf(digits.labels[i]!),
       );
+    const { x, y } = digitBatch(digits, picks, device);
+    expect(await captionImages(captioner, tokenizer, x)).toEqual(
+      picks.map((i) => captionOf(digits.labels[i]!)),
+    );
+    x.dispose();
+    y.dispose();
+  });
+
+  it('captions a batch greedily as captionDigit does one digit at a time, closed or cut at the limit', async () => {
+    const { captioner, tokenizer } = build(); // untrained: captions of any length
+    captioner.eval();
+    const picks = [3, 4, 5, 6, 7];
+    const one = [];
+    for (const i of picks)
+      one.push(
+        await captionDigit(captioner, tokenizer, mnistDigit(digits, i), { maxNewTokens: 6 }),
+      );
+    expect(one.some((c) => c.length > 0)).toBe(true);
+    const { x, y } = digitBatch(digits, picks, device);
+    expect(await captionImages(captioner, tokenizer, x, 6)).toEqual(one);
+    x.dispose();
+    y.dispose();
   });
 });
 
