@@ -38,9 +38,11 @@ export const generateCommand = () =>
       ),
     )
     .addOption(seedOption('sampling'))
-    .option(
-      '--image <file>',
-      'caption a digit image (PNG) with a checkpoint of vit caption, which reads the image instead of --prompt',
+    .addOption(
+      new Option(
+        '--image <file>',
+        'caption a digit image (PNG) with a checkpoint of vit caption, which reads the image instead of --prompt',
+      ).conflicts('prompt'),
     )
     .addOption(backendOption())
     .action(async (o) => {

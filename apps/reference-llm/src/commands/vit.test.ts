@@ -59,6 +59,10 @@ describe('vit commands', () => {
       "option '--steps <n>' argument '0' is invalid. Expected an integer >= 1.",
     ],
     [['vit', 'fly'], "unknown command 'fly'"],
+    [
+      ['generate', '--image', 'digit.png', '--prompt', 'a'],
+      "option '--image <file>' cannot be used with option '--prompt <text>'",
+    ],
   ])('%j is an error naming the flag', async (args, message) => {
     const { error, err } = await parse(args);
     expect(error?.exitCode).toBe(1);
