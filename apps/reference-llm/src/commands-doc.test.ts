@@ -17,6 +17,11 @@ describe('the README command reference', () => {
       /\| `--temperature <t>` +\| `0\.8` +\| softmax temperature; 0 is greedy +\|/,
     );
     expect(md).toMatch(/\| `--backend <kind>` +\| `"auto"` +\| .* \(auto, webgpu, cpu\) +\|/);
+    // A command with subcommands is listed as its subcommands, arguments included.
+    for (const name of ['train', 'predict', 'caption'])
+      expect(md).toMatch(new RegExp(`\\| \\[\`vit ${name}\`\\]\\(#vit-${name}\\) +\\|`));
+    expect(md).toContain('#### vit predict');
+    expect(md).toMatch(/Argument `<image>`: a PNG file, or the index/);
     expect(() => withCommands('# no markers', buildProgram())).toThrow(/markers are missing/);
   });
 });

@@ -19,14 +19,28 @@ function table(header: string[], rows: string[][]): string[] {
  * commands, then each command's options with their defaults and choices.
  */
 export function commandsMarkdown(program: Command): string {
-  const commands = program.commands as unknown as Command[];
+  // A command with subcommands (`vit train`, `vit predict`) is listed as its subcommands.
+  const commands = (program.commands as unknown as Command[]).flatMap((c) =>
+    c.commands.length > 0
+      ? (c.commands as unknown as Command[]).map((s) => ({ name: `${c.name()} ${s.name()}`, c: s }))
+      : [{ name: c.name(), c }],
+  );
+  const anchor = (name: string) => name.replaceAll(' ', '-');
   const out = table(
     ['command', 'what it does'],
-    commands.map((c) => [`[\`${c.name()}\`](#${c.name()})`, cell(c.summary() || c.description())]),
+    commands.map(({ name, c }) => [
+      `[\`${name}\`](#${anchor(name)})`,
+      cell(c.summary() || c.description()),
+    ]),
   );
-  for (const c of commands) {
-    out.push('', `#### ${c.name()}`, '');
+  for (const { name, c } of commands) {
+    out.push('', `#### ${name}`, '');
     if (c.description() && c.description() !== c.summary()) out.push(c.description(), '');
+    for (const a of c.registeredArguments)
+      out.push(
+        `Argument \`${a.required ? `<${a.name()}>` : `[${a.name()}]`}\`: ${a.description}.`,
+        '',
+      );
     const options = c.options.filter((o) => o.long !== '--help');
     if (options.length === 0) {
       out.push('No options.');

@@ -6,7 +6,7 @@
  * and the models built from them: `DecoderLM` (a `CausalLM` with Hugging Face Llama parameter
  * names) and a bidirectional `Encoder`.
  */
-export { Attention, type LayerContext } from './attention.js';
+export { Attention, type LayerContext, type Rotary } from './attention.js';
 export { auxLosses } from './aux-loss.js';
 export { Block } from './block.js';
 export { DecoderCache, type DecoderCacheOptions } from './cache.js';

@@ -1,6 +1,6 @@
 import * as T from '@tessera/tensor-webgpu';
 import { maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
-import { DecoderLM, Trunk } from '@tessera/transformer';
+import { DecoderLM, type Rotary, Trunk } from '@tessera/transformer';
 import { describe, expect, it } from 'vitest';
 import { ids2d, settledLiveBytes, small } from './test-utils/fixtures.js';
 
@@ -28,6 +28,41 @@ describe.each(all)('Trunk ($info.backend)', (dev) => {
     const patches = T.randn([2, 9, small.dModel], { device: dev, seed: 2 });
     expect(trunk.forward(trunk.embed(patches)).shape).toEqual([2, 9, small.dModel]);
     expect(() => trunk.embed(ids2d([[1]], dev))).toThrow(/this trunk has no token embeddings/);
+  });
+
+  it('takes its rotation of queries and keys: its own RoPE, none, or one given', async () => {
+    // Large weights, so that attention is far from uniform and positions matter.
+    const config = { ...small, initStd: 0.5 };
+    const weights = new Trunk(config, { causal: false }, dev).stateDict();
+    const build = (rotary?: Rotary | false) => {
+      const trunk = new Trunk(config, { causal: false, rotary }, dev);
+      trunk.loadStateDict(weights);
+      return trunk;
+    };
+    const x = T.randn([1, 6, small.dModel], { device: dev, seed: 7 });
+    const run = (t: Trunk) => t.forward(x).data();
+    const rope = build();
+    const none = build(false);
+    expect(none.rope).toBeUndefined();
+    // A rotation given as an object is used: the trunk's own RoPE through it gives its output,
+    // and without any rotation the output differs.
+    const calls: number[] = [];
+    const spy = build({
+      apply: (t, o) => {
+        calls.push(t.shape[2]!);
+        return rope.rope!.apply(t, o);
+      },
+    });
+    expect(maxRelError(await run(spy), await run(rope))).toBe(0);
+    expect(calls).toEqual([6, 6, 6, 6]); // q and k of both layers
+    expect(maxRelError(await run(none), await run(rope))).toBeGreaterThan(1e-3);
+    // Without rotation, bidirectional attention ignores order: permuting the positions permutes
+    // the output (with RoPE it does not).
+    const perm = T.tensor(Int32Array.from([5, 2, 0, 4, 1, 3]), { device: dev });
+    const permuted = (t: Trunk) => t.forward(T.indexSelect(x, 1, perm)).data();
+    const after = (t: Trunk) => T.indexSelect(t.forward(x), 1, perm).data();
+    expect(maxRelError(await permuted(none), await after(none))).toBeLessThan(1e-5);
+    expect(maxRelError(await permuted(rope), await after(rope))).toBeGreaterThan(1e-3);
   });
 });
 

@@ -1,7 +1,7 @@
 import { Embedding, type LayerNorm, Module, type RMSNorm } from '@tessera/nn';
 import { Rope } from '@tessera/rope';
 import { checkOptions, type Device, getDefaultDevice, type Tensor } from '@tessera/tensor-webgpu';
-import type { LayerContext } from './attention.js';
+import type { LayerContext, Rotary } from './attention.js';
 import { Block, norm } from './block.js';
 import type { DecoderCache } from './cache.js';
 import { type ResolvedConfig, resolveConfig, seeder, type TransformerConfig } from './config.js';
@@ -43,6 +43,13 @@ export interface TrunkOptions {
   causal: boolean;
   /** Whether the trunk has token embeddings (`embed_tokens`); false for patch or other inputs. Default true. */
   tokenEmbeddings?: boolean;
+  /**
+   * How queries and keys learn their positions. Default: 1-D RoPE from the config's `rope`
+   * (tables built and freed by the trunk). `false`: no rotation (the input carries absolute
+   * positions, as ViT's learned position embeddings). A `Rotary`: yours (2-D RoPE over a patch
+   * grid), used as it is and left for you to free.
+   */
+  rotary?: Rotary | false;
 }
 
 /**
@@ -55,8 +62,10 @@ export class Trunk extends Module {
   layers: Block[];
   norm: RMSNorm | LayerNorm;
   readonly config: ResolvedConfig;
-  /** RoPE tables (derived, so kept out of the state dict). */
-  declare readonly rope: Rope;
+  /** The rotation of queries and keys (`rotary`; RoPE tables are derived, so kept out of the state dict). */
+  declare readonly rope: Rotary | undefined;
+  /** The 1-D RoPE the trunk built (and frees), when `rotary` was not given. */
+  readonly #ownRope: Rope | undefined;
 
   /**
    * Builds the trunk of `config` on `device`; `seed` draws each weight's seed (default: from
@@ -69,7 +78,7 @@ export class Trunk extends Module {
     seed: () => number = seeder(config.seed ?? 0),
   ) {
     super();
-    checkOptions('Trunk', options, ['causal', 'tokenEmbeddings']);
+    checkOptions('Trunk', options, ['causal', 'tokenEmbeddings', 'rotary']);
     const c = resolveConfig(config);
     this.config = c;
     this.embed_tokens =
@@ -82,15 +91,20 @@ export class Trunk extends Module {
     );
     this.norm = norm(c, device);
     const { theta, scaling, convention } = c.rope;
-    const rope = new Rope({
-      dim: c.headDim,
-      theta,
-      scaling,
-      convention,
-      maxPositions: c.maxSeqLen,
-      device,
-    });
+    const own =
+      options.rotary === undefined
+        ? new Rope({
+            dim: c.headDim,
+            theta,
+            scaling,
+            convention,
+            maxPositions: c.maxSeqLen,
+            device,
+          })
+        : undefined;
+    const rope = options.rotary === undefined ? own : options.rotary || undefined;
     Object.defineProperty(this, 'rope', { value: rope, enumerable: false });
+    this.#ownRope = own;
   }
 
   /**
@@ -161,9 +175,9 @@ export class Trunk extends Module {
     return out;
   }
 
-  /** Frees the parameters, their gradients (as `Module.dispose`) and the RoPE tables. */
+  /** Frees the parameters, their gradients (as `Module.dispose`) and the RoPE tables it built. */
   override dispose(): void {
     super.dispose();
-    this.rope.dispose();
+    this.#ownRope?.dispose();
   }
 }

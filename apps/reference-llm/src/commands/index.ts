@@ -11,6 +11,7 @@ import { scalingCommand } from './scaling.js';
 import { serveCommand } from './serve.js';
 import { sftCommand } from './sft.js';
 import { tasksCommand } from './tasks.js';
+import { vitCommand } from './vit.js';
 
 /** Every command, in the order `--help` and the README list them: adding a command is one file and one line here. */
 export const COMMANDS = [
@@ -27,4 +28,5 @@ export const COMMANDS = [
   chatCommand,
   profileCommand,
   scalingCommand,
+  vitCommand,
 ];
