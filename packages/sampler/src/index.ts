@@ -24,6 +24,7 @@ export {
   processLogits,
   processorChain,
   repetitionPenalty,
+  SAMPLING_OPTION_KEYS,
   type SamplingOptions,
   softmaxRow,
   temperature,
