@@ -15,6 +15,7 @@ export {
   denoise,
 } from './denoise.js';
 export type { DiffusionLM } from './diffusion-lm.js';
+export { type DiffusionNllOptions, diffusionNll } from './elbo.js';
 export { type MaskTokensOptions, maskTokens, type NoisedBatch } from './forward-process.js';
 export {
   cutAtStops,
@@ -23,6 +24,7 @@ export {
   generate,
   generateText,
 } from './generate.js';
+export { cropContext, type InfillOptions, infill, infillText } from './infill.js';
 export {
   type MaskedDiffusionLossOptions,
   maskedDiffusionLoss,
