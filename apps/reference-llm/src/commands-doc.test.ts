@@ -17,6 +17,10 @@ describe('the README command reference', () => {
       /\| `--temperature <t>` +\| `0\.8` +\| softmax temperature; 0 is greedy +\|/,
     );
     expect(md).toMatch(/\| `--backend <kind>` +\| `"auto"` +\| .* \(auto, webgpu, cpu\) +\|/);
+    // Subcommands by their full name, with their own section.
+    expect(md).toMatch(/\| \[`dllm train`\]\(#dllm-train\) +\|/);
+    expect(md).toContain('#### dllm train');
+    expect(md).not.toMatch(/\[`dllm`\]/);
     expect(() => withCommands('# no markers', buildProgram())).toThrow(/markers are missing/);
   });
 });

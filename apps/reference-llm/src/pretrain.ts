@@ -21,6 +21,7 @@ import { languageModelStep, nextTokenLoss } from './lm-step.js';
 import { type ModelState, readModel, readTokenizer } from './load.js';
 import { type History, runTrainingLoop, type StopReason, type StopSignal } from './loop.js';
 import { buildOptimizer, OPTIMIZERS, type OptimizerName } from './optimizer.js';
+import { readOptimizerState } from './optimizer-state.js';
 import { PRESETS, type Preset, presetBudget } from './presets.js';
 import { Progress, type ProgressSink, stderrSink } from './progress.js';
 import { writeReport } from './report.js';
@@ -104,7 +105,13 @@ export function unigramBpb(
   return bitsPerByteFromMeanNll(nats / val.length, val.length, valBytes);
 }
 
-function resolvePreset(preset: Preset | string): Preset {
+/** The tokenizer of a run: byte-level BPE of the preset's size trained on the training split. */
+export function trainTokenizer(train: string, preset: Preset): Tokenizer {
+  return trainBpe([train], { vocabSize: preset.vocabSize, specialTokens: ['<|endoftext|>'] });
+}
+
+/** A preset, given or by name; an unknown name is an error listing the known ones. */
+export function resolvePreset(preset: Preset | string): Preset {
   if (typeof preset !== 'string') return preset;
   const found = PRESETS[preset];
   if (!found)
@@ -166,27 +173,6 @@ function resumeSettings(ckpt: Checkpoint<PretrainState>, o: PretrainOptions) {
   return { preset: s.preset, optimizer: name, totalSteps: s.totalSteps, data };
 }
 
-/** The optimizer state of a checkpoint, checked: present, finite, of the step the run is at. */
-function readOptimizerState(ckpt: Checkpoint<PretrainState>, device: T.Device): OptimizerState {
-  const path = join(ckpt.folder, FILES.optimizer);
-  const bytes = new Uint8Array(ckpt.read(FILES.optimizer));
-  let tensors: Record<string, T.Tensor>;
-  try {
-    tensors = T.loadSafetensors(bytes, { device });
-  } catch (e) {
-    throw fileError(path, `is corrupt (${(e as Error).message})`);
-  }
-  if (Object.keys(tensors).length === 0 && ckpt.state.step > 0)
-    throw fileError(
-      path,
-      `holds no tensors, but the run is at step ${ckpt.state.step}: the optimizer state is lost`,
-    );
-  const bad = firstNonFinite(bytes);
-  if (bad) throw fileError(path, `the optimizer state is not finite (tensor ${bad})`);
-  const { name: _, ...rest } = ckpt.state.optimizer;
-  return { ...rest, tensors };
-}
-
 /**
  * Pretrains a DecoderLM on a text: trains a BPE tokenizer on the training split (90%), then the
  * model with AdamW or Muon (warmup + cosine decay per group, gradient clipping at 1), evaluating
@@ -232,10 +218,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   } else {
     const t0 = performance.now();
     log(`training a ${preset.vocabSize}-token BPE tokenizer on ${trainBytes} bytes…`);
-    tokenizer = trainBpe([train], {
-      vocabSize: preset.vocabSize,
-      specialTokens: ['<|endoftext|>'],
-    });
+    tokenizer = trainTokenizer(train, preset);
     log(
       `tokenizer: ${tokenizer.vocabSize} tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );

@@ -1,3 +1,4 @@
+import { dllmCommand } from './dllm.js';
 import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
 import { pretrainCommand } from './pretrain.js';
@@ -12,5 +13,6 @@ export const COMMANDS = [
   evalCommand,
   tasksCommand,
   profileCommand,
+  dllmCommand,
   scalingCommand,
 ];

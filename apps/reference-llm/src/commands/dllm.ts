@@ -1,0 +1,10 @@
+import { Command } from '@commander-js/extra-typings';
+import { dllmTrainCommand } from './dllm-train.js';
+
+export const dllmCommand = () =>
+  new Command('dllm')
+    .summary('a masked diffusion language model (LLaDA): train it, generate, fill in the middle')
+    .description(
+      'A masked diffusion LM generates by denoising a fully masked span in a fixed number of steps, several tokens per forward pass, and sees both sides of a gap. Its subcommands train one with the recipe and tokenizer of pretrain, and sample from it.',
+    )
+    .addCommand(dllmTrainCommand());
