@@ -1,4 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
+import { dllmGenerateCommand } from './dllm-generate.js';
+import { dllmInfillCommand } from './dllm-infill.js';
 import { dllmTrainCommand } from './dllm-train.js';
 
 export const dllmCommand = () =>
@@ -7,4 +9,6 @@ export const dllmCommand = () =>
     .description(
       'A masked diffusion LM generates by denoising a fully masked span in a fixed number of steps, several tokens per forward pass, and sees both sides of a gap. Its subcommands train one with the recipe and tokenizer of pretrain, and sample from it.',
     )
-    .addCommand(dllmTrainCommand());
+    .addCommand(dllmTrainCommand())
+    .addCommand(dllmGenerateCommand())
+    .addCommand(dllmInfillCommand());
