@@ -59,6 +59,15 @@ describe.each(all)('maskTokens ($info.backend)', (device) => {
     expect(share(order.slice(300))).toBeGreaterThan(0.8);
   });
 
+  it("stratified: MDLM's low-discrepancy rates cover (0, 1] at spacing 1/B", async () => {
+    const d = await draw(device, { maskId: MASK, seed: 3, stratified: true });
+    const u = Array.from(d.t, (t) => (1 - t) / (1 - 1e-3)).sort((a, b) => a - b);
+    for (let b = 1; b < u.length; b++) expect(u[b]! - u[b - 1]!).toBeCloseTo(1 / d.rows, 5);
+    expect(u[0]).toBeLessThan(1 / d.rows + 1e-6);
+    const independent = await draw(device, { maskId: MASK, seed: 3 });
+    expect(Array.from(d.masked)).not.toEqual(Array.from(independent.masked));
+  });
+
   it('never masks a prompt; eps bounds t from below', async () => {
     const promptLengths = Array.from({ length: 400 }, (_, b) => b % 65);
     const d = await draw(device, { maskId: MASK, seed: 5, eps: 0.5, promptLengths });
