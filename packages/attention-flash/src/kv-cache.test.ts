@@ -64,6 +64,17 @@ describe.each(all)('KVCache ($info.backend)', (dev) => {
     cache.dispose();
   });
 
+  it('a cache grown inside a tidy scope (as a forward pass grows it) outlives the scope', async () => {
+    const cache = new KVCache({ rows: 1, kvHeads: 1, headDim: 8, pageSize: 4, device: dev });
+    T.tidy(() =>
+      cache.append(T.ones([1, 1, 6, 8], { device: dev }), T.ones([1, 1, 6, 8], { device: dev })),
+    );
+    expect(cache.capacity).toBe(8);
+    expect(cache.k.isDisposed).toBe(false);
+    cache.append(T.ones([1, 1, 1, 8], { device: dev }), T.ones([1, 1, 1, 8], { device: dev }));
+    expect(Array.from(await T.slice(cache.k, 2, 0, 7).data()).every((x) => x === 1)).toBe(true);
+  });
+
   it('appending inside the capacity keeps the same storage (no per-token reallocation)', () => {
     const cache = new KVCache({ rows: 1, kvHeads: 1, headDim: 8, pageSize: 16, device: dev });
     const storage = cache.k.storage;

@@ -7,6 +7,7 @@ import {
   getDefaultDevice,
   grid1d,
   indexSelect,
+  keep,
   runInPlace,
   slice,
   storageBindings,
@@ -164,12 +165,12 @@ export class KVCache {
     return this.rowLengths;
   }
 
+  /** Storage the cache owns: kept out of any `tidy` scope it is grown in (a forward pass's). */
   private allocate(capacity: number): Tensor {
     const { rows, kvHeads, headDim, dtype } = this.options;
-    return zeros([rows, kvHeads, capacity, headDim], {
-      device: this.device,
-      dtype: dtype ?? 'f32',
-    });
+    return keep(
+      zeros([rows, kvHeads, capacity, headDim], { device: this.device, dtype: dtype ?? 'f32' }),
+    );
   }
 
   /**

@@ -15,12 +15,14 @@ let db: PGlite;
 let server: PGLiteSocketServer;
 let pgliteUrl: string;
 
+// Starting Postgres in WebAssembly compiles a large module: seconds on an idle machine, a minute
+// or more on a loaded one.
 beforeAll(async () => {
   db = await PGlite.create({ extensions: { vector } });
   server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: 16 });
   await server.start();
   pgliteUrl = `postgres://postgres@${server.getServerConn()}/postgres`;
-});
+}, 300_000);
 
 afterAll(async () => {
   await server?.stop();

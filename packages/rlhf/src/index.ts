@@ -7,6 +7,13 @@
  */
 
 export {
+  type BatchTensors,
+  batchTensors,
+  checkOnePerRow,
+  lastTokenIndices,
+  oneHotRows,
+} from './batch-tensors.js';
+export {
   checkChoice,
   checkNumber,
   checkTensor,
@@ -22,6 +29,15 @@ export {
   type SimpoOptions,
   simpoLoss,
 } from './dpo.js';
+export {
+  type CompletionLogps,
+  completionLogps,
+  type DpoStepOptions,
+  type DpoStepResult,
+  dpoEval,
+  dpoStep,
+  type PreferenceLossType,
+} from './dpo-step.js';
 export { entropyFromLogits } from './entropy.js';
 export { type Gae, type GaeOptions, gae } from './gae.js';
 export { approxKl, type KlEstimator, klPerToken } from './kl.js';
@@ -33,6 +49,8 @@ export {
 } from './kl-controller.js';
 export { logSigmoid } from './log-sigmoid.js';
 export { maskedMean, maskedSum, sequenceMean, sequenceSum } from './masked.js';
+export type { ScalarModel } from './models.js';
+export { applyGradients } from './optimizer-step.js';
 export {
   type BatchOptions,
   packSequences,
@@ -49,8 +67,26 @@ export {
   ppoLoss,
   ppoRewards,
 } from './ppo.js';
+export {
+  type PpoModels,
+  ppoRollout,
+  type Rollout,
+  type RolloutOptions,
+  type RolloutStats,
+} from './ppo-rollout.js';
+export { type PpoStepOptions, type PpoStepResult, ppoStep } from './ppo-step.js';
+export { type PreferencePair, preferenceBatch } from './preference-batch.js';
 export { type RewardLoss, type RewardLossOptions, rewardModelLoss } from './reward-model.js';
+export {
+  type RewardStepOptions,
+  type RewardStepResult,
+  rewardEval,
+  rewardStep,
+  sequenceScores,
+} from './reward-step.js';
 export { type SftLossOptions, sftLoss } from './sft.js';
+export { type SftStepOptions, type SftStepResult, sftEvalLoss, sftStep } from './sft-step.js';
+export { shiftRight } from './shift.js';
 export {
   type ClipFractions,
   type ClipOptions,

@@ -1,7 +1,13 @@
-import { DecodeBatch, type GenerateOptions, generate, generateBatch } from '@tessera/sampler';
+import {
+  DecodeBatch,
+  type GenerateOptions,
+  generate,
+  generateBatch,
+  type LogitsProcessor,
+} from '@tessera/sampler';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
-import { TrigramLM } from './test-utils/toy-models.js';
+import { BigramLM, TrigramLM } from './test-utils/toy-models.js';
 
 const { all, cpu } = await testDevices();
 
@@ -89,6 +95,81 @@ describe.each(all)('batched generation ($info.backend)', (dev) => {
   });
 });
 
+describe.each(all)('what a server needs of DecodeBatch ($info.backend)', (dev) => {
+  it('chunked prefill: a long prompt runs in chunks while another row keeps decoding, and gets its tokens alone', async () => {
+    const lm = new TrigramLM(dev, 10);
+    const o = { temperature: 0.8, seed: 5, maxNewTokens: 6 };
+    const long = [4, 1, 5, 9, 2, 6, 5, 3, 5];
+    const batch = new DecodeBatch(lm, { rows: 2, maxLength: 32, prefillChunk: 4 });
+    const a = batch.add(prompts[0]!, o);
+    const tokens = new Map<number, number[]>([[a, []]]);
+    const collect = async () => {
+      const step = await batch.step();
+      for (const { row, token } of step) tokens.get(row)!.push(token);
+      return step.map((t) => t.row);
+    };
+    await collect();
+    const b = batch.add(long, o);
+    tokens.set(b, []);
+    lm.calls.length = 0;
+    // 9 prompt tokens in chunks of 4: two steps give `b` nothing while `a` gets a token each.
+    expect(await collect()).toEqual([a]);
+    expect(await collect()).toEqual([a]);
+    expect(await collect()).toEqual([a, b]);
+    // Its last chunk is one token: it shares the decoding row's pass.
+    expect(lm.calls.slice(0, 5)).toEqual([
+      [1, 1],
+      [1, 4],
+      [1, 1],
+      [1, 4],
+      [2, 1],
+    ]);
+    while (batch.active.length) await collect();
+    expect(tokens.get(a)).toEqual(await alone(lm, prompts[0]!, o));
+    expect(tokens.get(b)).toEqual(await alone(lm, long, o));
+    batch.dispose();
+  });
+
+  it("logprobs: the chosen token's and the top n, of the model's distribution before processors", async () => {
+    const lm = new BigramLM(dev, [
+      [0, 3, 1, 0],
+      [0, 0, 3, 1],
+      [2, 0, 0, 2],
+      [3, 0, 0, 0],
+    ]);
+    const batch = new DecodeBatch(lm, { rows: 2, maxLength: 8 });
+    batch.add([0], { temperature: 0.5, topK: 1, maxNewTokens: 1, logprobs: 3 });
+    batch.add([2], { temperature: 0, maxNewTokens: 1, logprobs: 0 });
+    const [first, second] = await batch.step();
+    const logZ = (row: number[]) => Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
+    expect(first!.token).toBe(1);
+    expect(first!.logprob).toBeCloseTo(3 - logZ([0, 3, 1, 0]), 6);
+    expect(first!.topLogprobs!.map((t) => t.token)).toEqual([1, 2, 0]); // tie 0/3: lower id
+    expect(first!.topLogprobs![2]!.logprob).toBeCloseTo(-logZ([0, 3, 1, 0]), 6);
+    expect(second!.token).toBe(0); // greedy takes the first of the tied ids 0 and 3
+    expect(second!.logprob).toBeCloseTo(2 - logZ([2, 0, 0, 2]), 6);
+    expect(second!.topLogprobs).toEqual([]);
+    batch.dispose();
+  });
+
+  it('a mask applies before top-k, so top-k keeps the best allowed token', async () => {
+    const lm = new BigramLM(dev, [
+      [0, 3, 1, 0],
+      [0, 0, 3, 1],
+      [0, 0, 0, 3],
+      [3, 0, 0, 0],
+    ]);
+    const seen: number[] = [];
+    const onlyEven: LogitsProcessor = (logits, ctx) => {
+      seen.push(ctx.step);
+      for (let i = 1; i < logits.length; i += 2) logits[i] = Number.NEGATIVE_INFINITY;
+    };
+    const out = await generateBatch(lm, [[0]], { topK: 1, mask: onlyEven, maxNewTokens: 3 });
+    expect(out).toEqual([[2, 0, 2]]);
+    expect(seen).toEqual([0, 1, 2]);
+  });
+});
+
 describe('DecodeBatch errors', () => {
   it('names a full batch, unknown rows and options, and a step still running', async () => {
     const lm = new TrigramLM(cpu, 10);
@@ -103,6 +184,16 @@ describe('DecodeBatch errors', () => {
       /maxNewTokens must be an integer >= 1, got 0/,
     );
     expect(() => batch.add([1], { topk: 3 } as never)).toThrow(/generate: unknown option "topk"/);
+    expect(() => batch.add([1], { logprobs: 21 })).toThrow(
+      /logprobs must be an integer in 0..20, got 21/,
+    );
+    expect(() => batch.add([1], { mask: 3 as never })).toThrow(/mask must be a logits processor/);
+    expect(() => new DecodeBatch(lm, { rows: 1, maxLength: 4, prefillChunk: 0 })).toThrow(
+      /prefillChunk must be an integer >= 1, got 0/,
+    );
+    expect(() => new DecodeBatch(lm, { rows: 1, chunk: 2 } as never)).toThrow(
+      /DecodeBatch: unknown option "chunk"/,
+    );
     await expect(generateBatch(lm, [[1], [2]], [{}])).rejects.toThrow(/1 options for 2 prompts/);
     await expect(generateBatch(lm, [[1]], {}, { row: 1 } as never)).rejects.toThrow(
       /generateBatch: unknown option "row"/,

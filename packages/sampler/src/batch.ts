@@ -1,6 +1,7 @@
 import { checkOptions, Rng } from '@tessera/tensor-webgpu';
-import type { CausalLM, TextCodec } from './model.js';
+import type { CausalLM, ModelCache, TextCodec } from './model.js';
 import {
+  kthLargest,
   type LogitsProcessor,
   processLogits,
   processorChain,
@@ -26,6 +27,18 @@ export interface GenerateOptions extends SamplingOptions {
   seed?: number;
   /** Extra processors, applied after the standard chain. */
   processors?: readonly LogitsProcessor[];
+  /**
+   * Applied before the standard chain: sets the logits of tokens that may not come next to −∞
+   * (grammar-constrained decoding, as vLLM and llama.cpp apply a grammar's token mask before
+   * temperature and top-k/top-p, so those never remove every allowed token).
+   */
+  mask?: LogitsProcessor;
+  /**
+   * Report log-probabilities with each token: the chosen token's, and the `logprobs` most likely
+   * tokens' (0 for the chosen token's only; at most 20, as OpenAI allows). They are of the model's
+   * own distribution, before any processor (vLLM's default, `raw_logprobs`).
+   */
+  logprobs?: number;
 }
 
 /** Every key of `GenerateOptions`, for `checkOptions`. */
@@ -37,7 +50,27 @@ export const GENERATE_OPTION_KEYS: Record<keyof GenerateOptions, true> = {
   codec: true,
   seed: true,
   processors: true,
+  mask: true,
+  logprobs: true,
 };
+
+/** Options of `DecodeBatch`: the rows, and how much of a prompt one step runs. */
+export interface DecodeBatchOptions extends DecodeRowsOptions {
+  /**
+   * Prompt tokens a row runs per step at most (chunked prefill, as in vLLM and Sarathi-Serve): a
+   * long prompt takes several steps, during which the other rows keep decoding, instead of one
+   * long forward pass that stalls them. Default: the whole prompt in one step. The chunks depend
+   * on the prompt only, so a row's tokens do not depend on what else is in the batch.
+   */
+  prefillChunk?: number;
+}
+
+/** A token's log-probability, and its alternatives'. */
+export interface TokenLogprob {
+  token: number;
+  /** Natural log of the token's probability under the model (before any processor). */
+  logprob: number;
+}
 
 /** A token that `DecodeBatch.step` chose for one row. */
 export interface StepToken {
@@ -45,6 +78,10 @@ export interface StepToken {
   token: number;
   /** The row finished with this token (a stop id, a stop sequence, or maxNewTokens) and left. */
   done: boolean;
+  /** The token's log-probability, when the row asked for `logprobs`. */
+  logprob?: number;
+  /** The `logprobs` most likely tokens, most likely first (ties: lower id first), when asked. */
+  topLogprobs?: TokenLogprob[];
 }
 
 /** One row's generation state. */
@@ -76,6 +113,28 @@ function chooseToken(logits: Float32Array, ids: readonly number[], s: RowState):
   return sampleIndex(softmaxRow(processed), s.rng);
 }
 
+/** Log-softmax of `logits` at `token`, and the `top` most likely tokens (float64 on the host). */
+export function logprobsOf(
+  logits: Float32Array,
+  token: number,
+  top: number,
+): { logprob: number; topLogprobs: TokenLogprob[] } {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of logits) if (v > max) max = v;
+  let sum = 0;
+  for (const v of logits) sum += Math.exp(v - max);
+  const logZ = max + Math.log(sum);
+  const best: TokenLogprob[] = [];
+  if (top > 0) {
+    const threshold = kthLargest(logits, Math.min(top, logits.length));
+    for (let i = 0; i < logits.length; i++)
+      if (logits[i]! >= threshold) best.push({ token: i, logprob: logits[i]! - logZ });
+    best.sort((a, b) => b.logprob - a.logprob || a.token - b.token);
+    best.length = Math.min(best.length, top);
+  }
+  return { logprob: logits[token]! - logZ, topLogprobs: best };
+}
+
 /**
  * Continuous batching (as vLLM and TGI serve): up to `rows` sequences decode together, each at its
  * own KV-cache position with its own options and seed. A server's scheduler drives it: `add` a
@@ -86,13 +145,27 @@ function chooseToken(logits: Float32Array, ids: readonly number[], s: RowState):
 export class DecodeBatch {
   private readonly decoder: DecodeRows;
   private readonly live = new Map<number, RowState>();
+  private readonly chunk: number;
   private stepping = false;
 
+  /** Throws on unknown options and a `prefillChunk` that is not a positive integer. */
   constructor(
     readonly model: CausalLM,
-    options: DecodeRowsOptions,
+    options: DecodeBatchOptions,
   ) {
-    this.decoder = new DecodeRows(model, options);
+    checkOptions('DecodeBatch', options, ['rows', 'maxLength', 'useCache', 'prefillChunk']);
+    const { prefillChunk, ...rows } = options;
+    if (prefillChunk !== undefined && !(Number.isInteger(prefillChunk) && prefillChunk >= 1))
+      throw new RangeError(
+        `DecodeBatch: prefillChunk must be an integer >= 1, got ${prefillChunk}`,
+      );
+    this.chunk = prefillChunk ?? Number.POSITIVE_INFINITY;
+    this.decoder = new DecodeRows(model, rows);
+  }
+
+  /** The model's KV cache (its `lengths` are each row's positions in use), when it has one. */
+  get cache(): ModelCache | undefined {
+    return this.decoder.cache;
   }
 
   /** Rows decoding now, in row order. */
@@ -118,6 +191,11 @@ export class DecodeBatch {
       throw new RangeError(`generate: maxNewTokens must be an integer >= 1, got ${maxNew}`);
     if (options.stopSequences?.length && !options.codec)
       throw new Error('generate: stopSequences need a codec (a tokenizer) to decode the text');
+    const top = options.logprobs;
+    if (top !== undefined && !(Number.isInteger(top) && top >= 0 && top <= 20))
+      throw new RangeError(`generate: logprobs must be an integer in 0..20, got ${top}`);
+    if (options.mask !== undefined && typeof options.mask !== 'function')
+      throw new TypeError('generate: mask must be a logits processor (a function)');
     const row = this.free[0];
     if (row === undefined)
       throw new Error(
@@ -125,7 +203,11 @@ export class DecodeBatch {
       );
     this.live.set(row, {
       options,
-      chain: [...processorChain(samplingPart(options)), ...(options.processors ?? [])],
+      chain: [
+        ...(options.mask ? [options.mask] : []),
+        ...processorChain(samplingPart(options)),
+        ...(options.processors ?? []),
+      ],
       rng: new Rng(options.seed ?? 0),
       stops: new Set(options.stopTokenIds ?? []),
       maxNew,
@@ -143,21 +225,20 @@ export class DecodeBatch {
   }
 
   /**
-   * One token for every active row: one forward pass per group of rows feeding the same number
-   * of tokens (all decoding rows together; a new row runs its prompt), then each row's processors
-   * and sampler on its logits. Finished rows leave the batch.
+   * One step of every active row: one forward pass per group of rows feeding the same number of
+   * tokens (all decoding rows together; a new row runs its prompt, or its next `prefillChunk` of
+   * it), then each row's processors and sampler on its logits. Returns a token for every row
+   * that got one (a row still running its prompt gets none). Finished rows leave the batch.
    */
   async step(): Promise<StepToken[]> {
     if (this.stepping) throw new Error('DecodeBatch.step: the previous step has not finished');
     const rows = this.active;
     const states = rows.map((r) => this.live.get(r)!);
+    const feeds = states.map((s) => s.pending.slice(0, this.chunk));
     this.stepping = true;
     let logits: Float32Array[][];
     try {
-      logits = await this.decoder.extend(
-        rows,
-        states.map((s) => s.pending),
-      );
+      logits = await this.decoder.extend(rows, feeds);
     } finally {
       this.stepping = false;
     }
@@ -165,12 +246,22 @@ export class DecodeBatch {
     rows.forEach((row, i) => {
       const s = states[i]!;
       if (this.live.get(row) !== s) return; // removed while the step ran
-      const token = chooseToken(logits[i]![0]!, this.decoder.ids(row), s);
+      if (s.pending.length > feeds[i]!.length) {
+        s.pending = s.pending.slice(feeds[i]!.length); // the prompt's next chunk runs next step
+        return;
+      }
+      const rowLogits = logits[i]![0]!;
+      const token = chooseToken(rowLogits, this.decoder.ids(row), s);
       s.generated.push(token);
       s.pending = [token];
       const done = s.stops.has(token) || s.generated.length >= s.maxNew || this.hitStopSequence(s);
       if (done) this.remove(row);
-      out.push({ row, token, done });
+      const top = s.options.logprobs;
+      out.push(
+        top === undefined
+          ? { row, token, done }
+          : { row, token, done, ...logprobsOf(rowLogits, token, top) },
+      );
     });
     return out;
   }

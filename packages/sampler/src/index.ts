@@ -5,7 +5,15 @@
  * (continuous batching), on-device per-token log-probabilities, all over any `CausalLM`.
  */
 
-export { DecodeBatch, type GenerateOptions, generateBatch, type StepToken } from './batch.js';
+export {
+  DecodeBatch,
+  type DecodeBatchOptions,
+  type GenerateOptions,
+  generateBatch,
+  logprobsOf,
+  type StepToken,
+  type TokenLogprob,
+} from './batch.js';
 export { type BeamHypothesis, type BeamOptions, beamSearch } from './beam.js';
 export { type GenerateStreamOptions, generate, generateText } from './generate.js';
 export { sampleOnDevice } from './gpu.js';

@@ -21,6 +21,22 @@ export interface HfVariant {
   decodes: HfDecoded[];
 }
 
+/**
+ * One field of a base tokenizer.json changed (or removed) and whether Hugging Face loads the
+ * result: `path` is written as this package's errors name fields (`model.vocab["a"]`,
+ * `added_tokens[0].id`).
+ */
+export interface HfLoadProbe {
+  base: 'bpe' | 'bert';
+  path: string;
+  /** The new value; absent when the field is removed. */
+  value?: unknown;
+  remove?: true;
+  accepted: boolean;
+  /** Hugging Face's error, where it refused. */
+  error?: string;
+}
+
 /** The reference values `fixtures/make-hf-fixtures.ts` recorded from Hugging Face's `tokenizers`. */
 export interface HfExpected {
   encodings: HfVariant[];
@@ -42,6 +58,9 @@ export const hfBase: Record<string, unknown> = JSON.parse(fixture('hf-base-token
 export const hfExpected: HfExpected = JSON.parse(fixture('hf-expected.json'));
 export const bertBase: Record<string, unknown> = JSON.parse(fixture('bert-tokenizer.json'));
 export const bertExpected: BertExpected = JSON.parse(fixture('bert-expected.json'));
+export const hfLoadExpected: { probes: HfLoadProbe[] } = JSON.parse(
+  fixture('hf-load-expected.json'),
+);
 
 /** The base tokenizer.json with a variant's fields replaced, as text. */
 export function hfVariant(patch: Record<string, unknown>): string {

@@ -54,23 +54,23 @@ describe('added tokens and templates that Tessera refuses, naming both sides', (
       { SpecialToken: { id: '<mask>', type_id: 0 } },
       { Sequence: { id: 'A', type_id: 0 } },
     ];
-    expect(
-      load({ post_processor: { type: 'TemplateProcessing', single, special_tokens } }),
-    ).toThrow(
+    const template = (more: Record<string, unknown>) => ({
+      post_processor: { type: 'TemplateProcessing', single, pair: [], special_tokens, ...more },
+    });
+    expect(load(template({}))).toThrow(
       'tokenizer.json: post_processor.special_tokens["<mask>"].ids is [5] for "<mask>", whose id here is 298: a template token must be that one id',
     );
+    expect(load(template({ special_tokens: {} }))).toThrow(
+      /post_processor\.special_tokens\["<mask>"\] is missing/,
+    );
+    const hello = [{ SpecialToken: { id: 'hello', type_id: 0 } }, single[1]];
     expect(
-      load({ post_processor: { type: 'TemplateProcessing', single, special_tokens: {} } }),
-    ).toThrow(/post_processor\.special_tokens\["<mask>"\] is missing/);
-    const hello = [{ SpecialToken: { id: 'hello', type_id: 0 } }];
-    expect(
-      load({
-        post_processor: {
-          type: 'TemplateProcessing',
+      load(
+        template({
           single: hello,
-          special_tokens: { hello: { ids: [1] } },
-        },
-      }),
+          special_tokens: { hello: { id: 'hello', ids: [1], tokens: ['hello'] } },
+        }),
+      ),
     ).toThrow(
       'tokenizer.json: post_processor.special_tokens["hello"].ids names "hello", which is not a special token here',
     );

@@ -5,6 +5,7 @@
  */
 
 export type { AddedToken } from './added-tokens.js';
+export { checkBacktracking } from './backtracking.js';
 export type { BertNormalizerOptions } from './bert.js';
 export {
   applyChatTemplate,
@@ -16,10 +17,10 @@ export { fromHuggingFaceJson, toHuggingFaceJson } from './hf.js';
 export type { Json } from './json-fields.js';
 export {
   CL100K_PATTERN,
-  checkBacktracking,
   compilePattern,
   GPT2_PATTERN,
   O200K_PATTERN,
+  type PatternEngine,
   translatePattern,
 } from './pattern.js';
 export type { PreTokenizerStep, SplitBehavior } from './pre-tokenizer.js';

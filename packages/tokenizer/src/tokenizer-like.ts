@@ -22,3 +22,13 @@ export interface TokenizerLike {
   /** Token ids → text (invalid UTF-8 becomes U+FFFD); throws on an id outside the vocabulary. */
   decode(ids: Iterable<number>): string;
 }
+
+/**
+ * One more than the largest of some ids (0 for none), counted: an array holds no index above
+ * 2³² − 2, so a decoder array's length will not do for u32 ids.
+ */
+export function vocabSizeOf(lists: Iterable<Iterable<number>>): number {
+  let max = -1;
+  for (const ids of lists) for (const id of ids) if (id > max) max = id;
+  return max + 1;
+}

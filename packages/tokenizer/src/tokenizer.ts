@@ -9,7 +9,7 @@ import {
   tiktokenPreTokenizer,
 } from './pre-tokenizer.js';
 import { StreamDecoder } from './stream.js';
-import type { TokenizerLike } from './tokenizer-like.js';
+import { type TokenizerLike, vocabSizeOf } from './tokenizer-like.js';
 
 /** Which special tokens may appear in the text being encoded (tiktoken's policy). */
 export interface EncodeOptions {
@@ -47,9 +47,9 @@ export interface TokenizerConfig {
   /** Merge priorities "a\u0100b" → rank (Hugging Face BPE); omitted for tiktoken ranks. */
   merges?: ReadonlyMap<string, number>;
   /**
-   * The split pattern (tiktoken/Hugging Face syntax; translated for JavaScript), with tiktoken's
-   * semantics: the pieces are its matches, and text no alternative matches is skipped. Give
-   * either this or `preTokenizer`.
+   * The split pattern, in tiktoken's syntax and meaning (Rust's fancy-regex; translated for
+   * JavaScript), with tiktoken's semantics: the pieces are its matches, and text no alternative
+   * matches is skipped. Give either this or `preTokenizer`.
    */
   pattern?: string;
   /** Hugging Face pre-tokenizer steps (from a `tokenizer.json`), instead of `pattern`. */
@@ -141,6 +141,8 @@ export class Tokenizer implements TokenizerLike {
   readonly addedTokens: readonly AddedToken[];
   private readonly model: BytePairModel;
   private readonly preTokenize: PreTokenize;
+  /** One more than the largest id (ordinary or added). */
+  readonly vocabSize: number;
   private readonly decoder: string[] = [];
   private readonly addedById = new Map<number, AddedToken>();
   /** The byte string each added token decodes to, by id. */
@@ -181,17 +183,11 @@ export class Tokenizer implements TokenizerLike {
       if (t.special) specials[t.content] = t.id;
     }
     this.specialTokens = specials;
+    this.vocabSize = vocabSizeOf([config.encoder.values(), this.addedById.keys()]);
     this.vocabulary = new AddedVocabulary(
       this.addedTokens,
       normalize ? (text) => text.normalize(normalize) : undefined,
     );
-  }
-
-  /** One more than the largest id (ordinary or added). */
-  get vocabSize(): number {
-    let max = this.decoder.length - 1;
-    for (const id of this.addedById.keys()) max = Math.max(max, id);
-    return max + 1;
   }
 
   /** The id of a special token by its text (e.g. `<|endoftext|>`); throws if unknown. */

@@ -1,7 +1,7 @@
 import { type AddedToken, AddedVocabulary } from './added-tokens.js';
 import { type BertNormalizerOptions, bertNormalize, bertPreTokenize } from './bert.js';
 import { checkOptions } from './options.js';
-import type { TokenizerLike } from './tokenizer-like.js';
+import { type TokenizerLike, vocabSizeOf } from './tokenizer-like.js';
 
 /** Hugging Face's WordPiece decoder. */
 export interface WordPieceDecoder {
@@ -78,6 +78,8 @@ export class WordPieceTokenizer implements TokenizerLike {
   readonly addedTokens: readonly AddedToken[];
   private readonly vocab: ReadonlyMap<string, number>;
   /** Each id's text: its vocabulary token, or an added token's content. */
+  /** One more than the largest id (vocabulary or added). */
+  readonly vocabSize: number;
   private readonly tokens: string[] = [];
   private readonly specialIds = new Set<number>();
   private readonly vocabulary: AddedVocabulary;
@@ -131,14 +133,10 @@ export class WordPieceTokenizer implements TokenizerLike {
       }
     }
     this.specialTokens = specials;
+    this.vocabSize = vocabSizeOf([options.vocab.values(), this.addedTokens.map((t) => t.id)]);
     this.vocabulary = new AddedVocabulary(this.addedTokens, (text) =>
       bertNormalize(text, this.normalizer),
     );
-  }
-
-  /** One more than the largest id (vocabulary or added). */
-  get vocabSize(): number {
-    return this.tokens.length;
   }
 
   /** The id of a special token, or of a vocabulary token, by its text; throws if neither. */

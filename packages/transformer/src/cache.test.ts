@@ -5,8 +5,8 @@ import { DecoderCache } from '@tessera/transformer';
 import { describe, expect, it } from 'vitest';
 
 const { cpu } = await testDevices();
-const make = () =>
-  new DecoderCache({ rows: 3, maxLength: 10, layers: 2, kvHeads: 1, headDim: 4, device: cpu });
+const sizes = { rows: 3, maxLength: 10, layers: 2, kvHeads: 1, headDim: 4, device: cpu };
+const make = () => new DecoderCache(sizes);
 
 describe('DecoderCache', () => {
   it("is the sampler's ModelCache: per-row lengths on the host, one per row across the layers", () => {
@@ -38,6 +38,14 @@ describe('DecoderCache', () => {
     expect(cache.lengths).toEqual([3, 0, 4]);
     cache.reset();
     expect(cache.lengths).toEqual([0, 0, 0]);
+  });
+
+  it('allocates the window, not a whole 256-position page, when the window is smaller', () => {
+    const small = make();
+    expect(small.layers.map((l) => l.capacity)).toEqual([10, 10]);
+    expect(small.layers[0]!.k.shape).toEqual([3, 1, 10, 4]);
+    const large = new DecoderCache({ ...sizes, maxLength: 600 });
+    expect(large.layers[0]!.capacity).toBe(256);
   });
 
   it('names a row past maxLength and a row that is not there', () => {

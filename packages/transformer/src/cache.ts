@@ -40,7 +40,12 @@ export class DecoderCache {
     this.maxLength = maxLength;
     this.layers = Array.from(
       { length: layers },
-      () => new KVCache({ rows, kvHeads, headDim, capacity: Math.min(maxLength, 256), device }),
+      // Pages of at most 256 positions, and no larger than the window: a server's rows of a
+      // 64-position window take 64 positions each, not a 256-position page.
+      () => {
+        const page = Math.min(maxLength, 256);
+        return new KVCache({ rows, kvHeads, headDim, capacity: page, pageSize: page, device });
+      },
     );
   }
 
