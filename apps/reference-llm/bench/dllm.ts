@@ -8,7 +8,7 @@
  * perplexity of the real text that followed each prompt.
  *
  *   npm run bench:dllm -w @tessera/reference-llm -- --dllm runs/dllm-tiny --ar runs/tiny
- *     [--prompts 4] [--temperature 1] [--threshold 0.9]
+ *     [--prompts 4] [--temperature 1] [--thresholds 0.9,0.5]
  */
 import { parseArgs } from 'node:util';
 import { denoise } from '@tessera/dllm';
@@ -25,11 +25,11 @@ const { values } = parseArgs({
     ar: { type: 'string', default: 'runs/tiny' },
     prompts: { type: 'string', default: '4' },
     temperature: { type: 'string', default: '1' },
-    threshold: { type: 'string', default: '0.9' },
+    thresholds: { type: 'string', default: '0.9,0.5' },
   },
 });
 const temperature = Number(values.temperature);
-const threshold = Number(values.threshold);
+const thresholds = values.thresholds.split(',').map(Number);
 const device = await T.createDevice();
 const diffusion = loadDiffusionCheckpoint(values.dllm, device);
 const ar = loadCheckpoint(values.ar, device);
@@ -119,17 +119,19 @@ const settings: Setting[] = [
       },
     }),
   ),
-  {
-    name: `diffusion, threshold ${threshold}`,
-    run: async (prompt, length, seed) => {
-      const r = await denoise(
-        diffusion.model,
-        { left: [prompt], length },
-        { threshold, blockLength: blockFor(prompt, length), temperature, seed },
-      );
-      return { tokens: r.tokens[0]!, passes: r.forwardPasses };
-    },
-  },
+  ...thresholds.map(
+    (threshold): Setting => ({
+      name: `diffusion, threshold ${threshold}`,
+      run: async (prompt, length, seed) => {
+        const r = await denoise(
+          diffusion.model,
+          { left: [prompt], length },
+          { threshold, blockLength: blockFor(prompt, length), temperature, seed },
+        );
+        return { tokens: r.tokens[0]!, passes: r.forwardPasses };
+      },
+    }),
+  ),
 ];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
