@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { shakespeare, tempDir, textFile } from '../test-utils/fixtures.js';
@@ -13,7 +15,7 @@ const run = (...args: string[]) => {
 };
 
 describe('reference-llm dllm', () => {
-  it('train, then generate in fewer forward passes than tokens, and fill a gap between two texts', () => {
+  it('train, then generate in fewer forward passes than tokens, fill a gap between two texts, run the tasks', () => {
     const dir = tempDir();
     const data = textFile(shakespeare(80_000));
     const train = run('train', '--preset', 'tiny', '--steps', '2', '--data', data, '--out', dir);
@@ -67,6 +69,23 @@ describe('reference-llm dllm', () => {
     expect(fill.stdout.startsWith('To be, or ')).toBe(true);
     expect(fill.stdout.trimEnd().endsWith(' to be')).toBe(true);
     expect(fill.stderr).toMatch(/the gap: ".*" \(3 tokens, 3 forward passes\)/);
+
+    const tasks = run(
+      'tasks',
+      '--checkpoint',
+      dir,
+      '--limit',
+      '2',
+      '--samples',
+      '2',
+      '--tokens-per-step',
+      '4',
+    );
+    expect(tasks.status).toBe(0);
+    expect(tasks.stdout).toMatch(/arithmetic/);
+    expect(tasks.stdout).toMatch(/knowledge/);
+    const report = JSON.parse(readFileSync(join(dir, 'tasks.json'), 'utf8'));
+    expect(report.results.map((r: { n: number }) => r.n)).toEqual([2, 2]);
 
     const bad = run('generate', '--checkpoint', dir, '--length', '10', '--block', '4');
     expect(bad.status).toBe(1);
