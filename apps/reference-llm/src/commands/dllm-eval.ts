@@ -14,7 +14,7 @@ export const dllmEvalCommand = () =>
       'the diffusion run against the autoregressive one: bits per byte (ELBO bound) and fill-in-the-middle accuracy',
     )
     .description(
-      "Scores a dllm run against a pretrain run of the same preset and data on the validation split: bits per byte — the diffusion model's ELBO bound (Monte Carlo, with its standard error over --repeats) against the autoregressive model's exact figure on the same windows — and fill-in-the-middle: gaps of --gaps tokens hidden in held-out text, restored by the diffusion model from both sides and by the autoregressive model from the prefix alone. Prints a Markdown table and writes DIR/dllm-eval.json.",
+      "Scores a dllm run against a pretrain run of the same preset and data on the validation split: bits per byte — the diffusion model's ELBO bound (Monte Carlo, with its standard error over --repeats) against the autoregressive model's exact figure on the same windows — and fill-in-the-middle: gaps of --gaps tokens hidden in held-out text, restored by the diffusion model from both sides and by the autoregressive model from the prefix alone — and how much context the diffusion model uses (the cross-entropy of a masked token with every other token visible and with none, beside the autoregressive model's). Prints a Markdown table and writes DIR/dllm-eval.json.",
     )
     .addOption(diffusionCheckpointOption())
     .option('--ar <dir>', 'run folder of the autoregressive model (pretrain)', 'runs/tiny')
@@ -66,6 +66,12 @@ export const dllmEvalCommand = () =>
             (f) =>
               `| ${f.length} | ${f.spans} | ${pct(f.diffusion.tokenAccuracy)} | ${pct(f.diffusion.exactMatch)} | ${f.diffusion.forwardPasses} | ${pct(f.autoregressive.tokenAccuracy)} | ${pct(f.autoregressive.exactMatch)} |`,
           ),
+          '',
+          `| the middle token of ${r.context.windows} windows | cross-entropy (nats) |`,
+          '|---|---:|',
+          `| diffusion, every other token visible | ${r.context.allVisible.toFixed(3)} |`,
+          `| diffusion, no token visible | ${r.context.noneVisible.toFixed(3)} |`,
+          `| autoregressive, the tokens before it | ${r.context.autoregressive.toFixed(3)} |`,
         ].join('\n'),
       );
     });

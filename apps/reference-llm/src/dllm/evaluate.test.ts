@@ -1,9 +1,12 @@
+import * as T from '@tessera/tensor-webgpu';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
+import { readText, splitText } from '../data.js';
 import { evaluateCheckpoint } from '../evaluate.js';
 import { pretrain } from '../pretrain.js';
 import { data, micro, shakespeare, tempDir, textFile } from '../test-utils/fixtures.js';
 import { evaluateDiffusion } from './evaluate.js';
+import { loadDiffusionCheckpoint } from './load.js';
 import { trainDiffusion } from './train.js';
 
 const { gpu, cpu } = await testDevices();
@@ -43,6 +46,24 @@ describe('evaluateDiffusion', () => {
         expect(s.tokenAccuracy).toBeLessThanOrEqual(1);
         expect(s.exactMatch).toBeLessThanOrEqual(s.tokenAccuracy + 1e-12);
       }
+    // Context use: with the whole window masked every window's middle position sees the same
+    // input, so its figure is the cross-entropy of the middle tokens under one distribution.
+    const { model, tokenizer } = loadDiffusionCheckpoint(dllm, device);
+    const ids = tokenizer.encode(splitText(readText(data)).val, { disallowedSpecial: [] });
+    const window = micro.seqLen;
+    const stride = Math.floor((ids.length - window) / 8);
+    const middles = Array.from({ length: 8 }, (_, i) => ids[i * stride + window / 2]!);
+    const blank = T.tensor(new Int32Array(window).fill(model.maskId), {
+      shape: [1, window],
+      device,
+    });
+    const logp = await T.noGrad(() => T.logSoftmax(model.forward(blank), -1)).data();
+    const expected =
+      -middles.reduce((s, id) => s + logp[(window / 2) * model.vocabSize + id]!, 0) / 8;
+    expect(r.context.windows).toBe(8);
+    expect(r.context.noneVisible).toBeCloseTo(expected, 4);
+    for (const v of Object.values(r.context)) expect(Number.isFinite(v) && v > 0).toBe(true);
+    model.dispose();
     expect(seen).toContain('bound 2/2');
     expect(seen).toContain('fill 3, autoregressive');
   });

@@ -1,7 +1,7 @@
 import { denoise, diffusionNll } from '@tessera/dllm';
 import { bitsPerByteFromMeanNll } from '@tessera/eval';
-import { generateBatch } from '@tessera/sampler';
-import type { Device } from '@tessera/tensor-webgpu';
+import { generateBatch, tokenLogprobs } from '@tessera/sampler';
+import * as T from '@tessera/tensor-webgpu';
 import { byteLength, DEFAULT_DATA, readText, splitText } from '../data.js';
 import { evaluateCheckpoint } from '../evaluate.js';
 import { loadCheckpoint } from '../load.js';
@@ -23,7 +23,7 @@ export interface DiffusionEvalOptions {
   spans?: number;
   /** Gap lengths in tokens. Default 1, 4, 16. */
   gapLengths?: readonly number[];
-  device?: Device;
+  device?: T.Device;
   /** Called with what is being measured, work done and its total (a progress bar). */
   onProgress?: (what: string, done: number, total: number) => void;
 }
@@ -34,6 +34,18 @@ export interface FillScore {
   tokenAccuracy: number;
   /** Share of gaps restored whole. */
   exactMatch: number;
+}
+
+/** How much of its context the diffusion model uses, beside the autoregressive model. */
+export interface ContextUse {
+  /** Held-out windows scored (the fill-in-the-middle windows). */
+  windows: number;
+  /** Mean cross-entropy (nats) of each window's middle token masked alone: every other token visible. */
+  allVisible: number;
+  /** The same token with every position of the window masked: the model's guess with no context. */
+  noneVisible: number;
+  /** The autoregressive model's cross-entropy of the same tokens given the tokens before them. */
+  autoregressive: number;
 }
 
 /** What `dllm eval` measures. */
@@ -54,6 +66,8 @@ export interface DiffusionEvaluation {
     diffusion: FillScore & { forwardPasses: number };
     autoregressive: FillScore;
   }[];
+  /** The middle token of the fill windows scored with every other token visible, with none, and by the autoregressive model. */
+  context: ContextUse;
 }
 
 /** The run's text: the data file its checkpoint records, or the bundled text. */
@@ -91,6 +105,9 @@ function score(predicted: readonly number[][], truth: readonly number[][]): Fill
  *   suffix (greedy, one token per step, low-confidence remasking); the autoregressive model
  *   continues the prefix greedily (with its KV cache), as it cannot see the suffix. Reported:
  *   the share of gap tokens restored and of gaps restored whole.
+ * - **Context use.** The middle token of the same windows: the diffusion model's cross-entropy
+ *   with every other token visible and with none, beside the autoregressive model's from the
+ *   tokens before it (`contextUse`).
  *
  * Throws when the two runs' tokenizers encode the text differently (not the same recipe) or
  * their windows differ.
@@ -135,6 +152,7 @@ export async function evaluateDiffusion(
       fill.push(
         await fillScores(model, ar.model, ids, window, length, options.spans ?? 256, onProgress),
       );
+    const context = await contextUse(model, ar.model, ids, window, options.spans ?? 256);
     return {
       tokens: count,
       bitsPerByte: {
@@ -142,6 +160,7 @@ export async function evaluateDiffusion(
         autoregressive: exact.bitsPerByte,
       },
       fill,
+      context,
     };
   } finally {
     model.dispose();
@@ -181,6 +200,73 @@ async function splitNll(
   return nats;
 }
 
+/** The starts of `spans` held-out windows of `window` tokens at even intervals. */
+function spanStarts(tokens: number, window: number, spans: number): number[] {
+  const stride = Math.max(1, Math.floor((tokens - window) / spans));
+  return Array.from({ length: spans }, (_, i) => i * stride).filter((s) => s + window <= tokens);
+}
+
+/** Cross-entropy (nats) of `targets[b]` under each row of `logits` [B, V], read back, summed. */
+async function crossEntropySum(logits: T.Tensor, targets: readonly number[]): Promise<number> {
+  const rows = T.noGrad(() => T.tidy(() => T.logSoftmax(logits, -1)));
+  const values = await rows.data();
+  rows.dispose();
+  const vocab = logits.shape[1]!;
+  return targets.reduce((sum, id, b) => sum - values[b * vocab + id]!, 0);
+}
+
+/**
+ * The middle token of each fill window (`spanStarts`): the diffusion model's cross-entropy with
+ * only that token masked and with the whole window masked, and the autoregressive model's given
+ * the tokens before it. A model that uses its context scores far below its no-context figure.
+ */
+async function contextUse(
+  model: DiffusionModel,
+  ar: ReturnType<typeof loadCheckpoint>['model'],
+  ids: readonly number[],
+  window: number,
+  spans: number,
+): Promise<ContextUse> {
+  const mid = Math.floor(window / 2);
+  const starts = spanStarts(ids.length, window, spans);
+  const sums = { allVisible: 0, noneVisible: 0, autoregressive: 0 };
+  const batch = 64;
+  for (let i = 0; i < starts.length; i += batch) {
+    const rows = starts.slice(i, i + batch).map((s) => ids.slice(s, s + window));
+    const targets = rows.map((r) => r[mid]!);
+    const shape = [rows.length, window];
+    const device = model.device;
+    const middle = (canvas: number[][]) =>
+      T.noGrad(() =>
+        T.tidy(() => {
+          const x = T.tensor(Int32Array.from(canvas.flat()), { shape, device });
+          return T.reshape(T.slice(model.forward(x), 1, mid, mid + 1), [rows.length, -1]);
+        }),
+      );
+    const one = middle(rows.map((r) => r.map((id, j) => (j === mid ? model.maskId : id))));
+    sums.allVisible += await crossEntropySum(one, targets);
+    one.dispose();
+    const none = middle(rows.map((r) => r.map(() => model.maskId)));
+    sums.noneVisible += await crossEntropySum(none, targets);
+    none.dispose();
+    const logprobs = T.noGrad(() =>
+      T.tidy(() => {
+        const x = T.tensor(Int32Array.from(rows.flat()), { shape, device });
+        return T.sum(T.slice(tokenLogprobs(ar, x, { from: mid }), 1, mid, mid + 1));
+      }),
+    );
+    sums.autoregressive -= await logprobs.item();
+    logprobs.dispose();
+  }
+  const n = starts.length;
+  return {
+    windows: n,
+    allVisible: sums.allVisible / n,
+    noneVisible: sums.noneVisible / n,
+    autoregressive: sums.autoregressive / n,
+  };
+}
+
 /** Fill-in-the-middle on `spans` held-out windows with a gap of `length` tokens in the middle. */
 async function fillScores(
   model: DiffusionModel,
@@ -192,10 +278,7 @@ async function fillScores(
   onProgress: DiffusionEvalOptions['onProgress'],
 ): Promise<DiffusionEvaluation['fill'][number]> {
   const before = Math.floor((window - length) / 2);
-  const stride = Math.max(1, Math.floor((ids.length - window) / spans));
-  const starts = Array.from({ length: spans }, (_, i) => i * stride).filter(
-    (s) => s + window <= ids.length,
-  );
+  const starts = spanStarts(ids.length, window, spans);
   const part = (s: number, from: number, to: number) => ids.slice(s + from, s + to);
   const prefixes = starts.map((s) => part(s, 0, before));
   const gaps = starts.map((s) => part(s, before, before + length));
