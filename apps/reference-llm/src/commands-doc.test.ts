@@ -22,6 +22,10 @@ describe('the README command reference', () => {
       expect(md).toMatch(new RegExp(`\\| \\[\`vit ${name}\`\\]\\(#vit-${name}\\) +\\|`));
     expect(md).toContain('#### vit predict');
     expect(md).toMatch(/Argument `<image>`: a PNG file, or the index/);
+    // Subcommands by their full name, with their own section.
+    expect(md).toMatch(/\| \[`dllm train`\]\(#dllm-train\) +\|/);
+    expect(md).toContain('#### dllm train');
+    expect(md).not.toMatch(/\[`dllm`\]/);
     expect(() => withCommands('# no markers', buildProgram())).toThrow(/markers are missing/);
   });
 });

@@ -14,26 +14,31 @@ function table(header: string[], rows: string[][]): string[] {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
+/** Commands that run, by their full name: a command's subcommands (`dllm train`) in its place. */
+function leaves(commands: readonly Command[], prefix = ''): [string, Command][] {
+  return commands.flatMap((c): [string, Command][] => {
+    const name = `${prefix}${c.name()}`;
+    const subs = c.commands as unknown as Command[];
+    return subs.length ? leaves(subs, `${name} `) : [[name, c]];
+  });
+}
+
 /**
  * The README's command reference, generated from the command definitions: a table of the
- * commands, then each command's options with their defaults and choices.
+ * commands (subcommands by their full name), then each command's options with their defaults
+ * and choices.
  */
 export function commandsMarkdown(program: Command): string {
-  // A command with subcommands (`vit train`, `vit predict`) is listed as its subcommands.
-  const commands = (program.commands as unknown as Command[]).flatMap((c) =>
-    c.commands.length > 0
-      ? (c.commands as unknown as Command[]).map((s) => ({ name: `${c.name()} ${s.name()}`, c: s }))
-      : [{ name: c.name(), c }],
-  );
+  const commands = leaves(program.commands as unknown as Command[]);
   const anchor = (name: string) => name.replaceAll(' ', '-');
   const out = table(
     ['command', 'what it does'],
-    commands.map(({ name, c }) => [
+    commands.map(([name, c]) => [
       `[\`${name}\`](#${anchor(name)})`,
       cell(c.summary() || c.description()),
     ]),
   );
-  for (const { name, c } of commands) {
+  for (const [name, c] of commands) {
     out.push('', `#### ${name}`, '');
     if (c.description() && c.description() !== c.summary()) out.push(c.description(), '');
     for (const a of c.registeredArguments)

@@ -90,7 +90,13 @@ export function unigramBpb(
   return bitsPerByteFromMeanNll(nats / val.length, val.length, valBytes);
 }
 
-function resolvePreset(preset: Preset | string): Preset {
+/** The tokenizer of a run: byte-level BPE of the preset's size trained on the training split. */
+export function trainTokenizer(train: string, preset: Preset): Tokenizer {
+  return trainBpe([train], { vocabSize: preset.vocabSize, specialTokens: ['<|endoftext|>'] });
+}
+
+/** A preset, given or by name; an unknown name is an error listing the known ones. */
+export function resolvePreset(preset: Preset | string): Preset {
   if (typeof preset !== 'string') return preset;
   const found = PRESETS[preset];
   if (!found)
@@ -181,10 +187,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   } else {
     const t0 = performance.now();
     log(`training a ${preset.vocabSize}-token BPE tokenizer on ${trainBytes} bytes…`);
-    tokenizer = trainBpe([train], {
-      vocabSize: preset.vocabSize,
-      specialTokens: ['<|endoftext|>'],
-    });
+    tokenizer = trainTokenizer(train, preset);
     log(
       `tokenizer: ${tokenizer.vocabSize} tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );

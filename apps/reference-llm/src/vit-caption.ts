@@ -15,9 +15,10 @@ import { Progress, type ProgressSink, stderrSink } from './progress.js';
 import { writeReport } from './report.js';
 import {
   type CheckpointStateBase,
+  checkRunFolder,
+  claimRunFolder,
   FILES,
   fileError,
-  prepareRunFolder,
   readCheckpoint,
   writeCheckpoint,
 } from './run-folder.js';
@@ -249,7 +250,7 @@ export async function vitCaption(o: CaptionTrainOptions): Promise<CaptionTrainRe
   const sink = o.sink ?? stderrSink;
   const log = (line: string) => sink.write(`${line}\n`);
   const device = o.device ?? T.getDefaultDevice();
-  prepareRunFolder(o.out, { force: o.force });
+  checkRunFolder(o.out, { force: o.force });
   const { vit, ckpt: vitCkpt } = readVit(o.vit, device);
   const { model: lm, tokenizer } = loadCheckpoint(o.lm, device);
   lm.train();
@@ -281,6 +282,9 @@ export async function vitCaption(o: CaptionTrainOptions): Promise<CaptionTrainRe
   );
   const evalDigits = split.test.subarray(0, o.evalDigits ?? 200);
   const history: History = { trainLoss: [], val: [] };
+  // Every input has passed its checks: claim the folder (its lock; a --force run's old
+  // checkpoint stays until the first new one is saved).
+  const claim = claimRunFolder(o.out, { force: o.force });
   const save = async (step: number) => {
     const weights = await lm.save();
     const projector = await captioner.projector.save();
@@ -307,6 +311,7 @@ export async function vitCaption(o: CaptionTrainOptions): Promise<CaptionTrainRe
         history,
       },
     );
+    claim.saved();
   };
   const r = await runTrainingLoop({
     start: 0,
@@ -352,7 +357,7 @@ export async function vitCaption(o: CaptionTrainOptions): Promise<CaptionTrainRe
     history,
     progress: new Progress('caption', recipe.steps, sink),
     stop: o.stop,
-  });
+  }).finally(() => claim.release());
   lm.eval();
   const final = split.test.subarray(0, o.finalDigits ?? split.test.length);
   log(`captioning ${final.length} held-out digits…`);

@@ -16,9 +16,10 @@ import { Progress, type ProgressSink, stderrSink } from './progress.js';
 import { writeReport } from './report.js';
 import {
   type Checkpoint,
+  checkRunFolder,
+  claimRunFolder,
   FILES,
   fileError,
-  prepareRunFolder,
   readCheckpoint,
   writeCheckpoint,
 } from './run-folder.js';
@@ -220,7 +221,7 @@ export async function vitTrain(o: VitTrainOptions): Promise<VitTrainResult> {
   const sink = o.sink ?? stderrSink;
   const log = (line: string) => sink.write(`${line}\n`);
   const device = o.device ?? T.getDefaultDevice();
-  prepareRunFolder(o.out, o);
+  checkRunFolder(o.out, o);
   const ckpt = o.resume ? readCheckpoint<VitState>(o.out) : undefined;
   const recipe: VitRecipe = ckpt
     ? resumeRecipe(ckpt, o)
@@ -253,6 +254,9 @@ export async function vitTrain(o: VitTrainOptions): Promise<VitTrainResult> {
         `${split.train.length} training and ${split.test.length} held-out MNIST digits; ${recipe.steps} steps of ${recipe.batchSize}; device ${device.info.adapter}`,
     );
   }
+  // Every input has passed its checks: claim the folder (its lock; a --force run's old
+  // checkpoint stays until the first new one is saved).
+  const claim = claimRunFolder(o.out, o, ckpt);
   const save = async (step: number) => {
     const weights = await vit.save();
     const bad = firstNonFinite(weights);
@@ -275,6 +279,7 @@ export async function vitTrain(o: VitTrainOptions): Promise<VitTrainResult> {
         history,
       },
     );
+    claim.saved();
   };
   const common = { recipe, digits, split, device, sink, evalEvery };
   const trained = await trainClassifier('vit', vit, {
@@ -286,7 +291,7 @@ export async function vitTrain(o: VitTrainOptions): Promise<VitTrainResult> {
     saveEvery: o.saveEvery ?? 100,
     stop: o.stop,
     maxSeconds: o.maxSeconds,
-  });
+  }).finally(() => claim.release());
   const signalled = trained.stopReason === 'SIGINT' || trained.stopReason === 'SIGTERM';
   let mlp: ClassifierResult | undefined;
   if ((o.baseline ?? true) && !signalled) {

@@ -32,6 +32,7 @@ export {
   processLogits,
   processorChain,
   repetitionPenalty,
+  SAMPLING_OPTION_KEYS,
   type SamplingOptions,
   softmaxRow,
   temperature,

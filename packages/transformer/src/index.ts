@@ -10,7 +10,7 @@ export { Attention, type LayerContext, type Rotary } from './attention.js';
 export { auxLosses } from './aux-loss.js';
 export { Block } from './block.js';
 export { DecoderCache, type DecoderCacheOptions } from './cache.js';
-export { type ResolvedConfig, resolveConfig, type TransformerConfig } from './config.js';
+export { type ResolvedConfig, resolveConfig, seeder, type TransformerConfig } from './config.js';
 export { type DecoderForwardOptions, DecoderLM } from './decoder-lm.js';
 export { Encoder } from './encoder.js';
 export {

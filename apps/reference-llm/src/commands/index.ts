@@ -1,5 +1,6 @@
 import { chatCommand } from './chat.js';
 import { dataCommand } from './data.js';
+import { dllmCommand } from './dllm.js';
 import { dpoCommand } from './dpo.js';
 import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
@@ -27,6 +28,7 @@ export const COMMANDS = [
   ppoCommand,
   chatCommand,
   profileCommand,
+  dllmCommand,
   scalingCommand,
   vitCommand,
 ];
