@@ -81,6 +81,30 @@ describe('sft', () => {
     }
   });
 
+  it('--pack trains on the same examples packed into rows: the first step has the padded loss', async () => {
+    // Short examples, so that several fit in one row of the 64-token window.
+    const dir = tempDir();
+    const lines = ['a b', 'c d', 'e f', 'g h'].map((w) =>
+      JSON.stringify({
+        messages: [
+          { role: 'user', content: `Say ${w}` },
+          { role: 'assistant', content: `Answer: ${w}` },
+        ],
+      }),
+    );
+    const data = join(dir, 'short.jsonl');
+    writeFileSync(data, `${lines.join('\n')}\n`);
+    const files = { data, heldout: data, steps: 2 };
+    const padded = await run(files);
+    const out = tempDir();
+    const packed = await run({ ...files, pack: true, out });
+    // Same examples, same weights: packing changes the rows, not the loss (exact attention).
+    expect(packed.history.trainLoss[0]).toBeCloseTo(padded.history.trainLoss[0]!, 4);
+    expect(packed.loop.tokensPerSecond).toBeGreaterThan(0);
+    const state = readCheckpoint<StageState & { settings: { pack: boolean } }>(out).state;
+    expect(state.settings.pack).toBe(true);
+  });
+
   it('LoRA trains the adapters and the embedding, and saves the PEFT adapter beside the merged weights', async () => {
     const out = tempDir();
     await run({ out, loraRank: 2 });
