@@ -13,6 +13,7 @@ export {
   moeFeedForward,
 } from './feed-forward.js';
 export { type GroupedMatmulOptions, groupedMatmul } from './grouped-matmul.js';
+export { huggingFaceMoEConfig } from './hf-config.js';
 export { fromHuggingFaceExperts, toHuggingFaceExperts } from './hf-names.js';
 export { balanceProbabilities, loadBalancingLoss, routerZLoss } from './losses.js';
 export { readRoutingStats, updateExpertBiases } from './model-routing.js';

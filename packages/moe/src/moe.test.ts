@@ -207,3 +207,18 @@ describe.each(all)('MoE ($info.backend)', (dev) => {
     );
   });
 });
+
+describe('MoE.activeParameters', () => {
+  it('counts the router, the shared experts and k of the E routed experts', () => {
+    const [dim, hidden] = [8, 6];
+    const perExpert = 3 * hidden * dim; // gate, up and down projections of one SwiGLU expert
+    const layer = new MoE({ dim, hidden, experts: 4, topK: 2, sharedExperts: 1, device: cpu });
+    expect(layer.numParameters()).toBe(4 * dim + 4 * perExpert + perExpert);
+    expect(layer.activeParameters()).toBe(4 * dim + 2 * perExpert + perExpert);
+    // GELU experts have two projections; the selection bias is a buffer, not a parameter.
+    const gelu = new MoE({ dim, hidden, experts: 4, topK: 1, expert: 'gelu', device: cpu });
+    const aux = new MoE({ dim, hidden, experts: 4, topK: 1, biasUpdateRate: 0.1, device: cpu });
+    expect(gelu.activeParameters()).toBe(4 * dim + 2 * hidden * dim);
+    expect(aux.activeParameters()).toBe(4 * dim + perExpert);
+  });
+});

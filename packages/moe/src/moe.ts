@@ -68,7 +68,8 @@ export interface MoEOptions {
   seed?: number;
 }
 
-const MOE_KEYS = [
+/** The option names `MoE` knows (`checkOptions`). */
+export const MOE_KEYS = [
   'dim',
   'hidden',
   'experts',
@@ -127,6 +128,8 @@ export class MoE extends Module {
   readonly dim: number;
   readonly topK: number;
   readonly numExperts: number;
+  /** Shared experts s: `shared_experts` is one network of width s · hidden (0: none). */
+  readonly sharedExperts: number;
   readonly capacityFactor: number | undefined;
   readonly loadBalanceCoef: number;
   readonly zLossCoef: number;
@@ -190,6 +193,7 @@ export class MoE extends Module {
     this.dim = dim;
     this.topK = topK;
     this.numExperts = experts;
+    this.sharedExperts = shared;
     this.capacityFactor = factor;
     this.biasUpdateRate = rate;
     this.#counter = new RoutingCounter(experts, topK, device);
@@ -228,6 +232,16 @@ export class MoE extends Module {
     if (this.shared_experts) y = add(y, this.shared_experts.forward(flat));
     if (this.training) this.afterTrainingForward(routing, plan, tokens);
     return reshape(y, x.shape);
+  }
+
+  /**
+   * Parameters one token uses: the router, the shared experts and k of the E routed experts —
+   * the N of a training-FLOPs estimate 6·N per token (the `numParameters()` of a dense layer
+   * doing the same multiply-adds), where `numParameters()` counts every expert.
+   */
+  activeParameters(): number {
+    const routed = this.experts.numParameters();
+    return this.numParameters() - routed + (routed * this.topK) / this.numExperts;
   }
 
   /** The dispatch plan of a routing decision (`routeTokens` with this layer's capacity). */
