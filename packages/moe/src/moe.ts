@@ -4,6 +4,7 @@ import {
   cast,
   checkOptions,
   type Device,
+  keep,
   mul,
   noGrad,
   reshape,
@@ -139,6 +140,7 @@ export class MoE extends Module {
   #load: Tensor | undefined;
   #losses: MoELosses | undefined;
   #aux: Tensor | undefined;
+  #trace: Tensor[] | undefined;
 
   constructor(options: MoEOptions) {
     super();
@@ -231,7 +233,26 @@ export class MoE extends Module {
     let y = combineTokens(ys, plan, routing.weights);
     if (this.shared_experts) y = add(y, this.shared_experts.forward(flat));
     if (this.training) this.afterTrainingForward(routing, plan, tokens);
+    if (this.#trace) this.#trace.push(keep(routing.indices));
     return reshape(y, x.shape);
+  }
+
+  /**
+   * Starts keeping the experts each forward pass chooses (in either mode), for `takeTrace()`:
+   * to show a sentence's routing (`traceRouting`).
+   */
+  startTrace(): void {
+    this.#trace = [];
+  }
+
+  /**
+   * The choices of each forward pass since `startTrace()`, oldest first: [tokens, k] i32 each,
+   * a row's experts in the router's order. Stops keeping them; the caller disposes the tensors.
+   */
+  takeTrace(): Tensor[] {
+    const trace = this.#trace ?? [];
+    this.#trace = undefined;
+    return trace;
   }
 
   /**
