@@ -222,3 +222,28 @@ describe('MoE.activeParameters', () => {
     expect(aux.activeParameters()).toBe(4 * dim + perExpert);
   });
 });
+
+describe('MoE with auxiliary-loss-free balancing', () => {
+  it('keeps its load sum alive across training steps run inside tidy scopes', async () => {
+    const layer = new MoE({
+      dim: 8,
+      hidden: 6,
+      experts: 4,
+      topK: 1,
+      biasUpdateRate: 0.5,
+      device: cpu,
+    });
+    const x = T.randn([6, 8], { seed: 2, device: cpu });
+    const biases: number[][] = [];
+    for (let step = 0; step < 2; step++) {
+      T.tidy(() => {
+        T.mean(layer.forward(x)).backward();
+        layer.updateBias();
+      });
+      biases.push((await layer.gate.e_score_correction_bias!.toArray()) as number[]);
+    }
+    // 6 tokens over 4 experts: no load equals the mean 1.5, so every bias moves by ±γ each step.
+    expect(biases[0]!.map(Math.abs)).toEqual([0.5, 0.5, 0.5, 0.5]);
+    expect(biases[1]!.every((b) => [1, 0, -1].includes(b))).toBe(true);
+  });
+});

@@ -289,7 +289,11 @@ export class MoE extends Module {
     );
     this.#counter.record(plan.counts, this.capacity(tokens), tokens);
     const load = this.#load;
-    if (load) tidy(() => noGrad(() => load.add_(cast(plan.counts, 'f32'))));
+    // A block body: tidy would hand a returned `load` to the enclosing scope, which frees it.
+    if (load)
+      tidy(() => {
+        noGrad(() => load.add_(cast(plan.counts, 'f32')));
+      });
   }
 
   /**
