@@ -133,6 +133,9 @@ describe.each(all)('MoE ($info.backend)', (dev) => {
     const { loadBalance, zLoss } = layer.losses()!;
     const want = 0.01 * (await loadBalance.item()) + 0.001 * (await zLoss.item());
     expect(await layer.auxLoss()!.item()).toBeCloseTo(want, 7);
+    layer.eval(); // an eval pass has none: a validation loss adds nothing stale
+    layer.forward(toTensor(c.x, dev));
+    expect([layer.auxLoss(), layer.losses()]).toEqual([undefined, undefined]);
     const auxFree = new MoE({ ...options, biasUpdateRate: 0.001 });
     expect([auxFree.loadBalanceCoef, auxFree.zLossCoef]).toEqual([0, 0.001]);
     expect(Object.keys(auxFree.stateDict())).toContain('gate.e_score_correction_bias');

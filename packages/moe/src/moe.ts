@@ -233,6 +233,7 @@ export class MoE extends Module {
     let y = combineTokens(ys, plan, routing.weights);
     if (this.shared_experts) y = add(y, this.shared_experts.forward(flat));
     if (this.training) this.afterTrainingForward(routing, plan, tokens);
+    else [this.#losses, this.#aux] = [undefined, undefined]; // an eval pass has no losses
     if (this.#trace) this.#trace.push(keep(routing.indices));
     return reshape(y, x.shape);
   }
