@@ -1,3 +1,4 @@
+import { updateExpertBiases } from '@tessera/moe';
 import { type BaseOptions, clipGradNorm, type Optimizer } from '@tessera/optim';
 import * as T from '@tessera/tensor-webgpu';
 import type { DecoderLM } from '@tessera/transformer';
@@ -16,7 +17,8 @@ export function nextTokenLoss(model: DecoderLM, { x, y }: TokenBatch): T.Tensor 
 
 /**
  * One language-modelling step on a batch, the step function of pretraining: forward, backward,
- * the global gradient norm clipped to 1, the optimizer's update. Frees the batch; returns the
+ * the global gradient norm clipped to 1, the optimizer's update, then the selection biases of
+ * auxiliary-loss-free MoE layers (`updateExpertBiases`; nothing for other models). Frees the batch; returns the
  * loss read back. Knows nothing of data, schedules or checkpoints (the optimizer holds its
  * schedules; the training loop does the rest).
  */
@@ -31,6 +33,7 @@ export async function languageModelStep(
     l.backward();
     clipGradNorm(model.parameters(), 1.0).dispose();
     optimizer.step();
+    updateExpertBiases(model);
     return l;
   });
   const value = await loss.item();

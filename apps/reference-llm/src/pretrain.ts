@@ -15,16 +15,30 @@ import {
   readText,
   splitText,
 } from './data.js';
+import {
+  type ExpertLoadHistory,
+  ExpertLoadRecorder,
+  expertLoadSvg,
+  finalMaxLoad,
+} from './expert-load.js';
 import { firstNonFinite } from './finite.js';
-import { llamaConfig } from './hf-config.js';
+import { decoderConfig } from './hf-config.js';
 import { languageModelStep, nextTokenLoss } from './lm-step.js';
 import { type ModelState, readModel, readTokenizer } from './load.js';
 import { type History, runTrainingLoop, type StopReason, type StopSignal } from './loop.js';
 import { buildOptimizer, OPTIMIZERS, type OptimizerName } from './optimizer.js';
 import { readOptimizerState } from './optimizer-state.js';
-import { PRESETS, type Preset, presetBudget } from './presets.js';
+import {
+  type MoEChoice,
+  moePreset,
+  moePresetName,
+  PRESETS,
+  type Preset,
+  presetBudget,
+} from './presets.js';
 import { Progress, type ProgressSink, stderrSink } from './progress.js';
 import { writeReport } from './report.js';
+import { routeSentence, routingSvg } from './routing-picture.js';
 import {
   type Checkpoint,
   FILES,
@@ -39,6 +53,8 @@ export interface PretrainOptions {
   out: string;
   /** A preset or its name; default `tiny`, or the checkpoint's on `resume` (where another is an error). */
   preset?: Preset | string;
+  /** Train the preset's mixture-of-experts variant of equal active size (`moePreset`). */
+  moe?: MoEChoice;
   /** Default `adamw`, or the checkpoint's on `resume` (where another is an error). */
   optimizer?: OptimizerName;
   /** Continue the checkpoint in `out` (an error when there is none). */
@@ -88,6 +104,8 @@ export interface PretrainState extends ModelState {
   /** The text: its path as given (`bundled` for the default), bytes and SHA-256. */
   data: { path: string; bytes: number; sha256: string };
   history: History;
+  /** The expert load of an MoE model's layers over the run (the report's heat map). */
+  expertLoad?: ExpertLoadHistory;
 }
 
 /** Bits per byte of a unigram model fitted on the training tokens, on the validation tokens. */
@@ -105,14 +123,13 @@ export function unigramBpb(
   return bitsPerByteFromMeanNll(nats / val.length, val.length, valBytes);
 }
 
-function resolvePreset(preset: Preset | string): Preset {
-  if (typeof preset !== 'string') return preset;
-  const found = PRESETS[preset];
+function resolvePreset(preset: Preset | string, moe?: MoEChoice): Preset {
+  const found = typeof preset === 'string' ? PRESETS[preset] : preset;
   if (!found)
     throw new Error(
       `pretrain: unknown preset ${JSON.stringify(preset)}; known: ${Object.keys(PRESETS).join(', ')}`,
     );
-  return found;
+  return moe ? moePreset(found, moe) : found;
 }
 
 /**
@@ -132,7 +149,10 @@ function resumeSettings(ckpt: Checkpoint<PretrainState>, o: PretrainOptions) {
     throw field('stage', `is ${JSON.stringify(s.stage)}, expected "pretrain"`);
   if (s.preset === null || typeof s.preset !== 'object' || typeof s.preset.name !== 'string')
     throw field('preset', 'is missing: the recipe the run was started with');
-  const givenPreset = o.preset === undefined ? undefined : resolvePreset(o.preset).name;
+  const base =
+    o.preset === undefined ? s.preset.name.split('-moe')[0]! : resolvePreset(o.preset).name;
+  const givenPreset =
+    o.moe !== undefined ? moePresetName(base, o.moe) : o.preset === undefined ? undefined : base;
   if (givenPreset !== undefined && givenPreset !== s.preset.name)
     throw conflict('preset', givenPreset, s.preset.name, 'preset.name');
   const name = s.optimizer?.name;
@@ -183,7 +203,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   prepareRunFolder(o.out, o);
   const ckpt = o.resume ? readCheckpoint<PretrainState>(o.out) : undefined;
   const saved = ckpt && resumeSettings(ckpt, o);
-  const preset = saved?.preset ?? resolvePreset(o.preset ?? 'tiny');
+  const preset = saved?.preset ?? resolvePreset(o.preset ?? 'tiny', o.moe);
   const optimizerName = saved?.optimizer ?? o.optimizer ?? 'adamw';
   const seed = ckpt?.state.seed ?? o.seed ?? 1;
   const dataPath = saved?.data ?? o.data ?? DEFAULT_DATA;
@@ -233,6 +253,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const { optimizer, schedules } = buildOptimizer(optimizerName, model, preset, total);
   const history: History = ckpt?.state.history ?? { trainLoss: [], val: [] };
   const start = ckpt?.state.step ?? 0;
+  const expertLoad = new ExpertLoadRecorder(model, total, ckpt?.state.expertLoad);
   if (ckpt) {
     try {
       await optimizer.loadStateDict(readOptimizerState(ckpt, device));
@@ -245,7 +266,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     log(`resumed ${o.out} at step ${start}/${total}`);
   } else {
     log(
-      `preset ${preset.name}: ${model.numParameters()} parameters, ${trainIds.length} training tokens, ${total} steps of ${preset.batchSize}×${preset.seqLen} tokens; ` +
+      `preset ${preset.name}: ${model.numParameters()} parameters${model.activeParameters() < model.numParameters() ? ` (${model.activeParameters()} active per token)` : ''}, ${trainIds.length} training tokens, ${total} steps of ${preset.batchSize}×${preset.seqLen} tokens; ` +
         `Chinchilla budget ${budget.tokens} tokens, 6·N·D = ${budget.flops.toExponential(2)} FLOPs; optimizer ${optimizerName}; device ${device.info.adapter}`,
     );
     log(`unigram baseline: ${baseline.toFixed(3)} bits per byte on validation`);
@@ -258,6 +279,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       throw new Error(
         `pretrain: refusing to save weights that are not finite at step ${step} (tensor ${bad}); ${existsSync(join(o.out, FILES.pointer)) ? `the previous checkpoint in ${o.out} is kept` : 'no checkpoint was written'}`,
       );
+    await expertLoad.read(step);
     const { tensors, ...state } = optimizer.stateDict();
     const eos = tokenizer.specialTokens['<|endoftext|>'];
     writeCheckpoint<Omit<PretrainState, 'format' | 'version' | 'files'>>(
@@ -266,7 +288,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         [FILES.model]: weights,
         [FILES.optimizer]: await T.saveSafetensors(tensors),
         [FILES.tokenizer]: toHuggingFaceJson(tokenizer),
-        [FILES.hfConfig]: `${JSON.stringify(llamaConfig(model.config, { bos: eos, eos }), null, 1)}\n`,
+        [FILES.hfConfig]: `${JSON.stringify(decoderConfig(model, { bos: eos, eos }), null, 1)}\n`,
       },
       {
         stage: 'pretrain',
@@ -278,10 +300,12 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         seed,
         data,
         history,
+        ...(model.config.ffn === 'moe' ? { expertLoad: expertLoad.history } : {}),
       },
     );
   };
   const evaluate = async () => {
+    model.eval(); // no dropout; MoE layers count no routing
     let sum = 0;
     const batches = o.evalBatches ?? 8;
     for (let b = 0; b < batches; b++) {
@@ -290,6 +314,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       sum += await loss.item();
       for (const t of [batch.x, batch.y, loss]) t.dispose();
     }
+    model.train();
     const loss = sum / batches;
     return { loss, bpb: bitsPerByteFromMeanNll(loss, valIds.length, valBytes) };
   };
@@ -299,9 +324,11 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     total,
     data: (step) =>
       batchAt(trainIds, preset.batchSize, preset.seqLen, seed * 1_000_003 + step, device),
-    step: (batch, step) => {
+    step: async (batch, step) => {
       T.manualSeed(seed + step); // dropout masks, reproducible on resume
-      return languageModelStep(model, optimizer, batch);
+      const loss = await languageModelStep(model, optimizer, batch);
+      await expertLoad.afterStep(step + 1);
+      return loss;
     },
     evaluate: { every: o.evalEvery ?? preset.evalInterval, run: evaluate },
     checkpoint: { every: o.saveEvery ?? preset.evalInterval, save },
@@ -326,6 +353,10 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     optimizer: optimizerName,
     device,
     schedules,
+    moe:
+      model.config.ffn === 'moe'
+        ? { load: expertLoad.history, sentence: await routeSentence(model, tokenizer, val) }
+        : undefined,
   });
   return result;
 }
@@ -339,6 +370,7 @@ function writePretrainReport(
     optimizer: OptimizerName;
     device: T.Device;
     schedules: ReturnType<typeof buildOptimizer>['schedules'];
+    moe?: { load: ExpertLoadHistory; sentence: Awaited<ReturnType<typeof routeSentence>> };
   },
 ): void {
   const last = r.val.at(-1);
@@ -347,6 +379,7 @@ function writePretrainReport(
     SIGINT: 'stopped by Ctrl-C (SIGINT)',
     SIGTERM: 'stopped by SIGTERM',
   };
+  const moe = meta.moe && moeReport(meta.model, meta.moe);
   writeReport(dir, {
     title: `reference-llm pretrain: ${meta.preset.name}`,
     facts: [
@@ -364,6 +397,7 @@ function writePretrainReport(
         'validation bits per byte',
         `${last?.bpb?.toFixed(3)} (unigram baseline ${r.unigramBpb.toFixed(3)})`,
       ],
+      ...(moe?.facts ?? []),
     ],
     summary: {
       preset: meta.preset.name,
@@ -377,8 +411,44 @@ function writePretrainReport(
       finalTrainLoss: r.trainLoss.at(-1),
       validation: last,
       unigramBitsPerByte: r.unigramBpb,
+      ...moe?.summary,
     },
     history: { trainLoss: r.trainLoss, val: r.val },
     schedules: meta.schedules,
+    figures: moe?.figures,
   });
+}
+
+/** The MoE part of the report: active parameters, the final expert load, the two pictures. */
+function moeReport(
+  model: DecoderLM,
+  moe: NonNullable<Parameters<typeof writePretrainReport>[2]['moe']>,
+) {
+  const maxLoad = finalMaxLoad(moe.load);
+  const experts = model.config.moe!.experts;
+  const text = moe.sentence.tokens.join('');
+  return {
+    facts: [
+      ['active parameters per token', String(model.activeParameters())],
+      [
+        'expert load at the end (max / mean, per layer)',
+        Object.values(maxLoad)
+          .map((x) => x.toFixed(2))
+          .join(', '),
+      ],
+    ] as [string, string][],
+    summary: { activeParameters: model.activeParameters(), finalMaxLoad: maxLoad },
+    figures: [
+      {
+        file: 'expert-load.svg',
+        title: 'expert load over training (experts × steps)',
+        svg: expertLoadSvg(moe.load, 'expert load over training: assignments / mean, per layer'),
+      },
+      {
+        file: 'routing.svg',
+        title: 'token → expert routing of a validation sentence',
+        svg: routingSvg(moe.sentence, experts, `token → expert routing: ${JSON.stringify(text)}`),
+      },
+    ],
+  };
 }
