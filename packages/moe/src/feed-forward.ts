@@ -17,14 +17,17 @@ export interface MoEBlockSpec {
 }
 
 /** The `MoE` options a model fixes itself, from its block's spec. */
-const FROM_SPEC = ['dim', 'std', 'projStd', 'seed', 'device'] as const;
+const FROM_SPEC: readonly (keyof MoEOptions)[] = ['dim', 'std', 'projStd', 'seed', 'device'];
 
 /**
  * `MoE` options a model does not fix itself; `hidden` (one expert's width) defaults to the
  * model's FFN width. Plain JSON values only, so a model config that holds them (the
  * transformer's `ffn: 'moe'` with a `moe` block) survives a checkpoint's JSON.
  */
-export type MoEFeedForwardOptions = Omit<MoEOptions, (typeof FROM_SPEC)[number] | 'hidden'> & {
+export type MoEFeedForwardOptions = Omit<
+  MoEOptions,
+  'dim' | 'std' | 'projStd' | 'seed' | 'device' | 'hidden'
+> & {
   hidden?: number;
 };
 
