@@ -15,17 +15,13 @@ import {
   readText,
   splitText,
 } from './data.js';
-import {
-  type ExpertLoadHistory,
-  ExpertLoadRecorder,
-  expertLoadSvg,
-  finalMaxLoad,
-} from './expert-load.js';
+import { type ExpertLoadHistory, ExpertLoadRecorder } from './expert-load.js';
 import { firstNonFinite } from './finite.js';
 import { decoderConfig } from './hf-config.js';
 import { languageModelStep, nextTokenLoss } from './lm-step.js';
 import { type ModelState, readModel, readTokenizer } from './load.js';
 import { type History, runTrainingLoop, type StopReason, type StopSignal } from './loop.js';
+import { type MoERun, moeReport } from './moe-report.js';
 import { buildOptimizer, OPTIMIZERS, type OptimizerName } from './optimizer.js';
 import { readOptimizerState } from './optimizer-state.js';
 import {
@@ -38,7 +34,7 @@ import {
 } from './presets.js';
 import { Progress, type ProgressSink, stderrSink } from './progress.js';
 import { writeReport } from './report.js';
-import { routeSentence, routingSvg } from './routing-picture.js';
+import { routeSentence } from './routing-picture.js';
 import {
   type Checkpoint,
   FILES,
@@ -370,7 +366,7 @@ function writePretrainReport(
     optimizer: OptimizerName;
     device: T.Device;
     schedules: ReturnType<typeof buildOptimizer>['schedules'];
-    moe?: { load: ExpertLoadHistory; sentence: Awaited<ReturnType<typeof routeSentence>> };
+    moe?: MoERun;
   },
 ): void {
   const last = r.val.at(-1);
@@ -417,38 +413,4 @@ function writePretrainReport(
     schedules: meta.schedules,
     figures: moe?.figures,
   });
-}
-
-/** The MoE part of the report: active parameters, the final expert load, the two pictures. */
-function moeReport(
-  model: DecoderLM,
-  moe: NonNullable<Parameters<typeof writePretrainReport>[2]['moe']>,
-) {
-  const maxLoad = finalMaxLoad(moe.load);
-  const experts = model.config.moe!.experts;
-  const text = moe.sentence.tokens.join('');
-  return {
-    facts: [
-      ['active parameters per token', String(model.activeParameters())],
-      [
-        'expert load at the end (max / mean, per layer)',
-        Object.values(maxLoad)
-          .map((x) => x.toFixed(2))
-          .join(', '),
-      ],
-    ] as [string, string][],
-    summary: { activeParameters: model.activeParameters(), finalMaxLoad: maxLoad },
-    figures: [
-      {
-        file: 'expert-load.svg',
-        title: 'expert load over training (experts × steps)',
-        svg: expertLoadSvg(moe.load, 'expert load over training: assignments / mean, per layer'),
-      },
-      {
-        file: 'routing.svg',
-        title: 'token → expert routing of a validation sentence',
-        svg: routingSvg(moe.sentence, experts, `token → expert routing: ${JSON.stringify(text)}`),
-      },
-    ],
-  };
 }
