@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import * as T from '@tessera/tensor-webgpu';
 import { DecoderLM } from '@tessera/transformer';
 import { describe, expect, it } from 'vitest';
-import { llamaConfig } from './hf-config.js';
+import { decoderConfig, llamaConfig } from './hf-config.js';
 import { type ModelState, readModel, readTokenizer } from './load.js';
 import { FILES, readCheckpoint } from './run-folder.js';
 import { huggingFaceFiles } from './save-checkpoint.js';
@@ -177,5 +177,31 @@ describe('a checkpoint transformers loaded (fixtures/hf-load)', () => {
       });
     });
     expect(worst).toBeLessThan(1e-5); // 1.2e-7 measured
+  });
+});
+
+describe('decoderConfig', () => {
+  it("is llamaConfig for a dense model; an MoE's has Llama's fields but the FFN, and the MoE keys", async () => {
+    const device = await T.createDevice({ backend: 'cpu' });
+    const dense = new DecoderLM({ ...micro.model, vocabSize: 300 }, device);
+    expect(decoderConfig(dense, { eos: 299 })).toEqual(llamaConfig(dense.config, { eos: 299 }));
+    const moe = new DecoderLM(
+      { ...micro.model, vocabSize: 300, ffn: 'moe', moe: { experts: 4, topK: 2, hidden: 40 } },
+      device,
+    );
+    const hf = decoderConfig(moe, { eos: 299 });
+    expect(hf).not.toHaveProperty('architectures'); // no transformers class reads these weights
+    expect(hf).not.toHaveProperty('model_type');
+    expect(hf).not.toHaveProperty('intermediate_size');
+    expect(hf).toMatchObject({
+      hidden_size: 32,
+      num_hidden_layers: 1,
+      eos_token_id: 299,
+      num_local_experts: 4,
+      num_experts_per_tok: 2,
+      moe_intermediate_size: 40,
+      n_shared_experts: 0,
+      topk_method: 'greedy',
+    });
   });
 });

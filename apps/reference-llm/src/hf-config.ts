@@ -1,4 +1,5 @@
-import type { ResolvedConfig } from '@tessera/transformer';
+import { huggingFaceMoEConfig, MoE } from '@tessera/moe';
+import type { DecoderLM, ResolvedConfig } from '@tessera/transformer';
 
 /**
  * Hugging Face `LlamaConfig` fields (transformers' `configuration_llama.py`) for a decoder, so
@@ -43,4 +44,29 @@ export function llamaConfig(
     torch_dtype: 'float32',
     use_cache: true,
   };
+}
+
+/**
+ * `config.json` of a decoder: `llamaConfig` for a dense Llama-shaped model; for a mixture of
+ * experts (`ffn: 'moe'`), Llama's fields for everything but the FFN plus `@tessera/moe`'s
+ * `huggingFaceMoEConfig` keys (Mixtral's and DeepSeek-V3's names), and no `architectures` or
+ * `model_type`: transformers has no class that pairs Llama's attention with these stacked
+ * experts, so `from_pretrained` refuses the folder rather than loading half its weights.
+ * Throws as `llamaConfig` for other shapes.
+ */
+export function decoderConfig(
+  model: DecoderLM,
+  specialTokens: { bos?: number; eos?: number } = {},
+): Record<string, unknown> {
+  const c = model.config;
+  if (c.ffn !== 'moe') return llamaConfig(c, specialTokens);
+  const {
+    architectures: _,
+    model_type: __,
+    intermediate_size: ___,
+    ...rest
+  } = llamaConfig({ ...c, ffn: 'swiglu' }, specialTokens);
+  const layer = model.model.layers[0]!.mlp;
+  if (!(layer instanceof MoE)) throw new Error("decoderConfig: ffn is 'moe' but layer 0 is no MoE");
+  return { ...rest, ...huggingFaceMoEConfig(layer) };
 }

@@ -1,3 +1,4 @@
+import type { MoE } from '@tessera/moe';
 import { Linear, Module } from '@tessera/nn';
 import { AdamW } from '@tessera/optim';
 import * as T from '@tessera/tensor-webgpu';
@@ -25,6 +26,25 @@ describe('languageModelStep', () => {
     for (let i = 0; i < 20; i++) await languageModelStep(model, optimizer, batch());
     const after = await T.noGrad(() => nextTokenLoss(model, probe)).item();
     expect(after).toBeLessThan(before - 1);
+  });
+
+  it("moves an auxiliary-loss-free MoE's selection biases after the update, by ±γ", async () => {
+    const model = new DecoderLM(
+      {
+        ...micro.model,
+        vocabSize: 64,
+        ffn: 'moe',
+        moe: { experts: 4, topK: 1, hidden: 16, biasUpdateRate: 0.25 },
+      },
+      device,
+    );
+    const optimizer = new AdamW(model.parameters(), { lr: 1e-2 });
+    const ids = Int32Array.from({ length: 200 }, (_, i) => (i * 7) % 64);
+    await languageModelStep(model, optimizer, batchAt(ids, 2, 16, 3, device));
+    const mlp = model.model.layers[0]!.mlp as MoE;
+    const bias = (await mlp.gate.e_score_correction_bias!.toArray()) as number[];
+    expect(bias.some((b) => b !== 0)).toBe(true);
+    expect(bias.every((b) => [0.25, 0, -0.25].includes(b))).toBe(true);
   });
 });
 

@@ -1,3 +1,4 @@
+import { updateExpertBiases } from '@tessera/moe';
 import { type BaseOptions, clipGradNorm, type Optimizer } from '@tessera/optim';
 import * as T from '@tessera/tensor-webgpu';
 import type { DecoderLM } from '@tessera/transformer';
@@ -16,7 +17,8 @@ export function nextTokenLoss(model: DecoderLM, { x, y }: TokenBatch): T.Tensor 
 
 /**
  * One language-modelling step on a batch, the step function of pretraining: forward, backward,
- * the global gradient norm clipped to 1, the optimizer's update. Frees the batch; returns the
+ * the global gradient norm clipped to 1, the optimizer's update, then the selection biases of
+ * auxiliary-loss-free MoE layers (`updateExpertBiases`; nothing for other models). Frees the batch; returns the
  * loss read back. Knows nothing of data, schedules or checkpoints (the optimizer holds its
  * schedules; the training loop does the rest).
  */
@@ -31,6 +33,7 @@ export async function languageModelStep(
     l.backward();
     clipGradNorm(model.parameters(), 1.0).dispose();
     optimizer.step();
+    updateExpertBiases(model);
     return l;
   });
   const value = await loss.item();
@@ -42,7 +45,8 @@ export async function languageModelStep(
  * Validation loss during training: the mean of `nextTokenLoss` (nats/token) over `batches`
  * batches of `batchSize` windows of `seqLen` tokens drawn from `ids` (`batchAt` with seeds
  * `seed`, `seed + 1`, …: the same windows at every evaluation), without gradients. A sample of
- * the split, cheap enough to run at intervals; `evaluateCheckpoint` scores every token.
+ * the split, cheap enough to run at intervals; `evaluateCheckpoint` scores every token. Runs
+ * in eval mode (no dropout, no MoE auxiliary loss), restoring training mode after.
  */
 export async function validationLoss(
   model: DecoderLM,
@@ -50,11 +54,17 @@ export async function validationLoss(
   o: { batches: number; batchSize: number; seqLen: number; seed: number },
 ): Promise<number> {
   let sum = 0;
-  for (let b = 0; b < o.batches; b++) {
-    const batch = batchAt(ids, o.batchSize, o.seqLen, o.seed + b, model.device);
-    const loss = T.noGrad(() => T.tidy(() => nextTokenLoss(model, batch)));
-    sum += await loss.item();
-    for (const t of [batch.x, batch.y, loss]) t.dispose();
+  const training = model.training;
+  model.eval(); // no dropout; mixture-of-experts layers add no auxiliary loss and count no routing
+  try {
+    for (let b = 0; b < o.batches; b++) {
+      const batch = batchAt(ids, o.batchSize, o.seqLen, o.seed + b, model.device);
+      const loss = T.noGrad(() => T.tidy(() => nextTokenLoss(model, batch)));
+      sum += await loss.item();
+      for (const t of [batch.x, batch.y, loss]) t.dispose();
+    }
+  } finally {
+    if (training) model.train();
   }
   return sum / o.batches;
 }

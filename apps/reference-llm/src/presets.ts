@@ -76,23 +76,124 @@ export const PRESETS: Record<string, Preset> = {
   },
 };
 
-/** Parameters of a preset's model (tied embedding counted once), without building it. */
-export function presetParameters(p: Preset): number {
-  const { dModel: d, layers, heads, kvHeads = heads } = p.model;
+/** A dense SwiGLU FFN's default width for `dModel` (the transformer's: ⌈8/3·d⌉ rounded up to 32). */
+const swigluHidden = (d: number) => Math.ceil((8 * d) / 3 / 32) * 32;
+
+/**
+ * Parameters of a preset's model (tied embedding counted once), without building it: `total`,
+ * and `active`, those one token uses — the same for a dense model; for a mixture of experts the
+ * router, the shared experts and k of the E routed experts.
+ */
+export function presetParameters(p: Preset): { total: number; active: number } {
+  const { dModel: d, layers, heads, kvHeads = heads, moe } = p.model;
   const headDim = d / heads;
-  const hidden = Math.ceil((8 * d) / 3 / 32) * 32;
-  const perLayer = 2 * d + d * heads * headDim * 2 + d * kvHeads * headDim * 2 + 3 * d * hidden;
-  return p.vocabSize * d + d + layers * perLayer;
+  const attention = 2 * d + d * heads * headDim * 2 + d * kvHeads * headDim * 2;
+  const dense = p.model.ffnHidden ?? swigluHidden(d);
+  const expert = 3 * d * (moe?.hidden ?? dense); // one SwiGLU expert: gate, up, down
+  const shared = (moe?.sharedExperts ?? 0) * expert;
+  const ffn = moe
+    ? {
+        total: moe.experts * d + moe.experts * expert + shared,
+        active: moe.experts * d + moe.topK * expert + shared,
+      }
+    : { total: 3 * d * dense, active: 3 * d * dense };
+  const rest = p.vocabSize * d + d + layers * attention;
+  return { total: rest + layers * ffn.total, active: rest + layers * ffn.active };
 }
 
-/** The budget the Chinchilla rule gives: tokens, optimizer steps, and 6·N·D training FLOPs. */
+/** How a preset's MoE variant routes and balances (`pretrain --moe 8x2 --shared-experts 1 --balance aux`). */
+export interface MoEChoice {
+  experts: number;
+  topK: number;
+  /** Always-on experts (DeepSeekMoE); default 0. */
+  sharedExperts?: number;
+  /**
+   * `aux`: the load-balancing loss (coefficient 0.01, this package's normalisation); `aux-free`:
+   * DeepSeek-V3's selection bias (γ = AUX_FREE_RATE) and no balancing loss. Default `aux`.
+   */
+  balance?: 'aux' | 'aux-free';
+}
+
+/**
+ * γ of `--balance aux-free`: DeepSeek-V3 used 0.001 over 14.8 T tokens; runs of a few hundred
+ * steps need the bias to move faster against softmax scores of about 1/E.
+ */
+export const AUX_FREE_RATE = 0.005;
+
+/**
+ * The MoE variant of a dense SwiGLU preset with the same active parameters per token: each
+ * block's FFN of width H becomes E experts of width h = H / (k + s) (rounded), k chosen per
+ * token, s shared, so k·h + s·h = H and a token does the multiply-adds of the dense FFN (plus
+ * the router's E·dModel). Softmax top-k routing, renormalised over the chosen (Mixtral); dropless.
+ * Named `<preset>-moe<E>x<k>[s<s>][-auxfree]`.
+ *
+ * @throws RangeError - k outside [1, E], s < 0, or an expert width below 1
+ * @throws TypeError - a preset that is not dense SwiGLU
+ */
+export function moePreset(p: Preset, m: MoEChoice): Preset {
+  const { experts, topK, sharedExperts = 0, balance = 'aux' } = m;
+  if (p.model.ffn !== undefined && p.model.ffn !== 'swiglu')
+    throw new TypeError(
+      `moePreset: preset ${p.name} is not a dense SwiGLU model (ffn ${String(p.model.ffn)})`,
+    );
+  if (!Number.isInteger(experts) || !Number.isInteger(topK) || topK < 1 || topK > experts)
+    throw new RangeError(
+      `moePreset: top-k must be an integer in [1, experts = ${experts}], got ${topK}`,
+    );
+  if (!Number.isInteger(sharedExperts) || sharedExperts < 0)
+    throw new RangeError(`moePreset: sharedExperts must be an integer >= 0, got ${sharedExperts}`);
+  const dense = p.model.ffnHidden ?? swigluHidden(p.model.dModel);
+  const hidden = Math.round(dense / (topK + sharedExperts));
+  if (hidden < 1)
+    throw new RangeError(
+      `moePreset: FFN width ${dense} split over ${topK + sharedExperts} experts leaves none`,
+    );
+  return {
+    ...p,
+    name: moePresetName(p.name, m),
+    description: `${p.description}; ${experts} experts of width ${hidden}, ${topK} per token${sharedExperts ? ` + ${sharedExperts} shared` : ''}, ${balance === 'aux' ? 'load-balancing loss' : 'auxiliary-loss-free bias'}`,
+    model: {
+      ...p.model,
+      ffn: 'moe',
+      moe: {
+        experts,
+        topK,
+        hidden,
+        ...(sharedExperts > 0 ? { sharedExperts } : {}),
+        ...(balance === 'aux-free' ? { biasUpdateRate: AUX_FREE_RATE } : {}),
+      },
+    },
+  };
+}
+
+/** The name of a preset's MoE variant: `<preset>-moe<E>x<k>[s<s>][-auxfree]`. */
+export function moePresetName(base: string, m: MoEChoice): string {
+  const shared = m.sharedExperts ? `s${m.sharedExperts}` : '';
+  return `${base}-moe${m.experts}x${m.topK}${shared}${m.balance === 'aux-free' ? '-auxfree' : ''}`;
+}
+
+/** `8x2` → 8 experts, top-2. */
+export function parseMoE(spec: string): { experts: number; topK: number } {
+  const m = /^(\d+)x(\d+)$/.exec(spec);
+  const [experts, topK] = [Number(m?.[1]), Number(m?.[2])];
+  if (!m || experts < 1 || topK < 1 || topK > experts)
+    throw new RangeError(
+      `--moe must be EXPERTSxTOPK with 1 <= TOPK <= EXPERTS (e.g. 8x2), got ${JSON.stringify(spec)}`,
+    );
+  return { experts, topK };
+}
+
+/**
+ * The budget the Chinchilla rule gives: tokens, optimizer steps, and 6·N·D training FLOPs, with
+ * N the active parameters (so an MoE variant gets its dense preset's tokens and FLOPs).
+ */
 export function presetBudget(p: Preset): {
   params: number;
   tokens: number;
   steps: number;
   flops: number;
 } {
-  const params = presetParameters(p);
+  const params = presetParameters(p).active;
   const tokens = 20 * params;
   const steps = Math.ceil(tokens / (p.batchSize * p.seqLen));
   return { params, tokens, steps, flops: 6 * params * tokens };

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as T from '@tessera/tensor-webgpu';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
-import { pretrain } from './pretrain.js';
+import { type PretrainState, pretrain } from './pretrain.js';
 import { FILES, readCheckpoint } from './run-folder.js';
 import { data, lines, micro, shakespeare, tempDir, textFile } from './test-utils/fixtures.js';
 
@@ -272,5 +272,44 @@ describe('pretrain', () => {
     const r = await run({ data: textFile(text), steps: 2 });
     expect(r.trainLoss.every(Number.isFinite)).toBe(true);
     expect(r.val.at(-1)!.loss).toBeGreaterThan(0);
+  });
+
+  it('trains the MoE variant: checkpoint config, expert load, the report pictures, conflicts on resume', async () => {
+    const dir = tempDir();
+    const r = await run({ out: dir, steps: 4, moe: { experts: 4, topK: 2, balance: 'aux-free' } });
+    expect(r.trainLoss).toHaveLength(4);
+    const { state } = readCheckpoint<PretrainState>(dir);
+    expect(state.preset.name).toBe('micro-moe4x2-auxfree');
+    expect(state.model).toMatchObject({
+      ffn: 'moe',
+      moe: { experts: 4, topK: 2, hidden: 48, biasUpdateRate: 0.005 },
+    });
+    // One column per step (4 steps < 200 columns), 4 experts, loads averaging 1.
+    expect(state.expertLoad!.steps).toEqual([1, 2, 3, 4]);
+    const layer = state.expertLoad!.load['model.layers.0.mlp']!;
+    expect(layer).toHaveLength(4);
+    for (const column of layer) expect(column.reduce((a, b) => a + b, 0)).toBeCloseTo(4, 5);
+    const report = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(report).toContain('![expert load over training (experts × steps)](expert-load.svg)');
+    expect(report).toContain('| active parameters per token |');
+    expect(readFileSync(join(dir, 'expert-load.svg'), 'utf8')).toContain('model.layers.0.mlp');
+    expect(readFileSync(join(dir, 'routing.svg'), 'utf8')).toContain('token → expert routing');
+    const hf = JSON.parse(readCheckpoint(dir).read(FILES.hfConfig).toString());
+    expect(hf).toMatchObject({
+      num_local_experts: 4,
+      num_experts_per_tok: 2,
+      topk_method: 'noaux_tc',
+    });
+    await expect(
+      run({
+        out: dir,
+        resume: true,
+        steps: undefined,
+        preset: undefined,
+        moe: { experts: 8, topK: 2 },
+      }),
+    ).rejects.toThrow(
+      /--preset micro-moe8x2 conflicts with the checkpoint, which was started with micro-moe4x2-auxfree/,
+    );
   });
 });

@@ -13,14 +13,24 @@ import {
   readText,
   splitText,
 } from './data.js';
-import { llamaConfig } from './hf-config.js';
+import { type ExpertLoadHistory, ExpertLoadRecorder } from './expert-load.js';
+import { decoderConfig } from './hf-config.js';
 import { languageModelStep, validationLoss } from './lm-step.js';
 import { type ModelState, readModel, readTokenizer } from './load.js';
 import type { History, StopReason } from './loop.js';
+import { type MoERun, moeReport } from './moe-report.js';
 import { buildOptimizer, OPTIMIZERS, type OptimizerName } from './optimizer.js';
 import { restoreOptimizer } from './optimizer-state.js';
-import { PRESETS, type Preset, presetBudget } from './presets.js';
+import {
+  type MoEChoice,
+  moePreset,
+  moePresetName,
+  PRESETS,
+  type Preset,
+  presetBudget,
+} from './presets.js';
 import { stderrSink } from './progress.js';
+import { routeSentence } from './routing-picture.js';
 import { type Checkpoint, FILES, fileError } from './run-folder.js';
 import { huggingFaceFiles, saveCheckpoint } from './save-checkpoint.js';
 import {
@@ -39,6 +49,8 @@ import {
 export interface PretrainOptions extends StageRunOptions {
   /** A preset or its name; default `tiny`, or the checkpoint's on `resume` (where another is an error). */
   preset?: Preset | string;
+  /** Train the preset's mixture-of-experts variant of equal active size (`moePreset`). */
+  moe?: MoEChoice;
   /** Default `adamw`, or the checkpoint's on `resume` (where another is an error). */
   optimizer?: OptimizerName;
   /** The text; default the bundled tinyshakespeare, or the checkpoint's file on `resume`. */
@@ -73,6 +85,8 @@ export interface PretrainState extends ModelState {
   /** The text: its path as given (`bundled` for the default), bytes and SHA-256. */
   data: { path: string; bytes: number; sha256: string };
   history: History;
+  /** The expert load of an MoE model's layers over the run (the report's heat map). */
+  expertLoad?: ExpertLoadHistory;
 }
 
 /** Bits per byte of a unigram model fitted on the training tokens, on the validation tokens. */
@@ -95,15 +109,17 @@ export function trainTokenizer(train: string, preset: Preset): Tokenizer {
   return trainBpe([train], { vocabSize: preset.vocabSize, specialTokens: ['<|endoftext|>'] });
 }
 
-/** A preset, given or by name; an unknown name is an error listing the known ones. */
-export function resolvePreset(preset: Preset | string): Preset {
-  if (typeof preset !== 'string') return preset;
-  const found = PRESETS[preset];
+/**
+ * A preset, given or by name, or its mixture-of-experts variant with `moe` (`moePreset`); an
+ * unknown name is an error listing the known ones.
+ */
+export function resolvePreset(preset: Preset | string, moe?: MoEChoice): Preset {
+  const found = typeof preset === 'string' ? PRESETS[preset] : preset;
   if (!found)
     throw new Error(
       `pretrain: unknown preset ${JSON.stringify(preset)}; known: ${Object.keys(PRESETS).join(', ')}`,
     );
-  return found;
+  return moe ? moePreset(found, moe) : found;
 }
 
 /**
@@ -122,7 +138,10 @@ function resumeSettings(ckpt: Checkpoint<PretrainState>, o: PretrainOptions) {
     );
   if (s.preset === null || typeof s.preset !== 'object' || typeof s.preset.name !== 'string')
     throw field('preset', 'is missing: the recipe the run was started with');
-  const givenPreset = o.preset === undefined ? undefined : resolvePreset(o.preset).name;
+  const base =
+    o.preset === undefined ? s.preset.name.split('-moe')[0]! : resolvePreset(o.preset).name;
+  const givenPreset =
+    o.moe !== undefined ? moePresetName(base, o.moe) : o.preset === undefined ? undefined : base;
   if (givenPreset !== undefined && givenPreset !== s.preset.name)
     throw conflict('preset', givenPreset, s.preset.name, 'preset.name');
   const name = s.optimizer?.name;
@@ -158,7 +177,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const device = o.device ?? T.getDefaultDevice();
   const ckpt = openRun<PretrainState>('pretrain', o);
   const saved = ckpt && resumeSettings(ckpt, o);
-  const preset = saved?.preset ?? resolvePreset(o.preset ?? 'tiny');
+  const preset = saved?.preset ?? resolvePreset(o.preset ?? 'tiny', o.moe);
   const optimizerName = saved?.optimizer ?? o.optimizer ?? 'adamw';
   const seed = ckpt?.state.seed ?? o.seed ?? 1;
   const dataPath = saved?.data ?? o.data ?? DEFAULT_DATA;
@@ -205,19 +224,20 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const { optimizer, schedules } = buildOptimizer(optimizerName, model, preset, total);
   const history: History = ckpt?.state.history ?? { trainLoss: [], val: [] };
   const start = ckpt?.state.step ?? 0;
+  const expertLoad = new ExpertLoadRecorder(model, total, ckpt?.state.expertLoad);
   if (ckpt) {
     await restoreOptimizer(optimizer, ckpt, device);
     log(`resumed ${o.out} at step ${start}/${total}`);
   } else {
     log(
-      `preset ${preset.name}: ${model.numParameters()} parameters, ${trainIds.length} training tokens, ${total} steps of ${preset.batchSize}×${preset.seqLen} tokens; ` +
+      `preset ${preset.name}: ${model.numParameters()} parameters${model.activeParameters() < model.numParameters() ? ` (${model.activeParameters()} active per token)` : ''}, ${trainIds.length} training tokens, ${total} steps of ${preset.batchSize}×${preset.seqLen} tokens; ` +
         `Chinchilla budget ${budget.tokens} tokens, 6·N·D = ${budget.flops.toExponential(2)} FLOPs; optimizer ${optimizerName}; device ${device.info.adapter}`,
     );
     log(`unigram baseline: ${baseline.toFixed(3)} bits per byte on validation`);
   }
 
   const eos = tokenizer.specialTokens['<|endoftext|>'];
-  const files = huggingFaceFiles(tokenizer, llamaConfig(model.config, { bos: eos, eos }));
+  const files = huggingFaceFiles(tokenizer, decoderConfig(model, { bos: eos, eos }));
   const tokensPerStep = preset.batchSize * preset.seqLen;
   const r = await runStageLoop({
     stage: 'pretrain',
@@ -230,10 +250,11 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     evalEvery: o.evalEvery ?? preset.evalInterval,
     data: (step) =>
       batchAt(trainIds, preset.batchSize, preset.seqLen, seed * 1_000_003 + step, device),
-    step: async (batch) => ({
-      loss: await languageModelStep(model, optimizer, batch),
-      tokens: tokensPerStep,
-    }),
+    step: async (batch, step) => {
+      const loss = await languageModelStep(model, optimizer, batch);
+      await expertLoad.afterStep(step + 1);
+      return { loss, tokens: tokensPerStep };
+    },
     evaluate: async () => {
       const loss = await validationLoss(model, valIds, {
         batches: o.evalBatches ?? 8,
@@ -243,8 +264,9 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       });
       return { loss, bpb: bitsPerByteFromMeanNll(loss, valIds.length, valBytes) };
     },
-    save: async (step) =>
-      saveCheckpoint(o.out, 'pretrain', {
+    save: async (step) => {
+      await expertLoad.read(step);
+      await saveCheckpoint(o.out, 'pretrain', {
         weights: { [FILES.model]: await model.save() },
         files,
         optimizer,
@@ -258,8 +280,10 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
           seed,
           data,
           history,
+          ...(model.config.ffn === 'moe' ? { expertLoad: expertLoad.history } : {}),
         },
-      }),
+      });
+    },
     resumed: ckpt,
     tokensPerStep,
   });
@@ -278,6 +302,10 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     optimizer: optimizerName,
     device,
     schedules,
+    moe:
+      model.config.ffn === 'moe'
+        ? { load: expertLoad.history, sentence: await routeSentence(model, tokenizer, val) }
+        : undefined,
   });
   return result;
 }
@@ -292,6 +320,7 @@ function writePretrainReport(
     optimizer: OptimizerName;
     device: T.Device;
     schedules: ReturnType<typeof buildOptimizer>['schedules'];
+    moe?: MoERun;
   },
 ): void {
   const last = r.val.at(-1);
@@ -300,6 +329,7 @@ function writePretrainReport(
     SIGINT: 'stopped by Ctrl-C (SIGINT)',
     SIGTERM: 'stopped by SIGTERM',
   };
+  const moe = meta.moe && moeReport(meta.model, meta.moe);
   writeRunReport(dir, loop, {
     title: `reference-llm pretrain: ${meta.preset.name}`,
     facts: [
@@ -317,6 +347,7 @@ function writePretrainReport(
         'validation bits per byte',
         `${last?.bpb?.toFixed(3)} (unigram baseline ${r.unigramBpb.toFixed(3)})`,
       ],
+      ...(moe?.facts ?? []),
     ],
     summary: {
       preset: meta.preset.name,
@@ -330,8 +361,10 @@ function writePretrainReport(
       finalTrainLoss: r.trainLoss.at(-1),
       validation: last,
       unigramBitsPerByte: r.unigramBpb,
+      ...moe?.summary,
     },
     history: { trainLoss: r.trainLoss, val: r.val },
     schedules: meta.schedules,
+    figures: moe?.figures,
   });
 }

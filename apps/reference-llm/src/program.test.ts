@@ -137,4 +137,28 @@ describe('the command line', () => {
       backend: 'auto',
     });
   });
+
+  it('pretrain --moe parses EXPERTSxK, with --shared-experts and --balance', async () => {
+    const program = buildProgram();
+    let seen: unknown;
+    const pretrain = program.commands.find((c) => c.name() === 'pretrain')!;
+    (pretrain as unknown as Command).action((o) => {
+      seen = o;
+    });
+    await program.parseAsync(
+      'node x pretrain --moe 8x2 --shared-experts 1 --balance aux-free'.split(' '),
+    );
+    expect(seen).toMatchObject({
+      moe: { experts: 8, topK: 2 },
+      sharedExperts: 1,
+      balance: 'aux-free',
+    });
+    const bad = await parse(['pretrain', '--moe', '2x3']);
+    expect(bad.err).toContain(
+      "option '--moe <EXPERTSxK>' argument '2x3' is invalid. Expected EXPERTSxK with 1 <= K <= EXPERTS, e.g. 8x2.",
+    );
+    expect((await parse(['pretrain', '--moe', '8x2', '--balance', 'none'])).err).toContain(
+      'Allowed choices are aux, aux-free.',
+    );
+  });
 });

@@ -38,7 +38,13 @@ describe.each(all)('moeFeedForward ($info.backend)', (dev) => {
     ).toEqual([8, 8, 3]);
   });
 
-  it('reports a bad option when a block is built', () => {
+  it('rejects an unknown option at once, naming the known ones', () => {
+    expect(() => moeFeedForward({ experts: 4, topK: 2, dim: 8 } as never)).toThrow(
+      'moeFeedForward: unknown option "dim" (known options: hidden, experts, topK, scoring, normalize, routedScale, capacityFactor, expert, sharedExperts, jitter, loadBalanceCoef, zLossCoef, biasUpdateRate)',
+    );
+  });
+
+  it('reports a bad value when a block is built', () => {
     const factory = moeFeedForward({ experts: 4, topK: 5 });
     expect(() =>
       factory({ dModel: 8, hidden: 12, std: 0.02, projStd: 0.02, seed: 1, device: dev }),

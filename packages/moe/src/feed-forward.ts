@@ -1,5 +1,5 @@
-import type { Device } from '@tessera/tensor-webgpu';
-import { MoE, type MoEOptions } from './moe.js';
+import { checkOptions, type Device } from '@tessera/tensor-webgpu';
+import { MOE_KEYS, MoE, type MoEOptions } from './moe.js';
 
 /**
  * The fields of `@tessera/transformer`'s `FeedForwardSpec` (which that package owns) that a
@@ -16,11 +16,22 @@ export interface MoEBlockSpec {
   device: Device;
 }
 
-/** `MoE` options a model does not fix itself; `hidden` overrides the model's FFN width. */
+/** The `MoE` options a model fixes itself, from its block's spec. */
+const FROM_SPEC: readonly (keyof MoEOptions)[] = ['dim', 'std', 'projStd', 'seed', 'device'];
+
+/**
+ * `MoE` options a model does not fix itself; `hidden` (one expert's width) defaults to the
+ * model's FFN width. Plain JSON values only, so a model config that holds them (the
+ * transformer's `ffn: 'moe'` with a `moe` block) survives a checkpoint's JSON.
+ */
 export type MoEFeedForwardOptions = Omit<
   MoEOptions,
-  'dim' | 'hidden' | 'std' | 'projStd' | 'seed' | 'device'
-> & { hidden?: number };
+  'dim' | 'std' | 'projStd' | 'seed' | 'device' | 'hidden'
+> & {
+  hidden?: number;
+};
+
+const FEED_FORWARD_KEYS = MOE_KEYS.filter((k) => !(FROM_SPEC as readonly string[]).includes(k));
 
 /**
  * A feed-forward factory for `@tessera/transformer`'s config (`ffn: moeFeedForward({...})`):
@@ -28,9 +39,11 @@ export type MoEFeedForwardOptions = Omit<
  * Fine-grained experts (DeepSeekMoE) split each expert m ways: `experts` × m, `hidden` / m and
  * `topK` × m keep the compute per token while multiplying the combinations.
  *
- * @throws TypeError, RangeError - as `MoE`, when a block is built
+ * @throws TypeError - an unknown option (at once, naming the known ones)
+ * @throws TypeError, RangeError - a bad value, as `MoE`, when a block is built
  */
 export function moeFeedForward(options: MoEFeedForwardOptions): (spec: MoEBlockSpec) => MoE {
+  checkOptions('moeFeedForward', options, FEED_FORWARD_KEYS);
   return (spec) =>
     new MoE({
       ...options,

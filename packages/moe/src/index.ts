@@ -13,9 +13,10 @@ export {
   moeFeedForward,
 } from './feed-forward.js';
 export { type GroupedMatmulOptions, groupedMatmul } from './grouped-matmul.js';
+export { huggingFaceMoEConfig } from './hf-config.js';
 export { fromHuggingFaceExperts, toHuggingFaceExperts } from './hf-names.js';
 export { balanceProbabilities, loadBalancingLoss, routerZLoss } from './losses.js';
-export { readRoutingStats, updateExpertBiases } from './model-routing.js';
+export { readRoutingStats, traceRouting, updateExpertBiases } from './model-routing.js';
 export { MoE, type MoELosses, type MoEOptions } from './moe.js';
 export { naiveMoE } from './naive.js';
 export { type DispatchPlan, type RouteTokensOptions, routeTokens } from './route-tokens.js';

@@ -1,4 +1,4 @@
-import { MoE, readRoutingStats, updateExpertBiases } from '@tessera/moe';
+import { MoE, readRoutingStats, traceRouting, updateExpertBiases } from '@tessera/moe';
 import { Linear, Module } from '@tessera/nn';
 import * as T from '@tessera/tensor-webgpu';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
@@ -36,5 +36,24 @@ describe.each(all)('model-wide routing helpers ($info.backend)', (dev) => {
     expect(after).not.toEqual(before);
     // Starting from zero, each bias moved by +γ, −γ or not at all.
     expect(after.every((b) => [0.5, 0, -0.5].includes(b))).toBe(true);
+  });
+
+  it("traces each layer's choice of experts per token, in eval mode too, and stops after", async () => {
+    const model = new TwoLayers(dev);
+    model.eval();
+    const x = T.randn([5, 4], { seed: 4, device: dev });
+    const trace = await traceRouting(model, () => {
+      model.forward(x);
+      model.forward(T.slice(x, 0, 0, 2));
+    });
+    expect(Object.keys(trace)).toEqual(['layers.0', 'layers.1']);
+    expect(trace['layers.1']!.map((pass) => pass.length)).toEqual([5, 2]);
+    const first = model.layers[0] as MoE;
+    const want = (await first.gate.route(x).indices.toArray()) as number[][];
+    expect(trace['layers.0']![0]).toEqual(want);
+    expect(first.takeTrace()).toEqual([]); // no longer tracing
+    model.train(); // counting still works as before
+    model.forward(x);
+    expect((await readRoutingStats(model))['layers.0']!.tokens).toBe(5);
   });
 });

@@ -31,3 +31,38 @@ export async function readRoutingStats(root: Module): Promise<Record<string, Rou
   const stats = await Promise.all(layers.map(([, layer]) => layer.readRoutingStats()));
   return Object.fromEntries(layers.map(([name], i) => [name, stats[i]!]));
 }
+
+/**
+ * The experts every `MoE` layer under `root` chose for each token while `run` ran (training or
+ * eval mode), by module path: one row of k expert indices per token, for each forward pass in
+ * order (e.g. a sentence's routing, layer by layer, as the ST-MoE and Mixtral papers draw it).
+ * Reads back once per layer and pass after `run` returns.
+ */
+export async function traceRouting(
+  root: Module,
+  run: () => void,
+): Promise<Record<string, number[][][]>> {
+  const layers = moeLayers(root);
+  for (const [, layer] of layers) layer.startTrace();
+  try {
+    run();
+  } catch (e) {
+    for (const [, layer] of layers) for (const t of layer.takeTrace()) t.dispose();
+    throw e;
+  }
+  const traces = layers.map(([, layer]) => layer.takeTrace());
+  const out: Record<string, number[][][]> = {};
+  for (const [i, [name, layer]] of layers.entries()) {
+    out[name] = [];
+    for (const indices of traces[i]!) {
+      const flat = Array.from(await indices.data());
+      indices.dispose();
+      out[name].push(
+        Array.from({ length: flat.length / layer.topK }, (_, t) =>
+          flat.slice(t * layer.topK, (t + 1) * layer.topK),
+        ),
+      );
+    }
+  }
+  return out;
+}

@@ -133,6 +133,9 @@ describe.each(all)('MoE ($info.backend)', (dev) => {
     const { loadBalance, zLoss } = layer.losses()!;
     const want = 0.01 * (await loadBalance.item()) + 0.001 * (await zLoss.item());
     expect(await layer.auxLoss()!.item()).toBeCloseTo(want, 7);
+    layer.eval(); // an eval pass has none: a validation loss adds nothing stale
+    layer.forward(toTensor(c.x, dev));
+    expect([layer.auxLoss(), layer.losses()]).toEqual([undefined, undefined]);
     const auxFree = new MoE({ ...options, biasUpdateRate: 0.001 });
     expect([auxFree.loadBalanceCoef, auxFree.zLossCoef]).toEqual([0, 0.001]);
     expect(Object.keys(auxFree.stateDict())).toContain('gate.e_score_correction_bias');
@@ -205,5 +208,45 @@ describe.each(all)('MoE ($info.backend)', (dev) => {
     expect(() => new MoE(base).forward(T.zeros([2, 5], { device: dev }))).toThrow(
       "MoE: input's last dimension must be dim = 4, got [2, 5]",
     );
+  });
+});
+
+describe('MoE.activeParameters', () => {
+  it('counts the router, the shared experts and k of the E routed experts', () => {
+    const [dim, hidden] = [8, 6];
+    const perExpert = 3 * hidden * dim; // gate, up and down projections of one SwiGLU expert
+    const layer = new MoE({ dim, hidden, experts: 4, topK: 2, sharedExperts: 1, device: cpu });
+    expect(layer.numParameters()).toBe(4 * dim + 4 * perExpert + perExpert);
+    expect(layer.activeParameters()).toBe(4 * dim + 2 * perExpert + perExpert);
+    // GELU experts have two projections; the selection bias is a buffer, not a parameter.
+    const gelu = new MoE({ dim, hidden, experts: 4, topK: 1, expert: 'gelu', device: cpu });
+    const aux = new MoE({ dim, hidden, experts: 4, topK: 1, biasUpdateRate: 0.1, device: cpu });
+    expect(gelu.activeParameters()).toBe(4 * dim + 2 * hidden * dim);
+    expect(aux.activeParameters()).toBe(4 * dim + perExpert);
+  });
+});
+
+describe('MoE with auxiliary-loss-free balancing', () => {
+  it('keeps its load sum alive across training steps run inside tidy scopes', async () => {
+    const layer = new MoE({
+      dim: 8,
+      hidden: 6,
+      experts: 4,
+      topK: 1,
+      biasUpdateRate: 0.5,
+      device: cpu,
+    });
+    const x = T.randn([6, 8], { seed: 2, device: cpu });
+    const biases: number[][] = [];
+    for (let step = 0; step < 2; step++) {
+      T.tidy(() => {
+        T.mean(layer.forward(x)).backward();
+        layer.updateBias();
+      });
+      biases.push((await layer.gate.e_score_correction_bias!.toArray()) as number[]);
+    }
+    // 6 tokens over 4 experts: no load equals the mean 1.5, so every bias moves by ±γ each step.
+    expect(biases[0]!.map(Math.abs)).toEqual([0.5, 0.5, 0.5, 0.5]);
+    expect(biases[1]!.every((b) => [1, 0, -1].includes(b))).toBe(true);
   });
 });

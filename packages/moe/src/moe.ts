@@ -4,6 +4,7 @@ import {
   cast,
   checkOptions,
   type Device,
+  keep,
   mul,
   noGrad,
   reshape,
@@ -68,7 +69,8 @@ export interface MoEOptions {
   seed?: number;
 }
 
-const MOE_KEYS = [
+/** The option names `MoE` knows (`checkOptions`). */
+export const MOE_KEYS = [
   'dim',
   'hidden',
   'experts',
@@ -127,6 +129,8 @@ export class MoE extends Module {
   readonly dim: number;
   readonly topK: number;
   readonly numExperts: number;
+  /** Shared experts s: `shared_experts` is one network of width s · hidden (0: none). */
+  readonly sharedExperts: number;
   readonly capacityFactor: number | undefined;
   readonly loadBalanceCoef: number;
   readonly zLossCoef: number;
@@ -136,6 +140,7 @@ export class MoE extends Module {
   #load: Tensor | undefined;
   #losses: MoELosses | undefined;
   #aux: Tensor | undefined;
+  #trace: Tensor[] | undefined;
 
   constructor(options: MoEOptions) {
     super();
@@ -190,6 +195,7 @@ export class MoE extends Module {
     this.dim = dim;
     this.topK = topK;
     this.numExperts = experts;
+    this.sharedExperts = shared;
     this.capacityFactor = factor;
     this.biasUpdateRate = rate;
     this.#counter = new RoutingCounter(experts, topK, device);
@@ -227,7 +233,37 @@ export class MoE extends Module {
     let y = combineTokens(ys, plan, routing.weights);
     if (this.shared_experts) y = add(y, this.shared_experts.forward(flat));
     if (this.training) this.afterTrainingForward(routing, plan, tokens);
+    else [this.#losses, this.#aux] = [undefined, undefined]; // an eval pass has no losses
+    if (this.#trace) this.#trace.push(keep(routing.indices));
     return reshape(y, x.shape);
+  }
+
+  /**
+   * Starts keeping the experts each forward pass chooses (in either mode), for `takeTrace()`:
+   * to show a sentence's routing (`traceRouting`).
+   */
+  startTrace(): void {
+    this.#trace = [];
+  }
+
+  /**
+   * The choices of each forward pass since `startTrace()`, oldest first: [tokens, k] i32 each,
+   * a row's experts in the router's order. Stops keeping them; the caller disposes the tensors.
+   */
+  takeTrace(): Tensor[] {
+    const trace = this.#trace ?? [];
+    this.#trace = undefined;
+    return trace;
+  }
+
+  /**
+   * Parameters one token uses: the router, the shared experts and k of the E routed experts —
+   * the N of a training-FLOPs estimate 6·N per token (the `numParameters()` of a dense layer
+   * doing the same multiply-adds), where `numParameters()` counts every expert.
+   */
+  activeParameters(): number {
+    const routed = this.experts.numParameters();
+    return this.numParameters() - routed + (routed * this.topK) / this.numExperts;
   }
 
   /** The dispatch plan of a routing decision (`routeTokens` with this layer's capacity). */
@@ -254,7 +290,11 @@ export class MoE extends Module {
     );
     this.#counter.record(plan.counts, this.capacity(tokens), tokens);
     const load = this.#load;
-    if (load) tidy(() => noGrad(() => load.add_(cast(plan.counts, 'f32'))));
+    // A block body: tidy would hand a returned `load` to the enclosing scope, which frees it.
+    if (load)
+      tidy(() => {
+        noGrad(() => load.add_(cast(plan.counts, 'f32')));
+      });
   }
 
   /**

@@ -32,15 +32,19 @@ export class Block extends Module {
     this.input_layernorm = norm(c, device);
     this.self_attn = new Attention(c, causal, device, seed);
     this.post_attention_layernorm = norm(c, device);
-    this.mlp = feedForward(c.ffn, {
-      dModel: c.dModel,
-      hidden: c.ffnHidden,
-      layer,
-      std: c.initStd,
-      projStd: c.scaledInit ? residualStd(c.initStd, c.layers) : c.initStd,
-      seed: seed(),
-      device,
-    });
+    this.mlp = feedForward(
+      c.ffn,
+      {
+        dModel: c.dModel,
+        hidden: c.ffnHidden,
+        layer,
+        std: c.initStd,
+        projStd: c.scaledInit ? residualStd(c.initStd, c.layers) : c.initStd,
+        seed: seed(),
+        device,
+      },
+      c.moe,
+    );
     this.drop = new Dropout(c.dropout);
     this.dropPath = c.layers > 1 ? (c.dropPath * layer) / (c.layers - 1) : 0;
   }

@@ -1,3 +1,4 @@
+import { type MoEFeedForwardOptions, moeFeedForward } from '@tessera/moe';
 import type { RopeScaling } from '@tessera/rope';
 import { checkOptions } from '@tessera/tensor-webgpu';
 import type { FeedForwardFactory } from './ffn.js';
@@ -14,12 +15,22 @@ export interface TransformerConfig {
   /** Per-head width; default dModel / heads. */
   headDim?: number;
   /**
-   * The feed-forward layer of every block: `swiglu` (Llama), `gelu` (GPT-2 MLP), or a function
-   * that builds one (e.g. a mixture of experts; see `FeedForwardFactory`). Default swiglu.
+   * The feed-forward layer of every block: `swiglu` (Llama), `gelu` (GPT-2 MLP), `moe` (a
+   * mixture of experts from `@tessera/moe`, set by the `moe` field), or a function that builds
+   * one (see `FeedForwardFactory`). Default swiglu. Only the strings survive a checkpoint's JSON.
    */
-  ffn?: 'swiglu' | 'gelu' | FeedForwardFactory;
-  /** FFN hidden width; default 4·dModel (GELU, custom), ⌈8/3·dModel⌉ rounded up to 32 (SwiGLU). */
+  ffn?: 'swiglu' | 'gelu' | 'moe' | FeedForwardFactory;
+  /**
+   * FFN hidden width; default 4·dModel (GELU, GELU experts, custom), ⌈8/3·dModel⌉ rounded up to
+   * 32 (SwiGLU, SwiGLU experts). With `moe`, each expert's width unless `moe.hidden` is set.
+   */
   ffnHidden?: number;
+  /**
+   * The mixture of experts of every block when `ffn` is `moe` (required then, refused
+   * otherwise): `@tessera/moe`'s `moeFeedForward` options, plain JSON, e.g.
+   * `{ experts: 8, topK: 2, hidden: 64 }`.
+   */
+  moe?: MoEFeedForwardOptions;
   /** Pre-norm type. Default rms. */
   norm?: 'rms' | 'layer';
   normEps?: number;
@@ -45,7 +56,8 @@ export interface TransformerConfig {
 }
 
 /** A config with every default filled in, checked. */
-export type ResolvedConfig = Required<Omit<TransformerConfig, 'rope'>> & {
+export type ResolvedConfig = Required<Omit<TransformerConfig, 'rope' | 'moe'>> & {
+  moe?: MoEFeedForwardOptions;
   rope: Required<Pick<NonNullable<TransformerConfig['rope']>, 'theta' | 'convention'>> & {
     scaling?: RopeScaling;
   };
@@ -60,6 +72,7 @@ const CONFIG_KEYS: Record<keyof TransformerConfig, true> = {
   headDim: true,
   ffn: true,
   ffnHidden: true,
+  moe: true,
   norm: true,
   normEps: true,
   rope: true,
@@ -74,8 +87,9 @@ const CONFIG_KEYS: Record<keyof TransformerConfig, true> = {
 
 /**
  * Fills in the defaults and checks the config. Throws on unknown keys (in the config and in
- * `rope`), sizes that are not positive integers, kvHeads not dividing heads, an odd headDim, or
- * an unknown `ffn`, naming the key and the value.
+ * `rope`), sizes that are not positive integers, kvHeads not dividing heads, an odd headDim, an
+ * unknown `ffn`, or a `moe` field missing with `ffn: 'moe'`, present without it or with an
+ * unknown key, naming the key and the value.
  */
 export function resolveConfig(c: TransformerConfig): ResolvedConfig {
   checkOptions('transformer config', c, Object.keys(CONFIG_KEYS));
@@ -93,17 +107,24 @@ export function resolveConfig(c: TransformerConfig): ResolvedConfig {
       `transformer config: headDim must be an even integer (dModel / heads = ${c.dModel / c.heads})`,
     );
   const ffn = c.ffn ?? 'swiglu';
-  if (ffn !== 'swiglu' && ffn !== 'gelu' && typeof ffn !== 'function')
+  if (ffn !== 'swiglu' && ffn !== 'gelu' && ffn !== 'moe' && typeof ffn !== 'function')
     throw new TypeError(
-      `transformer config: ffn must be 'swiglu', 'gelu' or a function building the layer, got ${JSON.stringify(ffn)}`,
+      `transformer config: ffn must be 'swiglu', 'gelu', 'moe' or a function building the layer, got ${JSON.stringify(ffn)}`,
     );
   for (const key of ['dropout', 'dropPath'] as const) {
     const p = c[key] ?? 0;
     if (!(p >= 0 && p < 1))
       throw new RangeError(`transformer config: ${key} must be in [0, 1), got ${c[key]}`);
   }
-  const ffnHidden =
-    c.ffnHidden ?? (ffn === 'swiglu' ? Math.ceil((8 * c.dModel) / 3 / 32) * 32 : 4 * c.dModel);
+  if ((ffn === 'moe') !== (c.moe !== undefined))
+    throw new TypeError(
+      ffn === 'moe'
+        ? "transformer config: ffn 'moe' needs a moe field (e.g. { experts: 8, topK: 2 })"
+        : `transformer config: moe is set but ffn is ${typeof ffn === 'function' ? 'a function' : JSON.stringify(ffn)}; set ffn: 'moe'`,
+    );
+  if (c.moe) moeFeedForward(c.moe); // unknown keys fail here, not when the first block is built
+  const gated = ffn === 'swiglu' || (ffn === 'moe' && (c.moe?.expert ?? 'swiglu') === 'swiglu');
+  const ffnHidden = c.ffnHidden ?? (gated ? Math.ceil((8 * c.dModel) / 3 / 32) * 32 : 4 * c.dModel);
   return {
     ...c,
     kvHeads,

@@ -1,3 +1,4 @@
+import { MoE } from '@tessera/moe';
 import { AdamW } from '@tessera/optim';
 import { type CausalLM, generate, generateBatch, tokenLogprobs } from '@tessera/sampler';
 import type { Device } from '@tessera/tensor-webgpu';
@@ -240,5 +241,49 @@ describe('training and shapes', () => {
     expect(() => lm.forward(ids2d([[1, 2, 3, 4, 5]], cpu), { cache })).toThrow(
       /row 0 holds 0 positions; 5 more exceed its maxLength 4/,
     );
+  });
+});
+
+describe.each(all)('DecoderLM with a mixture of experts ($info.backend)', (dev) => {
+  const moeConfig = { ...small, ffn: 'moe', moe: { experts: 4, topK: 2, hidden: 24 } } as const;
+
+  it('is rebuilt from its JSON config and weights, with the same logits', async () => {
+    const lm = new DecoderLM(moeConfig, dev);
+    expect(lm.model.layers[1]!.mlp).toBeInstanceOf(MoE);
+    const again = new DecoderLM(JSON.parse(JSON.stringify(lm.config)), dev);
+    again.load(await lm.save());
+    lm.eval();
+    again.eval();
+    const ids = ids2d([[3, 1, 4, 1, 5, 9]], dev);
+    const [a, b] = [await lm.forward(ids).data(), await again.forward(ids).data()];
+    expect(Array.from(b)).toEqual(Array.from(a));
+  });
+
+  it('decodes the same tokens with and without the KV cache, and collects its aux losses', async () => {
+    const lm = new DecoderLM(moeConfig, dev);
+    T.noGrad(() => lm.forward(ids2d([[3, 1, 4, 1]], dev)));
+    expect(Object.keys(lm.auxLosses())).toEqual(['model.layers.0.mlp', 'model.layers.1.mlp']);
+    lm.eval();
+    const run = async (useCache: boolean) => {
+      const out: number[] = [];
+      for await (const id of generate(lm, [1, 2, 3], { temperature: 0, maxNewTokens: 8, useCache }))
+        out.push(id);
+      return out;
+    };
+    const cached = await run(true);
+    expect(cached).toHaveLength(8);
+    expect(cached).toEqual(await run(false));
+  });
+
+  it('counts the parameters a token uses, and its FLOPs from them', () => {
+    const lm = new DecoderLM({ ...moeConfig, moe: { ...moeConfig.moe, sharedExperts: 1 } }, dev);
+    const perExpert = 3 * small.dModel * 24;
+    // Per layer: 4 routed experts of which 2 run; the router and the shared expert always run.
+    expect(lm.numParameters() - lm.activeParameters()).toBe(small.layers * 2 * perExpert);
+    const dense = new DecoderLM({ ...small, ffnHidden: 3 * 24 }, dev);
+    // Router [4, dModel] aside, top-2 of 24-wide experts + a 24-wide shared one = 72-wide SwiGLU.
+    expect(lm.activeParameters()).toBe(dense.numParameters() + small.layers * 4 * small.dModel);
+    const lookup = small.vocabSize * small.dModel; // untied: the embedding is no matmul
+    expect(lm.flopsPerToken(16).weights).toBe(6 * (lm.activeParameters() - lookup));
   });
 });

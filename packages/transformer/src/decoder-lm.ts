@@ -86,14 +86,27 @@ export class DecoderLM extends Module {
   }
 
   /**
+   * Parameters one token uses: `numParameters()` less what its feed-forward layers leave idle
+   * (a mixture of experts' unchosen experts, by the layer's `activeParameters()`); equal to
+   * `numParameters()` for a dense model.
+   */
+  activeParameters(): number {
+    let idle = 0;
+    for (const { mlp } of this.model.layers)
+      if (mlp.activeParameters) idle += mlp.numParameters() - mlp.activeParameters();
+    return this.numParameters() - idle;
+  }
+
+  /**
    * Training FLOPs per token at context `seqLen`: 6·N for the weights (forward + backward) plus
    * the attention scores and weighted sum, 12·layers·seqLen·(heads·headDim) (Kaplan et al.).
-   * N excludes the embedding lookup (not a matmul) but includes the output head.
+   * N is `activeParameters()` (a mixture of experts counts the experts a token uses), without
+   * the embedding lookup (not a matmul) but with the output head.
    */
   flopsPerToken(seqLen: number): { total: number; weights: number; attention: number } {
     const { layers, heads, headDim, vocabSize, dModel, tiedEmbeddings } = this.config;
     const embedding = vocabSize * dModel;
-    const n = this.numParameters() - (tiedEmbeddings ? 0 : embedding);
+    const n = this.activeParameters() - (tiedEmbeddings ? 0 : embedding);
     const weights = 6 * n;
     const attentionFlops = 12 * layers * seqLen * heads * headDim;
     return { total: weights + attentionFlops, weights, attention: attentionFlops };

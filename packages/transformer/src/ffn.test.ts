@@ -1,3 +1,4 @@
+import { MoE } from '@tessera/moe';
 import { MLP, SwiGLU } from '@tessera/nn';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { type FeedForwardSpec, feedForward } from '@tessera/transformer';
@@ -40,5 +41,24 @@ describe('feedForward', () => {
       }, spec),
     ).toBe(mine);
     expect(seen).toEqual([spec]);
+  });
+
+  it("builds @tessera/moe's MoE for 'moe', from its options and the block's spec", () => {
+    const moe = feedForward('moe', spec, { experts: 4, topK: 2, sharedExperts: 1 });
+    expect(moe).toBeInstanceOf(MoE);
+    expect(moe).toMatchObject({ dim: 8, numExperts: 4, topK: 2 });
+    expect((moe as MoE).experts.hidden).toBe(16); // the spec's hidden, as no moe.hidden is set
+    expect(Object.keys(moe.stateDict())).toEqual([
+      'gate.weight',
+      'experts.gate_proj',
+      'experts.up_proj',
+      'experts.down_proj',
+      'shared_experts.gate_proj.weight',
+      'shared_experts.up_proj.weight',
+      'shared_experts.down_proj.weight',
+    ]);
+    expect(() => feedForward('moe', spec)).toThrow(
+      "feedForward: kind 'moe' needs the moe options, got none",
+    );
   });
 });

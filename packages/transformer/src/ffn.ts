@@ -1,3 +1,4 @@
+import { type MoEFeedForwardOptions, moeFeedForward } from '@tessera/moe';
 import { MLP, type Module, SwiGLU } from '@tessera/nn';
 import type { Device, Tensor } from '@tessera/tensor-webgpu';
 
@@ -10,6 +11,8 @@ export interface FeedForward extends Module {
   forward(x: Tensor): Tensor;
   /** The auxiliary loss of the last forward pass (a scalar tensor), if the layer has one. */
   auxLoss?(): Tensor | undefined;
+  /** Parameters one token uses, if fewer than `numParameters()` (a mixture of experts). */
+  activeParameters?(): number;
 }
 
 /** What a feed-forward constructor is given: the sizes and init of one block's layer. */
@@ -32,14 +35,22 @@ export type FeedForwardFactory = (spec: FeedForwardSpec) => FeedForward;
 
 /**
  * The one factory of feed-forward layers: `swiglu` → Llama's gated `SwiGLU` (`gate_proj`,
- * `up_proj`, `down_proj`), `gelu` → GPT-2's `MLP` (`c_fc`, `c_proj`), a function → whatever it
- * builds (a mixture of experts from `@tessera/moe`, or your own).
+ * `up_proj`, `down_proj`), `gelu` → GPT-2's `MLP` (`c_fc`, `c_proj`), `moe` → `@tessera/moe`'s
+ * `MoE` built by `moeFeedForward(moe)` (`gate`, `experts`, `shared_experts`), a function →
+ * whatever it builds (your own).
+ *
+ * @throws TypeError - `moe` without its options
  */
 export function feedForward(
-  kind: 'swiglu' | 'gelu' | FeedForwardFactory,
+  kind: 'swiglu' | 'gelu' | 'moe' | FeedForwardFactory,
   spec: FeedForwardSpec,
+  moe?: MoEFeedForwardOptions,
 ): FeedForward {
   if (typeof kind === 'function') return kind(spec);
+  if (kind === 'moe') {
+    if (!moe) throw new TypeError("feedForward: kind 'moe' needs the moe options, got none");
+    return moeFeedForward(moe)(spec);
+  }
   const { dModel, hidden, device, seed, std, projStd } = spec;
   return kind === 'swiglu'
     ? new SwiGLU(dModel, hidden, { device, seed, std, projStd })

@@ -1,4 +1,4 @@
-import { Command, Option } from '@commander-js/extra-typings';
+import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import {
   backendOption,
   forceOption,
@@ -8,7 +8,7 @@ import {
   withDevice,
 } from '../command-options.js';
 import { OPTIMIZERS } from '../optimizer.js';
-import { PRESETS } from '../presets.js';
+import { PRESETS, parseMoE } from '../presets.js';
 import { pretrain } from '../pretrain.js';
 import { SIGNAL_EXIT, stopOnSignals } from '../stop-signals.js';
 
@@ -29,6 +29,30 @@ export const pretrainCommand = () =>
         '--optimizer <name>',
         "optimizer (default: adamw; on --resume, the checkpoint's)",
       ).choices(OPTIMIZERS),
+    )
+    .addOption(
+      new Option(
+        '--moe <EXPERTSxK>',
+        "train the preset's mixture-of-experts variant: EXPERTS SwiGLU experts, K per token, of the same active size per token as the dense model (e.g. 8x2)",
+      ).argParser((v) => {
+        try {
+          return parseMoE(v);
+        } catch {
+          throw new InvalidArgumentError('Expected EXPERTSxK with 1 <= K <= EXPERTS, e.g. 8x2.');
+        }
+      }),
+    )
+    .addOption(
+      new Option(
+        '--shared-experts <n>',
+        'always-on experts beside the routed ones (with --moe; default 0)',
+      ).argParser(integer(0)),
+    )
+    .addOption(
+      new Option(
+        '--balance <how>',
+        'expert load balancing (with --moe): aux, the load-balancing loss, or aux-free, the selection bias of DeepSeek-V3 (default: aux)',
+      ).choices(['aux', 'aux-free'] as const),
     )
     .option('--out <dir>', 'run folder (default: runs/<preset>)')
     .addOption(resumeOption())
@@ -59,13 +83,18 @@ export const pretrainCommand = () =>
     )
     .addOption(backendOption())
     .action(async (o) => {
-      const out = o.out ?? `runs/${o.preset ?? 'tiny'}`;
+      if (!o.moe && (o.sharedExperts !== undefined || o.balance !== undefined))
+        throw new Error('pretrain: --shared-experts and --balance need --moe');
+      const moe = o.moe && { ...o.moe, sharedExperts: o.sharedExperts, balance: o.balance };
+      const out =
+        o.out ?? `runs/${o.preset ?? 'tiny'}${o.moe ? `-moe${o.moe.experts}x${o.moe.topK}` : ''}`;
       const signals = stopOnSignals();
       try {
         const r = await withDevice(o.backend, (device) =>
           pretrain({
             out,
             preset: o.preset,
+            moe,
             optimizer: o.optimizer,
             resume: o.resume,
             force: o.force,

@@ -2,7 +2,10 @@ import { Rng } from '@tessera/tensor-webgpu';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
-import { listen, servedMicro } from '../test-utils/serve.js';
+import { complete, type ModelState } from '../load.js';
+import { readCheckpoint } from '../run-folder.js';
+import { listen, microRun, servedMicro, testEngine } from '../test-utils/serve.js';
+import { loadServedModel } from './models.js';
 
 const { gpu, cpu } = await testDevices();
 const device = gpu ?? cpu;
@@ -317,5 +320,33 @@ describe('bearer-token auth', () => {
     const client = new OpenAI({ baseURL: `${guarded.url}/v1`, apiKey: 'sekret' });
     expect((await client.models.list()).data[0]!.id).toBe('micro');
     await guarded.close();
+  });
+});
+
+describe('the server, with a mixture-of-experts checkpoint', () => {
+  it('completes as `generate` does from the same checkpoint (greedy)', async () => {
+    const dir = await microRun(cpu, 64, { experts: 4, topK: 2, sharedExperts: 1 });
+    const moe = await loadServedModel({ name: 'moe', dir }, cpu, testEngine);
+    const saved = readCheckpoint<ModelState>(dir).state.model;
+    expect(saved).toMatchObject({ ffn: 'moe', moe: { experts: 4, topK: 2, sharedExperts: 1 } });
+    const moeServer = await listen([moe]);
+    try {
+      const client = new OpenAI({ baseURL: `${moeServer.url}/v1`, apiKey: 'x' });
+      const served = await client.completions.create({
+        model: 'moe',
+        prompt: 'ROMEO:',
+        max_tokens: 12,
+        temperature: 0,
+      });
+      const generated = await complete(dir, 'ROMEO:', {
+        device: cpu,
+        maxNewTokens: 12,
+        temperature: 0,
+      });
+      expect(served.choices[0]!.text.length).toBeGreaterThan(0);
+      expect(served.choices[0]!.text).toBe(generated);
+    } finally {
+      await moeServer.close();
+    }
   });
 });

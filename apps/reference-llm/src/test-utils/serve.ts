@@ -1,4 +1,5 @@
 import type { Device } from '@tessera/tensor-webgpu';
+import type { MoEChoice } from '../presets.js';
 import { pretrain } from '../pretrain.js';
 import type { EngineOptions } from '../serve/engine.js';
 import { ServerMetrics } from '../serve/metrics.js';
@@ -15,14 +16,18 @@ export const microServe = (window = 1024) => ({
 
 const runs = new Map<string, Promise<string>>();
 
-/** A run folder of the micro model after two steps of pretraining (made once per device and window). */
-export function microRun(device: Device, window = 1024): Promise<string> {
-  const key = `${device.info.backend}:${window}`;
+/**
+ * A run folder of the micro model after two steps of pretraining (made once per device, window
+ * and MoE choice): dense, or its mixture-of-experts variant with `moe`.
+ */
+export function microRun(device: Device, window = 1024, moe?: MoEChoice): Promise<string> {
+  const key = `${device.info.backend}:${window}:${JSON.stringify(moe ?? null)}`;
   let run = runs.get(key);
   if (!run) {
     const out = tempDir();
     run = pretrain({
       preset: microServe(window),
+      moe,
       out,
       steps: 2,
       data,
