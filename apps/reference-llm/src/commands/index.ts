@@ -3,6 +3,7 @@ import { dataCommand } from './data.js';
 import { dpoCommand } from './dpo.js';
 import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
+import { grpoCommand } from './grpo.js';
 import { ppoCommand } from './ppo.js';
 import { pretrainCommand } from './pretrain.js';
 import { profileCommand } from './profile.js';
@@ -24,6 +25,7 @@ export const COMMANDS = [
   rewardCommand,
   dpoCommand,
   ppoCommand,
+  grpoCommand,
   chatCommand,
   profileCommand,
   scalingCommand,

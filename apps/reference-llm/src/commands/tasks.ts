@@ -13,11 +13,13 @@ import { asLanguageModel } from '../language-model.js';
 import { loadCheckpoint } from '../load.js';
 import { Progress } from '../progress.js';
 import { FILES } from '../run-folder.js';
+import { heldoutArithmetic } from '../tuning/arithmetic-task.js';
+import { ChatFormat, hasChatTokens } from '../tuning/chat-format.js';
 
 export const tasksCommand = () =>
   new Command('tasks')
     .summary(
-      'the built-in benchmark tasks (two-digit arithmetic by greedy generation, a ten-question knowledge quiz by log-likelihood); prints a Markdown table, writes DIR/tasks.json',
+      'the built-in benchmark tasks (two-digit arithmetic by greedy generation, a ten-question knowledge quiz by log-likelihood; for a chat model also the held-out multi-step arithmetic of grpo --seed 1, answered in ChatML); prints a Markdown table, writes DIR/tasks.json',
     )
     .addOption(checkpointOption())
     .addOption(
@@ -32,7 +34,7 @@ export const tasksCommand = () =>
       const report = await withDevice(o.backend, async (device) => {
         const { model, tokenizer } = loadCheckpoint(o.checkpoint, device);
         const bars = new Map<string, Progress>();
-        return runBenchmark(
+        const report = await runBenchmark(
           asLanguageModel(model, tokenizer, o.checkpoint),
           [arithmeticTask(50, 0), knowledgeQuizTask()],
           {
@@ -45,6 +47,15 @@ export const tasksCommand = () =>
             },
           },
         );
+        if (hasChatTokens(tokenizer))
+          report.results.push(
+            await heldoutArithmetic(model, new ChatFormat(tokenizer), {
+              seed: 1,
+              count: o.limit ?? 100,
+              maxNewTokens: 32,
+            }),
+          );
+        return report;
       });
       writeAtomic(join(o.checkpoint, FILES.tasks), `${JSON.stringify(report, null, 2)}\n`);
       console.log(reportToMarkdown(report));
