@@ -16,9 +16,9 @@ export const grpoCommand = () =>
       )
       .option('--from <dir>', 'run folder of the chat model (sft) to tune', 'runs/sft')
       .addOption(
-        new Option('--loss <name>', 'loss aggregation and its settings')
-          .choices(GRPO_LOSSES)
-          .default('grpo' as const),
+        new Option('--loss <name>', 'loss aggregation and its settings (default: grpo)').choices(
+          GRPO_LOSSES,
+        ),
       )
       .option(
         '--data <file>',

@@ -98,7 +98,7 @@ describe('grpo', () => {
     };
     const first = await run({ out, stop, sink });
     expect(first.loop.steps).toBe(2);
-    const resumed = await run({ out, resume: true });
+    const resumed = await run({ out, resume: true, loss: undefined }); // as the command passes it
     expect(resumed.metrics.map((m) => m.reward)).toEqual(
       straight.metrics.map((m) => expect.closeTo(m.reward!, 4)),
     );

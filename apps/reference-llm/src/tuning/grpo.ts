@@ -50,8 +50,8 @@ export interface GrpoOptions extends StageRunOptions {
   /** The run folder of the chat model to tune (`sft`); with β > 0 also the frozen reference. */
   from: string;
   recipe?: TuningRecipe;
-  /** `grpo` (mean per sequence, std-scaled advantages), `dr_grpo` (constant normaliser, unscaled advantages) or `dapo` (token mean, clip-higher, dynamic sampling). */
-  loss: GrpoLossName;
+  /** `grpo` (mean per sequence, std-scaled advantages; the default), `dr_grpo` (constant normaliser, unscaled advantages) or `dapo` (token mean, clip-higher, dynamic sampling). */
+  loss?: GrpoLossName;
   /** Problems: chats (JSONL `{"messages": [...]}`) whose last reply ends with `Answer: <number>`; default generated. */
   data?: string;
   /** Held-out problems, same format; default generated. */
