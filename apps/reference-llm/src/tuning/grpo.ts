@@ -9,10 +9,10 @@ import {
 } from '@tessera/grpo';
 import type { Schedule } from '@tessera/optim';
 import * as T from '@tessera/tensor-webgpu';
-import { toHuggingFaceJson } from '@tessera/tokenizer';
 import { llamaConfig } from '../hf-config.js';
 import type { Evaluation, History } from '../loop.js';
 import { FILES } from '../run-folder.js';
+import { huggingFaceFiles } from '../save-checkpoint.js';
 import { ARITHMETIC_FILES, answerReward, arithmeticData, formatReward } from './arithmetic.js';
 import { readChatModel } from './chat-model.js';
 import { batchIndices, checkDataFiles, type DataFile, stageExamples } from './examples.js';
@@ -256,10 +256,7 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
       o.out,
       'grpo',
       { [FILES.model]: await policy.save() },
-      {
-        [FILES.tokenizer]: toHuggingFaceJson(chat.tokenizer),
-        [FILES.hfConfig]: `${JSON.stringify(llamaConfig(policy.config, { eos: chat.endId }), null, 1)}\n`,
-      },
+      huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
       optimizer,
       {
         stage: 'grpo',
@@ -278,8 +275,11 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
 
   const stepOptions = lossOptions(settings);
   const loop = await runStageLoop({
+    resumed: ckpt,
     stage: 'grpo',
     run: o,
+    seed: settings.seed,
+    files: data.pending,
     device,
     start,
     total,

@@ -72,10 +72,15 @@ export function readJsonl<T>(path: string, parse: (value: unknown) => T): T[] {
   return out;
 }
 
+/** Records as JSONL text: one JSON object per line. */
+export function toJsonl(records: readonly object[]): string {
+  return records.map((r) => `${JSON.stringify(r)}\n`).join('');
+}
+
 /** Writes records as JSONL, atomically (creating the folder). */
 export function writeJsonl(path: string, records: readonly object[]): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeAtomic(path, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  writeAtomic(path, toJsonl(records));
 }
 
 function record(value: unknown, keys: readonly string[]): Record<string, unknown> {
