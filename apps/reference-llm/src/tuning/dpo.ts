@@ -183,7 +183,7 @@ export async function dpo(o: DpoOptions): Promise<DpoResult> {
     log(`${long} pairs are longer than the model's window of ${window} tokens: their ends are cut`);
   // The held-out questions `sft` measured (the same seed generates the same held-out split).
   const questions = settings.questions
-    ? readJsonl(settings.questions, parseChatExample)
+    ? readJsonl(settings.questions, parseChatExample, '--questions')
     : instructionData(settings.seed, text, { train: 0, heldout: recipes.sft.heldout }).heldout;
 
   const total = settings.steps;
@@ -321,6 +321,7 @@ function writeDpoReport(
   const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
   writeStageReport(o.out, {
     loop: r.loop,
+    metrics: meta.metrics,
     title: `reference-llm dpo (${meta.settings.loss}, β ${meta.settings.beta}): ${meta.recipe}`,
     facts: [
       ['from (and reference)', o.from],

@@ -45,7 +45,7 @@ export function stageExamples<T>(
     const path = given[name];
     if (path !== undefined)
       return {
-        records: readJsonl(path, parse),
+        records: readJsonl(path, parse, name === 'train' ? '--data' : '--heldout'),
         file: { path, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') },
       };
     generated ??= generate();

@@ -440,6 +440,7 @@ function writePpoReport(
   const [first, last] = [r.metrics.slice(0, tenth), r.metrics.slice(-tenth)];
   writeStageReport(o.out, {
     loop: r.loop,
+    metrics: r.metrics,
     title: `reference-llm ppo: ${meta.recipe}`,
     facts: [
       ['from (and reference)', o.from],

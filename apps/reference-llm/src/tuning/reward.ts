@@ -287,6 +287,7 @@ function writeRewardReport(
   const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
   writeStageReport(o.out, {
     loop: r.loop,
+    metrics: meta.metrics,
     title: `reference-llm reward: ${meta.recipe}`,
     facts: [
       ['from', o.from],

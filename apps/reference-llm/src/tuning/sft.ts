@@ -364,6 +364,7 @@ export async function sft(o: SftOptions): Promise<SftResult> {
     model,
     schedule: schedule,
     lora: !!lora,
+    pack: settings.pack,
     metrics,
   });
   model.dispose();
@@ -378,6 +379,7 @@ function writeSftReport(
     model: DecoderLM;
     schedule: Schedule;
     lora: boolean;
+    pack: boolean;
     metrics: Record<string, number>[];
   },
 ): void {
@@ -387,6 +389,7 @@ function writeSftReport(
     .join(', ');
   writeStageReport(o.out, {
     loop: r.loop,
+    metrics: meta.metrics,
     title: `reference-llm sft: ${meta.recipe}${meta.lora ? ' (LoRA)' : ''}`,
     facts: [
       ['from', o.from],
@@ -395,7 +398,10 @@ function writeSftReport(
         `${meta.model.numParameters({ trainableOnly: true })} of ${meta.model.numParameters()}`,
       ],
       ['steps', `${r.steps}${stoppedNote(r.loop, r.totalSteps)}`],
-      ['throughput', `${Math.round(r.loop.tokensPerSecond)} tokens/s (padded rows)`],
+      [
+        'throughput',
+        `${Math.round(r.loop.tokensPerSecond)} tokens/s (${meta.pack ? 'packed' : 'padded'} rows)`,
+      ],
       ['peak device memory', formatBytes(r.loop.peakBytes)],
       ['held-out loss', `${r.before.loss.toFixed(3)} → ${r.after.loss.toFixed(3)} nats/token`],
       ['held-out task accuracy', `${pct(r.before.accuracy)} → ${pct(r.after.accuracy)}`],

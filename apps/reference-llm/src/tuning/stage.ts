@@ -173,8 +173,8 @@ export async function saveStage(
 
 /**
  * Writes a stage's report (`writeRunReport`): report.json, report.md, the loss chart and the
- * stage's curves (`curves.svg`). With `loop`, a resumed run that trained no step keeps the
- * report already there.
+ * stage's curves (`curves.svg`), with every step's figures in report.json. With `loop`, a
+ * resumed run that trained no step keeps the report already there.
  */
 export function writeStageReport(
   dir: string,
@@ -186,12 +186,14 @@ export function writeStageReport(
     schedule: Schedule;
     panels: Panel[];
     loop?: StageLoopResult;
+    /** Every step's figures (loss, reward, KL, …), written to `report.json` as `steps`. */
+    metrics?: Record<string, number>[];
   },
 ): void {
   const report = {
     title: r.title,
     facts: r.facts,
-    summary: r.summary,
+    summary: r.metrics ? { ...r.summary, steps: r.metrics } : r.summary,
     history: r.history,
     schedules: { adamw: r.schedule },
     figures: [{ file: 'curves.svg', title: 'curves', svg: curvesSvg(r.title, r.panels) }],
