@@ -433,6 +433,8 @@ function writeGrpoReport(
   const share =
     time.generationSeconds / Math.max(time.generationSeconds + time.trainingSeconds, 1e-9);
   writeStageReport(o.out, {
+    loop: r.loop,
+    metrics: r.metrics,
     title: `reference-llm grpo (${meta.settings.loss}): ${meta.recipe}`,
     facts: [
       ['from', o.from],
