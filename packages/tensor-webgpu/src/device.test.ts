@@ -7,7 +7,7 @@ const { all } = await testDevices();
 describe('createDevice', () => {
   it('rejects an unknown backend naming the value', async () => {
     await expect(createDevice({ backend: 'metal' as never })).rejects.toThrow(
-      /backend must be 'auto', 'webgpu' or 'cpu', got "metal"/,
+      /backend must be 'auto', 'webgpu', 'wasm' or 'cpu', got "metal"/,
     );
   });
 
@@ -22,6 +22,9 @@ describe('createDevice', () => {
     if (dev.backend === 'webgpu') {
       expect(dev.info.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
       expect(dev.info.f16).toBe(dev.info.features.includes('shader-f16'));
+    } else if (dev.backend === 'wasm') {
+      expect(dev.info.adapter).toBe('wasm-simd128 (2 threads)');
+      expect(dev.info.limits.threads).toBe(2);
     } else {
       expect(dev.info.adapter).toBe('cpu');
     }
