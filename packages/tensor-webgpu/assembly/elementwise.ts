@@ -42,6 +42,10 @@ const LE = 9;
 const GT = 10;
 const GE = 11;
 const SWIGLU = 12;
+const EQ_I32 = 13;
+const NE_I32 = 14;
+const LT_I32 = 15;
+const GT_I32 = 16;
 
 const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
 const INV_SQRT_2: f32 = 0.7071067811865476;
@@ -114,6 +118,10 @@ function binaryOp(op: i32, a: v128, b: v128): v128 {
   if (op == LE) return mask(f32x4.le(a, b));
   if (op == GT) return mask(f32x4.gt(a, b));
   if (op == GE) return mask(f32x4.ge(a, b));
+  if (op == EQ_I32) return mask(i32x4.eq(a, b));
+  if (op == NE_I32) return mask(i32x4.ne(a, b));
+  if (op == LT_I32) return mask(i32x4.lt_s(a, b));
+  if (op == GT_I32) return mask(i32x4.gt_s(a, b));
   return f32x4.mul(f32x4.mul(a, sigmoidV(a)), b); // SWIGLU: silu(a)·b
 }
 
@@ -206,6 +214,7 @@ function binaryKernel(
   const end = <i32>range;
   const sa = innerStride(plan, 0);
   const sb = innerStride(plan, 1);
+  // Single lanes are loaded as raw bits, so i32 comparisons see their integers.
   while (idx < end) {
     const len = min(rowLeft(plan, idx), end - idx);
     let pa = a + <usize>offsetOf(plan, 0, idx) * 4;
@@ -237,7 +246,7 @@ function binaryKernel(
     const stepA = <usize>sa * 4;
     const stepB = <usize>sb * 4;
     for (; i < len; i++) {
-      const v = binaryOp(op, f32x4.splat(load<f32>(pa)), f32x4.splat(load<f32>(pb)));
+      const v = binaryOp(op, i32x4.splat(load<i32>(pa)), i32x4.splat(load<i32>(pb)));
       store<f32>(py, f32x4.extract_lane(v, 0));
       pa += stepA;
       pb += stepB;
@@ -324,3 +333,8 @@ export function binary_le(t: i32, ts: i32, plan: usize, n: i32, y: usize, a: usi
 export function binary_gt(t: i32, ts: i32, plan: usize, n: i32, y: usize, a: usize, b: usize): void { binaryKernel(GT, t, ts, plan, n, y, a, b); }
 export function binary_ge(t: i32, ts: i32, plan: usize, n: i32, y: usize, a: usize, b: usize): void { binaryKernel(GE, t, ts, plan, n, y, a, b); }
 export function binary_swiglu(t: i32, ts: i32, plan: usize, n: i32, y: usize, a: usize, b: usize): void { binaryKernel(SWIGLU, t, ts, plan, n, y, a, b); }
+/** Comparisons of i32 operands (ids against an ignore index, say), as f32 masks. */
+export function binary_eq_i32(t: i32, ts: i32, plan: usize, n: i32, y: usize, a: usize, b: usize): void { binaryKernel(EQ_I32, t, ts, plan, n, y, a, b); }
+export function binary_ne_i32(t: i32, ts: i32, plan: usize, n: i32, y: usize, a: usize, b: usize): void { binaryKernel(NE_I32, t, ts, plan, n, y, a, b); }
+export function binary_lt_i32(t: i32, ts: i32, plan: usize, n: i32, y: usize, a: usize, b: usize): void { binaryKernel(LT_I32, t, ts, plan, n, y, a, b); }
+export function binary_gt_i32(t: i32, ts: i32, plan: usize, n: i32, y: usize, a: usize, b: usize): void { binaryKernel(GT_I32, t, ts, plan, n, y, a, b); }

@@ -217,7 +217,7 @@ async function autoBackend(
     noGpu = e.message.split('. ')[0]!;
   }
   const faster =
-    'A GPU with its driver runs far faster (Linux: Vulkan, e.g. mesa-vulkan-drivers for AMD and Intel GPUs).';
+    "For GPU speed, install the GPU's Vulkan driver (Debian/Ubuntu: `apt install mesa-vulkan-drivers` for AMD and Intel, `nvidia-driver` for NVIDIA).";
   try {
     const wasm = await createWasmBackend({ threads });
     console.warn(

@@ -26,6 +26,8 @@ interface BinarySpec {
   grad?: (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null];
   /** The core wasm module's kernel for f32 (`assembly/elementwise.ts`); without one the CPU reference runs. */
   wasm?: string;
+  /** The kernel for i32 operands, if there is one. */
+  wasmI32?: string;
 }
 
 function sameDType(op: string, inputs: readonly TensorLayout[]): DType {
@@ -74,8 +76,11 @@ function binary(spec: BinarySpec): (a: Operand, b: Operand) => Tensor {
       return elementwiseWgsl(spec.name, inputs, outputs[0]!, expr, info);
     },
     cpu: (inputs, outputs) => elementwiseCpu(inputs, outputs[0]!, spec.cpu),
-    wasm: (inputs, outputs, _p, context) =>
-      spec.wasm !== undefined && elementwiseWasm(spec.wasm, inputs, outputs[0]!, context),
+    wasm: (inputs, outputs, _p, context) => {
+      if (inputs[0]!.dtype === 'i32' && spec.wasmI32)
+        return elementwiseWasm(spec.wasmI32, inputs, outputs[0]!, context, true);
+      return spec.wasm !== undefined && elementwiseWasm(spec.wasm, inputs, outputs[0]!, context);
+    },
     backward: grad
       ? ([g], { inputs: [a, b], outputs: [y] }) => {
           const [ga, gb] = grad(g!, a!, b!, y!);
@@ -161,6 +166,7 @@ function comparison(name: string, op: string, cpu: (a: number, b: number) => boo
   return binary({
     name,
     wasm: `binary_${name}`,
+    wasmI32: ['eq', 'ne', 'lt', 'gt'].includes(name) ? `binary_${name}_i32` : undefined,
     wgsl: (a, b, type) =>
       `select(0.0, 1.0, ${type === 'f32' ? `select(${a} ${op} ${b}, ${nan}, unordered(${a}, ${b}))` : `${a} ${op} ${b}`})`,
     cpu: (a, b) => +cpu(a, b),

@@ -180,8 +180,9 @@ export function collapseDims(
 
 /**
  * Runs the elementwise kernel `entry` of the core wasm module (`assembly/elementwise.ts`): f32
- * inputs, broadcast and strided, into the packed f32 output. `anyDType` lets a pure copy move
- * 4-byte elements of any dtype. Returns false (the CPU reference runs) for other dtypes.
+ * inputs, broadcast and strided, into the packed f32 output. `anyDType` is for kernels that take
+ * other 4-byte elements (a copy, i32 comparisons). Returns false (the CPU reference runs) for
+ * other dtypes.
  */
 export function elementwiseWasm(
   entry: string,

@@ -8,11 +8,12 @@ interface AnyWorker {
 }
 
 /**
- * The worker threads of a wasm device and the calling thread, which computes too: a parallel call
- * runs as thread 0 on the caller and threads 1..n-1 on the workers. Commands go through the
- * control block in the shared memory; the caller waits for the workers' acknowledgement with
- * `Atomics.wait` where it may block (Node, workers) and spins where it may not (a browser's main
- * thread).
+ * The worker threads of a wasm device and the calling thread, which computes too. A call is cut
+ * into one task per thread; the caller and the workers claim tasks until none are left, so the
+ * caller finishes alone when the workers are slow to wake (a loaded machine), and waits only for
+ * workers that joined. Commands go through the control block in the shared memory (`control.ts`);
+ * the caller waits with `Atomics.wait` where it may block (Node, workers) and spins where it may
+ * not (a browser's main thread).
  */
 export class ThreadPool {
   private readonly ctl: Int32Array;
@@ -39,7 +40,7 @@ export class ThreadPool {
     const ready: Promise<void>[] = [];
     for (let thread = 1; thread < threads; thread++) {
       const { worker, firstMessage } = await spawn();
-      const init: WorkerInit = { memory, control, thread, threads, layout: { ...C } };
+      const init: WorkerInit = { memory, control, layout: { ...C } };
       worker.postMessage(init);
       workers.push(worker);
       ready.push(firstMessage);
@@ -48,7 +49,7 @@ export class ThreadPool {
     return new ThreadPool(memory, control, workers);
   }
 
-  /** Threads of a parallel call, the caller included. */
+  /** Threads of a parallel call, the caller included: also the number of tasks a call is cut into. */
   get threads(): number {
     return this.workers.length + 1;
   }
@@ -61,60 +62,88 @@ export class ThreadPool {
     this.ctl[C.MODULE] = id;
     this.ctl[C.LOAD_AT] = at;
     this.ctl[C.LOAD_LENGTH] = length;
+    Atomics.store(this.ctl, C.DONE, 0);
     this.command(C.LOAD);
-    this.finish();
+    this.waitFor(C.DONE, (done) => done === this.workers.length);
+    this.raise();
   }
 
   /**
-   * Starts `entry` of module `id` on the workers (as threads 1..n-1); the caller then runs its own
-   * share and calls `finish`.
+   * Runs `kernel(task, tasks, ...args)` for every task, on the caller (`kernel`, the caller's
+   * instance of export `entry` of module `id`) and on the workers that join; returns when all
+   * tasks are done. Throws what a task threw, naming the task.
    */
-  begin(id: number, entry: number, args: readonly number[]): void {
+  run(
+    kernel: (...args: number[]) => void,
+    id: number,
+    entry: number,
+    args: readonly number[],
+  ): void {
     if (args.length > C.MAX_ARGS)
       throw new RangeError(
         `a wasm kernel takes at most ${C.MAX_ARGS} arguments, got ${args.length}`,
       );
-    this.ctl[C.MODULE] = id;
-    this.ctl[C.ENTRY] = entry;
-    this.ctl[C.NARGS] = args.length;
+    const ctl = this.ctl;
+    const tasks = this.threads;
+    ctl[C.MODULE] = id;
+    ctl[C.ENTRY] = entry;
+    ctl[C.NARGS] = args.length;
+    ctl[C.TASKS] = tasks;
     this.args.set(args);
+    Atomics.store(ctl, C.NEXT, 0);
+    Atomics.store(ctl, C.OPEN, 1);
     this.command(C.RUN);
-  }
-
-  /** Waits until every worker has acknowledged the command; throws what one threw. */
-  finish(): void {
-    const want = this.workers.length;
-    for (;;) {
-      const done = Atomics.load(this.ctl, C.DONE);
-      if (done === want) break;
-      if (this.canBlock) Atomics.wait(this.ctl, C.DONE, done);
+    let thrown: unknown;
+    let failedTask = -1;
+    for (let task = Atomics.add(ctl, C.NEXT, 1); task < tasks; task = Atomics.add(ctl, C.NEXT, 1)) {
+      try {
+        kernel(task, tasks, ...args);
+      } catch (e) {
+        if (failedTask < 0) [thrown, failedTask] = [e, task];
+      }
     }
-    const failed = Atomics.load(this.ctl, C.FAILED);
-    if (failed !== 0) {
-      const bytes = new Uint8Array(
-        this.memory.buffer,
-        this.control + C.ERROR_AT,
-        this.ctl[C.ERROR_LENGTH],
-      );
-      throw new Error(`thread ${failed - 1}: ${new TextDecoder().decode(bytes.slice())}`);
-    }
+    // No worker joins from here on; those inside finish their tasks.
+    Atomics.store(ctl, C.OPEN, 0);
+    this.waitFor(C.ACTIVE, (active) => active === 0);
+    if (failedTask >= 0) throw new Error(`task ${failedTask}: ${(thrown as Error).message}`);
+    this.raise();
   }
 
   /** Stops the workers. */
   destroy(): void {
-    this.ctl[C.CMD] = C.EXIT;
+    Atomics.store(this.ctl, C.CMD, C.EXIT);
     Atomics.add(this.ctl, C.SEQ, 1);
     Atomics.notify(this.ctl, C.SEQ);
     for (const w of this.workers) w.terminate();
   }
 
   private command(cmd: number): void {
-    this.ctl[C.CMD] = cmd;
     Atomics.store(this.ctl, C.FAILED, 0);
-    Atomics.store(this.ctl, C.DONE, 0);
-    // The bump publishes the fields written above (sequentially consistent atomics).
+    // The command word and the bump publish the fields written before (sequentially consistent).
+    Atomics.store(this.ctl, C.CMD, cmd);
     Atomics.add(this.ctl, C.SEQ, 1);
     Atomics.notify(this.ctl, C.SEQ);
+  }
+
+  /** Waits until word `index` satisfies `ready`, blocking between changes where allowed. */
+  private waitFor(index: number, ready: (value: number) => boolean): void {
+    for (;;) {
+      const value = Atomics.load(this.ctl, index);
+      if (ready(value)) return;
+      if (this.canBlock) Atomics.wait(this.ctl, index, value);
+    }
+  }
+
+  /** Throws the error a worker recorded for the last command, if any. */
+  private raise(): void {
+    const failed = Atomics.load(this.ctl, C.FAILED);
+    if (failed === 0) return;
+    const bytes = new Uint8Array(
+      this.memory.buffer,
+      this.control + C.ERROR_AT,
+      this.ctl[C.ERROR_LENGTH],
+    );
+    throw new Error(`task ${failed - 1}: ${new TextDecoder().decode(bytes.slice())}`);
   }
 }
 
@@ -137,7 +166,9 @@ async function spawn(): Promise<{ worker: AnyWorker; firstMessage: Promise<void>
     const { Worker } = (await import(
       /* @vite-ignore */ specifier
     )) as typeof import('node:worker_threads');
-    const worker = new Worker(workerSource, { eval: true });
+    // No inherited flags: `--input-type=module` would make the eval worker an ES module, where
+    // the program's `require` does not exist; loaders (tsx) are not needed for plain JavaScript.
+    const worker = new Worker(workerSource, { eval: true, execArgv: [] });
     // Workers blocked in Atomics.wait must not keep the process alive.
     worker.unref();
     const firstMessage = new Promise<void>((resolve, reject) => {

@@ -231,16 +231,8 @@ export class WasmBackend implements Backend {
     const kernel = loaded.kernels[index]!;
     const pool = parallel ? this.threadPool : undefined;
     try {
-      if (!pool) {
-        kernel(0, 1, ...args);
-        return;
-      }
-      pool.begin(loaded.id, index, args);
-      try {
-        kernel(0, pool.threads, ...args);
-      } finally {
-        pool.finish();
-      }
+      if (pool) pool.run(kernel, loaded.id, index, args);
+      else kernel(0, 1, ...args);
     } catch (e) {
       throw new Error(`wasm kernel ${module.name}.${entry} failed: ${(e as Error).message}`);
     }

@@ -87,7 +87,7 @@ describe('wasm kernels of another package (defineWasmModule and the wasm hook)',
   it('a trap names the module and the kernel, and the device keeps working', async () => {
     const x = T.ones([4096], { device: dev });
     expect(() => scaleOp([x], { factor: 1, entry: 'trap' })).toThrow(
-      /^wasm kernel test-kernels\.trap failed: (thread \d: )?unreachable/,
+      /^wasm kernel test-kernels\.trap failed: task \d: unreachable/,
     );
     expect(() => scaleOp([x], { factor: 1, entry: 'nope' })).toThrow(
       "wasm module test-kernels has no exported kernel 'nope'",

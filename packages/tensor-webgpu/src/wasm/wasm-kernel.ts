@@ -9,8 +9,10 @@ import type { TensorLayout } from '../backend.js';
  *   `env.abort`; nothing else;
  * - it keeps no data in linear memory (no data segments, no static buffers): every address it
  *   touches comes in as an argument, since modules of several packages share the memory;
- * - each exported kernel takes `(thread: i32, threads: i32, ...args)` and does its share of the
- *   work (`thread` in [0, threads)); every thread gets the same `args`.
+ * - each exported kernel takes `(task: i32, tasks: i32, ...args)` and does share `task` of the
+ *   work cut into `tasks` shares; every task gets the same `args`. A parallel call is cut into
+ *   one task per thread, claimed by whichever threads are awake (the caller included), never
+ *   two at once with the same index — so a kernel may index per-task scratch by `task`.
  *
  * AssemblyScript builds such modules with `--importMemory --sharedMemory --maximumMemory 65536
  * --runtime stub --enable simd,threads` (see the package's `assembly/` folder and
@@ -43,13 +45,13 @@ export interface WasmTensor extends TensorLayout {
 
 /** What an op's `wasm` hook may do on the wasm backend. */
 export interface WasmContext {
-  /** Threads a parallel `call` runs on (the calling thread and the worker threads). */
+  /** Threads a parallel `call` runs on (the calling thread and the worker threads), and the tasks it is cut into. */
   readonly threads: number;
   /**
-   * Runs the export `entry(thread, threads, ...args)` of `module` and returns when it has
-   * finished: on every thread when `parallel` (the default), else on the calling thread alone
-   * (`thread` 0 of 1). Arguments are numbers (addresses, sizes, scalars), converted to the
-   * export's parameter types.
+   * Runs the export `entry(task, tasks, ...args)` of `module` for every task and returns when
+   * all have finished: `threads` tasks over every thread when `parallel` (the default), else one
+   * task on the calling thread (`task` 0 of 1). Arguments are numbers (addresses, sizes,
+   * scalars), converted to the export's parameter types.
    *
    * @throws Error - the kernel trapped (naming the module and the entry)
    */
