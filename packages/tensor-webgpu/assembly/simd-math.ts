@@ -9,15 +9,22 @@ const LN2_LO: f32 = -2.12194440e-4;
 /** Above this exp overflows to +inf; below the lower bound it is below the smallest normal. */
 const EXP_HI: f32 = 88.72283935546875;
 const EXP_LO: f32 = -87.33654475;
+/** 1.5·2²³: adding it rounds a float of magnitude < 2²² to an integer, held in the low mantissa bits. */
+const ROUNDER: f32 = 12582912;
 
-/** e^x per lane: Cephes `expf` (range reduction by ln 2, degree-6 polynomial), about 1 ulp. */
+/**
+ * e^x per lane: Cephes `expf` (x = n·ln 2 + r, a degree-6 polynomial for e^r), about 1 ulp.
+ * n is rounded by adding 1.5·2²³, which leaves it in the low mantissa bits, so 2^n is built with
+ * one shift (cheaper on SIMD128 than rounding and converting). 2^n is applied as 2^(n−1)·2 so
+ * that n = 128 (x just below the overflow bound) stays finite until the result overflows.
+ */
 @inline
 export function expV(x: v128): v128 {
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
-  // 2^n is built from the exponent bits; n is kept in [-126, 127] so they stay normal.
-  const nClamped = f32x4.max(f32x4.min(n, f32x4.splat(127)), f32x4.splat(-126));
-  let r = f32x4.sub(x, f32x4.mul(nClamped, f32x4.splat(LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(nClamped, f32x4.splat(LN2_LO)));
+  const c = f32x4.max(f32x4.min(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
+  const k = f32x4.add(f32x4.mul(c, f32x4.splat(LOG2E)), f32x4.splat(ROUNDER));
+  const n = f32x4.sub(k, f32x4.splat(ROUNDER));
+  let r = f32x4.sub(c, f32x4.mul(n, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
   let p = f32x4.splat(1.9875691500e-4);
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
@@ -25,8 +32,9 @@ export function expV(x: v128): v128 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   const er = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(nClamped), i32x4.splat(127)), 23);
-  let y = f32x4.mul(er, scale);
+  // The low bits of k hold n: 2^(n−1) has exponent bits n − 1 + 127.
+  const half = i32x4.add(i32x4.shl(k, 23), i32x4.splat(126 << 23));
+  let y = f32x4.mul(f32x4.mul(er, half), f32x4.splat(2));
   y = v128.bitselect(f32x4.splat(Infinity), y, f32x4.gt(x, f32x4.splat(EXP_HI)));
   return v128.bitselect(f32x4.splat(0), y, f32x4.lt(x, f32x4.splat(EXP_LO)));
 }

@@ -1,7 +1,7 @@
-import { CORE_KERNELS_BASE64 } from './core-kernels.generated.js';
+import { WASM_BASE64 } from './core-kernels.generated.js';
 import { defineWasmModule } from './wasm-kernel.js';
 
-/** The tensor core's wasm kernels, built from `assembly/` by `scripts/build-wasm.ts`. */
+/** The tensor core's wasm kernels, built from `assembly/` by the repository's `scripts/build-wasm.ts`. */
 export const CORE_KERNELS = defineWasmModule('tessera-core', () =>
-  Uint8Array.from(atob(CORE_KERNELS_BASE64), (c) => c.charCodeAt(0)),
+  Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0)),
 );

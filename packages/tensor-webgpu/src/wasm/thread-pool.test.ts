@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileKernels } from '../../scripts/build-wasm.js';
+import { compileKernels } from '../../../../scripts/build-wasm.js';
 import { ThreadPool } from './thread-pool.js';
 
 /** Each task marks its slot with task + 1 and copies its argument; `fail` traps in one task. */
@@ -31,12 +31,9 @@ beforeAll(async () => {
   // The module's bytes go to the workers through the shared memory.
   new Uint8Array(memory.buffer, 4096, bytes.length).set(bytes);
   pool.load(0, 4096, bytes.length);
-  const instance = new WebAssembly.Instance(
-    new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>),
-    {
-      env: { memory },
-    },
-  );
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+    env: { memory },
+  });
   mine = instance.exports as typeof mine;
 });
 afterAll(() => pool.destroy());

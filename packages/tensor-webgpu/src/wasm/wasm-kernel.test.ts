@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as T from '@tessera/tensor-webgpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compileKernels } from '../../scripts/build-wasm.js';
+import { compileKernels } from '../../../../scripts/build-wasm.js';
 
 // A package's own kernels, the way attention or RoPE would add theirs: an AssemblyScript module
 // built with the core's flags, declared with defineWasmModule, called from an op's wasm hook.
@@ -55,7 +55,7 @@ const dev = await T.createDevice({ backend: 'wasm', threads: 3 });
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-kernels-'));
   writeFileSync(join(dir, 'kernels.ts'), SOURCE);
-  bytes = (await compileKernels(join(dir, 'kernels.ts'))) as Uint8Array<ArrayBuffer>;
+  bytes = await compileKernels(join(dir, 'kernels.ts'));
 });
 
 describe('wasm kernels of another package (defineWasmModule and the wasm hook)', () => {
