@@ -1,10 +1,10 @@
 // Elementwise ops over broadcast and strided f32 inputs into a packed output, on SIMD128.
 //
 // The host collapses the output's dimensions (dropping size-1 ones, merging runs every input
-// walks contiguously) and writes a plan: rank, shape, then each input's strides, as i32 words.
-// Each thread takes a contiguous range of output elements and walks it in segments along the
-// last dimension; a segment whose inputs all step by 1 (or stay on one broadcast element) runs
-// four lanes at a time, any other by single lanes. Every op is written once, on f32x4: the
+// walks contiguously) and writes a plan (see `room`). Each task takes a contiguous range of
+// output elements and walks it in segments along the last dimension; a segment whose inputs all
+// step by 1 (or stay on one broadcast element) runs four lanes at a time, any other by single
+// lanes. Every op is written once, on f32x4: the
 // single-lane path splats its operands and takes lane 0, so both paths round alike.
 
 import { erfV, expV, logV, sigmoidV, tanhV } from './simd-math';
@@ -141,33 +141,74 @@ function share(thread: i32, threads: i32, n: i32): u64 {
 }
 
 /**
- * The plan at `plan`: rank, shape[rank], then strides[rank] of each input, as i32 words. These
- * read it: the element offset of output element `idx` in input `k`, and how many elements are
- * left in `idx`'s row of the last dimension (the length of a segment that starts there).
+ * The plan at `plan`, as i32 words: rank, shape[rank], strides[rank] of each input, then 16
+ * words of room per task. A task walks its range of output elements row by row (a row: the last
+ * dimension). Its room holds the current row's coordinates (words 0..7) and each input's element
+ * offset of that row (words 8..10), stepped like an odometer from one row to the next instead of
+ * divided out again, so short rows (strided copies of narrow heads) stay cheap.
  */
 @inline
-function offsetOf(plan: usize, k: i32, idx: i32): i32 {
+function room(plan: usize, inputs: i32, task: i32): usize {
   const rank = load<i32>(plan);
-  let rem = idx;
-  let offset = 0;
-  for (let d = rank - 1; d >= 0; d--) {
-    const size = load<i32>(plan + <usize>(1 + d) * 4);
-    offset += (rem % size) * load<i32>(plan + <usize>(1 + rank + k * rank + d) * 4);
-    rem = rem / size;
-  }
-  return offset;
+  return plan + <usize>(1 + rank + inputs * rank + task * 16) * 4;
 }
 
 @inline
-function rowLeft(plan: usize, idx: i32): i32 {
-  const inner = load<i32>(plan + <usize>load<i32>(plan) * 4);
-  return inner - (idx % inner);
+function size(plan: usize, d: i32): i32 {
+  return load<i32>(plan + <usize>(1 + d) * 4);
+}
+
+@inline
+function stride(plan: usize, k: i32, d: i32): i32 {
+  const rank = load<i32>(plan);
+  return load<i32>(plan + <usize>(1 + rank + k * rank + d) * 4);
+}
+
+/** Input k's element offset of the current row. */
+@inline
+function rowBase(ws: usize, k: i32): i32 {
+  return load<i32>(ws + <usize>(8 + k) * 4);
+}
+
+/** Sets the room to the row holding element `idx`; returns `idx`'s position in its row. */
+@inline
+function seek(plan: usize, inputs: i32, ws: usize, idx: i32): i32 {
+  const rank = load<i32>(plan);
+  const inner = size(plan, rank - 1);
+  let row = idx / inner;
+  for (let k = 0; k < inputs; k++) store<i32>(ws + <usize>(8 + k) * 4, 0);
+  for (let d = rank - 2; d >= 0; d--) {
+    const c = row % size(plan, d);
+    row = row / size(plan, d);
+    store<i32>(ws + <usize>d * 4, c);
+    for (let k = 0; k < inputs; k++) {
+      const at = ws + <usize>(8 + k) * 4;
+      store<i32>(at, load<i32>(at) + c * stride(plan, k, d));
+    }
+  }
+  return idx % inner;
+}
+
+/** Steps the room to the next row: the last outer coordinate counts up and carries. */
+@inline
+function nextRow(plan: usize, inputs: i32, ws: usize): void {
+  const rank = load<i32>(plan);
+  for (let d = rank - 2; d >= 0; d--) {
+    const c = load<i32>(ws + <usize>d * 4) + 1;
+    const wraps = c == size(plan, d);
+    store<i32>(ws + <usize>d * 4, wraps ? 0 : c);
+    for (let k = 0; k < inputs; k++) {
+      const at = ws + <usize>(8 + k) * 4;
+      const step = stride(plan, k, d);
+      store<i32>(at, load<i32>(at) + (wraps ? -step * (c - 1) : step));
+    }
+    if (!wraps) return;
+  }
 }
 
 @inline
 function innerStride(plan: usize, k: i32): i32 {
-  const rank = load<i32>(plan);
-  return load<i32>(plan + <usize>(1 + rank + k * rank + rank - 1) * 4);
+  return stride(plan, k, load<i32>(plan) - 1);
 }
 
 @inline
@@ -176,9 +217,12 @@ function unaryKernel(op: i32, thread: i32, threads: i32, plan: usize, n: i32, y:
   let idx = <i32>(range >> 32);
   const end = <i32>range;
   const sx = innerStride(plan, 0);
+  const inner = size(plan, load<i32>(plan) - 1);
+  const ws = room(plan, 1, thread);
+  let j = seek(plan, 1, ws, idx);
   while (idx < end) {
-    const len = min(rowLeft(plan, idx), end - idx);
-    let px = x + <usize>offsetOf(plan, 0, idx) * 4;
+    const len = min(inner - j, end - idx);
+    let px = x + <usize>(rowBase(ws, 0) + j * sx) * 4;
     let py = y + <usize>idx * 4;
     let i = 0;
     if (sx == 1) {
@@ -195,6 +239,11 @@ function unaryKernel(op: i32, thread: i32, threads: i32, plan: usize, n: i32, y:
       py += 4;
     }
     idx += len;
+    j += len;
+    if (j == inner) {
+      j = 0;
+      nextRow(plan, 1, ws);
+    }
   }
 }
 
@@ -214,11 +263,14 @@ function binaryKernel(
   const end = <i32>range;
   const sa = innerStride(plan, 0);
   const sb = innerStride(plan, 1);
+  const inner = size(plan, load<i32>(plan) - 1);
+  const ws = room(plan, 2, thread);
+  let j = seek(plan, 2, ws, idx);
   // Single lanes are loaded as raw bits, so i32 comparisons see their integers.
   while (idx < end) {
-    const len = min(rowLeft(plan, idx), end - idx);
-    let pa = a + <usize>offsetOf(plan, 0, idx) * 4;
-    let pb = b + <usize>offsetOf(plan, 1, idx) * 4;
+    const len = min(inner - j, end - idx);
+    let pa = a + <usize>(rowBase(ws, 0) + j * sa) * 4;
+    let pb = b + <usize>(rowBase(ws, 1) + j * sb) * 4;
     let py = y + <usize>idx * 4;
     let i = 0;
     if (sa == 1 && sb == 1) {
@@ -253,6 +305,11 @@ function binaryKernel(
       py += 4;
     }
     idx += len;
+    j += len;
+    if (j == inner) {
+      j = 0;
+      nextRow(plan, 2, ws);
+    }
   }
 }
 
@@ -272,11 +329,14 @@ export function where(
   const sc = innerStride(plan, 0);
   const sa = innerStride(plan, 1);
   const sb = innerStride(plan, 2);
+  const inner = size(plan, load<i32>(plan) - 1);
+  const ws = room(plan, 3, thread);
+  let j = seek(plan, 3, ws, idx);
   while (idx < end) {
-    const len = min(rowLeft(plan, idx), end - idx);
-    let pc = c + <usize>offsetOf(plan, 0, idx) * 4;
-    let pa = a + <usize>offsetOf(plan, 1, idx) * 4;
-    let pb = b + <usize>offsetOf(plan, 2, idx) * 4;
+    const len = min(inner - j, end - idx);
+    let pc = c + <usize>(rowBase(ws, 0) + j * sc) * 4;
+    let pa = a + <usize>(rowBase(ws, 1) + j * sa) * 4;
+    let pb = b + <usize>(rowBase(ws, 2) + j * sb) * 4;
     let py = y + <usize>idx * 4;
     let i = 0;
     if (sc == 1 && sa == 1 && sb == 1) {
@@ -297,6 +357,11 @@ export function where(
       py += 4;
     }
     idx += len;
+    j += len;
+    if (j == inner) {
+      j = 0;
+      nextRow(plan, 3, ws);
+    }
   }
 }
 

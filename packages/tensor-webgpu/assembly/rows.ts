@@ -468,3 +468,75 @@ function storeLanes(p: usize, v: v128, count: i32): void {
   if (count > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
   if (count > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
 }
+
+/**
+ * Embedding rows: y[r, :] = x[index[r·is], :] for r < rows, x packed [vocab, cols]. An index
+ * outside [0, vocab) writes zeros and is reported through `failed` (the smallest such row).
+ */
+export function gather_rows(
+  thread: i32,
+  threads: i32,
+  x: usize,
+  index: usize,
+  indexStride: i32,
+  rows: i32,
+  cols: i32,
+  vocab: i32,
+  y: usize,
+  failed: usize,
+): void {
+  const range = rowShare(thread, threads, rows, 1);
+  const bytes = <usize>cols * 4;
+  for (let r = startOf(range); r < endOf(range); r++) {
+    const at = load<i32>(index + <usize>(r * indexStride) * 4);
+    const to = y + <usize>r * bytes;
+    if (at < 0 || at >= vocab) {
+      reportRow(failed, r);
+      memory.fill(to, 0, bytes);
+    } else memory.copy(to, x + <usize>at * bytes, bytes);
+  }
+}
+
+/**
+ * The adjoint of `gather_rows`: y[v, :] = Σ src[r, :] over rows r whose index is v, y packed
+ * [vocab, cols]. Each task owns a run of y's rows and scans every index, so no two tasks add to
+ * one row; the sums go in row order, as the CPU reference adds them. Out-of-range indices are
+ * reported as `gather_rows` does.
+ */
+export function scatter_add_rows(
+  thread: i32,
+  threads: i32,
+  index: usize,
+  indexStride: i32,
+  src: usize,
+  rows: i32,
+  cols: i32,
+  vocab: i32,
+  y: usize,
+  failed: usize,
+): void {
+  const range = rowShare(thread, threads, vocab, 1);
+  const lo = startOf(range);
+  const hi = endOf(range);
+  const bytes = <usize>cols * 4;
+  if (lo < hi) memory.fill(y + <usize>lo * bytes, 0, <usize>(hi - lo) * bytes);
+  for (let r = 0; r < rows; r++) {
+    const at = load<i32>(index + <usize>(r * indexStride) * 4);
+    if (at < 0 || at >= vocab) {
+      if (thread == 0) reportRow(failed, r);
+      continue;
+    }
+    if (at < lo || at >= hi) continue;
+    const to = y + <usize>at * bytes;
+    const from = src + <usize>r * bytes;
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const o = <usize>c * 4;
+      v128.store(to + o, f32x4.add(v128.load(to + o), v128.load(from + o)));
+    }
+    for (; c < cols; c++) {
+      const o = <usize>c * 4;
+      store<f32>(to + o, load<f32>(to + o) + load<f32>(from + o));
+    }
+  }
+}

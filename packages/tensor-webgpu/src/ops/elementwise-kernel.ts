@@ -198,7 +198,13 @@ export function elementwiseWasm(
     inputs.map((t) => alignedStrides(t, rank)),
   );
   const n = sizeOf(output.shape);
-  const table = context.table([plan.shape.length, ...plan.shape, ...plan.strides.flat()]);
+  // The plan, then 16 words of room per task for its walk (see `assembly/elementwise.ts`).
+  const table = context.table([
+    plan.shape.length,
+    ...plan.shape,
+    ...plan.strides.flat(),
+    ...new Array<number>(16 * context.threads).fill(0),
+  ]);
   const addresses = inputs.map((t) => t.address + 4 * t.offset);
   context.call(
     CORE_KERNELS,

@@ -32,7 +32,11 @@ describe('the wasm backend runs its own kernels', () => {
     const x = rnd(wasm, [64, 48], 1);
     const w = rnd(wasm, [48, 96], 2);
     const targets = T.randint(0, 48, [64], { device: wasm, seed: 3 });
+    const table = rnd(wasm, [100, 48], 4);
+    table.requiresGrad = true;
+    const ids = T.randint(0, 100, [64], { device: wasm, seed: 5 });
     const names = await kernelsOf(() => {
+      T.sum(T.embedding(table, ids)).backward();
       const h = T.matmul(T.rmsNorm(x, T.ones([48], { device: wasm })), w);
       const a = T.swiglu(T.slice(h, 1, 0, 48), T.slice(h, 1, 48, 96));
       T.crossEntropy(T.matmul(a, T.transpose(T.slice(w, 1, 0, 48))), targets);
@@ -51,6 +55,8 @@ describe('the wasm backend runs its own kernels', () => {
         'add:f32',
         'mul:f32',
         'reduce_rows:f32',
+        'gather:f32',
+        'scatter_add:f32',
       ]),
     );
   });
@@ -135,6 +141,17 @@ describe('wasm kernels equal the CPU reference at sizes that use every thread', 
     });
   });
 
+  it('embedding lookups and their gradient (repeated ids add up in row order)', async () => {
+    await agree((d) => {
+      const table = rnd(d, [385, 97], 1);
+      table.requiresGrad = true;
+      const ids = T.randint(0, 385, [32, 129], { device: d, seed: 2 });
+      const y = T.embedding(table, ids);
+      T.sum(T.mul(y, rnd(d, [32, 129, 97], 3))).backward();
+      return [y, table.grad!];
+    });
+  });
+
   it('swiglu forward and backward on odd lengths', async () => {
     await agree((d) => {
       const gate = rnd(d, [4099, 33], 1, 2);
@@ -169,8 +186,24 @@ describe('wasm memory', () => {
   });
 });
 
-describe('cross-entropy target checks on wasm', () => {
-  it('raise the CPU reference error at once, naming the first bad target', () => {
+describe('index and target checks on wasm, from any thread', () => {
+  it('an index out of range raises the CPU reference error at once, naming the first', () => {
+    const table = rnd(wasm, [50, 64], 1);
+    const ids = Int32Array.from({ length: 3000 }, (_, i) => i % 50);
+    ids[2900] = 77;
+    ids[1700] = 50;
+    const index = T.tensor(ids, { device: wasm });
+    expect(() => T.embedding(table, index)).toThrow(
+      'embedding: index 50 is out of range for a dimension of size 50',
+    );
+    // Embedding's backward: a scatter-add of rows at the ids.
+    const rows = T.expand(T.reshape(index, [-1, 1]), [3000, 64]);
+    expect(() => T.scatterAdd([50, 64], 0, rows, rnd(wasm, [3000, 64], 2))).toThrow(
+      'scatterAdd: index 50 is out of range for a dimension of size 50',
+    );
+  });
+
+  it('a cross-entropy target out of range does too', () => {
     const logits = rnd(wasm, [3000, 10], 1);
     const targets = Int32Array.from({ length: 3000 }, (_, i) => i % 10);
     targets[2500] = 12;
