@@ -98,6 +98,18 @@ function reduceKernel(
     let c = 0;
     let acc = f32x4.splat(identity(kind));
     if (cs == 1) {
+      // Four partial results in flight: each fold waits on the last only every fourth step.
+      let acc1 = acc;
+      let acc2 = acc;
+      let acc3 = acc;
+      for (; c + 16 <= cols; c += 16) {
+        acc = fold(kind, acc, v128.load(p));
+        acc1 = fold(kind, acc1, v128.load(p, 16));
+        acc2 = fold(kind, acc2, v128.load(p, 32));
+        acc3 = fold(kind, acc3, v128.load(p, 48));
+        p += 64;
+      }
+      acc = fold(kind == SUMSQ ? SUM : kind, fold(kind == SUMSQ ? SUM : kind, acc, acc1), fold(kind == SUMSQ ? SUM : kind, acc2, acc3));
       for (; c + 4 <= cols; c += 4) {
         acc = fold(kind, acc, v128.load(p));
         p += 16;
@@ -117,14 +129,28 @@ export function reduce_max(t: i32, ts: i32, x: usize, rows: i32, cols: i32, rs: 
 export function reduce_min(t: i32, ts: i32, x: usize, rows: i32, cols: i32, rs: i32, cs: i32, y: usize): void { reduceKernel(MIN, t, ts, x, rows, cols, rs, cs, y); }
 export function reduce_sumsq(t: i32, ts: i32, x: usize, rows: i32, cols: i32, rs: i32, cs: i32, y: usize): void { reduceKernel(SUMSQ, t, ts, x, rows, cols, rs, cs, y); }
 
-/** The max of a packed row. */
+/**
+ * The max of a packed row, for the shift of a softmax or a log-sum-exp. Pseudo-max (one machine
+ * instruction, where wasm's NaN-propagating max takes several) is enough there: a NaN in the row
+ * makes its sum of exponentials NaN whatever the shift.
+ */
 @inline
 function rowMax(p: usize, cols: i32): f32 {
-  let acc = f32x4.splat(-Infinity);
+  let a0 = f32x4.splat(-Infinity);
+  let a1 = a0;
+  let a2 = a0;
+  let a3 = a0;
   let c = 0;
-  for (; c + 4 <= cols; c += 4) acc = f32x4.max(acc, v128.load(p + <usize>c * 4));
-  let m = lanes(MAX, acc);
-  for (; c < cols; c++) m = merge(MAX, m, load<f32>(p + <usize>c * 4));
+  for (; c + 16 <= cols; c += 16) {
+    const at = p + <usize>c * 4;
+    a0 = f32x4.pmax(a0, v128.load(at));
+    a1 = f32x4.pmax(a1, v128.load(at, 16));
+    a2 = f32x4.pmax(a2, v128.load(at, 32));
+    a3 = f32x4.pmax(a3, v128.load(at, 48));
+  }
+  for (; c + 4 <= cols; c += 4) a0 = f32x4.pmax(a0, v128.load(p + <usize>c * 4));
+  let m = lanes(MAX, f32x4.pmax(f32x4.pmax(a0, a1), f32x4.pmax(a2, a3)));
+  for (; c < cols; c++) m = max(m, load<f32>(p + <usize>c * 4));
   return m;
 }
 

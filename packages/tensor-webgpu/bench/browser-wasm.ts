@@ -18,10 +18,12 @@ export interface BrowserResult {
   worst: number;
 }
 
+/** GFLOP/s of an n³ matmul on both, in `rounds` alternating rounds (best of each). */
 export async function browserMatmul(
   n: number,
   threads: number,
   quick: boolean,
+  rounds: number,
 ): Promise<BrowserResult | undefined> {
   if (!hasChromium()) {
     console.log(`browser comparison skipped: no ${CHROMIUM} (apt-get install chromium)`);
@@ -46,13 +48,13 @@ export async function browserMatmul(
     async (page) => {
       await page.waitForFunction(() => 'bench' in globalThis);
       const result = await page.evaluate(
-        ([size, count, budget]) =>
+        ([size, count, budget, times]) =>
           (
             globalThis as unknown as {
-              bench(n: number, t: number, b: number): Promise<Record<string, unknown>>;
+              bench(n: number, t: number, b: number, r: number): Promise<Record<string, unknown>>;
             }
-          ).bench(size!, count!, budget!),
-        [n, threads, quick ? 0.5 : 2],
+          ).bench(size!, count!, budget!, times!),
+        [n, threads, quick ? 0.5 : 1.5, rounds],
       );
       if (!result.isolated) throw new Error('the page is not cross-origin isolated');
       return result as unknown as BrowserResult;

@@ -203,7 +203,7 @@ export function elementwiseWasm(
     plan.shape.length,
     ...plan.shape,
     ...plan.strides.flat(),
-    ...new Array<number>(16 * context.threads).fill(0),
+    ...new Array<number>(16 * context.tasks).fill(0),
   ]);
   const addresses = inputs.map((t) => t.address + 4 * t.offset);
   context.call(

@@ -26,13 +26,13 @@ function collapsedStride(shape: readonly number[], strides: readonly number[]): 
 
 /**
  * Output blocks of `assembly/matmul.ts`: MC×NC at most, halved (in whole register tiles) until
- * there are two blocks per thread, so small products still spread over every thread.
+ * there is a block per task, so small products still spread over every thread.
  */
-function blocks(m: number, n: number, batches: number, threads: number): [number, number] {
+function blocks(m: number, n: number, batches: number, tasks: number): [number, number] {
   let mc = Math.min(MC, Math.ceil(m / MR) * MR);
   let nc = Math.min(NC, Math.ceil(n / NR) * NR);
   const units = () => batches * Math.ceil(m / mc) * Math.ceil(n / nc);
-  while (units() < 2 * threads && (mc > MR || nc > NR)) {
+  while (units() < tasks && (mc > MR || nc > NR)) {
     if (nc / NR >= mc / MR) nc = Math.max(NR, Math.ceil(nc / 2 / NR) * NR);
     else mc = Math.max(MR, Math.ceil(mc / 2 / MR) * MR);
   }
@@ -74,10 +74,9 @@ export function matmulWasm(
   const [sa, sb] = strides ?? [0, 0];
   const innerCount = sizeOf(batch.slice(rank - inner));
   const outerShape = batch.slice(0, rank - inner);
-  const threads = context.threads;
-  const [mc, nc] = blocks(m, n, innerCount, threads);
-  const perThread = (mc * KC + KC * nc + MR * NR) * 4;
-  const scratch = context.scratch(perThread * threads);
+  const [mc, nc] = blocks(m, n, innerCount, context.tasks);
+  const perTask = (mc * KC + KC * nc + MR * NR) * 4;
+  const scratch = context.scratch(perTask * context.tasks);
   const ra = a.shape.length;
   const rb = b.shape.length;
   const parallel = 2 * m * n * k * innerCount >= PARALLEL_MIN_WORK;

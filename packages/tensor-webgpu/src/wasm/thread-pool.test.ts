@@ -9,7 +9,7 @@ import { ThreadPool } from './thread-pool.js';
 const SOURCE = `
 export function mark(task: i32, tasks: i32, out: usize, value: f64): void {
   store<i32>(out + <usize>task * 4, task + 1);
-  store<f64>(out + 64 + <usize>task * 8, value);
+  store<f64>(out + 256 + <usize>task * 8, value);
 }
 export function fail(task: i32, tasks: i32, on: i32): void {
   if (task == on) unreachable();
@@ -42,19 +42,24 @@ describe('ThreadPool', () => {
   it('runs every task of a call once, with the same arguments, on whichever threads claim them', () => {
     const out = 65536;
     for (let round = 0; round < 50; round++) {
-      new Int32Array(memory.buffer, out, 16).fill(0);
+      new Int32Array(memory.buffer, out, 64).fill(0);
       // Exports in declaration order: mark is 0.
       pool.run(mine.mark!, 0, 0, [out, round + 0.5]);
-      expect([...new Int32Array(memory.buffer, out, THREADS + 1)]).toEqual([1, 2, 3, 0]);
-      expect([...new Float64Array(memory.buffer, out + 64, THREADS)]).toEqual(
-        new Array(THREADS).fill(round + 0.5),
+      const tasks = pool.tasks;
+      expect([...new Int32Array(memory.buffer, out, tasks + 1)]).toEqual([
+        ...Array.from({ length: tasks }, (_, t) => t + 1),
+        0,
+      ]);
+      expect([...new Float64Array(memory.buffer, out + 256, tasks)]).toEqual(
+        new Array(tasks).fill(round + 0.5),
       );
     }
     expect(pool.threads).toBe(THREADS);
+    expect(pool.tasks).toBeGreaterThanOrEqual(THREADS);
   });
 
   it('raises what a task threw, naming it, and keeps serving', () => {
-    for (const task of [0, 1, 2]) {
+    for (const task of [0, 1, pool.tasks - 1]) {
       expect(() => pool.run(mine.fail!, 0, 1, [task])).toThrow(`task ${task}: unreachable`);
     }
     expect(() => pool.run(mine.fail!, 0, 1, [-1])).not.toThrow();

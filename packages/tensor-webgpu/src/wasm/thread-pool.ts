@@ -7,11 +7,14 @@ interface AnyWorker {
   terminate(): unknown;
 }
 
+/** Tasks a parallel call is cut into, per thread: a worker preempted mid-task holds back little. */
+const TASKS_PER_THREAD = 4;
+
 /**
  * The worker threads of a wasm device and the calling thread, which computes too. A call is cut
- * into one task per thread; the caller and the workers claim tasks until none are left, so the
- * caller finishes alone when the workers are slow to wake (a loaded machine), and waits only for
- * workers that joined. Commands go through the control block in the shared memory (`control.ts`);
+ * into a few tasks per thread; the caller and the workers claim tasks until none are left, so
+ * the caller finishes alone when the workers are slow to wake (a loaded machine), and waits only
+ * for the tasks workers are running. Commands go through the control block in the shared memory (`control.ts`);
  * the caller waits with `Atomics.wait` where it may block (Node, workers) and spins where it may
  * not (a browser's main thread).
  */
@@ -49,9 +52,14 @@ export class ThreadPool {
     return new ThreadPool(memory, control, workers);
   }
 
-  /** Threads of a parallel call, the caller included: also the number of tasks a call is cut into. */
+  /** Threads of a parallel call, the caller included. */
   get threads(): number {
     return this.workers.length + 1;
+  }
+
+  /** Tasks a parallel call is cut into. */
+  get tasks(): number {
+    return TASKS_PER_THREAD * this.threads;
   }
 
   /**
@@ -84,7 +92,7 @@ export class ThreadPool {
         `a wasm kernel takes at most ${C.MAX_ARGS} arguments, got ${args.length}`,
       );
     const ctl = this.ctl;
-    const tasks = this.threads;
+    const tasks = this.tasks;
     ctl[C.MODULE] = id;
     ctl[C.ENTRY] = entry;
     ctl[C.NARGS] = args.length;

@@ -99,7 +99,7 @@ export class WasmBackend implements Backend {
       software: true,
     };
     this.context = {
-      threads,
+      tasks: this.threadPool?.tasks ?? 1,
       call: (module, entry, args, parallel = true) => this.call(module, entry, args, parallel),
       scratch: (bytes) => this.scratch(bytes),
       table: (values) => {

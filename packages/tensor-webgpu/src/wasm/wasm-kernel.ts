@@ -10,9 +10,10 @@ import type { TensorLayout } from '../backend.js';
  * - it keeps no data in linear memory (no data segments, no static buffers): every address it
  *   touches comes in as an argument, since modules of several packages share the memory;
  * - each exported kernel takes `(task: i32, tasks: i32, ...args)` and does share `task` of the
- *   work cut into `tasks` shares; every task gets the same `args`. A parallel call is cut into
- *   one task per thread, claimed by whichever threads are awake (the caller included), never
- *   two at once with the same index — so a kernel may index per-task scratch by `task`.
+ *   work cut into `tasks` shares; every task gets the same `args`. A parallel call is cut into a
+ *   few tasks per thread (`WasmContext.tasks`), claimed by whichever threads are awake (the
+ *   caller included), never two at once with the same index — so a kernel may index per-task
+ *   scratch by `task`.
  *
  * AssemblyScript builds such modules with `--importMemory --sharedMemory --maximumMemory 65536
  * --runtime stub --enable simd,threads` (see the package's `assembly/` folder and
@@ -45,11 +46,11 @@ export interface WasmTensor extends TensorLayout {
 
 /** What an op's `wasm` hook may do on the wasm backend. */
 export interface WasmContext {
-  /** Threads a parallel `call` runs on (the calling thread and the worker threads), and the tasks it is cut into. */
-  readonly threads: number;
+  /** Tasks a parallel `call` is cut into (a few per thread; 1 on one thread). */
+  readonly tasks: number;
   /**
    * Runs the export `entry(task, tasks, ...args)` of `module` for every task and returns when
-   * all have finished: `threads` tasks over every thread when `parallel` (the default), else one
+   * all have finished: `tasks` tasks over every thread when `parallel` (the default), else one
    * task on the calling thread (`task` 0 of 1). Arguments are numbers (addresses, sizes,
    * scalars), converted to the export's parameter types.
    *
