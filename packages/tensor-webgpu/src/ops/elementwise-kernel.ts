@@ -193,18 +193,19 @@ export function elementwiseWasm(
 ): boolean {
   if (!anyDType && [...inputs, output].some((t) => t.dtype !== 'f32')) return false;
   const rank = output.shape.length;
-  const plan = collapseDims(
-    output.shape,
-    inputs.map((t) => alignedStrides(t, rank)),
-  );
   const n = sizeOf(output.shape);
+  // Packed inputs and single broadcast elements (a number operand) walk one dimension.
+  const flat = inputs.every((t) => sizeOf(t.shape) === 1 || isDirect(t, output.shape));
+  const plan = flat
+    ? { shape: [n], strides: inputs.map((t) => [sizeOf(t.shape) === 1 && n !== 1 ? 0 : 1]) }
+    : collapseDims(
+        output.shape,
+        inputs.map((t) => alignedStrides(t, rank)),
+      );
   // The plan, then 16 words of room per task for its walk (see `assembly/elementwise.ts`).
-  const table = context.table([
-    plan.shape.length,
-    ...plan.shape,
-    ...plan.strides.flat(),
-    ...new Array<number>(16 * context.tasks).fill(0),
-  ]);
+  const words = [plan.shape.length, ...plan.shape, ...plan.strides.flat()];
+  const table = context.scratch(4 * (words.length + 16 * context.tasks));
+  context.words(table, words.length).set(words);
   const addresses = inputs.map((t) => t.address + 4 * t.offset);
   context.call(
     CORE_KERNELS,

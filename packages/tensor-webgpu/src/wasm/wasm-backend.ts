@@ -143,9 +143,13 @@ export class WasmBackend implements Backend {
     const profiler = this.profiler;
     if (kernel.wasm) {
       const wasm = kernel.wasm.bind(kernel);
-      const placed = (t: BoundTensor): WasmTensor => ({
-        ...t.layout,
-        address: (t.storage as WasmStorage).address,
+      // The layout's fields alone (a Tensor carries many more, which a spread would copy).
+      const placed = ({ layout: l, storage }: BoundTensor): WasmTensor => ({
+        shape: l.shape,
+        strides: l.strides,
+        offset: l.offset,
+        dtype: l.dtype,
+        address: (storage as WasmStorage).address,
       });
       const ins = inputs.map(placed);
       const outs = outputs.map(placed);
