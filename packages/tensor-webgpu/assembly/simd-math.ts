@@ -6,8 +6,11 @@ const LOG2E: f32 = 1.44269504088896341;
 // ln 2 split so that n·LN2_HI is exact for the n that occur (Cody & Waite; Cephes expf).
 const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
-/** Above this exp overflows to +inf; below the lower bound it is below the smallest normal. */
-const EXP_HI: f32 = 88.72283935546875;
+/**
+ * exp's clamp: e^x overflows to +inf above ln(max float) = 88.72 (so any bound a little higher,
+ * where n stays 128, gives +inf), and is below the smallest normal under EXP_LO.
+ */
+const EXP_HI: f32 = 88.8;
 const EXP_LO: f32 = -87.33654475;
 /** 1.5·2²³: adding it rounds a float of magnitude < 2²² to an integer, held in the low mantissa bits. */
 const ROUNDER: f32 = 12582912;
@@ -15,12 +18,14 @@ const ROUNDER: f32 = 12582912;
 /**
  * e^x per lane: Cephes `expf` (x = n·ln 2 + r, a degree-6 polynomial for e^r), about 1 ulp.
  * n is rounded by adding 1.5·2²³, which leaves it in the low mantissa bits, so 2^n is built with
- * one shift (cheaper on SIMD128 than rounding and converting). 2^n is applied as 2^(n−1)·2 so
- * that n = 128 (x just below the overflow bound) stays finite until the result overflows.
+ * one shift (cheaper on SIMD128 than rounding and converting); it is applied as 2^(n−1)·2 so
+ * that n = 128 stays representable and the product overflows to +inf by itself above ln(max).
+ * x is clamped with pseudo-min/max, one instruction each, which keep a NaN x (a NaN stays NaN
+ * through the rest); below the smallest normal's logarithm the result is 0.
  */
 @inline
 export function expV(x: v128): v128 {
-  const c = f32x4.max(f32x4.min(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
+  const c = f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_HI)), f32x4.splat(EXP_LO));
   const k = f32x4.add(f32x4.mul(c, f32x4.splat(LOG2E)), f32x4.splat(ROUNDER));
   const n = f32x4.sub(k, f32x4.splat(ROUNDER));
   let r = f32x4.sub(c, f32x4.mul(n, f32x4.splat(LN2_HI)));
@@ -34,9 +39,8 @@ export function expV(x: v128): v128 {
   const er = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
   // The low bits of k hold n: 2^(n−1) has exponent bits n − 1 + 127.
   const half = i32x4.add(i32x4.shl(k, 23), i32x4.splat(126 << 23));
-  let y = f32x4.mul(f32x4.mul(er, half), f32x4.splat(2));
-  y = v128.bitselect(f32x4.splat(Infinity), y, f32x4.gt(x, f32x4.splat(EXP_HI)));
-  return v128.bitselect(f32x4.splat(0), y, f32x4.lt(x, f32x4.splat(EXP_LO)));
+  const y = f32x4.mul(f32x4.mul(er, half), f32x4.splat(2));
+  return v128.andnot(y, f32x4.lt(x, f32x4.splat(EXP_LO)));
 }
 
 /** 1 / (1 + e^-x). */

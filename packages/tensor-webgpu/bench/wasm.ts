@@ -44,6 +44,9 @@ interface Readable {
   dispose(): void;
 }
 
+/** `op` with the intermediates Tessera makes freed each time (views keep them alive otherwise). */
+const tidied = (op: () => T.Tensor) => () => T.tidy(op);
+
 /** Work per second of `op`, its result read back each time. */
 async function rate(work: number, op: () => Readable, budget?: number): Promise<number> {
   return (
@@ -172,10 +175,27 @@ for (const [m, k, n] of shapes) {
   row(
     `matmul [${m}, ${k}] @ [${k}, ${n}] f32 (GFLOP/s)`,
     await contest({
-      wasm: () => rate(gflop, () => T.matmul(a!, b!)),
+      wasm: () =>
+        rate(
+          gflop,
+          tidied(() => T.matmul(a!, b!)),
+        ),
       tfjs: () => rate(gflop, () => tf.matMul(ta, tb)),
-      reference: ca && (() => rate(gflop, () => T.matmul(ca, cb!), 0)),
-      webgpu: ga && (() => rate(gflop, () => T.matmul(ga, gb!))),
+      reference:
+        ca &&
+        (() =>
+          rate(
+            gflop,
+            tidied(() => T.matmul(ca, cb!)),
+            0,
+          )),
+      webgpu:
+        ga &&
+        (() =>
+          rate(
+            gflop,
+            tidied(() => T.matmul(ga, gb!)),
+          )),
       torch: square ? async () => torchMatmul(n) ?? Number.NaN : undefined,
     }),
   );
@@ -195,9 +215,18 @@ for (const [m, k, n] of shapes) {
   row(
     'add, 4M f32 (GB/s)',
     await contest({
-      wasm: () => rate(gb, () => T.add(a!, b!)),
+      wasm: () =>
+        rate(
+          gb,
+          tidied(() => T.add(a!, b!)),
+        ),
       tfjs: () => rate(gb, () => tf.add(ta, tb)),
-      reference: () => rate(gb, () => T.add(ca!, cb!), 0.5),
+      reference: () =>
+        rate(
+          gb,
+          tidied(() => T.add(ca!, cb!)),
+          0.5,
+        ),
     }),
   );
 }
@@ -210,9 +239,18 @@ for (const [m, k, n] of shapes) {
   row(
     'softmax, 256 × 8192 (GB/s)',
     await contest({
-      wasm: () => rate(gb, () => T.softmax(x)),
+      wasm: () =>
+        rate(
+          gb,
+          tidied(() => T.softmax(x)),
+        ),
       tfjs: () => rate(gb, () => tf.softmax(tx)),
-      reference: () => rate(gb, () => T.softmax(cx), 0.5),
+      reference: () =>
+        rate(
+          gb,
+          tidied(() => T.softmax(cx)),
+          0.5,
+        ),
     }),
     2,
   );
@@ -234,8 +272,8 @@ for (const [m, k, n] of shapes) {
   row(
     'crossEntropy [2048, 384], forward + backward (calls/s)',
     await contest({
-      wasm: () => rate(1, ours),
-      reference: () => rate(1, reference, 0.5),
+      wasm: () => rate(1, tidied(ours)),
+      reference: () => rate(1, tidied(reference), 0.5),
     }),
     0,
   );
