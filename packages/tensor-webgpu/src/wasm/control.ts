@@ -4,10 +4,10 @@
  * the shared wasm memory. One command is in flight at a time.
  *
  * A call (RUN) is cut into `TASKS` tasks that any thread claims from the counter `NEXT`, the
- * caller included: a worker the operating system has not scheduled yet simply claims none, and
- * the caller does its share, so a loaded machine never waits on a sleeping thread. Workers join
- * a call only while it is `OPEN`, counted in `ACTIVE`, and the caller waits for those alone. A
- * module load (LOAD) is done by every worker, counted in `DONE`.
+ * caller included: a worker the operating system has not scheduled yet simply claims none and
+ * the caller runs them, so the caller waits on a worker only for a task that worker claimed.
+ * Workers join a call only while it is `OPEN`, counted in `ACTIVE`, and the caller waits for
+ * those alone. A module load (LOAD) is done by every worker, counted in `DONE`.
  */
 
 /** i32 word indices of the control block. */

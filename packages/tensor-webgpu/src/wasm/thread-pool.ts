@@ -14,9 +14,9 @@ const TASKS_PER_THREAD = 4;
  * The worker threads of a wasm device and the calling thread, which computes too. A call is cut
  * into a few tasks per thread; the caller and the workers claim tasks until none are left, so
  * the caller finishes alone when the workers are slow to wake (a loaded machine), and waits only
- * for the tasks workers are running. Commands go through the control block in the shared memory (`control.ts`);
- * the caller waits with `Atomics.wait` where it may block (Node, workers) and spins where it may
- * not (a browser's main thread).
+ * for the tasks workers are running. Commands go through the control block in the shared memory
+ * (`control.ts`); the caller waits with `Atomics.wait` where it may block (Node, workers) and
+ * spins where it may not (a browser's main thread).
  */
 export class ThreadPool {
   private readonly ctl: Int32Array;

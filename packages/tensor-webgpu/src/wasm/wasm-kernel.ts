@@ -15,9 +15,16 @@ import type { TensorLayout } from '../backend.js';
  *   caller included), never two at once with the same index — so a kernel may index per-task
  *   scratch by `task`.
  *
- * AssemblyScript builds such modules with `--importMemory --sharedMemory --maximumMemory 65536
- * --runtime stub --enable simd,threads` (see the package's `assembly/` folder and
- * `scripts/build-wasm.mjs`).
+ * The repository's `scripts/build-wasm.ts` builds such modules from AssemblyScript (the tensor
+ * core's are in its `assembly/` folder) into a TypeScript module holding the bytes as base64.
+ *
+ * @example
+ * ```ts
+ * import { WASM_BASE64 } from './kernels.generated.js';
+ * const kernels = defineWasmModule('my-package', () =>
+ *   Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0)),
+ * );
+ * ```
  */
 export interface WasmModule {
   /** Names the module in errors and profiles. */
