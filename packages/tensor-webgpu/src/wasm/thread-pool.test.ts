@@ -35,7 +35,7 @@ beforeAll(async () => {
     env: { memory },
   });
   mine = instance.exports as typeof mine;
-});
+}, 300_000); // the AssemblyScript compiler takes minutes on a busy CI machine
 afterAll(() => pool.destroy());
 
 describe('ThreadPool', () => {

@@ -56,7 +56,7 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-kernels-'));
   writeFileSync(join(dir, 'kernels.ts'), SOURCE);
   bytes = await compileKernels(join(dir, 'kernels.ts'));
-});
+}, 300_000); // the AssemblyScript compiler takes minutes on a busy CI machine
 
 describe('wasm kernels of another package (defineWasmModule and the wasm hook)', () => {
   it('run on every thread and agree with the CPU reference; the module is built once', async () => {
