@@ -1,19 +1,25 @@
 import { bitsPerByteFromMeanNll } from '@tessera/eval';
+import { tokenLogprobs } from '@tessera/sampler';
 import * as T from '@tessera/tensor-webgpu';
 import { byteLength, checkSplitSize, DEFAULT_DATA, readText, splitText } from './data.js';
 import { loadCheckpoint } from './load.js';
 
 /**
- * Validation perplexity and bits per byte of a checkpoint: the validation split in consecutive
- * windows of `seqLen` tokens, every token scored once.
+ * Validation perplexity and bits per byte of a checkpoint. The validation split is cut into
+ * windows of `seqLen` tokens that overlap by one (each window's first token is context only),
+ * so every token but the first is scored exactly once; `batch` windows run in one forward pass,
+ * and their per-token log-probabilities are summed on the device (`tokenLogprobs`): one number
+ * per batch is read back.
  */
 export async function evaluateCheckpoint(
   dir: string,
   options: {
     data?: string | URL;
     seqLen?: number;
+    /** Windows per forward pass (default 8). */
+    batch?: number;
     device?: T.Device;
-    /** Called after each window with windows done and the total (a progress bar). */
+    /** Called after each batch of windows with windows done and the total (a progress bar). */
     onProgress?: (done: number, total: number) => void;
   } = {},
 ): Promise<{ tokens: number; meanNll: number; perplexity: number; bitsPerByte: number }> {
@@ -21,32 +27,41 @@ export async function evaluateCheckpoint(
   const { val } = splitText(readText(options.data ?? DEFAULT_DATA));
   const ids = Int32Array.from(tokenizer.encode(val, { disallowedSpecial: [] }));
   checkSplitSize('eval', 'validation', { bytes: byteLength(val), tokens: ids.length }, 1);
-  const seqLen = options.seqLen ?? model.config.maxSeqLen;
-  let nats = 0;
-  let count = 0;
-  const windows = Math.ceil((ids.length - 1) / seqLen);
-  for (let start = 0; start + 1 < ids.length; start += seqLen) {
-    const end = Math.min(start + seqLen, ids.length - 1);
-    const x = T.tensor(ids.subarray(start, end), { shape: [1, end - start], device: model.device });
-    const y = T.tensor(ids.subarray(start + 1, end + 1), {
-      shape: [end - start],
-      device: model.device,
-    });
-    const loss = T.noGrad(() =>
-      T.tidy(() =>
-        T.crossEntropy(T.reshape(model.forward(x), [-1, model.vocabSize]), y, { reduction: 'sum' }),
-      ),
-    );
-    nats += await loss.item();
-    count += end - start;
-    for (const t of [x, y, loss]) t.dispose();
-    options.onProgress?.(start / seqLen + 1, windows);
+  const seqLen = Math.min(options.seqLen ?? model.config.maxSeqLen, model.config.maxSeqLen);
+  if (seqLen < 2) throw new RangeError(`evaluate: seqLen must be at least 2, got ${seqLen}`);
+  const batch = options.batch ?? 8;
+  // Window starts: each window ends where the next begins.
+  const starts: number[] = [];
+  for (let s = 0; s + 1 < ids.length; s += seqLen - 1) starts.push(s);
+  let logLikelihood = 0;
+  try {
+    // Full windows in batches; the last, shorter window alone.
+    const full = starts.filter((s) => s + seqLen <= ids.length);
+    const groups: number[][] = [];
+    for (let i = 0; i < full.length; i += batch) groups.push(full.slice(i, i + batch));
+    const tail = starts.filter((s) => s + seqLen > ids.length);
+    for (const s of tail) groups.push([s]);
+    let done = 0;
+    for (const group of groups) {
+      const length = Math.min(seqLen, ids.length - group[0]!);
+      const rows = Int32Array.from(group.flatMap((s) => Array.from(ids.subarray(s, s + length))));
+      const x = T.tensor(rows, { shape: [group.length, length], device: model.device });
+      const total = T.noGrad(() => T.tidy(() => T.sum(tokenLogprobs(model, x))));
+      logLikelihood += await total.item();
+      x.dispose();
+      total.dispose();
+      done += group.length;
+      options.onProgress?.(done, starts.length);
+    }
+  } finally {
+    model.dispose();
   }
-  const meanNll = nats / count;
+  const count = ids.length - 1;
+  const meanNll = -logLikelihood / count;
   return {
     tokens: count,
     meanNll,
     perplexity: Math.exp(meanNll),
-    bitsPerByte: bitsPerByteFromMeanNll(meanNll, count, new TextEncoder().encode(val).length),
+    bitsPerByte: bitsPerByteFromMeanNll(meanNll, count, byteLength(val)),
   };
 }

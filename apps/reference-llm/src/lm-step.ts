@@ -3,10 +3,15 @@ import * as T from '@tessera/tensor-webgpu';
 import type { DecoderLM } from '@tessera/transformer';
 import type { TokenBatch } from './data.js';
 
-/** Mean next-token cross-entropy (nats/token) of a batch: a scalar tensor. */
+/**
+ * The training loss of a batch, a scalar tensor: the mean next-token cross-entropy (nats/token)
+ * plus every auxiliary loss the model's layers produced in that forward pass (a mixture of
+ * experts' load balancing; `DecoderLM.auxLosses`).
+ */
 export function nextTokenLoss(model: DecoderLM, { x, y }: TokenBatch): T.Tensor {
   const logits = model.forward(x);
-  return T.crossEntropy(T.reshape(logits, [-1, model.vocabSize]), y);
+  const ce = T.crossEntropy(T.reshape(logits, [-1, model.vocabSize]), y);
+  return Object.values(model.auxLosses()).reduce((sum, aux) => T.add(sum, aux), ce);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type GenerateOptions, generateText } from '@tessera/sampler';
+import { type GenerateStreamOptions, generateText } from '@tessera/sampler';
 import type { Device } from '@tessera/tensor-webgpu';
 import { fromHuggingFaceJson, type Tokenizer } from '@tessera/tokenizer';
 import { DecoderLM, type TransformerConfig } from '@tessera/transformer';
@@ -82,9 +82,9 @@ export function loadCheckpoint(
 export async function complete(
   dir: string,
   prompt: string,
-  options: GenerateOptions & { onText?: (s: string) => void; device?: Device },
+  options: GenerateStreamOptions & { onText?: (s: string) => void; device?: Device },
 ): Promise<string> {
-  const { device, ...generation } = options;
+  const { device, ...generateOptions } = options;
   const { model, tokenizer } = loadCheckpoint(dir, device);
-  return generateText(model, tokenizer, prompt, generation);
+  return generateText(model, tokenizer, prompt, generateOptions);
 }

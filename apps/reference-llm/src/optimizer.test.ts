@@ -15,6 +15,10 @@ describe('buildOptimizer', () => {
     expect(Object.keys(schedules)).toEqual(['adamw']);
     expect(schedules.adamw!(1)).toBeCloseTo(micro.lr, 12); // warmup of 2 steps reaches the peak
     expect(schedules.adamw!(100)).toBeCloseTo(micro.lr / 10, 12);
+    // A short run decays too: its warmup is at most a tenth of the run.
+    expect(
+      buildOptimizer('adamw', model, { ...micro, warmupSteps: 50 }, 10).schedules.adamw!(9),
+    ).toBeLessThan(micro.lr / 2);
     const [used] = await ratesUsed(optimizer, [0.1], 10);
     for (let s = 0; s < 10; s++) expect(used![s]! / schedules.adamw!(s)).toBeCloseTo(1, 2);
   });

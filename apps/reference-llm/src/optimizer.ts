@@ -29,7 +29,8 @@ export interface ScheduledOptimizer {
  * (β = 0.9, 0.95, weight decay 0.1) at the preset's lr; or Muon at lr 0.02 (weight decay 0.01) on
  * the hidden matrices with AdamW for embeddings and norms at the preset's lr. Every rate follows
  * warmup + cosine decay to a tenth of its peak over `totalSteps` (nanoGPT's recipe), each from its
- * own peak; the schedules live in the optimizer, which reads them at its own step counter (so a
+ * own peak; the warmup is the preset's, but at most a tenth of the run, so that a short run
+ * (`--steps 30`) decays too instead of ending mid-warmup; the schedules live in the optimizer, which reads them at its own step counter (so a
  * resumed optimizer continues them).
  */
 export function buildOptimizer(
@@ -41,7 +42,7 @@ export function buildOptimizer(
   const schedule = (lr: number) =>
     warmupCosine({
       lr,
-      warmup: Math.min(preset.warmupSteps, totalSteps),
+      warmup: Math.min(preset.warmupSteps, Math.ceil(totalSteps / 10)),
       total: totalSteps,
       minLr: lr / 10,
     });

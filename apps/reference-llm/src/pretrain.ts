@@ -21,6 +21,7 @@ import { languageModelStep, nextTokenLoss } from './lm-step.js';
 import { type ModelState, readModel, readTokenizer } from './load.js';
 import { type History, runTrainingLoop, type StopReason, type StopSignal } from './loop.js';
 import { buildOptimizer, OPTIMIZERS, type OptimizerName } from './optimizer.js';
+import { readOptimizerState } from './optimizer-state.js';
 import { PRESETS, type Preset, presetBudget } from './presets.js';
 import { Progress, type ProgressSink, stderrSink } from './progress.js';
 import { writeReport } from './report.js';
@@ -164,27 +165,6 @@ function resumeSettings(ckpt: Checkpoint<PretrainState>, o: PretrainOptions) {
   if (typeof data !== 'string' && !(data instanceof URL))
     throw field('data.path', 'is missing: the text the run was trained on');
   return { preset: s.preset, optimizer: name, totalSteps: s.totalSteps, data };
-}
-
-/** The optimizer state of a checkpoint, checked: present, finite, of the step the run is at. */
-function readOptimizerState(ckpt: Checkpoint<PretrainState>, device: T.Device): OptimizerState {
-  const path = join(ckpt.folder, FILES.optimizer);
-  const bytes = new Uint8Array(ckpt.read(FILES.optimizer));
-  let tensors: Record<string, T.Tensor>;
-  try {
-    tensors = T.loadSafetensors(bytes, { device });
-  } catch (e) {
-    throw fileError(path, `is corrupt (${(e as Error).message})`);
-  }
-  if (Object.keys(tensors).length === 0 && ckpt.state.step > 0)
-    throw fileError(
-      path,
-      `holds no tensors, but the run is at step ${ckpt.state.step}: the optimizer state is lost`,
-    );
-  const bad = firstNonFinite(bytes);
-  if (bad) throw fileError(path, `the optimizer state is not finite (tensor ${bad})`);
-  const { name: _, ...rest } = ckpt.state.optimizer;
-  return { ...rest, tensors };
 }
 
 /**

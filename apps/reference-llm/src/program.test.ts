@@ -79,7 +79,7 @@ describe('the command line', () => {
     expect(err).toContain(`error: ${message}`);
   });
 
-  it('every command has its own --help listing its options', async () => {
+  it('every command has its own --help that says what it does and lists its options', async () => {
     for (const [command, flag] of [
       ['pretrain', '--save-every <n>'],
       ['generate', '--max-new-tokens <n>'],
@@ -92,6 +92,9 @@ describe('the command line', () => {
       expect(error?.code).toBe('commander.helpDisplayed');
       expect(out).toContain(`Usage: reference-llm ${command}`);
       expect(out).toContain(flag);
+      const made = buildProgram().commands.find((c) => c.name() === command)!;
+      expect(made.description()).not.toBe('');
+      expect(out).toContain(made.description().slice(0, 40));
     }
   });
 

@@ -12,7 +12,11 @@ export function buildProgram(): Command {
       'The Tessera reference app: pretrain a small GPT on a text with the Tessera packages, sample from it, evaluate it.',
     )
     .showHelpAfterError('(add --help for usage)');
-  for (const make of COMMANDS)
-    program.addCommand(make().showHelpAfterError('(add --help for usage)'));
+  for (const make of COMMANDS) {
+    const command = make().showHelpAfterError('(add --help for usage)');
+    // A command's --help opens with what it does: its description, else its one-line summary.
+    if (!command.description()) command.description(command.summary());
+    program.addCommand(command);
+  }
   return program;
 }

@@ -20,6 +20,8 @@ export interface RunReport {
   history: History;
   /** Each optimizer group's learning-rate schedule, drawn in the chart's lower panel. */
   schedules: Record<string, Schedule>;
+  /** More charts (a tuning stage's reward, accuracy and KL curves), written beside the loss chart and shown in `report.md`. */
+  figures?: { file: string; title: string; svg: string }[];
 }
 
 /** The chart's file name in the run folder. */
@@ -33,9 +35,11 @@ export function writeReport(dir: string, r: RunReport): void {
   );
   writeAtomic(join(dir, CHART), lossChartSvg(r.history, r.schedules));
   const rows = r.facts.map(([k, v]) => `| ${k} | ${v} |`).join('\n');
+  for (const f of r.figures ?? []) writeAtomic(join(dir, f.file), f.svg);
+  const more = (r.figures ?? []).map((f) => `\n![${f.title}](${f.file})\n`).join('');
   writeAtomic(
     join(dir, 'report.md'),
-    `# ${r.title}\n\n| | |\n|---|---|\n${rows}\n\n![loss and learning rate](${CHART})\n`,
+    `# ${r.title}\n\n| | |\n|---|---|\n${rows}\n\n![loss and learning rate](${CHART})\n${more}`,
   );
 }
 

@@ -13,7 +13,7 @@ import { syncFolder, TEMP_MARK, writeAtomic, writeDurable } from './atomic-write
  *         tokenizer.json                    Hugging Face tokenizer
  *         config.json                       Hugging Face LlamaConfig (transformers loads the folder)
  *         tessera.json                      the run's state: step, settings, history, a SHA-256 per file
- *     DIR/report.json, report.md, loss.svg  the report (pretrain)
+ *     DIR/report.json, report.md, loss.svg  the report (curves.svg: a tuning stage's figures)
  *     DIR/tasks.json                        results of `tasks`
  *
  * A save writes a new step folder under a temporary name, renames it into place, then switches
@@ -33,7 +33,7 @@ export const FILES = {
   hfConfig: 'config.json',
   state: 'tessera.json',
   tasks: 'tasks.json',
-  report: ['report.json', 'report.md', 'loss.svg'],
+  report: ['report.json', 'report.md', 'loss.svg', 'curves.svg'],
 } as const;
 
 /** What `tessera.json` holds in every checkpoint; a stage adds its own fields. */

@@ -74,7 +74,7 @@ for (const s of quick ? [256, 1024, 2048] : [256, 512, 1024, 2048, 4096, 8192]) 
 console.log('\n| cache length | decode step (1 query, 8 heads, d=64) |');
 console.log('|---|---|');
 for (const len of quick ? [128, 1024, 4096] : [128, 512, 1024, 2048, 4096, 8192]) {
-  const cache = new KVCache({ batch: 1, kvHeads: 8, headDim: 64, capacity: len });
+  const cache = new KVCache({ rows: 1, kvHeads: 8, headDim: 64, capacity: len });
   cache.append(T.randn([1, 8, len, 64], { seed: 4 }), T.randn([1, 8, len, 64], { seed: 5 }));
   const q = T.randn([1, 8, 1, 64], { seed: 6 });
   const r = await measure(() => {

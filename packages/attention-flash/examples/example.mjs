@@ -12,9 +12,9 @@ sum(out).backward(); // flash backward: dQ, dK, dV recomputed from the saved log
 console.log('out', out.shape, 'dK', k.grad.shape);
 
 // Incremental decoding: append each new token's keys/values, attend with one query.
-const cache = new KVCache({ batch: 1, kvHeads: 2, headDim: 64 });
+const cache = new KVCache({ rows: 1, kvHeads: 2, headDim: 64 });
 cache.append(slice(k.detach(), 2, 0, 127), slice(v.detach(), 2, 0, 127)); // the prompt
 cache.append(slice(k.detach(), 2, 127), slice(v.detach(), 2, 127)); // the next token
 const next = decodeAttention(slice(q.detach(), 2, 127), cache, { causal: true });
-console.log('decoded', next.shape, 'cache length', cache.length, 'capacity', cache.capacity);
+console.log('decoded', next.shape, 'cache lengths', cache.lengths, 'capacity', cache.capacity);
 dev.destroy();

@@ -84,7 +84,8 @@ function inputs(dev: Device, c: Case) {
         { device: dev, shape: [c.b, c.sk] },
       )
     : undefined;
-  return { q, k, v, opts: { ...c.opts, keyPaddingMask: mask } };
+  const { pad: _, ...opts } = c.opts;
+  return { q, k, v, opts: { ...opts, keyPaddingMask: mask } };
 }
 
 describe.each(all)('flash forward equals naive attention ($info.backend)', (dev) => {
@@ -173,6 +174,12 @@ describe('gradient check and tiles', () => {
     );
     expect(() => attention(k, k, k, { keyPaddingMask: T.ones([1, 3], { device: cpu }) })).toThrow(
       /keyPaddingMask must be f32 \[1, 4\]/,
+    );
+    expect(() => attention(k, k, k, { casual: true } as never)).toThrow(
+      /attention: unknown option "casual" \(known options: scale, causal, window, keyPaddingMask, kernel, returnLse\)/,
+    );
+    expect(() => naiveAttention(k, k, k, { kernel: 'row' } as never)).toThrow(
+      /naiveAttention: unknown option "kernel"/,
     );
   });
 });

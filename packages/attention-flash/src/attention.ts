@@ -1,7 +1,7 @@
 import { contiguous, defineOp, type Tensor } from '@tessera/tensor-webgpu';
 import { flashDkvOp, flashDqOp } from './flash-backward.js';
 import { type FlashKernel, type FlashParams, flashForwardOp } from './flash-forward.js';
-import { type AttentionOptions, attentionDims } from './options.js';
+import { ATTENTION_OPTION_KEYS, type AttentionOptions, attentionDims } from './options.js';
 
 // The forward op with its backward rule: recomputation through the dQ and dK/dV kernels.
 const attentionOp = defineOp<FlashParams>({
@@ -40,7 +40,14 @@ export function attention(
   v: Tensor,
   options: FlashOptions & { returnLse?: boolean } = {},
 ): Tensor | { out: Tensor; lse: Tensor } {
-  const dims = attentionDims(q, k, v, options);
+  const dims = attentionDims(
+    'attention',
+    [...ATTENTION_OPTION_KEYS, 'kernel', 'returnLse'],
+    q,
+    k,
+    v,
+    options,
+  );
   const kernel = options.kernel ?? 'auto';
   if (!['auto', 'tiled', 'row'].includes(kernel))
     throw new TypeError(

@@ -138,11 +138,16 @@ ${tiled ? '    workgroupBarrier();' : ''}
 `;
 }
 
-/** The same computation in plain TypeScript: the CPU backend, and the test oracle's twin. */
+/**
+ * The same computation in plain TypeScript: the CPU backend, and the test oracle's twin. With
+ * `rows` (i32 pairs: cache row, key length), query batch b reads K/V row `rows[2b]` and sees its
+ * first `rows[2b + 1]` keys (KV-cache decoding with rows at their own lengths).
+ */
 export function flashForwardCpu(
   inputs: readonly CpuTensor[],
   outputs: readonly CpuTensor[],
   p: FlashParams,
+  rows?: ArrayLike<number>,
 ): void {
   const [q, k, v, mask] = inputs;
   const [o, lse] = outputs;
@@ -151,16 +156,18 @@ export function flashForwardCpu(
   const allowed = allowedCpu(p, mask?.data, mask?.shape[1] ?? 0);
   const acc = new Float64Array(D);
   for (let b = 0; b < p.batch; b++) {
+    const kvRow = rows ? rows[2 * b]! : b;
+    const sk = rows ? rows[2 * b + 1]! : p.sk;
     for (let h = 0; h < p.heads; h++) {
       const bh = b * p.heads + h;
-      const kvBase = (b * p.kvHeads + Math.floor(h / group)) * p.kvCapacity * D;
+      const kvBase = (kvRow * p.kvHeads + Math.floor(h / group)) * p.kvCapacity * D;
       for (let i = 0; i < p.sq; i++) {
         const qBase = (bh * p.sq + i) * D;
         let m = Number.NEGATIVE_INFINITY;
         let l = 0;
         acc.fill(0);
-        for (let j = 0; j < p.sk; j++) {
-          if (!allowed(i, j, b)) continue;
+        for (let j = 0; j < sk; j++) {
+          if (!allowed(i, j, b, sk)) continue;
           let s = 0;
           for (let d = 0; d < D; d++) s += q!.data[qBase + d]! * k!.data[kvBase + j * D + d]!;
           s *= p.scale;

@@ -17,7 +17,7 @@ import {
   transpose,
   where,
 } from '@tessera/tensor-webgpu';
-import { type AttentionOptions, attentionDims } from './options.js';
+import { ATTENTION_OPTION_KEYS, type AttentionOptions, attentionDims } from './options.js';
 
 /**
  * Reference attention with the score matrix materialised: (q·kᵀ)·scale, masks as −∞, softmax,
@@ -30,7 +30,7 @@ export function naiveAttention(
   v: Tensor,
   options: AttentionOptions = {},
 ): Tensor {
-  const d = attentionDims(q, k, v, options);
+  const d = attentionDims('naiveAttention', ATTENTION_OPTION_KEYS, q, k, v, options);
   const group = d.heads / d.kvHeads;
   const device = q.device;
   const qg = reshape(q, [d.batch, d.kvHeads, group, d.sq, d.headDim]);

@@ -1,3 +1,4 @@
+import { checkOptions } from '@tessera/tensor-webgpu';
 import { formatShapeOf, type Tensor } from './shapes.js';
 
 /** Options shared by every attention entry point. */
@@ -15,6 +16,14 @@ export interface AttentionOptions {
   keyPaddingMask?: Tensor;
 }
 
+/** The keys of `AttentionOptions`, for `checkOptions`. */
+export const ATTENTION_OPTION_KEYS: readonly (keyof AttentionOptions)[] = [
+  'scale',
+  'causal',
+  'window',
+  'keyPaddingMask',
+];
+
 /** Validated dimensions of an attention call. */
 export interface AttentionDims {
   batch: number;
@@ -29,14 +38,21 @@ export interface AttentionDims {
   hasMask: boolean;
 }
 
-/** Checks shapes and options, naming the argument and what was expected. */
+/**
+ * Checks shapes and options, naming the argument and what was expected; `where` names the entry
+ * point and `known` its option keys (unknown keys are errors). With `cacheLength`, k and v are a
+ * KV cache's storage: its rows need not match q's batch, and `sk` is the longest row.
+ */
 export function attentionDims(
+  where: string,
+  known: readonly string[],
   q: Tensor,
   k: Tensor,
   v: Tensor,
   o: AttentionOptions,
-  keyLength?: number,
+  cacheLength?: number,
 ): AttentionDims {
+  checkOptions(where, o, known);
   for (const [name, t] of [
     ['q', q],
     ['k', k],
@@ -53,7 +69,7 @@ export function attentionDims(
     throw new TypeError(`attention: q, k, v dtypes differ (${q.dtype}, ${k.dtype}, ${v.dtype})`);
   const [batch, heads, sq, headDim] = q.shape as [number, number, number, number];
   const [kb, kvHeads, skFull, kd] = k.shape as [number, number, number, number];
-  if (kb !== batch || kd !== headDim)
+  if ((cacheLength === undefined && kb !== batch) || kd !== headDim)
     throw new RangeError(
       `attention: k ${formatShapeOf(k)} does not match q ${formatShapeOf(q)} in batch or headDim`,
     );
@@ -65,7 +81,7 @@ export function attentionDims(
     throw new RangeError(`attention: kv heads (${kvHeads}) must divide query heads (${heads})`);
   if (headDim > 256)
     throw new RangeError(`attention: headDim ${headDim} exceeds the supported 256`);
-  const sk = keyLength ?? skFull;
+  const sk = cacheLength ?? skFull;
   const window = o.window ?? 0;
   if (!Number.isInteger(window) || window < 0)
     throw new RangeError(`attention: window must be a non-negative integer, got ${window}`);
@@ -95,9 +111,13 @@ export function attentionDims(
   };
 }
 
-/** WGSL `allowed(i, j, b)`: whether query row i may attend key j in batch b (P fields as above). */
-export const ALLOWED_WGSL = `fn allowed(i: u32, j: u32, b: u32) -> bool {
-  let a = i32(i) + i32(P.sk) - i32(P.sq);
+/**
+ * WGSL `allowed(i, j, b)`: whether query row i may attend key j in batch b (P fields as above);
+ * `allowedIn(i, j, b, sk)` the same for a row of `sk` keys (KV-cache rows at their own lengths).
+ */
+export const ALLOWED_WGSL = `fn allowed(i: u32, j: u32, b: u32) -> bool { return allowedIn(i, j, b, P.sk); }
+fn allowedIn(i: u32, j: u32, b: u32, sk: u32) -> bool {
+  let a = i32(i) + i32(sk) - i32(P.sq);
   let jj = i32(j);
   if (P.causal == 1u && jj > a) { return false; }
   if (P.window > 0u) {
@@ -108,14 +128,14 @@ export const ALLOWED_WGSL = `fn allowed(i: u32, j: u32, b: u32) -> bool {
 }
 `;
 
-/** The CPU twin of `allowed`. */
+/** The CPU twin of `allowedIn` (`sk` defaults to the call's key length). */
 export function allowedCpu(
   d: AttentionDims,
   mask: ArrayLike<number> | undefined,
   maskStride: number,
 ) {
-  return (i: number, j: number, b: number): boolean => {
-    const a = i + d.sk - d.sq;
+  return (i: number, j: number, b: number, sk = d.sk): boolean => {
+    const a = i + sk - d.sq;
     if (d.causal && j > a) return false;
     if (d.window > 0) {
       if (j <= a - d.window) return false;

@@ -32,6 +32,10 @@ interface Params {
   seqLen: number;
   /** Rows (products of dims after the sequence axis, last excluded) between positions. */
   innerRows: number;
+  /** Rows per index of axis 0 (products of every dim but the first and the last). */
+  batchRows: number;
+  /** Positions per batch row: the sequence length for per-row positions [batch, seq], else 0. */
+  posStride: number;
   inverse: boolean;
 }
 
@@ -80,6 +84,8 @@ const ropeOp = defineOp<Params>({
       .u32('rotary', p.rotary)
       .u32('seq', p.seqLen)
       .u32('inner', p.innerRows)
+      .u32('batchRows', p.batchRows)
+      .u32('posStride', p.posStride)
       .u32('half', cos!.shape[1]!)
       .u32('maxPos', cos!.shape[0]!)
       .f32('dir', p.inverse ? -1 : 1);
@@ -104,7 +110,7 @@ const ropeOp = defineOp<Params>({
   if (d >= P.rotary) { y[i] = x[${at('i')}]; return; }
   let row = i / P.dim;
   let s = (row / P.inner) % P.seq;
-  let p = u32(clamp(pos[s], 0, i32(P.maxPos) - 1));
+  let p = u32(clamp(pos[(row / P.batchRows) * P.posStride + s], 0, i32(P.maxPos) - 1));
   ${partnerWgsl(p.convention)}
   let c = cosT[p * P.half + f];
   let sn = sinT[p * P.half + f] * P.dir;
@@ -125,7 +131,7 @@ const ropeOp = defineOp<Params>({
       }
       const row = Math.floor(i / dim);
       const s = Math.floor(row / p.innerRows) % p.seqLen;
-      const pos = positions!.data[s]!;
+      const pos = positions!.data[Math.floor(row / p.batchRows) * p.posStride + s]!;
       if (pos < 0 || pos >= cos!.shape[0]!)
         throw new RangeError(
           `rope: position ${pos} is outside the tables (0..${cos!.shape[0]! - 1})`,
@@ -154,6 +160,16 @@ const ropeOp = defineOp<Params>({
 
 function rotate(inputs: Tensor[], params: Params): Tensor {
   return ropeOp(inputs, params)[0]!;
+}
+
+/** Options of `Rope.apply`. */
+export interface RopeApplyOptions {
+  /** Position of the first element of the sequence (KV-cache decoding). Default 0. */
+  offset?: number;
+  /** Explicit i32 positions: `[seq]`, or `[batch, seq]` with one row per index of axis 0. */
+  positions?: Tensor;
+  /** The sequence axis. Default −2 (`[batch, heads, seq, dim]`). */
+  seqAxis?: number;
 }
 
 export interface RopeOptions extends RopeConfig {
@@ -196,8 +212,16 @@ export class Rope {
     this.sin = tensor(sin, { shape: [options.maxPositions, half], device: options.device });
   }
 
-  /** Rotates `x` [..., seq, dim]; the first `options.dim` dims of the last axis rotate. */
-  apply(x: Tensor, opts: { offset?: number; positions?: Tensor; seqAxis?: number } = {}): Tensor {
+  /**
+   * Rotates `x` [..., seq, ..., dim] (sequence on `seqAxis`, default −2): the first
+   * `options.dim` dims of the last axis turn by each position's angles, the rest pass through.
+   * Positions are `offset`, `offset + 1`, … (default 0) unless `positions` (i32) gives them:
+   * `[seq]` for every row alike, or `[x.shape[0], seq]` for each row of axis 0 at its own
+   * positions (rows of a batch decoding at different lengths). Differentiable in `x`.
+   * Throws on unknown options, a sequence past `maxPositions`, or positions of the wrong shape.
+   */
+  apply(x: Tensor, opts: RopeApplyOptions = {}): Tensor {
+    checkOptions('rope.apply', opts, ['offset', 'positions', 'seqAxis']);
     const seqAxis = normalizeAxis(opts.seqAxis ?? -2, x.rank, 'rope');
     if (seqAxis === x.rank - 1)
       throw new RangeError('rope: the sequence axis cannot be the last (feature) axis');
@@ -215,13 +239,21 @@ export class Rope {
         Int32Array.from({ length: seqLen }, (_, i) => offset + i),
         { device: x.device },
       );
-    if (positions.size !== seqLen)
-      throw new RangeError(`rope: ${positions.size} positions for a sequence of ${seqLen}`);
+    const perRow = positions.rank === 2;
+    const shapeOk = perRow
+      ? seqAxis > 0 && positions.shape[0] === x.shape[0] && positions.shape[1] === seqLen
+      : positions.rank === 1 && positions.size === seqLen;
+    if (!shapeOk)
+      throw new RangeError(
+        `rope: positions must be [${seqLen}] or [${x.shape[0]}, ${seqLen}] (one row per index of axis 0, sequence not on axis 0), got [${positions.shape.join(', ')}]`,
+      );
     const y = ropeOp([x, this.cos, this.sin, positions], {
       convention: this.convention,
       rotary: this.options.dim,
       seqLen,
       innerRows,
+      batchRows: x.shape.slice(1, -1).reduce((a, b) => a * b, 1),
+      posStride: perRow ? seqLen : 0,
       inverse: false,
     })[0]!;
     if (!opts.positions && !y.node) positions.dispose();

@@ -62,10 +62,41 @@ describe('YaRN reads its options as Hugging Face does', () => {
       (0.1 * Math.log(32) + 1) / (0.05 * Math.log(32) + 1),
       14,
     );
-    expect(() => af({ mscale: 1 })).toThrow(/mscale and mscaleAllDim go together/);
+    expect(af({ mscale: 1 })).toBeCloseTo(0.1 * Math.log(32) + 1, 14); // alone it does nothing, as in Hugging Face
     expect(() => af({ attentionFactor: -1 })).toThrow(
       'rope: scaling attentionFactor must be a positive number, got -1',
     );
+  });
+});
+
+describe("YaRN equals Hugging Face transformers' own _compute_yarn_parameters", () => {
+  const { transformers, cases } = JSON.parse(
+    readFileSync(new URL('../fixtures/yarn-hf.json', import.meta.url), 'utf8'),
+  ) as {
+    transformers: string;
+    cases: {
+      dim: number;
+      theta: number;
+      scaling: RopeScaling;
+      invFreq: number[];
+      attentionFactor: number;
+    }[];
+  };
+  it(`on ${cases.length} configurations (transformers ${transformers}, float32)`, () => {
+    for (const c of cases) {
+      const { invFreq, attentionFactor } = inverseFrequencies({
+        dim: c.dim,
+        theta: c.theta,
+        scaling: c.scaling,
+      });
+      const where = JSON.stringify(c.scaling);
+      for (let i = 0; i < invFreq.length; i++)
+        expect(
+          Math.abs(invFreq[i]! - c.invFreq[i]!) / c.invFreq[i]!,
+          `${where} [${i}]`,
+        ).toBeLessThan(1e-6);
+      expect(attentionFactor, where).toBeCloseTo(c.attentionFactor, 12);
+    }
   });
 });
 
@@ -109,6 +140,13 @@ describe('options are checked, never silently ignored', () => {
       inverseFrequencies({ dim: 4, scaling: { type: 'yarn', factor: 2 } as never }),
     ).toThrow('rope: scaling originalMaxPositions must be a positive number, got undefined');
     expect(() => ropeTables({ dim: 4 }, 0)).toThrow(/positions must be a positive integer, got 0/);
+    const yarn = { type: 'yarn', factor: 4, originalMaxPositions: 64 } as const;
+    expect(() => inverseFrequencies({ dim: 8, scaling: { ...yarn, betaFast: -1 } })).toThrow(
+      'rope: scaling betaFast must be a number >= 0, got -1',
+    );
+    expect(() =>
+      inverseFrequencies({ dim: 8, scaling: { ...yarn, truncate: 'no' as never } }),
+    ).toThrow('rope: scaling truncate must be true or false, got "no"');
   });
 
   it('tables carry the attention factor on cos and sin', () => {

@@ -13,13 +13,16 @@ export type RopeScaling =
   /** NTK-aware: the base raised to base·factor^(d/(d−2)), stretching low frequencies most. */
   | { type: 'ntk'; factor: number }
   /**
-   * YaRN (Peng et al. 2023), with Hugging Face's `rope_scaling` keys in camelCase: interpolate
-   * low frequencies, keep high ones, and ramp linearly between the dims whose wavelength fits
-   * `betaFast` (default 32) and `betaSlow` (default 1) rotations into the original context. The
-   * ramp's ends are rounded outwards unless `truncate` is false (default true; gpt-oss sets it
-   * false). cos and sin are multiplied by the attention factor, applied once: `attentionFactor`
-   * when given, else mscale(factor, mscale) / mscale(factor, mscaleAllDim) when both are given
-   * (DeepSeek), else mscale(factor, 1), where mscale(s, m) = 0.1·m·ln(s) + 1 (1 for s ≤ 1).
+   * YaRN (Peng et al. 2023), with Hugging Face's `rope_scaling` keys in camelCase and read as
+   * transformers' `_compute_yarn_parameters` reads them: interpolate low frequencies, keep high
+   * ones, and ramp linearly between the dims whose wavelength fits `betaFast` (default 32) and
+   * `betaSlow` (default 1) rotations into the original context (0 also means the default, as
+   * Hugging Face's `beta_fast or 32`). The ramp's ends are rounded outwards unless `truncate` is
+   * false (default true; gpt-oss sets it false). cos and sin are multiplied by the attention
+   * factor, applied once: `attentionFactor` when given, else mscale(factor, mscale) /
+   * mscale(factor, mscaleAllDim) when both are given and non-zero (DeepSeek), else
+   * mscale(factor, 1), where mscale(s, m) = 0.1·m·ln(s) + 1 (1 for s ≤ 1). As in Hugging Face,
+   * `mscale` alone does not change the factor.
    */
   | {
       type: 'yarn';
@@ -76,8 +79,12 @@ export function inverseFrequencies(config: RopeConfig): {
     case 'yarn': {
       const { factor, originalMaxPositions: orig } = scaling;
       positiveNumber('originalMaxPositions', orig, true);
-      const betaFast = scaling.betaFast ?? 32;
-      const betaSlow = scaling.betaSlow ?? 1;
+      const betaFast = nonNegative('betaFast', scaling.betaFast) || 32;
+      const betaSlow = nonNegative('betaSlow', scaling.betaSlow) || 1;
+      if (scaling.truncate !== undefined && typeof scaling.truncate !== 'boolean')
+        throw new TypeError(
+          `rope: scaling truncate must be true or false, got ${JSON.stringify(scaling.truncate)}`,
+        );
       const truncate = scaling.truncate ?? true;
       // The dim index whose wavelength makes `rotations` turns over the original context.
       const correction = (rotations: number) =>
@@ -145,19 +152,21 @@ function positiveNumber(name: string, value: number | undefined, required = fals
     throw new RangeError(`rope: scaling ${name} must be a positive number, got ${value}`);
 }
 
+/** A YaRN option that is a number ≥ 0 when given (0 and undefined both mean "the default"). */
+function nonNegative(name: string, value: number | undefined): number | undefined {
+  if (value !== undefined && !(Number.isFinite(value) && value >= 0))
+    throw new RangeError(`rope: scaling ${name} must be a number >= 0, got ${value}`);
+  return value;
+}
+
 /** YaRN's attention temperature, read as Hugging Face's `_compute_yarn_parameters` reads it. */
 function yarnAttentionFactor(s: Extract<RopeScaling, { type: 'yarn' }>): number {
   positiveNumber('attentionFactor', s.attentionFactor);
   if (s.attentionFactor !== undefined) return s.attentionFactor;
   const mscale = (scale: number, m: number) => (scale <= 1 ? 1 : 0.1 * m * Math.log(scale) + 1);
-  positiveNumber('mscale', s.mscale);
-  positiveNumber('mscaleAllDim', s.mscaleAllDim);
-  if ((s.mscale === undefined) !== (s.mscaleAllDim === undefined))
-    throw new TypeError(
-      'rope: yarn mscale and mscaleAllDim go together (DeepSeek gives both; Hugging Face ignores one alone): give both, or attentionFactor',
-    );
-  if (s.mscale !== undefined && s.mscaleAllDim !== undefined)
-    return mscale(s.factor, s.mscale) / mscale(s.factor, s.mscaleAllDim);
+  const m = nonNegative('mscale', s.mscale);
+  const mAll = nonNegative('mscaleAllDim', s.mscaleAllDim);
+  if (m && mAll) return mscale(s.factor, m) / mscale(s.factor, mAll);
   return mscale(s.factor, 1);
 }
 

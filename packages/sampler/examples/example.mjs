@@ -1,4 +1,4 @@
-import { generate, processLogits, processorChain } from '@tessera/sampler';
+import { generate, generateBatch, processLogits, processorChain } from '@tessera/sampler';
 import { createDevice, embedding, tensor } from '@tessera/tensor-webgpu';
 
 const dev = await createDevice();
@@ -7,14 +7,14 @@ const dev = await createDevice();
 const logits = Float32Array.from([2.0, 1.0, 0.5, -1.0]);
 console.log(processLogits(logits, { ids: [], step: 0 }, processorChain({ topK: 2, topP: 0.9 })));
 
-// Any model with `vocabSize` and `forward(ids) → logits` can generate: a toy bigram model.
+// Any model with `vocabSize`, `device` and `forward(ids) → logits` can generate: a toy bigram model.
 const table = tensor([
   [0, 3, 1, 0],
   [0, 0, 3, 1],
   [0, 0, 0, 3],
   [3, 0, 0, 0],
 ]);
-const model = { vocabSize: 4, forward: (ids) => embedding(table, ids) };
+const model = { vocabSize: 4, device: dev, forward: (ids) => embedding(table, ids) };
 
 const out = [];
 for await (const id of generate(model, [0], {
@@ -25,4 +25,12 @@ for await (const id of generate(model, [0], {
 }))
   out.push(id);
 console.log('sampled ids:', out.join(' '));
+
+// Several prompts decoded together, a seed each: each gets the tokens it would get alone.
+const batch = await generateBatch(
+  model,
+  [[0], [2, 3]],
+  [{ seed: 1 }, { seed: 2 }].map((o) => ({ ...o, maxNewTokens: 4 })),
+);
+console.log('batch:', JSON.stringify(batch));
 dev.destroy();

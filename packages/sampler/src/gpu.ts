@@ -2,6 +2,7 @@ import {
   abs,
   add,
   argmax,
+  checkOptions,
   div,
   gt,
   log,
@@ -23,7 +24,7 @@ import {
   topk,
   where,
 } from '@tessera/tensor-webgpu';
-import { type SamplingOptions, validateOptions } from './processors.js';
+import { SAMPLING_OPTION_KEYS, type SamplingOptions, validateOptions } from './processors.js';
 
 const NEG = -1e30;
 
@@ -68,10 +69,13 @@ export function sampleOnDevice(
   logits: Tensor,
   seen: readonly (readonly number[])[],
   o: SamplingOptions & {
-    seed?: number /** Generation step, for `forcedToken`. */;
+    /** Seed of the Gumbel noise. Default 0. */
+    seed?: number;
+    /** Generation step, for `forcedToken`. */
     step?: number;
   } = {},
 ): Tensor {
+  checkOptions('sampleOnDevice', o, [...Object.keys(SAMPLING_OPTION_KEYS), 'seed', 'step']);
   validateOptions(o);
   if (logits.rank !== 2)
     throw new RangeError(

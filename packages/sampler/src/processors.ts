@@ -3,6 +3,8 @@
  * vocabulary) in place. `-Infinity` marks a token that can no longer be chosen.
  */
 
+import { checkOptions } from '@tessera/tensor-webgpu';
+
 /** What processors may look at besides the logits: the tokens of this row so far. */
 export interface ProcessContext {
   /** Prompt and generated ids of this row (penalties look at them). */
@@ -39,6 +41,21 @@ export interface SamplingOptions {
   forcedToken?: (step: number) => number | undefined;
 }
 
+/** Every key of `SamplingOptions`, for `checkOptions` in the options that extend it. */
+export const SAMPLING_OPTION_KEYS: Record<keyof SamplingOptions, true> = {
+  temperature: true,
+  topK: true,
+  topP: true,
+  minP: true,
+  typicalP: true,
+  repetitionPenalty: true,
+  presencePenalty: true,
+  frequencyPenalty: true,
+  logitBias: true,
+  bannedTokens: true,
+  forcedToken: true,
+};
+
 function checkRange(
   name: string,
   value: number | undefined,
@@ -48,6 +65,11 @@ function checkRange(
   if (value !== undefined && !(typeof value === 'number' && ok(value))) {
     throw new RangeError(`sampler: ${name} must be ${expected}, got ${value}`);
   }
+}
+
+/** The sampling options within a larger options object (generation, beam search, ...). */
+export function samplingPart(o: SamplingOptions): SamplingOptions {
+  return Object.fromEntries(Object.entries(o).filter(([key]) => key in SAMPLING_OPTION_KEYS));
 }
 
 /** Validates sampling options, naming the option, the value and what was expected. */
@@ -246,9 +268,11 @@ export const typicalP =
  * The standard chain, in this order (Hugging Face's, with OpenAI's penalties beside the
  * repetition penalty): logit bias → banned tokens → forced token → repetition penalty →
  * presence/frequency penalties → temperature → top-k → top-p → min-p → typical-p.
- * Temperature 0 is handled by the decoder (greedy), not here.
+ * Temperature 0 is handled by the decoder (greedy), not here. Throws on unknown options and
+ * values out of range, naming them.
  */
 export function processorChain(o: SamplingOptions): LogitsProcessor[] {
+  checkOptions('processorChain', o, Object.keys(SAMPLING_OPTION_KEYS));
   validateOptions(o);
   const chain: LogitsProcessor[] = [];
   if (o.logitBias) chain.push(logitBias(o.logitBias));

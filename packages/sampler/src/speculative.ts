@@ -1,7 +1,16 @@
-import { noGrad, Rng, slice, tensor, tidy } from '@tessera/tensor-webgpu';
+import { checkOptions, Rng } from '@tessera/tensor-webgpu';
+import { checkPrompt } from './batch.js';
 import type { CausalLM } from './model.js';
-import { processLogits, processorChain, type SamplingOptions, softmaxRow } from './processors.js';
+import {
+  processLogits,
+  processorChain,
+  SAMPLING_OPTION_KEYS,
+  type SamplingOptions,
+  samplingPart,
+  softmaxRow,
+} from './processors.js';
 import { argmaxRow, sampleIndex } from './rng.js';
+import { DecodeRows } from './rows.js';
 
 export interface SpeculativeOptions extends SamplingOptions {
   /** Tokens the draft proposes per round. Default 4. */
@@ -9,6 +18,8 @@ export interface SpeculativeOptions extends SamplingOptions {
   maxNewTokens?: number;
   seed?: number;
   stopTokenIds?: readonly number[];
+  /** Use the models' KV caches when they have them (default true). */
+  useCache?: boolean;
 }
 
 export interface SpeculativeResult {
@@ -19,34 +30,20 @@ export interface SpeculativeResult {
   targetCalls: number;
 }
 
-/** Processed next-token distributions for every position of `ids` (logits read back once). */
-async function distributions(
-  model: CausalLM,
+/** Processed next-token distributions from rows of logits, the first at generation step `step`. */
+function distributions(
+  logits: readonly Float32Array[],
   ids: readonly number[],
-  from: number,
   o: SamplingOptions,
   step: number,
-): Promise<Float64Array[]> {
-  const input = tensor(Int32Array.from(ids), {
-    shape: [1, ids.length],
-    device: (model as { device?: never }).device,
-  });
-  const rows = noGrad(() => tidy(() => slice(model.forward(input), 1, from - 1).contiguous()));
-  input.dispose();
-  const v = model.vocabSize;
-  const data = (await rows.data()) as Float32Array;
-  rows.dispose();
+): Float64Array[] {
   const chain = processorChain(o);
-  const out: Float64Array[] = [];
-  for (let i = 0; i * v < data.length; i++) {
-    const processed = processLogits(
-      data.slice(i * v, (i + 1) * v),
-      { ids: ids.slice(0, from + i), step: step + i },
-      chain,
-    );
-    out.push(o.temperature === 0 ? oneHot(argmaxRow(processed), v) : softmaxRow(processed));
-  }
-  return out;
+  // Position i's distribution conditions on the ids before the token it predicts.
+  const before = ids.length - logits.length + 1;
+  return logits.map((row, i) => {
+    const processed = processLogits(row, { ids: ids.slice(0, before + i), step: step + i }, chain);
+    return o.temperature === 0 ? oneHot(argmaxRow(processed), row.length) : softmaxRow(processed);
+  });
 }
 
 function oneHot(i: number, n: number): Float64Array {
@@ -68,61 +65,91 @@ export async function speculativeGenerate(
   prompt: readonly number[],
   o: SpeculativeOptions = {},
 ): Promise<SpeculativeResult> {
+  checkOptions('speculativeGenerate', o, [
+    ...Object.keys(SAMPLING_OPTION_KEYS),
+    'k',
+    'maxNewTokens',
+    'seed',
+    'stopTokenIds',
+    'useCache',
+  ]);
   if (target.vocabSize !== draft.vocabSize)
     throw new RangeError(
       `speculativeGenerate: target vocabulary ${target.vocabSize} differs from the draft's ${draft.vocabSize}`,
     );
-  if (prompt.length === 0) throw new RangeError('speculativeGenerate: the prompt is empty');
+  checkPrompt('speculativeGenerate', prompt, target.vocabSize);
   const k = o.k ?? 4;
   if (!Number.isInteger(k) || k < 1)
     throw new RangeError(`speculativeGenerate: k must be an integer >= 1, got ${k}`);
   const maxNew = o.maxNewTokens ?? 64;
+  const sampling = samplingPart(o);
   const rng = new Rng(o.seed ?? 0);
   const stops = new Set(o.stopTokenIds ?? []);
   const ids = [...prompt];
+  // Each model decodes in one row; a row holds the accepted ids but the last (fed next round).
+  const rowsOf = (model: CausalLM) =>
+    new DecodeRows(model, { rows: 1, maxLength: prompt.length + maxNew + k, useCache: o.useCache });
+  const targetRows = rowsOf(target);
+  const draftRows = rowsOf(draft);
+  const unfed = (rows: DecodeRows) => ids.slice(rows.ids(0).length);
   let proposed = 0;
   let accepted = 0;
   let targetCalls = 0;
-  while (ids.length - prompt.length < maxNew) {
-    const step = ids.length - prompt.length;
-    const rounds = Math.min(k, maxNew - step);
-    // Draft: propose `rounds` tokens autoregressively, remembering q for each.
-    const qs: Float64Array[] = [];
-    const draftIds = [...ids];
-    for (let i = 0; i < rounds; i++) {
-      const [q] = await distributions(draft, draftIds, draftIds.length, o, step + i);
-      qs.push(q!);
-      draftIds.push(sampleIndex(q!, rng));
-    }
-    // Target: one pass over the prefix and every proposal gives p for each position (+1 extra).
-    const ps = await distributions(target, draftIds, ids.length, o, step);
-    targetCalls++;
-    let stop = false;
-    let i = 0;
-    for (; i < rounds; i++) {
-      const x = draftIds[ids.length]!;
-      const p = ps[i]![x]!;
-      const q = qs[i]![x]!;
-      proposed++;
-      if (rng.next() * q < p) {
-        accepted++;
-        ids.push(x);
-        if (stops.has(x)) {
-          stop = true;
-          break;
-        }
-        continue;
+  try {
+    while (ids.length - prompt.length < maxNew) {
+      const step = ids.length - prompt.length;
+      const rounds = Math.min(k, maxNew - step);
+      // Draft: propose `rounds` tokens autoregressively, remembering q for each.
+      const qs: Float64Array[] = [];
+      const proposals: number[] = [];
+      let feed = unfed(draftRows);
+      for (let i = 0; i < rounds; i++) {
+        const [[logits]] = (await draftRows.extend([0], [feed])) as [[Float32Array]];
+        const [q] = distributions([logits], [...ids, ...proposals], sampling, step + i);
+        qs.push(q!);
+        proposals.push(sampleIndex(q!, rng));
+        feed = [proposals.at(-1)!];
       }
-      const residual = ps[i]!.map((pv, t) => Math.max(0, pv - qs[i]![t]!));
-      ids.push(sampleIndex(residual, rng));
-      stop = stops.has(ids.at(-1)!);
-      break;
+      // Target: one pass over its unfed ids and every proposal gives p for each (+1 extra).
+      const [targetLogits] = await targetRows.extend([0], [[...unfed(targetRows), ...proposals]], {
+        positions: rounds + 1,
+      });
+      targetCalls++;
+      const verified = [...ids, ...proposals];
+      const ps = distributions(targetLogits!, verified, sampling, step);
+      let stop = false;
+      let i = 0;
+      for (; i < rounds; i++) {
+        const x = proposals[i]!;
+        const p = ps[i]![x]!;
+        const q = qs[i]![x]!;
+        proposed++;
+        if (rng.next() * q < p) {
+          accepted++;
+          ids.push(x);
+          if (stops.has(x)) {
+            stop = true;
+            break;
+          }
+          continue;
+        }
+        const residual = ps[i]!.map((pv, t) => Math.max(0, pv - qs[i]![t]!));
+        ids.push(sampleIndex(residual, rng));
+        stop = stops.has(ids.at(-1)!);
+        break;
+      }
+      if (!stop && i === rounds && ids.length - prompt.length < maxNew) {
+        ids.push(sampleIndex(ps[rounds]!, rng));
+        stop = stops.has(ids.at(-1)!);
+      }
+      // Roll both rows back to the accepted ids but the last.
+      for (const rows of [targetRows, draftRows])
+        rows.truncate(0, Math.min(rows.ids(0).length, ids.length - 1));
+      if (stop) break;
     }
-    if (stop) break;
-    if (i === rounds && ids.length - prompt.length < maxNew) {
-      ids.push(sampleIndex(ps[rounds]!, rng));
-      if (stops.has(ids.at(-1)!)) break;
-    }
+  } finally {
+    targetRows.dispose();
+    draftRows.dispose();
   }
   return {
     ids: ids.slice(prompt.length, prompt.length + maxNew),

@@ -3,6 +3,7 @@ import type { DType } from './dtype.js';
 import { checkOptions } from './errors.js';
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { tensor } from './ops/creation.js';
+import { JsonSyntaxError, type JsonValue, parseJson } from './safetensors-json.js';
 import { formatShape } from './shape.js';
 import type { Tensor } from './tensor.js';
 
@@ -44,6 +45,8 @@ const READ: Record<string, DType> = {
 const WRITE: Record<DType, string> = { f32: 'F32', f16: 'F16', i32: 'I32', u32: 'U32' };
 /** The reference reader refuses headers longer than this. */
 const MAX_HEADER_BYTES = 100_000_000;
+/** The reference reader reads sizes and offsets as 64-bit unsigned integers. */
+const U64_MAX = 2n ** 64n - 1n;
 
 /**
  * The rules a safetensors file must follow, as Hugging Face's reference reader (the `safetensors`
@@ -54,15 +57,17 @@ const RULE = {
   headerLimit: `the header is at most ${MAX_HEADER_BYTES.toLocaleString('en-US')} bytes`,
   headerInFile: 'the header lies within the file',
   utf8: 'the header is UTF-8',
-  json: 'the header is JSON',
-  object: 'the header is a JSON object, beginning with `{`',
-  metadata: '__metadata__ maps names to strings',
-  entry: 'each tensor is an object with dtype, shape and data_offsets',
-  dtype: 'dtype is a safetensors dtype',
-  shape: 'shape is a list of non-negative integers',
-  offsets: 'data_offsets is [begin, end], two non-negative integers',
+  json: 'the header is JSON as serde_json reads it: no byte-order mark, no lone surrogate escape, nesting at most 127 deep, numbers within the f64 range',
+  object: 'the header is a JSON object',
+  metadata: '__metadata__ appears at most once and maps names to strings',
+  entry:
+    'each tensor is an object giving dtype, shape and data_offsets once each, or a [dtype, shape, data_offsets] list',
+  dtype: 'dtype is a safetensors dtype name',
+  shape: 'shape is a list of integers from 0 to 2^64 - 1, written in digits only',
+  offsets: 'data_offsets is [begin, end], two integers from 0 to 2^64 - 1 written in digits only',
   contiguous: 'tensors cover the data section in order, from byte 0, without gaps or overlaps',
-  overflow: 'the byte size of a tensor is representable',
+  overflow:
+    'the element count and the bit count of a tensor, multiplied out in order, stay below 2^64',
   byteAligned: 'a tensor fills whole bytes',
   size: 'end - begin is the product of the shape times the dtype size',
   covered: 'the data section ends where the last tensor ends',
@@ -71,6 +76,10 @@ const RULE = {
 /** One entry of a safetensors header. */
 export interface SafetensorsEntry {
   dtype: string;
+  /**
+   * The dimensions. A dimension above 2^53 − 1 (possible only in a tensor with a zero
+   * dimension) is rounded to the nearest double; `loadSafetensors` refuses such a tensor.
+   */
   shape: number[];
   data_offsets: [number, number];
 }
@@ -101,21 +110,36 @@ function reporter(name: string | undefined) {
   return (what: string, rule?: keyof typeof RULE) =>
     new Error(`${where}: ${what}${rule ? ` (rule: ${RULE[rule]})` : ''}`);
 }
+type Fail = ReturnType<typeof reporter>;
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
-const describe = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
+/** An entry as the checks see it: sizes exact, as the reference reader's 64-bit integers. */
+interface Checked {
+  name: string;
+  dtype: string;
+  shape: bigint[];
+  begin: bigint;
+  end: bigint;
+}
+
+/** A JSON value as messages quote it, cut short when long. */
+const describe = ({ text }: JsonValue) => (text.length > 60 ? `${text.slice(0, 59)}…` : text);
+const formatDims = (shape: bigint[]) => `[${shape.join(', ')}]`;
 
 /**
  * Reads and validates the header of a safetensors file: an 8-byte little-endian length N, N
  * bytes of JSON, then the data section. It accepts exactly the files that Hugging Face's
- * reference reader accepts (`safetensors` crate, `SafeTensors::deserialize`): the header is a
- * UTF-8 JSON object of at most 100,000,000 bytes (whitespace may pad it); `__metadata__` maps
- * names to strings; every other key is a tensor with a known `dtype`, a `shape` of non-negative
- * integers and `data_offsets` [begin, end] whose span is the shape's byte size; taken by offset,
- * the tensors tile the data section from byte 0 to its last byte with no gap or overlap
- * (zero-size tensors may sit anywhere).
+ * reference reader accepts (`safetensors` 0.8, `SafeTensors::deserialize`, whose JSON is read by
+ * serde_json): the header is a UTF-8 JSON object of at most 100,000,000 bytes (JSON whitespace
+ * may pad it; a byte-order mark may not), read as strictly as serde_json reads it (see
+ * `safetensors-json.ts`); `__metadata__`, given at most once, maps names to strings (a name given
+ * twice keeps its last value) or is null; every other key is a tensor, either an object with
+ * `dtype`, `shape` and `data_offsets` once each (other fields are ignored) or a list
+ * `[dtype, shape, data_offsets]`, with a known `dtype` (a name, or the name as the only key of an
+ * object whose value is null), a `shape` of integers from 0 to 2^64 − 1 written in digits only,
+ * and `data_offsets` [begin, end] likewise; a tensor name given twice keeps its last entry (both
+ * must be well-formed); multiplied out in order, element count and bit count stay below 2^64 and
+ * the span is the shape's byte size; taken by offset, the tensors tile the data section from
+ * byte 0 to its last byte with no gap or overlap (zero-size tensors may sit anywhere).
  *
  * @param bytes - the whole file
  * @param options - `name`: the file's name, quoted in errors
@@ -141,34 +165,32 @@ export function readSafetensorsHeader(
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + length));
+    const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    text = utf8.decode(bytes.subarray(8, 8 + length));
   } catch {
     throw fail('header is not valid UTF-8', 'utf8');
   }
-  let parsed: unknown;
+  let root: JsonValue;
   try {
-    parsed = JSON.parse(text);
+    root = parseJson(text);
   } catch (e) {
-    throw fail(`header is not valid JSON (${(e as Error).message})`, 'json');
+    if (!(e instanceof JsonSyntaxError)) throw e;
+    throw fail(`header is not valid JSON: ${e.message}`, 'json');
   }
-  if (!isObject(parsed))
-    throw fail(`header is ${Array.isArray(parsed) ? 'an array' : describe(parsed)}`, 'object');
+  if (root.kind !== 'object') throw fail(`header is ${describe(root)}`, 'object');
 
   const metadata: Record<string, string> = Object.create(null);
-  const tensors: Record<string, SafetensorsEntry> = Object.create(null);
-  for (const [name, raw] of Object.entries(parsed)) {
+  const entries = new Map<string, Checked>();
+  let sawMetadata = false;
+  for (const [name, value] of root.entries) {
     if (name === '__metadata__') {
-      if (raw === null) continue; // the reference reader reads null as no metadata
-      if (!isObject(raw)) throw fail(`__metadata__ is ${describe(raw)}`, 'metadata');
-      for (const [key, value] of Object.entries(raw)) {
-        if (typeof value !== 'string')
-          throw fail(`metadata ${JSON.stringify(key)} is ${describe(value)}`, 'metadata');
-        metadata[key] = value;
-      }
-    } else tensors[name] = checkEntry(name, raw, fail);
+      if (sawMetadata) throw fail('__metadata__ appears twice', 'metadata');
+      sawMetadata = true;
+      readMetadata(value, metadata, fail);
+    } else entries.set(name, checkEntry(name, value, fail));
   }
-  const dataLength = bytes.byteLength - 8 - length;
-  const end = checkLayout(tensors, fail);
+  const dataLength = BigInt(bytes.byteLength - 8 - length);
+  const end = checkLayout([...entries.values()], fail);
   if (end !== dataLength) {
     throw fail(
       end > dataLength
@@ -177,43 +199,85 @@ export function readSafetensorsHeader(
       'covered',
     );
   }
+  const tensors: Record<string, SafetensorsEntry> = Object.create(null);
+  for (const { name, dtype, shape, begin, end } of entries.values())
+    tensors[name] = { dtype, shape: shape.map(Number), data_offsets: [Number(begin), Number(end)] };
   return { tensors, metadata, dataStart: 8 + length };
 }
 
-/** Checks the fields of one entry. */
-function checkEntry(
-  name: string,
-  raw: unknown,
-  fail: ReturnType<typeof reporter>,
-): SafetensorsEntry {
+/** Copies `__metadata__` into `into`; null means no metadata, as in the reference reader. */
+function readMetadata(raw: JsonValue, into: Record<string, string>, fail: Fail): void {
+  if (raw.kind === 'literal' && raw.text === 'null') return;
+  if (raw.kind !== 'object') throw fail(`__metadata__ is ${describe(raw)}`, 'metadata');
+  for (const [key, value] of raw.entries) {
+    if (value.kind !== 'string')
+      throw fail(`metadata ${JSON.stringify(key)} is ${describe(value)}`, 'metadata');
+    into[key] = value.value;
+  }
+}
+
+const FIELDS = ['dtype', 'shape', 'data_offsets'] as const;
+type Field = (typeof FIELDS)[number];
+
+/** Checks the fields of one entry, given as an object or as a [dtype, shape, data_offsets] list. */
+function checkEntry(name: string, raw: JsonValue, fail: Fail): Checked {
   const tensor = `tensor ${JSON.stringify(name)}`;
-  if (!isObject(raw)) throw fail(`${tensor} is ${describe(raw)}`, 'entry');
-  for (const field of ['dtype', 'shape', 'data_offsets'])
-    if (!Object.hasOwn(raw, field)) throw fail(`${tensor} has no ${field}`, 'entry');
-  const { dtype, shape, data_offsets: offsets } = raw;
-  if (typeof dtype !== 'string' || !(dtype in BITS))
-    throw fail(`${tensor} has dtype ${describe(dtype)}`, 'dtype');
-  if (!Array.isArray(shape) || !shape.every(isCount))
+  const fields: Partial<Record<Field, JsonValue>> = {};
+  if (raw.kind === 'array') {
+    if (raw.items.length !== FIELDS.length)
+      throw fail(`${tensor} is a list of ${raw.items.length} items`, 'entry');
+    [fields.dtype, fields.shape, fields.data_offsets] = raw.items;
+  } else if (raw.kind === 'object') {
+    for (const [key, value] of raw.entries) {
+      const field = FIELDS.find((f) => f === key);
+      if (field === undefined) continue; // the reference reader ignores other fields
+      if (fields[field]) throw fail(`${tensor} gives ${field} twice`, 'entry');
+      fields[field] = value;
+    }
+  } else throw fail(`${tensor} is ${describe(raw)}`, 'entry');
+  const { dtype, shape, data_offsets: offsets } = fields;
+  if (!dtype || !shape || !offsets) {
+    const missing = FIELDS.filter((f) => !fields[f]).join(', ');
+    throw fail(`${tensor} has no ${missing}`, 'entry');
+  }
+  const dtypeName = readDtype(dtype);
+  if (dtypeName === undefined) throw fail(`${tensor} has dtype ${describe(dtype)}`, 'dtype');
+  const dims = shape.kind === 'array' ? shape.items.map(readU64) : [undefined];
+  if (!dims.every((d) => d !== undefined))
     throw fail(`${tensor} has shape ${describe(shape)}`, 'shape');
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount))
+  const span = offsets.kind === 'array' ? offsets.items.map(readU64) : [];
+  const [begin, end] = span;
+  if (span.length !== 2 || begin === undefined || end === undefined)
     throw fail(`${tensor} has data_offsets ${describe(offsets)}`, 'offsets');
-  return { dtype, shape, data_offsets: offsets as [number, number] };
+  return { name, dtype: dtypeName, shape: dims, begin, end };
+}
+
+/** A dtype as serde reads the reference reader's enum: `"F32"`, or `{"F32": null}`. */
+function readDtype(raw: JsonValue): string | undefined {
+  let name: string | undefined;
+  if (raw.kind === 'string') name = raw.value;
+  else if (raw.kind === 'object' && raw.entries.length === 1) {
+    const [key, value] = raw.entries[0]!;
+    if (value.kind === 'literal' && value.text === 'null') name = key;
+  }
+  return name !== undefined && Object.hasOwn(BITS, name) ? name : undefined;
+}
+
+/** A JSON number the reference reader reads as a 64-bit unsigned integer: digits only, < 2^64. */
+function readU64(raw: JsonValue): bigint | undefined {
+  if (raw.kind !== 'number' || !/^\d+$/.test(raw.text)) return undefined;
+  const n = BigInt(raw.text);
+  return n <= U64_MAX ? n : undefined;
 }
 
 /** Checks that the entries tile the data section; returns where the last one ends. */
-function checkLayout(
-  tensors: Record<string, SafetensorsEntry>,
-  fail: ReturnType<typeof reporter>,
-): number {
-  const byOffset = Object.entries(tensors).sort(
-    ([, a], [, b]) =>
-      a.data_offsets[0] - b.data_offsets[0] || a.data_offsets[1] - b.data_offsets[1],
-  );
-  let at = 0;
+function checkLayout(entries: Checked[], fail: Fail): bigint {
+  const compare = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
+  const byOffset = [...entries].sort((a, b) => compare(a.begin, b.begin) || compare(a.end, b.end));
+  let at = 0n;
   let previous: string | undefined;
-  for (const [name, { dtype, shape, data_offsets }] of byOffset) {
+  for (const { name, dtype, shape, begin, end } of byOffset) {
     const tensor = `tensor ${JSON.stringify(name)}`;
-    const [begin, end] = data_offsets;
     if (begin !== at || end < begin) {
       const before = `tensor ${JSON.stringify(previous)}, which ends at byte ${at}`;
       throw fail(
@@ -229,17 +293,23 @@ function checkLayout(
     }
     previous = name;
     at = end;
-    const bits = shape.reduce((a, d) => a * d, BITS[dtype]!);
-    if (!Number.isSafeInteger(bits))
-      throw fail(`${tensor} of shape ${formatShape(shape)} is too large`, 'overflow');
-    if (bits % 8 !== 0)
+    let elements = 1n;
+    for (const d of shape) {
+      elements *= d;
+      if (elements > U64_MAX)
+        throw fail(`${tensor} of shape ${formatDims(shape)} has too many elements`, 'overflow');
+    }
+    const bits = elements * BigInt(BITS[dtype]!);
+    if (bits > U64_MAX)
+      throw fail(`${tensor} (${dtype}, shape ${formatDims(shape)}) has too many bits`, 'overflow');
+    if (bits % 8n !== 0n)
       throw fail(
-        `${tensor} (${dtype}, shape ${formatShape(shape)}) has ${bits} bits`,
+        `${tensor} (${dtype}, shape ${formatDims(shape)}) has ${bits} bits`,
         'byteAligned',
       );
-    if (end - begin !== bits / 8) {
+    if (end - begin !== bits / 8n) {
       throw fail(
-        `${tensor} of shape ${formatShape(shape)} (${dtype}) needs ${bits / 8} bytes, its data_offsets span ${end - begin}`,
+        `${tensor} of shape ${formatDims(shape)} (${dtype}) needs ${bits / 8n} bytes, its data_offsets span ${end - begin}`,
         'size',
       );
     }
@@ -248,7 +318,9 @@ function checkLayout(
 }
 
 function decode(entry: SafetensorsEntry, raw: Uint8Array, name: string): ArrayLike<number> {
-  const copy = raw.slice(); // aligned copy: typed arrays need offsets that are multiples of their size
+  // A copy at offset 0 (typed arrays need offsets that are multiples of their element size). Not
+  // `raw.slice()`: on a Node Buffer that is a view into the shared pool, not a copy.
+  const copy = new Uint8Array(raw);
   const n = raw.byteLength / (BITS[entry.dtype]! / 8);
   switch (entry.dtype) {
     case 'F32':
@@ -288,8 +360,9 @@ function decode(entry: SafetensorsEntry, raw: Uint8Array, name: string): ArrayLi
  * @param bytes - the whole file
  * @param options - `device` (default: the default device); `name`, the file's name, quoted in errors
  * @returns the tensors by name, in a null-prototype object (a tensor may be named `__proto__`)
- * @throws Error - a file the reference reader rejects, a dtype Tessera does not load, an I64
- *   value outside the i32 range; the message names the file (given `name`) and the tensor
+ * @throws Error - a file the reference reader rejects, a dtype Tessera does not load, a
+ *   dimension above 2^53 − 1 (in a tensor with no elements), an I64 value outside the i32 range;
+ *   the message names the file (given `name`) and the tensor
  */
 export function loadSafetensors(
   bytes: Uint8Array,
@@ -305,6 +378,11 @@ export function loadSafetensors(
     if (!dtype) {
       throw fail(
         `tensor ${JSON.stringify(name)} has dtype ${entry.dtype}, which Tessera does not load (it loads ${Object.keys(READ).join(', ')})`,
+      );
+    }
+    if (!entry.shape.every(Number.isSafeInteger)) {
+      throw fail(
+        `tensor ${JSON.stringify(name)} has a dimension above 2^53 - 1 (shape ${formatShape(entry.shape)}), which Tessera does not load`,
       );
     }
     const [begin, end] = entry.data_offsets;
@@ -336,7 +414,7 @@ export async function saveSafetensors(
     for (const [key, value] of Object.entries(metadata)) {
       if (typeof value !== 'string')
         throw new TypeError(
-          `saveSafetensors: metadata ${JSON.stringify(key)} must be a string, got ${describe(value)}`,
+          `saveSafetensors: metadata ${JSON.stringify(key)} must be a string, got ${JSON.stringify(value)}`,
         );
     }
     header.__metadata__ = metadata;

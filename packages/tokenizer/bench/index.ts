@@ -4,7 +4,9 @@
  *    gpt-tokenizer, js-tiktoken and the WASM tiktoken package, in one run, same text.
  * 2. Long pieces: encode time for runs of one character (10^5 and 10^6 letters, 1 MB of spaces,
  *    1 MB of digits), each against prose of the same length, and the old O(n²) merge loop.
- * 3. BPE training time for 4k/16k/32k vocabularies on tinyshakespeare and on a 10 MB corpus,
+ * 3. Split patterns: what the backtracking guard and the translation cost at load, and how long
+ *    the patterns the guard lets through take on text that defeats them.
+ * 4. BPE training time for 4k/16k/32k vocabularies on tinyshakespeare and on a 10 MB corpus,
  *    with the peak resident memory.
  */
 import { readFileSync } from 'node:fs';
@@ -15,7 +17,15 @@ import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import { get_encoding } from 'tiktoken';
 import { heapMerge, scanMerge } from '../src/bpe-merge.js';
-import { fromTiktoken, Tokenizer, trainBpe } from '../src/index.js';
+import {
+  CL100K_PATTERN,
+  checkBacktracking,
+  compilePattern,
+  fromTiktoken,
+  Tokenizer,
+  trainBpe,
+  translatePattern,
+} from '../src/index.js';
 import { ranksOf } from '../src/test-corpus.js';
 
 const text = readFileSync(
@@ -109,6 +119,50 @@ for (const n of [1e4, 3e4]) {
   console.log(
     `| ${n} | ${(heap * 1000).toFixed(1)} ms | ${(scan * 1000).toFixed(0)} ms | ${(scan / heap).toFixed(0)}× faster |`,
   );
+}
+
+// Split patterns from files. The backtracking guard runs once per pattern, at load; what it lets
+// through (one or two unbounded repetitions in a row) can still take super-linear time on a text
+// that defeats the pattern: each length is twice the one before, so the ratio is 2^k for n^k.
+const llama3 =
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+console.log('\nsplit patterns: load-time cost (best of 20)\n');
+console.log('| pattern | checkBacktracking | translatePattern | new RegExp |');
+console.log('|---|---|---|---|');
+for (const [label, pattern] of [
+  ['Llama-3', llama3],
+  ['cl100k_base', CL100K_PATTERN],
+] as const) {
+  const ms = (fn: () => unknown) =>
+    best(() => {
+      fn();
+      return 0;
+    }, 20).s * 1000;
+  const source = translatePattern(pattern, 'oniguruma');
+  console.log(
+    `| ${label} | ${ms(() => checkBacktracking(pattern, 'oniguruma')).toFixed(2)} ms | ${ms(() => translatePattern(pattern, 'oniguruma')).toFixed(2)} ms | ${ms(() => new RegExp(source, 'gu')).toFixed(3)} ms |`,
+  );
+}
+console.log(
+  '\nsplit patterns the guard lets through, on text without a match (all "a", or spaces)\n',
+);
+console.log('| pattern | length | time | ratio to the length before |');
+console.log('|---|---|---|---|');
+for (const [pattern, char, lengths] of [
+  ['.*x', 'a', [5000, 10000, 20000]],
+  ['.*.*x', 'a', [300, 600, 1200]],
+  ['\\s*[\\r\\n]+', ' ', [5000, 10000, 20000]],
+] as const) {
+  const regex = compilePattern(pattern, 'oniguruma');
+  let before = 0;
+  for (const n of lengths) {
+    const input = char.repeat(n);
+    const s = best(() => [...input.matchAll(regex)].length, 1).s;
+    console.log(
+      `| \`${pattern}\` | ${n} | ${(s * 1000).toFixed(1)} ms | ${before ? (s / before).toFixed(1) : ''} |`,
+    );
+    before = s;
+  }
 }
 
 // Training.

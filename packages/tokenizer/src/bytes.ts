@@ -71,3 +71,26 @@ export function visibleToBytes(s: string, context: string): string {
   }
   return out;
 }
+
+/**
+ * The bytes Hugging Face's ByteLevel decoder gives a token string (`decode_chain` in
+ * `tokenizers/src/pre_tokenizers/byte_level.rs`): each character's byte when every character is
+ * in the byte-level alphabet, else the string's UTF-8 — so an added token `"café"` decodes to
+ * the bytes `c a f 0xE9`, not to its UTF-8 text, while `" café"` (a space is not in the
+ * alphabet) decodes to its UTF-8.
+ */
+export function byteLevelDecodeBytes(token: string): string {
+  let out = '';
+  for (const ch of token) {
+    const b = UNICODE_TO_BYTE.get(ch);
+    if (b === undefined) return utf8ByteString(token);
+    out += String.fromCharCode(b);
+  }
+  return out;
+}
+
+/** Whether every character of `s` is in the byte-level alphabet (a vocabulary spelling). */
+export function isByteLevel(s: string): boolean {
+  for (const ch of s) if (!UNICODE_TO_BYTE.has(ch)) return false;
+  return true;
+}

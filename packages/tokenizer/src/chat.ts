@@ -1,8 +1,9 @@
 import { checkOptions } from './options.js';
 
 /**
- * One message of a conversation, the shape SFT data (`{"messages": [...]}`), the sampler's chat
- * loop and eval's judge share. Owned here; keep the names and shape stable.
+ * One message of a conversation, the shape SFT data (`{"messages": [...]}`), the app's chat and
+ * server, and eval's judge (an exact copy, type-tested) share. Owned here; keep the names and
+ * shape stable.
  */
 export interface ChatMessage {
   /** Who speaks: the four usual roles autocomplete, any other string is allowed. */

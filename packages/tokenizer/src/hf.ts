@@ -1,214 +1,40 @@
-import type { AddedToken } from './added-tokens.js';
-import { BytePairModel } from './bpe.js';
-import { bytesToVisible, visibleToBytes } from './bytes.js';
-import { JsonFields } from './json-fields.js';
-import { type PreTokenizerStep, SPLIT_BEHAVIORS, type SplitBehavior } from './pre-tokenizer.js';
-import { Tokenizer, type TokenizerConfig } from './tokenizer.js';
-import { WordPieceTokenizer } from './wordpiece.js';
-
-const f = new JsonFields('tokenizer.json');
-
-function unsupported(where: string, type: unknown): Error {
-  return new Error(`tokenizer.json: unsupported ${where} type ${JSON.stringify(type)}`);
-}
-
-/** One pre-tokenizer step (`Split` or `ByteLevel`). */
-function readStep(value: unknown, path: string): PreTokenizerStep {
-  const s = f.object(value, path);
-  const type = f.type(s, path);
-  if (type === 'ByteLevel')
-    return {
-      type,
-      addPrefixSpace: f.boolean(s.add_prefix_space, `${path}.add_prefix_space`),
-      useRegex: f.boolean(s.use_regex, `${path}.use_regex`, true),
-    };
-  if (type === 'Split') {
-    const pattern = f.object(s.pattern, `${path}.pattern`);
-    const literal = 'String' in pattern;
-    const source = literal
-      ? f.string(pattern.String, `${path}.pattern.String`)
-      : f.string(pattern.Regex, `${path}.pattern.Regex`);
-    const behavior = f.string(s.behavior, `${path}.behavior`);
-    if (!SPLIT_BEHAVIORS.includes(behavior as SplitBehavior))
-      throw f.error(
-        `${path}.behavior`,
-        `must be one of ${SPLIT_BEHAVIORS.join(', ')}, got ${JSON.stringify(behavior)}`,
-      );
-    return {
-      type,
-      pattern: source,
-      literal,
-      behavior: behavior as SplitBehavior,
-      invert: f.boolean(s.invert, `${path}.invert`, false),
-    };
-  }
-  throw unsupported('pre_tokenizer', type);
-}
-
 /**
- * The pre-tokenizer steps: ByteLevel, or a Sequence of Splits ending with ByteLevel (the bytes
- * of a byte-level BPE are what its vocabulary spells).
+ * Hugging Face `tokenizer.json` files: `fromHuggingFaceJson` reads one (the model's reader in
+ * `hf-bpe.ts` or `hf-wordpiece.ts`), `toHuggingFaceJson` writes a byte-level BPE.
  */
-function readPreTokenizer(value: unknown): PreTokenizerStep[] {
-  const p = f.object(value, 'pre_tokenizer');
-  const steps =
-    f.type(p, 'pre_tokenizer') === 'Sequence'
-      ? f
-          .array(p.pretokenizers, 'pre_tokenizer.pretokenizers')
-          .map((s, i) => readStep(s, `pre_tokenizer.pretokenizers[${i}]`))
-      : [readStep(p, 'pre_tokenizer')];
-  if (steps.at(-1)?.type !== 'ByteLevel')
-    throw f.error(
-      'pre_tokenizer',
-      'must end with a ByteLevel step: only byte-level BPE is supported',
-    );
-  return steps;
-}
-
-function readNormalizer(n: unknown): 'NFC' | undefined {
-  if (n === null || n === undefined) return undefined;
-  const o = f.object(n, 'normalizer');
-  const type = f.type(o, 'normalizer');
-  if (type === 'NFC') return 'NFC';
-  if (type === 'Sequence' && f.array(o.normalizers, 'normalizer.normalizers').length === 0)
-    return undefined;
-  throw unsupported('normalizer', type);
-}
-
-/** Special tokens a TemplateProcessing puts around a single sequence. */
-function readTemplate(
-  post: unknown,
-  path = 'post_processor',
-): { before: string[]; after: string[] } | undefined {
-  if (post === null || post === undefined) return undefined;
-  const p = f.object(post, path);
-  const type = f.type(p, path);
-  if (type === 'ByteLevel') return undefined; // offset trimming only
-  if (type === 'Sequence') {
-    let found: { before: string[]; after: string[] } | undefined;
-    for (const [i, step] of f.array(p.processors, `${path}.processors`).entries())
-      found = readTemplate(step, `${path}.processors[${i}]`) ?? found;
-    return found;
-  }
-  if (type === 'TemplateProcessing') {
-    const before: string[] = [];
-    const after: string[] = [];
-    let seen = false;
-    for (const [i, piece] of f.array(p.single, `${path}.single`).entries()) {
-      const item = f.object(piece, `${path}.single[${i}]`);
-      if ('Sequence' in item) seen = true;
-      else {
-        const special = f.object(item.SpecialToken, `${path}.single[${i}].SpecialToken`);
-        (seen ? after : before).push(f.string(special.id, `${path}.single[${i}].SpecialToken.id`));
-      }
-    }
-    return { before, after };
-  }
-  throw unsupported('post_processor', type);
-}
-
-function readDecoder(d: unknown, path = 'decoder'): void {
-  if (d === null || d === undefined) return;
-  const o = f.object(d, path);
-  const type = f.type(o, path);
-  if (type === 'ByteLevel') return;
-  if (type === 'Sequence') {
-    for (const [i, step] of f.array(o.decoders, `${path}.decoders`).entries())
-      readDecoder(step, `${path}.decoders[${i}]`);
-    return;
-  }
-  throw unsupported('decoder', type);
-}
-
-/** `added_tokens`: every flag is required, as Hugging Face requires it. */
-function readAddedTokens(list: unknown): AddedToken[] {
-  if (list === undefined || list === null) return [];
-  const seen = new Map<number, string>();
-  return f.array(list, 'added_tokens').map((value, i) => {
-    const path = `added_tokens[${i}]`;
-    const t = f.object(value, path);
-    const id = f.id(t.id, `${path}.id`);
-    const content = f.string(t.content, `${path}.content`);
-    if (content === '') throw f.error(`${path}.content`, 'must not be empty');
-    const other = seen.get(id);
-    if (other !== undefined)
-      throw f.error(`${path}.id`, `${id} is also the id of ${JSON.stringify(other)}`);
-    seen.set(id, content);
-    return {
-      id,
-      content,
-      special: f.boolean(t.special, `${path}.special`),
-      singleWord: f.boolean(t.single_word, `${path}.single_word`),
-      lstrip: f.boolean(t.lstrip, `${path}.lstrip`),
-      rstrip: f.boolean(t.rstrip, `${path}.rstrip`),
-      normalized: f.boolean(t.normalized, `${path}.normalized`),
-    };
-  });
-}
-
-/** `model.vocab` as byte string → id, leaving out the added tokens it lists. */
-function readVocab(value: unknown, added: readonly AddedToken[]): Map<string, number> {
-  const vocab = f.object(value, 'model.vocab');
-  const addedIds = new Map(added.map((t) => [t.content, t.id]));
-  const owner = new Map<number, string>();
-  const encoder = new Map<string, number>();
-  for (const [token, raw] of Object.entries(vocab)) {
-    const path = `model.vocab[${JSON.stringify(token)}]`;
-    const id = f.id(raw, path);
-    const other = owner.get(id);
-    if (other !== undefined)
-      throw f.error(path, `is id ${id}, which ${JSON.stringify(other)} has too`);
-    owner.set(id, token);
-    if (addedIds.get(token) === id) continue;
-    encoder.set(visibleToBytes(token, `tokenizer.json: ${path}`), id);
-  }
-  return encoder;
-}
-
-/** `model.merges` ("a b" strings or ["a", "b"] pairs) as merge key → rank; both parts and the result must be tokens. */
-function readMerges(value: unknown, encoder: ReadonlyMap<string, number>): Map<string, number> {
-  const merges = new Map<string, number>();
-  if (value === undefined) return merges; // no merges: every piece encodes byte by byte
-  for (const [rank, m] of f.array(value, 'model.merges').entries()) {
-    const path = `model.merges[${rank}]`;
-    const parts =
-      typeof m === 'string'
-        ? m.split(' ')
-        : f.array(m, path).map((p, k) => f.string(p, `${path}[${k}]`));
-    if (parts.length !== 2 || !parts[0] || !parts[1])
-      throw f.error(path, `must be two tokens ("a b" or ["a", "b"]), got ${JSON.stringify(m)}`);
-    const [a, b] = parts.map((p) => visibleToBytes(p, `tokenizer.json: ${path}`)) as [
-      string,
-      string,
-    ];
-    for (const [part, bytes] of [
-      [parts[0], a],
-      [parts[1], b],
-      [parts.join(''), a + b],
-    ] as const)
-      if (!encoder.has(bytes))
-        throw f.error(
-          path,
-          `${JSON.stringify(m)} needs ${JSON.stringify(part)}, which is not in model.vocab`,
-        );
-    merges.set(BytePairModel.mergeKey(a, b), rank);
-  }
-  return merges;
-}
+import { bytesToVisible } from './bytes.js';
+import { readBpe } from './hf-bpe.js';
+import { checkParams } from './hf-params.js';
+import { f, readAddedTokens } from './hf-shared.js';
+import { readWordPiece } from './hf-wordpiece.js';
+import { translatePattern } from './pattern.js';
+import type { Tokenizer } from './tokenizer.js';
+import type { WordPieceTokenizer } from './wordpiece.js';
 
 /**
  * Loads a Hugging Face `tokenizer.json`: byte-level BPE (GPT-2, Llama-3, Qwen style) or WordPiece
- * (BERT). A component this loader does not implement is an error naming its type, and a
- * malformed field an error naming its path — never a silent approximation.
+ * (BERT: BertNormalizer, BertPreTokenizer, WordPiece decoder). A component this loader does not
+ * implement is an error naming its type, and a malformed field an error naming its path — never
+ * a silent approximation.
  *
- * Added tokens keep their Hugging Face flags (`lstrip`, `rstrip`, `single_word`, `normalized`).
- * Special ones are matched only when allowed, as in tiktoken's policy (pass
- * `allowedSpecial: 'all'` for Hugging Face's default behaviour); the others are always matched.
- * `Split` pre-tokenizers support every behaviour and `invert`. A file without `merges` encodes
- * byte by byte.
+ * Added tokens keep their Hugging Face flags (`lstrip`, `rstrip`, `single_word`, `normalized`)
+ * and get the ids Hugging Face gives them on load, whatever `id` the file writes: a content
+ * that is a vocabulary entry takes that entry's id (Hugging Face warns), any other the next free
+ * one as Hugging Face counts. In a BPE, special ones are matched only when allowed, as in
+ * tiktoken's policy (pass `allowedSpecial: 'all'` for Hugging Face's default behaviour), the
+ * others always; a WordPiece matches all of them always, as Hugging Face does. `Split`
+ * pre-tokenizers support every behaviour and `invert`, and run their patterns as Oniguruma does.
  *
- * @throws Error - invalid JSON, an unsupported component, or a malformed field (named by its path)
- * @throws SyntaxError - a split pattern that does not compile or can backtrack exponentially
+ * Every field is checked as Hugging Face (`tokenizers` 0.23) reads it — types, required and
+ * optional fields, u32 ids, enum names — and a file it refuses is refused here, naming the
+ * field; a BPE needs both `vocab` and `merges`. `version`, `truncation` and `padding` are
+ * checked and not applied. Refused here though Hugging Face loads them: an added token with
+ * empty content, two tokens with one id, and components this package does not implement.
+ *
+ * @throws Error - invalid JSON, an unsupported component, a malformed field (named by its path),
+ *   an added token repeated with other flags, or two tokens given one id
+ * @throws SyntaxError - a split pattern outside the supported syntax, or that can backtrack
+ *   catastrophically (see `checkBacktracking`), named by its field
  */
 export function fromHuggingFaceJson(text: string): Tokenizer | WordPieceTokenizer {
   let parsed: unknown;
@@ -218,42 +44,16 @@ export function fromHuggingFaceJson(text: string): Tokenizer | WordPieceTokenize
     throw new Error(`tokenizer.json: not valid JSON (${(e as Error).message})`);
   }
   const json = f.object(parsed, 'the file');
+  checkParams(json);
+  const entries = readAddedTokens(json.added_tokens);
+  if (json.model === undefined) throw f.error('model', 'is missing');
   const model = f.object(json.model, 'model');
-  const added = readAddedTokens(json.added_tokens);
-  const type = f.type(model, 'model');
-  if (type === 'WordPiece')
-    return WordPieceTokenizer.fromHuggingFace(
-      json,
-      Object.fromEntries(added.map((t) => [t.content, t.id])),
-    );
-  if (type !== 'BPE') throw unsupported('model', type);
-  if (f.boolean(model.byte_fallback, 'model.byte_fallback', false))
-    throw new Error(
-      'tokenizer.json: BPE with byte_fallback (SentencePiece-style) is not supported',
-    );
-  if (model.dropout !== undefined && model.dropout !== null)
-    throw f.error(
-      'model.dropout',
-      `is ${JSON.stringify(model.dropout)}: BPE dropout is not supported`,
-    );
-  if (model.continuing_subword_prefix || model.end_of_word_suffix)
-    throw new Error(
-      'tokenizer.json: BPE with subword prefixes/suffixes is not byte-level; not supported',
-    );
-  const preTokenizer = readPreTokenizer(json.pre_tokenizer);
-  readDecoder(json.decoder);
-  const encoder = readVocab(model.vocab, added);
-  const config: TokenizerConfig = {
-    encoder,
-    merges: readMerges(model.merges, encoder),
-    preTokenizer,
-    addedTokens: added,
-    name: 'tokenizer.json',
-    ignoreMerges: f.boolean(model.ignore_merges, 'model.ignore_merges', false),
-    normalize: readNormalizer(json.normalizer),
-    template: readTemplate(json.post_processor),
-  };
-  return new Tokenizer(config);
+  // Without a type, Hugging Face tries each model in turn: a BPE needs merges.
+  const type =
+    model.type === undefined ? ('merges' in model ? 'BPE' : 'WordPiece') : f.type(model, 'model');
+  if (type === 'BPE') return readBpe(json, model, entries);
+  if (type === 'WordPiece') return readWordPiece(json, model, entries);
+  throw f.unsupported('model', type);
 }
 
 /**
@@ -276,7 +76,23 @@ function mergesFromRanks(ranks: ReadonlyMap<string, number>): [string, string][]
   return merges.map(([a, b]) => [a, b]);
 }
 
-/** Serialises a byte-level BPE tokenizer as a Hugging Face `tokenizer.json` (BPE, ByteLevel). */
+/**
+ * A tiktoken pattern (fancy-regex) as a `Split` pattern, which Hugging Face runs with Oniguruma:
+ * refused where the two engines would match differently (`\w`, `^`, `$`, `X{n,m}+`, …).
+ */
+function splitPattern(pattern: string): string {
+  if (translatePattern(pattern, 'fancy-regex') !== translatePattern(pattern, 'oniguruma'))
+    throw new Error(
+      `toHuggingFaceJson: the pattern ${JSON.stringify(pattern)} means other text under Oniguruma, which Hugging Face runs it with, than under tiktoken's fancy-regex`,
+    );
+  return pattern;
+}
+
+/**
+ * Serialises a byte-level BPE tokenizer as a Hugging Face `tokenizer.json` (BPE, ByteLevel).
+ *
+ * @throws Error - a tiktoken pattern that Oniguruma would read otherwise (see `translatePattern`)
+ */
 export function toHuggingFaceJson(tok: Tokenizer): string {
   const vocab: Record<string, number> = {};
   for (const [bytes, id] of tok.ranks) vocab[bytesToVisible(bytes)] = id;
@@ -307,7 +123,7 @@ export function toHuggingFaceJson(tok: Tokenizer): string {
         tok.config.preTokenizer ?? [
           {
             type: 'Split',
-            pattern: tok.pattern,
+            pattern: splitPattern(tok.pattern!),
             literal: false,
             behavior: 'Isolated',
             invert: false,

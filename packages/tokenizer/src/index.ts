@@ -5,6 +5,8 @@
  */
 
 export type { AddedToken } from './added-tokens.js';
+export { checkBacktracking } from './backtracking.js';
+export type { BertNormalizerOptions } from './bert.js';
 export {
   applyChatTemplate,
   CHAT_SPECIAL_TOKENS,
@@ -15,10 +17,10 @@ export { fromHuggingFaceJson, toHuggingFaceJson } from './hf.js';
 export type { Json } from './json-fields.js';
 export {
   CL100K_PATTERN,
-  checkBacktracking,
   compilePattern,
   GPT2_PATTERN,
   O200K_PATTERN,
+  type PatternEngine,
   translatePattern,
 } from './pattern.js';
 export type { PreTokenizerStep, SplitBehavior } from './pre-tokenizer.js';
@@ -31,6 +33,7 @@ export {
   parseTiktokenRanks,
 } from './tiktoken-file.js';
 export {
+  type DecodeOptions,
   type EncodeOptions,
   Tokenizer,
   type TokenizerConfig,
@@ -38,4 +41,8 @@ export {
 } from './tokenizer.js';
 export type { TokenizerLike } from './tokenizer-like.js';
 export { type TrainOptions, trainBpe } from './train.js';
-export { type WordPieceOptions, WordPieceTokenizer } from './wordpiece.js';
+export {
+  type WordPieceDecoder,
+  type WordPieceOptions,
+  WordPieceTokenizer,
+} from './wordpiece.js';

@@ -26,7 +26,7 @@ export const SPLIT_BEHAVIORS: readonly SplitBehavior[] = [
 export type PreTokenizerStep =
   | {
       type: 'Split';
-      /** A regex (Oniguruma syntax, translated for JavaScript), or with `literal` a plain string. */
+      /** A regex (Oniguruma's syntax and meaning, translated for JavaScript), or with `literal` a plain string. */
       pattern: string;
       literal: boolean;
       behavior: SplitBehavior;
@@ -50,9 +50,9 @@ export type PieceSink = (piece: string, start: number, added: number) => void;
 /** Splits `text`, which starts at `start` in the input, into pieces. */
 export type PreTokenize = (text: string, start: number, sink: PieceSink) => void;
 
-/** tiktoken's pre-tokenizer: every match of the pattern is a piece. */
+/** tiktoken's pre-tokenizer: every match of the pattern (fancy-regex syntax) is a piece. */
 export function tiktokenPreTokenizer(pattern: string): PreTokenize {
-  const regex = compilePattern(pattern);
+  const regex = compilePattern(pattern, 'fancy-regex');
   return (text, start, sink) => {
     for (const m of text.matchAll(regex)) sink(m[0], start + m.index!, 0);
   };
@@ -139,7 +139,7 @@ function escapeRegExp(s: string): string {
 function splitStep(step: Extract<PreTokenizerStep, { type: 'Split' }>): PreTokenize {
   const regex = step.literal
     ? new RegExp(escapeRegExp(step.pattern), 'gu')
-    : compilePattern(step.pattern);
+    : compilePattern(step.pattern, 'oniguruma');
   return (text, start, sink) => {
     const spans = findMatches(regex, text);
     if (step.invert) for (const s of spans) s.match = !s.match;
@@ -154,7 +154,7 @@ function splitStep(step: Extract<PreTokenizerStep, { type: 'Split' }>): PreToken
  * works on the bytes themselves.
  */
 function byteLevelStep(step: Extract<PreTokenizerStep, { type: 'ByteLevel' }>): PreTokenize {
-  const regex = step.useRegex ? compilePattern(GPT2_PATTERN) : undefined;
+  const regex = step.useRegex ? compilePattern(GPT2_PATTERN, 'oniguruma') : undefined;
   return (text, start, sink) => {
     const added = step.addPrefixSpace && !text.startsWith(' ') ? 1 : 0;
     const spaced = added ? ` ${text}` : text;

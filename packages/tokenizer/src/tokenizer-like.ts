@@ -1,7 +1,8 @@
 /**
- * The tokenizer surface other packages depend on, written once here. Packages that must install
- * without `@tessera/tokenizer` (sampler, eval, rag) keep an exact copy of the part they use, with a
- * type-level test that fails if the copy drifts from this one. `Tokenizer` implements it.
+ * The tokenizer surface other packages depend on, written once here. A package that must install
+ * without `@tessera/tokenizer` (the sampler, for its `TextCodec`) keeps an exact copy of the part
+ * it uses, with a type-level test that fails if the copy drifts from this one. `Tokenizer`
+ * implements it.
  *
  * Keep the names and shapes stable: changing a member here breaks every copy.
  */
@@ -20,4 +21,14 @@ export interface TokenizerLike {
   encode(text: string): number[];
   /** Token ids → text (invalid UTF-8 becomes U+FFFD); throws on an id outside the vocabulary. */
   decode(ids: Iterable<number>): string;
+}
+
+/**
+ * One more than the largest of some ids (0 for none), counted: an array holds no index above
+ * 2³² − 2, so a decoder array's length will not do for u32 ids.
+ */
+export function vocabSizeOf(lists: Iterable<Iterable<number>>): number {
+  let max = -1;
+  for (const ids of lists) for (const id of ids) if (id > max) max = id;
+  return max + 1;
 }

@@ -95,6 +95,39 @@ describe('special tokens (tiktoken policy)', () => {
   });
 });
 
+describe('decode equals Hugging Face tokenizers (fixtures/make-hf-fixtures.ts)', () => {
+  it.each(hfExpected.encodings.map((v) => [v.name, v] as const))('%s', (_, v) => {
+    const tok = fromHuggingFaceJson(hfVariant(v.patch)) as Tokenizer;
+    for (const c of [...v.cases, ...v.decodes]) {
+      expect([c.ids, tok.decode(c.ids)]).toEqual([c.ids, c.decoded]);
+      expect([c.ids, tok.decode(c.ids, { skipSpecialTokens: true })]).toEqual([
+        c.ids,
+        c.decodedSkippingSpecial,
+      ]);
+    }
+  });
+
+  it("an added token decodes as Hugging Face's ByteLevel decoder maps its text: 'café' is c a f 0xE9", () => {
+    const v = hfExpected.encodings.find((e) => e.name.startsWith('decoding added tokens'))!;
+    const tok = fromHuggingFaceJson(hfVariant(v.patch)) as Tokenizer;
+    const cafe = v.addedIds['café']!;
+    expect([...tok.tokenBytes(cafe)]).toEqual([0x63, 0x61, 0x66, 0xe9]);
+    expect(tok.decode([cafe])).toBe(v.cases.find((c) => c.text === 'café')!.decoded);
+    const stream = tok.streamDecoder();
+    expect(stream.push(cafe) + stream.end()).toBe(tok.decode([cafe]));
+  });
+
+  it('tiktoken-style special tokens decode to their UTF-8 text and are skipped on request', () => {
+    const tok = fromTiktoken(ranksOf(cl100k), 'cl100k_base');
+    const ids = tok.encode('a<|endoftext|>b', { allowedSpecial: 'all' });
+    expect(tok.decode(ids)).toBe(new Tiktoken(cl100k).decode(ids));
+    expect(tok.decode(ids, { skipSpecialTokens: true })).toBe('ab');
+    expect(() => tok.decode(ids, { skipSpecial: true } as never)).toThrow(
+      'decode: unknown option "skipSpecial" (known options: skipSpecialTokens)',
+    );
+  });
+});
+
 describe('streaming, counting, offsets, batches, options', () => {
   const tok = fromTiktoken(ranksOf(cl100k), 'cl100k_base');
 

@@ -1,6 +1,6 @@
-import { type AddedToken, AddedTokenMatcher } from './added-tokens.js';
+import { type AddedToken, AddedVocabulary } from './added-tokens.js';
 import { BytePairModel } from './bpe.js';
-import { fromByteString, utf8, utf8ByteString } from './bytes.js';
+import { byteLevelDecodeBytes, fromByteString, utf8ByteString } from './bytes.js';
 import { checkOptions } from './options.js';
 import {
   huggingFacePreTokenizer,
@@ -9,7 +9,7 @@ import {
   tiktokenPreTokenizer,
 } from './pre-tokenizer.js';
 import { StreamDecoder } from './stream.js';
-import type { TokenizerLike } from './tokenizer-like.js';
+import { type TokenizerLike, vocabSizeOf } from './tokenizer-like.js';
 
 /** Which special tokens may appear in the text being encoded (tiktoken's policy). */
 export interface EncodeOptions {
@@ -26,6 +26,14 @@ export interface EncodeOptions {
 
 const ENCODE_OPTIONS = ['allowedSpecial', 'disallowedSpecial', 'addSpecialTokens'] as const;
 
+/** How ids become text. */
+export interface DecodeOptions {
+  /** Leave out special tokens (Hugging Face's `skip_special_tokens`). Default false. */
+  skipSpecialTokens?: boolean;
+}
+
+const DECODE_OPTIONS = ['skipSpecialTokens'] as const;
+
 /** A token with the span of the input it covers, as UTF-16 indices `[start, end)`. */
 export interface TokenSpan {
   id: number;
@@ -39,9 +47,9 @@ export interface TokenizerConfig {
   /** Merge priorities "a\u0100b" → rank (Hugging Face BPE); omitted for tiktoken ranks. */
   merges?: ReadonlyMap<string, number>;
   /**
-   * The split pattern (tiktoken/Hugging Face syntax; translated for JavaScript), with tiktoken's
-   * semantics: the pieces are its matches, and text no alternative matches is skipped. Give
-   * either this or `preTokenizer`.
+   * The split pattern, in tiktoken's syntax and meaning (Rust's fancy-regex; translated for
+   * JavaScript), with tiktoken's semantics: the pieces are its matches, and text no alternative
+   * matches is skipped. Give either this or `preTokenizer`.
    */
   pattern?: string;
   /** Hugging Face pre-tokenizer steps (from a `tokenizer.json`), instead of `pattern`. */
@@ -58,6 +66,13 @@ export interface TokenizerConfig {
   normalize?: 'NFC';
   /** Special tokens placed around a sequence when `addSpecialTokens` is requested (TemplateProcessing). */
   template?: { before: string[]; after: string[] };
+  /**
+   * The Hugging Face decoder: with `'ByteLevel'` an added token decodes to the bytes that
+   * decoder gives its text (`byteLevelDecodeBytes`: `"café"` becomes `c a f 0xE9`); without
+   * one, to its UTF-8 text (tiktoken). Either way a `normalized` added token's text is first
+   * normalized, as Hugging Face stores it.
+   */
+  decoder?: 'ByteLevel';
 }
 
 const CONFIG_KEYS = [
@@ -71,6 +86,7 @@ const CONFIG_KEYS = [
   'ignoreMerges',
   'normalize',
   'template',
+  'decoder',
 ] as const;
 
 /** Where encoded tokens go; `spans: false` when the sink ignores `start` and `end`. */
@@ -125,10 +141,13 @@ export class Tokenizer implements TokenizerLike {
   readonly addedTokens: readonly AddedToken[];
   private readonly model: BytePairModel;
   private readonly preTokenize: PreTokenize;
+  /** One more than the largest id (ordinary or added). */
+  readonly vocabSize: number;
   private readonly decoder: string[] = [];
   private readonly addedById = new Map<number, AddedToken>();
-  private readonly rawMatcher: AddedTokenMatcher;
-  private readonly normalizedMatcher: AddedTokenMatcher;
+  /** The byte string each added token decodes to, by id. */
+  private readonly addedBytes = new Map<number, string>();
+  private readonly vocabulary: AddedVocabulary;
   private readonly pieceCache = new Map<string, readonly number[]>();
   /** @internal How the tokenizer was made (for saving it again). */
   readonly config: TokenizerConfig;
@@ -147,27 +166,28 @@ export class Tokenizer implements TokenizerLike {
     for (const [bytes, id] of config.encoder) this.decoder[id] = bytes;
     this.addedTokens = addedTokensOf(config);
     const specials: Record<string, number> = {};
+    const normalize = config.normalize;
     for (const t of this.addedTokens) {
-      if (this.decoder[t.id] !== undefined)
+      // Hugging Face decodes a normalized added token as its normalized text.
+      const text = t.normalized && normalize ? t.content.normalize(normalize) : t.content;
+      const bytes =
+        config.decoder === 'ByteLevel' ? byteLevelDecodeBytes(text) : utf8ByteString(text);
+      const ordinary = this.decoder[t.id];
+      // Hugging Face gives an added token whose text is a vocabulary entry that entry's id.
+      if (ordinary !== undefined && ordinary !== bytes)
         throw new Error(
-          `Tokenizer: added token ${JSON.stringify(t.content)} reuses ordinary id ${t.id}`,
+          `Tokenizer: added token ${JSON.stringify(t.content)} has id ${t.id}, which is the ordinary token ${JSON.stringify(ordinary)}`,
         );
       this.addedById.set(t.id, t);
+      this.addedBytes.set(t.id, bytes);
       if (t.special) specials[t.content] = t.id;
     }
     this.specialTokens = specials;
-    this.rawMatcher = new AddedTokenMatcher(this.addedTokens.filter((t) => !t.normalized));
-    this.normalizedMatcher = new AddedTokenMatcher(
-      this.addedTokens.filter((t) => t.normalized),
-      (text) => (config.normalize ? text.normalize(config.normalize) : text),
+    this.vocabSize = vocabSizeOf([config.encoder.values(), this.addedById.keys()]);
+    this.vocabulary = new AddedVocabulary(
+      this.addedTokens,
+      normalize ? (text) => text.normalize(normalize) : undefined,
     );
-  }
-
-  /** One more than the largest id (ordinary or added). */
-  get vocabSize(): number {
-    let max = this.decoder.length - 1;
-    for (const id of this.addedById.keys()) max = Math.max(max, id);
-    return max + 1;
   }
 
   /** The id of a special token by its text (e.g. `<|endoftext|>`); throws if unknown. */
@@ -180,16 +200,25 @@ export class Tokenizer implements TokenizerLike {
     return id;
   }
 
-  /** Byte string of an ordinary token, or the UTF-8 text of an added one. */
-  tokenBytes(id: number): Uint8Array {
-    const added = this.addedById.get(id);
-    if (added !== undefined) return utf8(added.content);
-    const bytes = this.decoder[id];
+  /** The byte string of a token: an ordinary one's bytes, or what an added one decodes to. */
+  private byteString(id: number): string {
+    const bytes = this.addedBytes.get(id) ?? this.decoder[id];
     if (bytes === undefined)
       throw new RangeError(
         `${this.name}: unknown token id ${id} (vocabulary size ${this.vocabSize})`,
       );
-    return fromByteString(bytes);
+    return bytes;
+  }
+
+  /**
+   * The bytes of one token: an ordinary token's bytes; an added token's UTF-8 text, or with
+   * `config.decoder: 'ByteLevel'` the bytes Hugging Face's ByteLevel decoder gives it (of its
+   * normalized text, when it is `normalized`).
+   *
+   * @throws RangeError - an unknown id
+   */
+  tokenBytes(id: number): Uint8Array {
+    return fromByteString(this.byteString(id));
   }
 
   private allowedSet(options: EncodeOptions): Set<string> {
@@ -220,25 +249,14 @@ export class Tokenizer implements TokenizerLike {
     if (template) for (const t of template.before) sink.push(this.specialId(t), 0, 0);
     const allowed = this.allowedSet(options);
     this.checkDisallowed(text, allowed, options);
-    const skip = (t: AddedToken) => t.special && !allowed.has(t.content);
-    const added = (t: AddedToken, start: number, end: number) => sink.push(t.id, start, end);
     const piece = (p: string, start: number, addedChars: number) =>
       this.encodePiece(p, start, addedChars, sink);
-    this.rawMatcher.split(
+    // Spans after a normalizer that changed the text refer to the normalized text.
+    this.vocabulary.split(
       text,
-      skip,
-      (start, end) => {
-        // Spans after a normalizer that changed the text refer to the normalized text.
-        const raw = text.slice(start, end);
-        const part = this.config.normalize ? raw.normalize(this.config.normalize) : raw;
-        this.normalizedMatcher.split(
-          part,
-          skip,
-          (s, e) => this.preTokenize(part.slice(s, e), start + s, piece),
-          (t, s, e) => added(t, start + s, start + e),
-        );
-      },
-      added,
+      (t) => t.special && !allowed.has(t.content),
+      (part, start) => this.preTokenize(part, start, piece),
+      (t, start, end) => sink.push(t.id, start, end),
     );
     if (template)
       for (const t of template.after) sink.push(this.specialId(t), text.length, text.length);
@@ -338,27 +356,33 @@ export class Tokenizer implements TokenizerLike {
     return texts.map((t) => this.encode(t, options));
   }
 
-  /** The bytes of a sequence of ids (invalid UTF-8 is possible mid-sequence). */
-  decodeBytes(ids: Iterable<number>): Uint8Array {
+  /**
+   * The bytes of a sequence of ids, each token's as {@link tokenBytes} gives them (invalid UTF-8
+   * is possible mid-sequence).
+   *
+   * @throws RangeError - an unknown id
+   * @throws TypeError - an unknown option
+   */
+  decodeBytes(ids: Iterable<number>, options: DecodeOptions = {}): Uint8Array {
+    checkOptions('decodeBytes', options, DECODE_OPTIONS);
     const parts: string[] = [];
     for (const id of ids) {
-      const added = this.addedById.get(id);
-      if (added !== undefined) parts.push(utf8ByteString(added.content));
-      else {
-        const bytes = this.decoder[id];
-        if (bytes === undefined)
-          throw new RangeError(
-            `${this.name}: unknown token id ${id} (vocabulary size ${this.vocabSize})`,
-          );
-        parts.push(bytes);
-      }
+      const bytes = this.byteString(id);
+      if (!(options.skipSpecialTokens && this.addedById.get(id)?.special)) parts.push(bytes);
     }
     return fromByteString(parts.join(''));
   }
 
-  /** Text of a sequence of ids; bytes that are not valid UTF-8 become U+FFFD. */
-  decode(ids: Iterable<number>): string {
-    return new TextDecoder().decode(this.decodeBytes(ids));
+  /**
+   * Text of a sequence of ids, as Hugging Face's `decode` gives it for a byte-level BPE: the
+   * tokens' bytes joined, then read as UTF-8 with U+FFFD for each invalid sequence.
+   *
+   * @throws RangeError - an unknown id (Hugging Face leaves it out)
+   * @throws TypeError - an unknown option
+   */
+  decode(ids: Iterable<number>, options: DecodeOptions = {}): string {
+    checkOptions('decode', options, DECODE_OPTIONS);
+    return new TextDecoder().decode(this.decodeBytes(ids, options));
   }
 
   /** A decoder for streaming: feed ids, get text only at UTF-8 character boundaries. */

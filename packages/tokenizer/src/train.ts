@@ -8,7 +8,7 @@ export interface TrainOptions {
   vocabSize: number;
   /** Special tokens, given ids after the learned tokens, in this order. */
   specialTokens?: readonly string[];
-  /** Split pattern (tiktoken/Hugging Face syntax); default GPT-2's. */
+  /** Split pattern, in tiktoken's syntax and meaning (Rust fancy-regex); default GPT-2's. */
   pattern?: string;
   /** Stop merging when the most frequent pair occurs fewer times than this. Default 2. */
   minFrequency?: number;
@@ -92,7 +92,7 @@ export function trainBpe(texts: Iterable<string>, options: TrainOptions): Tokeni
       `trainBpe: vocabSize must be an integer >= 256 + ${specials.length} special tokens, got ${options.vocabSize}`,
     );
   }
-  const regex = compilePattern(pattern);
+  const regex = compilePattern(pattern, 'fancy-regex');
 
   // Word frequencies.
   const freq = new Map<string, number>();

@@ -1,225 +1,228 @@
-import type { Json } from './json-fields.js';
+import { type AddedToken, AddedVocabulary } from './added-tokens.js';
+import { type BertNormalizerOptions, bertNormalize, bertPreTokenize } from './bert.js';
 import { checkOptions } from './options.js';
+import { type TokenizerLike, vocabSizeOf } from './tokenizer-like.js';
 
-export interface WordPieceOptions {
-  vocab: Map<string, number>;
+/** Hugging Face's WordPiece decoder. */
+export interface WordPieceDecoder {
+  /** A token starting with it is glued to the one before (without it); others get a space. */
+  prefix: string;
+  /** Remove the spaces the join put before `.`, `?`, `!`, `,` and some English contractions. */
+  cleanup: boolean;
+}
+
+export interface WordPieceOptions extends Partial<BertNormalizerOptions> {
+  /** Token → id. */
+  vocab: ReadonlyMap<string, number>;
+  /** The token of a word with no segmentation. Default `'[UNK]'`; must be in `vocab`. */
   unkToken?: string;
+  /** What starts a piece that continues a word. Default `'##'`. */
   prefix?: string;
+  /** A longer word (in code points) is `unkToken` whole. Default 100. */
   maxInputCharsPerWord?: number;
-  lowercase?: boolean;
-  stripAccents?: boolean;
-  cleanText?: boolean;
-  handleChineseChars?: boolean;
-  /** Tokens around a sequence with `addSpecialTokens` (BERT: [CLS] … [SEP]). */
+  /**
+   * Tokens matched before normalization (or after, with `normalized`), with Hugging Face's
+   * flags; they keep their ids. Special or not, all are always matched, as Hugging Face does.
+   */
+  addedTokens?: readonly AddedToken[];
+  /** Special tokens around a sequence with `addSpecialTokens` (BERT: [CLS] … [SEP]). */
   template?: { before: string[]; after: string[] };
+  /**
+   * How `decode` joins tokens: Hugging Face's WordPiece decoder, or `null` for none (tokens
+   * joined with spaces). Default `{ prefix, cleanup: true }`.
+   */
+  decoder?: WordPieceDecoder | null;
 }
 
-function isPunctuation(ch: string): boolean {
-  const c = ch.codePointAt(0)!;
-  if (
-    (c >= 33 && c <= 47) ||
-    (c >= 58 && c <= 64) ||
-    (c >= 91 && c <= 96) ||
-    (c >= 123 && c <= 126)
-  )
-    return true;
-  return /\p{P}/u.test(ch);
-}
+const OPTIONS = [
+  'vocab',
+  'unkToken',
+  'prefix',
+  'maxInputCharsPerWord',
+  'lowercase',
+  'stripAccents',
+  'cleanText',
+  'handleChineseChars',
+  'addedTokens',
+  'template',
+  'decoder',
+];
 
-function isChinese(c: number): boolean {
-  return (
-    (c >= 0x4e00 && c <= 0x9fff) ||
-    (c >= 0x3400 && c <= 0x4dbf) ||
-    (c >= 0x20000 && c <= 0x2a6df) ||
-    (c >= 0x2a700 && c <= 0x2b73f) ||
-    (c >= 0x2b740 && c <= 0x2b81f) ||
-    (c >= 0x2b820 && c <= 0x2ceaf) ||
-    (c >= 0xf900 && c <= 0xfaff) ||
-    (c >= 0x2f800 && c <= 0x2fa1f)
-  );
+/** The WordPiece decoder's `cleanup` (`decoders/wordpiece.rs`), applied to each token on its own. */
+function cleanup(token: string): string {
+  return token
+    .replaceAll(' .', '.')
+    .replaceAll(' ?', '?')
+    .replaceAll(' !', '!')
+    .replaceAll(' ,', ',')
+    .replaceAll(" ' ", "'")
+    .replaceAll(" n't", "n't")
+    .replaceAll(" 'm", "'m")
+    .replaceAll(' do not', " don't")
+    .replaceAll(" 's", "'s")
+    .replaceAll(" 've", "'ve")
+    .replaceAll(" 're", "'re");
 }
 
 /**
- * BERT's WordPiece (as Hugging Face's BertNormalizer + BertPreTokenizer + WordPiece model):
- * clean and lowercase the text, strip accents, isolate CJK characters and punctuation, split on
- * whitespace, then take the longest vocabulary match from the left, continuing with `##` pieces;
- * a word with no full segmentation becomes [UNK]. Used by the rag package's encoders.
+ * BERT's WordPiece tokenizer, as Hugging Face's pipeline runs it (BertNormalizer,
+ * BertPreTokenizer, WordPiece model, WordPiece decoder): added tokens are found first, with
+ * their flags, by the same matcher as the byte-level BPE; the rest is normalized (cleaned, CJK
+ * isolated, accents stripped, lowercased), split at whitespace and punctuation, and each word
+ * takes the longest vocabulary match from the left, continuing with `##` pieces; a word with no
+ * full segmentation, or longer than `maxInputCharsPerWord`, becomes `unkToken`.
  */
-export class WordPieceTokenizer {
+export class WordPieceTokenizer implements TokenizerLike {
+  /** Special added tokens by text. */
   readonly specialTokens: Readonly<Record<string, number>>;
-  private readonly decoder: string[] = [];
-  private readonly o: Required<Omit<WordPieceOptions, 'template'>> & {
-    template?: WordPieceOptions['template'];
-  };
+  readonly addedTokens: readonly AddedToken[];
+  private readonly vocab: ReadonlyMap<string, number>;
+  /** Each id's text: its vocabulary token, or an added token's content. */
+  /** One more than the largest id (vocabulary or added). */
+  readonly vocabSize: number;
+  private readonly tokens: string[] = [];
+  private readonly specialIds = new Set<number>();
+  private readonly vocabulary: AddedVocabulary;
+  private readonly unkId: number;
+  private readonly prefix: string;
+  private readonly maxInputCharsPerWord: number;
+  private readonly normalizer: BertNormalizerOptions;
+  private readonly template: { before: string[]; after: string[] } | undefined;
+  private readonly decoder: WordPieceDecoder | null;
 
-  constructor(options: WordPieceOptions, specialTokens: Record<string, number> = {}) {
-    checkOptions('WordPieceTokenizer', options, [
-      'vocab',
-      'unkToken',
-      'prefix',
-      'maxInputCharsPerWord',
-      'lowercase',
-      'stripAccents',
-      'cleanText',
-      'handleChineseChars',
-      'template',
-    ]);
-    this.o = {
-      unkToken: '[UNK]',
-      prefix: '##',
-      maxInputCharsPerWord: 100,
-      lowercase: true,
-      stripAccents: options.lowercase ?? true,
-      cleanText: true,
-      handleChineseChars: true,
-      ...options,
+  /**
+   * @throws TypeError - an unknown option
+   * @throws Error - `unkToken` is not in `vocab`, or an added token has the id of another vocabulary token
+   */
+  constructor(options: WordPieceOptions) {
+    checkOptions('WordPieceTokenizer', options, OPTIONS);
+    this.vocab = options.vocab;
+    this.prefix = options.prefix ?? '##';
+    this.maxInputCharsPerWord = options.maxInputCharsPerWord ?? 100;
+    const lowercase = options.lowercase ?? true;
+    this.normalizer = {
+      cleanText: options.cleanText ?? true,
+      handleChineseChars: options.handleChineseChars ?? true,
+      stripAccents: options.stripAccents ?? lowercase,
+      lowercase,
     };
-    for (const [t, id] of options.vocab) this.decoder[id] = t;
-    if (!options.vocab.has(this.o.unkToken))
+    this.template = options.template;
+    this.decoder =
+      options.decoder === undefined ? { prefix: this.prefix, cleanup: true } : options.decoder;
+    for (const [t, id] of options.vocab) this.tokens[id] = t;
+    const unkToken = options.unkToken ?? '[UNK]';
+    const unkId = options.vocab.get(unkToken);
+    if (unkId === undefined)
       throw new Error(
-        `WordPiece: the vocabulary lacks the unknown token ${JSON.stringify(this.o.unkToken)}`,
+        `WordPiece: the vocabulary lacks the unknown token ${JSON.stringify(unkToken)}`,
       );
-    this.specialTokens = specialTokens;
-  }
-
-  static fromHuggingFace(json: Json, specials: Record<string, number>): WordPieceTokenizer {
-    const model = json.model as Json;
-    const norm = (json.normalizer ?? {}) as Json;
-    if (json.normalizer && norm.type !== 'BertNormalizer')
-      throw new Error(
-        `tokenizer.json: unsupported normalizer type ${JSON.stringify(norm.type)} for WordPiece`,
-      );
-    const pre = (json.pre_tokenizer ?? {}) as Json;
-    if (json.pre_tokenizer && pre.type !== 'BertPreTokenizer')
-      throw new Error(
-        `tokenizer.json: unsupported pre_tokenizer type ${JSON.stringify(pre.type)} for WordPiece`,
-      );
-    const post = (json.post_processor ?? null) as Json | null;
-    let template: { before: string[]; after: string[] } | undefined;
-    if (post?.type === 'BertProcessing')
-      template = { before: [(post.cls as [string])[0]], after: [(post.sep as [string])[0]] };
-    else if (post?.type === 'TemplateProcessing') {
-      template = { before: [], after: [] };
-      let seen = false;
-      for (const item of post.single as Json[]) {
-        if ('Sequence' in item) seen = true;
-        else (seen ? template.after : template.before).push(String((item.SpecialToken as Json).id));
+    this.unkId = unkId;
+    this.addedTokens = options.addedTokens ?? [];
+    const specials: Record<string, number> = {};
+    for (const t of this.addedTokens) {
+      const other = this.tokens[t.id];
+      if (other !== undefined && other !== t.content)
+        throw new Error(
+          `WordPiece: added token ${JSON.stringify(t.content)} has id ${t.id}, which is the vocabulary token ${JSON.stringify(other)}`,
+        );
+      // Hugging Face decodes a normalized added token as its normalized text.
+      this.tokens[t.id] = t.normalized ? bertNormalize(t.content, this.normalizer) : t.content;
+      if (t.special) {
+        specials[t.content] = t.id;
+        this.specialIds.add(t.id);
       }
-    } else if (post)
-      throw new Error(
-        `tokenizer.json: unsupported post_processor type ${JSON.stringify(post.type)} for WordPiece`,
-      );
-    const lowercase = norm.lowercase !== false;
-    return new WordPieceTokenizer(
-      {
-        vocab: new Map(Object.entries(model.vocab as Record<string, number>)),
-        unkToken: (model.unk_token as string) ?? '[UNK]',
-        prefix: (model.continuing_subword_prefix as string) ?? '##',
-        maxInputCharsPerWord: (model.max_input_chars_per_word as number) ?? 100,
-        lowercase,
-        stripAccents: (norm.strip_accents as boolean | null) ?? lowercase,
-        cleanText: norm.clean_text !== false,
-        handleChineseChars: norm.handle_chinese_chars !== false,
-        template,
-      },
-      specials,
+    }
+    this.specialTokens = specials;
+    this.vocabSize = vocabSizeOf([options.vocab.values(), this.addedTokens.map((t) => t.id)]);
+    this.vocabulary = new AddedVocabulary(this.addedTokens, (text) =>
+      bertNormalize(text, this.normalizer),
     );
   }
 
-  get vocabSize(): number {
-    return this.decoder.length;
-  }
-
+  /** The id of a special token, or of a vocabulary token, by its text; throws if neither. */
   specialId(text: string): number {
-    const id = this.specialTokens[text] ?? this.o.vocab.get(text);
+    const id = this.specialTokens[text] ?? this.vocab.get(text);
     if (id === undefined) throw new Error(`WordPiece: no special token ${JSON.stringify(text)}`);
     return id;
   }
 
-  private normalize(text: string): string {
-    let t = text;
-    if (this.o.cleanText) {
-      // Whitespace (tab and newline too) becomes a space; other control chars, NUL and U+FFFD go.
-      let clean = '';
-      for (const ch of t) {
-        if (/\s/u.test(ch)) clean += ' ';
-        else if (ch !== '\0' && ch !== '\ufffd' && !/\p{Cc}/u.test(ch)) clean += ch;
-      }
-      t = clean;
-    }
-    if (this.o.handleChineseChars)
-      t = [...t].map((ch) => (isChinese(ch.codePointAt(0)!) ? ` ${ch} ` : ch)).join('');
-    if (this.o.stripAccents) t = t.normalize('NFD').replace(/\p{Mn}/gu, '');
-    if (this.o.lowercase) t = t.toLowerCase();
-    return t;
-  }
-
-  /** Words after normalization and BERT pre-tokenization (whitespace and punctuation splits). */
-  preTokenize(text: string): string[] {
-    const words: string[] = [];
-    for (const chunk of this.normalize(text).split(/\s+/u)) {
-      let word = '';
-      for (const ch of chunk) {
-        if (isPunctuation(ch)) {
-          if (word) words.push(word);
-          words.push(ch);
-          word = '';
-        } else word += ch;
-      }
-      if (word) words.push(word);
-    }
-    return words;
-  }
-
-  private wordIds(word: string): number[] {
+  /** The ids of one word (Hugging Face's `WordPiece::tokenize`). */
+  private wordIds(word: string, ids: number[]): void {
     const chars = [...word];
-    const unk = this.o.vocab.get(this.o.unkToken)!;
-    if (chars.length > this.o.maxInputCharsPerWord) return [unk];
-    const ids: number[] = [];
+    if (chars.length > this.maxInputCharsPerWord) {
+      ids.push(this.unkId);
+      return;
+    }
+    const pieces: number[] = [];
     let start = 0;
     while (start < chars.length) {
       let end = chars.length;
       let found: number | undefined;
-      while (start < end) {
-        const piece = (start > 0 ? this.o.prefix : '') + chars.slice(start, end).join('');
-        found = this.o.vocab.get(piece);
+      for (; start < end; end--) {
+        const text = chars.slice(start, end).join('');
+        found = this.vocab.get(start > 0 ? this.prefix + text : text);
         if (found !== undefined) break;
-        end--;
       }
-      if (found === undefined) return [unk];
-      ids.push(found);
+      if (found === undefined) {
+        ids.push(this.unkId);
+        return;
+      }
+      pieces.push(found);
       start = end;
     }
+    ids.push(...pieces);
+  }
+
+  /**
+   * Token ids of `text`, with the template's tokens around them when `addSpecialTokens`.
+   *
+   * @throws TypeError - an unknown option
+   * @throws Error - where Hugging Face fails (an `lstrip` added token inside whitespace an
+   *   `rstrip` one took)
+   */
+  encode(text: string, options: { addSpecialTokens?: boolean } = {}): number[] {
+    checkOptions('WordPieceTokenizer.encode', options, ['addSpecialTokens']);
+    const ids: number[] = [];
+    const t = options.addSpecialTokens ? this.template : undefined;
+    if (t) for (const s of t.before) ids.push(this.specialId(s));
+    this.vocabulary.split(
+      text,
+      () => false,
+      (part) => {
+        for (const word of bertPreTokenize(part)) this.wordIds(word, ids);
+      },
+      (token) => ids.push(token.id),
+    );
+    if (t) for (const s of t.after) ids.push(this.specialId(s));
     return ids;
   }
 
-  encode(text: string, options: { addSpecialTokens?: boolean } = {}): number[] {
-    checkOptions('WordPieceTokenizer.encode', options, ['addSpecialTokens']);
-    const ids = this.preTokenize(text).flatMap((w) => this.wordIds(w));
-    const t = options.addSpecialTokens ? this.o.template : undefined;
-    return t
-      ? [
-          ...t.before.map((s) => this.specialId(s)),
-          ...ids,
-          ...t.after.map((s) => this.specialId(s)),
-        ]
-      : ids;
-  }
-
-  /** Tokens joined with spaces, `##` continuations glued back (Hugging Face's WordPiece decoder). */
+  /**
+   * Text of ids, as Hugging Face's `decode`: each id's token (an added token's content), special
+   * added tokens left out with `skipSpecialTokens`, joined by the decoder (the WordPiece one
+   * glues `##` pieces and cleans up; without a decoder, spaces).
+   *
+   * @throws RangeError - an unknown id (Hugging Face leaves it out)
+   * @throws TypeError - an unknown option
+   */
   decode(ids: Iterable<number>, options: { skipSpecialTokens?: boolean } = {}): string {
     checkOptions('WordPieceTokenizer.decode', options, ['skipSpecialTokens']);
-    const specials = new Set(Object.values(this.specialTokens));
     const tokens: string[] = [];
     for (const id of ids) {
-      const t = this.decoder[id];
+      const t = this.tokens[id];
       if (t === undefined)
         throw new RangeError(
           `WordPiece: unknown token id ${id} (vocabulary size ${this.vocabSize})`,
         );
-      if (options.skipSpecialTokens && specials.has(id)) continue;
-      tokens.push(t);
+      if (!(options.skipSpecialTokens && this.specialIds.has(id))) tokens.push(t);
     }
-    return tokens.join(' ').replaceAll(` ${this.o.prefix}`, '');
+    const d = this.decoder;
+    if (!d) return tokens.join(' ');
+    return tokens
+      .map((t, i) => {
+        const glued = i === 0 ? t : t.startsWith(d.prefix) ? t.slice(d.prefix.length) : ` ${t}`;
+        return d.cleanup ? cleanup(glued) : glued;
+      })
+      .join('');
   }
 }

@@ -1,4 +1,6 @@
 import type { RopeScaling } from '@tessera/rope';
+import { checkOptions } from '@tessera/tensor-webgpu';
+import type { FeedForwardFactory } from './ffn.js';
 
 /** Everything that defines a decoder LM or an encoder's shape (the model file's config object). */
 export interface TransformerConfig {
@@ -11,9 +13,12 @@ export interface TransformerConfig {
   kvHeads?: number;
   /** Per-head width; default dModel / heads. */
   headDim?: number;
-  /** `swiglu` (Llama) or `gelu` (GPT-2 MLP). Default swiglu. */
-  ffn?: 'swiglu' | 'gelu';
-  /** FFN hidden width; default 4·dModel for GELU, ⌈8/3·dModel⌉ rounded up to 32 for SwiGLU. */
+  /**
+   * The feed-forward layer of every block: `swiglu` (Llama), `gelu` (GPT-2 MLP), or a function
+   * that builds one (e.g. a mixture of experts; see `FeedForwardFactory`). Default swiglu.
+   */
+  ffn?: 'swiglu' | 'gelu' | FeedForwardFactory;
+  /** FFN hidden width; default 4·dModel (GELU, custom), ⌈8/3·dModel⌉ rounded up to 32 (SwiGLU). */
   ffnHidden?: number;
   /** Pre-norm type. Default rms. */
   norm?: 'rms' | 'layer';
@@ -39,7 +44,34 @@ export type ResolvedConfig = Required<Omit<TransformerConfig, 'rope'>> & {
   };
 };
 
+const CONFIG_KEYS: Record<keyof TransformerConfig, true> = {
+  vocabSize: true,
+  dModel: true,
+  layers: true,
+  heads: true,
+  kvHeads: true,
+  headDim: true,
+  ffn: true,
+  ffnHidden: true,
+  norm: true,
+  normEps: true,
+  rope: true,
+  tiedEmbeddings: true,
+  dropout: true,
+  maxSeqLen: true,
+  initStd: true,
+  scaledInit: true,
+  seed: true,
+};
+
+/**
+ * Fills in the defaults and checks the config. Throws on unknown keys (in the config and in
+ * `rope`), sizes that are not positive integers, kvHeads not dividing heads, an odd headDim, or
+ * an unknown `ffn`, naming the key and the value.
+ */
 export function resolveConfig(c: TransformerConfig): ResolvedConfig {
+  checkOptions('transformer config', c, Object.keys(CONFIG_KEYS));
+  checkOptions('transformer config.rope', c.rope, ['theta', 'scaling', 'convention']);
   for (const key of ['vocabSize', 'dModel', 'layers', 'heads', 'maxSeqLen'] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1)
       throw new RangeError(`transformer config: ${key} must be a positive integer, got ${c[key]}`);
@@ -53,8 +85,12 @@ export function resolveConfig(c: TransformerConfig): ResolvedConfig {
       `transformer config: headDim must be an even integer (dModel / heads = ${c.dModel / c.heads})`,
     );
   const ffn = c.ffn ?? 'swiglu';
+  if (ffn !== 'swiglu' && ffn !== 'gelu' && typeof ffn !== 'function')
+    throw new TypeError(
+      `transformer config: ffn must be 'swiglu', 'gelu' or a function building the layer, got ${JSON.stringify(ffn)}`,
+    );
   const ffnHidden =
-    c.ffnHidden ?? (ffn === 'gelu' ? 4 * c.dModel : Math.ceil((8 * c.dModel) / 3 / 32) * 32);
+    c.ffnHidden ?? (ffn === 'swiglu' ? Math.ceil((8 * c.dModel) / 3 / 32) * 32 : 4 * c.dModel);
   return {
     ...c,
     kvHeads,
@@ -74,4 +110,10 @@ export function resolveConfig(c: TransformerConfig): ResolvedConfig {
     scaledInit: c.scaledInit ?? true,
     seed: c.seed ?? 0,
   };
+}
+
+/** Seeds for each weight, derived from the config seed, so a config always builds the same model. */
+export function seeder(base: number): () => number {
+  let n = 0;
+  return () => base * 1000 + ++n;
 }

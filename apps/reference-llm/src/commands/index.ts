@@ -1,16 +1,30 @@
+import { chatCommand } from './chat.js';
+import { dataCommand } from './data.js';
+import { dpoCommand } from './dpo.js';
 import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
+import { ppoCommand } from './ppo.js';
 import { pretrainCommand } from './pretrain.js';
 import { profileCommand } from './profile.js';
+import { rewardCommand } from './reward.js';
 import { scalingCommand } from './scaling.js';
+import { serveCommand } from './serve.js';
+import { sftCommand } from './sft.js';
 import { tasksCommand } from './tasks.js';
 
 /** Every command, in the order `--help` and the README list them: adding a command is one file and one line here. */
 export const COMMANDS = [
   pretrainCommand,
   generateCommand,
+  serveCommand,
   evalCommand,
   tasksCommand,
+  dataCommand,
+  sftCommand,
+  rewardCommand,
+  dpoCommand,
+  ppoCommand,
+  chatCommand,
   profileCommand,
   scalingCommand,
 ];

@@ -1,0 +1,141 @@
+import type { FastifyInstance } from 'fastify';
+import type { TokenInfo } from './choice.js';
+import { invalidRequest } from './errors.js';
+import type { ServedModel } from './models.js';
+import {
+  failureOf,
+  findModel,
+  maxTokensOf,
+  responseId,
+  samplingOf,
+  stopsOf,
+  usageOf,
+} from './request.js';
+import { startRun } from './run.js';
+import { type CompletionBody, completionBody } from './schemas.js';
+import type { ServerContext } from './server.js';
+import { EventStream } from './sse.js';
+
+/** The legacy completions' `logprobs` object of some tokens, their text starting at `offset`. */
+function legacyLogprobs(tokens: readonly TokenInfo[], offset: number) {
+  const textOffset: number[] = [];
+  let at = offset;
+  for (const t of tokens) {
+    textOffset.push(at);
+    at += t.token.length;
+  }
+  return {
+    tokens: tokens.map((t) => t.token),
+    token_logprobs: tokens.map((t) => t.logprob),
+    top_logprobs: tokens.map((t) => Object.fromEntries(t.top.map((a) => [a.token, a.logprob]))),
+    text_offset: textOffset,
+  };
+}
+
+/** What an empty prompt starts from: the end-of-text token, as GPT models do. */
+function startOfText(model: ServedModel): number {
+  const id = model.tokenizer.specialTokens['<|endoftext|>'];
+  if (id === undefined)
+    throw invalidRequest(
+      "The prompt is empty, and the model has no '<|endoftext|>' token to start from.",
+      'prompt',
+    );
+  return id;
+}
+
+/**
+ * `POST /v1/completions`: text continuation of one prompt or several (choice `p·n + j` is the
+ * j-th of prompt p). The default `max_tokens` is 16, as OpenAI's.
+ */
+export function completionsRoute(app: FastifyInstance, ctx: ServerContext): void {
+  app.post<{ Body: CompletionBody }>(
+    '/v1/completions',
+    { schema: { body: completionBody(ctx.maxN) } },
+    async (request, reply) => {
+      const arrived = performance.now();
+      const body = request.body;
+      const model = findModel(ctx.models, body.model);
+      const texts = typeof body.prompt === 'string' ? [body.prompt] : body.prompt;
+      const prompts = texts.map((t) =>
+        Array.from(model.tokenizer.encode(t, { disallowedSpecial: [] })),
+      );
+      const n = body.n ?? 1;
+      const specs = prompts.flatMap((prompt) => {
+        if (prompt.length === 0) prompt.push(startOfText(model));
+        const maxTokens = maxTokensOf(model, prompt.length, body.max_tokens ?? 16, 'prompt');
+        return samplingOf(body, model, n, body.logprobs ?? undefined).map((sampling) => ({
+          prompt,
+          maxTokens,
+          sampling,
+          stop: stopsOf(body),
+        }));
+      });
+      const promptTokens = prompts.reduce((s, p) => s + p.length, 0);
+      const head = {
+        id: responseId('cmpl'),
+        created: Math.floor(Date.now() / 1000),
+        model: model.name,
+        system_fingerprint: ctx.fingerprint(model),
+      };
+      const offsets = specs.map(() => 0);
+
+      if (!body.stream) {
+        const run = startRun(model, specs, {
+          arrived,
+          timeoutMs: ctx.timeoutMs,
+          metrics: ctx.metrics,
+        });
+        reply.raw.on('close', () => {
+          if (!reply.raw.writableEnded) run.cancel();
+        });
+        const results = await run.results;
+        const failure = failureOf(results, ctx.timeoutMs);
+        if (failure) throw failure;
+        return {
+          ...head,
+          object: 'text_completion',
+          choices: results.map((r, index) => ({
+            index,
+            text: r.text,
+            logprobs: body.logprobs == null ? null : legacyLogprobs(r.tokens, 0),
+            finish_reason: r.finishReason,
+          })),
+          usage: usageOf(promptTokens, results),
+        };
+      }
+
+      const usage = body.stream_options?.include_usage === true;
+      const chunk = (choices: unknown[], extra: object = {}) => ({
+        ...head,
+        object: 'text_completion',
+        choices,
+        ...(usage ? { usage: null } : {}),
+        ...extra,
+      });
+      const run = startRun(model, specs, {
+        arrived,
+        timeoutMs: ctx.timeoutMs,
+        metrics: ctx.metrics,
+        onDelta: (index, text, tokens) => {
+          const logprobs = body.logprobs == null ? null : legacyLogprobs(tokens, offsets[index]!);
+          offsets[index]! += text.length;
+          stream.send(chunk([{ index, text, logprobs, finish_reason: null }]));
+        },
+      });
+      const stream = new EventStream(reply);
+      stream.onClose(() => run.cancel());
+      ctx.metrics.requests.inc({ route: '/v1/completions', status: 200 });
+      const results = await run.results;
+      const failure = failureOf(results, ctx.timeoutMs);
+      if (failure) {
+        stream.send(failure.body);
+        return stream.end({ done: false });
+      }
+      results.forEach((r, index) => {
+        stream.send(chunk([{ index, text: '', logprobs: null, finish_reason: r.finishReason }]));
+      });
+      if (usage) stream.send(chunk([], { usage: usageOf(promptTokens, results) }));
+      stream.end();
+    },
+  );
+}

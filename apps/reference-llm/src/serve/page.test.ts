@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { chatPageHtml } from './page.js';
+
+describe('chatPageHtml', () => {
+  it('inlines the script so that no text in it can close the script element', () => {
+    const html = chatPageHtml('console.log("</script><b>x</b>")');
+    expect(html).toContain('<script>console.log("<\\/script><b>x</b>")</script>');
+    expect(html.match(/<\/script>/g)).toHaveLength(1);
+    for (const id of ['model', 'temperature', 'max-tokens', 'transcript', 'prompt', 'status'])
+      expect(html).toContain(`id="${id}"`);
+  });
+
+  it('says how to build the page when the bundle is missing', () => {
+    expect(chatPageHtml(undefined)).toMatch(/not built: run <code>npm run build/);
+  });
+});

@@ -1,0 +1,394 @@
+import type { Schedule } from '@tessera/optim';
+import { dpoEval, dpoStep, type PreferenceLossType } from '@tessera/rlhf';
+import * as T from '@tessera/tensor-webgpu';
+import { toHuggingFaceJson } from '@tessera/tokenizer';
+import type { DecoderLM } from '@tessera/transformer';
+import { llamaConfig } from '../hf-config.js';
+import type { Evaluation, History } from '../loop.js';
+import { FILES } from '../run-folder.js';
+import { readChatModel } from './chat-model.js';
+import { DATA_FILES } from './data-files.js';
+import { instructionData, preferenceData } from './datasets.js';
+import {
+  batchIndices,
+  checkDataFiles,
+  type DataFile,
+  sourceText,
+  stageExamples,
+} from './examples.js';
+import {
+  type PreferenceExample,
+  parseChatExample,
+  parsePreferenceExample,
+  readJsonl,
+} from './jsonl.js';
+import { encodePair, longPairs, pairBatch } from './pairs.js';
+import { recipeFor, type TuningRecipe } from './recipes.js';
+import { type ReplyScores, scoreReplies } from './replies.js';
+import {
+  atEvaluations,
+  formatBytes,
+  openSource,
+  openStage,
+  perStep,
+  resolveSettings,
+  restoreOptimizer,
+  runStageLoop,
+  type StageLoopResult,
+  type StageRunOptions,
+  type StageState,
+  saveStage,
+  stoppedNote,
+  tuningOptimizer,
+  writeStageReport,
+} from './stage.js';
+
+export const PREFERENCE_LOSSES: readonly PreferenceLossType[] = [
+  'sigmoid',
+  'ipo',
+  'hinge',
+  'simpo',
+];
+
+export interface DpoOptions extends StageRunOptions {
+  /** The run folder of the chat model to tune (`sft`); it is also the frozen reference. */
+  from: string;
+  recipe?: TuningRecipe;
+  data?: string;
+  heldout?: string;
+  steps?: number;
+  batchSize?: number;
+  lr?: number;
+  /** `sigmoid` (DPO, default), `ipo`, `hinge` or `simpo`. */
+  loss?: PreferenceLossType;
+  beta?: number;
+  labelSmoothing?: number;
+  /** Weight of the chosen replies' NLL added to the loss (RPO). */
+  rpoAlpha?: number;
+  /** Held-out questions with reference replies (JSONL `{"messages": [...]}`); default the generated ones `sft` measures. */
+  questions?: string;
+}
+
+interface DpoSettings {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  data: string | null;
+  heldout: string | null;
+  loss: PreferenceLossType;
+  beta: number;
+  labelSmoothing: number;
+  rpoAlpha: number;
+  questions: string | null;
+}
+
+const FLAGS: Record<keyof DpoSettings, string> = {
+  steps: '--steps',
+  batchSize: '--batch-size',
+  lr: '--lr',
+  seed: '--seed',
+  data: '--data',
+  heldout: '--heldout',
+  loss: '--loss',
+  beta: '--beta',
+  labelSmoothing: '--label-smoothing',
+  rpoAlpha: '--rpo-alpha',
+  questions: '--questions',
+};
+
+/** `tessera.json` of a DPO checkpoint. */
+export interface DpoState extends StageState {
+  stage: 'dpo';
+  settings: DpoSettings;
+  dataFiles: { train: DataFile; heldout: DataFile };
+}
+
+export interface DpoResult {
+  steps: number;
+  totalSteps: number;
+  history: History;
+  /** Held-out figures of the starting (SFT) model: implicit-reward figures are 0 there, task accuracy is the SFT model's. */
+  before: Evaluation;
+  after: Evaluation;
+  scores: ReplyScores;
+  loop: StageLoopResult;
+}
+
+/**
+ * Direct preference optimisation of the chat model of `from` against itself frozen as the
+ * reference (or SimPO, reference-free): summed completion log-probs with dropout off, the loss,
+ * implicit-reward accuracy and margins on held-out pairs, and task accuracy and format compliance
+ * on held-out questions (greedy), before training, at intervals and at the end.
+ */
+export async function dpo(o: DpoOptions): Promise<DpoResult> {
+  const device = o.device ?? T.getDefaultDevice();
+  const source = openSource('--from', o.from);
+  const recipes = o.recipe ?? recipeFor(source.recipe);
+  const recipe = recipes.dpo;
+  const ckpt = openStage<DpoState>('dpo', o, { from: source.ref });
+  const settings = resolveSettings<DpoSettings>(
+    {
+      steps: o.steps,
+      batchSize: o.batchSize,
+      lr: o.lr,
+      seed: o.seed,
+      data: o.data,
+      heldout: o.heldout,
+      loss: o.loss,
+      beta: o.beta,
+      labelSmoothing: o.labelSmoothing,
+      rpoAlpha: o.rpoAlpha,
+      questions: o.questions,
+    },
+    {
+      steps: recipe.steps,
+      batchSize: recipe.batchSize,
+      lr: recipe.lr,
+      seed: 1,
+      data: null,
+      heldout: null,
+      loss: 'sigmoid',
+      beta: recipe.beta,
+      labelSmoothing: 0,
+      rpoAlpha: recipe.rpoAlpha,
+      questions: null,
+    },
+    FLAGS,
+    ckpt && { settings: ckpt.state.settings, stateFile: ckpt.stateFile },
+  );
+  const log = (line: string) => (o.sink ?? process.stderr).write(`${line}\n`);
+  const { model: policy, chat } = readChatModel(ckpt ?? source.ckpt, device);
+  const reference =
+    settings.loss === 'simpo' ? undefined : readChatModel(source.ckpt, device).model;
+  for (const p of reference?.parameters() ?? []) p.requiresGrad = false;
+  // Dropout off in both, as the log-ratios assume (TRL disables dropout): ln 2 at the start.
+  policy.eval();
+  reference?.eval();
+  const window = policy.config.maxSeqLen;
+
+  const text = sourceText(source.ckpt);
+  const data = stageExamples<PreferenceExample>(
+    o.out,
+    { train: DATA_FILES.pairsTrain, heldout: DATA_FILES.pairsHeldout },
+    { train: settings.data ?? undefined, heldout: settings.heldout ?? undefined },
+    () => preferenceData(settings.seed, text, { train: recipe.train, heldout: recipe.heldout }),
+    parsePreferenceExample,
+  );
+  if (ckpt) checkDataFiles(data.files, ckpt.state.dataFiles, ckpt.stateFile);
+  const train = data.train.map((p) => encodePair(chat, p));
+  const heldout = data.heldout.map((p) => encodePair(chat, p));
+  const long = longPairs([...train, ...heldout], window);
+  if (long > 0)
+    log(`${long} pairs are longer than the model's window of ${window} tokens: their ends are cut`);
+  // The held-out questions `sft` measured (the same seed generates the same held-out split).
+  const questions = settings.questions
+    ? readJsonl(settings.questions, parseChatExample)
+    : instructionData(settings.seed, text, { train: 0, heldout: recipes.sft.heldout }).heldout;
+
+  const total = settings.steps;
+  const { optimizer, schedule } = tuningOptimizer(
+    policy.parameters(),
+    settings.lr,
+    recipe.warmupSteps,
+    total,
+  );
+  const history: History = ckpt?.state.history ?? { trainLoss: [], val: [] };
+  const metrics = ckpt?.state.metrics ?? [];
+  const start = ckpt?.state.step ?? 0;
+  if (ckpt) {
+    await restoreOptimizer(optimizer, ckpt, device);
+    log(`resumed ${o.out} at step ${start}/${total}`);
+  } else
+    log(
+      `${settings.loss === 'sigmoid' ? 'DPO' : settings.loss} from ${o.from} (step ${source.ref.step}), β ${settings.beta}: ${train.length} pairs, ${heldout.length} held out, ${questions.length} held-out questions; ${total} steps of ${settings.batchSize} pairs; device ${device.info.adapter}`,
+    );
+
+  const lossOptions = {
+    lossType: settings.loss,
+    beta: settings.beta,
+    ...(settings.labelSmoothing > 0 && { labelSmoothing: settings.labelSmoothing }),
+    rpoAlpha: settings.rpoAlpha,
+  };
+  let scores: ReplyScores | undefined;
+  const evaluate = async (): Promise<Evaluation> => {
+    const sums = { loss: 0, accuracy: 0, margin: 0 };
+    for (let i = 0; i < heldout.length; i += settings.batchSize) {
+      const part = heldout.slice(i, i + settings.batchSize);
+      const r = await dpoEval(policy, reference, pairBatch(part, window), lossOptions);
+      for (const k of ['loss', 'accuracy', 'margin'] as const) sums[k] += r[k] * part.length;
+    }
+    scores = await scoreReplies(policy, chat, questions, { maxNewTokens: recipes.replyTokens });
+    return {
+      loss: sums.loss / heldout.length,
+      accuracy: sums.accuracy / heldout.length,
+      margin: sums.margin / heldout.length,
+      taskAccuracy: scores.accuracy,
+      format: scores.format,
+    };
+  };
+  if (!ckpt) {
+    const before = await evaluate();
+    history.val.push({ step: 0, ...before });
+    log(
+      `before training: held-out loss ${before.loss.toFixed(4)}, task accuracy ${before.taskAccuracy}, format ${before.format}`,
+    );
+  }
+  const save = async (step: number) =>
+    saveStage(
+      o.out,
+      'dpo',
+      { [FILES.model]: await policy.save() },
+      {
+        [FILES.tokenizer]: toHuggingFaceJson(chat.tokenizer),
+        [FILES.hfConfig]: `${JSON.stringify(llamaConfig(policy.config, { eos: chat.endId }), null, 1)}\n`,
+      },
+      optimizer,
+      {
+        stage: 'dpo',
+        step,
+        totalSteps: total,
+        recipe: source.recipe,
+        model: policy.config,
+        settings,
+        sources: { from: source.ref },
+        seed: settings.seed,
+        history,
+        metrics,
+        dataFiles: data.files,
+      } as Omit<DpoState, 'format' | 'version' | 'files' | 'optimizer'>,
+    );
+
+  const loop = await runStageLoop({
+    stage: 'dpo',
+    run: o,
+    device,
+    start,
+    total,
+    history,
+    metrics,
+    evalEvery: recipe.evalEvery,
+    data: (step) =>
+      pairBatch(
+        batchIndices(train.length, settings.batchSize, step, settings.seed).map((i) => train[i]!),
+        window,
+      ),
+    step: async (batch) => {
+      const r = await dpoStep(policy, reference, optimizer, batch, lossOptions);
+      return {
+        loss: r.loss,
+        tokens: batch.rows * batch.length,
+        metrics: {
+          accuracy: r.accuracy,
+          margin: r.margin,
+          chosenReward: r.chosenReward,
+          rejectedReward: r.rejectedReward,
+        },
+      };
+    },
+    evaluate,
+    save,
+  });
+  scores ??= await scoreReplies(policy, chat, questions, { maxNewTokens: recipes.replyTokens });
+  const result: DpoResult = {
+    steps: loop.steps,
+    totalSteps: total,
+    history,
+    before: history.val[0]!,
+    after: history.val.at(-1)!,
+    scores,
+    loop,
+  };
+  writeDpoReport(o, result, { recipe: source.recipe, policy, schedule, metrics, settings });
+  policy.dispose();
+  reference?.dispose();
+  return result;
+}
+
+function writeDpoReport(
+  o: DpoOptions,
+  r: DpoResult,
+  meta: {
+    recipe: string;
+    policy: DecoderLM;
+    schedule: Schedule;
+    metrics: Record<string, number>[];
+    settings: DpoSettings;
+  },
+): void {
+  const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
+  writeStageReport(o.out, {
+    title: `reference-llm dpo (${meta.settings.loss}, β ${meta.settings.beta}): ${meta.recipe}`,
+    facts: [
+      ['from (and reference)', o.from],
+      ['parameters', String(meta.policy.numParameters())],
+      ['steps', `${r.steps}${stoppedNote(r.loop, r.totalSteps)}`],
+      ['throughput', `${Math.round(r.loop.tokensPerSecond)} tokens/s (padded rows)`],
+      ['peak device memory', formatBytes(r.loop.peakBytes)],
+      ['held-out implicit-reward accuracy', `${pct(r.before.accuracy)} → ${pct(r.after.accuracy)}`],
+      ['held-out loss', `${r.before.loss.toFixed(4)} → ${r.after.loss.toFixed(4)}`],
+      ['held-out margin', `${r.before.margin?.toFixed(3)} → ${r.after.margin?.toFixed(3)}`],
+      [
+        'task accuracy (SFT model → DPO model)',
+        `${pct(r.before.taskAccuracy)} → ${pct(r.after.taskAccuracy)}`,
+      ],
+      [
+        'format compliance (SFT model → DPO model)',
+        `${pct(r.before.format)} → ${pct(r.after.format)}`,
+      ],
+      [
+        'accuracy by task',
+        Object.entries(r.scores.byTask)
+          .map(([t, s]) => `${t} ${pct(s.accuracy)}`)
+          .join(', '),
+      ],
+    ],
+    summary: {
+      stage: 'dpo',
+      recipe: meta.recipe,
+      settings: meta.settings,
+      steps: r.steps,
+      totalSteps: r.totalSteps,
+      stopReason: r.loop.stopReason ?? null,
+      tokensPerSecond: Math.round(r.loop.tokensPerSecond),
+      peakBytes: r.loop.peakBytes,
+      before: r.before,
+      after: r.after,
+      byTask: r.scores.byTask,
+      samples: r.scores.answers.slice(0, 10),
+    },
+    history: r.history,
+    schedule: meta.schedule,
+    panels: [
+      {
+        title: 'loss',
+        curves: [
+          { name: 'train', points: perStep(meta.metrics, 'loss'), perStep: true },
+          { name: 'held-out', points: atEvaluations(r.history, 'loss') },
+        ],
+      },
+      {
+        title: 'implicit-reward accuracy',
+        curves: [
+          { name: 'train', points: perStep(meta.metrics, 'accuracy'), perStep: true },
+          { name: 'held-out', points: atEvaluations(r.history, 'accuracy') },
+        ],
+      },
+      {
+        title: 'implicit rewards (train)',
+        curves: [
+          { name: 'chosen', points: perStep(meta.metrics, 'chosenReward'), perStep: true },
+          { name: 'rejected', points: perStep(meta.metrics, 'rejectedReward'), perStep: true },
+          { name: 'margin', points: perStep(meta.metrics, 'margin'), perStep: true },
+        ],
+      },
+      {
+        title: 'held-out questions',
+        curves: [
+          { name: 'task accuracy', points: atEvaluations(r.history, 'taskAccuracy') },
+          { name: 'format compliance', points: atEvaluations(r.history, 'format') },
+        ],
+      },
+    ],
+  });
+}

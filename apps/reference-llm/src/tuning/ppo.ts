@@ -1,0 +1,533 @@
+import type { Schedule } from '@tessera/optim';
+import {
+  AdaptiveKLController,
+  FixedKLController,
+  type KLController,
+  padSequences,
+  ppoRollout,
+  ppoStep,
+  sequenceScores,
+  sftEvalLoss,
+} from '@tessera/rlhf';
+import * as T from '@tessera/tensor-webgpu';
+import { toHuggingFaceJson } from '@tessera/tokenizer';
+import type { DecoderLM } from '@tessera/transformer';
+import { llamaConfig } from '../hf-config.js';
+import type { Evaluation, History } from '../loop.js';
+import { FILES } from '../run-folder.js';
+import type { ChatFormat } from './chat-format.js';
+import { readChatModel } from './chat-model.js';
+import { DATA_FILES } from './data-files.js';
+import { instructionData } from './datasets.js';
+import {
+  batchIndices,
+  checkDataFiles,
+  type DataFile,
+  rowLength,
+  sourceText,
+  stageExamples,
+} from './examples.js';
+import { type ChatExample, parseChatExample } from './jsonl.js';
+import { recipeFor, type TuningRecipe } from './recipes.js';
+import { type ReplyScores, scoreReplies } from './replies.js';
+import { type RewardModel, readRewardModel } from './reward-model.js';
+import {
+  atEvaluations,
+  formatBytes,
+  openSource,
+  openStage,
+  perStep,
+  resolveSettings,
+  restoreOptimizer,
+  runStageLoop,
+  type StageLoopResult,
+  type StageRunOptions,
+  type StageState,
+  saveStage,
+  stoppedNote,
+  tuningOptimizer,
+  writeStageReport,
+} from './stage.js';
+
+/** The value model's weights in a PPO checkpoint (beside the policy's `model.safetensors`). */
+export const VALUE_FILE = 'value.safetensors';
+
+export interface PpoOptions extends StageRunOptions {
+  /** The run folder of the chat model to tune (`sft`); it is also the frozen reference. */
+  from: string;
+  /** The run folder of the reward model (`reward`); the value model starts from it. */
+  reward: string;
+  recipe?: TuningRecipe;
+  /** Prompts: instruction examples (JSONL `{"messages": [...]}`, the last reply dropped); default generated. */
+  data?: string;
+  /** Held-out questions with reference replies, same format; default generated (sft's). */
+  heldout?: string;
+  steps?: number;
+  /** Prompts per rollout. */
+  batchSize?: number;
+  lr?: number;
+  epochs?: number;
+  minibatches?: number;
+  klCoef?: number;
+  /** Target KL of the adaptive controller; 0 keeps β fixed. */
+  klTarget?: number;
+  klEstimator?: 'k1' | 'k3';
+  entropyCoef?: number;
+  maxNewTokens?: number;
+  temperature?: number;
+}
+
+interface PpoSettings {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  data: string | null;
+  heldout: string | null;
+  epochs: number;
+  minibatches: number;
+  klCoef: number;
+  klTarget: number;
+  klEstimator: 'k1' | 'k3';
+  entropyCoef: number;
+  maxNewTokens: number;
+  temperature: number;
+  missingEosPenalty: number;
+}
+
+const FLAGS: Record<keyof PpoSettings, string> = {
+  steps: '--steps',
+  batchSize: '--batch-size',
+  lr: '--lr',
+  seed: '--seed',
+  data: '--data',
+  heldout: '--heldout',
+  epochs: '--epochs',
+  minibatches: '--minibatches',
+  klCoef: '--kl-coef',
+  klTarget: '--kl-target',
+  klEstimator: '--kl-estimator',
+  entropyCoef: '--entropy-coef',
+  maxNewTokens: '--max-new-tokens',
+  temperature: '--temperature',
+  missingEosPenalty: '--missing-eos-penalty',
+};
+
+/** `tessera.json` of a PPO checkpoint. */
+export interface PpoState extends StageState {
+  stage: 'ppo';
+  settings: PpoSettings;
+  dataFiles: { train: DataFile; heldout: DataFile };
+  /** The KL controller's coefficient β after the last step. */
+  klCoef: number;
+}
+
+export interface PpoResult {
+  steps: number;
+  totalSteps: number;
+  history: History;
+  /** Held-out figures of the starting (SFT) model and of the tuned one. */
+  before: Evaluation;
+  after: Evaluation;
+  scores: ReplyScores;
+  /** Every step's rollout and update figures (score, kl, entropy, clipFraction, valueLoss, approxKl, …). */
+  metrics: Record<string, number>[];
+  loop: StageLoopResult;
+}
+
+/**
+ * RLHF with PPO, as InstructGPT and TRL `PPOTrainer`: each step samples completions of a batch of
+ * prompts from the policy, scores them with the frozen reward model (minus a penalty when a
+ * reply does not end), shapes the reward with a per-token KL penalty to the frozen SFT model
+ * (fixed or adaptive β), estimates advantages by GAE with the value model (initialised from the
+ * reward model), and runs PPO epochs over minibatches. Mean reward, KL, entropy, clip fraction,
+ * value loss and approximate KL are recorded every step; held-out task accuracy, format, the
+ * reward of greedy replies and the NLL of the reference replies at intervals.
+ */
+export async function ppo(o: PpoOptions): Promise<PpoResult> {
+  const device = o.device ?? T.getDefaultDevice();
+  const source = openSource('--from', o.from);
+  const rewardSource = openSource('--reward', o.reward);
+  if (rewardSource.ref.stage !== 'reward')
+    throw new Error(
+      `--reward ${o.reward}: holds a ${rewardSource.ref.stage} checkpoint, not a reward model (run reward first)`,
+    );
+  const recipes = o.recipe ?? recipeFor(source.recipe);
+  const recipe = recipes.ppo;
+  const ckpt = openStage<PpoState>('ppo', o, { from: source.ref, reward: rewardSource.ref });
+  const settings = resolveSettings<PpoSettings>(
+    {
+      steps: o.steps,
+      batchSize: o.batchSize,
+      lr: o.lr,
+      seed: o.seed,
+      data: o.data,
+      heldout: o.heldout,
+      epochs: o.epochs,
+      minibatches: o.minibatches,
+      klCoef: o.klCoef,
+      klTarget: o.klTarget,
+      klEstimator: o.klEstimator,
+      entropyCoef: o.entropyCoef,
+      maxNewTokens: o.maxNewTokens,
+      temperature: o.temperature,
+    },
+    {
+      steps: recipe.steps,
+      batchSize: recipe.batchSize,
+      lr: recipe.lr,
+      seed: 1,
+      data: null,
+      heldout: null,
+      epochs: recipe.epochs,
+      minibatches: recipe.minibatches,
+      klCoef: recipe.klCoef,
+      klTarget: recipe.klTarget,
+      klEstimator: 'k1',
+      entropyCoef: 0,
+      maxNewTokens: recipe.maxNewTokens,
+      temperature: 1,
+      missingEosPenalty: recipe.missingEosPenalty,
+    },
+    FLAGS,
+    ckpt && { settings: ckpt.state.settings, stateFile: ckpt.stateFile },
+  );
+  const log = (line: string) => (o.sink ?? process.stderr).write(`${line}\n`);
+
+  const { model: policy, chat } = readChatModel(ckpt ?? source.ckpt, device);
+  const { model: reference } = readChatModel(source.ckpt, device);
+  const reward = readRewardModel(rewardSource.ckpt, device);
+  const value = readRewardModel(ckpt ?? rewardSource.ckpt, device, ckpt ? VALUE_FILE : FILES.model);
+  for (const p of [...reference.parameters(), ...reward.parameters()]) p.requiresGrad = false;
+  for (const m of [policy, reference, reward, value]) m.eval(); // dropout off: ratio 1 at the first update
+  if (reward.config.vocabSize !== policy.vocabSize)
+    throw new Error(
+      `--reward ${o.reward}: its vocabulary (${reward.config.vocabSize} tokens) is not the chat model's (${policy.vocabSize}); train it from the same sft run`,
+    );
+  const window = policy.config.maxSeqLen;
+
+  const text = sourceText(source.ckpt);
+  const data = stageExamples<ChatExample>(
+    o.out,
+    { train: DATA_FILES.sftTrain, heldout: DATA_FILES.sftHeldout },
+    { train: settings.data ?? undefined, heldout: settings.heldout ?? undefined },
+    () =>
+      instructionData(settings.seed, text, { train: recipe.train, heldout: recipes.sft.heldout }),
+    parseChatExample,
+  );
+  if (ckpt) checkDataFiles(data.files, ckpt.state.dataFiles, ckpt.stateFile);
+  const prompts = data.train
+    .map((e) => chat.promptIds(e.messages.slice(0, -1)))
+    .filter((p) => p.length + settings.maxNewTokens <= window);
+  if (prompts.length < data.train.length)
+    log(
+      `${data.train.length - prompts.length} prompts leave fewer than ${settings.maxNewTokens} tokens of the ${window}-token window: left out`,
+    );
+  if (prompts.length === 0)
+    throw new Error(
+      `no prompt fits the model's window of ${window} tokens with --max-new-tokens ${settings.maxNewTokens}`,
+    );
+
+  const total = settings.steps;
+  // Each step makes epochs × minibatches updates; the schedule counts updates.
+  const updates = settings.epochs * settings.minibatches;
+  const { optimizer, schedule } = tuningOptimizer(
+    [...policy.parameters(), ...value.parameters()],
+    settings.lr,
+    recipe.warmupSteps * updates,
+    total * updates,
+  );
+  const startCoef = ckpt?.state.klCoef ?? settings.klCoef;
+  const kl: KLController =
+    settings.klTarget > 0
+      ? new AdaptiveKLController({
+          initKlCoef: startCoef,
+          target: settings.klTarget,
+          horizon: 10_000,
+        })
+      : new FixedKLController(startCoef);
+  const history: History = ckpt?.state.history ?? { trainLoss: [], val: [] };
+  const metrics = ckpt?.state.metrics ?? [];
+  const start = ckpt?.state.step ?? 0;
+  if (ckpt) {
+    await restoreOptimizer(optimizer, ckpt, device, updates);
+    log(`resumed ${o.out} at step ${start}/${total}`);
+  } else
+    log(
+      `PPO from ${o.from} (step ${source.ref.step}) with the reward model of ${o.reward}: ${prompts.length} prompts, ${data.heldout.length} held-out questions; ${total} steps of ${settings.batchSize} rollouts × ${settings.epochs} epochs × ${settings.minibatches} minibatches; β ${settings.klCoef}${settings.klTarget > 0 ? ` (adaptive, target ${settings.klTarget})` : ''}; device ${device.info.adapter}`,
+    );
+
+  let scores: ReplyScores | undefined;
+  const evaluate = async (): Promise<Evaluation> => {
+    const references = data.heldout.map((e) => chat.encodeConversation(e.messages));
+    let nats = 0;
+    let tokens = 0;
+    for (let i = 0; i < references.length; i += settings.batchSize) {
+      const part = references.slice(i, i + settings.batchSize);
+      const batch = padSequences(part, {
+        length: rowLength(
+          part.map((e) => e.ids.length),
+          window,
+        ),
+      });
+      const r = await sftEvalLoss(policy, batch);
+      nats += r.loss * r.tokens;
+      tokens += r.tokens;
+    }
+    scores = await scoreReplies(policy, chat, data.heldout, { maxNewTokens: recipes.replyTokens });
+    return {
+      loss: nats / Math.max(tokens, 1),
+      accuracy: scores.accuracy,
+      format: scores.format,
+      reward: await meanReward(reward, chat, data.heldout, scores, window),
+    };
+  };
+  if (!ckpt) {
+    const before = await evaluate();
+    history.val.push({ step: 0, ...before });
+    log(
+      `before training: held-out accuracy ${before.accuracy}, format ${before.format}, reward of greedy replies ${before.reward?.toFixed(3)}`,
+    );
+  }
+  const save = async (step: number) =>
+    saveStage(
+      o.out,
+      'ppo',
+      { [FILES.model]: await policy.save(), [VALUE_FILE]: await value.save() },
+      {
+        [FILES.tokenizer]: toHuggingFaceJson(chat.tokenizer),
+        [FILES.hfConfig]: `${JSON.stringify(llamaConfig(policy.config, { eos: chat.endId }), null, 1)}\n`,
+      },
+      optimizer,
+      {
+        stage: 'ppo',
+        step,
+        totalSteps: total,
+        recipe: source.recipe,
+        model: policy.config,
+        settings,
+        sources: { from: source.ref, reward: rewardSource.ref },
+        seed: settings.seed,
+        history,
+        metrics,
+        dataFiles: data.files,
+        klCoef: kl.value,
+      } as Omit<PpoState, 'format' | 'version' | 'files' | 'optimizer'>,
+    );
+
+  const loop = await runStageLoop({
+    stage: 'ppo',
+    run: o,
+    device,
+    start,
+    total,
+    history,
+    metrics,
+    evalEvery: recipe.evalEvery,
+    data: (step) =>
+      batchIndices(prompts.length, settings.batchSize, step, settings.seed).map((i) => prompts[i]!),
+    step: async (batch, step) => {
+      const klCoef = kl.value;
+      const rollout = await ppoRollout({ policy, reference, value, reward }, batch, {
+        maxNewTokens: settings.maxNewTokens,
+        stopTokenIds: [chat.endId],
+        temperature: settings.temperature,
+        seed: settings.seed * 1_000_003 + step * settings.batchSize,
+        klCoef,
+        klEstimator: settings.klEstimator,
+        missingEosPenalty: settings.missingEosPenalty,
+      });
+      const tokens = rollout.ids.size;
+      try {
+        const r = await ppoStep(policy, value, optimizer, rollout, {
+          epochs: settings.epochs,
+          minibatches: settings.minibatches,
+          temperature: settings.temperature,
+          entropyCoef: settings.entropyCoef,
+          seed: step,
+        });
+        kl.update(rollout.stats.kl, batch.length);
+        const {
+          score,
+          kl: sequenceKl,
+          nonScoreReward,
+          rlhfReward,
+          length,
+          eosFraction,
+        } = rollout.stats;
+        return {
+          loss: r.loss,
+          tokens,
+          metrics: {
+            score,
+            kl: sequenceKl,
+            nonScoreReward,
+            rlhfReward,
+            length,
+            eosFraction,
+            klCoef,
+            policyLoss: r.policyLoss,
+            valueLoss: r.valueLoss,
+            entropy: r.entropy,
+            clipFraction: r.clipFraction,
+            approxKl: r.approxKl,
+          },
+        };
+      } finally {
+        rollout.dispose();
+      }
+    },
+    evaluate,
+    save,
+  });
+  scores ??= await scoreReplies(policy, chat, data.heldout, { maxNewTokens: recipes.replyTokens });
+  const result: PpoResult = {
+    steps: loop.steps,
+    totalSteps: total,
+    history,
+    before: history.val[0]!,
+    after: history.val.at(-1)!,
+    scores,
+    metrics,
+    loop,
+  };
+  writePpoReport(o, result, { recipe: source.recipe, policy, schedule, settings });
+  for (const m of [policy, reference, reward, value]) m.dispose();
+  return result;
+}
+
+/** The reward model's mean score of the greedy replies to held-out questions. */
+async function meanReward(
+  reward: RewardModel,
+  chat: ChatFormat,
+  questions: readonly ChatExample[],
+  scores: ReplyScores,
+  window: number,
+): Promise<number> {
+  const rows = questions.map((q, i) =>
+    chat.encodeConversation([
+      ...q.messages.slice(0, -1),
+      { role: 'assistant', content: scores.answers[i]!.reply },
+    ]),
+  );
+  let sum = 0;
+  for (let i = 0; i < rows.length; i += 32) {
+    const part = rows.slice(i, i + 32);
+    const batch = padSequences(part, {
+      length: rowLength(
+        part.map((r) => r.ids.length),
+        window,
+      ),
+    });
+    const s = T.noGrad(() => T.tidy(() => T.sum(sequenceScores(reward, batch))));
+    sum += await s.item();
+    s.dispose();
+  }
+  return sum / rows.length;
+}
+
+function writePpoReport(
+  o: PpoOptions,
+  r: PpoResult,
+  meta: { recipe: string; policy: DecoderLM; schedule: Schedule; settings: PpoSettings },
+): void {
+  const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
+  const mean = (key: string, part: Record<string, number>[]) =>
+    part.reduce((s, m) => s + (m[key] ?? 0), 0) / Math.max(part.length, 1);
+  const tenth = Math.max(1, Math.floor(r.metrics.length / 10));
+  const [first, last] = [r.metrics.slice(0, tenth), r.metrics.slice(-tenth)];
+  writeStageReport(o.out, {
+    title: `reference-llm ppo: ${meta.recipe}`,
+    facts: [
+      ['from (and reference)', o.from],
+      ['reward model (and value model’s start)', o.reward],
+      [
+        'steps',
+        `${r.steps}${stoppedNote(r.loop, r.totalSteps)} of ${meta.settings.batchSize} rollouts`,
+      ],
+      [
+        'throughput',
+        `${Math.round(r.loop.tokensPerSecond)} rollout tokens/s (sampling, scoring and ${meta.settings.epochs} PPO epochs)`,
+      ],
+      ['peak device memory', formatBytes(r.loop.peakBytes)],
+      [
+        'mean rollout reward (first → last tenth of the steps)',
+        `${mean('score', first).toFixed(3)} → ${mean('score', last).toFixed(3)}`,
+      ],
+      [
+        'KL to the reference (nats per reply, first → last tenth)',
+        `${mean('kl', first).toFixed(3)} → ${mean('kl', last).toFixed(3)}`,
+      ],
+      [
+        'held-out task accuracy (SFT model → PPO model)',
+        `${pct(r.before.accuracy)} → ${pct(r.after.accuracy)}`,
+      ],
+      ['held-out format compliance', `${pct(r.before.format)} → ${pct(r.after.format)}`],
+      [
+        'reward of greedy held-out replies',
+        `${r.before.reward?.toFixed(3)} → ${r.after.reward?.toFixed(3)}`,
+      ],
+      [
+        'accuracy by task',
+        Object.entries(r.scores.byTask)
+          .map(([t, s]) => `${t} ${pct(s.accuracy)}`)
+          .join(', '),
+      ],
+    ],
+    summary: {
+      stage: 'ppo',
+      recipe: meta.recipe,
+      settings: meta.settings,
+      steps: r.steps,
+      totalSteps: r.totalSteps,
+      stopReason: r.loop.stopReason ?? null,
+      tokensPerSecond: Math.round(r.loop.tokensPerSecond),
+      peakBytes: r.loop.peakBytes,
+      before: r.before,
+      after: r.after,
+      byTask: r.scores.byTask,
+      samples: r.scores.answers.slice(0, 10),
+    },
+    history: r.history,
+    schedule: meta.schedule,
+    panels: [
+      {
+        title: 'reward',
+        curves: [
+          { name: 'rollout score', points: perStep(r.metrics, 'score'), perStep: true },
+          { name: 'score − β·KL', points: perStep(r.metrics, 'rlhfReward'), perStep: true },
+          { name: 'greedy held-out replies', points: atEvaluations(r.history, 'reward') },
+        ],
+      },
+      {
+        title: 'KL to reference (nats)',
+        curves: [{ name: 'per reply', points: perStep(r.metrics, 'kl'), perStep: true }],
+      },
+      {
+        title: 'policy',
+        curves: [
+          { name: 'entropy', points: perStep(r.metrics, 'entropy'), perStep: true },
+          { name: 'clip fraction', points: perStep(r.metrics, 'clipFraction'), perStep: true },
+          {
+            name: 'approx. KL ×100',
+            points: perStep(r.metrics, 'approxKl').map(
+              ([s, v]) => [s, 100 * v] as [number, number],
+            ),
+            perStep: true,
+          },
+        ],
+      },
+      {
+        title: 'value loss',
+        curves: [{ name: 'value loss', points: perStep(r.metrics, 'valueLoss'), perStep: true }],
+      },
+      {
+        title: 'held-out questions',
+        curves: [
+          { name: 'task accuracy', points: atEvaluations(r.history, 'accuracy') },
+          { name: 'format compliance', points: atEvaluations(r.history, 'format') },
+        ],
+      },
+    ],
+  });
+}

@@ -1,0 +1,342 @@
+import type { Schedule } from '@tessera/optim';
+import { rewardEval, rewardStep, sequenceScores } from '@tessera/rlhf';
+import * as T from '@tessera/tensor-webgpu';
+import { toHuggingFaceJson } from '@tessera/tokenizer';
+import type { Evaluation, History } from '../loop.js';
+import { FILES } from '../run-folder.js';
+import { readChatModel } from './chat-model.js';
+import { DATA_FILES } from './data-files.js';
+import { preferenceData } from './datasets.js';
+import {
+  batchIndices,
+  checkDataFiles,
+  type DataFile,
+  sourceText,
+  stageExamples,
+} from './examples.js';
+import { type PreferenceExample, parsePreferenceExample } from './jsonl.js';
+import { encodePair, longPairs, pairBatch } from './pairs.js';
+import { recipeFor, type TuningRecipe } from './recipes.js';
+import { RewardModel, readRewardModel, rewardModelConfig } from './reward-model.js';
+import {
+  atEvaluations,
+  formatBytes,
+  openSource,
+  openStage,
+  perStep,
+  resolveSettings,
+  restoreOptimizer,
+  runStageLoop,
+  type StageLoopResult,
+  type StageRunOptions,
+  type StageState,
+  saveStage,
+  stoppedNote,
+  tuningOptimizer,
+  writeStageReport,
+} from './stage.js';
+
+export interface RewardOptions extends StageRunOptions {
+  /** The run folder of the chat model whose trunk the reward model starts from (`sft`). */
+  from: string;
+  recipe?: TuningRecipe;
+  /** Preference pairs, JSONL `{"prompt", "chosen", "rejected"}`; default generated. */
+  data?: string;
+  heldout?: string;
+  steps?: number;
+  batchSize?: number;
+  lr?: number;
+  /** Required reward gap of each pair (Llama 2's margin loss). Default 0. */
+  margin?: number;
+}
+
+interface RewardSettings {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  data: string | null;
+  heldout: string | null;
+  margin: number;
+}
+
+const FLAGS: Record<keyof RewardSettings, string> = {
+  steps: '--steps',
+  batchSize: '--batch-size',
+  lr: '--lr',
+  seed: '--seed',
+  data: '--data',
+  heldout: '--heldout',
+  margin: '--margin',
+};
+
+/** `tessera.json` of a reward-model checkpoint. */
+export interface RewardState extends StageState {
+  stage: 'reward';
+  settings: RewardSettings;
+  dataFiles: { train: DataFile; heldout: DataFile };
+}
+
+export interface RewardResult {
+  steps: number;
+  totalSteps: number;
+  history: History;
+  before: Evaluation;
+  after: Evaluation;
+  /** Held-out pair accuracy per task at the end. */
+  byTask: Record<string, number>;
+  loop: StageLoopResult;
+}
+
+/**
+ * Trains a Bradley–Terry reward model: the trunk of the chat model of `from` with a scalar head
+ * (Hugging Face `LlamaForSequenceClassification` names), scored at each conversation's last
+ * token, on preference pairs (generated: the correct, well-formatted reply over a wrong or badly
+ * formatted one). Held-out pair accuracy, loss and margin are measured before training, at
+ * intervals and at the end.
+ */
+export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> {
+  const device = o.device ?? T.getDefaultDevice();
+  const source = openSource('--from', o.from);
+  const recipe = (o.recipe ?? recipeFor(source.recipe)).reward;
+  const ckpt = openStage<RewardState>('reward', o, { from: source.ref });
+  const settings = resolveSettings<RewardSettings>(
+    {
+      steps: o.steps,
+      batchSize: o.batchSize,
+      lr: o.lr,
+      seed: o.seed,
+      data: o.data,
+      heldout: o.heldout,
+      margin: o.margin,
+    },
+    {
+      steps: recipe.steps,
+      batchSize: recipe.batchSize,
+      lr: recipe.lr,
+      seed: 1,
+      data: null,
+      heldout: null,
+      margin: 0,
+    },
+    FLAGS,
+    ckpt && { settings: ckpt.state.settings, stateFile: ckpt.stateFile },
+  );
+  const log = (line: string) => (o.sink ?? process.stderr).write(`${line}\n`);
+  const { model: lm, chat } = readChatModel(source.ckpt, device);
+  const rm = ckpt
+    ? readRewardModel(ckpt, device)
+    : RewardModel.fromLanguageModel(lm, settings.seed);
+  lm.dispose();
+  const window = rm.config.maxSeqLen;
+
+  const data = stageExamples<PreferenceExample>(
+    o.out,
+    { train: DATA_FILES.pairsTrain, heldout: DATA_FILES.pairsHeldout },
+    { train: settings.data ?? undefined, heldout: settings.heldout ?? undefined },
+    () =>
+      preferenceData(settings.seed, sourceText(source.ckpt), {
+        train: recipe.train,
+        heldout: recipe.heldout,
+      }),
+    parsePreferenceExample,
+  );
+  if (ckpt) checkDataFiles(data.files, ckpt.state.dataFiles, ckpt.stateFile);
+  const train = data.train.map((p) => encodePair(chat, p));
+  const heldout = data.heldout.map((p) => encodePair(chat, p));
+  const long = longPairs([...train, ...heldout], window);
+  if (long > 0)
+    log(`${long} pairs are longer than the model's window of ${window} tokens: their ends are cut`);
+
+  const total = settings.steps;
+  const { optimizer, schedule } = tuningOptimizer(
+    rm.parameters(),
+    settings.lr,
+    recipe.warmupSteps,
+    total,
+  );
+  const history: History = ckpt?.state.history ?? { trainLoss: [], val: [] };
+  const metrics = ckpt?.state.metrics ?? [];
+  const start = ckpt?.state.step ?? 0;
+  if (ckpt) {
+    await restoreOptimizer(optimizer, ckpt, device);
+    log(`resumed ${o.out} at step ${start}/${total}`);
+  } else
+    log(
+      `reward model from ${o.from} (step ${source.ref.step}): ${rm.numParameters()} parameters; ${train.length} pairs, ${heldout.length} held out; ${total} steps of ${settings.batchSize} pairs; device ${device.info.adapter}`,
+    );
+
+  const lossOptions = { margin: settings.margin };
+  const evaluate = async (): Promise<Evaluation> => {
+    rm.eval();
+    const sums = { loss: 0, accuracy: 0, margin: 0 };
+    for (let i = 0; i < heldout.length; i += settings.batchSize) {
+      const part = heldout.slice(i, i + settings.batchSize);
+      const r = await rewardEval(rm, pairBatch(part, window), lossOptions);
+      for (const k of ['loss', 'accuracy', 'margin'] as const) sums[k] += r[k] * part.length;
+    }
+    rm.train();
+    return {
+      loss: sums.loss / heldout.length,
+      accuracy: sums.accuracy / heldout.length,
+      margin: sums.margin / heldout.length,
+    };
+  };
+  if (!ckpt) {
+    const before = await evaluate();
+    history.val.push({ step: 0, ...before });
+    log(`before training: held-out pair accuracy ${before.accuracy?.toFixed(3)}`);
+  }
+  const save = async (step: number) =>
+    saveStage(
+      o.out,
+      'reward',
+      { [FILES.model]: await rm.save() },
+      {
+        [FILES.tokenizer]: toHuggingFaceJson(chat.tokenizer),
+        [FILES.hfConfig]: `${JSON.stringify(rewardModelConfig(rm.config, chat.endId), null, 1)}\n`,
+      },
+      optimizer,
+      {
+        stage: 'reward',
+        step,
+        totalSteps: total,
+        recipe: source.recipe,
+        model: rm.config,
+        settings,
+        sources: { from: source.ref },
+        seed: settings.seed,
+        history,
+        metrics,
+        dataFiles: data.files,
+      } as Omit<RewardState, 'format' | 'version' | 'files' | 'optimizer'>,
+    );
+
+  rm.train();
+  const loop = await runStageLoop({
+    stage: 'reward',
+    run: o,
+    device,
+    start,
+    total,
+    history,
+    metrics,
+    evalEvery: recipe.evalEvery,
+    data: (step) =>
+      pairBatch(
+        batchIndices(train.length, settings.batchSize, step, settings.seed).map((i) => train[i]!),
+        window,
+      ),
+    step: async (batch) => {
+      const r = await rewardStep(rm, optimizer, batch, lossOptions);
+      return {
+        loss: r.loss,
+        tokens: batch.rows * batch.length,
+        metrics: { accuracy: r.accuracy, margin: r.margin },
+      };
+    },
+    evaluate,
+    save,
+  });
+
+  // Held-out accuracy per task, from each pair's two scores.
+  rm.eval();
+  const byTask: Record<string, [number, number]> = {};
+  for (let i = 0; i < heldout.length; i += settings.batchSize) {
+    const part = heldout.slice(i, i + settings.batchSize);
+    const scores = T.noGrad(() => T.tidy(() => sequenceScores(rm, pairBatch(part, window))));
+    const s = await scores.data();
+    scores.dispose();
+    part.forEach((_, k) => {
+      const task = data.heldout[i + k]!.task ?? 'all';
+      const [right, n] = byTask[task] ?? [0, 0];
+      byTask[task] = [right + (s[k]! > s[part.length + k]! ? 1 : 0), n + 1];
+    });
+  }
+  const result: RewardResult = {
+    steps: loop.steps,
+    totalSteps: total,
+    history,
+    before: history.val[0]!,
+    after: history.val.at(-1)!,
+    byTask: Object.fromEntries(Object.entries(byTask).map(([t, [r, n]]) => [t, r / n])),
+    loop,
+  };
+  writeRewardReport(o, result, {
+    recipe: source.recipe,
+    parameters: rm.numParameters(),
+    schedule,
+    metrics,
+  });
+  rm.dispose();
+  return result;
+}
+
+function writeRewardReport(
+  o: RewardOptions,
+  r: RewardResult,
+  meta: {
+    recipe: string;
+    parameters: number;
+    schedule: Schedule;
+    metrics: Record<string, number>[];
+  },
+): void {
+  const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
+  writeStageReport(o.out, {
+    title: `reference-llm reward: ${meta.recipe}`,
+    facts: [
+      ['from', o.from],
+      ['parameters', String(meta.parameters)],
+      ['steps', `${r.steps}${stoppedNote(r.loop, r.totalSteps)}`],
+      ['throughput', `${Math.round(r.loop.tokensPerSecond)} tokens/s (padded rows)`],
+      ['peak device memory', formatBytes(r.loop.peakBytes)],
+      ['held-out pair accuracy', `${pct(r.before.accuracy)} → ${pct(r.after.accuracy)}`],
+      ['held-out loss', `${r.before.loss.toFixed(3)} → ${r.after.loss.toFixed(3)}`],
+      ['held-out mean margin', `${r.before.margin?.toFixed(3)} → ${r.after.margin?.toFixed(3)}`],
+      [
+        'accuracy by task',
+        Object.entries(r.byTask)
+          .map(([t, a]) => `${t} ${pct(a)}`)
+          .join(', '),
+      ],
+    ],
+    summary: {
+      stage: 'reward',
+      recipe: meta.recipe,
+      steps: r.steps,
+      totalSteps: r.totalSteps,
+      stopReason: r.loop.stopReason ?? null,
+      tokensPerSecond: Math.round(r.loop.tokensPerSecond),
+      peakBytes: r.loop.peakBytes,
+      before: r.before,
+      after: r.after,
+      byTask: r.byTask,
+    },
+    history: r.history,
+    schedule: meta.schedule,
+    panels: [
+      {
+        title: 'Bradley–Terry loss',
+        curves: [
+          { name: 'train', points: perStep(meta.metrics, 'loss'), perStep: true },
+          { name: 'held-out', points: atEvaluations(r.history, 'loss') },
+        ],
+      },
+      {
+        title: 'pair accuracy',
+        curves: [
+          { name: 'train', points: perStep(meta.metrics, 'accuracy'), perStep: true },
+          { name: 'held-out', points: atEvaluations(r.history, 'accuracy') },
+        ],
+      },
+      {
+        title: 'reward margin',
+        curves: [
+          { name: 'train', points: perStep(meta.metrics, 'margin'), perStep: true },
+          { name: 'held-out', points: atEvaluations(r.history, 'margin') },
+        ],
+      },
+    ],
+  });
+}

@@ -1,0 +1,135 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as T from '@tessera/tensor-webgpu';
+import { testDevices } from '@tessera/tensor-webgpu/testing';
+import { describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../load.js';
+import { FILES, readCheckpoint } from '../run-folder.js';
+import { tempDir } from '../test-utils/fixtures.js';
+import { microRecipe, pretrainedMicro } from '../test-utils/tuning.js';
+import { ChatFormat } from './chat-format.js';
+import { sft } from './sft.js';
+import type { StageState } from './stage.js';
+
+const { gpu, cpu } = await testDevices();
+const device = gpu ?? cpu;
+const from = await pretrainedMicro(device);
+const quiet = { write: () => {} };
+const run = (o: Partial<Parameters<typeof sft>[0]> = {}) =>
+  sft({ from, out: tempDir(), recipe: microRecipe, device, sink: quiet, ...o });
+
+const weights = (dir: string) =>
+  T.loadSafetensors(new Uint8Array(readCheckpoint(dir).read(FILES.model)), { device });
+async function maxDifference(a: string, b: string): Promise<number> {
+  const [x, y] = [weights(a), weights(b)];
+  let worst = 0;
+  for (const name of Object.keys(x)) {
+    const [u, v] = [await x[name]!.data(), await y[name]!.data()];
+    for (let i = 0; i < u.length; i++) worst = Math.max(worst, Math.abs(u[i]! - v[i]!));
+  }
+  return worst;
+}
+/** Runs to step 4, stops as Ctrl-C would, resumes to the end. */
+async function stoppedAndResumed(o: Partial<Parameters<typeof sft>[0]>): Promise<string> {
+  const dir = tempDir();
+  const stop: { reason?: 'SIGINT' } = {};
+  const sink = {
+    write: (t: string) => {
+      if (t.startsWith('step 4/')) stop.reason = 'SIGINT'; // after step 4's evaluation
+    },
+  };
+  const first = await run({ ...o, out: dir, stop, sink });
+  expect(first.loop).toMatchObject({ steps: 4, stopReason: 'SIGINT' });
+  const { loraRank: _, ...rest } = o;
+  const resumed = await run({ ...rest, out: dir, resume: true });
+  expect(resumed.steps).toBe(8);
+  return dir;
+}
+
+describe('sft', () => {
+  it('turns the pretrained model into a chat model: ChatML tokens, a checkpoint, figures before and after', async () => {
+    const out = tempDir();
+    const r = await run({ out });
+    expect(r.steps).toBe(8);
+    expect(r.history.val.map((v) => v.step)).toEqual([0, 4, 8]);
+    expect(r.after.loss).toBeLessThan(r.before.loss);
+    expect(r.before.format).toBe(0); // the pretrained model has never seen <|im_end|>
+    const { model, tokenizer } = loadCheckpoint(out, device);
+    const chat = new ChatFormat(tokenizer);
+    expect(model.vocabSize).toBe(tokenizer.vocabSize);
+    expect(chat.endId).toBe(tokenizer.vocabSize - 1);
+    const state = readCheckpoint<StageState>(out).state;
+    expect(state).toMatchObject({
+      stage: 'sft',
+      step: 8,
+      sources: { from: { path: from, stage: 'pretrain' } },
+    });
+    expect(state.metrics).toHaveLength(8);
+    for (const f of ['report.md', 'report.json', 'loss.svg', 'curves.svg', 'data/sft-train.jsonl'])
+      expect(existsSync(join(out, f)), f).toBe(true);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(
+      /held-out task accuracy \| 0\.0% → /,
+    );
+  });
+
+  it('a run stopped at step 4 and resumed ends with the weights of an uninterrupted one (full and LoRA)', async () => {
+    for (const o of [{}, { loraRank: 2 }]) {
+      const straight = tempDir();
+      await run({ ...o, out: straight });
+      const resumed = await stoppedAndResumed(o);
+      expect(await maxDifference(straight, resumed)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('LoRA trains the adapters and the embedding, and saves the PEFT adapter beside the merged weights', async () => {
+    const out = tempDir();
+    await run({ out, loraRank: 2 });
+    const ckpt = readCheckpoint(out);
+    const adapter = T.readSafetensorsHeader(new Uint8Array(ckpt.read('adapter_model.safetensors')));
+    expect(Object.keys(adapter.tensors)).toContain(
+      'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight',
+    );
+    expect(JSON.parse(ckpt.read('adapter_config.json').toString())).toMatchObject({
+      r: 2,
+      lora_alpha: 4,
+      peft_type: 'LORA',
+    });
+    expect(Object.keys(weights(out)).some((k) => k.includes('lora'))).toBe(false);
+  });
+
+  it('a resume checks its flags, its source and its data, naming them', async () => {
+    const out = tempDir();
+    await run({ out, steps: 4 });
+    await expect(run({ out, resume: true, loraRank: 2 })).rejects.toThrow(
+      /--lora-rank 2 conflicts with the checkpoint, which was started with 0 \(.*tessera\.json field "settings\.loraRank"\)/,
+    );
+    await expect(run({ out })).rejects.toThrow(/pass --resume to continue it or --force/);
+    const data = join(out, 'data', 'sft-train.jsonl');
+    writeFileSync(data, readFileSync(data, 'utf8').split('\n').slice(1).join('\n'));
+    await expect(run({ out, resume: true, data })).rejects.toThrow(
+      /--data .* conflicts with the checkpoint/,
+    );
+    const other = tempDir();
+    await run({ out: other, steps: 4, seed: 2 });
+    await expect(run({ out: other, resume: true, from: out })).rejects.toThrow(
+      /is not the one this run started from .*field "sources\.from"/,
+    );
+  });
+
+  it('a bad data file is refused before training, naming the file and line', async () => {
+    const out = tempDir();
+    const data = join(tempDir(), 'chats.jsonl');
+    const good = {
+      messages: [
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Answer: hi' },
+      ],
+    };
+    writeFileSync(
+      data,
+      `${JSON.stringify(good)}\n${JSON.stringify({ messages: [{ role: 'robot', content: 'x' }] })}\n`,
+    );
+    await expect(run({ out, data })).rejects.toThrow(`${data}:2: messages[0] has role "robot"`);
+    expect(existsSync(join(out, 'run.json'))).toBe(false);
+  });
+});

@@ -1,0 +1,16 @@
+import { FlatIndex } from './flat-index.js';
+import { HnswIndex } from './hnsw.js';
+import { decodeIndexFile, IndexFileError } from './index-file.js';
+
+/**
+ * Reads any index image written by `toBytes()`: a `FlatIndex` or an `HnswIndex`, by its header.
+ *
+ * @param source - names the file in error messages
+ * @throws IndexFileError - not an index image, corrupt, truncated, another version or kind
+ */
+export function readIndex(bytes: Uint8Array, source = 'index'): FlatIndex | HnswIndex {
+  const image = decodeIndexFile(bytes, source);
+  if (image.header.kind === 'flat') return FlatIndex.fromBytes(image, source);
+  if (image.header.kind === 'hnsw') return HnswIndex.fromBytes(image, source);
+  throw new IndexFileError(`${source}: unknown index kind ${JSON.stringify(image.header.kind)}`);
+}
