@@ -55,6 +55,17 @@ export const checkpointOption = () =>
   new Option('--checkpoint <dir>', 'run folder written by pretrain').default('runs/tiny');
 
 /** `--seed`: seeds sampling or few-shot selection. */
+/** `--resume`, a flag of every command that writes a run folder (`RunFolderOptions`). */
+export const resumeOption = () =>
+  new Option('--resume', 'continue the checkpoint in the run folder').conflicts('force');
+
+/** `--force`, a flag of every command that writes a run folder (`RunFolderOptions`). */
+export const forceOption = () =>
+  new Option(
+    '--force',
+    "replace the checkpoint in the run folder (kept until every input passed its checks and the new run's first checkpoint is saved)",
+  ).conflicts('resume');
+
 export const seedOption = (what: string) =>
   new Option('--seed <n>', `seed for ${what}`).argParser(integer(0)).default(0);
 

@@ -16,7 +16,16 @@ describe('the README command reference', () => {
     expect(md).toMatch(
       /\| `--temperature <t>` +\| `0\.8` +\| softmax temperature; 0 is greedy +\|/,
     );
-    expect(md).toMatch(/\| `--backend <kind>` +\| `"auto"` +\| .* \(auto, webgpu, wasm, cpu\) +\|/);
+    expect(md).toMatch(/\| `--backend <kind>` +\| `"auto"` +\| .* \(auto, webgpu, cpu\) +\|/);
+    // A command with subcommands is listed as its subcommands, arguments included.
+    for (const name of ['train', 'predict', 'caption'])
+      expect(md).toMatch(new RegExp(`\\| \\[\`vit ${name}\`\\]\\(#vit-${name}\\) +\\|`));
+    expect(md).toContain('#### vit predict');
+    expect(md).toMatch(/Argument `<image>`: a PNG file, or the index/);
+    // Subcommands by their full name, with their own section.
+    expect(md).toMatch(/\| \[`dllm train`\]\(#dllm-train\) +\|/);
+    expect(md).toContain('#### dllm train');
+    expect(md).not.toMatch(/\[`dllm`\]/);
     expect(() => withCommands('# no markers', buildProgram())).toThrow(/markers are missing/);
   });
 });

@@ -14,19 +14,38 @@ function table(header: string[], rows: string[][]): string[] {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
+/** Commands that run, by their full name: a command's subcommands (`dllm train`) in its place. */
+function leaves(commands: readonly Command[], prefix = ''): [string, Command][] {
+  return commands.flatMap((c): [string, Command][] => {
+    const name = `${prefix}${c.name()}`;
+    const subs = c.commands as unknown as Command[];
+    return subs.length ? leaves(subs, `${name} `) : [[name, c]];
+  });
+}
+
 /**
  * The README's command reference, generated from the command definitions: a table of the
- * commands, then each command's options with their defaults and choices.
+ * commands (subcommands by their full name), then each command's options with their defaults
+ * and choices.
  */
 export function commandsMarkdown(program: Command): string {
-  const commands = program.commands as unknown as Command[];
+  const commands = leaves(program.commands as unknown as Command[]);
+  const anchor = (name: string) => name.replaceAll(' ', '-');
   const out = table(
     ['command', 'what it does'],
-    commands.map((c) => [`[\`${c.name()}\`](#${c.name()})`, cell(c.summary() || c.description())]),
+    commands.map(([name, c]) => [
+      `[\`${name}\`](#${anchor(name)})`,
+      cell(c.summary() || c.description()),
+    ]),
   );
-  for (const c of commands) {
-    out.push('', `#### ${c.name()}`, '');
+  for (const [name, c] of commands) {
+    out.push('', `#### ${name}`, '');
     if (c.description() && c.description() !== c.summary()) out.push(c.description(), '');
+    for (const a of c.registeredArguments)
+      out.push(
+        `Argument \`${a.required ? `<${a.name()}>` : `[${a.name()}]`}\`: ${a.description}.`,
+        '',
+      );
     const options = c.options.filter((o) => o.long !== '--help');
     if (options.length === 0) {
       out.push('No options.');

@@ -5,7 +5,8 @@ import { splitText } from './data.js';
 import { evaluateCheckpoint } from './evaluate.js';
 import { loadCheckpoint } from './load.js';
 import { pretrain } from './pretrain.js';
-import { data, micro, shakespeare, tempDir } from './test-utils/fixtures.js';
+import { overflowingCopy } from './test-utils/checkpoints.js';
+import { data, micro, shakespeare, tempDir, textFile } from './test-utils/fixtures.js';
 
 const { gpu, cpu } = await testDevices();
 const device = gpu ?? cpu;
@@ -60,5 +61,20 @@ describe('evaluateCheckpoint', () => {
     const before = device.memory().liveBytes;
     await evaluateCheckpoint(dir, { data, device });
     expect(device.memory().liveBytes).toBe(before);
+  });
+
+  it('refuses logits that are not finite and a split too short, naming the checkpoint or the file', async () => {
+    const dir = tempDir();
+    await pretrain({ preset: micro, out: dir, steps: 1, data, device, sink: quiet });
+    const overflowing = await overflowingCopy(dir);
+    await expect(evaluateCheckpoint(overflowing, { data, device })).rejects.toThrow(
+      new RegExp(
+        `^${overflowing}: the model produced non-finite logits \\(the checkpoint's weights overflow\\?\\): the log-likelihood of the validation window at token 0 is NaN`,
+      ),
+    );
+    const five = textFile('five.');
+    await expect(evaluateCheckpoint(dir, { data: five, device })).rejects.toThrow(
+      `eval --data ${five}: the validation split has 1 tokens`,
+    );
   });
 });

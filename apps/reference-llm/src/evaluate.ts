@@ -1,7 +1,15 @@
 import { bitsPerByteFromMeanNll } from '@tessera/eval';
 import { tokenLogprobs } from '@tessera/sampler';
 import * as T from '@tessera/tensor-webgpu';
-import { byteLength, checkSplitSize, DEFAULT_DATA, readText, splitText } from './data.js';
+import {
+  byteLength,
+  checkSplitSize,
+  DEFAULT_DATA,
+  displayPath,
+  readText,
+  splitText,
+} from './data.js';
+import { nonFiniteLogitsError } from './finite.js';
 import { loadCheckpoint } from './load.js';
 
 /**
@@ -10,6 +18,9 @@ import { loadCheckpoint } from './load.js';
  * so every token but the first is scored exactly once; `batch` windows run in one forward pass,
  * and their per-token log-probabilities are summed on the device (`tokenLogprobs`): one number
  * per batch is read back.
+ *
+ * @throws Error - the validation split is shorter than two tokens (naming the file), or the
+ *   model's logits are not finite (`nonFiniteLogitsError`, naming `dir`)
  */
 export async function evaluateCheckpoint(
   dir: string,
@@ -24,9 +35,15 @@ export async function evaluateCheckpoint(
   } = {},
 ): Promise<{ tokens: number; meanNll: number; perplexity: number; bitsPerByte: number }> {
   const { model, tokenizer } = loadCheckpoint(dir, options.device);
-  const { val } = splitText(readText(options.data ?? DEFAULT_DATA));
+  const data = options.data ?? DEFAULT_DATA;
+  const { val } = splitText(readText(data));
   const ids = Int32Array.from(tokenizer.encode(val, { disallowedSpecial: [] }));
-  checkSplitSize('eval', 'validation', { bytes: byteLength(val), tokens: ids.length }, 1);
+  checkSplitSize(
+    `eval --data ${displayPath(data)}`,
+    'validation',
+    { bytes: byteLength(val), tokens: ids.length },
+    1,
+  );
   const seqLen = Math.min(options.seqLen ?? model.config.maxSeqLen, model.config.maxSeqLen);
   if (seqLen < 2) throw new RangeError(`evaluate: seqLen must be at least 2, got ${seqLen}`);
   const batch = options.batch ?? 8;
@@ -47,9 +64,15 @@ export async function evaluateCheckpoint(
       const rows = Int32Array.from(group.flatMap((s) => Array.from(ids.subarray(s, s + length))));
       const x = T.tensor(rows, { shape: [group.length, length], device: model.device });
       const total = T.noGrad(() => T.tidy(() => T.sum(tokenLogprobs(model, x))));
-      logLikelihood += await total.item();
+      const sum = await total.item();
       x.dispose();
       total.dispose();
+      if (!Number.isFinite(sum))
+        throw nonFiniteLogitsError(
+          dir,
+          `the log-likelihood of the validation window at token ${group[0]} is ${sum}`,
+        );
+      logLikelihood += sum;
       done += group.length;
       options.onProgress?.(done, starts.length);
     }

@@ -1,3 +1,4 @@
+import { NonFiniteLogitsError } from '@tessera/sampler';
 import { readSafetensorsHeader } from '@tessera/tensor-webgpu';
 
 /**
@@ -25,4 +26,26 @@ export function firstNonFinite(bytes: Uint8Array): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * The error for a model whose forward pass gave NaN or infinite logits although its weights are
+ * finite (weights large enough to overflow f32 on the way), naming the checkpoint `dir` and
+ * where it showed (`detail`).
+ */
+export function nonFiniteLogitsError(dir: string, detail: string): Error {
+  return new Error(
+    `${dir}: the model produced non-finite logits (the checkpoint's weights overflow?): ${detail}; no figure or text can come from it`,
+  );
+}
+
+/** Runs `work`, turning the sampler's `NonFiniteLogitsError` into `nonFiniteLogitsError(dir, …)`. */
+export async function withFiniteLogits<R>(dir: string, work: () => Promise<R>): Promise<R> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof NonFiniteLogitsError)
+      throw nonFiniteLogitsError(dir, `${e.value} at token ${e.token} while generating`);
+    throw e;
+  }
 }

@@ -1,11 +1,16 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as T from '@tessera/tensor-webgpu';
 import { DecoderLM } from '@tessera/transformer';
 import { describe, expect, it } from 'vitest';
 import { llamaConfig } from './hf-config.js';
+import { type ModelState, readModel, readTokenizer } from './load.js';
+import { FILES, readCheckpoint } from './run-folder.js';
+import { huggingFaceFiles } from './save-checkpoint.js';
 import { micro } from './test-utils/fixtures.js';
 
-// transformers is not installable here (not on Debian; PyPI is out of reach), so the config and
-// the weights are checked against Llama's schema as transformers defines it:
+// The config and the weights are checked against Llama's schema as transformers defines it
+// (below), and against a checkpoint transformers actually loaded (`fixtures/hf-load`, last test):
 // `LlamaConfig.__init__`'s arguments and their types (models/llama/configuration_llama.py) …
 const LLAMA_CONFIG: Record<
   string,
@@ -117,5 +122,60 @@ describe('llamaConfig', () => {
     expect(() => llamaConfig(gelu.config)).toThrow(
       "llamaConfig: the model is not Llama-shaped (ffn is gelu, Llama's MLP is swiglu)",
     );
+  });
+});
+
+// A checkpoint the app wrote (fixtures/hf-load/make-checkpoint.ts) and what transformers made of it
+// (make_hf_logits.py: `LlamaForCausalLM.from_pretrained` and `AutoTokenizer.from_pretrained` on
+// its step folder), committed so that this runs where transformers is not installed.
+const HF_LOAD = fileURLToPath(new URL('../fixtures/hf-load/', import.meta.url));
+const expected = JSON.parse(readFileSync(`${HF_LOAD}expected.json`, 'utf8')) as {
+  config: Record<string, unknown>;
+  rope_parameters: { rope_theta: number; rope_type: string };
+  dtype: string;
+  text: string;
+  ids: number[];
+  logits: number[][];
+};
+
+describe('a checkpoint transformers loaded (fixtures/hf-load)', () => {
+  it('Tessera writes the config transformers read, the same token ids and the same logits', async () => {
+    const device = await T.createDevice({ backend: 'cpu' });
+    const ckpt = readCheckpoint<ModelState>(`${HF_LOAD}run`);
+    const model = readModel(ckpt, device);
+    const tokenizer = readTokenizer(ckpt, model.vocabSize);
+    const eos = tokenizer.specialTokens['<|endoftext|>'];
+    // The config.json Tessera writes today is the one in the fixture, byte for byte …
+    const files = huggingFaceFiles(tokenizer, llamaConfig(model.config, { bos: eos, eos }));
+    expect(files[FILES.hfConfig]).toBe(ckpt.read(FILES.hfConfig).toString());
+    // … and every field transformers read from it has the value Tessera meant.
+    const written = JSON.parse(files[FILES.hfConfig]!);
+    expect(Object.keys(expected.config).length).toBeGreaterThan(15);
+    for (const [key, value] of Object.entries(expected.config))
+      expect(written[key], key).toEqual(value);
+    expect(expected.rope_parameters).toEqual({
+      rope_theta: written.rope_theta,
+      rope_type: 'default',
+    });
+    expect(expected.dtype).toBe(`torch.${written.torch_dtype}`);
+    // The Hugging Face tokenizer read from tokenizer.json gives Tessera's ids.
+    expect(tokenizer.encode(expected.text)).toEqual(expected.ids);
+    // Logits [T, V] as LlamaForCausalLM computes them.
+    model.eval();
+    const ids = T.tensor(Int32Array.from(expected.ids), {
+      shape: [1, expected.ids.length],
+      device,
+    });
+    const logits = await T.noGrad(() => model.forward(ids)).data();
+    const vocab = model.vocabSize;
+    expect(expected.logits).toHaveLength(expected.ids.length);
+    let worst = 0;
+    expected.logits.forEach((row, t) => {
+      expect(row).toHaveLength(vocab);
+      row.forEach((v, i) => {
+        worst = Math.max(worst, Math.abs(v - logits[t * vocab + i]!));
+      });
+    });
+    expect(worst).toBeLessThan(1e-5); // 1.2e-7 measured
   });
 });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { asLanguageModel } from './language-model.js';
 import { loadCheckpoint } from './load.js';
 import { pretrain } from './pretrain.js';
+import { overflowingCopy } from './test-utils/checkpoints.js';
 import { data, micro, shakespeare, tempDir } from './test-utils/fixtures.js';
 
 const { gpu, cpu } = await testDevices();
@@ -55,5 +56,21 @@ describe('asLanguageModel', () => {
     expect(report.results.map((r) => r.n)).toEqual([2, 2]);
     for (const r of report.results)
       for (const v of Object.values(r.metrics)) expect(v).toBeGreaterThanOrEqual(0);
+
+    // Logits that are not finite are refused, never scored (a benchmark would print 0).
+    const overflowing = await overflowingCopy(out);
+    const bad = loadCheckpoint(overflowing, device);
+    const badLm = asLanguageModel(bad.model, bad.tokenizer, overflowing);
+    const refused = new RegExp(
+      `^${overflowing}: the model produced non-finite logits \\(the checkpoint's weights overflow\\?\\): `,
+    );
+    await expect(badLm.logLikelihood('ROMEO:', ' light')).rejects.toThrow(refused);
+    await expect(badLm.logLikelihood('ROMEO:', ' light')).rejects.toThrow(
+      /log-likelihood of " light" is NaN/,
+    );
+    await expect(badLm.generate('1 + 1 =', { maxTokens: 3, stop: [] })).rejects.toThrow(refused);
+    await expect(
+      runBenchmark(badLm, [knowledgeQuizTask()], { limit: 1, numFewshot: 0 }),
+    ).rejects.toThrow(refused);
   });
 });

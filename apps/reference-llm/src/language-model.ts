@@ -3,15 +3,35 @@ import { generateText, tokenLogprobs } from '@tessera/sampler';
 import * as T from '@tessera/tensor-webgpu';
 import type { Tokenizer } from '@tessera/tokenizer';
 import type { DecoderLM } from '@tessera/transformer';
+import { nonFiniteLogitsError, withFiniteLogits } from './finite.js';
 
 /** The token that stands in for an empty context, as lm-evaluation-harness uses the end-of-text token. */
 const PREFIX_TOKEN = '<|endoftext|>';
 
 /**
+ * The ids of a log-likelihood's context; an empty context is the end-of-text token, so that the
+ * continuation's first token is scored given something.
+ *
+ * @throws RangeError - an empty context and a tokenizer without `<|endoftext|>`
+ */
+export function contextIds(tokenizer: Tokenizer, context: string): number[] {
+  const ids = Array.from(tokenizer.encode(context, { disallowedSpecial: [] }));
+  if (ids.length > 0) return ids;
+  const eot = tokenizer.specialTokens[PREFIX_TOKEN];
+  if (eot === undefined)
+    throw new RangeError(
+      `logLikelihood: the context is empty and the tokenizer has no ${PREFIX_TOKEN} token to stand in for it`,
+    );
+  return [eot];
+}
+
+/**
  * A trained DecoderLM as the eval runner's LanguageModel: continuation log-likelihoods from one
  * forward pass, summed on the device by `tokenLogprobs` (the context is cut from the left to fit
  * the window; an empty context becomes the end-of-text token, so the continuation's first token
- * is scored too), and greedy generation with stop sequences.
+ * is scored too), and greedy generation with stop sequences. `id` names the model in errors (the
+ * checkpoint's folder): logits that are not finite are refused (`nonFiniteLogitsError`), never
+ * scored.
  */
 export function asLanguageModel(model: DecoderLM, tokenizer: Tokenizer, id: string): LanguageModel {
   const encode = (s: string) => Array.from(tokenizer.encode(s, { disallowedSpecial: [] }));
@@ -28,15 +48,7 @@ export function asLanguageModel(model: DecoderLM, tokenizer: Tokenizer, id: stri
         throw new RangeError(
           `logLikelihood: continuation has ${cont.length} tokens; the model's window of ${window} scores at most ${window - 1}`,
         );
-      const prefix = encode(context);
-      if (prefix.length === 0) {
-        const eot = tokenizer.specialTokens[PREFIX_TOKEN];
-        if (eot === undefined)
-          throw new RangeError(
-            `logLikelihood: the context is empty and the tokenizer has no ${PREFIX_TOKEN} token to stand in for it`,
-          );
-        prefix.push(eot);
-      }
+      const prefix = contextIds(tokenizer, context);
       const all = [...prefix, ...cont].slice(-window);
       const ids = T.tensor(Int32Array.from(all), { shape: [1, all.length], device: model.device });
       // The continuation is the last cont.length tokens: score from the first of them.
@@ -45,14 +57,21 @@ export function asLanguageModel(model: DecoderLM, tokenizer: Tokenizer, id: stri
       const logprob = await total.item();
       ids.dispose();
       total.dispose();
+      if (!Number.isFinite(logprob))
+        throw nonFiniteLogitsError(
+          id,
+          `the log-likelihood of ${JSON.stringify(continuation)} is ${logprob}`,
+        );
       return logprob;
     },
     generate(prompt, { maxTokens, stop }) {
-      return generateText(model, tokenizer, prompt, {
-        maxNewTokens: maxTokens,
-        temperature: 0,
-        stopSequences: stop,
-      });
+      return withFiniteLogits(id, () =>
+        generateText(model, tokenizer, prompt, {
+          maxNewTokens: maxTokens,
+          temperature: 0,
+          stopSequences: stop,
+        }),
+      );
     },
   };
 }

@@ -5,7 +5,7 @@ import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { DecoderLM, type FeedForward, type FeedForwardSpec } from '@tessera/transformer';
 import { describe, expect, it } from 'vitest';
 import { batchAt } from './data.js';
-import { languageModelStep, nextTokenLoss } from './lm-step.js';
+import { languageModelStep, nextTokenLoss, validationLoss } from './lm-step.js';
 import { micro } from './test-utils/fixtures.js';
 
 const { gpu, cpu } = await testDevices();
@@ -62,5 +62,30 @@ describe('nextTokenLoss', () => {
     const logits = T.noGrad(() => model.forward(batch.x));
     const ce = await T.crossEntropy(T.reshape(logits, [-1, 64]), batch.y).item();
     expect(loss).toBeCloseTo(ce + 2 * 0.25, 5);
+  });
+});
+
+describe('validationLoss', () => {
+  it('is the mean next-token NLL over the seeded windows, as a float64 log-softmax on the host computes it', async () => {
+    const model = new DecoderLM({ ...micro.model, vocabSize: 64 }, cpu);
+    const ids = Int32Array.from({ length: 300 }, (_, i) => (i * 13 + (i >> 3)) % 64);
+    const o = { batches: 3, batchSize: 2, seqLen: 8, seed: 40 };
+    let nll = 0;
+    let count = 0;
+    for (let b = 0; b < o.batches; b++) {
+      const { x, y } = batchAt(ids, o.batchSize, o.seqLen, o.seed + b, cpu);
+      const logits = await T.noGrad(() => model.forward(x)).data();
+      const targets = await y.data();
+      for (let row = 0; row < targets.length; row++) {
+        const z = Array.from(logits.subarray(row * 64, row * 64 + 64));
+        const max = Math.max(...z);
+        const logSum = max + Math.log(z.reduce((s, v) => s + Math.exp(v - max), 0));
+        nll += logSum - z[targets[row]!]!;
+        count++;
+      }
+    }
+    expect(await validationLoss(model, ids, o)).toBeCloseTo(nll / count, 5);
+    // Other windows give another figure: the seed chooses them.
+    expect(await validationLoss(model, ids, { ...o, seed: 41 })).not.toBeCloseTo(nll / count, 5);
   });
 });

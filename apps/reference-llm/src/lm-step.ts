@@ -1,7 +1,7 @@
 import { type BaseOptions, clipGradNorm, type Optimizer } from '@tessera/optim';
 import * as T from '@tessera/tensor-webgpu';
 import type { DecoderLM } from '@tessera/transformer';
-import type { TokenBatch } from './data.js';
+import { batchAt, type TokenBatch } from './data.js';
 
 /**
  * The training loss of a batch, a scalar tensor: the mean next-token cross-entropy (nats/token)
@@ -36,4 +36,25 @@ export async function languageModelStep(
   const value = await loss.item();
   for (const t of [batch.x, batch.y, loss]) t.dispose();
   return value;
+}
+
+/**
+ * Validation loss during training: the mean of `nextTokenLoss` (nats/token) over `batches`
+ * batches of `batchSize` windows of `seqLen` tokens drawn from `ids` (`batchAt` with seeds
+ * `seed`, `seed + 1`, …: the same windows at every evaluation), without gradients. A sample of
+ * the split, cheap enough to run at intervals; `evaluateCheckpoint` scores every token.
+ */
+export async function validationLoss(
+  model: DecoderLM,
+  ids: Int32Array,
+  o: { batches: number; batchSize: number; seqLen: number; seed: number },
+): Promise<number> {
+  let sum = 0;
+  for (let b = 0; b < o.batches; b++) {
+    const batch = batchAt(ids, o.batchSize, o.seqLen, o.seed + b, model.device);
+    const loss = T.noGrad(() => T.tidy(() => nextTokenLoss(model, batch)));
+    sum += await loss.item();
+    for (const t of [batch.x, batch.y, loss]) t.dispose();
+  }
+  return sum / o.batches;
 }

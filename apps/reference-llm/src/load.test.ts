@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { complete, loadCheckpoint } from './load.js';
 import { pretrain } from './pretrain.js';
 import { FILES, readCheckpoint } from './run-folder.js';
+import { overflowingCopy } from './test-utils/checkpoints.js';
 import { data, micro, tempDir } from './test-utils/fixtures.js';
 
 const { gpu, cpu } = await testDevices();
@@ -14,6 +15,16 @@ describe('loadCheckpoint', () => {
   it('streams a completion from a checkpoint; a corrupt or missing file is an error naming it', async () => {
     const dir = tempDir();
     await pretrain({ preset: micro, out: dir, steps: 2, data, device, sink: { write: () => {} } });
+    // Finite weights whose forward pass overflows: the app's error, not the sampler's.
+    const overflowing = await overflowingCopy(dir);
+    for (const temperature of [0, 0.8])
+      await expect(
+        complete(overflowing, 'ROMEO:', { device, maxNewTokens: 2, temperature }),
+      ).rejects.toThrow(
+        new RegExp(
+          `^${overflowing}: the model produced non-finite logits \\(the checkpoint's weights overflow\\?\\): NaN at token \\d+ while generating`,
+        ),
+      );
     let streamed = '';
     const text = await complete(dir, 'ROMEO:', {
       device,

@@ -3,7 +3,7 @@ import { type GenerateStreamOptions, generateText } from '@tessera/sampler';
 import type { Device } from '@tessera/tensor-webgpu';
 import { fromHuggingFaceJson, type Tokenizer } from '@tessera/tokenizer';
 import { DecoderLM, type TransformerConfig } from '@tessera/transformer';
-import { firstNonFinite } from './finite.js';
+import { firstNonFinite, withFiniteLogits } from './finite.js';
 import {
   type Checkpoint,
   type CheckpointStateBase,
@@ -78,7 +78,11 @@ export function loadCheckpoint(
   return { model, tokenizer: readTokenizer(ckpt, model.vocabSize) };
 }
 
-/** Streams a completion of `prompt` from a checkpoint, calling `onText` with each piece. */
+/**
+ * Streams a completion of `prompt` from a checkpoint, calling `onText` with each piece.
+ *
+ * @throws Error - the model's logits are not finite (`nonFiniteLogitsError`), naming `dir`
+ */
 export async function complete(
   dir: string,
   prompt: string,
@@ -86,5 +90,5 @@ export async function complete(
 ): Promise<string> {
   const { device, ...generateOptions } = options;
   const { model, tokenizer } = loadCheckpoint(dir, device);
-  return generateText(model, tokenizer, prompt, generateOptions);
+  return withFiniteLogits(dir, () => generateText(model, tokenizer, prompt, generateOptions));
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { OptimizerState } from '@tessera/optim';
+import type { BaseOptions, Optimizer, OptimizerState } from '@tessera/optim';
 import * as T from '@tessera/tensor-webgpu';
 import { firstNonFinite } from './finite.js';
 import { type Checkpoint, type CheckpointStateBase, FILES, fileError } from './run-folder.js';
@@ -31,4 +31,44 @@ export function readOptimizerState(
   if (bad) throw fileError(path, `the optimizer state is not finite (tensor ${bad})`);
   const { name: _, ...rest } = ckpt.state.optimizer;
   return { ...rest, tensors };
+}
+
+/**
+ * Loads a resumed run's optimizer state into `optimizer`: the state must be of this optimizer
+ * (`optimizer.optimizer` in `tessera.json`, e.g. `AdamW`), at the run's step (`updatesPerStep`
+ * optimizer updates per step: PPO makes several), its tensors present and finite. A problem with
+ * a field is an error naming `tessera.json` and the field; one with the tensors names
+ * `optimizer.safetensors`.
+ */
+export async function restoreOptimizer(
+  optimizer: Optimizer<BaseOptions>,
+  ckpt: Checkpoint<WithOptimizer>,
+  device: T.Device,
+  updatesPerStep = 1,
+): Promise<void> {
+  const { step, optimizer: saved } = ckpt.state;
+  const field = (name: string, message: string) =>
+    fileError(ckpt.stateFile, `field "optimizer.${name}" ${message}`);
+  if (saved?.step !== step * updatesPerStep)
+    throw field(
+      'step',
+      `is ${JSON.stringify(saved?.step)}, but the run is at step ${step}${updatesPerStep > 1 ? ` of ${updatesPerStep} updates each` : ''}`,
+    );
+  const own = optimizer.stateDict();
+  if (saved.optimizer !== undefined && saved.optimizer !== own.optimizer)
+    throw field(
+      'optimizer',
+      `is ${JSON.stringify(saved.optimizer)}, but this run's optimizer is ${own.optimizer}`,
+    );
+  const state = readOptimizerState(ckpt, device);
+  try {
+    await optimizer.loadStateDict(state);
+  } catch (e) {
+    const message = (e as Error).message;
+    throw /\btensors\b/.test(message)
+      ? fileError(join(ckpt.folder, FILES.optimizer), message)
+      : fileError(ckpt.stateFile, `field "optimizer" does not fit this run (${message})`);
+  } finally {
+    for (const t of Object.values(state.tensors)) t.dispose();
+  }
 }

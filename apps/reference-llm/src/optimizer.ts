@@ -35,7 +35,7 @@ export interface ScheduledOptimizer {
  */
 export function buildOptimizer(
   name: OptimizerName,
-  model: DecoderLM,
+  model: Pick<DecoderLM, 'parameters' | 'namedParameters'>,
   preset: Preset,
   totalSteps: number,
 ): ScheduledOptimizer {

@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import * as T from '@tessera/tensor-webgpu';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
@@ -86,15 +88,56 @@ describe('pretrain', () => {
     expect(resumed.trainLoss.length).toBeGreaterThan(r.steps);
   });
 
-  it('refuses to overwrite a checkpoint; --force starts over', async () => {
+  it('refuses to overwrite a checkpoint; --force starts over, keeping the old run until every input passed and the first checkpoint is saved', async () => {
     const dir = tempDir();
     await run({ out: dir, steps: 2 });
     await expect(run({ out: dir, steps: 3 })).rejects.toThrow(
       `${dir} holds a checkpoint at step 2 of 2; pass --resume to continue it or --force to delete it and start over`,
     );
+    const report = readFileSync(join(dir, 'report.md'), 'utf8');
+    const before = readCheckpoint(dir).read(FILES.model);
+    // Inputs that fail their checks leave the finished run as it was.
+    await expect(
+      run({ out: dir, steps: 3, force: true, data: '/nonexistent.txt' }),
+    ).rejects.toThrow(/nonexistent\.txt/);
+    await expect(run({ out: dir, steps: 3, force: true, data: textFile('Hello') })).rejects.toThrow(
+      /the training split has 4 bytes/,
+    );
+    expect(readCheckpoint(dir).read(FILES.model).equals(before)).toBe(true);
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toBe(report);
     const again = await run({ out: dir, steps: 3, force: true });
     expect(again.trainLoss).toHaveLength(3);
     expect(readCheckpoint(dir).state.step).toBe(3);
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).not.toBe(report);
+  });
+
+  it('a resumed run that was already complete keeps its report (and its throughput)', async () => {
+    const dir = tempDir();
+    await run({ out: dir, steps: 2 });
+    const report = readFileSync(join(dir, 'report.md'), 'utf8');
+    const sink = lines();
+    const r = await run({ out: dir, steps: undefined, resume: true, sink });
+    expect(r.steps).toBe(2);
+    expect(sink.lines).toContain(`${dir} is complete (step 2 of 2): nothing to train`);
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toBe(report);
+    expect(report).not.toMatch(/throughput \| 0 tokens\/s/);
+  });
+
+  it('refuses a folder another live process writes (its lock), and clears a stale lock', async () => {
+    const dir = tempDir();
+    await run({ out: dir, steps: 1 });
+    const lock = join(dir, FILES.lock);
+    writeFileSync(lock, JSON.stringify({ pid: process.ppid, host: hostname(), since: 'now' }));
+    await expect(run({ out: dir, steps: undefined, resume: true })).rejects.toThrow(
+      `${dir} is being written by process ${process.ppid} on ${hostname()} since now (${lock})`,
+    );
+    const ended = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+    writeFileSync(
+      lock,
+      JSON.stringify({ pid: Number(ended.stdout), host: hostname(), since: 'then' }),
+    );
+    expect((await run({ out: dir, steps: 2, force: true })).steps).toBe(2);
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('checks what it resumes, naming the file and the field', async () => {
@@ -181,6 +224,24 @@ describe('pretrain', () => {
       `${join(folder, FILES.model)}: the checkpoint's weights are not finite (tensor model.norm.weight[0] = Infinity)`,
     );
     restore();
+    // The Hugging Face config.json is checked like every other file: changed, or deleted.
+    const hfConfig = join(folder, FILES.hfConfig);
+    const config = readFileSync(hfConfig, 'utf8');
+    writeFileSync(hfConfig, config.replace(/"vocab_size": \d+/, '"vocab_size": 999'));
+    await expect(resume()).rejects.toThrow(
+      new RegExp(`^${hfConfig}: is not the file saved with this checkpoint`),
+    );
+    rmSync(hfConfig);
+    await expect(resume()).rejects.toThrow(`${hfConfig}: is missing`);
+    writeFileSync(hfConfig, config);
+    // An optimizer state of another optimizer: the field of tessera.json is named.
+    replaceFile(dir, FILES.model, saved[FILES.model]!, {
+      optimizer: { ...JSON.parse(saved[FILES.state]!.toString()).optimizer, optimizer: 'Muon' },
+    });
+    await expect(resume()).rejects.toThrow(
+      `${stateFile}: field "optimizer.optimizer" is "Muon", but this run's optimizer is AdamW`,
+    );
+    restore();
     expect((await resume()).steps).toBe(2);
   });
 
@@ -190,7 +251,7 @@ describe('pretrain', () => {
     // that step's loss (computed before the update) is still finite.
     const diverging = { ...micro, lr: 1e39 };
     await expect(run({ out: dir, preset: diverging, saveEvery: 1 })).rejects.toThrow(
-      /^pretrain: refusing to save weights that are not finite at step 1 \(tensor model\.[^\]]+\] = -?(Infinity|NaN)\); no checkpoint was written$/,
+      /^pretrain: refusing to save weights that are not finite at step 1 \(model\.safetensors: tensor model\.[^\]]+\] = -?(Infinity|NaN)\); no checkpoint was written$/,
     );
     expect(existsSync(join(dir, FILES.pointer))).toBe(false);
   });

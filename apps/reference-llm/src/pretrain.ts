@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { bitsPerByteFromMeanNll } from '@tessera/eval';
 import type { OptimizerState } from '@tessera/optim';
 import * as T from '@tessera/tensor-webgpu';
-import { type Tokenizer, toHuggingFaceJson, trainBpe } from '@tessera/tokenizer';
+import { type Tokenizer, trainBpe } from '@tessera/tokenizer';
 import { DecoderLM, type TransformerConfig } from '@tessera/transformer';
 import {
   batchAt,
@@ -15,55 +13,42 @@ import {
   readText,
   splitText,
 } from './data.js';
-import { firstNonFinite } from './finite.js';
 import { llamaConfig } from './hf-config.js';
-import { languageModelStep, nextTokenLoss } from './lm-step.js';
+import { languageModelStep, validationLoss } from './lm-step.js';
 import { type ModelState, readModel, readTokenizer } from './load.js';
-import { type History, runTrainingLoop, type StopReason, type StopSignal } from './loop.js';
+import type { History, StopReason } from './loop.js';
 import { buildOptimizer, OPTIMIZERS, type OptimizerName } from './optimizer.js';
-import { readOptimizerState } from './optimizer-state.js';
+import { restoreOptimizer } from './optimizer-state.js';
 import { PRESETS, type Preset, presetBudget } from './presets.js';
-import { Progress, type ProgressSink, stderrSink } from './progress.js';
-import { writeReport } from './report.js';
+import { stderrSink } from './progress.js';
+import { type Checkpoint, FILES, fileError } from './run-folder.js';
+import { huggingFaceFiles, saveCheckpoint } from './save-checkpoint.js';
 import {
-  type Checkpoint,
-  FILES,
-  fileError,
-  prepareRunFolder,
-  readCheckpoint,
-  writeCheckpoint,
-} from './run-folder.js';
+  openRun,
+  runStageLoop,
+  type StageLoopResult,
+  type StageRunOptions,
+  writeRunReport,
+} from './stage-runner.js';
 
-export interface PretrainOptions {
-  /** The run folder. */
-  out: string;
+/**
+ * Options of `pretrain`; those of every training command (`out`, `resume`, `force`, `saveEvery`
+ * (default the evaluation interval), `maxSeconds`, `stop`, `sink`, `device`, `seed`) come from
+ * `StageRunOptions`.
+ */
+export interface PretrainOptions extends StageRunOptions {
   /** A preset or its name; default `tiny`, or the checkpoint's on `resume` (where another is an error). */
   preset?: Preset | string;
   /** Default `adamw`, or the checkpoint's on `resume` (where another is an error). */
   optimizer?: OptimizerName;
-  /** Continue the checkpoint in `out` (an error when there is none). */
-  resume?: boolean;
-  /** Delete the checkpoint in `out` and start over (without it, an existing checkpoint is an error). */
-  force?: boolean;
   /** The text; default the bundled tinyshakespeare, or the checkpoint's file on `resume`. */
   data?: string | URL;
   /** The run's length; default the preset's Chinchilla budget, or the checkpoint's on `resume`. */
   steps?: number;
   /** Validation every N steps; default the preset's `evalInterval`. */
   evalEvery?: number;
-  /** Checkpoint every N steps, so a crash loses at most N; default the preset's `evalInterval`. */
-  saveEvery?: number;
   /** Batches averaged for each validation figure. Default 8. */
   evalBatches?: number;
-  device?: T.Device;
-  /** Where progress and status lines go; default standard error. */
-  sink?: ProgressSink;
-  /** Set `reason` (a signal handler does) to stop after the current step and save. */
-  stop?: StopSignal;
-  /** Wall-clock budget in seconds: past it the run stops, evaluates, saves and reports. */
-  maxSeconds?: number;
-  /** Seeds the batches and dropout. Default 1. */
-  seed?: number;
 }
 
 export interface PretrainResult {
@@ -105,7 +90,13 @@ export function unigramBpb(
   return bitsPerByteFromMeanNll(nats / val.length, val.length, valBytes);
 }
 
-function resolvePreset(preset: Preset | string): Preset {
+/** The tokenizer of a run: byte-level BPE of the preset's size trained on the training split. */
+export function trainTokenizer(train: string, preset: Preset): Tokenizer {
+  return trainBpe([train], { vocabSize: preset.vocabSize, specialTokens: ['<|endoftext|>'] });
+}
+
+/** A preset, given or by name; an unknown name is an error listing the known ones. */
+export function resolvePreset(preset: Preset | string): Preset {
   if (typeof preset !== 'string') return preset;
   const found = PRESETS[preset];
   if (!found)
@@ -116,7 +107,8 @@ function resolvePreset(preset: Preset | string): Preset {
 }
 
 /**
- * Checks a checkpoint's settings against the options of the command that resumes it: a flag
+ * Checks a pretraining checkpoint's settings (`openRun` checked its files, stage and history;
+ * `restoreOptimizer` checks the optimizer's step) against the options of the command that resumes it: a flag
  * that differs from what the run was started with is an error naming the flag, both values and
  * the field. Returns the run's preset, optimizer, step count and data.
  */
@@ -128,8 +120,6 @@ function resumeSettings(ckpt: Checkpoint<PretrainState>, o: PretrainOptions) {
     new Error(
       `--${flag} ${given} conflicts with the checkpoint, which was started with ${saved} (${ckpt.stateFile} field "${name}"); leave --${flag} out to resume, or pass --force to start over`,
     );
-  if (s.stage !== 'pretrain')
-    throw field('stage', `is ${JSON.stringify(s.stage)}, expected "pretrain"`);
   if (s.preset === null || typeof s.preset !== 'object' || typeof s.preset.name !== 'string')
     throw field('preset', 'is missing: the recipe the run was started with');
   const givenPreset = o.preset === undefined ? undefined : resolvePreset(o.preset).name;
@@ -143,22 +133,8 @@ function resumeSettings(ckpt: Checkpoint<PretrainState>, o: PretrainOptions) {
     );
   if (o.optimizer !== undefined && o.optimizer !== name)
     throw conflict('optimizer', o.optimizer, name, 'optimizer.name');
-  if (s.optimizer.step !== s.step)
-    throw field(
-      'optimizer.step',
-      `is ${JSON.stringify(s.optimizer.step)}, but the run is at step ${s.step} (field "step")`,
-    );
   if (o.steps !== undefined && o.steps !== s.totalSteps)
     throw conflict('steps', o.steps, s.totalSteps, 'totalSteps');
-  if (
-    !Array.isArray(s.history?.trainLoss) ||
-    s.history.trainLoss.length !== s.step ||
-    !Array.isArray(s.history.val)
-  )
-    throw field(
-      'history',
-      `must hold one training loss per step done (${s.step}) and a validation list`,
-    );
   if (!Number.isInteger(s.seed))
     throw field('seed', `is ${JSON.stringify(s.seed)}, expected an integer`);
   const data = o.data ?? (s.data?.path === 'bundled' ? DEFAULT_DATA : s.data?.path);
@@ -180,8 +156,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const sink = o.sink ?? stderrSink;
   const log = (line: string) => sink.write(`${line}\n`);
   const device = o.device ?? T.getDefaultDevice();
-  prepareRunFolder(o.out, o);
-  const ckpt = o.resume ? readCheckpoint<PretrainState>(o.out) : undefined;
+  const ckpt = openRun<PretrainState>('pretrain', o);
   const saved = ckpt && resumeSettings(ckpt, o);
   const preset = saved?.preset ?? resolvePreset(o.preset ?? 'tiny');
   const optimizerName = saved?.optimizer ?? o.optimizer ?? 'adamw';
@@ -212,10 +187,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   } else {
     const t0 = performance.now();
     log(`training a ${preset.vocabSize}-token BPE tokenizer on ${trainBytes} bytes…`);
-    tokenizer = trainBpe([train], {
-      vocabSize: preset.vocabSize,
-      specialTokens: ['<|endoftext|>'],
-    });
+    tokenizer = trainTokenizer(train, preset);
     log(
       `tokenizer: ${tokenizer.vocabSize} tokens in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
@@ -234,14 +206,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const history: History = ckpt?.state.history ?? { trainLoss: [], val: [] };
   const start = ckpt?.state.step ?? 0;
   if (ckpt) {
-    try {
-      await optimizer.loadStateDict(readOptimizerState(ckpt, device));
-    } catch (e) {
-      const message = (e as Error).message;
-      throw message.includes(FILES.optimizer)
-        ? e
-        : fileError(join(ckpt.folder, FILES.optimizer), message);
-    }
+    await restoreOptimizer(optimizer, ckpt, device);
     log(`resumed ${o.out} at step ${start}/${total}`);
   } else {
     log(
@@ -251,65 +216,52 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     log(`unigram baseline: ${baseline.toFixed(3)} bits per byte on validation`);
   }
 
-  const save = async (step: number) => {
-    const weights = await model.save();
-    const bad = firstNonFinite(weights);
-    if (bad)
-      throw new Error(
-        `pretrain: refusing to save weights that are not finite at step ${step} (tensor ${bad}); ${existsSync(join(o.out, FILES.pointer)) ? `the previous checkpoint in ${o.out} is kept` : 'no checkpoint was written'}`,
-      );
-    const { tensors, ...state } = optimizer.stateDict();
-    const eos = tokenizer.specialTokens['<|endoftext|>'];
-    writeCheckpoint<Omit<PretrainState, 'format' | 'version' | 'files'>>(
-      o.out,
-      {
-        [FILES.model]: weights,
-        [FILES.optimizer]: await T.saveSafetensors(tensors),
-        [FILES.tokenizer]: toHuggingFaceJson(tokenizer),
-        [FILES.hfConfig]: `${JSON.stringify(llamaConfig(model.config, { bos: eos, eos }), null, 1)}\n`,
-      },
-      {
-        stage: 'pretrain',
-        step,
-        totalSteps: total,
-        preset,
-        model: model.config,
-        optimizer: { name: optimizerName, ...state },
-        seed,
-        data,
-        history,
-      },
-    );
-  };
-  const evaluate = async () => {
-    let sum = 0;
-    const batches = o.evalBatches ?? 8;
-    for (let b = 0; b < batches; b++) {
-      const batch = batchAt(valIds, preset.batchSize, preset.seqLen, seed * 7919 + b, device);
-      const loss = T.noGrad(() => T.tidy(() => nextTokenLoss(model, batch)));
-      sum += await loss.item();
-      for (const t of [batch.x, batch.y, loss]) t.dispose();
-    }
-    const loss = sum / batches;
-    return { loss, bpb: bitsPerByteFromMeanNll(loss, valIds.length, valBytes) };
-  };
-
-  const r = await runTrainingLoop({
+  const eos = tokenizer.specialTokens['<|endoftext|>'];
+  const files = huggingFaceFiles(tokenizer, llamaConfig(model.config, { bos: eos, eos }));
+  const tokensPerStep = preset.batchSize * preset.seqLen;
+  const r = await runStageLoop({
+    stage: 'pretrain',
+    run: o,
+    seed,
+    device,
     start,
     total,
+    history,
+    evalEvery: o.evalEvery ?? preset.evalInterval,
     data: (step) =>
       batchAt(trainIds, preset.batchSize, preset.seqLen, seed * 1_000_003 + step, device),
-    step: (batch, step) => {
-      T.manualSeed(seed + step); // dropout masks, reproducible on resume
-      return languageModelStep(model, optimizer, batch);
+    step: async (batch) => ({
+      loss: await languageModelStep(model, optimizer, batch),
+      tokens: tokensPerStep,
+    }),
+    evaluate: async () => {
+      const loss = await validationLoss(model, valIds, {
+        batches: o.evalBatches ?? 8,
+        batchSize: preset.batchSize,
+        seqLen: preset.seqLen,
+        seed: seed * 7919,
+      });
+      return { loss, bpb: bitsPerByteFromMeanNll(loss, valIds.length, valBytes) };
     },
-    evaluate: { every: o.evalEvery ?? preset.evalInterval, run: evaluate },
-    checkpoint: { every: o.saveEvery ?? preset.evalInterval, save },
-    history,
-    progress: new Progress('pretrain', total, sink, start),
-    stop: o.stop,
-    maxSeconds: o.maxSeconds,
-    tokensPerStep: preset.batchSize * preset.seqLen,
+    save: async (step) =>
+      saveCheckpoint(o.out, 'pretrain', {
+        weights: { [FILES.model]: await model.save() },
+        files,
+        optimizer,
+        optimizerName,
+        state: {
+          stage: 'pretrain',
+          step,
+          totalSteps: total,
+          preset,
+          model: model.config,
+          seed,
+          data,
+          history,
+        },
+      }),
+    resumed: ckpt,
+    tokensPerStep,
   });
   const result: PretrainResult = {
     steps: r.steps,
@@ -320,7 +272,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     tokensPerSecond: r.tokensPerSecond,
     stopReason: r.stopReason,
   };
-  writePretrainReport(o.out, result, {
+  writePretrainReport(o.out, result, r, {
     preset,
     model,
     optimizer: optimizerName,
@@ -333,6 +285,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
 function writePretrainReport(
   dir: string,
   r: PretrainResult,
+  loop: StageLoopResult,
   meta: {
     preset: Preset;
     model: DecoderLM;
@@ -347,7 +300,7 @@ function writePretrainReport(
     SIGINT: 'stopped by Ctrl-C (SIGINT)',
     SIGTERM: 'stopped by SIGTERM',
   };
-  writeReport(dir, {
+  writeRunReport(dir, loop, {
     title: `reference-llm pretrain: ${meta.preset.name}`,
     facts: [
       ['parameters', String(meta.model.numParameters())],

@@ -18,7 +18,12 @@ async function parse(
       quiet(sub as unknown as Command<unknown[], Record<string, unknown>>);
   };
   quiet(program as unknown as Command<unknown[], Record<string, unknown>>);
-  for (const c of program.commands) (c as unknown as Command).action(() => {}); // parse only
+  // Parse only: every command that runs (a subcommand, not its group) does nothing.
+  const parseOnly = (c: Command): void => {
+    if (c.commands.length === 0) c.action(() => {});
+    for (const sub of c.commands) parseOnly(sub as unknown as Command);
+  };
+  for (const c of program.commands) parseOnly(c as unknown as Command);
   try {
     await program.parseAsync(['node', 'reference-llm', ...args]);
     return io;
@@ -72,6 +77,11 @@ describe('the command line', () => {
     ],
     [['profile', '--steps', ''], "option '--steps <n>' argument '' is invalid."],
     [['scaling', '--preset', 'tiny'], "unknown option '--preset'"],
+    [
+      ['dllm', 'train', '--steps', '0'],
+      "option '--steps <n>' argument '0' is invalid. Expected an integer >= 1.",
+    ],
+    [['dllm', 'sample'], "unknown command 'sample'"],
     [['train'], "unknown command 'train'"],
   ])('%j is an error naming the flag', async (args, message) => {
     const { error, err } = await parse(args);
@@ -87,12 +97,15 @@ describe('the command line', () => {
       ['tasks', '--fewshot <n>'],
       ['profile', '--optimizer <name>'],
       ['scaling', '--help'],
+      ['dllm train', '--max-minutes <m>'],
     ] as const) {
-      const { out, error } = await parse([command, '--help']);
+      const { out, error } = await parse([...command.split(' '), '--help']);
       expect(error?.code).toBe('commander.helpDisplayed');
       expect(out).toContain(`Usage: reference-llm ${command}`);
       expect(out).toContain(flag);
-      const made = buildProgram().commands.find((c) => c.name() === command)!;
+      const [name, sub] = command.split(' ');
+      const top = buildProgram().commands.find((c) => c.name() === name)!;
+      const made = sub ? top.commands.find((c) => c.name() === sub)! : top;
       expect(made.description()).not.toBe('');
       expect(out).toContain(made.description().slice(0, 40));
     }

@@ -12,11 +12,15 @@ export function buildProgram(): Command {
       'The Tessera reference app: pretrain a small GPT on a text with the Tessera packages, sample from it, evaluate it.',
     )
     .showHelpAfterError('(add --help for usage)');
-  for (const make of COMMANDS) {
-    const command = make().showHelpAfterError('(add --help for usage)');
-    // A command's --help opens with what it does: its description, else its one-line summary.
-    if (!command.description()) command.description(command.summary());
-    program.addCommand(command);
-  }
+  for (const make of COMMANDS) program.addCommand(prepare(make()));
   return program;
+}
+
+/** A command and its subcommands show help after an error; --help opens with what each does. */
+function prepare<C extends Command<unknown[], Record<string, unknown>>>(command: C): C {
+  command.showHelpAfterError('(add --help for usage)');
+  // A command's --help opens with what it does: its description, else its one-line summary.
+  if (!command.description()) command.description(command.summary());
+  for (const sub of command.commands) prepare(sub as Command<unknown[], Record<string, unknown>>);
+  return command;
 }

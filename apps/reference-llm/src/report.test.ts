@@ -61,4 +61,23 @@ describe('report', () => {
     );
     expect(readFileSync(join(dir, 'loss.svg'), 'utf8')).toContain('<svg');
   });
+
+  it("writes a stage's further pictures and lists them in report.md after the chart", () => {
+    const dir = tempDir();
+    writeReport(dir, {
+      title: 'reference-llm vit train: MNIST',
+      facts: [['steps', '2']],
+      summary: {},
+      history: { trainLoss: [3, 2], val: [] },
+      schedules: {},
+      figures: [
+        { file: 'accuracy.svg', title: 'test accuracy', svg: '<svg>a</svg>' },
+        { file: 'confusion.svg', title: 'confusion matrix', svg: '<svg>c</svg>' },
+      ],
+    });
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain(
+      '(loss.svg)\n\n![test accuracy](accuracy.svg)\n\n![confusion matrix](confusion.svg)\n',
+    );
+    expect(readFileSync(join(dir, 'confusion.svg'), 'utf8')).toBe('<svg>c</svg>');
+  });
 });

@@ -20,7 +20,7 @@ export interface RunReport {
   history: History;
   /** Each optimizer group's learning-rate schedule, drawn in the chart's lower panel. */
   schedules: Record<string, Schedule>;
-  /** More charts (a tuning stage's reward, accuracy and KL curves), written beside the loss chart and shown in `report.md`. */
+  /** More pictures (a tuning stage's reward, accuracy and KL curves; the ViT's accuracy, confusion and rollout), written beside the loss chart and shown in `report.md`. */
   figures?: { file: string; title: string; svg: string }[];
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { syncFolder, TEMP_MARK, writeAtomic, writeDurable } from './atomic-write.js';
+import { LOCK_FILE, lockedError, lockHolder, takeLock } from './run-lock.js';
 
 /**
  * The run folder, version 2:
@@ -15,6 +16,7 @@ import { syncFolder, TEMP_MARK, writeAtomic, writeDurable } from './atomic-write
  *         tessera.json                      the run's state: step, settings, history, a SHA-256 per file
  *     DIR/report.json, report.md, loss.svg  the report (curves.svg: a tuning stage's figures)
  *     DIR/tasks.json                        results of `tasks`
+ *     DIR/run.lock                          while a run writes the folder: its process (pid, host)
  *
  * A save writes a new step folder under a temporary name, renames it into place, then switches
  * `run.json` to it (one atomic rename) and only then removes the previous checkpoint: a crash at
@@ -26,6 +28,7 @@ export const RUN_VERSION = 2;
 /** Files of a checkpoint (in its step folder) and of the run folder. */
 export const FILES = {
   pointer: 'run.json',
+  lock: LOCK_FILE,
   checkpoints: 'checkpoints',
   model: 'model.safetensors',
   optimizer: 'optimizer.safetensors',
@@ -60,19 +63,36 @@ function stepFolder(step: number): string {
   return `${FILES.checkpoints}/step-${String(step).padStart(6, '0')}`;
 }
 
+function holdsCheckpoint(dir: string): { holds: boolean; legacy: boolean } {
+  const legacy = existsSync(join(dir, FILES.hfConfig)) && existsSync(join(dir, FILES.model));
+  return { holds: existsSync(join(dir, FILES.pointer)) || legacy, legacy };
+}
+
+/** What a command that writes a run folder was told to do with a checkpoint already there. */
+export interface RunFolderOptions {
+  /** Continue the checkpoint in the folder (an error when there is none). */
+  resume?: boolean;
+  /** Replace the checkpoint in the folder (without it, an existing checkpoint is an error). */
+  force?: boolean;
+}
+
 /**
- * Makes `dir` ready for a run that writes checkpoints (every training command calls it first):
- * creates it, removes the debris of a crash (temporary files, half-written step folders, step
- * folders `run.json` does not name), and refuses to touch a checkpoint unless told: `resume`
- * continues it, `force` deletes it (and the report) to start over.
+ * Checks, without changing anything, that a run may write `dir`: no other process writes it
+ * (its lock), and a checkpoint there is continued (`resume`) or replaced (`force`), never
+ * silently overwritten. Every training command calls it before reading its other inputs, and
+ * claims the folder (`claimRunFolder`) only once all of them passed.
  */
-export function prepareRunFolder(dir: string, o: { resume?: boolean; force?: boolean }): void {
+export function checkRunFolder(dir: string, o: RunFolderOptions): void {
   if (o.resume && o.force)
     throw new Error(`${dir}: --resume and --force contradict each other; pass one`);
-  mkdirSync(dir, { recursive: true });
+  const holder = lockHolder(dir);
+  if (holder) throw lockedError(dir, holder);
+  checkContents(dir, o);
+}
+
+function checkContents(dir: string, o: RunFolderOptions): void {
   const pointer = join(dir, FILES.pointer);
-  const legacy = existsSync(join(dir, FILES.hfConfig)) && existsSync(join(dir, FILES.model));
-  const holds = existsSync(pointer) || legacy;
+  const { holds, legacy } = holdsCheckpoint(dir);
   if (holds && !o.resume && !o.force) {
     const what = legacy ? 'a checkpoint (in the version 1 layout)' : describe(dir);
     throw new Error(
@@ -82,13 +102,50 @@ export function prepareRunFolder(dir: string, o: { resume?: boolean; force?: boo
   if (o.resume && !holds)
     throw fileError(pointer, 'is missing: there is no checkpoint to resume in this folder');
   if (o.resume && legacy && !existsSync(pointer)) readPointer(dir); // the clear version error
-  if (o.force) {
-    for (const name of [FILES.pointer, FILES.checkpoints, FILES.tasks, ...FILES.report])
-      rmSync(join(dir, name), { recursive: true, force: true });
-    for (const name of [FILES.model, FILES.optimizer, FILES.tokenizer, FILES.hfConfig])
-      rmSync(join(dir, name), { force: true }); // a version 1 checkpoint
+}
+
+/** A run's hold on its folder, from `claimRunFolder`. */
+export interface RunClaim {
+  /** Call after each checkpoint is saved: the first one of a `force` run removes what is left of the replaced run. */
+  saved(): void;
+  /** Releases the lock. */
+  release(): void;
+}
+
+/**
+ * Claims `dir` for a run whose inputs all passed their checks: creates it, takes its lock
+ * (`run.lock`: another writer is refused), checks it again under the lock (and that a resumed
+ * checkpoint is still the one `run.json` names), and removes the debris of a crash (temporary
+ * files, half-written step folders, step folders `run.json` does not name). A `force` run deletes
+ * nothing yet: the replaced checkpoint goes when the new run's first checkpoint is complete
+ * (`writeCheckpoint` switches `run.json` to it), its report and `tasks.json` just after.
+ */
+export function claimRunFolder(dir: string, o: RunFolderOptions, resumed?: Checkpoint): RunClaim {
+  mkdirSync(dir, { recursive: true });
+  const release = takeLock(dir);
+  try {
+    checkContents(dir, o);
+    if (resumed && join(dir, readPointer(dir)) !== resumed.folder)
+      throw fileError(
+        join(dir, FILES.pointer),
+        `names ${readPointer(dir)} now, not the checkpoint this run read (${resumed.folder}): another process wrote the folder meanwhile; start again`,
+      );
+    removeDebris(dir);
+  } catch (e) {
+    release();
+    throw e;
   }
-  removeDebris(dir);
+  let replaced = o.force === true;
+  return {
+    saved() {
+      if (!replaced) return;
+      replaced = false;
+      for (const name of [FILES.tasks, ...FILES.report]) rmSync(join(dir, name), { force: true });
+      for (const name of [FILES.model, FILES.optimizer, FILES.tokenizer, FILES.hfConfig])
+        rmSync(join(dir, name), { force: true }); // a version 1 checkpoint
+    },
+    release,
+  };
 }
 
 function describe(dir: string): string {
@@ -178,16 +235,22 @@ export function writeCheckpoint<
   const full = { format: RUN_FORMAT, version: RUN_VERSION, ...state, files: hashes };
   writeDurable(join(partial, FILES.state), `${JSON.stringify(full, null, 1)}\n`);
   syncFolder(partial);
-  const previous = existsSync(join(dir, FILES.pointer)) ? readPointer(dir) : undefined;
-  rmSync(join(dir, target), { recursive: true, force: true }); // a stale folder of this step
+  let previous = existsSync(join(dir, FILES.pointer)) ? readPointer(dir) : undefined;
+  if (previous === target) {
+    // A replaced run (--force) had a checkpoint of this very step: set it aside under a debris
+    // name rather than delete it before the new one is in place.
+    const aside = `${target}${PARTIAL}replaced-${process.pid}`;
+    rmSync(join(dir, aside), { recursive: true, force: true });
+    renameSync(join(dir, target), join(dir, aside));
+    previous = aside;
+  } else rmSync(join(dir, target), { recursive: true, force: true }); // a stale folder of this step
   renameSync(partial, join(dir, target));
   syncFolder(join(dir, FILES.checkpoints));
   writeAtomic(
     join(dir, FILES.pointer),
     `${JSON.stringify({ format: RUN_FORMAT, version: RUN_VERSION, checkpoint: target }, null, 1)}\n`,
   );
-  if (previous && previous !== target)
-    rmSync(join(dir, previous), { recursive: true, force: true });
+  if (previous) rmSync(join(dir, previous), { recursive: true, force: true });
 }
 
 /** A checkpoint found through `run.json`: its state, checked, and its files, verified when read. */
@@ -199,12 +262,15 @@ export interface Checkpoint<S extends CheckpointStateBase = CheckpointStateBase>
   state: S;
   /** A file of the checkpoint, after checking its SHA-256 against `tessera.json`. */
   read(name: string): Buffer;
+  /** Checks every file `tessera.json` records (present, same SHA-256), as a resume does. */
+  verify(): void;
 }
 
 /**
  * Opens the checkpoint `run.json` names. Throws, naming the file and the field, when `run.json`
  * or `tessera.json` is missing, corrupt or of another version, when `step` is not an integer in
- * [0, totalSteps], or (on `read`) when a file is missing or is not the one saved with this state.
+ * [0, totalSteps], or (on `read` and `verify`) when a file is missing or is not the one saved
+ * with this state.
  */
 export function readCheckpoint<S extends CheckpointStateBase = CheckpointStateBase>(
   dir: string,
@@ -249,6 +315,9 @@ export function readCheckpoint<S extends CheckpointStateBase = CheckpointStateBa
         );
       }
       return data;
+    },
+    verify() {
+      for (const name of Object.keys(state.files)) this.read(name);
     },
   };
 }

@@ -176,11 +176,119 @@ describe('gradient check and tiles', () => {
       /keyPaddingMask must be f32 \[1, 4\]/,
     );
     expect(() => attention(k, k, k, { casual: true } as never)).toThrow(
-      /attention: unknown option "casual" \(known options: scale, causal, window, keyPaddingMask, kernel, returnLse\)/,
+      /attention: unknown option "casual" \(known options: scale, causal, window, keyPaddingMask, documentIds, kernel, returnLse\)/,
     );
     expect(() => naiveAttention(k, k, k, { kernel: 'row' } as never)).toThrow(
       /naiveAttention: unknown option "kernel"/,
     );
+  });
+});
+
+describe.each(all)('packed documents (documentIds) ($info.backend)', (dev) => {
+  // Row 0 packs three examples [0, 13), [13, 30), [30, 40); row 1 one example of 35 tokens and
+  // 5 padding positions (id −1).
+  const S = 40;
+  const ids = [
+    ...Array.from({ length: S }, (_, i) => (i < 13 ? 0 : i < 30 ? 1 : 2)),
+    ...Array.from({ length: S }, (_, i) => (i < 35 ? 7 : -1)),
+  ];
+  const spans: [number, number, number][] = [
+    [0, 0, 13],
+    [0, 13, 30],
+    [0, 30, 40],
+    [1, 0, 35],
+  ];
+  const qkv = () =>
+    [1, 2, 3].map((seed, n) =>
+      T.randn([2, n === 0 ? 4 : 2, S, 32], { device: dev, seed, requiresGrad: true }),
+    ) as [Tensor, Tensor, Tensor];
+  const docs = () => T.tensor(ids, { device: dev, shape: [2, S] });
+  /** Rows [from, to) of batch b of a [B, H, S, D] array, as a fresh [1, H, to − from, D] tensor. */
+  const piece = (
+    a: ArrayLike<number>,
+    shape: readonly number[],
+    b: number,
+    from: number,
+    to: number,
+  ) => {
+    const [, H, , D] = shape as [number, number, number, number];
+    const out: number[] = [];
+    for (let h = 0; h < H; h++)
+      for (let i = from; i < to; i++)
+        for (let d = 0; d < D; d++) out.push(a[((b * H + h) * S + i) * D + d]!);
+    return T.tensor(out, { device: dev, shape: [1, H, to - from, D] });
+  };
+
+  for (const causal of [true, false]) {
+    it(`each example attended alone gives the packed rows (${causal ? 'causal' : 'bidirectional'})`, async () => {
+      const [q, k, v] = qkv();
+      const arrays = await Promise.all([q, k, v].map((t) => t.data()));
+      const kernelsHere = dev.backend === 'webgpu' ? kernels : (['row'] as const);
+      const packed = [
+        await naiveAttention(q, k, v, { causal, documentIds: docs() }).data(),
+        ...(await Promise.all(
+          kernelsHere.map((kernel) =>
+            attention(q, k, v, { causal, documentIds: docs(), kernel }).data(),
+          ),
+        )),
+      ];
+      for (const [b, from, to] of spans) {
+        const [pq, pk, pv] = [q, k, v].map((t, n) => piece(arrays[n]!, t.shape, b, from, to));
+        const alone = await naiveAttention(pq!, pk!, pv!, { causal }).data();
+        for (const got of packed) {
+          const rows = piece(got, q.shape, b, from, to);
+          expect(maxRelError(await rows.data(), alone)).toBeLessThan(2e-5);
+        }
+      }
+      // Padding rows (id −1) see nothing: zeros.
+      const tail = await piece(packed[1]!, q.shape, 1, 35, 40).data();
+      expect(tail.every((x) => x === 0)).toBe(true);
+    }, 180_000);
+  }
+
+  it('gradients equal the naive block-diagonal ones, with a padding mask too', async () => {
+    const pad = T.tensor(
+      Array.from({ length: 2 * S }, (_, i) => (i === 5 || i === S + 3 ? 0 : 1)),
+      { device: dev, shape: [2, S] },
+    );
+    const grads = async (f: typeof attention | typeof naiveAttention) => {
+      const [q, k, v] = qkv();
+      const w = T.randn([2, 4, S, 32], { device: dev, seed: 9 });
+      const opts = { causal: true, documentIds: docs(), keyPaddingMask: pad };
+      T.sum(T.mul(f(q, k, v, opts), w)).backward();
+      return Promise.all([q.grad!.data(), k.grad!.data(), v.grad!.data()]);
+    };
+    const [got, want] = [await grads(attention), await grads(naiveAttention)];
+    for (let i = 0; i < 3; i++) expect(maxRelError(got[i]!, want[i]!)).toBeLessThan(1e-4);
+  }, 180_000);
+});
+
+describe('packed documents: finite differences and errors', () => {
+  it('finite differences through the flash kernels with documentIds', async () => {
+    const vals = (n: number, s: number) =>
+      Array.from({ length: n }, (_, i) => Math.sin(i * 1.3 + s));
+    const documentIds = T.tensor([0, 0, 1, 1, 1], { device: cpu, shape: [1, 5] });
+    const f = (q: Tensor, k: Tensor, v: Tensor) =>
+      attention(q, k, v, { causal: true, documentIds });
+    const shape = [1, 1, 5, 4];
+    const err = await gradCheck(
+      cpu,
+      f,
+      [vals(20, 1), vals(20, 2), vals(20, 3)],
+      [shape, shape, shape],
+    );
+    expect(err).toBeLessThan(2e-2);
+  });
+
+  it('names a bad documentIds', () => {
+    const q = T.zeros([1, 2, 4, 8], { device: cpu });
+    expect(() => attention(q, q, q, { documentIds: T.zeros([1, 3], { device: cpu }) })).toThrow(
+      /documentIds must be f32 \[1, 4\], got \[1, 3\] f32/,
+    );
+    const k = T.zeros([1, 2, 6, 8], { device: cpu });
+    expect(() =>
+      naiveAttention(q, k, k, { documentIds: T.zeros([1, 6], { device: cpu }) }),
+    ).toThrow(/documentIds needs self-attention \(Sq = Sk\), got Sq 4 and Sk 6/);
   });
 });
 

@@ -1,7 +1,11 @@
-import { contiguous, defineOp, type Tensor } from '@tessera/tensor-webgpu';
+import { add, contiguous, defineOp, mul, sub, type Tensor } from '@tessera/tensor-webgpu';
 import { flashDkvOp, flashDqOp } from './flash-backward.js';
 import { type FlashKernel, type FlashParams, flashForwardOp } from './flash-forward.js';
-import { ATTENTION_OPTION_KEYS, type AttentionOptions, attentionDims } from './options.js';
+import {
+  attentionDims,
+  SEQUENCE_ATTENTION_OPTION_KEYS,
+  type SequenceAttentionOptions,
+} from './options.js';
 
 // The forward op with its backward rule: recomputation through the dQ and dK/dV kernels.
 const attentionOp = defineOp<FlashParams>({
@@ -16,7 +20,7 @@ const attentionOp = defineOp<FlashParams>({
   },
 });
 
-export interface FlashOptions extends AttentionOptions {
+export interface FlashOptions extends SequenceAttentionOptions {
   /** WebGPU kernel: `auto` (default) picks `row` on CPU WebGPU implementations, `tiled` on GPUs. */
   kernel?: FlashKernel | 'auto';
 }
@@ -26,6 +30,7 @@ export interface FlashOptions extends AttentionOptions {
  * backward. q: [batch, heads, Sq, headDim]; k, v: [batch, kvHeads, Sk, headDim] with kvHeads
  * dividing heads (MHA, GQA, MQA — K/V are indexed per group, never copied). Returns the output
  * [batch, heads, Sq, headDim]; with `returnLse`, also the per-row log-sum-exp [batch, heads, Sq].
+ * With `documentIds`, packed examples attend only within themselves (forward and backward).
  */
 export function attention(
   q: Tensor,
@@ -42,7 +47,7 @@ export function attention(
 ): Tensor | { out: Tensor; lse: Tensor } {
   const dims = attentionDims(
     'attention',
-    [...ATTENTION_OPTION_KEYS, 'kernel', 'returnLse'],
+    [...SEQUENCE_ATTENTION_OPTION_KEYS, 'kernel', 'returnLse'],
     q,
     k,
     v,
@@ -55,9 +60,22 @@ export function attention(
     );
   // Strided q/k/v (heads split from a projection by a transposed view) are packed once by the
   // op; the backward kernels reuse those packed copies.
-  const inputs = [q, k, v, ...(options.keyPaddingMask ? [options.keyPaddingMask] : [])];
+  const mask = kernelMask(options);
+  const inputs = [q, k, v, ...(mask ? [mask] : [])];
   const [out, lse] = attentionOp(inputs, { ...dims, kvCapacity: k.shape[2]!, kernel });
   if (options.returnLse) return { out: out!, lse: lse! };
   if (!lse!.node) lse!.dispose();
   return out!;
+}
+
+/**
+ * The kernels' one mask buffer: the padding mask, or with `documentIds` the ids + 1, negated
+ * where the padding mask drops the key (a key needs a positive value equal to the query's own
+ * value in absolute terms: a padded position still asks as a query; id −1 gives 0, masked both
+ * ways).
+ */
+function kernelMask(o: SequenceAttentionOptions): Tensor | undefined {
+  if (!o.documentIds) return o.keyPaddingMask;
+  const ids = add(o.documentIds, 1);
+  return o.keyPaddingMask ? mul(ids, sub(mul(o.keyPaddingMask, 2), 1)) : ids;
 }

@@ -38,13 +38,22 @@ export function attentionUniforms(p: FlashParams, maskStride: number): Uniforms 
     .f32('scale', p.scale)
     .u32('causal', p.causal ? 1 : 0)
     .u32('window', p.window)
-    .u32('maskStride', maskStride);
+    .u32('maskStride', maskStride)
+    .u32('documents', p.documents ? 1 : 0);
 }
 
-/** WGSL for the optional key padding mask (binding `mask`), and the shared `allowed` test. */
+/**
+ * WGSL for the optional mask (binding `mask`: 0 masks key j; with documents, key j needs a
+ * positive value equal to |value| at the query's aligned position a), and the shared `allowed`
+ * test.
+ */
 export function maskWgsl(hasMask: boolean): string {
-  const body = hasMask ? 'return mask[b * P.maskStride + j] != 0.0;' : 'return true;';
-  return `fn maskAllows(j: u32, b: u32) -> bool { ${body} }\n${ALLOWED_WGSL}`;
+  const body = hasMask
+    ? `let m = mask[b * P.maskStride + j];
+  if (P.documents == 1u) { return m > 0.0 && m == abs(mask[b * P.maskStride + u32(a)]); }
+  return m != 0.0;`
+    : 'return true;';
+  return `fn maskAllows(a: i32, j: u32, b: u32) -> bool {\n  ${body}\n}\n${ALLOWED_WGSL}`;
 }
 
 /**
@@ -225,7 +234,7 @@ export const flashForwardOp = defineOp<FlashParams>({
   },
   cpu: (inputs, outputs, p) => flashForwardCpu(inputs, outputs, p),
   wasm: ([q, k, v, mask], [o, lse], p, context) => {
-    if (!wasmTakes([q, k, v])) return false;
+    if (!wasmTakes(p, [q, k, v])) return false;
     const rows = [p.batch * p.heads * p.sq, p.sk] as [number, number];
     callAttention(context, 'flashForward', [q, k, v, mask, undefined, o, lse], p, mask, rows);
     return true;

@@ -8,4 +8,4 @@ export { decodeAttention } from './decode.js';
 export type { FlashKernel } from './flash-forward.js';
 export { KVCache, type KVCacheOptions } from './kv-cache.js';
 export { naiveAttention } from './naive.js';
-export type { AttentionOptions } from './options.js';
+export type { AttentionOptions, SequenceAttentionOptions } from './options.js';

@@ -4,6 +4,7 @@ import {
   eq,
   expand,
   full,
+  ge,
   gt,
   le,
   lt,
@@ -17,20 +18,25 @@ import {
   transpose,
   where,
 } from '@tessera/tensor-webgpu';
-import { ATTENTION_OPTION_KEYS, type AttentionOptions, attentionDims } from './options.js';
+import {
+  attentionDims,
+  SEQUENCE_ATTENTION_OPTION_KEYS,
+  type SequenceAttentionOptions,
+} from './options.js';
 
 /**
  * Reference attention with the score matrix materialised: (q·kᵀ)·scale, masks as −∞, softmax,
  * then ·v — on either backend, from core ops. The oracle for the flash kernels and the baseline
- * of their benchmark. GQA by broadcasting k and v over each group (a view, not a copy).
+ * of their benchmark. GQA by broadcasting k and v over each group (a view, not a copy);
+ * `documentIds` as a block-diagonal mask over the score matrix.
  */
 export function naiveAttention(
   q: Tensor,
   k: Tensor,
   v: Tensor,
-  options: AttentionOptions = {},
+  options: SequenceAttentionOptions = {},
 ): Tensor {
-  const d = attentionDims('naiveAttention', ATTENTION_OPTION_KEYS, q, k, v, options);
+  const d = attentionDims('naiveAttention', SEQUENCE_ATTENTION_OPTION_KEYS, q, k, v, options);
   const group = d.heads / d.kvHeads;
   const device = q.device;
   const qg = reshape(q, [d.batch, d.kvHeads, group, d.sq, d.headDim]);
@@ -52,6 +58,12 @@ export function naiveAttention(
   let keep: Tensor = expand(allowed, [d.batch, 1, 1, d.sq, d.sk]);
   if (options.keyPaddingMask)
     keep = mul(keep, reshape(options.keyPaddingMask, [d.batch, 1, 1, 1, d.sk]));
+  if (options.documentIds) {
+    // Block-diagonal: query i and key j in the same document (and −1 masks like padding).
+    const ids = options.documentIds;
+    const same = eq(reshape(ids, [d.batch, 1, 1, d.sq, 1]), reshape(ids, [d.batch, 1, 1, 1, d.sk]));
+    keep = mul(mul(keep, same), reshape(ge(ids, 0), [d.batch, 1, 1, 1, d.sk]));
+  }
   const masked = where(keep, scores, -1e30);
   const probs = softmax(masked, -1);
   // Rows with no allowed key output zeros (the softmax of all −1e30 is uniform otherwise).

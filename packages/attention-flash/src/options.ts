@@ -16,12 +16,30 @@ export interface AttentionOptions {
   keyPaddingMask?: Tensor;
 }
 
+/** Options of the attention entry points over whole sequences (`attention`, `naiveAttention`). */
+export interface SequenceAttentionOptions extends AttentionOptions {
+  /**
+   * [batch, S] f32 document ids for sequence packing (self-attention, Sq = Sk = S): query i sees
+   * key j only where both carry the same id, on top of the other masks — several examples packed
+   * into one row never attend to each other (the varlen / `cu_seqlens` attention of
+   * FlashAttention-2, and the block-diagonal mask of packing in TRL). Ids are non-negative
+   * integers (at most 2²⁴ − 2, exact in f32); −1 masks the key like padding.
+   */
+  documentIds?: Tensor;
+}
+
 /** The keys of `AttentionOptions`, for `checkOptions`. */
 export const ATTENTION_OPTION_KEYS: readonly (keyof AttentionOptions)[] = [
   'scale',
   'causal',
   'window',
   'keyPaddingMask',
+];
+
+/** The keys of `SequenceAttentionOptions`, for `checkOptions`. */
+export const SEQUENCE_ATTENTION_OPTION_KEYS: readonly (keyof SequenceAttentionOptions)[] = [
+  ...ATTENTION_OPTION_KEYS,
+  'documentIds',
 ];
 
 /** Validated dimensions of an attention call. */
@@ -36,6 +54,11 @@ export interface AttentionDims {
   causal: boolean;
   window: number;
   hasMask: boolean;
+  /**
+   * Whether the mask holds document ids + 1 (from `documentIds`), negated on padded keys: then a
+   * key needs a positive value equal to the query's own in absolute terms.
+   */
+  documents: boolean;
 }
 
 /**
@@ -49,7 +72,7 @@ export function attentionDims(
   q: Tensor,
   k: Tensor,
   v: Tensor,
-  o: AttentionOptions,
+  o: SequenceAttentionOptions,
   cacheLength?: number,
 ): AttentionDims {
   checkOptions(where, o, known);
@@ -94,6 +117,17 @@ export function attentionDims(
       `attention: keyPaddingMask must be f32 [${batch}, ${sk}], got ${formatShapeOf(mask)} ${mask.dtype}`,
     );
   }
+  const docs = o.documentIds;
+  if (docs) {
+    if (sq !== sk)
+      throw new RangeError(
+        `attention: documentIds needs self-attention (Sq = Sk), got Sq ${sq} and Sk ${sk}`,
+      );
+    if (docs.rank !== 2 || docs.shape[0] !== batch || docs.shape[1] !== sk || docs.dtype !== 'f32')
+      throw new RangeError(
+        `attention: documentIds must be f32 [${batch}, ${sk}], got ${formatShapeOf(docs)} ${docs.dtype}`,
+      );
+  }
   const scale = o.scale ?? 1 / Math.sqrt(headDim);
   if (!(Number.isFinite(scale) && scale > 0))
     throw new RangeError(`attention: scale must be a positive number, got ${scale}`);
@@ -107,7 +141,8 @@ export function attentionDims(
     scale,
     causal: o.causal ?? false,
     window,
-    hasMask: mask !== undefined,
+    hasMask: mask !== undefined || docs !== undefined,
+    documents: docs !== undefined,
   };
 }
 
@@ -124,7 +159,7 @@ fn allowedIn(i: u32, j: u32, b: u32, sk: u32) -> bool {
     if (jj <= a - i32(P.window)) { return false; }
     if (P.causal == 0u && jj >= a + i32(P.window)) { return false; }
   }
-  return maskAllows(j, b);
+  return maskAllows(a, j, b);
 }
 `;
 
@@ -141,6 +176,9 @@ export function allowedCpu(
       if (j <= a - d.window) return false;
       if (!d.causal && j >= a + d.window) return false;
     }
-    return mask?.[b * maskStride + j] !== 0;
+    if (!mask) return true;
+    const m = mask[b * maskStride + j];
+    if (!d.documents) return m !== 0;
+    return m! > 0 && m === Math.abs(mask[b * maskStride + a]!);
   };
 }

@@ -113,6 +113,28 @@ describe('the attention wasm kernels', () => {
     },
   );
 
+  it.runIf(wasm)('leave packed rows (documentIds) to the CPU reference, which agrees', async () => {
+    const packed = async (dev: Device) => {
+      const [q, k, v] = [1, 2, 3].map((s) =>
+        T.randn([2, 2, 10, 8], { device: dev, seed: s, requiresGrad: true }),
+      );
+      // Row 0 packs documents of 4 and 6 positions, row 1 one of 10.
+      const ids = [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, ...Array(10).fill(0)];
+      const documentIds = T.tensor(ids, { device: dev, shape: [2, 10] });
+      const out = attention(q!, k!, v!, { causal: true, documentIds });
+      T.sum(T.mul(out, out)).backward();
+      return Promise.all([out, q!.grad!, k!.grad!, v!.grad!].map((t) => t.data()));
+    };
+    const profile = await wasm!.profile(async () => {
+      await packed(wasm!);
+    });
+    const names = profile.kernels.map((k) => k.name);
+    for (const op of ['flash_attention', 'flash_attention_dq', 'flash_attention_dkv'])
+      expect(names).toContain(`${op}:f32:reference`);
+    const [got, want] = [await packed(wasm!), await packed(cpu)];
+    for (let i = 0; i < 4; i++) expect(maxRelError(got[i]!, want[i]!)).toBeLessThan(1e-5);
+  });
+
   it.runIf(wasm)('leave f16 to the CPU reference', async () => {
     const [q, k, v] = [1, 2, 3].map((s) =>
       T.cast(T.randn([1, 2, 9, 8], { device: wasm!, seed: s }), 'f16'),

@@ -1,3 +1,4 @@
+import type { ForwardOptions } from '@tessera/sampler';
 import { type Device, type Tensor, tensor } from '@tessera/tensor-webgpu';
 import type { TokenBatch } from './packing.js';
 
@@ -13,6 +14,24 @@ export function batchTensors(batch: TokenBatch, device: Device): BatchTensors {
   return {
     ids: tensor(batch.ids, { shape, dtype: 'i32', device }),
     lossMask: tensor(batch.lossMask, { shape, device }),
+  };
+}
+
+/**
+ * What `CausalLM.forward` needs to keep a batch's packed examples apart: none for one example
+ * per row (`padSequences`); for packed rows (`packSequences`) the position ids, restarting at
+ * each example, and the document ids (document-masked attention). The caller disposes them, or
+ * runs in `tidy`.
+ */
+export function packingOptions(
+  batch: TokenBatch,
+  device: Device,
+): Pick<ForwardOptions, 'positions' | 'documentIds'> {
+  if (batch.examples.every((items) => items.length <= 1)) return {};
+  const shape = [batch.rows, batch.length];
+  return {
+    positions: tensor(batch.positionIds, { shape, dtype: 'i32', device }),
+    documentIds: tensor(Float32Array.from(batch.documentIds), { shape, device }),
   };
 }
 

@@ -100,7 +100,8 @@ export function packSequences(
 
 /**
  * One example per row, right-padded (and truncated) to `length`, with the same fields as
- * `packSequences` — for models without document-masked attention.
+ * `packSequences` — for models without document-masked attention, and for the steps that read
+ * one answer per row (reward, DPO, PPO).
  *
  * @throws TypeError / RangeError - as `packSequences`
  */

@@ -1,5 +1,6 @@
 import { SGD } from '@tessera/optim';
 import { packSequences, padSequences, sftEvalLoss, sftLoss, sftStep } from '@tessera/rlhf';
+import type { ForwardOptions } from '@tessera/sampler';
 import * as T from '@tessera/tensor-webgpu';
 import { maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
@@ -58,15 +59,41 @@ describe.each(all)('sftStep ($info.backend)', (dev) => {
   });
 });
 
+describe.each(all)('sftStep on packed rows ($info.backend)', (dev) => {
+  /** A bigram that records the packing options it was given. */
+  class Recording extends Bigram {
+    pending: ForwardOptions[] = [];
+    override forward(ids: T.Tensor, options: ForwardOptions = {}): T.Tensor {
+      // Kept past the step's tidy scope, to be read after it.
+      if (options.positions) T.keep(options.positions);
+      if (options.documentIds) T.keep(options.documentIds);
+      this.pending.push(options);
+      return super.forward(ids);
+    }
+  }
+
+  it('passes position ids and document ids; a bigram (position-free) gets the padded loss', async () => {
+    const packed = packSequences(examples, { length: 10 });
+    expect(packed.rows).toBe(1);
+    const model = new Recording(dev, 7, 8);
+    const padded = await sftEvalLoss(model, batch);
+    expect(model.pending.at(-1)).toEqual({}); // one example per row: no packing options
+    const r = await sftEvalLoss(model, packed);
+    expect(r.tokens).toBe(padded.tokens);
+    expect(r.loss).toBeCloseTo(padded.loss, 5);
+    const given = model.pending.at(-1)!;
+    expect(Array.from(await given.positions!.data())).toEqual(Array.from(packed.positionIds));
+    expect(Array.from(await given.documentIds!.data())).toEqual(Array.from(packed.documentIds));
+    expect([given.positions!.dtype, given.documentIds!.dtype]).toEqual(['i32', 'f32']);
+    const step = await sftStep(model, new SGD([model.table], { lr: 0.1 }), packed);
+    expect(step.loss).toBeCloseTo(padded.loss, 5);
+    expect(model.pending.at(-1)!.documentIds).toBeDefined();
+  });
+});
+
 describe('sftStep: errors', () => {
   const model = new Bigram(cpu, 7, 6);
   const sgd = new SGD([model.table], { lr: 0.1 });
-  it('refuses packed rows (the model has no document mask)', async () => {
-    const packed = packSequences(examples, { length: 10 });
-    await expect(sftStep(model, sgd, packed)).rejects.toThrow(
-      /sftStep: row 0 holds 2 examples; .*padSequences/,
-    );
-  });
   it('names an unknown option and a bad maxGradNorm', async () => {
     await expect(sftStep(model, sgd, batch, { clip: 1 } as never)).rejects.toThrow(/clip/);
     await expect(sftStep(model, sgd, batch, { maxGradNorm: 0 })).rejects.toThrow(

@@ -1,7 +1,7 @@
 import type { BaseOptions, Optimizer } from '@tessera/optim';
 import type { CausalLM } from '@tessera/sampler';
 import { checkOptions, noGrad, type Tensor, tidy } from '@tessera/tensor-webgpu';
-import { batchTensors, checkOnePerRow } from './batch-tensors.js';
+import { batchTensors, packingOptions } from './batch-tensors.js';
 import { applyGradients } from './optimizer-step.js';
 import type { TokenBatch } from './packing.js';
 import { sftLoss } from './sft.js';
@@ -25,11 +25,14 @@ export interface SftStepResult {
  * clipping, the optimizer's update. The optimizer holds the parameters that train: all of them
  * for full fine-tuning, LoRA's adapters (and any unfrozen embeddings) otherwise.
  *
- * Rows must hold one example each (`padSequences`): `CausalLM.forward` has no document mask, so
- * packed rows would let examples attend to each other.
+ * Rows hold one example each (`padSequences`) or several (`packSequences`): packed rows reach the
+ * model with their position ids and document ids (`ForwardOptions.positions`, `documentIds`), so
+ * examples restart their positions and never attend to each other — the model must support
+ * packing (`@tessera/transformer`'s models do; others throw).
  *
- * @param batch - token rows with their loss mask (`padSequences`)
- * @throws RangeError - a packed row, or bad options (before the model runs)
+ * @param batch - token rows with their loss mask (`padSequences` or `packSequences`)
+ * @throws RangeError / TypeError - bad options (before the model runs); a model without packing
+ *   support given packed rows
  */
 export async function sftStep(
   model: CausalLM,
@@ -38,10 +41,9 @@ export async function sftStep(
   options: SftStepOptions = {},
 ): Promise<SftStepResult> {
   checkOptions('sftStep', options, ['maxGradNorm']);
-  checkOnePerRow('sftStep', batch);
   const loss = tidy(() => {
     const { ids, lossMask } = batchTensors(batch, model.device);
-    const l = sftLoss(model.forward(ids), ids, lossMask);
+    const l = sftLoss(model.forward(ids, packingOptions(batch, model.device)), ids, lossMask);
     applyGradients('sftStep', optimizer, l, options.maxGradNorm);
     return l;
   });
@@ -52,14 +54,14 @@ export async function sftStep(
 
 /**
  * The SFT loss of a batch without gradient (validation): mean cross-entropy over its target
- * tokens, and their count, so that several batches combine into a token mean.
+ * tokens, and their count, so that several batches combine into a token mean. Packed rows as
+ * in `sftStep`.
  */
 export async function sftEvalLoss(model: CausalLM, batch: TokenBatch): Promise<SftStepResult> {
-  checkOnePerRow('sftEvalLoss', batch);
   const loss: Tensor = noGrad(() =>
     tidy(() => {
       const { ids, lossMask } = batchTensors(batch, model.device);
-      return sftLoss(model.forward(ids), ids, lossMask);
+      return sftLoss(model.forward(ids, packingOptions(batch, model.device)), ids, lossMask);
     }),
   );
   const value = await loss.item();

@@ -141,6 +141,14 @@ describe('Rope gradients, 2-D, errors', () => {
     },
   );
 
+  it('2-D RoPE frees its tables and positions on dispose', () => {
+    const before = cpu.memory().liveBytes;
+    const rope2d = new Rope2D({ dim: 8, rows: 3, cols: 4, device: cpu });
+    expect(cpu.memory().liveBytes).toBeGreaterThan(before);
+    rope2d.dispose();
+    expect(cpu.memory().liveBytes).toBe(before);
+  });
+
   it('names bad options and positions', () => {
     expect(() => new Rope({ dim: 5, maxPositions: 4, device: cpu })).toThrow(
       /dim must be an even integer >= 2, got 5/,

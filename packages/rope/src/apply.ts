@@ -261,6 +261,9 @@ export class Rope {
  */
 export class Rope2D {
   private readonly axis: Rope;
+  /** i32 [rows·cols]: each patch's row and column, uploaded once. */
+  private readonly rowPos: Tensor;
+  private readonly colPos: Tensor;
 
   constructor(
     readonly options: {
@@ -275,13 +278,23 @@ export class Rope2D {
     checkOptions('Rope2D', options, ['dim', 'theta', 'rows', 'cols', 'convention', 'device']);
     if (options.dim % 4 !== 0)
       throw new RangeError(`rope2d: dim must be a multiple of 4, got ${options.dim}`);
+    const { rows, cols, device } = options;
     this.axis = new Rope({
       dim: options.dim / 2,
       theta: options.theta,
       convention: options.convention,
-      maxPositions: Math.max(options.rows, options.cols),
-      device: options.device,
+      maxPositions: Math.max(rows, cols),
+      device,
     });
+    const seq = rows * cols;
+    this.rowPos = tensor(
+      Int32Array.from({ length: seq }, (_, i) => Math.floor(i / cols)),
+      { device },
+    );
+    this.colPos = tensor(
+      Int32Array.from({ length: seq }, (_, i) => i % cols),
+      { device },
+    );
   }
 
   apply(x: Tensor): Tensor {
@@ -289,17 +302,16 @@ export class Rope2D {
     const seq = x.shape[x.rank - 2]!;
     if (seq !== rows * cols)
       throw new RangeError(`rope2d: sequence ${seq} is not rows·cols = ${rows * cols}`);
-    const rowPos = tensor(
-      Int32Array.from({ length: seq }, (_, i) => Math.floor(i / cols)),
-      { device: x.device },
-    );
-    const colPos = tensor(
-      Int32Array.from({ length: seq }, (_, i) => i % cols),
-      { device: x.device },
-    );
     // Rotate the two halves separately and put them back side by side.
-    const first = this.axis.apply(slice(x, -1, 0, dim / 2), { positions: rowPos });
-    const second = this.axis.apply(slice(x, -1, dim / 2, dim), { positions: colPos });
+    const first = this.axis.apply(slice(x, -1, 0, dim / 2), { positions: this.rowPos });
+    const second = this.axis.apply(slice(x, -1, dim / 2, dim), { positions: this.colPos });
     return cat([first, second, ...(x.shape[x.rank - 1]! > dim ? [slice(x, -1, dim)] : [])], -1);
+  }
+
+  /** Frees the tables and positions. */
+  dispose(): void {
+    this.axis.dispose();
+    this.rowPos.dispose();
+    this.colPos.dispose();
   }
 }

@@ -10,7 +10,7 @@ import {
   samplingPart,
   softmaxRow,
 } from './processors.js';
-import { argmaxRow, sampleIndex } from './rng.js';
+import { argmaxRow, checkFiniteLogits, sampleIndex } from './rng.js';
 import { DecodeRows, type DecodeRowsOptions } from './rows.js';
 
 /** How one sequence is generated: sampling, length, stops, seed. */
@@ -108,6 +108,7 @@ export function checkPrompt(where: string, prompt: readonly number[], vocab: num
 
 /** One decoding decision from a row of logits: greedy at temperature 0, else a sample. */
 function chooseToken(logits: Float32Array, ids: readonly number[], s: RowState): number {
+  checkFiniteLogits(logits);
   const processed = processLogits(logits, { ids, step: s.generated.length }, s.chain);
   if (s.options.temperature === 0) return argmaxRow(processed);
   return sampleIndex(softmaxRow(processed), s.rng);

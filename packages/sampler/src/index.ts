@@ -32,6 +32,7 @@ export {
   processLogits,
   processorChain,
   repetitionPenalty,
+  SAMPLING_OPTION_KEYS,
   type SamplingOptions,
   softmaxRow,
   temperature,
@@ -40,7 +41,7 @@ export {
   typicalP,
   validateOptions,
 } from './processors.js';
-export { argmaxRow, sampleIndex } from './rng.js';
+export { argmaxRow, checkFiniteLogits, NonFiniteLogitsError, sampleIndex } from './rng.js';
 export { DecodeRows, type DecodeRowsOptions } from './rows.js';
 export {
   type SpeculativeOptions,

@@ -28,6 +28,16 @@ export interface ForwardOptions<C extends ModelCache = ModelCache> {
   cache?: C;
   /** The cache rows that the rows of `ids` continue, each at its own length (default: all, in order). */
   rows?: readonly number[];
+  /**
+   * Sequence packing, without a cache: i32 [B, T] position ids, 0 at the start of each packed
+   * example (Hugging Face's `position_ids`). A model that cannot honour packing throws.
+   */
+  positions?: Tensor;
+  /**
+   * Sequence packing, without a cache: f32 [B, T] document ids; a position attends only positions
+   * of its own document. A model that cannot honour packing throws.
+   */
+  documentIds?: Tensor;
 }
 
 /**

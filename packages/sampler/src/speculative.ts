@@ -9,7 +9,7 @@ import {
   samplingPart,
   softmaxRow,
 } from './processors.js';
-import { argmaxRow, sampleIndex } from './rng.js';
+import { argmaxRow, checkFiniteLogits, sampleIndex } from './rng.js';
 import { DecodeRows } from './rows.js';
 
 export interface SpeculativeOptions extends SamplingOptions {
@@ -41,6 +41,7 @@ function distributions(
   // Position i's distribution conditions on the ids before the token it predicts.
   const before = ids.length - logits.length + 1;
   return logits.map((row, i) => {
+    checkFiniteLogits(row);
     const processed = processLogits(row, { ids: ids.slice(0, before + i), step: step + i }, chain);
     return o.temperature === 0 ? oneHot(argmaxRow(processed), row.length) : softmaxRow(processed);
   });

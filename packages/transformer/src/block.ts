@@ -1,5 +1,5 @@
 import { Dropout, LayerNorm, Module, RMSNorm, residualStd } from '@tessera/nn';
-import { add, type Device, type Tensor } from '@tessera/tensor-webgpu';
+import { add, type Device, dropout, mul, ones, type Tensor } from '@tessera/tensor-webgpu';
 import { Attention, type LayerContext } from './attention.js';
 import type { ResolvedConfig } from './config.js';
 import { type FeedForward, feedForward } from './ffn.js';
@@ -18,6 +18,8 @@ export class Block extends Module {
   post_attention_layernorm: RMSNorm | LayerNorm;
   mlp: FeedForward;
   private readonly drop: Dropout;
+  /** This block's stochastic-depth rate (`dropPath` scaled by depth). */
+  private readonly dropPath: number;
 
   constructor(
     c: ResolvedConfig,
@@ -40,14 +42,21 @@ export class Block extends Module {
       device,
     });
     this.drop = new Dropout(c.dropout);
+    this.dropPath = c.layers > 1 ? (c.dropPath * layer) / (c.layers - 1) : 0;
   }
 
   /** x [B, T, dModel] → [B, T, dModel]. */
   forward(x: Tensor, ctx: LayerContext): Tensor {
-    const h = add(
-      x,
-      this.drop.forward(this.self_attn.forward(this.input_layernorm.forward(x), ctx)),
-    );
-    return add(h, this.drop.forward(this.mlp.forward(this.post_attention_layernorm.forward(h))));
+    const h = add(x, this.branch(this.self_attn.forward(this.input_layernorm.forward(x), ctx)));
+    return add(h, this.branch(this.mlp.forward(this.post_attention_layernorm.forward(h))));
+  }
+
+  /** A residual branch's output [B, T, dModel] after dropout and, in training, stochastic depth. */
+  private branch(y: Tensor): Tensor {
+    const out = this.drop.forward(y);
+    if (!this.training || this.dropPath === 0) return out;
+    // One keep-or-drop per sample: dropout of ones [B, 1, 1] is 0 or 1/(1 − p).
+    const keep = dropout(ones([y.shape[0]!, 1, 1], { device: y.device }), this.dropPath);
+    return mul(out, keep);
   }
 }

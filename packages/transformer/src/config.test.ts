@@ -9,6 +9,7 @@ describe('resolveConfig', () => {
     expect(c.ffnHidden).toBe(96); // ⌈8/3 · 32⌉ rounded up to 32
     expect(resolveConfig({ ...small, ffn: 'gelu' }).ffnHidden).toBe(128);
     expect(resolveConfig({ ...small, norm: 'layer' }).normEps).toBe(1e-5);
+    expect(c.dropPath).toBe(0);
     expect(resolveConfig(c)).toEqual(c); // resolving twice changes nothing
   });
 
@@ -24,6 +25,12 @@ describe('resolveConfig', () => {
     );
     expect(() => resolveConfig({ ...small, dModel: 30 })).toThrow(
       /headDim must be an even integer/,
+    );
+    expect(() => resolveConfig({ ...small, dropPath: 1 })).toThrow(
+      'transformer config: dropPath must be in [0, 1), got 1',
+    );
+    expect(() => resolveConfig({ ...small, dropout: -0.1 })).toThrow(
+      'transformer config: dropout must be in [0, 1), got -0.1',
     );
   });
 });

@@ -29,6 +29,13 @@ export interface TransformerConfig {
   tiedEmbeddings?: boolean;
   /** Residual dropout while training. Default 0. */
   dropout?: number;
+  /**
+   * Stochastic depth while training (Huang et al., 2016, per branch as timm's `DropPath`): each
+   * residual branch of block l is dropped for a whole sample with probability
+   * dropPath·l/(layers − 1), rising linearly from 0 at the first block (DeiT's rule), and the
+   * kept ones are scaled by 1/(1 − p). In [0, 1). Default 0.
+   */
+  dropPath?: number;
   /** Longest sequence (positions the RoPE tables cover). */
   maxSeqLen: number;
   /** Init std (GPT-2: 0.02); projections into the residual get std/√(2·layers) when `scaledInit`. */
@@ -58,6 +65,7 @@ const CONFIG_KEYS: Record<keyof TransformerConfig, true> = {
   rope: true,
   tiedEmbeddings: true,
   dropout: true,
+  dropPath: true,
   maxSeqLen: true,
   initStd: true,
   scaledInit: true,
@@ -89,6 +97,11 @@ export function resolveConfig(c: TransformerConfig): ResolvedConfig {
     throw new TypeError(
       `transformer config: ffn must be 'swiglu', 'gelu' or a function building the layer, got ${JSON.stringify(ffn)}`,
     );
+  for (const key of ['dropout', 'dropPath'] as const) {
+    const p = c[key] ?? 0;
+    if (!(p >= 0 && p < 1))
+      throw new RangeError(`transformer config: ${key} must be in [0, 1), got ${c[key]}`);
+  }
   const ffnHidden =
     c.ffnHidden ?? (ffn === 'swiglu' ? Math.ceil((8 * c.dModel) / 3 / 32) * 32 : 4 * c.dModel);
   return {
@@ -106,6 +119,7 @@ export function resolveConfig(c: TransformerConfig): ResolvedConfig {
     },
     tiedEmbeddings: c.tiedEmbeddings ?? false,
     dropout: c.dropout ?? 0,
+    dropPath: c.dropPath ?? 0,
     initStd: c.initStd ?? 0.02,
     scaledInit: c.scaledInit ?? true,
     seed: c.seed ?? 0,

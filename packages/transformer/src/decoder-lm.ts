@@ -3,9 +3,9 @@ import { checkOptions, type Device, getDefaultDevice, type Tensor } from '@tesse
 import { auxLosses } from './aux-loss.js';
 import { DecoderCache } from './cache.js';
 import { type ResolvedConfig, resolveConfig, seeder, type TransformerConfig } from './config.js';
-import { Trunk, type TrunkForwardOptions } from './trunk.js';
+import { TRUNK_FORWARD_OPTION_KEYS, Trunk, type TrunkForwardOptions } from './trunk.js';
 
-/** Options of `DecoderLM.forward`: a cache and its rows, or a padding mask. */
+/** Options of `DecoderLM.forward`: a cache and its rows, or a padding mask, or packing's positions and document ids. */
 export type DecoderForwardOptions = TrunkForwardOptions;
 
 /**
@@ -58,7 +58,7 @@ export class DecoderLM extends Module {
 
   /** input → the trunk's final hidden states [B, T, dModel] (for value heads on the LM). */
   hidden(input: Tensor, options: DecoderForwardOptions = {}): Tensor {
-    checkOptions('DecoderLM.forward', options, ['mask', 'cache', 'rows']);
+    checkOptions('DecoderLM.forward', options, TRUNK_FORWARD_OPTION_KEYS);
     return this.model.forward(this.model.embed(input), options);
   }
 

@@ -126,4 +126,13 @@ describe('heads', () => {
       new ClassificationHead(8, 3, { device: cpu }).forward(T.zeros([2, 8], { device: cpu })),
     ).toThrow(/hidden must be \[batch, T, dModel\], got \[2, 8\]/);
   });
+
+  it('draws the weight with the std given', async () => {
+    const std = async (o: { std?: number }) => {
+      const w = await new ClassificationHead(64, 64, { device: cpu, seed: 2, ...o }).weight.data();
+      return Math.sqrt([...w].reduce((s, v) => s + v * v, 0) / w.length);
+    };
+    expect(await std({})).toBeCloseTo(0.02, 2);
+    expect(await std({ std: 0.5 })).toBeCloseTo(0.5, 1);
+  });
 });

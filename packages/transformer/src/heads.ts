@@ -6,9 +6,10 @@ export type HeadOptions = Pick<LinearOptions, 'device' | 'seed' | 'bias'> & { st
 
 function headWeight(where: string, rows: number, dModel: number, o: HeadOptions): LinearOptions {
   checkOptions(where, o, ['device', 'seed', 'bias', 'std']);
+  const { std, ...linear } = o;
   return {
-    ...o,
-    weight: normalInit([rows, dModel], o.std ?? 0.02, { device: o.device, seed: o.seed }),
+    ...linear,
+    weight: normalInit([rows, dModel], std ?? 0.02, { device: o.device, seed: o.seed }),
   };
 }
 

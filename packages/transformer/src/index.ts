@@ -6,11 +6,11 @@
  * and the models built from them: `DecoderLM` (a `CausalLM` with Hugging Face Llama parameter
  * names) and a bidirectional `Encoder`.
  */
-export { Attention, type LayerContext } from './attention.js';
+export { Attention, type LayerContext, type Rotary } from './attention.js';
 export { auxLosses } from './aux-loss.js';
 export { Block } from './block.js';
 export { DecoderCache, type DecoderCacheOptions } from './cache.js';
-export { type ResolvedConfig, resolveConfig, type TransformerConfig } from './config.js';
+export { type ResolvedConfig, resolveConfig, seeder, type TransformerConfig } from './config.js';
 export { type DecoderForwardOptions, DecoderLM } from './decoder-lm.js';
 export { Encoder } from './encoder.js';
 export {

@@ -8,6 +8,7 @@ import {
   withDevice,
 } from '../command-options.js';
 import { complete } from '../load.js';
+import { captionFile } from '../vit-caption.js';
 
 export const generateCommand = () =>
   new Command('generate')
@@ -37,11 +38,16 @@ export const generateCommand = () =>
       ),
     )
     .addOption(seedOption('sampling'))
+    .addOption(
+      new Option(
+        '--image <file>',
+        'caption a digit image (PNG) with a checkpoint of vit caption, which reads the image instead of --prompt',
+      ).conflicts('prompt'),
+    )
     .addOption(backendOption())
     .action(async (o) => {
       await withDevice(o.backend, async (device) => {
-        process.stdout.write(o.prompt);
-        await complete(o.checkpoint, o.prompt, {
+        const options = {
           device,
           maxNewTokens: o.maxNewTokens,
           temperature: o.temperature,
@@ -49,8 +55,13 @@ export const generateCommand = () =>
           topP: o.topP,
           minP: o.minP,
           seed: o.seed,
-          onText: (piece) => process.stdout.write(piece),
-        });
+          onText: (piece: string) => process.stdout.write(piece),
+        };
+        if (o.image) await captionFile(o.checkpoint, o.image, options);
+        else {
+          process.stdout.write(o.prompt);
+          await complete(o.checkpoint, o.prompt, options);
+        }
         process.stdout.write('\n');
       });
     });

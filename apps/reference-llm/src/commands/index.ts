@@ -1,5 +1,6 @@
 import { chatCommand } from './chat.js';
 import { dataCommand } from './data.js';
+import { dllmCommand } from './dllm.js';
 import { dpoCommand } from './dpo.js';
 import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
@@ -11,6 +12,7 @@ import { scalingCommand } from './scaling.js';
 import { serveCommand } from './serve.js';
 import { sftCommand } from './sft.js';
 import { tasksCommand } from './tasks.js';
+import { vitCommand } from './vit.js';
 
 /** Every command, in the order `--help` and the README list them: adding a command is one file and one line here. */
 export const COMMANDS = [
@@ -26,5 +28,7 @@ export const COMMANDS = [
   ppoCommand,
   chatCommand,
   profileCommand,
+  dllmCommand,
   scalingCommand,
+  vitCommand,
 ];

@@ -1,5 +1,12 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { backendOption, integer, numberIn, withDevice } from '../command-options.js';
+import {
+  backendOption,
+  forceOption,
+  integer,
+  numberIn,
+  resumeOption,
+  withDevice,
+} from '../command-options.js';
 import { OPTIMIZERS } from '../optimizer.js';
 import { PRESETS } from '../presets.js';
 import { pretrain } from '../pretrain.js';
@@ -24,14 +31,8 @@ export const pretrainCommand = () =>
       ).choices(OPTIMIZERS),
     )
     .option('--out <dir>', 'run folder (default: runs/<preset>)')
-    .addOption(
-      new Option('--resume', 'continue the checkpoint in the run folder').conflicts('force'),
-    )
-    .addOption(
-      new Option('--force', 'delete the checkpoint in the run folder and start over').conflicts(
-        'resume',
-      ),
-    )
+    .addOption(resumeOption())
+    .addOption(forceOption())
     .addOption(
       new Option(
         '--steps <n>',
@@ -47,7 +48,7 @@ export const pretrainCommand = () =>
     .addOption(
       new Option(
         '--save-every <n>',
-        "checkpoint every N steps (default: the preset's evaluation interval)",
+        'checkpoint every N steps (default: the validation interval, --eval-every)',
       ).argParser(integer(1)),
     )
     .addOption(

@@ -46,7 +46,11 @@ export const sftCommand = () =>
         '--lora-targets <names>',
         `comma-separated layers LoRA adapts (default: ${LORA_TARGETS.join(',')})`,
       )
-      .option('--all-tokens', 'learn every token, prompts too (default: the replies only)'),
+      .option('--all-tokens', 'learn every token, prompts too (default: the replies only)')
+      .option(
+        '--pack',
+        "pack each step's examples into rows of the model's window (positions restart and attention stays inside each example) instead of one padded example per row",
+      ),
     'runs/sft',
   ).action(async (o) => {
     await runStageCommand(
@@ -70,6 +74,7 @@ export const sftCommand = () =>
           loraDropout: o.loraDropout,
           loraTargets: o.loraTargets?.split(',').map((s) => s.trim()),
           allTokens: o.allTokens,
+          pack: o.pack,
           device,
           stop,
         }),

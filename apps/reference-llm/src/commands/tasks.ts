@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
-import { arithmeticTask, knowledgeQuizTask, reportToMarkdown, runBenchmark } from '@tessera/eval';
+import {
+  arithmeticTask,
+  knowledgeQuizTask,
+  type LanguageModel,
+  reportToMarkdown,
+  runBenchmark,
+} from '@tessera/eval';
 import { writeAtomic } from '../atomic-write.js';
 import {
   backendOption,
@@ -14,38 +20,52 @@ import { loadCheckpoint } from '../load.js';
 import { Progress } from '../progress.js';
 import { FILES } from '../run-folder.js';
 
+/** The flags of the built-in tasks, shared by `tasks` and `dllm tasks` (add each). */
+export const taskFlags = {
+  fewshot: () =>
+    new Option('--fewshot <n>', 'solved examples before each question')
+      .argParser(integer(0))
+      .default(0),
+  limit: () => new Option('--limit <n>', 'questions per task (default: all)').argParser(integer(1)),
+  seed: () => seedOption('choosing the few-shot examples'),
+};
+
+/**
+ * Runs the built-in tasks on a model with a progress bar per task, writes the report to
+ * `dir`/tasks.json and prints it as a Markdown table.
+ */
+export async function runBuiltInTasks(
+  lm: LanguageModel,
+  dir: string,
+  o: { fewshot: number; limit?: number; seed: number },
+): Promise<void> {
+  const bars = new Map<string, Progress>();
+  const report = await runBenchmark(lm, [arithmeticTask(50, 0), knowledgeQuizTask()], {
+    numFewshot: o.fewshot,
+    limit: o.limit,
+    seed: o.seed,
+    onProgress: (task, done, total) => {
+      if (!bars.has(task)) bars.set(task, new Progress(task, total));
+      bars.get(task)!.update(done);
+    },
+  });
+  writeAtomic(join(dir, FILES.tasks), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(reportToMarkdown(report));
+}
+
 export const tasksCommand = () =>
   new Command('tasks')
     .summary(
       'the built-in benchmark tasks (two-digit arithmetic by greedy generation, a ten-question knowledge quiz by log-likelihood); prints a Markdown table, writes DIR/tasks.json',
     )
     .addOption(checkpointOption())
-    .addOption(
-      new Option('--fewshot <n>', 'solved examples before each question')
-        .argParser(integer(0))
-        .default(0),
-    )
-    .addOption(new Option('--limit <n>', 'questions per task (default: all)').argParser(integer(1)))
-    .addOption(seedOption('choosing the few-shot examples'))
+    .addOption(taskFlags.fewshot())
+    .addOption(taskFlags.limit())
+    .addOption(taskFlags.seed())
     .addOption(backendOption())
     .action(async (o) => {
-      const report = await withDevice(o.backend, async (device) => {
+      await withDevice(o.backend, async (device) => {
         const { model, tokenizer } = loadCheckpoint(o.checkpoint, device);
-        const bars = new Map<string, Progress>();
-        return runBenchmark(
-          asLanguageModel(model, tokenizer, o.checkpoint),
-          [arithmeticTask(50, 0), knowledgeQuizTask()],
-          {
-            numFewshot: o.fewshot,
-            limit: o.limit,
-            seed: o.seed,
-            onProgress: (task, done, total) => {
-              if (!bars.has(task)) bars.set(task, new Progress(task, total));
-              bars.get(task)!.update(done);
-            },
-          },
-        );
+        await runBuiltInTasks(asLanguageModel(model, tokenizer, o.checkpoint), o.checkpoint, o);
       });
-      writeAtomic(join(o.checkpoint, FILES.tasks), `${JSON.stringify(report, null, 2)}\n`);
-      console.log(reportToMarkdown(report));
     });

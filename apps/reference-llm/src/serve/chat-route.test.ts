@@ -159,6 +159,51 @@ describe('POST /v1/chat/completions', () => {
     }
   });
 
+  it('a bounded integer argument always fits its bounds; a pattern is refused with a 400, not a 500', async () => {
+    const dice: ToolDefinition = {
+      type: 'function',
+      function: {
+        name: 'roll',
+        parameters: {
+          type: 'object',
+          properties: { sides: { type: 'integer', minimum: 1, maximum: 7 } },
+          required: ['sides'],
+        },
+      },
+    };
+    for (const seed of [1, 2, 3]) {
+      const r = await client.chat.completions.create({
+        model: 'micro',
+        messages: [{ role: 'user', content: 'w' }],
+        tools: [dice],
+        tool_choice: 'required',
+        max_tokens: 60,
+        seed,
+      });
+      const call = r.choices[0]!.message.tool_calls![0]!;
+      const { sides } = JSON.parse(call.type === 'function' ? call.function.arguments : '{}');
+      expect(Number.isInteger(sides) && sides >= 1 && sides <= 7).toBe(true);
+    }
+    const zip: ToolDefinition = {
+      type: 'function',
+      function: {
+        name: 'zip',
+        parameters: {
+          type: 'object',
+          properties: { code: { type: 'string', pattern: '^[0-9]{5}$' } },
+        },
+      },
+    };
+    await expect(
+      client.chat.completions.create({
+        model: 'micro',
+        messages: hello,
+        tools: [zip],
+        tool_choice: 'required',
+      }),
+    ).rejects.toMatchObject({ status: 400, param: 'tools' });
+  });
+
   it('streams a required tool call as a tool_calls delta', async () => {
     const stream = await client.chat.completions.create({
       model: 'micro',

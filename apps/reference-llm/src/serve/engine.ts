@@ -151,8 +151,8 @@ export class Engine {
       );
     // Requests queued beyond the free rows wait for a row to finish: at most maxQueue of them.
     const free = this.rows - this.running.size;
-    if (this.queue.length - free >= this.options.maxQueue)
-      throw new QueueFullError(this.queue.length);
+    const waiting = this.queue.length - Math.max(0, free);
+    if (waiting >= this.options.maxQueue) throw new QueueFullError(waiting);
     const seq: Sequence = { ...request };
     if (request.signal?.aborted) {
       request.onEnd('cancelled');

@@ -38,4 +38,24 @@ describe('compileSchema', () => {
       'schema.maxLength must be an integer >= 0, got -1',
     );
   });
+
+  it('an integer between two bounds becomes the enum of its values; other value keywords are refused', () => {
+    const node = compileSchema({ type: 'integer', minimum: -2, maximum: 3 });
+    expect(node.kind).toBe('literal');
+    const texts = (node as { texts: Uint8Array[] }).texts.map((t) => new TextDecoder().decode(t));
+    expect(texts).toEqual(['-2', '-1', '0', '1', '2', '3']);
+    for (const [schema, word] of [
+      [{ type: 'string', pattern: '^[0-9]{5}$' }, '"pattern"'],
+      [{ type: 'string', format: 'date' }, '"format"'],
+      [{ type: 'number', multipleOf: 2 }, '"multipleOf"'],
+      [{ type: 'array', uniqueItems: true }, '"uniqueItems"'],
+      [{ type: 'integer', exclusiveMinimum: 0 }, '"exclusiveMinimum"'],
+      [{ type: 'integer', minimum: 1 }, '1..undefined'],
+      [{ type: 'number', minimum: 0, maximum: 1 }, 'number 0..1'],
+      [{ type: 'integer', minimum: 0, maximum: 256 }, 'at most 256 values'],
+    ] as const)
+      expect(() => compileSchema(schema, 'tools[0].parameters')).toThrow(
+        new RegExp(`^tools\\[0\\]\\.parameters uses .*${word.replace(/[.[\]]/g, '\\$&')}`),
+      );
+  });
 });

@@ -5,11 +5,12 @@
  * `type` (one or a list), `enum`, `const`, `properties` in their declared order with `required`
  * ones present (no other keys, even where the schema would allow them), `items`, `minItems` /
  * `maxItems`, `minLength` / `maxLength`, `anyOf` / `oneOf`, and `{}` or `true` for any value. It
- * is a subset of what the schema accepts; value checks it does not encode (`pattern`, `format`,
- * `minimum` / `maximum`, `multipleOf`, `uniqueItems`) are left to the validator (ajv). Keywords
- * that would change the structure and are not encoded (`$ref`, `allOf`, `not`, `if`,
- * `patternProperties`, `prefixItems`) are refused, so the grammar never accepts a shape the
- * schema rejects — the same subset vLLM's and llama.cpp's JSON-schema grammars take.
+ * is a subset of what the schema accepts. An integer with both `minimum` and `maximum` (at most
+ * `MAX_INTEGER_RANGE` values) becomes the enum of its values. Every other keyword the grammar
+ * does not encode is refused — value checks (`pattern`, `format`, `multipleOf`, `uniqueItems`,
+ * other bounds) and structure (`$ref`, `allOf`, `not`, `if`, `patternProperties`,
+ * `prefixItems`) — so every value the grammar accepts is one the schema (ajv) accepts: a
+ * required tool call is always valid, never an error after decoding.
  */
 
 /** A node of the grammar. */
@@ -38,7 +39,23 @@ const literal = (...values: unknown[]): GrammarNode => ({
   texts: values.map((v) => utf8(JSON.stringify(v))),
 });
 
-const REFUSED = ['$ref', 'allOf', 'not', 'if', 'patternProperties', 'prefixItems'] as const;
+const REFUSED = [
+  '$ref',
+  'allOf',
+  'not',
+  'if',
+  'patternProperties',
+  'prefixItems',
+  'pattern',
+  'format',
+  'multipleOf',
+  'uniqueItems',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+] as const;
+
+/** The most values an integer's `minimum`..`maximum` may span (each becomes an enum value). */
+export const MAX_INTEGER_RANGE = 256;
 const TYPES = ['string', 'number', 'integer', 'boolean', 'null', 'object', 'array'] as const;
 
 /** A schema error: the message names the schema path (`arguments.properties.city`). */
@@ -57,7 +74,9 @@ export function compileSchema(schema: unknown, path = 'schema'): GrammarNode {
   const s = schema as Record<string, unknown>;
   for (const key of REFUSED)
     if (key in s)
-      throw new SchemaError(`${path} uses "${key}", which constrained decoding does not support`);
+      throw new SchemaError(
+        `${path} uses "${key}", which constrained decoding does not support (the grammar could give a value the schema rejects)`,
+      );
   if ('const' in s) return literal(s.const);
   if ('enum' in s) {
     if (!Array.isArray(s.enum) || s.enum.length === 0)
@@ -100,7 +119,7 @@ function compileType(type: unknown, s: Record<string, unknown>, path: string): G
       };
     case 'number':
     case 'integer':
-      return { kind: 'number', integer: type === 'integer' };
+      return compileNumber(type, s, path);
     case 'boolean':
       return literal(true, false);
     case 'null':
@@ -115,6 +134,24 @@ function compileType(type: unknown, s: Record<string, unknown>, path: string): G
     default:
       return compileObject(s, path);
   }
+}
+
+function compileNumber(type: 'number' | 'integer', s: Record<string, unknown>, path: string) {
+  const { minimum: lo, maximum: hi } = s;
+  if (lo === undefined && hi === undefined)
+    return { kind: 'number', integer: type === 'integer' } as const;
+  const bounded =
+    type === 'integer' &&
+    Number.isInteger(lo) &&
+    Number.isInteger(hi) &&
+    (lo as number) <= (hi as number);
+  if (!bounded || (hi as number) - (lo as number) + 1 > MAX_INTEGER_RANGE)
+    throw new SchemaError(
+      `${path} uses "minimum"/"maximum", which constrained decoding supports only on an integer with both bounds spanning at most ${MAX_INTEGER_RANGE} values (got ${type} ${JSON.stringify(lo)}..${JSON.stringify(hi)}); use "enum" for other sets`,
+    );
+  return literal(
+    ...Array.from({ length: (hi as number) - (lo as number) + 1 }, (_, i) => (lo as number) + i),
+  );
 }
 
 function compileObject(s: Record<string, unknown>, path: string): GrammarNode {

@@ -69,6 +69,9 @@ describe('request schemas', () => {
       { stream: 'yes' },
       { echo: true },
       { messages: [{ role: 'user', content: 'x', extra: 1 }] },
+      { messages: [{ role: 'tool', content: 'x' }] },
+      { stop: '' },
+      { stop: [''] },
       { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: {} }] }] },
     ])
       expect(chat({ ...base, ...bad }), JSON.stringify(bad)).toBe(false);

@@ -19,11 +19,13 @@ const sampling = {
     additionalProperties: { type: 'number', minimum: -100, maximum: 100 },
   }),
   seed: nullable({ type: 'integer', minimum: -(2 ** 53) + 1, maximum: 2 ** 53 - 1 }),
+  // One schema for both forms (each keyword applies to its own type), so that the error names
+  // what is wrong (too many entries, an empty one) rather than the first alternative.
   stop: nullable({
-    anyOf: [
-      { type: 'string', minLength: 1 },
-      { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 4 },
-    ],
+    type: ['string', 'array'],
+    minLength: 1,
+    items: { type: 'string', minLength: 1 },
+    maxItems: 4,
   }),
   stream: nullable({ type: 'boolean' }),
   stream_options: nullable({
@@ -72,6 +74,10 @@ const message = {
     refusal: nullable({ type: 'string' }),
   },
   additionalProperties: false,
+  // A tool's result names the call it answers, as OpenAI requires.
+  if: { properties: { role: { const: 'tool' } } },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable
+  then: { required: ['tool_call_id'] },
 };
 
 const tool = {

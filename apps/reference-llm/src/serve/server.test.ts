@@ -116,6 +116,18 @@ describe('the server', () => {
         415,
         {},
       ],
+      [() => post('/v1/chat/completions', 'hello', { 'content-type': 'text/plain' }), 415, {}],
+      [
+        () => post('/v1/chat/completions', chat({ stop: ['a', 'b', 'c', 'd', 'e'] })),
+        400,
+        { param: 'stop', message: "Invalid value for 'stop': must NOT have more than 4 items." },
+      ],
+      [
+        () =>
+          post('/v1/chat/completions', chat({ messages: [{ role: 'tool', content: 'sunny' }] })),
+        400,
+        { param: 'messages[0].tool_call_id' },
+      ],
       [
         () => post('/v1/chat/completions', '{"__proto__": {"polluted": true}, "model": "micro"}'),
         400,

@@ -48,6 +48,8 @@ export function createServer(o: ServerOptions): FastifyInstance {
     bodyLimit: o.bodyLimit ?? 2 ** 20,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
   });
+  // Bodies are JSON only: a text/plain body is a 415, not a string that fails the schema.
+  app.removeContentTypeParser('text/plain');
   const ctx: ServerContext = {
     models: new Map(o.models.map((m) => [m.name, m])),
     metrics: o.metrics,

@@ -1,11 +1,11 @@
 import type { Schedule } from '@tessera/optim';
 import { dpoEval, dpoStep, type PreferenceLossType } from '@tessera/rlhf';
 import * as T from '@tessera/tensor-webgpu';
-import { toHuggingFaceJson } from '@tessera/tokenizer';
 import type { DecoderLM } from '@tessera/transformer';
 import { llamaConfig } from '../hf-config.js';
 import type { Evaluation, History } from '../loop.js';
 import { FILES } from '../run-folder.js';
+import { huggingFaceFiles } from '../save-checkpoint.js';
 import { readChatModel } from './chat-model.js';
 import { DATA_FILES } from './data-files.js';
 import { instructionData, preferenceData } from './datasets.js';
@@ -183,7 +183,7 @@ export async function dpo(o: DpoOptions): Promise<DpoResult> {
     log(`${long} pairs are longer than the model's window of ${window} tokens: their ends are cut`);
   // The held-out questions `sft` measured (the same seed generates the same held-out split).
   const questions = settings.questions
-    ? readJsonl(settings.questions, parseChatExample)
+    ? readJsonl(settings.questions, parseChatExample, '--questions')
     : instructionData(settings.seed, text, { train: 0, heldout: recipes.sft.heldout }).heldout;
 
   const total = settings.steps;
@@ -240,8 +240,7 @@ export async function dpo(o: DpoOptions): Promise<DpoResult> {
       'dpo',
       { [FILES.model]: await policy.save() },
       {
-        [FILES.tokenizer]: toHuggingFaceJson(chat.tokenizer),
-        [FILES.hfConfig]: `${JSON.stringify(llamaConfig(policy.config, { eos: chat.endId }), null, 1)}\n`,
+        ...huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
       },
       optimizer,
       {
@@ -260,8 +259,11 @@ export async function dpo(o: DpoOptions): Promise<DpoResult> {
     );
 
   const loop = await runStageLoop({
+    resumed: ckpt,
     stage: 'dpo',
     run: o,
+    seed: settings.seed,
+    files: data.pending,
     device,
     start,
     total,
@@ -318,6 +320,8 @@ function writeDpoReport(
 ): void {
   const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
   writeStageReport(o.out, {
+    loop: r.loop,
+    metrics: meta.metrics,
     title: `reference-llm dpo (${meta.settings.loss}, β ${meta.settings.beta}): ${meta.recipe}`,
     facts: [
       ['from (and reference)', o.from],

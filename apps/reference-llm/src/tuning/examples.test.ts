@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../test-utils/fixtures.js';
@@ -31,14 +32,17 @@ describe('stage examples', () => {
     expect(rowLength([1], 64)).toBe(8);
   });
 
-  it('generated data is written into DIR/data; a user file is read as given; both are fingerprinted', () => {
+  it('generated data is bound for DIR/data but not written (the run writes it once it holds the folder); a user file is read as given; both are fingerprinted', () => {
     const out = tempDir();
     const names = { train: 'train.jsonl', heldout: 'heldout.jsonl' };
     const generated = { train: [chat('a'), chat('b')], heldout: [chat('c')] };
     const a = stageExamples(out, names, {}, () => generated, parseChatExample);
     expect(a.train).toEqual(generated.train);
     expect(a.files.train.path).toBe(join(out, 'data', 'train.jsonl'));
-    expect(readFileSync(a.files.heldout.path, 'utf8')).toBe(`${JSON.stringify(chat('c'))}\n`);
+    const heldout = `${JSON.stringify(chat('c'))}\n`;
+    expect(a.pending[a.files.heldout.path]).toBe(heldout);
+    expect(a.files.heldout.sha256).toBe(createHash('sha256').update(heldout).digest('hex'));
+    expect(existsSync(join(out, 'data'))).toBe(false);
     const mine = join(tempDir(), 'mine.jsonl');
     writeFileSync(mine, `${JSON.stringify(chat('d'))}\n`);
     const b = stageExamples(out, names, { train: mine }, () => generated, parseChatExample);

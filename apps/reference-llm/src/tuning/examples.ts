@@ -5,7 +5,7 @@ import { Rng } from '@tessera/tensor-webgpu';
 import { DEFAULT_DATA, readText, splitText } from '../data.js';
 import type { Checkpoint } from '../run-folder.js';
 import type { Splits } from './datasets.js';
-import { readJsonl, writeJsonl } from './jsonl.js';
+import { readJsonl, toJsonl } from './jsonl.js';
 
 /**
  * The training split of the text a source checkpoint's model was pretrained on (the `line` task
@@ -26,8 +26,11 @@ export interface DataFile {
 
 /**
  * A stage's examples: the user's JSONL files (`--data`, `--heldout`), or the generated ones,
- * written into `DIR/data/` so that the files the run used are there to read. Returns the records
- * and each file's fingerprint (a resume checks them).
+ * which the run keeps in `DIR/data/` so that the files it used are there to read. Returns the
+ * records, each file's fingerprint (a resume checks them) and, in `pending`, the generated
+ * files' text by path: nothing is written here — the run writes them once it holds its folder,
+ * just before its first checkpoint (`StageLoopOptions.files`), so a run that fails its checks
+ * leaves the folder (and a run it would replace) as it was.
  */
 export function stageExamples<T>(
   out: string,
@@ -35,22 +38,35 @@ export function stageExamples<T>(
   given: { train?: string; heldout?: string },
   generate: () => Splits<T>,
   parse: (value: unknown) => T,
-): Splits<T> & { files: { train: DataFile; heldout: DataFile } } {
+): Splits<T> & { files: { train: DataFile; heldout: DataFile }; pending: Record<string, string> } {
   let generated: Splits<T> | undefined;
-  const file = (split: 'train' | 'heldout'): DataFile => {
-    let path = given[split];
-    if (path === undefined) {
-      generated ??= generate();
-      path = join(out, 'data', names[split]);
-      writeJsonl(path, generated[split] as object[]);
-    }
-    return { path, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') };
+  const pending: Record<string, string> = {};
+  const split = (name: 'train' | 'heldout'): { records: T[]; file: DataFile } => {
+    const path = given[name];
+    if (path !== undefined)
+      return {
+        records: readJsonl(path, parse, name === 'train' ? '--data' : '--heldout'),
+        file: { path, sha256: createHash('sha256').update(readFileSync(path)).digest('hex') },
+      };
+    generated ??= generate();
+    const text = toJsonl(generated[name] as object[]);
+    const target = join(out, 'data', names[name]);
+    pending[target] = text;
+    return {
+      records: text
+        .trimEnd()
+        .split('\n')
+        .map((line) => parse(JSON.parse(line))),
+      file: { path: target, sha256: createHash('sha256').update(text).digest('hex') },
+    };
   };
-  const files = { train: file('train'), heldout: file('heldout') };
+  const train = split('train');
+  const heldout = split('heldout');
   return {
-    train: readJsonl(files.train.path, parse),
-    heldout: readJsonl(files.heldout.path, parse),
-    files,
+    train: train.records,
+    heldout: heldout.records,
+    files: { train: train.file, heldout: heldout.file },
+    pending,
   };
 }
 

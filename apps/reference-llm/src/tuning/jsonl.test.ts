@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../test-utils/fixtures.js';
@@ -75,8 +76,9 @@ describe('JSONL data', () => {
       ),
     ).toThrow(/:1: the prompt must end with a user message/);
     expect(() => readJsonl(file(['', '']), parseChatExample)).toThrow(/holds no records/);
-    expect(() => readJsonl('/nonexistent/data.jsonl', parseChatExample)).toThrow(
-      /\/nonexistent\/data\.jsonl: ENOENT/,
+    expect(() => readJsonl('/nonexistent/data.jsonl', parseChatExample, '--data')).toThrow(
+      '--data /nonexistent/data.jsonl: no such file',
     );
+    expect(() => readJsonl(tmpdir(), parseChatExample)).toThrow(/is a folder, not a JSONL file$/);
   });
 });

@@ -43,15 +43,22 @@ function describe(value: unknown): string {
 
 /**
  * Reads a JSONL file, one record per non-empty line, each checked by `parse` (which throws with
- * a message; it is prefixed with `path:line:`). Throws naming the file when it is missing or holds
- * no record.
+ * a message; it is prefixed with `path:line:`). Throws naming the file (and `flag`, the option
+ * that gave it) when it is missing or holds no record.
  */
-export function readJsonl<T>(path: string, parse: (value: unknown) => T): T[] {
+export function readJsonl<T>(path: string, parse: (value: unknown) => T, flag?: string): T[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
+    const { code } = e as NodeJS.ErrnoException;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a folder, not a JSONL file'
+          : (e as Error).message;
+    throw new Error(`${flag ? `${flag} ` : ''}${path}: ${why}`);
   }
   const out: T[] = [];
   text.split('\n').forEach((raw, i) => {
@@ -72,10 +79,15 @@ export function readJsonl<T>(path: string, parse: (value: unknown) => T): T[] {
   return out;
 }
 
+/** Records as JSONL text: one JSON object per line. */
+export function toJsonl(records: readonly object[]): string {
+  return records.map((r) => `${JSON.stringify(r)}\n`).join('');
+}
+
 /** Writes records as JSONL, atomically (creating the folder). */
 export function writeJsonl(path: string, records: readonly object[]): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeAtomic(path, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  writeAtomic(path, toJsonl(records));
 }
 
 function record(value: unknown, keys: readonly string[]): Record<string, unknown> {

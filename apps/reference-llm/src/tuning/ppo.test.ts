@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +62,9 @@ describe('ppo', () => {
     expect(ckpt.read(VALUE_FILE).length).toBeGreaterThan(0);
     expect(r.history.val.map((v) => v.step)).toEqual([0, 2, 4]);
     for (const f of ['report.md', 'curves.svg']) expect(existsSync(join(out, f)), f).toBe(true);
+    // report.json holds every step's figures, as the run measured them.
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.steps).toEqual(JSON.parse(JSON.stringify(r.metrics)));
   });
 
   it('a run stopped at step 2 and resumed ends with the figures of an uninterrupted one', async () => {

@@ -10,11 +10,11 @@ import {
   sftEvalLoss,
 } from '@tessera/rlhf';
 import * as T from '@tessera/tensor-webgpu';
-import { toHuggingFaceJson } from '@tessera/tokenizer';
 import type { DecoderLM } from '@tessera/transformer';
 import { llamaConfig } from '../hf-config.js';
 import type { Evaluation, History } from '../loop.js';
 import { FILES } from '../run-folder.js';
+import { huggingFaceFiles } from '../save-checkpoint.js';
 import type { ChatFormat } from './chat-format.js';
 import { readChatModel } from './chat-model.js';
 import { DATA_FILES } from './data-files.js';
@@ -295,8 +295,7 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
       'ppo',
       { [FILES.model]: await policy.save(), [VALUE_FILE]: await value.save() },
       {
-        [FILES.tokenizer]: toHuggingFaceJson(chat.tokenizer),
-        [FILES.hfConfig]: `${JSON.stringify(llamaConfig(policy.config, { eos: chat.endId }), null, 1)}\n`,
+        ...huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
       },
       optimizer,
       {
@@ -316,8 +315,11 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
     );
 
   const loop = await runStageLoop({
+    resumed: ckpt,
     stage: 'ppo',
     run: o,
+    seed: settings.seed,
+    files: data.pending,
     device,
     start,
     total,
@@ -437,6 +439,8 @@ function writePpoReport(
   const tenth = Math.max(1, Math.floor(r.metrics.length / 10));
   const [first, last] = [r.metrics.slice(0, tenth), r.metrics.slice(-tenth)];
   writeStageReport(o.out, {
+    loop: r.loop,
+    metrics: r.metrics,
     title: `reference-llm ppo: ${meta.recipe}`,
     facts: [
       ['from (and reference)', o.from],

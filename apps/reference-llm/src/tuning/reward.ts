@@ -1,9 +1,9 @@
 import type { Schedule } from '@tessera/optim';
 import { rewardEval, rewardStep, sequenceScores } from '@tessera/rlhf';
 import * as T from '@tessera/tensor-webgpu';
-import { toHuggingFaceJson } from '@tessera/tokenizer';
 import type { Evaluation, History } from '../loop.js';
 import { FILES } from '../run-folder.js';
+import { huggingFaceFiles } from '../save-checkpoint.js';
 import { readChatModel } from './chat-model.js';
 import { DATA_FILES } from './data-files.js';
 import { preferenceData } from './datasets.js';
@@ -193,8 +193,7 @@ export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> 
       'reward',
       { [FILES.model]: await rm.save() },
       {
-        [FILES.tokenizer]: toHuggingFaceJson(chat.tokenizer),
-        [FILES.hfConfig]: `${JSON.stringify(rewardModelConfig(rm.config, chat.endId), null, 1)}\n`,
+        ...huggingFaceFiles(chat.tokenizer, rewardModelConfig(rm.config, chat.endId)),
       },
       optimizer,
       {
@@ -214,8 +213,11 @@ export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> 
 
   rm.train();
   const loop = await runStageLoop({
+    resumed: ckpt,
     stage: 'reward',
     run: o,
+    seed: settings.seed,
+    files: data.pending,
     device,
     start,
     total,
@@ -284,6 +286,8 @@ function writeRewardReport(
 ): void {
   const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
   writeStageReport(o.out, {
+    loop: r.loop,
+    metrics: meta.metrics,
     title: `reference-llm reward: ${meta.recipe}`,
     facts: [
       ['from', o.from],

@@ -81,6 +81,30 @@ describe('sft', () => {
     }
   });
 
+  it('--pack trains on the same examples packed into rows: the first step has the padded loss', async () => {
+    // Short examples, so that several fit in one row of the 64-token window.
+    const dir = tempDir();
+    const lines = ['a b', 'c d', 'e f', 'g h'].map((w) =>
+      JSON.stringify({
+        messages: [
+          { role: 'user', content: `Say ${w}` },
+          { role: 'assistant', content: `Answer: ${w}` },
+        ],
+      }),
+    );
+    const data = join(dir, 'short.jsonl');
+    writeFileSync(data, `${lines.join('\n')}\n`);
+    const files = { data, heldout: data, steps: 2 };
+    const padded = await run(files);
+    const out = tempDir();
+    const packed = await run({ ...files, pack: true, out });
+    // Same examples, same weights: packing changes the rows, not the loss (exact attention).
+    expect(packed.history.trainLoss[0]).toBeCloseTo(padded.history.trainLoss[0]!, 4);
+    expect(packed.loop.tokensPerSecond).toBeGreaterThan(0);
+    const state = readCheckpoint<StageState & { settings: { pack: boolean } }>(out).state;
+    expect(state.settings.pack).toBe(true);
+  });
+
   it('LoRA trains the adapters and the embedding, and saves the PEFT adapter beside the merged weights', async () => {
     const out = tempDir();
     await run({ out, loraRank: 2 });
@@ -114,6 +138,29 @@ describe('sft', () => {
     await expect(run({ out: other, resume: true, from: out })).rejects.toThrow(
       /is not the one this run started from .*field "sources\.from"/,
     );
+  });
+
+  it('--force with an input that fails its check leaves the replaced run, its data and report as they were', async () => {
+    const out = tempDir();
+    await run({ out, steps: 2 });
+    const snapshot = () =>
+      ['run.json', 'report.md', 'data/sft-train.jsonl', 'data/sft-heldout.jsonl'].map((f) =>
+        readFileSync(join(out, f), 'utf8'),
+      );
+    const before = snapshot();
+    const model = readCheckpoint(out).read(FILES.model);
+    await expect(run({ out, steps: 2, force: true, seed: 7, from: tempDir() })).rejects.toThrow(
+      /run\.json: is missing/,
+    );
+    await expect(
+      run({ out, steps: 2, force: true, seed: 7, heldout: '/nonexistent.jsonl' }),
+    ).rejects.toThrow(/nonexistent\.jsonl/);
+    expect(snapshot()).toEqual(before);
+    expect(readCheckpoint(out).read(FILES.model).equals(model)).toBe(true);
+    expect(existsSync(join(out, FILES.lock))).toBe(false);
+    // A --force run that passes its checks replaces the run, its generated data included.
+    await run({ out, steps: 2, force: true, seed: 7 });
+    expect(snapshot()[2]).not.toBe(before[2]);
   });
 
   it('a bad data file is refused before training, naming the file and line', async () => {

@@ -1,12 +1,18 @@
 import type { Schedule } from '@tessera/optim';
-import { padSequences, sftEvalLoss, sftStep, type TokenizedExample } from '@tessera/rlhf';
+import {
+  packSequences,
+  padSequences,
+  sftEvalLoss,
+  sftStep,
+  type TokenizedExample,
+} from '@tessera/rlhf';
 import * as T from '@tessera/tensor-webgpu';
-import { toHuggingFaceJson } from '@tessera/tokenizer';
 import type { DecoderLM } from '@tessera/transformer';
 import { llamaConfig } from '../hf-config.js';
 import { readModel, readTokenizer } from '../load.js';
 import type { Evaluation, History } from '../loop.js';
 import { FILES } from '../run-folder.js';
+import { huggingFaceFiles } from '../save-checkpoint.js';
 import { addChatTokens, ChatFormat, resizeVocabulary } from './chat-format.js';
 import { DATA_FILES } from './data-files.js';
 import { instructionData } from './datasets.js';
@@ -68,6 +74,11 @@ export interface SftOptions extends StageRunOptions {
   loraTargets?: string[];
   /** Learn every token (prompts too), not only the assistant's replies. */
   allTokens?: boolean;
+  /**
+   * Pack each step's examples into rows of the model's window (`packSequences`: positions
+   * restart and attention stays inside each example), instead of one padded example per row.
+   */
+  pack?: boolean;
 }
 
 /** The settings an SFT run is started with (`tessera.json` field `settings`). */
@@ -83,6 +94,7 @@ interface SftSettings {
   loraDropout: number;
   loraTargets: string[];
   allTokens: boolean;
+  pack: boolean;
 }
 
 const FLAGS: Record<keyof SftSettings, string> = {
@@ -97,6 +109,7 @@ const FLAGS: Record<keyof SftSettings, string> = {
   loraDropout: '--lora-dropout',
   loraTargets: '--lora-targets',
   allTokens: '--all-tokens',
+  pack: '--pack',
 };
 
 /** `tessera.json` of an SFT checkpoint. */
@@ -122,8 +135,8 @@ export interface SftResult {
  * Supervised fine-tuning: the model of `from` learns to answer in ChatML. The chat tokens are
  * added to its vocabulary (the new embedding rows at the mean), every weight trains or only LoRA
  * adapters (and the embedding), on the assistant's tokens only (or every token), one example per
- * row padded to the batch's longest (the model has no document-masked attention, so rows are not
- * packed). Held-out loss, task accuracy and format compliance are measured before training, at
+ * row padded to the batch's longest, or with `pack` several examples per row of the model's
+ * window (document-masked attention, positions restarting per example). Held-out loss, task accuracy and format compliance are measured before training, at
  * intervals and at the end. Checkpoints hold the merged weights, and with LoRA the adapter in
  * PEFT's layout; `resume` continues one after checking it.
  */
@@ -144,6 +157,7 @@ export async function sft(o: SftOptions): Promise<SftResult> {
     loraDropout: o.loraDropout,
     loraTargets: o.loraTargets,
     allTokens: o.allTokens,
+    pack: o.pack,
   };
   const rank = o.loraRank ?? ckpt?.state.settings.loraRank ?? 0;
   const settings = resolveSettings<SftSettings>(
@@ -160,6 +174,7 @@ export async function sft(o: SftOptions): Promise<SftResult> {
       loraDropout: 0,
       loraTargets: [...LORA_TARGETS],
       allTokens: false,
+      pack: false,
     },
     FLAGS,
     ckpt && { settings: ckpt.state.settings, stateFile: ckpt.stateFile },
@@ -225,6 +240,11 @@ export async function sft(o: SftOptions): Promise<SftResult> {
       ),
       completionOnly: !settings.allTokens,
     });
+  // Training rows: packed into the window (several examples a row), or padded one per row.
+  const trainBatchOf = (examples: (TokenizedExample & { ids: number[] })[]) =>
+    settings.pack
+      ? packSequences(examples, { length: window, completionOnly: !settings.allTokens })
+      : batchOf(examples);
 
   const total = settings.steps;
   const params = model.parameters().filter((p) => p.requiresGrad);
@@ -281,8 +301,7 @@ export async function sft(o: SftOptions): Promise<SftResult> {
       'sft',
       { [FILES.model]: weights },
       {
-        [FILES.tokenizer]: toHuggingFaceJson(tokenizer),
-        [FILES.hfConfig]: `${JSON.stringify(llamaConfig(model.config, { eos: chat.endId }), null, 1)}\n`,
+        ...huggingFaceFiles(tokenizer, llamaConfig(model.config, { eos: chat.endId })),
         ...(lora && (await adapterFiles(model, lora, source.ckpt.folder))),
       },
       optimizer,
@@ -304,8 +323,11 @@ export async function sft(o: SftOptions): Promise<SftResult> {
 
   model.train();
   const loop = await runStageLoop({
+    resumed: ckpt,
     stage: 'sft',
     run: o,
+    seed: settings.seed,
+    files: data.pending,
     device,
     start,
     total,
@@ -313,7 +335,7 @@ export async function sft(o: SftOptions): Promise<SftResult> {
     metrics,
     evalEvery: recipe.sft.evalEvery,
     data: (step) =>
-      batchOf(
+      trainBatchOf(
         batchIndices(train.length, settings.batchSize, step, settings.seed).map((i) => train[i]!),
       ),
     step: async (batch) => {
@@ -342,6 +364,7 @@ export async function sft(o: SftOptions): Promise<SftResult> {
     model,
     schedule: schedule,
     lora: !!lora,
+    pack: settings.pack,
     metrics,
   });
   model.dispose();
@@ -356,6 +379,7 @@ function writeSftReport(
     model: DecoderLM;
     schedule: Schedule;
     lora: boolean;
+    pack: boolean;
     metrics: Record<string, number>[];
   },
 ): void {
@@ -364,6 +388,8 @@ function writeSftReport(
     .map(([task, s]) => `${task} ${pct(s.accuracy)}`)
     .join(', ');
   writeStageReport(o.out, {
+    loop: r.loop,
+    metrics: meta.metrics,
     title: `reference-llm sft: ${meta.recipe}${meta.lora ? ' (LoRA)' : ''}`,
     facts: [
       ['from', o.from],
@@ -372,7 +398,10 @@ function writeSftReport(
         `${meta.model.numParameters({ trainableOnly: true })} of ${meta.model.numParameters()}`,
       ],
       ['steps', `${r.steps}${stoppedNote(r.loop, r.totalSteps)}`],
-      ['throughput', `${Math.round(r.loop.tokensPerSecond)} tokens/s (padded rows)`],
+      [
+        'throughput',
+        `${Math.round(r.loop.tokensPerSecond)} tokens/s (${meta.pack ? 'packed' : 'padded'} rows)`,
+      ],
       ['peak device memory', formatBytes(r.loop.peakBytes)],
       ['held-out loss', `${r.before.loss.toFixed(3)} → ${r.after.loss.toFixed(3)} nats/token`],
       ['held-out task accuracy', `${pct(r.before.accuracy)} → ${pct(r.after.accuracy)}`],

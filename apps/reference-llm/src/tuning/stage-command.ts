@@ -5,7 +5,14 @@ import {
   type OptionValues,
 } from '@commander-js/extra-typings';
 import type { Device } from '@tessera/tensor-webgpu';
-import { backendOption, integer, numberIn, withDevice } from '../command-options.js';
+import {
+  backendOption,
+  forceOption,
+  integer,
+  numberIn,
+  resumeOption,
+  withDevice,
+} from '../command-options.js';
 import type { StopSignal } from '../loop.js';
 import { SIGNAL_EXIT, stopOnSignals } from '../stop-signals.js';
 
@@ -29,10 +36,8 @@ export function stageOptions<Args extends unknown[], Opts extends OptionValues>(
 ): Command<Args, Opts & StageFlags> {
   const options = [
     new Option('--out <dir>', `run folder (default: ${out})`).default(out),
-    new Option('--resume', 'continue the checkpoint in the run folder').conflicts('force'),
-    new Option('--force', 'delete the checkpoint in the run folder and start over').conflicts(
-      'resume',
-    ),
+    resumeOption(),
+    forceOption(),
     new Option('--max-minutes <m>', 'stop after M minutes: evaluate, save, report').argParser(
       numberIn({ above: 0 }),
     ),
