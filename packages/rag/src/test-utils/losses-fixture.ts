@@ -18,10 +18,9 @@ export function leaf(device: T.Device, data: unknown): T.Tensor {
   return T.tensor(data as number[], { device }).requiresGrad_();
 }
 
-/** Backpropagates `out` weighted as the fixture did (linspace(−1, 1) over its elements). */
+/** Backpropagates a non-scalar `out` weighted as the fixture did (linspace(−1, 1) over its elements). */
 export function backwardAsFixture(out: T.Tensor): void {
   const n = out.size;
-  if (out.rank === 0) return out.backward();
-  const weights = Array.from({ length: n }, (_, i) => (n === 1 ? -1 : -1 + (2 * i) / (n - 1)));
+  const weights = Array.from({ length: n }, (_, i) => -1 + (2 * i) / (n - 1));
   T.sum(T.mul(out, T.tensor(weights, { device: out.device, shape: [...out.shape] }))).backward();
 }
