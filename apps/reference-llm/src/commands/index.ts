@@ -1,3 +1,4 @@
+import { agentCommand } from './agent.js';
 import { chatCommand } from './chat.js';
 import { dataCommand } from './data.js';
 import { dpoCommand } from './dpo.js';
@@ -6,6 +7,7 @@ import { generateCommand } from './generate.js';
 import { ppoCommand } from './ppo.js';
 import { pretrainCommand } from './pretrain.js';
 import { profileCommand } from './profile.js';
+import { ragCommand } from './rag.js';
 import { rewardCommand } from './reward.js';
 import { scalingCommand } from './scaling.js';
 import { serveCommand } from './serve.js';
@@ -25,6 +27,8 @@ export const COMMANDS = [
   dpoCommand,
   ppoCommand,
   chatCommand,
+  ragCommand,
+  agentCommand,
   profileCommand,
   scalingCommand,
 ];

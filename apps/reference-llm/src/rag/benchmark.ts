@@ -79,11 +79,9 @@ export function buildBenchmark(text: string, options: BenchmarkOptions = {}): Re
     return { id: `q${i}`, text: `who says «${quote}»?`, answer: s.speaker };
   });
   const testFrom = Math.round(n * (1 - heldout));
-  const qrels = { train: {} as Qrels, test: {} as Qrels };
-  queries.forEach((q, i) => {
-    const split = i < testFrom ? qrels.train : qrels.test;
-    split[q.id] = { [`p${i}`]: 1 };
-  });
+  const judged = (from: number, to: number): Qrels =>
+    Object.fromEntries(queries.slice(from, to).map((q, i) => [q.id, { [`p${from + i}`]: 1 }]));
+  const qrels = { train: judged(0, testFrom), test: judged(testFrom, n) };
   return { corpus, queries, qrels };
 }
 

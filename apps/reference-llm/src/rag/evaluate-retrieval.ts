@@ -6,9 +6,7 @@ import {
   evaluateRun,
   FlatIndex,
   type Passage,
-  type Retriever,
-  Retriever as RetrieverClass,
-  type Run,
+  Retriever,
 } from '@tessera/rag';
 import { Progress, type ProgressSink } from '../progress.js';
 import { asEmbedder, asReranker } from './adapters.js';
@@ -45,16 +43,16 @@ export async function buildRetrievers(
 ): Promise<Record<Method, Retriever>> {
   const embedder = asEmbedder(models.biEncoder, models.tokenizer);
   const store = new FlatIndex({ dimension: models.manifest.model.dModel });
-  const dense = new RetrieverClass({ bm25: false, embedder, store });
+  const dense = new Retriever({ bm25: false, embedder, store });
   const progress = new Progress('embed', passages.length, sink);
   for (let from = 0; from < passages.length; from += 64) {
     await dense.add(passages.slice(from, from + 64));
     progress.update(Math.min(passages.length, from + 64));
   }
   const reranker = asReranker(models.crossEncoder, models.tokenizer);
-  const bm25 = new RetrieverClass();
-  const hybrid = new RetrieverClass({ embedder, store });
-  const reranked = new RetrieverClass({ embedder, store, reranker, candidates: rerankDepth });
+  const bm25 = new Retriever();
+  const hybrid = new Retriever({ embedder, store });
+  const reranked = new Retriever({ embedder, store, reranker, candidates: rerankDepth });
   for (const r of [bm25, hybrid, reranked]) await r.restore(passages);
   return { BM25: bm25, dense, hybrid, 'hybrid + rerank': reranked };
 }
@@ -70,7 +68,7 @@ export async function evaluateRetrievers(
 ): Promise<MethodFigures[]> {
   const rows: MethodFigures[] = [];
   for (const method of METHODS) {
-    const run: Run = {};
+    const run: Record<string, Record<string, number>> = {};
     const progress = new Progress(method, data.queries.size, sink);
     let done = 0;
     for (const [id, text] of data.queries) {

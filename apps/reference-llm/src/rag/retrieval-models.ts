@@ -82,7 +82,8 @@ export function readRetrievalModels(dir: string, device: T.Device): RetrievalMod
     }
     const bad = firstNonFinite(bytes);
     if (bad) throw new Error(`${join(dir, file)}: the weights are not finite (tensor ${bad})`);
-    return model.eval();
+    model.eval();
+    return model;
   };
   return {
     tokenizer,

@@ -28,7 +28,7 @@ export const DEFAULT_ENCODER: RetrievalTrainingOptions['model'] = {
   dModel: 64,
   layers: 2,
   heads: 4,
-  maxSeqLen: 128,
+  maxSeqLen: 192,
   ffn: 'gelu',
   norm: 'layer',
   seed: 1,
