@@ -17,6 +17,10 @@ describe('the README command reference', () => {
       /\| `--temperature <t>` +\| `0\.8` +\| softmax temperature; 0 is greedy +\|/,
     );
     expect(md).toMatch(/\| `--backend <kind>` +\| `"auto"` +\| .* \(auto, webgpu, cpu\) +\|/);
+    // A command with subcommands lists each, with its arguments and options.
+    expect(md).toMatch(/#### rag\n\n##### rag bench\n\nbuild the retrieval benchmark/);
+    expect(md).toMatch(/##### rag query <question>\n/);
+    expect(md).toMatch(/\| `--index <dir>` +\| +\| folder written by "rag index" +\|/);
     expect(() => withCommands('# no markers', buildProgram())).toThrow(/markers are missing/);
   });
 });

@@ -16,7 +16,8 @@ function table(header: string[], rows: string[][]): string[] {
 
 /**
  * The README's command reference, generated from the command definitions: a table of the
- * commands, then each command's options with their defaults and choices.
+ * commands, then each command's options with their defaults and choices (a command with
+ * subcommands, such as `rag`, lists each as `rag index`, with its arguments).
  */
 export function commandsMarkdown(program: Command): string {
   const commands = program.commands as unknown as Command[];
@@ -24,22 +25,31 @@ export function commandsMarkdown(program: Command): string {
     ['command', 'what it does'],
     commands.map((c) => [`[\`${c.name()}\`](#${c.name()})`, cell(c.summary() || c.description())]),
   );
-  for (const c of commands) {
-    out.push('', `#### ${c.name()}`, '');
-    if (c.description() && c.description() !== c.summary()) out.push(c.description(), '');
-    const options = c.options.filter((o) => o.long !== '--help');
-    if (options.length === 0) {
-      out.push('No options.');
-      continue;
-    }
-    const rows = options.map((o) => {
-      const choices = o.argChoices ? ` (${o.argChoices.join(', ')})` : '';
-      const fallback = o.defaultValue === undefined ? '' : `\`${JSON.stringify(o.defaultValue)}\``;
-      return [`\`${cell(o.flags)}\``, cell(fallback), cell(o.description + choices)];
-    });
-    out.push(...table(['option', 'default', 'what it sets'], rows));
+  for (const parent of commands) {
+    const subcommands = parent.commands as unknown as Command[];
+    if (subcommands.length > 0) out.push('', `#### ${parent.name()}`);
+    for (const c of subcommands.length > 0 ? subcommands : [parent]) section(out, c, parent);
   }
   return `${BEGIN}\n${out.join('\n')}\n${END}`;
+}
+
+/** One command's heading (a subcommand's with its parent's name and its arguments), text and options. */
+function section(out: string[], c: Command, parent: Command): void {
+  const args = (c.registeredArguments ?? []).map((a) => ` <${a.name()}>`).join('');
+  if (c === parent) out.push('', `#### ${c.name()}`, '');
+  else out.push('', `##### ${parent.name()} ${c.name()}${args}`, '', cell(c.summary()), '');
+  if (c.description() && c.description() !== c.summary()) out.push(c.description(), '');
+  const options = c.options.filter((o) => o.long !== '--help');
+  if (options.length === 0) {
+    out.push('No options.');
+    return;
+  }
+  const rows = options.map((o) => {
+    const choices = o.argChoices ? ` (${o.argChoices.join(', ')})` : '';
+    const fallback = o.defaultValue === undefined ? '' : `\`${JSON.stringify(o.defaultValue)}\``;
+    return [`\`${cell(o.flags)}\``, cell(fallback), cell(o.description + choices)];
+  });
+  out.push(...table(['option', 'default', 'what it sets'], rows));
 }
 
 /** The README with its generated part replaced; throws when the markers are missing. */
