@@ -36,19 +36,23 @@ export const DEFAULT_ENCODER: RetrievalTrainingOptions['model'] = {
 
 /**
  * BM25's best-ranked passages for a question that are not among its relevant ones: the hard
- * negatives a reranker learns from (as in monoBERT and RocketQA's denoised BM25 negatives).
+ * negatives a reranker learns from (as in monoBERT and RocketQA's denoised BM25 negatives). When
+ * BM25 finds fewer (a question sharing few words with the corpus), the rest come from `fill`, in
+ * order.
  */
 export function hardNegatives(
   bm25: Bm25Index,
   query: string,
   relevant: ReadonlySet<string>,
   count: number,
+  fill: readonly string[],
 ): string[] {
-  return bm25
-    .search(query, count + relevant.size)
-    .map((h) => h.id)
-    .filter((id) => !relevant.has(id))
-    .slice(0, count);
+  const out = new Set<string>();
+  for (const id of [...bm25.search(query, count + relevant.size).map((h) => h.id), ...fill]) {
+    if (out.size === count) break;
+    if (!relevant.has(id)) out.add(id);
+  }
+  return [...out];
 }
 
 /**
@@ -88,13 +92,17 @@ export async function trainRetrievalModels(
   });
   const bm25 = new Bm25Index();
   bm25.add(passages);
-  const examples: RerankExample[] = judged.flatMap(({ query, relevant }) =>
-    [...relevant].map((d) => ({
+  const ids = passages.map((p) => p.id);
+  const examples: RerankExample[] = judged.flatMap(({ query, relevant }, i) => {
+    // Filler negatives: the corpus from a place that moves with the question.
+    const fill = [...ids.slice((i * 7919) % ids.length), ...ids];
+    const negatives = hardNegatives(bm25, query, relevant, o.negatives, fill);
+    return [...relevant].map((d) => ({
       query,
       passage: text.get(d)!,
-      negatives: hardNegatives(bm25, query, relevant, o.negatives).map((id) => text.get(id)!),
-    })),
-  );
+      negatives: negatives.map((id) => text.get(id)!),
+    }));
+  });
   const crossEncoder = new CrossEncoder(config, device);
   const cross = await trainCrossEncoder(crossEncoder, tokenizer, examples, {
     ...settings,

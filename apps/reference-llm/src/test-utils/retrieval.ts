@@ -1,5 +1,7 @@
+import type * as T from '@tessera/tensor-webgpu';
 import type { TransformerConfig } from '@tessera/transformer';
-import { retrievalTokenizer } from '../rag/encoders.js';
+import { BiEncoder, CrossEncoder, retrievalTokenizer } from '../rag/encoders.js';
+import type { RetrievalModels } from '../rag/retrieval-models.js';
 
 /** Six short passages about different things, and a question whose words each passage holds. */
 export const PASSAGES = [
@@ -31,3 +33,13 @@ export const tinyEncoder: TransformerConfig = {
   maxSeqLen: 48,
   seed: 3,
 };
+
+/** Untrained retrieval models of the tiny shape (file and plumbing tests need no training). */
+export function tinyModels(device: T.Device): RetrievalModels {
+  return {
+    tokenizer: tinyTokenizer,
+    biEncoder: new BiEncoder(tinyEncoder, device).eval(),
+    crossEncoder: new CrossEncoder(tinyEncoder, device).eval(),
+    manifest: { format: 1, model: tinyEncoder, training: { note: 'untrained' } },
+  };
+}
