@@ -38,7 +38,9 @@ describe('agent, the command', () => {
     );
     expect(r.code, r.output).toBe(0);
     expect(r.output).toMatch(/^step 1 thought: /m);
-    expect(r.output).toMatch(/the conversation outgrew the model's 32-token window/);
+    expect(r.output).toMatch(
+      /the conversation outgrew the model's \d+-token window: up to \d+ of its oldest tokens were cut/,
+    );
     expect(r.output).toMatch(/^(answer: |no answer after 2 steps)/m);
     expect(r.output).toContain(`transcript: ${transcript}`);
     const saved = JSON.parse(readFileSync(transcript, 'utf8'));

@@ -15,13 +15,14 @@ async function inBatches<T>(count: number, run: (from: number, to: number) => Pr
 
 /**
  * A trained bi-encoder as `@tessera/rag`'s `Embedder`: texts in batches of 32, without
- * gradients. A text longer than the encoder's window is a RangeError naming it.
+ * gradients. A text longer than the encoder's window is a RangeError naming it, or, with
+ * `truncate` (for embedding a corpus), cut at the window.
  */
-export function asEmbedder(model: BiEncoder, tokenizer: Tokenizer): Embedder {
+export function asEmbedder(model: BiEncoder, tokenizer: Tokenizer, truncate = false): Embedder {
   const pad = tokenizer.specialId('[PAD]');
   return {
     embed: (texts) => {
-      const rows = model.rows(tokenizer, texts);
+      const rows = model.rows(tokenizer, texts, 'text', truncate);
       return inBatches(rows.length, async (from, to) => {
         const out = T.noGrad(() =>
           T.tidy(() => model.forward(padRows(rows.slice(from, to), pad, model.device))),

@@ -58,20 +58,26 @@ export class BiEncoder extends Module {
   }
 
   /**
-   * Token rows of texts for this encoder. A text longer than the window is an error naming it:
-   * passages are chunked to fit before they are indexed.
+   * Token rows of texts for this encoder. With `truncate`, a text is cut at the window (the
+   * passages of a corpus, as sentence-transformers' `max_seq_length` cuts them); without, a text
+   * longer than the window is an error naming it (a question, which a cut would change).
    *
-   * @throws RangeError - a text of more tokens than the encoder's `maxSeqLen`
+   * @throws RangeError - a text of more tokens than the encoder's `maxSeqLen`, without `truncate`
    */
-  rows(tokenizer: Tokenizer, texts: readonly string[], what = 'text'): number[][] {
+  rows(
+    tokenizer: Tokenizer,
+    texts: readonly string[],
+    what = 'text',
+    truncate = false,
+  ): number[][] {
     const window = this.encoder.config.maxSeqLen;
     return texts.map((text) => {
       const ids = plainIds(tokenizer, text);
-      if (ids.length > window)
+      if (ids.length > window && !truncate)
         throw new RangeError(
           `${what} ${JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text)} has ${ids.length} tokens; the encoder's window is ${window}`,
         );
-      return ids;
+      return ids.slice(0, window);
     });
   }
 

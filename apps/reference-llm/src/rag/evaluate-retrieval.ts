@@ -33,7 +33,7 @@ export function corpusPassages(data: BeirDataset): Passage[] {
  * The four retrievers over one corpus: BM25 alone, the bi-encoder alone (exact cosine search,
  * so the figures are the model's, not an approximate index's), both fused by reciprocal rank
  * (k = 60), and that fusion reranked by the cross-encoder over its top `rerankDepth`. The corpus
- * is embedded once.
+ * is embedded once, each passage cut at the encoder's window.
  */
 export async function buildRetrievers(
   passages: readonly Passage[],
@@ -41,19 +41,25 @@ export async function buildRetrievers(
   rerankDepth = 20,
   sink?: ProgressSink,
 ): Promise<Record<Method, Retriever>> {
-  const embedder = asEmbedder(models.biEncoder, models.tokenizer);
   const store = new FlatIndex({ dimension: models.manifest.model.dModel });
-  const dense = new Retriever({ bm25: false, embedder, store });
+  // Passages are cut at the encoder's window; a question longer than it is an error.
+  const corpus = new Retriever({
+    bm25: false,
+    embedder: asEmbedder(models.biEncoder, models.tokenizer, true),
+    store,
+  });
   const progress = new Progress('embed', passages.length, sink);
   for (let from = 0; from < passages.length; from += 64) {
-    await dense.add(passages.slice(from, from + 64));
+    await corpus.add(passages.slice(from, from + 64));
     progress.update(Math.min(passages.length, from + 64));
   }
+  const embedder = asEmbedder(models.biEncoder, models.tokenizer);
   const reranker = asReranker(models.crossEncoder, models.tokenizer);
   const bm25 = new Retriever();
+  const dense = new Retriever({ bm25: false, embedder, store });
   const hybrid = new Retriever({ embedder, store });
   const reranked = new Retriever({ embedder, store, reranker, candidates: rerankDepth });
-  for (const r of [bm25, hybrid, reranked]) await r.restore(passages);
+  for (const r of [bm25, dense, hybrid, reranked]) await r.restore(passages);
   return { BM25: bm25, dense, hybrid, 'hybrid + rerank': reranked };
 }
 
@@ -97,6 +103,9 @@ export function formatMetricsTable(rows: readonly MethodFigures[]): string {
   ].join('\n');
 }
 
+/** The instructions of the answer prompts: short, as a small model's window is. */
+export const ANSWER_INSTRUCTIONS = 'Answer from the sources.';
+
 /** A held-out question and the answer it is scored against. */
 export interface QuestionAnswer {
   question: string;
@@ -106,7 +115,8 @@ export interface QuestionAnswer {
 /**
  * The share of questions whose generated answer contains the expected answer (case-insensitive),
  * answered greedily by `lm` from the question alone, or — with a retriever — from a prompt with
- * the top `k` passages cited by number (`augmentPrompt`, within `maxPromptChars`).
+ * the top `k` passages cited by number (`augmentPrompt` with {@link ANSWER_INSTRUCTIONS}, as
+ * many passages as fit `maxPromptChars`).
  */
 export async function answerAccuracy(
   lm: LanguageModel,
@@ -121,6 +131,7 @@ export async function answerAccuracy(
     const prompt = retriever
       ? augmentPrompt(q.question, await retriever.search(q.question, o.k), {
           maxTokens: o.maxPromptChars,
+          instructions: ANSWER_INSTRUCTIONS,
         }).prompt
       : `Question: ${q.question}\nAnswer:`;
     const answer = await lm.generate(prompt, { maxTokens: o.maxTokens, stop: ['\n\n'] });

@@ -81,7 +81,8 @@ async function train<Batch>(
 /**
  * Trains a bi-encoder contrastively: each step takes `batchSize` (question, passage) pairs and
  * minimises InfoNCE over their cosine similarities at `temperature`, every other passage of the
- * batch a negative (`@tessera/rag/losses`' `infoNceLoss`). Returns the loss of every step.
+ * batch a negative (`@tessera/rag/losses`' `infoNceLoss`). Passages are cut at the window; a
+ * question longer than it is an error. Returns the loss of every step.
  */
 export function trainBiEncoder(
   model: BiEncoder,
@@ -99,6 +100,7 @@ export function trainBiEncoder(
     tokenizer,
     pairs.map((p) => p.passage),
     'passage',
+    true,
   );
   return train(
     'bi-encoder',

@@ -59,7 +59,7 @@ export function hardNegatives(
  * Trains the retrieval models on a BEIR data set's training split and writes them to `out`: a
  * BPE tokenizer learned from the corpus and the questions, a bi-encoder (InfoNCE with in-batch
  * negatives on question–passage pairs), and a cross-encoder reranker (listwise loss over each
- * question's passage and `negatives` BM25 hard negatives).
+ * question's passage and `negatives` BM25 hard negatives among the passages the split judges).
  */
 export async function trainRetrievalModels(
   data: BeirDataset,
@@ -90,12 +90,14 @@ export async function trainRetrievalModels(
     steps: o.steps,
     temperature: o.temperature,
   });
+  // Negatives come from the passages the training split judges, never from the rest of the
+  // corpus: a held-out passage seen only as a negative would teach the reranker that it is wrong.
+  const trainIds = [...new Set(judged.flatMap((j) => [...j.relevant]))];
   const bm25 = new Bm25Index();
-  bm25.add(passages);
-  const ids = passages.map((p) => p.id);
+  bm25.add(trainIds.map((id) => ({ id, text: text.get(id)! })));
   const examples: RerankExample[] = judged.flatMap(({ query, relevant }, i) => {
-    // Filler negatives: the corpus from a place that moves with the question.
-    const fill = [...ids.slice((i * 7919) % ids.length), ...ids];
+    // Filler negatives: the training passages from a place that moves with the question.
+    const fill = [...trainIds.slice((i * 7919) % trainIds.length), ...trainIds];
     const negatives = hardNegatives(bm25, query, relevant, o.negatives, fill);
     return [...relevant].map((d) => ({
       query,
