@@ -49,7 +49,7 @@ const benchCommand = () =>
 const trainCommand = () =>
   new Command('train')
     .summary(
-      'train the bi-encoder (InfoNCE, in-batch negatives) and the cross-encoder reranker (BM25 hard negatives)',
+      'train the bi-encoder (InfoNCE, in-batch negatives) and the cross-encoder reranker (BM25 hard and random negatives)',
     )
     .requiredOption('--bench <dir>', 'a BEIR folder with qrels/train.tsv (see "rag bench")')
     .requiredOption('--out <dir>', 'folder for the tokenizer and both models')
@@ -71,7 +71,10 @@ const trainCommand = () =>
         .default(0.05),
     )
     .addOption(
-      new Option('--negatives <n>', 'BM25 hard negatives per question')
+      new Option(
+        '--negatives <n>',
+        'reranker negatives per question (half BM25 hard negatives, half random)',
+      )
         .argParser(integer(1))
         .default(3),
     )

@@ -17,7 +17,11 @@ export interface RetrievalTrainingOptions {
   batchSize: number;
   lr: number;
   temperature: number;
-  /** Hard negatives per question for the reranker, from BM25's top ranks. */
+  /**
+   * Negatives per question for the reranker: the first ⌈n/2⌉ from BM25's top ranks (hard), the
+   * rest drawn at random, so that the reranker also sees the unrelated passages a dense
+   * retriever brings into the fused candidates.
+   */
   negatives: number;
   seed: number;
   sink?: ProgressSink;
@@ -59,7 +63,8 @@ export function hardNegatives(
  * Trains the retrieval models on a BEIR data set's training split and writes them to `out`: a
  * BPE tokenizer learned from the corpus and the questions, a bi-encoder (InfoNCE with in-batch
  * negatives on question–passage pairs), and a cross-encoder reranker (listwise loss over each
- * question's passage and `negatives` BM25 hard negatives among the passages the split judges).
+ * question's passage and `negatives` negatives among the passages the split judges, half of them
+ * BM25's hard negatives, half random).
  */
 export async function trainRetrievalModels(
   data: BeirDataset,
@@ -96,9 +101,13 @@ export async function trainRetrievalModels(
   const bm25 = new Bm25Index();
   bm25.add(trainIds.map((id) => ({ id, text: text.get(id)! })));
   const examples: RerankExample[] = judged.flatMap(({ query, relevant }, i) => {
-    // Filler negatives: the training passages from a place that moves with the question.
-    const fill = [...trainIds.slice((i * 7919) % trainIds.length), ...trainIds];
-    const negatives = hardNegatives(bm25, query, relevant, o.negatives, fill);
+    // Random negatives: the training passages from a place that moves with the question.
+    const random = [...trainIds.slice((i * 7919) % trainIds.length), ...trainIds];
+    const hard = hardNegatives(bm25, query, relevant, Math.ceil(o.negatives / 2), random);
+    const negatives = [
+      ...hard,
+      ...random.filter((id) => !relevant.has(id) && !hard.includes(id)),
+    ].slice(0, o.negatives);
     return [...relevant].map((d) => ({
       query,
       passage: text.get(d)!,
