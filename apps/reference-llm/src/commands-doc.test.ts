@@ -26,6 +26,9 @@ describe('the README command reference', () => {
     expect(md).toMatch(/\| \[`dllm train`\]\(#dllm-train\) +\|/);
     expect(md).toContain('#### dllm train');
     expect(md).not.toMatch(/\[`dllm`\]/);
+    expect(md).toMatch(/\| \[`rag bench`\]\(#rag-bench\) +\|/);
+    expect(md).toContain('#### rag query');
+    expect(md).toMatch(/\| `--index <dir>` +\| +\| folder written by "rag index" +\|/);
     expect(() => withCommands('# no markers', buildProgram())).toThrow(/markers are missing/);
   });
 });

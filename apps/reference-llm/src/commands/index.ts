@@ -1,3 +1,4 @@
+import { agentCommand } from './agent.js';
 import { chatCommand } from './chat.js';
 import { dataCommand } from './data.js';
 import { dllmCommand } from './dllm.js';
@@ -8,6 +9,7 @@ import { grpoCommand } from './grpo.js';
 import { ppoCommand } from './ppo.js';
 import { pretrainCommand } from './pretrain.js';
 import { profileCommand } from './profile.js';
+import { ragCommand } from './rag.js';
 import { rewardCommand } from './reward.js';
 import { scalingCommand } from './scaling.js';
 import { serveCommand } from './serve.js';
@@ -29,6 +31,8 @@ export const COMMANDS = [
   ppoCommand,
   grpoCommand,
   chatCommand,
+  ragCommand,
+  agentCommand,
   profileCommand,
   dllmCommand,
   scalingCommand,
