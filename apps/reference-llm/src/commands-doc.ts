@@ -61,25 +61,6 @@ export function commandsMarkdown(program: Command): string {
   return `${BEGIN}\n${out.join('\n')}\n${END}`;
 }
 
-/** One command's heading (a subcommand's with its parent's name and its arguments), text and options. */
-function section(out: string[], c: Command, parent: Command): void {
-  const args = (c.registeredArguments ?? []).map((a) => ` <${a.name()}>`).join('');
-  if (c === parent) out.push('', `#### ${c.name()}`, '');
-  else out.push('', `##### ${parent.name()} ${c.name()}${args}`, '', cell(c.summary()), '');
-  if (c.description() && c.description() !== c.summary()) out.push(c.description(), '');
-  const options = c.options.filter((o) => o.long !== '--help');
-  if (options.length === 0) {
-    out.push('No options.');
-    return;
-  }
-  const rows = options.map((o) => {
-    const choices = o.argChoices ? ` (${o.argChoices.join(', ')})` : '';
-    const fallback = o.defaultValue === undefined ? '' : `\`${JSON.stringify(o.defaultValue)}\``;
-    return [`\`${cell(o.flags)}\``, cell(fallback), cell(o.description + choices)];
-  });
-  out.push(...table(['option', 'default', 'what it sets'], rows));
-}
-
 /** The README with its generated part replaced; throws when the markers are missing. */
 export function withCommands(readme: string, program: Command): string {
   const begin = readme.indexOf(BEGIN);
