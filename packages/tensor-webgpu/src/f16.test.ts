@@ -22,7 +22,7 @@ describe('f16 conversions', () => {
       [1 + 2 ** -11 + 2 ** -20, 0x3c01], // just above the tie: up
     ];
     const bits = f32ToF16Bits(cases.map(([x]) => x));
-    cases.forEach(([x, want], i) => expect([x, bits[i]]).toEqual([x, want]));
+    expect(cases.map(([x], i) => [x, bits[i]])).toEqual(cases);
     expect(f32ToF16Bits([Number.NaN])[0]! & 0x7c00).toBe(0x7c00);
     expect(f32ToF16Bits([Number.NaN])[0]! & 0x3ff).not.toBe(0);
   });
@@ -37,8 +37,8 @@ describe('f16 conversions', () => {
     expect(Number.isNaN(values[0x7e00]!)).toBe(true);
     const again = f32ToF16Bits(values);
     for (let h = 0; h < 65536; h++) {
-      const isNaN = (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
-      if (!isNaN && again[h] !== h) expect([h, again[h]]).toEqual([h, h]);
+      const nan = (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
+      if (!nan && again[h] !== h) expect([h, again[h]]).toEqual([h, h]);
     }
   });
 
