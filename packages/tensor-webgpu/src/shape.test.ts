@@ -38,6 +38,14 @@ describe('shape arithmetic', () => {
     expect(normalizeAxes(-1, 3, 'sum')).toEqual([2]);
     expect(normalizeAxes([2, -3], 3, 'sum')).toEqual([0, 2]);
     expect(() => normalizeAxes([1, -2], 3, 'sum')).toThrow(/sum: axes \[1,-2\] repeat an axis/);
+    // A scalar's axis 0 (or -1) names the scalar itself, as in PyTorch: nothing to reduce.
+    expect(normalizeAxis(-1, 0, 'sum')).toBe(0);
+    expect(normalizeAxes(-1, 0, 'sum')).toEqual([]);
+    expect(normalizeAxes(0, 0, 'sum')).toEqual([]);
+    expect(() => normalizeAxes([0, -1], 0, 'sum')).toThrow(/sum: axes \[0,-1\] repeat an axis/);
+    expect(() => normalizeAxis(1, 0, 'sum')).toThrow(
+      /axis 1 is out of range for a tensor of rank 0/,
+    );
     expect(() => normalizeAxis(3, 3, 'max')).toThrow(
       /max: axis 3 is out of range for a tensor of rank 3/,
     );

@@ -98,6 +98,26 @@ describe('reductions', () => {
   });
 });
 
+describe('reductions of a scalar', () => {
+  it('over axis 0 or -1 return the scalar, as PyTorch does (torch.sum(torch.tensor(5.), 0) is 5)', async () => {
+    for (const dev of [...backends, cpu]) {
+      const x = T.reshape(T.tensor([5], { device: dev }), []);
+      for (const y of [
+        T.sum(x, 0),
+        T.sum(x, -1, { keepDim: true }),
+        T.max(x, -1),
+        T.min(x, 0),
+        T.mean(x, 0),
+        T.logsumexp(x, 0),
+      ]) {
+        expect(y.shape).toEqual([]);
+        expect(await y.item()).toBe(5);
+      }
+      expect(() => T.sum(x, 1)).toThrow(/sum: axis 1 is out of range for a tensor of rank 0/);
+    }
+  });
+});
+
 describe('sums over leading axes', () => {
   it('sums over leading axes read in place, without a transposing copy', async () => {
     for (const dev of [...backends, cpu]) {
