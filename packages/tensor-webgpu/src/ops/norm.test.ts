@@ -2,7 +2,8 @@ import type { Device, Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
 import { gradCheck, maxRelError, smoothValues } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
-import { backends, cpu, rnd } from '../test-utils/agree.js';
+import { all, backends, cpu, rnd } from '../test-utils/agree.js';
+import { golden } from '../test-utils/golden.js';
 
 const values = smoothValues;
 
@@ -59,5 +60,17 @@ describe('layerNorm and rmsNorm', () => {
     expect(() =>
       T.layerNorm(T.zeros([2, 4], { device: cpu }), T.ones([3], { device: cpu })),
     ).toThrow(/weight and bias must have shape \[4\], got \[3\]/);
+  });
+});
+
+describe.each(all)('agreement with PyTorch ($info.backend)', (dev) => {
+  it('layer norm forward and input gradient', async () => {
+    const g = golden.layerNorm;
+    const x = T.tensor(g.x, { device: dev, shape: [3, 6], requiresGrad: true });
+    const y = T.layerNorm(x, T.tensor(g.w, { device: dev }), T.tensor(g.b, { device: dev }));
+    const weights = Array.from({ length: 18 }, (_, i) => Math.sin(i * 0.37 + 0.9));
+    T.sum(T.mul(y, T.tensor(weights, { device: dev, shape: [3, 6] }))).backward();
+    expect(maxRelError(await y.data(), g.y)).toBeLessThan(1e-5);
+    expect(maxRelError(await x.grad!.data(), g.dx)).toBeLessThan(1e-4);
   });
 });

@@ -3,8 +3,8 @@ import * as T from '@tessera/tensor-webgpu';
 import { maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
 import { expect } from 'vitest';
 
-/** The CPU reference, and the devices under test (WebGPU, wasm; the CPU when there are none). */
-export const { cpu, underTest } = await testDevices();
+/** All the test devices; the CPU reference; those under test (WebGPU, wasm, else the CPU). */
+export const { all, cpu, underTest } = await testDevices();
 export const backends = underTest.length > 0 ? underTest : [cpu];
 
 /** Random normal data scaled by `scale`, deterministic per seed, on a device. */
