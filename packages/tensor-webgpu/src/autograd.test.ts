@@ -2,6 +2,7 @@ import type { Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
 import { gradCheck, maxRelError, smoothValues, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
+import { golden } from './test-utils/golden.js';
 
 const { gpu, cpu, all, underTest } = await testDevices();
 
@@ -266,5 +267,23 @@ describe('memory limits and peaks', () => {
     expect(() => T.zeros([limit / 4 + 1], { device: gpu })).toThrow(
       /needs [\d.]+ MiB, more than this adapter's maxStorageBufferBindingSize/,
     );
+  });
+});
+
+describe.each(all)('agreement with PyTorch ($info.backend)', (dev) => {
+  it('MLP forward and gradients', async () => {
+    const g = golden.mlp;
+    const x = T.tensor(g.x, { device: dev, shape: [4, 5] });
+    const w1 = T.tensor(g.w1, { device: dev, shape: [5, 8], requiresGrad: true });
+    const b1 = T.tensor(g.b1, { device: dev, shape: [8], requiresGrad: true });
+    const w2 = T.tensor(g.w2, { device: dev, shape: [8, 3], requiresGrad: true });
+    const y = T.matmul(T.gelu(T.add(T.matmul(x, w1), b1)), w2);
+    const loss = T.mean(T.square(y));
+    loss.backward();
+    expect(maxRelError(await y.data(), g.y)).toBeLessThan(1e-5);
+    expect(Math.abs((await loss.item()) - g.loss)).toBeLessThan(1e-5);
+    expect(maxRelError(await w1.grad!.data(), g.dw1)).toBeLessThan(1e-5);
+    expect(maxRelError(await b1.grad!.data(), g.db1)).toBeLessThan(1e-5);
+    expect(maxRelError(await w2.grad!.data(), g.dw2)).toBeLessThan(1e-5);
   });
 });

@@ -86,7 +86,10 @@ export function broadcastShapes(a: Shape, b: Shape, op: string): number[] {
   return out;
 }
 
-/** Normalises possibly negative axes against a rank; undefined means all axes. */
+/**
+ * Normalises possibly negative axes against a rank; undefined means all axes. A scalar's axis 0
+ * (or -1) names the scalar itself, as in PyTorch: it leaves nothing to reduce.
+ */
 export function normalizeAxes(
   axes: number | readonly number[] | undefined,
   rank: number,
@@ -98,14 +101,16 @@ export function normalizeAxes(
   if (new Set(out).size !== out.length) {
     throw new RangeError(`${op}: axes ${JSON.stringify(list)} repeat an axis`);
   }
-  return out.sort((x, y) => x - y);
+  return rank === 0 ? [] : out.sort((x, y) => x - y);
 }
 
+/** A possibly negative axis as an index below `rank`; a scalar takes axis 0 or -1 (as 0). */
 export function normalizeAxis(axis: number, rank: number, op: string): number {
-  if (!Number.isInteger(axis) || axis < -Math.max(rank, 1) || axis >= Math.max(rank, 1)) {
+  const wrap = Math.max(rank, 1);
+  if (!Number.isInteger(axis) || axis < -wrap || axis >= wrap) {
     throw new RangeError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank}`);
   }
-  return axis < 0 ? axis + rank : axis;
+  return axis < 0 ? axis + wrap : axis;
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {

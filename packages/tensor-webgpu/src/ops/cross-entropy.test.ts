@@ -2,6 +2,7 @@ import type { Device, Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
 import { gradCheck, maxRelError, smoothValues, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
+import { golden } from '../test-utils/golden.js';
 
 const { cpu, all, underTest } = await testDevices();
 const backends = underTest.length > 0 ? underTest : [cpu];
@@ -90,5 +91,25 @@ describe.each(all)('crossEntropy targets ($info.backend)', (dev) => {
     expect(() => T.crossEntropy(logits, targets([0, 1, 2]), { ignore_index: 1 } as never)).toThrow(
       'crossEntropy: unknown option "ignore_index" (known options: ignoreIndex, labelSmoothing, reduction)',
     );
+  });
+});
+
+describe.each(all)('agreement with PyTorch ($info.backend)', (dev) => {
+  it('cross-entropy over a softmax, with ignore_index and label smoothing', async () => {
+    const g = golden.crossEntropy;
+    const targets = T.tensor(Int32Array.from(g.targets), { device: dev });
+    for (const c of g.cases) {
+      const logits = T.tensor(g.logits, { device: dev, shape: [6, 7], requiresGrad: true });
+      const loss = T.crossEntropy(logits, targets, { labelSmoothing: c.labelSmoothing });
+      loss.backward();
+      expect(Math.abs((await loss.item()) - c.loss)).toBeLessThan(1e-5);
+      expect(maxRelError(await logits.grad!.data(), c.grad)).toBeLessThan(1e-5);
+    }
+    expect(
+      maxRelError(
+        await T.softmax(T.tensor(g.logits, { device: dev, shape: [6, 7] })).data(),
+        g.softmax,
+      ),
+    ).toBeLessThan(1e-6);
   });
 });

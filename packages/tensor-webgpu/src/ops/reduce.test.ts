@@ -98,6 +98,47 @@ describe('reductions', () => {
   });
 });
 
+describe('reductions of a scalar', () => {
+  it('over axis 0 or -1 return the scalar, as PyTorch does (torch.sum(torch.tensor(5.), 0) is 5)', async () => {
+    for (const dev of [...backends, cpu]) {
+      const x = T.reshape(T.tensor([5], { device: dev }), []);
+      for (const y of [
+        T.sum(x, 0),
+        T.sum(x, -1, { keepDim: true }),
+        T.max(x, -1),
+        T.min(x, 0),
+        T.mean(x, 0),
+        T.logsumexp(x, 0),
+      ]) {
+        expect(y.shape).toEqual([]);
+        expect(await y.item()).toBe(5);
+      }
+      expect(() => T.sum(x, 1)).toThrow(/sum: axis 1 is out of range for a tensor of rank 0/);
+    }
+  });
+});
+
+describe('sums over leading axes', () => {
+  it('sums over leading axes read in place, without a transposing copy', async () => {
+    for (const dev of [...backends, cpu]) {
+      const x = rnd(dev, [8, 300, 5], 1).requiresGrad_();
+      await dev.sync();
+      let y: Tensor | undefined;
+      const profile = await dev.profile(() => {
+        y = T.sum(x, [0, 1]);
+      });
+      expect(profile.kernels.map((k) => k.name.split(':')[0])).toEqual([
+        dev.backend === 'webgpu' ? 'reduce' : 'reduce_rows',
+      ]);
+      const want = T.sum(T.contiguous(T.permute(x.detach(), [2, 0, 1])), [1, 2]);
+      expect(maxRelError(await y!.data(), await want.data())).toBeLessThan(1e-5);
+      T.sum(T.mul(y!, T.arange(5, undefined, 1, { device: dev, dtype: 'f32' }))).backward();
+      const g = (await x.grad!.toArray()) as number[][][];
+      expect(g[7]![299]).toEqual([0, 1, 2, 3, 4]);
+    }
+  });
+});
+
 describe.each(all)('NaN and ±inf, as PyTorch ($info.backend)', (dev) => {
   it('max and min propagate NaN and reach ±inf', async () => {
     const rows = T.tensor(fixture('rows'), { device: dev, shape: [3, 4] });

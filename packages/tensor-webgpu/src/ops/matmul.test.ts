@@ -1,26 +1,8 @@
-import type { Device, Tensor } from '@tessera/tensor-webgpu';
+import type { Device } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
-import { maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
+import { maxRelError } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
-
-const { cpu, underTest } = await testDevices();
-// Each op runs on WebGPU and on the CPU reference; the two must agree.
-const backends = underTest.length > 0 ? underTest : [cpu];
-
-/** Random data, deterministic per seed, on a device. */
-function rnd(dev: Device, shape: number[], seed: number, scale = 1): Tensor {
-  const x = T.randn(shape, { device: dev, seed });
-  const y = T.mul(x, scale);
-  x.dispose();
-  return y;
-}
-
-async function agree(fn: (dev: Device) => Tensor, tol = 1e-5): Promise<void> {
-  for (const dev of backends) {
-    const [got, want] = await Promise.all([fn(dev).data(), fn(cpu).data()]);
-    expect(maxRelError(got, want)).toBeLessThanOrEqual(tol);
-  }
-}
+import { agree, backends, cpu, rnd } from '../test-utils/agree.js';
 
 describe('matmul', () => {
   it('equals a float64 triple loop on odd sizes', async () => {
@@ -175,120 +157,6 @@ describe('matmul', () => {
     expect(() =>
       T.matmul(T.zeros([2, 3], { device: cpu }), T.zeros([4, 5], { device: cpu })),
     ).toThrow(/matmul: inner dimensions differ \(\[2, 3\] @ \[4, 5\]: 3 vs 4\)/);
-  });
-});
-
-describe('views', () => {
-  it('transpose, permute, slice and expand read correctly through a copy', async () => {
-    await agree((dev) => T.contiguous(T.permute(rnd(dev, [3, 4, 5], 1), [2, 0, 1])));
-    await agree((dev) => T.contiguous(T.slice(rnd(dev, [10, 6], 1), 0, 1, 9, 3)));
-    await agree((dev) => T.add(T.expand(rnd(dev, [3, 1], 1), [2, 3, 4]), 0));
-    const x = T.arange(12, undefined, 1, { device: cpu, dtype: 'f32' }).reshape([3, 4]);
-    expect(await T.slice(x, 1, 1, 3).toArray()).toEqual([
-      [1, 2],
-      [5, 6],
-      [9, 10],
-    ]);
-    expect(await T.transpose(x).reshape([-1]).toArray()).toEqual([
-      0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11,
-    ]);
-  });
-
-  it('reshape of a contiguous tensor shares storage; view refuses a strided one', () => {
-    const x = T.zeros([4, 6], { device: cpu });
-    expect(T.reshape(x, [2, -1]).storage).toBe(x.storage);
-    expect(() => T.view(T.transpose(x), [24])).toThrow(/not contiguous/);
-    expect(() => T.reshape(x, [5, 5])).toThrow(
-      /cannot reshape \[4, 6\] \(24 elements\) to \[5, 5\]/,
-    );
-  });
-
-  it('reshape of a strided tensor is a view wherever PyTorch gives one, else a copy', async () => {
-    // [M, N, S] permuted from [S, M, N]: M and N still merge.
-    expect(T.viewStrides([4, 5, 3], [5, 1, 20], [20, 3])).toEqual([1, 20]);
-    // A transpose read under its own shape, and split dimensions of a transposed run.
-    expect(T.viewStrides([6, 4], [1, 6], [6, 4])).toEqual([1, 6]);
-    expect(T.viewStrides([6, 4], [1, 6], [2, 3, 4])).toEqual([3, 1, 6]);
-    // Size-1 dimensions anywhere, and an expanded (stride 0) dimension split in two.
-    expect(T.viewStrides([3, 1, 4], [1, 7, 3], [3, 4, 1])).toEqual([1, 3, 3]);
-    expect(T.viewStrides([8, 5], [0, 1], [2, 4, 5])).toEqual([0, 0, 1]);
-    // Merging across a transpose is impossible.
-    expect(T.viewStrides([6, 4], [1, 6], [24])).toBeUndefined();
-    expect(T.viewStrides([2, 3, 4], [12, 1, 3], [2, 12])).toBeUndefined();
-    for (const dev of [...backends, cpu]) {
-      const x = rnd(dev, [3, 4, 5], 1);
-      const p = T.permute(x, [1, 2, 0]);
-      const merged = T.reshape(p, [20, 3]);
-      expect(merged.storage).toBe(x.storage);
-      expect(await merged.data()).toEqual(await T.contiguous(p).reshape([20, 3]).data());
-      const copied = T.reshape(T.transpose(x, 1, 2), [3, 20]);
-      expect(copied.storage).not.toBe(x.storage);
-      expect(await copied.data()).toEqual(await T.contiguous(T.transpose(x, 1, 2)).data());
-    }
-  });
-
-  it('a contiguous slice at an offset is read from its offset by kernels that want packed input', async () => {
-    for (const dev of [...backends, cpu]) {
-      const x = T.reshape(T.arange(24, undefined, 1, { device: dev, dtype: 'f32' }), [8, 3]);
-      const rows = T.slice(x, 0, 5, 8); // contiguous strides, offset 15
-      expect(rows.isContiguous && rows.offset === 15).toBe(true);
-      const copy = T.contiguous(T.add(rows, 0));
-      expect(await T.rmsNorm(rows).data()).toEqual(await T.rmsNorm(copy).data());
-      const target = T.tensor(Int32Array.from([0, 2, 1]), { device: dev });
-      expect(await T.crossEntropy(rows, target).item()).toBeCloseTo(
-        await T.crossEntropy(copy, target).item(),
-        6,
-      );
-    }
-  });
-
-  it('sums over leading axes read in place, without a transposing copy', async () => {
-    for (const dev of [...backends, cpu]) {
-      const x = rnd(dev, [8, 300, 5], 1).requiresGrad_();
-      await dev.sync();
-      let y: Tensor | undefined;
-      const profile = await dev.profile(() => {
-        y = T.sum(x, [0, 1]);
-      });
-      expect(profile.kernels.map((k) => k.name.split(':')[0])).toEqual([
-        dev.backend === 'webgpu' ? 'reduce' : 'reduce_rows',
-      ]);
-      const want = T.sum(T.contiguous(T.permute(x.detach(), [2, 0, 1])), [1, 2]);
-      expect(maxRelError(await y!.data(), await want.data())).toBeLessThan(1e-5);
-      T.sum(T.mul(y!, T.arange(5, undefined, 1, { device: dev, dtype: 'f32' }))).backward();
-      const g = (await x.grad!.toArray()) as number[][][];
-      expect(g[7]![299]).toEqual([0, 1, 2, 3, 4]);
-    }
-  });
-
-  it('squeeze and unsqueeze', () => {
-    const x = T.zeros([1, 3, 1, 2], { device: cpu });
-    expect(T.squeeze(x).shape).toEqual([3, 2]);
-    expect(T.unsqueeze(T.squeeze(x), -1).shape).toEqual([3, 2, 1]);
-  });
-});
-
-describe('zero-size tensors', () => {
-  it('ops on empty tensors give empty (or zero) results on every backend', async () => {
-    for (const dev of [...backends, cpu]) {
-      const e = T.zeros([0, 4], { device: dev });
-      expect(T.add(e, 1).shape).toEqual([0, 4]);
-      expect(await T.exp(e).toArray()).toEqual([]);
-      expect(await T.sum(e, 0).toArray()).toEqual([0, 0, 0, 0]);
-      expect(T.softmax(e).shape).toEqual([0, 4]);
-      expect(
-        await T.matmul(
-          T.zeros([2, 0], { device: dev }),
-          T.zeros([0, 3], { device: dev }),
-        ).toArray(),
-      ).toEqual([
-        [0, 0, 0],
-        [0, 0, 0],
-      ]);
-      expect(await T.cat([e, T.ones([1, 4], { device: dev })], 0).toArray()).toEqual([
-        [1, 1, 1, 1],
-      ]);
-    }
   });
 });
 

@@ -1,10 +1,8 @@
 import type { Device, Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
-import { gradCheck, maxRelError, smoothValues, testDevices } from '@tessera/tensor-webgpu/testing';
+import { gradCheck, maxRelError, smoothValues } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
-
-const { cpu, underTest } = await testDevices();
-const backends = underTest.length > 0 ? underTest : [cpu];
+import { backends, cpu } from '../test-utils/agree.js';
 
 const values = smoothValues;
 
