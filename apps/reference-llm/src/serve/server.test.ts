@@ -195,9 +195,17 @@ describe('the server', () => {
   });
 
   it('a full server answers 429 with Retry-After; a client that goes away frees its row at once', async () => {
-    const responses = await Promise.all(
-      [0, 1].map(() => post('/v1/chat/completions', chat({ stream: true, max_tokens: 900 }))),
-    );
+    // Two long streams that cannot end early: a completion (no chat stop sequences) with the
+    // end-of-text token banned, so both rows stay busy however slowly the test runs.
+    const eos = model.tokenizer.specialTokens['<|endoftext|>']!;
+    const long = {
+      model: 'micro',
+      prompt: 'ROMEO:',
+      stream: true,
+      max_tokens: 900,
+      logit_bias: { [eos]: -100 },
+    };
+    const responses = await Promise.all([0, 1].map(() => post('/v1/completions', long)));
     const readers = responses.map((r) => r.body!.getReader());
     for (const reader of readers) await reader.read(); // both streams have begun
     // The first chunk (the role) may leave before the engine admits its row: wait for both rows.
