@@ -4,6 +4,7 @@ import { dllmCommand } from './dllm.js';
 import { dpoCommand } from './dpo.js';
 import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
+import { pipelineCommand } from './pipeline.js';
 import { ppoCommand } from './ppo.js';
 import { pretrainCommand } from './pretrain.js';
 import { profileCommand } from './profile.js';
@@ -26,6 +27,7 @@ export const COMMANDS = [
   rewardCommand,
   dpoCommand,
   ppoCommand,
+  pipelineCommand,
   chatCommand,
   profileCommand,
   dllmCommand,
