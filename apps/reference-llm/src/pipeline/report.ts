@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAtomic } from '../atomic-write.js';
+import { escapeXml } from '../expert-load.js';
 import { CHART } from '../report.js';
 import type { StageRow } from './evaluation.js';
 
@@ -55,14 +56,11 @@ function markdown(r: PipelineReport): string {
   return `# reference-llm pipeline\n\n${table}\n\nPreference accuracy is the reward model's, on held-out pairs. Task accuracy and format: greedy replies to the held-out instruction questions (the pretrained model with the chat tokens added).\n\n## Samples\n\n${samples}\n\n## Configuration\n\n${config}\n\n## Curves\n\n${charts}\n`;
 }
 
-const escape = (s: string) =>
-  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-
 function html(out: string, r: PipelineReport): string {
   const cols = columns(r);
-  const head = cols.map(([h]) => `<th>${escape(h)}</th>`).join('');
+  const head = cols.map(([h]) => `<th>${escapeXml(h)}</th>`).join('');
   const body = r.rows
-    .map((row) => `<tr>${cols.map(([, cell]) => `<td>${escape(cell(row))}</td>`).join('')}</tr>`)
+    .map((row) => `<tr>${cols.map(([, cell]) => `<td>${escapeXml(cell(row))}</td>`).join('')}</tr>`)
     .join('\n');
   const stages = r.rows
     .map((row) => {
@@ -71,13 +69,13 @@ function html(out: string, r: PipelineReport): string {
         .map((path) => `<figure class="chart">${readFileSync(path, 'utf8')}</figure>`)
         .join('\n');
       const sample = row.sample
-        ? `<p class="sample"><b>${escape(row.sample.question)}</b><br><code>${escape(row.sample.reply)}</code></p>`
+        ? `<p class="sample"><b>${escapeXml(row.sample.question)}</b><br><code>${escapeXml(row.sample.reply)}</code></p>`
         : '';
       return `<section id="stage-${row.stage}"><h2>${row.stage}</h2><p><a href="${row.stage}/">checkpoint and report: ${row.stage}/</a> · trained ${seconds(r.seconds[row.stage])}</p>${sample}\n${charts}</section>`;
     })
     .join('\n');
   const config = Object.entries(r.config)
-    .map(([k, v]) => `<tr><th>${escape(k)}</th><td>${escape(JSON.stringify(v))}</td></tr>`)
+    .map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(JSON.stringify(v))}</td></tr>`)
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>reference-llm pipeline</title>

@@ -99,7 +99,7 @@ describe('runPipeline errors', () => {
     delete state.recipe;
     writeFileSync(stateFile, JSON.stringify(state));
     await expect(run({ out, stages: ['dpo'], sink: lines() })).rejects.toThrow(
-      /^pipeline stage dpo failed: .*names no preset[^]*run the same pipeline command again: finished stages are skipped and dpo starts over/,
+      /^pipeline stage dpo failed: .*names no preset[\s\S]*run the same pipeline command again: finished stages are skipped and dpo starts over/,
     );
   });
 
