@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { writeAtomic } from '../atomic-write.js';
 import { escapeXml } from '../expert-load.js';
 import { CHART } from '../report.js';
@@ -66,7 +66,10 @@ function html(out: string, r: PipelineReport): string {
     .map((row) => {
       const charts = STAGE_CHARTS.map((file) => join(out, row.stage, file))
         .filter((path) => existsSync(path))
-        .map((path) => `<figure class="chart">${readFileSync(path, 'utf8')}</figure>`)
+        .map(
+          (path) =>
+            `<figure class="chart"><img alt="${row.stage} ${basename(path)}" src="data:image/svg+xml;base64,${readFileSync(path).toString('base64')}"></figure>`,
+        )
         .join('\n');
       const sample = row.sample
         ? `<p class="sample"><b>${escapeXml(row.sample.question)}</b><br><code>${escapeXml(row.sample.reply)}</code></p>`
@@ -79,7 +82,7 @@ function html(out: string, r: PipelineReport): string {
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>reference-llm pipeline</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}figure.chart{margin:1em 0}figure.chart svg{max-width:100%;height:auto}code{white-space:pre-wrap}</style>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}figure.chart{margin:1em 0}figure.chart img{max-width:100%}code{white-space:pre-wrap}</style>
 </head><body>
 <h1>reference-llm pipeline</h1>
 <table id="stages"><thead><tr>${head}</tr></thead><tbody>
@@ -95,7 +98,8 @@ ${stages}
 /**
  * Writes the pipeline's report into `out`: `report.json` (the rows, times and configuration),
  * `report.md` (the table, samples, configuration, links to each stage's charts) and
- * `report.html`, one self-contained page (no network: each stage's SVG charts inlined).
+ * `report.html`, one self-contained page (no network: each stage's SVG charts inlined as data
+ * URLs, so that the charts' element ids cannot collide).
  */
 export function writePipelineReport(out: string, r: PipelineReport): void {
   writeAtomic(join(out, 'report.json'), `${JSON.stringify(r, null, 1)}\n`);
