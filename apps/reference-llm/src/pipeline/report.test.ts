@@ -119,7 +119,7 @@ describe.runIf(present || process.env.CI === 'true')('report.html in headless Ch
       const cells = await page
         .locator('#stages tbody tr')
         .evaluateAll((trs) =>
-          trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+          trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)),
         );
       expect(cells.map((c) => c.slice(0, 5))).toEqual([
         ['pretrain', '2.688', '0.0%', '0.0%', '–'],
