@@ -10,7 +10,7 @@ export const pipelineCommand = () =>
       'the whole chain in one command: pretrain → sft → reward → dpo → ppo, then the same evaluation of every stage in one report',
     )
     .description(
-      "Runs each stage through the same function as its own command, from the previous stage's checkpoint, each into OUT/<stage>. A stage whose folder holds a finished run is skipped; one holding a checkpoint short of its last step resumes from it; so after Ctrl-C, SIGTERM or a crash the same command continues where the run stopped. One status line per stage. The eval stage measures every finished stage the same way (validation bits per byte, held-out task accuracy and format compliance, the reward model's preference accuracy, a sample reply) and writes OUT/report.json, report.md and report.html (self-contained, with each stage's curves). Not yet in the pipeline: grpo, serve, LLM-as-a-judge.",
+      "Runs each stage through the same function as its own command, from the previous stage's checkpoint, each into OUT/<stage>. A stage whose folder holds a finished run is skipped; one holding a checkpoint short of its last step resumes from it; so after Ctrl-C, SIGTERM or a crash the same command continues where the run stopped. One status line per stage. The eval stage measures every finished stage the same way (validation bits per byte, held-out task accuracy and format compliance, the reward model's preference accuracy, a sample reply) and writes OUT/report.json, report.md and report.html (self-contained, with each stage's curves). It ends by printing the serve command for the last finished model. Not yet in the pipeline: grpo, serving, LLM-as-a-judge.",
     )
     .addOption(
       new Option('--preset <name>', 'pretraining preset; the tuning stages follow its recipe')
@@ -52,11 +52,14 @@ export const pipelineCommand = () =>
         if (r.stopped) {
           const reason = r.stopped.reason;
           if (reason === 'SIGINT' || reason === 'SIGTERM') process.exitCode = SIGNAL_EXIT[reason];
-        } else if (r.rows)
+        } else {
           console.log(
-            `pipeline done: report in ${o.out}/report.html (also report.md, report.json)`,
+            r.rows
+              ? `pipeline done: report in ${o.out}/report.html (also report.md, report.json)`
+              : `pipeline done: stages in ${o.out}`,
           );
-        else console.log(`pipeline done: stages in ${o.out}`);
+          if (r.final) console.log(`serve the final model: reference-llm serve --model ${r.final}`);
+        }
       } finally {
         signals.dispose();
       }

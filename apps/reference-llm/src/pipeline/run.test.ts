@@ -37,6 +37,7 @@ describe('runPipeline', () => {
     );
     expect(source('ppo', 'reward')).toBe(join(out, 'reward'));
     expect(r.rows!.map((row) => row.stage)).toEqual(trainedStages);
+    expect(r.final).toBe(join(out, 'ppo'));
     for (const row of r.rows!.filter((row) => row.stage !== 'reward')) {
       expect(row.bitsPerByte).toBeGreaterThan(0);
       expect(row.accuracy).toBeGreaterThanOrEqual(0);

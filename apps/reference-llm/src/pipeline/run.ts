@@ -43,6 +43,8 @@ export interface PipelineResult {
   stopped?: { stage: string; reason: StopReason };
   /** The evaluation table, when the `eval` stage ran. */
   rows?: StageRow[];
+  /** The folder of the last finished stage `serve` can serve (PPO's, else DPO's, …), if any. */
+  final?: string;
 }
 
 /** Seconds each stage has trained, summed over the runs that resumed it. */
@@ -142,7 +144,11 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       `${stage.name}: done, ${outcome.steps} steps in ${formatSeconds(times[stage.name]!)} → ${dir}`,
     );
   }
-  if (!chosen.includes(EVAL_STAGE)) return {};
+  const final = PIPELINE_STAGES.filter((s) => s.servable)
+    .map((s) => join(o.out, s.name))
+    .filter((dir) => stageState(dir) === 'complete')
+    .at(-1);
+  if (!chosen.includes(EVAL_STAGE)) return { final };
   const rows = await evaluateStages(o, sink);
   writePipelineReport(o.out, {
     rows,
@@ -156,7 +162,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     },
   });
   status(`${EVAL_STAGE}: ${rows.length} stages measured; report in ${join(o.out, 'report.html')}`);
-  return { rows };
+  return { rows, final };
 }
 
 /** Rows of every finished stage, measured once per checkpoint (kept in `out/eval/`). */

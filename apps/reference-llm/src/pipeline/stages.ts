@@ -45,6 +45,8 @@ export interface PipelineStage {
   name: string;
   /** Stages whose folders it reads (`--from`, `--reward`). */
   needs: readonly string[];
+  /** Whether its checkpoint is a language model `serve` can serve (the reward model is not). */
+  servable: boolean;
   /** Trains into `dir`, continuing the checkpoint there when `resume`. */
   run: (c: PipelineContext, dir: string, resume: boolean) => Promise<StageOutcome>;
 }
@@ -83,6 +85,7 @@ const loopOutcome = (r: {
 export const PIPELINE_STAGES: readonly PipelineStage[] = [
   {
     name: 'pretrain',
+    servable: true,
     needs: [],
     run: async (c, out, resume) => {
       const r = await pretrain({
@@ -95,6 +98,7 @@ export const PIPELINE_STAGES: readonly PipelineStage[] = [
   },
   {
     name: 'sft',
+    servable: true,
     needs: ['pretrain'],
     run: async (c, out, resume) =>
       loopOutcome(
@@ -103,6 +107,7 @@ export const PIPELINE_STAGES: readonly PipelineStage[] = [
   },
   {
     name: 'reward',
+    servable: false,
     needs: ['sft'],
     run: async (c, out, resume) =>
       loopOutcome(
@@ -115,6 +120,7 @@ export const PIPELINE_STAGES: readonly PipelineStage[] = [
   },
   {
     name: 'dpo',
+    servable: true,
     needs: ['sft'],
     run: async (c, out, resume) =>
       loopOutcome(
@@ -123,6 +129,7 @@ export const PIPELINE_STAGES: readonly PipelineStage[] = [
   },
   {
     name: 'ppo',
+    servable: true,
     needs: ['sft', 'reward'],
     run: async (c, out, resume) =>
       loopOutcome(
