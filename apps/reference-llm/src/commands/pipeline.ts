@@ -10,7 +10,7 @@ export const pipelineCommand = () =>
       'the whole chain in one command: pretrain → sft → reward → dpo → ppo, then the same evaluation of every stage in one report',
     )
     .description(
-      "Runs each stage through the same function as its own command, from the previous stage's checkpoint, each into OUT/<stage>. A stage whose folder holds a finished run is skipped; one holding a checkpoint short of its last step resumes from it; so after Ctrl-C, SIGTERM or a crash the same command continues where the run stopped. One status line per stage. The eval stage measures every finished stage the same way (validation bits per byte, held-out task accuracy and format compliance, the reward model's preference accuracy, a sample reply) and writes OUT/report.json, report.md and report.html (self-contained, with each stage's curves). It ends by printing the serve command for the last finished model. Not yet in the pipeline: grpo, serving, LLM-as-a-judge.",
+      "Runs each stage through the same function as its own command, from the previous stage's checkpoint, each into OUT/<stage>. A stage whose folder holds a finished run is skipped; one holding a checkpoint short of its last step resumes from it; so after Ctrl-C, SIGTERM or a crash the same command continues where the run stopped. One status line per stage. The eval stage measures every finished stage the same way (validation bits per byte, held-out task accuracy and format compliance, the reward model's preference accuracy, a sample reply) and writes OUT/report.json, report.md and report.html (self-contained, with each stage's curves). With --judge-url an LLM judge compares each stage's replies with the SFT model's (both orders, rationale before verdict, position and length bias) and the report shows its verdicts. It ends by printing the serve command for the last finished model. Not yet in the pipeline: grpo, serving itself.",
     )
     .addOption(
       new Option('--preset <name>', 'pretraining preset; the tuning stages follow its recipe')
@@ -34,6 +34,11 @@ export const pipelineCommand = () =>
       ).argParser(integer(1)),
     )
     .option('--data <file>', 'UTF-8 text to pretrain on (default: the bundled tinyshakespeare)')
+    .option(
+      '--judge-url <url>',
+      "an OpenAI-compatible endpoint (e.g. reference-llm serve's) whose model judges every stage's replies against the SFT model's, both orders",
+    )
+    .option('--judge-model <name>', 'the judge model at --judge-url (default: the first it lists)')
     .addOption(backendOption())
     .action(async (o) => {
       const signals = stopOnSignals();
@@ -45,6 +50,7 @@ export const pipelineCommand = () =>
             stages: o.stages.split(',').map((s) => s.trim()),
             steps: o.steps,
             data: o.data,
+            judge: o.judgeUrl === undefined ? undefined : { url: o.judgeUrl, model: o.judgeModel },
             device,
             stop: signals.stop,
           }),

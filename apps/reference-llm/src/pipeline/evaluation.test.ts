@@ -17,10 +17,13 @@ describe('evaluateStage', () => {
     const out = tempDir();
     const tuned = await sft({ from: pretrain, out, recipe: microRecipe, device, sink: quiet });
     const o = { device, pretrain, recipe: microRecipe };
-    const before = await evaluateStage('pretrain', pretrain, o);
-    const after = await evaluateStage('sft', out, o);
+    const before = (await evaluateStage('pretrain', pretrain, o)).row;
+    const { row: after, answers } = await evaluateStage('sft', out, o);
     expect([before.accuracy, before.format]).toEqual([tuned.before.accuracy, tuned.before.format]);
     expect([after.accuracy, after.format]).toEqual([tuned.after.accuracy, tuned.after.format]);
+    expect(answers).toEqual(
+      tuned.scores.answers.map((a) => ({ question: a.question, reply: a.reply })),
+    );
     expect(after.sample).toEqual({
       question: tuned.scores.answers[0]!.question,
       reply: tuned.scores.answers[0]!.reply,
@@ -38,12 +41,15 @@ describe('evaluateStage', () => {
       sink: quiet,
     });
     expect(await evaluateStage('reward', reward, o)).toEqual({
-      stage: 'reward',
-      bitsPerByte: null,
-      accuracy: null,
-      format: null,
-      preferenceAccuracy: rm.after.accuracy,
-      sample: null,
+      row: {
+        stage: 'reward',
+        bitsPerByte: null,
+        accuracy: null,
+        format: null,
+        preferenceAccuracy: rm.after.accuracy,
+        sample: null,
+      },
+      answers: [],
     });
   });
 });

@@ -24,7 +24,20 @@ export interface StageRow {
   /** Held-out preference-pair accuracy of the reward model, 0–1 (its stage's final evaluation); null for the other stages. */
   preferenceAccuracy: number | null;
   /** The first held-out question and the stage's greedy reply; null for the reward model. */
-  sample: { question: string; reply: string } | null;
+  sample: StageAnswer | null;
+}
+
+/** A held-out question and a stage's greedy reply. */
+export interface StageAnswer {
+  question: string;
+  reply: string;
+}
+
+/** A stage's row, and every held-out reply behind it (what a judge compares). */
+export interface StageEvaluation {
+  row: StageRow;
+  /** Empty for the reward model. */
+  answers: StageAnswer[];
 }
 
 export interface StageEvaluationOptions {
@@ -41,16 +54,16 @@ export interface StageEvaluationOptions {
  * instruction questions (`instructionData` with seed 1, the split `sft` holds out by default).
  * A model without chat tokens (the pretrained one) gets them as `sft` adds them (new embedding
  * rows at the mean), so its row shows the starting point. The reward model's row holds its
- * held-out pair accuracy, read from its report.
+ * held-out pair accuracy, read from its report. Returns the row and every reply.
  */
 export async function evaluateStage(
   stage: string,
   dir: string,
   o: StageEvaluationOptions,
-): Promise<StageRow> {
+): Promise<StageEvaluation> {
   if (stage === 'reward') {
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
-    return {
+    const row = {
       stage,
       bitsPerByte: null,
       accuracy: null,
@@ -58,6 +71,7 @@ export async function evaluateStage(
       preferenceAccuracy: report.after.accuracy,
       sample: null,
     };
+    return { row, answers: [] };
   }
   const source = readCheckpoint<PretrainState>(o.pretrain);
   const path = source.state.data?.path;
@@ -76,15 +90,16 @@ export async function evaluateStage(
     const scores = await scoreReplies(model.eval(), new ChatFormat(tokenizer), heldout, {
       maxNewTokens: recipe.replyTokens,
     });
-    const first = scores.answers[0];
-    return {
+    const answers = scores.answers.map((a) => ({ question: a.question, reply: a.reply }));
+    const row = {
       stage,
       bitsPerByte,
       accuracy: scores.accuracy,
       format: scores.format,
       preferenceAccuracy: null,
-      sample: first ? { question: first.question, reply: first.reply } : null,
+      sample: answers[0] ?? null,
     };
+    return { row, answers };
   } finally {
     model.dispose();
   }

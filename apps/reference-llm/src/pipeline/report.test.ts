@@ -40,7 +40,7 @@ const rows = [
     bitsPerByte: 2.9,
     accuracy: 0.38,
     format: 0.89,
-    sample: { question: 'Add 2 and 3', reply: '<b>5</b>' },
+    sample: { question: 'Add 2 and 3', reply: '<b>5</b>\nAnswer: 5' },
   }),
   row('reward', { preferenceAccuracy: 0.85 }),
 ];
@@ -95,6 +95,57 @@ describe('writePipelineReport', () => {
     expect(md).toContain('| sft | 2.900 | 38.0% | 89.0% | – | 772.0 s |');
     expect(md).toContain('| reward | – | – | – | 85.0% | 123.4 s |');
     expect(md).toContain('![sft/curves.svg](sft/curves.svg)');
+    expect(md).toContain('- **sft**: Add 2 and 3 → `<b>5</b> ↵ Answer: 5`');
+  });
+
+  it('shows the judge, each comparison’s wins and biases, and every rationale', () => {
+    const { out, report } = pipelineFolder();
+    const winners: ('A' | 'B' | 'tie' | 'inconsistent')[] = ['A', 'B', 'A', 'inconsistent'];
+    const judged = {
+      ...report,
+      judge: {
+        judge: { url: 'http://127.0.0.1:8000', model: 'sft' },
+        comparisons: [
+          {
+            stage: 'dpo',
+            against: 'sft',
+            report: {
+              winners,
+              positionDisagreement: 0.25,
+              firstPositionRate: 0.5,
+              longerWinRate: 2 / 3,
+              lengthComparisons: 3,
+              winRateA: 0.5,
+              warnings: [
+                'self-enhancement: the judge "sft" is also a candidate model; prefer an independent judge',
+              ],
+            },
+            verdicts: [
+              {
+                question: 'Add 2 and 3',
+                stageFirst: 'It is 5 <ok>.\nWINNER: 1',
+                againstFirst: 'WINNER: 2',
+              },
+            ],
+          },
+          {
+            stage: 'ppo',
+            against: 'sft',
+            report: { error: 'judge: expected a final line' },
+            verdicts: [],
+          },
+        ],
+      },
+    };
+    writePipelineReport(out, judged);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toContain('## LLM judge: sft at http://127.0.0.1:8000');
+    expect(md).toContain(
+      '- dpo vs sft: dpo wins 2, sft wins 1, ties 0, the two orders disagree on 1 of 4; first-position rate 50.0%, longer answer wins 66.7% of 3; self-enhancement: the judge "sft" is also a candidate model; prefer an independent judge',
+    );
+    expect(md).toContain('- ppo vs sft: no verdict (judge: expected a final line)');
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<pre>It is 5 &lt;ok&gt;.\nWINNER: 1</pre>');
   });
 });
 
@@ -126,7 +177,7 @@ describe.runIf(present || process.env.CI === 'true')('report.html in headless Ch
         ['sft', '2.900', '38.0%', '89.0%', '–'],
         ['reward', '–', '–', '–', '85.0%'],
       ]);
-      expect(await page.locator('#stage-sft code').textContent()).toBe('<b>5</b>');
+      expect(await page.locator('#stage-sft code').textContent()).toBe('<b>5</b>\nAnswer: 5');
       // Each chart drawn: the image decoded, and a fifth of its pixels or more are not background.
       const charts = await page.locator('figure.chart img').evaluateAll((imgs) =>
         (imgs as HTMLImageElement[]).map((img) => {

@@ -7,7 +7,8 @@ import type { Preset } from '../presets.js';
 import { formatSeconds, type ProgressSink, stderrSink } from '../progress.js';
 import { FILES, readCheckpoint } from '../run-folder.js';
 import type { TuningRecipe } from '../tuning/recipes.js';
-import { evaluateStage, type StageRow } from './evaluation.js';
+import { evaluateStage, type StageAnswer, type StageRow } from './evaluation.js';
+import { endpointJudge, type JudgeEndpoint, judgeStages } from './judge.js';
 import { writePipelineReport } from './report.js';
 import { PIPELINE_STAGES, type PipelineContext, stageState } from './stages.js';
 
@@ -32,6 +33,8 @@ export interface PipelineOptions {
   /** Steps of every training stage; default each stage's recipe. */
   steps?: number;
   device: Device;
+  /** An OpenAI-compatible endpoint that judges the stages' replies pairwise (`judgeStages`); default none. */
+  judge?: JudgeEndpoint;
   stop?: StopSignal;
   /** Progress bars and the one-line status of each stage; default standard error. */
   sink?: ProgressSink;
@@ -88,7 +91,8 @@ function readTimes(out: string): StageTimes {
  * one starts; each prints one status line. A signal or the time limit stops the pipeline after
  * the stage saved (the same command resumes it). The `eval` stage measures every finished stage
  * (`evaluateStage`, each row kept in `out/eval/<stage>.json` for that checkpoint) and writes
- * `report.json`, `report.md` and `report.html` into `out`.
+ * `report.json`, `report.md` and `report.html` into `out`; with `judge`, an LLM judge compares
+ * every stage's replies with the SFT model's (`judgeStages`) and the report shows its verdicts.
  *
  * @throws Error - a bad `--stages` or an unwritable `out` (before any training); a stage that
  *   fails, naming it, the cause and how to resume
@@ -149,9 +153,15 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     .filter((dir) => stageState(dir) === 'complete')
     .at(-1);
   if (!chosen.includes(EVAL_STAGE)) return { final };
-  const rows = await evaluateStages(o, sink);
+  // The judge is reached before the measuring starts: a wrong URL fails fast.
+  const judge = o.judge && (await endpointJudge(o.judge));
+  const { rows, answers } = await evaluateStages(o, sink);
+  const judged =
+    judge &&
+    (await judgeStages(judge, o.judge!.url, answers, 'sft' in answers ? 'sft' : 'pretrain'));
   writePipelineReport(o.out, {
     rows,
+    judge: judged,
     seconds: times,
     config: {
       preset: typeof context.preset === 'string' ? context.preset : context.preset.name,
@@ -165,9 +175,13 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   return { rows, final };
 }
 
-/** Rows of every finished stage, measured once per checkpoint (kept in `out/eval/`). */
-async function evaluateStages(o: PipelineOptions, sink: ProgressSink): Promise<StageRow[]> {
+/** Rows and replies of every finished stage, measured once per checkpoint (kept in `out/eval/`). */
+async function evaluateStages(
+  o: PipelineOptions,
+  sink: ProgressSink,
+): Promise<{ rows: StageRow[]; answers: Record<string, StageAnswer[]> }> {
   const rows: StageRow[] = [];
+  const answers: Record<string, StageAnswer[]> = {};
   const pretrain = join(o.out, 'pretrain');
   for (const stage of PIPELINE_STAGES) {
     const dir = join(o.out, stage.name);
@@ -178,18 +192,20 @@ async function evaluateStages(o: PipelineOptions, sink: ProgressSink): Promise<S
       const kept = JSON.parse(readFileSync(cache, 'utf8'));
       if (kept.model === model) {
         rows.push(kept.row);
+        answers[stage.name] = kept.answers;
         continue;
       }
     }
     sink.write(`${EVAL_STAGE}: measuring ${stage.name}\n`);
-    const row = await evaluateStage(stage.name, dir, {
+    const measured = await evaluateStage(stage.name, dir, {
       device: o.device,
       pretrain,
       recipe: o.recipe,
     });
     mkdirSync(join(o.out, EVAL_STAGE), { recursive: true });
-    writeAtomic(cache, `${JSON.stringify({ model, row }, null, 1)}\n`);
-    rows.push(row);
+    writeAtomic(cache, `${JSON.stringify({ model, ...measured }, null, 1)}\n`);
+    rows.push(measured.row);
+    answers[stage.name] = measured.answers;
   }
-  return rows;
+  return { rows, answers };
 }
