@@ -6,6 +6,7 @@ import { dpoCommand } from './dpo.js';
 import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
 import { grpoCommand } from './grpo.js';
+import { pipelineCommand } from './pipeline.js';
 import { ppoCommand } from './ppo.js';
 import { pretrainCommand } from './pretrain.js';
 import { profileCommand } from './profile.js';
@@ -30,6 +31,7 @@ export const COMMANDS = [
   dpoCommand,
   ppoCommand,
   grpoCommand,
+  pipelineCommand,
   chatCommand,
   ragCommand,
   agentCommand,

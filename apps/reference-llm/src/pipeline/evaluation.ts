@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Device } from '@tessera/tensor-webgpu';
+import { DEFAULT_DATA } from '../data.js';
+import { evaluateCheckpoint } from '../evaluate.js';
+import { type ModelState, readModel, readTokenizer } from '../load.js';
+import type { PretrainState } from '../pretrain.js';
+import { readCheckpoint } from '../run-folder.js';
+import { addChatTokens, ChatFormat, resizeVocabulary } from '../tuning/chat-format.js';
+import { instructionData } from '../tuning/datasets.js';
+import { sourceText } from '../tuning/examples.js';
+import { recipeFor, type TuningRecipe } from '../tuning/recipes.js';
+import { scoreReplies } from '../tuning/replies.js';
+
+/** The same measures of every stage's checkpoint: one row of the pipeline's table. */
+export interface StageRow {
+  stage: string;
+  /** Validation bits per byte of the pretraining text (`evaluateCheckpoint`); null for the reward model. */
+  bitsPerByte: number | null;
+  /** Held-out task accuracy, 0–1 (greedy replies, `scoreReplies`); null for the reward model. */
+  accuracy: number | null;
+  /** Held-out format compliance, 0–1; null for the reward model. */
+  format: number | null;
+  /** Held-out preference-pair accuracy of the reward model, 0–1 (its stage's final evaluation); null for the other stages. */
+  preferenceAccuracy: number | null;
+  /** The first held-out question and the stage's greedy reply; null for the reward model. */
+  sample: StageAnswer | null;
+}
+
+/** A held-out question and a stage's greedy reply. */
+export interface StageAnswer {
+  question: string;
+  reply: string;
+}
+
+/** A stage's row, and every held-out reply behind it (what a judge compares). */
+export interface StageEvaluation {
+  row: StageRow;
+  /** Empty for the reward model. */
+  answers: StageAnswer[];
+}
+
+export interface StageEvaluationOptions {
+  device: Device;
+  /** The pipeline's pretraining folder: its text gives the validation split and the task lines. */
+  pretrain: string;
+  /** The tuning recipe (held-out size, reply length); default the pretrained preset's. */
+  recipe?: TuningRecipe;
+}
+
+/**
+ * Measures one stage's checkpoint in `dir`: validation bits per byte on the pretraining text's
+ * validation split, and task accuracy and format compliance of greedy replies to the held-out
+ * instruction questions (`instructionData` with seed 1, the split `sft` holds out by default).
+ * A model without chat tokens (the pretrained one) gets them as `sft` adds them (new embedding
+ * rows at the mean), so its row shows the starting point. The reward model's row holds its
+ * held-out pair accuracy, read from its report. Returns the row and every reply.
+ */
+export async function evaluateStage(
+  stage: string,
+  dir: string,
+  o: StageEvaluationOptions,
+): Promise<StageEvaluation> {
+  if (stage === 'reward') {
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    const row = {
+      stage,
+      bitsPerByte: null,
+      accuracy: null,
+      format: null,
+      preferenceAccuracy: report.after.accuracy,
+      sample: null,
+    };
+    return { row, answers: [] };
+  }
+  const source = readCheckpoint<PretrainState>(o.pretrain);
+  const path = source.state.data?.path;
+  const data = path === undefined || path === 'bundled' ? DEFAULT_DATA : path;
+  const { bitsPerByte } = await evaluateCheckpoint(dir, { data, device: o.device });
+  const recipe = o.recipe ?? recipeFor(source.state.preset.name);
+  const heldout = instructionData(1, sourceText(source), {
+    train: 0,
+    heldout: recipe.sft.heldout,
+  }).heldout;
+  const ckpt = readCheckpoint<ModelState>(dir);
+  let model = readModel(ckpt, o.device);
+  const tokenizer = addChatTokens(readTokenizer(ckpt, model.vocabSize));
+  if (model.vocabSize !== tokenizer.vocabSize) model = resizeVocabulary(model, tokenizer.vocabSize);
+  try {
+    const scores = await scoreReplies(model.eval(), new ChatFormat(tokenizer), heldout, {
+      maxNewTokens: recipe.replyTokens,
+    });
+    const answers = scores.answers.map((a) => ({ question: a.question, reply: a.reply }));
+    const row = {
+      stage,
+      bitsPerByte,
+      accuracy: scores.accuracy,
+      format: scores.format,
+      preferenceAccuracy: null,
+      sample: answers[0] ?? null,
+    };
+    return { row, answers };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,217 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { warmupCosine } from '@tessera/optim';
+import { chromium } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { writeAtomic } from '../atomic-write.js';
+import { CHART, lossChartSvg } from '../report.js';
+import { tempDir } from '../test-utils/fixtures.js';
+import { curvesSvg } from '../tuning/curves.js';
+import type { StageRow } from './evaluation.js';
+import { type PipelineReport, writePipelineReport } from './report.js';
+
+/** Debian's Chromium (`apt-get install chromium`); CI installs it, and there its absence fails the test. */
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run'];
+/** Where the screenshot goes: $TEST_ARTIFACTS, else test-artifacts/ in the app. */
+const ARTIFACTS =
+  process.env.TEST_ARTIFACTS ?? new URL('../../test-artifacts/', import.meta.url).pathname;
+const present = existsSync(CHROMIUM);
+
+const row = (stage: string, o: Partial<StageRow>): StageRow => ({
+  stage,
+  bitsPerByte: null,
+  accuracy: null,
+  format: null,
+  preferenceAccuracy: null,
+  sample: null,
+  ...o,
+});
+const rows = [
+  row('pretrain', {
+    bitsPerByte: 2.6884,
+    accuracy: 0,
+    format: 0,
+    sample: { question: 'Add 2 and 3', reply: 'the king' },
+  }),
+  row('sft', {
+    bitsPerByte: 2.9,
+    accuracy: 0.38,
+    format: 0.89,
+    sample: { question: 'Add 2 and 3', reply: '<b>5</b>\nAnswer: 5' },
+  }),
+  row('reward', { preferenceAccuracy: 0.85 }),
+];
+
+/** A pipeline folder whose stages hold the charts the stages draw. */
+function pipelineFolder(): { out: string; report: PipelineReport } {
+  const out = tempDir();
+  const history = {
+    trainLoss: Array.from({ length: 30 }, (_, i) => 6 - 0.1 * i),
+    val: [{ step: 30, loss: 3.2 }],
+  };
+  const schedule = { adamw: warmupCosine({ lr: 3e-3, warmup: 3, total: 30 }) };
+  for (const stage of ['pretrain', 'sft', 'reward']) {
+    mkdirSync(join(out, stage));
+    writeAtomic(join(out, stage, CHART), lossChartSvg(history, schedule));
+  }
+  writeAtomic(
+    join(out, 'sft', 'curves.svg'),
+    curvesSvg('sft', [
+      {
+        title: 'task accuracy',
+        curves: [
+          {
+            name: 'held-out',
+            points: [
+              [0, 0],
+              [30, 0.38],
+            ],
+          },
+        ],
+      },
+    ]),
+  );
+  const report = {
+    rows,
+    seconds: { pretrain: 478.2, sft: 772, reward: 123.4 },
+    config: { preset: 'tiny', stages: ['pretrain', 'sft', 'reward', 'eval'] },
+  };
+  writePipelineReport(out, report);
+  return { out, report };
+}
+
+describe('writePipelineReport', () => {
+  it('writes the rows, times and configuration to report.json, and a table with a row per stage to report.md', () => {
+    const { out, report } = pipelineFolder();
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'))).toEqual(report);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toContain(
+      '| stage | validation bits/byte | task accuracy | format | preference accuracy | training time |',
+    );
+    expect(md).toContain('| pretrain | 2.688 | 0.0% | 0.0% | – | 478.2 s |');
+    expect(md).toContain('| sft | 2.900 | 38.0% | 89.0% | – | 772.0 s |');
+    expect(md).toContain('| reward | – | – | – | 85.0% | 123.4 s |');
+    expect(md).toContain('![sft/curves.svg](sft/curves.svg)');
+    expect(md).toContain('- **sft**: Add 2 and 3 → `<b>5</b> ↵ Answer: 5`');
+  });
+
+  it('shows the judge, each comparison’s wins and biases, and every rationale', () => {
+    const { out, report } = pipelineFolder();
+    const winners: ('A' | 'B' | 'tie' | 'inconsistent')[] = ['A', 'B', 'A', 'inconsistent'];
+    const judged = {
+      ...report,
+      judge: {
+        judge: { url: 'http://127.0.0.1:8000', model: 'sft' },
+        comparisons: [
+          {
+            stage: 'dpo',
+            against: 'sft',
+            report: {
+              winners,
+              positionDisagreement: 0.25,
+              firstPositionRate: 0.5,
+              longerWinRate: 2 / 3,
+              lengthComparisons: 3,
+              winRateA: 0.5,
+              warnings: [
+                'self-enhancement: the judge "sft" is also a candidate model; prefer an independent judge',
+              ],
+            },
+            verdicts: [
+              {
+                question: 'Add 2 and 3',
+                stageFirst: 'It is 5 <ok>.\nWINNER: 1',
+                againstFirst: 'WINNER: 2',
+              },
+            ],
+          },
+          {
+            stage: 'ppo',
+            against: 'sft',
+            report: { error: 'judge: expected a final line' },
+            verdicts: [],
+          },
+        ],
+      },
+    };
+    writePipelineReport(out, judged);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toContain('## LLM judge: sft at http://127.0.0.1:8000');
+    expect(md).toContain(
+      '- dpo vs sft: dpo wins 2, sft wins 1, ties 0, the two orders disagree on 1 of 4; first-position rate 50.0%, longer answer wins 66.7% of 3; self-enhancement: the judge "sft" is also a candidate model; prefer an independent judge',
+    );
+    expect(md).toContain('- ppo vs sft: no verdict (judge: expected a final line)');
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<pre>It is 5 &lt;ok&gt;.\nWINNER: 1</pre>');
+  });
+});
+
+describe.runIf(present || process.env.CI === 'true')('report.html in headless Chromium', () => {
+  it('shows the stage table and every stage’s charts, drawn, with no request outside the file', async () => {
+    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
+    const { out } = pipelineFolder();
+    const profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: ARGS,
+      headless: true,
+    });
+    try {
+      const page = browser.pages()[0] ?? (await browser.newPage());
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      const url = pathToFileURL(join(out, 'report.html')).href;
+      await page.goto(url);
+      const cells = await page
+        .locator('#stages tbody tr')
+        .evaluateAll((trs) =>
+          trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)),
+        );
+      expect(cells.map((c) => c.slice(0, 5))).toEqual([
+        ['pretrain', '2.688', '0.0%', '0.0%', '–'],
+        ['sft', '2.900', '38.0%', '89.0%', '–'],
+        ['reward', '–', '–', '–', '85.0%'],
+      ]);
+      expect(await page.locator('#stage-sft code').textContent()).toBe('<b>5</b>\nAnswer: 5');
+      // Each chart drawn: the image decoded, and a fifth of its pixels or more are not background.
+      const charts = await page.locator('figure.chart img').evaluateAll((imgs) =>
+        (imgs as HTMLImageElement[]).map((img) => {
+          const canvas = document.createElement('canvas');
+          canvas.width = img.naturalWidth;
+          canvas.height = img.naturalHeight;
+          const g = canvas.getContext('2d')!;
+          g.fillStyle = '#fff';
+          g.fillRect(0, 0, canvas.width, canvas.height);
+          g.drawImage(img, 0, 0);
+          const { data } = g.getImageData(0, 0, canvas.width, canvas.height);
+          let inked = 0;
+          for (let i = 0; i < data.length; i += 4)
+            if (data[i]! < 200 || data[i + 1]! < 200 || data[i + 2]! < 200) inked++;
+          return { alt: img.alt, width: img.naturalWidth, inked: inked / (data.length / 4) };
+        }),
+      );
+      expect(charts.map((c) => c.alt)).toEqual([
+        'pretrain loss.svg',
+        'sft loss.svg',
+        'sft curves.svg',
+        'reward loss.svg',
+      ]);
+      for (const c of charts) {
+        expect(c.width).toBeGreaterThan(100);
+        expect(c.inked).toBeGreaterThan(0.002);
+      }
+      expect(requests.filter((r) => r !== url && !r.startsWith('data:'))).toEqual([]);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'pipeline-report.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});

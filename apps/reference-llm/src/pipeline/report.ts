@@ -1,0 +1,142 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { writeAtomic } from '../atomic-write.js';
+import { escapeXml } from '../expert-load.js';
+import { CHART } from '../report.js';
+import type { StageRow } from './evaluation.js';
+import type { JudgeSection, StageComparison } from './judge.js';
+
+/** What the pipeline's report shows. */
+export interface PipelineReport {
+  /** One row per finished stage, in pipeline order. */
+  rows: StageRow[];
+  /** Seconds each stage trained (summed over resumed runs), by stage. */
+  seconds: Record<string, number>;
+  /** The run's configuration: preset, stages, steps, data, device. */
+  config: Record<string, unknown>;
+  /** The LLM judge's pairwise comparisons, when a judge was given. */
+  judge?: JudgeSection;
+}
+
+/** The charts each stage wrote into its folder (`loss.svg`, and a tuning stage's `curves.svg`). */
+const STAGE_CHARTS = [CHART, 'curves.svg'] as const;
+
+const percent = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);
+const fixed = (x: number | null) => (x === null ? '–' : x.toFixed(3));
+const seconds = (s: number | undefined) => (s === undefined ? '–' : `${s.toFixed(1)} s`);
+
+/** One comparison in a sentence: wins both orders agree on, and the bias figures. */
+function comparisonLine(c: StageComparison): string {
+  const r = c.report;
+  if ('error' in r) return `${c.stage} vs ${c.against}: no verdict (${r.error})`;
+  const count = (w: string) => r.winners.filter((x) => x === w).length;
+  return `${c.stage} vs ${c.against}: ${c.stage} wins ${count('A')}, ${c.against} wins ${count('B')}, ties ${count('tie')}, the two orders disagree on ${count('inconsistent')} of ${r.winners.length}; first-position rate ${percent(r.firstPositionRate)}, longer answer wins ${percent(r.longerWinRate)} of ${r.lengthComparisons}${r.warnings.map((w) => `; ${w}`).join('')}`;
+}
+
+const JUDGE_NOTE =
+  'Each question is judged in both orders (rationale before verdict); a winner counts only where the orders agree. The first-position rate and how often the longer answer wins show position and verbosity bias.';
+
+/** The table's columns: heading and cell of a row. */
+function columns(r: PipelineReport): [string, (row: StageRow) => string][] {
+  return [
+    ['stage', (row) => row.stage],
+    ['validation bits/byte', (row) => fixed(row.bitsPerByte)],
+    ['task accuracy', (row) => percent(row.accuracy)],
+    ['format', (row) => percent(row.format)],
+    ['preference accuracy', (row) => percent(row.preferenceAccuracy)],
+    ['training time', (row) => seconds(r.seconds[row.stage])],
+  ];
+}
+
+function markdown(r: PipelineReport): string {
+  const cols = columns(r);
+  const table = [
+    `| ${cols.map(([h]) => h).join(' | ')} |`,
+    `|${cols.map(() => '---').join('|')}|`,
+    ...r.rows.map((row) => `| ${cols.map(([, cell]) => cell(row)).join(' | ')} |`),
+  ].join('\n');
+  const samples = r.rows
+    .filter((row) => row.sample)
+    .map(
+      (row) =>
+        `- **${row.stage}**: ${row.sample!.question} → \`${row.sample!.reply.replaceAll('\n', ' ↵ ')}\``,
+    )
+    .join('\n');
+  const config = Object.entries(r.config)
+    .map(([k, v]) => `- ${k}: ${JSON.stringify(v)}`)
+    .join('\n');
+  const charts = r.rows
+    .flatMap((row) =>
+      STAGE_CHARTS.map((file) => `${row.stage}/${file}`).map((p) => `![${p}](${p})`),
+    )
+    .join('\n\n');
+  const judge = r.judge
+    ? `\n\n## LLM judge: ${r.judge.judge.model} at ${r.judge.judge.url}\n\n${JUDGE_NOTE}\n\n${r.judge.comparisons.map((c) => `- ${comparisonLine(c)}`).join('\n')}`
+    : '';
+  return `# reference-llm pipeline\n\n${table}${judge}\n\nPreference accuracy is the reward model's, on held-out pairs. Task accuracy and format: greedy replies to the held-out instruction questions (the pretrained model with the chat tokens added).\n\n## Samples\n\n${samples}\n\n## Configuration\n\n${config}\n\n## Curves\n\n${charts}\n`;
+}
+
+function html(out: string, r: PipelineReport): string {
+  const cols = columns(r);
+  const head = cols.map(([h]) => `<th>${escapeXml(h)}</th>`).join('');
+  const body = r.rows
+    .map((row) => `<tr>${cols.map(([, cell]) => `<td>${escapeXml(cell(row))}</td>`).join('')}</tr>`)
+    .join('\n');
+  const stages = r.rows
+    .map((row) => {
+      const charts = STAGE_CHARTS.map((file) => join(out, row.stage, file))
+        .filter((path) => existsSync(path))
+        .map(
+          (path) =>
+            `<figure class="chart"><img alt="${row.stage} ${basename(path)}" src="data:image/svg+xml;base64,${readFileSync(path).toString('base64')}"></figure>`,
+        )
+        .join('\n');
+      const sample = row.sample
+        ? `<p class="sample"><b>${escapeXml(row.sample.question)}</b><br><code>${escapeXml(row.sample.reply)}</code></p>`
+        : '';
+      return `<section id="stage-${row.stage}"><h2>${row.stage}</h2><p><a href="${row.stage}/">checkpoint and report: ${row.stage}/</a> · trained ${seconds(r.seconds[row.stage])}</p>${sample}\n${charts}</section>`;
+    })
+    .join('\n');
+  const config = Object.entries(r.config)
+    .map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(JSON.stringify(v))}</td></tr>`)
+    .join('');
+  const judge = r.judge
+    ? `<h2>LLM judge: ${escapeXml(r.judge.judge.model)} at ${escapeXml(r.judge.judge.url)}</h2><p>${JUDGE_NOTE}</p>${r.judge.comparisons
+        .map(
+          (c) =>
+            `<section class="judged"><p>${escapeXml(comparisonLine(c))}</p>${c.verdicts
+              .map(
+                (v) =>
+                  `<details><summary>${escapeXml(v.question)}</summary><p><b>${c.stage} first</b></p><pre>${escapeXml(v.stageFirst)}</pre><p><b>${c.against} first</b></p><pre>${escapeXml(v.againstFirst)}</pre></details>`,
+              )
+              .join('')}</section>`,
+        )
+        .join('\n')}`
+    : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>reference-llm pipeline</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}figure.chart{margin:1em 0}figure.chart img{max-width:100%}code{white-space:pre-wrap}</style>
+</head><body>
+<h1>reference-llm pipeline</h1>
+<table id="stages"><thead><tr>${head}</tr></thead><tbody>
+${body}
+</tbody></table>
+<p>Preference accuracy is the reward model's, on held-out pairs. Task accuracy and format: greedy replies to the held-out instruction questions (the pretrained model with the chat tokens added).</p>
+<h2>Configuration</h2><table id="config">${config}</table>
+${judge}
+${stages}
+</body></html>
+`;
+}
+
+/**
+ * Writes the pipeline's report into `out`: `report.json` (the rows, times and configuration),
+ * `report.md` (the table, samples, configuration, links to each stage's charts) and
+ * `report.html`, one self-contained page (no network: each stage's SVG charts inlined as data
+ * URLs, so that the charts' element ids cannot collide).
+ */
+export function writePipelineReport(out: string, r: PipelineReport): void {
+  writeAtomic(join(out, 'report.json'), `${JSON.stringify(r, null, 1)}\n`);
+  writeAtomic(join(out, 'report.md'), markdown(r));
+  writeAtomic(join(out, 'report.html'), html(out, r));
+}

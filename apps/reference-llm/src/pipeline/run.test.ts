@@ -1,0 +1,121 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { testDevices } from '@tessera/tensor-webgpu/testing';
+import { describe, expect, it } from 'vitest';
+import { FILES, readCheckpoint } from '../run-folder.js';
+import { data, lines, tempDir, textFile } from '../test-utils/fixtures.js';
+import { microChat, microRecipe } from '../test-utils/tuning.js';
+import type { StageState } from '../tuning/stage.js';
+import { type PipelineOptions, resolveStages, runPipeline, STAGE_NAMES } from './run.js';
+
+const { gpu, cpu } = await testDevices();
+const device = gpu ?? cpu;
+const run = (o: Partial<PipelineOptions> & { out: string }) =>
+  runPipeline({ preset: microChat, recipe: microRecipe, data, steps: 4, device, ...o });
+const modelSha = (dir: string) => readCheckpoint(dir).state.files[FILES.model];
+const trainedStages = STAGE_NAMES.filter((s) => s !== 'eval');
+
+describe('runPipeline', () => {
+  const out = tempDir();
+  const first = lines();
+  const done = run({ out, sink: first });
+
+  it('runs every stage from the previous stage’s checkpoint, with one status line each and a row per stage', async () => {
+    const r = await done;
+    for (const stage of trainedStages) {
+      const state = readCheckpoint(join(out, stage)).state as StageState;
+      expect(state.step).toBe(4);
+      expect(first.lines).toContain(
+        first.lines.find((l) => l.startsWith(`${stage}: done, 4 steps in `)),
+      );
+    }
+    const source = (stage: string, name = 'from') =>
+      (readCheckpoint(join(out, stage)).state as StageState).sources[name]!.path;
+    expect(source('sft')).toBe(join(out, 'pretrain'));
+    expect([source('reward'), source('dpo'), source('ppo')]).toEqual(
+      Array(3).fill(join(out, 'sft')),
+    );
+    expect(source('ppo', 'reward')).toBe(join(out, 'reward'));
+    expect(r.rows!.map((row) => row.stage)).toEqual(trainedStages);
+    expect(r.final).toBe(join(out, 'ppo'));
+    for (const row of r.rows!.filter((row) => row.stage !== 'reward')) {
+      expect(row.bitsPerByte).toBeGreaterThan(0);
+      expect(row.accuracy).toBeGreaterThanOrEqual(0);
+      expect(row.sample!.question.length).toBeGreaterThan(0);
+    }
+    expect(r.rows!.find((row) => row.stage === 'reward')!.preferenceAccuracy).toBe(
+      JSON.parse(readFileSync(join(out, 'reward', 'report.json'), 'utf8')).after.accuracy,
+    );
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.rows).toEqual(r.rows);
+    expect(Object.keys(report.seconds)).toEqual(trainedStages);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| pretrain | ');
+  });
+
+  it('skips every complete stage on a second run, recomputing nothing', async () => {
+    await done;
+    const before = trainedStages.map((s) => modelSha(join(out, s)));
+    const again = lines();
+    const r = await run({ out, sink: again });
+    expect(again.lines.slice(0, trainedStages.length)).toEqual(
+      trainedStages.map((s) => `${s}: complete in ${join(out, s)}, skipped`),
+    );
+    expect(again.lines.some((l) => l.startsWith('eval: measuring'))).toBe(false);
+    expect(trainedStages.map((s) => modelSha(join(out, s)))).toEqual(before);
+    expect(r.rows).toEqual((await done).rows);
+  });
+});
+
+describe('runPipeline after an interruption', () => {
+  it('resumes the interrupted stage from its checkpoint, skipping the complete ones', async () => {
+    const out = tempDir();
+    const stop: { reason?: 'SIGINT' } = {};
+    const sink = {
+      write: (t: string) => {
+        if (t.startsWith('sft') && t.includes(' 2/4')) stop.reason = 'SIGINT';
+      },
+    };
+    const stages = ['pretrain', 'sft'];
+    const first = await run({ out, stages, stop, sink });
+    expect(first.stopped).toEqual({ stage: 'sft', reason: 'SIGINT' });
+    expect(readCheckpoint(join(out, 'sft')).state.step).toBe(2);
+    const pretrained = modelSha(join(out, 'pretrain'));
+    const again = lines();
+    const r = await run({ out, stages, sink: again });
+    expect(r.stopped).toBeUndefined();
+    expect(again.lines).toContain(`pretrain: complete in ${join(out, 'pretrain')}, skipped`);
+    expect(again.lines).toContain(`sft: resuming ${join(out, 'sft')} from step 2`);
+    expect(readCheckpoint(join(out, 'sft')).state.step).toBe(4);
+    expect(modelSha(join(out, 'pretrain'))).toBe(pretrained);
+  });
+});
+
+describe('runPipeline errors', () => {
+  it('names a failing stage, the cause and how to resume', async () => {
+    const out = tempDir();
+    await run({ out, stages: ['pretrain', 'sft'], sink: lines() });
+    // A source the dpo stage refuses: a checkpoint that names no preset.
+    const { stateFile } = readCheckpoint(join(out, 'sft'));
+    const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+    delete state.recipe;
+    writeFileSync(stateFile, JSON.stringify(state));
+    await expect(run({ out, stages: ['dpo'], sink: lines() })).rejects.toThrow(
+      /^pipeline stage dpo failed: .*names no preset[\s\S]*run the same pipeline command again: finished stages are skipped and dpo starts over/,
+    );
+  });
+
+  it('refuses unknown stages, missing inputs and an unwritable --out before training', async () => {
+    const out = tempDir();
+    expect(() => resolveStages(out, ['pretrain', 'grpo'])).toThrow(
+      '--stages: unknown stage "grpo"; expected a comma-separated list of pretrain, sft, reward, dpo, ppo, eval',
+    );
+    expect(() => resolveStages(out, ['dpo'])).toThrow(
+      `--stages: dpo starts from sft, which is neither in --stages nor complete in ${join(out, 'sft')}; add sft to --stages`,
+    );
+    const file = textFile('not a folder');
+    await expect(run({ out: join(file, 'runs') })).rejects.toThrow(
+      new RegExp(`^--out ${join(file, 'runs')}: cannot write there`),
+    );
+    expect(existsSync(join(out, 'pretrain'))).toBe(false);
+  });
+});

@@ -1,0 +1,211 @@
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Device } from '@tessera/tensor-webgpu';
+import { writeAtomic } from '../atomic-write.js';
+import type { StopReason, StopSignal } from '../loop.js';
+import type { Preset } from '../presets.js';
+import { formatSeconds, type ProgressSink, stderrSink } from '../progress.js';
+import { FILES, readCheckpoint } from '../run-folder.js';
+import type { TuningRecipe } from '../tuning/recipes.js';
+import { evaluateStage, type StageAnswer, type StageRow } from './evaluation.js';
+import { endpointJudge, type JudgeEndpoint, judgeStages } from './judge.js';
+import { writePipelineReport } from './report.js';
+import { PIPELINE_STAGES, type PipelineContext, stageState } from './stages.js';
+
+/** The stage that measures every trained stage and writes the pipeline's report. */
+export const EVAL_STAGE = 'eval';
+
+/** Every stage name `--stages` takes, in the order they run. */
+export const STAGE_NAMES: readonly string[] = [...PIPELINE_STAGES.map((s) => s.name), EVAL_STAGE];
+
+/** The pipeline's record of time spent per stage (`pipeline.json`), summed over resumed runs. */
+export const TIMES_FILE = 'pipeline.json';
+
+export interface PipelineOptions {
+  /** The pipeline's folder; each stage writes `out/<stage>`, the report goes to `out`. */
+  out: string;
+  /** Pretraining's preset (name or preset); default `tiny`. */
+  preset?: Preset | string;
+  /** The stages to run (any order; they run in `STAGE_NAMES` order); default all. */
+  stages?: readonly string[];
+  recipe?: TuningRecipe;
+  data?: string;
+  /** Steps of every training stage; default each stage's recipe. */
+  steps?: number;
+  device: Device;
+  /** An OpenAI-compatible endpoint that judges the stages' replies pairwise (`judgeStages`); default none. */
+  judge?: JudgeEndpoint;
+  stop?: StopSignal;
+  /** Progress bars and the one-line status of each stage; default standard error. */
+  sink?: ProgressSink;
+}
+
+/** How a pipeline run ended. */
+export interface PipelineResult {
+  /** The stage a signal or the time limit stopped, if one did. */
+  stopped?: { stage: string; reason: StopReason };
+  /** The evaluation table, when the `eval` stage ran. */
+  rows?: StageRow[];
+  /** The folder of the last finished stage `serve` can serve (PPO's, else DPO's, …), if any. */
+  final?: string;
+}
+
+/** Seconds each stage has trained, summed over the runs that resumed it. */
+export type StageTimes = Record<string, number>;
+
+/** Checks `--stages`: known names, and each stage's inputs either run now or complete in `out`. */
+export function resolveStages(out: string, stages: readonly string[] = STAGE_NAMES): string[] {
+  for (const s of stages)
+    if (!STAGE_NAMES.includes(s))
+      throw new Error(
+        `--stages: unknown stage ${JSON.stringify(s)}; expected a comma-separated list of ${STAGE_NAMES.join(', ')}`,
+      );
+  const chosen = STAGE_NAMES.filter((s) => stages.includes(s));
+  for (const stage of PIPELINE_STAGES.filter((s) => chosen.includes(s.name)))
+    for (const need of stage.needs)
+      if (!chosen.includes(need) && stageState(join(out, need)) !== 'complete')
+        throw new Error(
+          `--stages: ${stage.name} starts from ${need}, which is neither in --stages nor complete in ${join(out, need)}; add ${need} to --stages`,
+        );
+  return chosen;
+}
+
+function checkWritable(out: string): void {
+  try {
+    mkdirSync(out, { recursive: true });
+    accessSync(out, constants.W_OK);
+  } catch (e) {
+    throw new Error(`--out ${out}: cannot write there (${(e as Error).message})`);
+  }
+}
+
+function readTimes(out: string): StageTimes {
+  const path = join(out, TIMES_FILE);
+  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')).seconds : {};
+}
+
+/**
+ * Runs the pipeline: each chosen training stage through the function its own command calls
+ * (`PIPELINE_STAGES`), from the checkpoints of the stages before it. A stage whose folder holds
+ * a finished run is skipped, one with a checkpoint short of its last step is resumed, an empty
+ * one starts; each prints one status line. A signal or the time limit stops the pipeline after
+ * the stage saved (the same command resumes it). The `eval` stage measures every finished stage
+ * (`evaluateStage`, each row kept in `out/eval/<stage>.json` for that checkpoint) and writes
+ * `report.json`, `report.md` and `report.html` into `out`; with `judge`, an LLM judge compares
+ * every stage's replies with the SFT model's (`judgeStages`) and the report shows its verdicts.
+ *
+ * @throws Error - a bad `--stages` or an unwritable `out` (before any training); a stage that
+ *   fails, naming it, the cause and how to resume
+ */
+export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
+  const chosen = resolveStages(o.out, o.stages);
+  checkWritable(o.out);
+  const sink = o.sink ?? stderrSink;
+  const status = (line: string) => sink.write(`${line}\n`);
+  const context: PipelineContext = {
+    out: o.out,
+    preset: o.preset ?? 'tiny',
+    recipe: o.recipe,
+    data: o.data,
+    steps: o.steps,
+    device: o.device,
+    stop: o.stop ?? {},
+    sink,
+  };
+  const times = readTimes(o.out);
+  for (const stage of PIPELINE_STAGES.filter((s) => chosen.includes(s.name))) {
+    const dir = join(o.out, stage.name);
+    const state = stageState(dir);
+    if (state === 'complete') {
+      status(`${stage.name}: complete in ${dir}, skipped`);
+      continue;
+    }
+    const resume = state === 'partial';
+    status(
+      resume
+        ? `${stage.name}: resuming ${dir} from step ${readCheckpoint(dir).state.step}`
+        : `${stage.name}: training into ${dir}`,
+    );
+    const started = performance.now();
+    let outcome: Awaited<ReturnType<typeof stage.run>>;
+    try {
+      outcome = await stage.run(context, dir, resume);
+    } catch (e) {
+      throw new Error(
+        `pipeline stage ${stage.name} failed: ${(e as Error).message}\nFix the cause and run the same pipeline command again: finished stages are skipped and ${stage.name} ${existsSync(join(dir, FILES.pointer)) ? 'resumes from its last checkpoint' : 'starts over'}.`,
+      );
+    } finally {
+      times[stage.name] = (times[stage.name] ?? 0) + (performance.now() - started) / 1000;
+      writeAtomic(join(o.out, TIMES_FILE), `${JSON.stringify({ seconds: times }, null, 1)}\n`);
+    }
+    if (outcome.stopReason) {
+      status(
+        `${stage.name}: stopped (${outcome.stopReason}) at step ${outcome.steps} of ${outcome.totalSteps}; run the same pipeline command again to resume`,
+      );
+      return { stopped: { stage: stage.name, reason: outcome.stopReason } };
+    }
+    status(
+      `${stage.name}: done, ${outcome.steps} steps in ${formatSeconds(times[stage.name]!)} → ${dir}`,
+    );
+  }
+  const final = PIPELINE_STAGES.filter((s) => s.servable)
+    .map((s) => join(o.out, s.name))
+    .filter((dir) => stageState(dir) === 'complete')
+    .at(-1);
+  if (!chosen.includes(EVAL_STAGE)) return { final };
+  // The judge is reached before the measuring starts: a wrong URL fails fast.
+  const judge = o.judge && (await endpointJudge(o.judge));
+  const { rows, answers } = await evaluateStages(o, sink);
+  const judged =
+    judge &&
+    (await judgeStages(judge, o.judge!.url, answers, 'sft' in answers ? 'sft' : 'pretrain'));
+  writePipelineReport(o.out, {
+    rows,
+    judge: judged,
+    seconds: times,
+    config: {
+      preset: typeof context.preset === 'string' ? context.preset : context.preset.name,
+      stages: chosen,
+      steps: o.steps ?? null,
+      data: o.data ?? 'bundled',
+      device: o.device.info.adapter,
+    },
+  });
+  status(`${EVAL_STAGE}: ${rows.length} stages measured; report in ${join(o.out, 'report.html')}`);
+  return { rows, final };
+}
+
+/** Rows and replies of every finished stage, measured once per checkpoint (kept in `out/eval/`). */
+async function evaluateStages(
+  o: PipelineOptions,
+  sink: ProgressSink,
+): Promise<{ rows: StageRow[]; answers: Record<string, StageAnswer[]> }> {
+  const rows: StageRow[] = [];
+  const answers: Record<string, StageAnswer[]> = {};
+  const pretrain = join(o.out, 'pretrain');
+  for (const stage of PIPELINE_STAGES) {
+    const dir = join(o.out, stage.name);
+    if (stageState(dir) !== 'complete') continue;
+    const model = readCheckpoint(dir).state.files[FILES.model];
+    const cache = join(o.out, EVAL_STAGE, `${stage.name}.json`);
+    if (existsSync(cache)) {
+      const kept = JSON.parse(readFileSync(cache, 'utf8'));
+      if (kept.model === model) {
+        rows.push(kept.row);
+        answers[stage.name] = kept.answers;
+        continue;
+      }
+    }
+    sink.write(`${EVAL_STAGE}: measuring ${stage.name}\n`);
+    const measured = await evaluateStage(stage.name, dir, {
+      device: o.device,
+      pretrain,
+      recipe: o.recipe,
+    });
+    mkdirSync(join(o.out, EVAL_STAGE), { recursive: true });
+    writeAtomic(cache, `${JSON.stringify({ model, ...measured }, null, 1)}\n`);
+    rows.push(measured.row);
+    answers[stage.name] = measured.answers;
+  }
+  return { rows, answers };
+}
