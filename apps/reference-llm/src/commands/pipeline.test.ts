@@ -65,9 +65,9 @@ describe('reference-llm pipeline', () => {
 
   it('refuses a stage it does not know, naming the flag and the stages it has', async () => {
     await expect(
-      runCommand(pipelineCommand, ['--stages', 'pretrain, grpo', '--out', tempDir()]),
+      runCommand(pipelineCommand, ['--stages', 'pretrain, rlaif', '--out', tempDir()]),
     ).rejects.toThrow(
-      '--stages: unknown stage "grpo"; expected a comma-separated list of pretrain, sft, reward, dpo, ppo, eval',
+      '--stages: unknown stage "rlaif"; expected a comma-separated list of pretrain, sft, reward, dpo, ppo, grpo, eval',
     );
   });
 });

@@ -32,12 +32,12 @@ describe('runPipeline', () => {
     const source = (stage: string, name = 'from') =>
       (readCheckpoint(join(out, stage)).state as StageState).sources[name]!.path;
     expect(source('sft')).toBe(join(out, 'pretrain'));
-    expect([source('reward'), source('dpo'), source('ppo')]).toEqual(
-      Array(3).fill(join(out, 'sft')),
+    expect([source('reward'), source('dpo'), source('ppo'), source('grpo')]).toEqual(
+      Array(4).fill(join(out, 'sft')),
     );
     expect(source('ppo', 'reward')).toBe(join(out, 'reward'));
     expect(r.rows!.map((row) => row.stage)).toEqual(trainedStages);
-    expect(r.final).toBe(join(out, 'ppo'));
+    expect(r.final).toBe(join(out, 'grpo'));
     for (const row of r.rows!.filter((row) => row.stage !== 'reward')) {
       expect(row.bitsPerByte).toBeGreaterThan(0);
       expect(row.accuracy).toBeGreaterThanOrEqual(0);
@@ -106,8 +106,8 @@ describe('runPipeline errors', () => {
 
   it('refuses unknown stages, missing inputs and an unwritable --out before training', async () => {
     const out = tempDir();
-    expect(() => resolveStages(out, ['pretrain', 'grpo'])).toThrow(
-      '--stages: unknown stage "grpo"; expected a comma-separated list of pretrain, sft, reward, dpo, ppo, eval',
+    expect(() => resolveStages(out, ['pretrain', 'rlaif'])).toThrow(
+      '--stages: unknown stage "rlaif"; expected a comma-separated list of pretrain, sft, reward, dpo, ppo, grpo, eval',
     );
     expect(() => resolveStages(out, ['dpo'])).toThrow(
       `--stages: dpo starts from sft, which is neither in --stages nor complete in ${join(out, 'sft')}; add sft to --stages`,

@@ -32,7 +32,14 @@ describe('stageState', () => {
 
 describe('PIPELINE_STAGES', () => {
   it('lists the stages in order, each starting from stages before it', () => {
-    expect(PIPELINE_STAGES.map((s) => s.name)).toEqual(['pretrain', 'sft', 'reward', 'dpo', 'ppo']);
+    expect(PIPELINE_STAGES.map((s) => s.name)).toEqual([
+      'pretrain',
+      'sft',
+      'reward',
+      'dpo',
+      'ppo',
+      'grpo',
+    ]);
     PIPELINE_STAGES.forEach((stage, i) => {
       const before = PIPELINE_STAGES.slice(0, i).map((s) => s.name);
       for (const need of stage.needs) expect(before).toContain(need);

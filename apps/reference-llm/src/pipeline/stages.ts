@@ -7,6 +7,7 @@ import { pretrain } from '../pretrain.js';
 import type { ProgressSink } from '../progress.js';
 import { FILES, readCheckpoint } from '../run-folder.js';
 import { dpo } from '../tuning/dpo.js';
+import { grpo } from '../tuning/grpo.js';
 import { ppo } from '../tuning/ppo.js';
 import type { TuningRecipe } from '../tuning/recipes.js';
 import { trainRewardModel } from '../tuning/reward.js';
@@ -79,8 +80,9 @@ const loopOutcome = (r: {
 
 /**
  * The training stages in order, each through the function of its single command (`pretrain`,
- * `sft`, `reward`, `dpo`, `ppo`): SFT tunes the pretrained model, the reward model starts from
- * the SFT model, DPO and PPO each tune the SFT model (PPO against the reward model).
+ * `sft`, `reward`, `dpo`, `ppo`, `grpo`): SFT tunes the pretrained model, the reward model
+ * starts from the SFT model, DPO, PPO and GRPO each tune the SFT model (PPO against the reward
+ * model, GRPO on verifiable multi-step arithmetic).
  */
 export const PIPELINE_STAGES: readonly PipelineStage[] = [
   {
@@ -139,6 +141,15 @@ export const PIPELINE_STAGES: readonly PipelineStage[] = [
           reward: folder(c, 'reward'),
           recipe: c.recipe,
         }),
+      ),
+  },
+  {
+    name: 'grpo',
+    servable: true,
+    needs: ['sft'],
+    run: async (c, out, resume) =>
+      loopOutcome(
+        await grpo({ ...common(c, out, resume), from: folder(c, 'sft'), recipe: c.recipe }),
       ),
   },
 ];
