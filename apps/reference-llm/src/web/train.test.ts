@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { browserTestsEnabled, CHROMIUM, WEBGPU_ARGS } from '@tessera/browser-testing';
 import { build } from 'esbuild';
@@ -30,7 +31,7 @@ describe.runIf(browserTestsEnabled())('the training page in headless Chromium', 
     for (const close of closers.reverse()) await close();
   });
 
-  it('trains the tiny GPT in a worker on WebGPU, the loss falls, and a sample appears', async () => {
+  it('opened from disk, trains the tiny GPT in a worker on WebGPU: the loss falls and a sample appears', async () => {
     const html = trainPageHtml({
       page: await bundle('./train.ts'),
       worker: await bundle('./train-worker.ts'),
@@ -41,14 +42,15 @@ describe.runIf(browserTestsEnabled())('the training page in headless Chromium', 
       headless: true,
     });
     closers.push(() => browser.close());
+    // Opened from disk, as the build's dist/web/train.html is (file: is a secure context, which
+    // WebGPU requires; the worker starts from a blob URL).
+    const folder = mkdtempSync(join(tmpdir(), 'tessera-train-page-'));
+    closers.push(async () => rmSync(folder, { recursive: true, force: true }));
+    writeFileSync(join(folder, 'train.html'), html);
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    // localhost is a secure context, which WebGPU requires; the page is served from memory.
-    await page.route('http://localhost/**', (route) =>
-      route.fulfill({ contentType: 'text/html', body: html }),
-    );
-    await page.goto('http://localhost/train');
+    await page.goto(`file://${join(folder, 'train.html')}`);
     const steps = 8;
     await page.fill('#steps', String(steps));
     await page.fill('#prompt', 'ROMEO:');
