@@ -2,5 +2,11 @@ import { defineConfig } from 'tsup';
 import { packageBuild } from '../../tsup.base.js';
 
 export default defineConfig(
-  packageBuild(['src/index.ts', 'src/node.ts', 'src/lancedb.ts', 'src/pgvector.ts']),
+  packageBuild([
+    'src/index.ts',
+    'src/node.ts',
+    'src/lancedb.ts',
+    'src/pgvector.ts',
+    'src/losses.ts',
+  ]),
 );

@@ -45,9 +45,9 @@ export function numberIn(range: {
 export const backendOption = () =>
   new Option(
     '--backend <kind>',
-    'compute device; auto is WebGPU where an adapter exists, else the CPU reference',
+    'compute device; auto is WebGPU where an adapter exists, else wasm (the CPU cores), else the CPU reference',
   )
-    .choices(['auto', 'webgpu', 'cpu'] as const)
+    .choices(['auto', 'webgpu', 'wasm', 'cpu'] as const)
     .default('auto' as const);
 
 /** `--checkpoint`: the run folder to read. */
@@ -71,7 +71,7 @@ export const seedOption = (what: string) =>
 
 /** Runs `fn` on a device of the requested backend, destroyed afterwards. */
 export async function withDevice<R>(
-  backend: 'auto' | 'webgpu' | 'cpu',
+  backend: 'auto' | 'webgpu' | 'wasm' | 'cpu',
   fn: (device: Device) => Promise<R>,
 ): Promise<R> {
   const device = await createDevice({ backend });

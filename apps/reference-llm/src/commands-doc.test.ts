@@ -16,7 +16,7 @@ describe('the README command reference', () => {
     expect(md).toMatch(
       /\| `--temperature <t>` +\| `0\.8` +\| softmax temperature; 0 is greedy +\|/,
     );
-    expect(md).toMatch(/\| `--backend <kind>` +\| `"auto"` +\| .* \(auto, webgpu, cpu\) +\|/);
+    expect(md).toMatch(/\| `--backend <kind>` +\| `"auto"` +\| .* \(auto, webgpu, wasm, cpu\) +\|/);
     // A command with subcommands is listed as its subcommands, arguments included.
     for (const name of ['train', 'predict', 'caption'])
       expect(md).toMatch(new RegExp(`\\| \\[\`vit ${name}\`\\]\\(#vit-${name}\\) +\\|`));
@@ -26,6 +26,9 @@ describe('the README command reference', () => {
     expect(md).toMatch(/\| \[`dllm train`\]\(#dllm-train\) +\|/);
     expect(md).toContain('#### dllm train');
     expect(md).not.toMatch(/\[`dllm`\]/);
+    expect(md).toMatch(/\| \[`rag bench`\]\(#rag-bench\) +\|/);
+    expect(md).toContain('#### rag query');
+    expect(md).toMatch(/\| `--index <dir>` +\| +\| folder written by "rag index" +\|/);
     expect(() => withCommands('# no markers', buildProgram())).toThrow(/markers are missing/);
   });
 });

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +25,22 @@ describe('loadCheckpoint', () => {
           `^${overflowing}: the model produced non-finite logits \\(the checkpoint's weights overflow\\?\\): NaN at token \\d+ while generating`,
         ),
       );
+    // A checkpoint of a stage whose model is not left to right (same weight names) is refused.
+    for (const [stage, what] of [
+      ['dllm', /a masked diffusion LM \(use dllm generate/],
+      ['reward', /a reward model/],
+    ] as const) {
+      const copy = tempDir();
+      cpSync(dir, copy, { recursive: true });
+      const { stateFile } = readCheckpoint(copy);
+      const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+      writeFileSync(stateFile, JSON.stringify({ ...state, stage }));
+      expect(() => loadCheckpoint(copy, device)).toThrow(
+        new RegExp(
+          `^${stateFile}: field "stage" is "${stage}": the checkpoint holds ${what.source}`,
+        ),
+      );
+    }
     let streamed = '';
     const text = await complete(dir, 'ROMEO:', {
       device,

@@ -39,10 +39,29 @@ export function readTokenizer(ckpt: Checkpoint<ModelState>, vocabSize: number): 
 }
 
 /**
+ * Stages whose checkpoints hold a model that is not a left-to-right language model, with what
+ * to use instead: their weights share the decoder's names, so without this check they would load
+ * and give wrong answers.
+ */
+const NOT_CAUSAL: Record<string, string> = {
+  dllm: 'a masked diffusion LM (use dllm generate, dllm eval or dllm tasks)',
+  reward: "a reward model (use it as ppo's --reward)",
+  vit: 'a Vision Transformer (use vit predict, or vit caption --vit)',
+};
+
+/**
  * The model of a checkpoint: built from `tessera.json`'s `model` field, weights loaded and
- * checked finite. Errors name the file (and the tensor or field).
+ * checked finite. Errors name the file (and the tensor or field); a checkpoint of a stage that
+ * is not a left-to-right language model (`dllm`, `reward`, `vit`) is refused, naming it.
  */
 export function readModel(ckpt: Checkpoint<ModelState>, device?: Device): DecoderLM {
+  const stage = (ckpt.state as { stage?: unknown }).stage;
+  const other = typeof stage === 'string' ? NOT_CAUSAL[stage] : undefined;
+  if (other)
+    throw fileError(
+      ckpt.stateFile,
+      `field "stage" is "${stage}": the checkpoint holds ${other}, not a left-to-right language model`,
+    );
   const config = ckpt.state.model;
   if (config === null || typeof config !== 'object')
     throw fileError(ckpt.stateFile, 'field "model" is missing: the model config');

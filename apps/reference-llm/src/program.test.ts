@@ -69,7 +69,7 @@ describe('the command line', () => {
     [['generate', '--stesp', '3'], "unknown option '--stesp'"],
     [
       ['eval', '--backend', 'tpu'],
-      "option '--backend <kind>' argument 'tpu' is invalid. Allowed choices are auto, webgpu, cpu.",
+      "option '--backend <kind>' argument 'tpu' is invalid. Allowed choices are auto, webgpu, wasm, cpu.",
     ],
     [
       ['tasks', '--fewshot', '-1'],

@@ -12,6 +12,7 @@ import {
 import { attentionUniforms, type FlashParams, flashForwardCpu, maskWgsl } from './flash-forward.js';
 import { checkRows, type KVCache } from './kv-cache.js';
 import { ATTENTION_OPTION_KEYS, type AttentionOptions, attentionDims } from './options.js';
+import { callAttention, wasmTakes } from './wasm.js';
 
 /** Keys per split of the flash-decoding pass. */
 const CHUNK = 128;
@@ -139,6 +140,14 @@ const decodeOp = defineOp<FlashParams>({
     };
     const qkv = [q!, k!, v!, ...(mask ? [mask] : [])];
     flashForwardCpu(qkv, [outputs[0]!, lse], p, rows!.data);
+  },
+  // No split either: each row directly, the log-sum-exp into scratch.
+  wasm: ([q, k, v, rows, mask], [o], p, context) => {
+    if (!wasmTakes(p, [q, k, v])) return false;
+    const lse = { ...o!, address: context.scratch(p.batch * p.heads * p.sq * 4), offset: 0 };
+    const tensors = [q, k, v, mask, rows, o, lse];
+    callAttention(context, 'flashForward', tensors, p, mask, [p.batch * p.heads * p.sq, p.sk]);
+    return true;
   },
 });
 

@@ -7,6 +7,7 @@ import {
 } from '@tessera/tensor-webgpu';
 import { attentionUniforms, BR, type FlashParams, maskWgsl } from './flash-forward.js';
 import { allowedCpu } from './options.js';
+import { callAttention, wasmTakes } from './wasm.js';
 
 /**
  * Flash attention backward by recomputation (FlashAttention-2): probabilities are rebuilt from
@@ -154,6 +155,12 @@ export const flashDqOp = defineOp<FlashParams>({
       }
     }
   },
+  wasm: ([q, k, v, o, dO, lse, mask], [dq, delta], p, context) => {
+    if (!wasmTakes(p, [q, k, v, o, dO])) return false;
+    const tensors = [q, k, v, o, dO, lse, mask, dq, delta];
+    callAttention(context, 'flashDq', tensors, p, mask, [p.batch * p.heads * p.sq, p.sk]);
+    return true;
+  },
 });
 
 const DKV_INPUTS = (t: string): [string, string][] => [
@@ -252,5 +259,12 @@ export const flashDkvOp = defineOp<FlashParams>({
         }
       }
     }
+  },
+  wasm: ([q, k, v, dO, lse, delta, mask], [dk, dv], p, context) => {
+    if (!wasmTakes(p, [q, k, v, dO])) return false;
+    const tensors = [q, k, v, dO, lse, delta, mask, dk, dv];
+    const rows = p.batch * p.kvHeads * p.sk;
+    callAttention(context, 'flashDkv', tensors, p, mask, [rows, (p.heads / p.kvHeads) * p.sq]);
+    return true;
   },
 });

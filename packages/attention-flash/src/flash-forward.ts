@@ -7,6 +7,7 @@ import {
   Uniforms,
 } from '@tessera/tensor-webgpu';
 import { ALLOWED_WGSL, type AttentionDims, allowedCpu } from './options.js';
+import { callAttention, wasmTakes } from './wasm.js';
 
 /** Query rows per workgroup, and keys per tile staged in workgroup memory. */
 export const BR = 32;
@@ -232,4 +233,10 @@ export const flashForwardOp = defineOp<FlashParams>({
     };
   },
   cpu: (inputs, outputs, p) => flashForwardCpu(inputs, outputs, p),
+  wasm: ([q, k, v, mask], [o, lse], p, context) => {
+    if (!wasmTakes(p, [q, k, v])) return false;
+    const rows = [p.batch * p.heads * p.sq, p.sk] as [number, number];
+    callAttention(context, 'flashForward', [q, k, v, mask, undefined, o, lse], p, mask, rows);
+    return true;
+  },
 });

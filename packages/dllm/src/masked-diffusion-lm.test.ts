@@ -87,7 +87,7 @@ describe('MaskedDiffusionLM', () => {
   });
 
   it('gives the same gradients on WebGPU and the CPU', async () => {
-    if (!gpu) return expect(process.env.TESSERA_TEST_BACKENDS).toBe('cpu');
+    if (!gpu) return expect(process.env.TESSERA_TEST_BACKENDS).not.toContain('webgpu');
     const grads = async (device: T.Device) => {
       const model = new MaskedDiffusionLM(
         { ...config, tiedEmbeddings: false },

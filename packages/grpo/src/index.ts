@@ -10,6 +10,14 @@ export { type GroupAdvantageOptions, groupAdvantages, type ScaleRewards } from '
 export { type AggregateOptions, aggregateLoss, type LossType } from './aggregate.js';
 export { type DynamicSampling, dynamicSampling } from './dynamic-sampling.js';
 export { groupStds, ZERO_STD } from './groups.js';
+export {
+  type GrpoGroups,
+  type GrpoModels,
+  type GrpoStepOptions,
+  type GrpoStepResult,
+  type GrpoUpdate,
+  grpoStep,
+} from './grpo-step.js';
 export { type GrpoInputs, type GrpoLoss, type GrpoLossOptions, grpoLoss } from './loss.js';
 export { type OverlongOptions, overlongPenalty } from './overlong.js';
 export {
@@ -23,4 +31,5 @@ export {
   type Scores,
   scoreCompletions,
 } from './rewards.js';
+export { type SampleGroupsOptions, sampleGroups } from './sample-groups.js';
 export { type GrpoBatch, type GrpoStatistics, grpoStatistics } from './statistics.js';

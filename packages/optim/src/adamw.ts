@@ -1,6 +1,7 @@
 import { add, div, mul, sqrt, square, sub, type Tensor, tidy, zeros } from '@tessera/tensor-webgpu';
 import { fusedUpdate } from './fused-update.js';
 import { type BaseOptions, Optimizer, type ParamsInput, type UpdateContext } from './optimizer.js';
+import { OPTIM_KERNELS } from './wasm.js';
 
 /** AdamW's options; every one may be overridden per parameter group. */
 export interface AdamWOptions extends BaseOptions {
@@ -42,6 +43,7 @@ const adamwStep = fusedUpdate({
     p![i] =
       p![i]! * (1 - lr! * wd!) - ((lr! / bc1!) * mi) / (Math.sqrt(vi) / Math.sqrt(bc2!) + eps!);
   },
+  wasm: { module: OPTIM_KERNELS, entry: 'adamw' },
 });
 
 /**

@@ -3,9 +3,13 @@ import {
   defineOp,
   entry1d,
   grid1d,
+  PARALLEL_MIN_WORK,
   runInPlace,
+  sizeOf,
   type Tensor,
   Uniforms,
+  type WasmModule,
+  type WasmTensor,
 } from '@tessera/tensor-webgpu';
 
 /**
@@ -25,7 +29,17 @@ export interface FusedUpdateSpec {
   wgsl: string;
   /** The CPU reference of the same statements, for element `i`. */
   cpu: (i: number, arrays: Record<string, Float32Array>, s: Record<string, number>) => void;
+  /**
+   * The same update on the wasm backend (optional; without it the CPU reference runs there): an
+   * export of a `WasmModule` taking `(task, tasks, ...inputs, ...state, n, ...scalars)` — byte
+   * addresses of the f32 tensors in the order of `inputs` and `state`, the element count, the
+   * scalars in the order of `scalars` — that updates its task's share of the n elements.
+   */
+  wasm?: { module: WasmModule; entry: string };
 }
+
+/** Scalar operations per element an update costs, about: a call this big runs on every thread. */
+const WORK_PER_ELEMENT = 16;
 
 /** Builds the in-place update `(inputs, state, scalars) => void` from a spec. */
 export function fusedUpdate(spec: FusedUpdateSpec) {
@@ -63,6 +77,24 @@ export function fusedUpdate(spec: FusedUpdateSpec) {
       });
       const n = inputs[0]!.data.length === 0 ? 0 : inputs[0]!.shape.reduce((a, b) => a * b, 1);
       for (let i = 0; i < n; i++) spec.cpu(i, arrays, scalars);
+    },
+    wasm: (inputs, outputs, scalars, context) => {
+      if (!spec.wasm) return false;
+      const n = sizeOf(inputs[0]!.shape);
+      const at = (t: WasmTensor) => t.address + 4 * t.offset;
+      const args = [
+        ...inputs.map(at),
+        ...outputs.map(at),
+        n,
+        ...spec.scalars.map((k) => scalars[k]!),
+      ];
+      context.call(
+        spec.wasm.module,
+        spec.wasm.entry,
+        args,
+        n * WORK_PER_ELEMENT >= PARALLEL_MIN_WORK,
+      );
+      return true;
     },
   });
   return (

@@ -126,4 +126,30 @@ describe('Retriever', () => {
     );
     expect(() => new Retriever({ topK: 3 } as never)).toThrow(/unknown option "topK"/);
   });
+
+  it('restores passages whose vectors a loaded index holds, answering as the original', async () => {
+    const store = new HnswIndex({ dimension: 32 });
+    const original = new Retriever({ embedder: hashing, store });
+    await original.add(passages);
+    const loaded = HnswIndex.fromBytes(store.toBytes());
+    let embedded = 0;
+    const counting: Embedder = {
+      embed: (texts) => {
+        embedded += texts.length;
+        return hashing.embed(texts);
+      },
+    };
+    const restored = new Retriever({ embedder: counting, store: loaded });
+    await restored.restore(passages);
+    expect(embedded).toBe(0);
+    expect(await restored.search('what makes ATP', 3)).toEqual(
+      await original.search('what makes ATP', 3),
+    );
+    expect(restored.size()).toBe(passages.length);
+    await expect(
+      new Retriever({ embedder: hashing, store: loaded }).restore(passages.slice(1)),
+    ).rejects.toThrow(
+      `Retriever.restore: the store holds ${passages.length} vectors, expected one per passage (${passages.length - 1})`,
+    );
+  });
 });

@@ -100,6 +100,26 @@ export class Retriever {
     for (const p of passages) this.passages.set(p.id, p);
   }
 
+  /**
+   * Makes passages searchable whose embeddings the store already holds — an index saved with
+   * `saveIndex` and loaded again, or a database table: they go into BM25 (rebuilt from their
+   * text) and the passage table; nothing is embedded and the store is not written.
+   *
+   * @throws TypeError or RangeError - a repeated or known id, an empty text, or a store that does
+   *   not hold one vector per passage (its size is not the passages known so far plus these)
+   */
+  async restore(passages: readonly Passage[]): Promise<void> {
+    checkDocuments('Retriever.restore', passages, (id) => this.passages.has(id));
+    const want = this.passages.size + passages.length;
+    const held = this.store ? await this.store.size() : want;
+    if (held !== want)
+      throw new RangeError(
+        `Retriever.restore: the store holds ${held} vectors, expected one per passage (${want})`,
+      );
+    this.bm25?.add(passages);
+    for (const p of passages) this.passages.set(p.id, p);
+  }
+
   /** Removes passages from both halves; unknown ids are ignored. */
   async delete(ids: readonly string[]): Promise<void> {
     await this.store?.delete(ids);

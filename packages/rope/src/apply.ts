@@ -18,6 +18,8 @@ import {
   Uniforms,
 } from '@tessera/tensor-webgpu';
 import { type RopeConfig, ropeTables } from './frequencies.js';
+import { checkPosition, type RopeParams } from './op-params.js';
+import { ropeWasm } from './wasm.js';
 
 /**
  * How dimensions pair up for rotation — a wrong choice silently breaks loaded weights:
@@ -25,19 +27,6 @@ import { type RopeConfig, ropeTables } from './frequencies.js';
  * - `interleaved`: 2i pairs with 2i + 1 (GPT-J, Meta's original Llama checkpoints).
  */
 export type RopeConvention = 'half' | 'interleaved';
-
-interface Params {
-  convention: RopeConvention;
-  rotary: number;
-  seqLen: number;
-  /** Rows (products of dims after the sequence axis, last excluded) between positions. */
-  innerRows: number;
-  /** Rows per index of axis 0 (products of every dim but the first and the last). */
-  batchRows: number;
-  /** Positions per batch row: the sequence length for per-row positions [batch, seq], else 0. */
-  posStride: number;
-  inverse: boolean;
-}
 
 /** Element d of a row: its partner, and the sign of the partner's term (−1: x·cos − partner·sin). */
 function partnerWgsl(convention: RopeConvention): string {
@@ -55,7 +44,7 @@ function partnerWgsl(convention: RopeConvention): string {
 
 // x is read through its strides (heads split from a projection by a transposed view need no
 // copy); the tables and positions arrive contiguous.
-const ropeOp = defineOp<Params>({
+const ropeOp = defineOp<RopeParams>({
   name: 'rope',
   stridedInputs: [true, false, false, false],
   outputs: ([x, cos, , positions], p) => {
@@ -132,10 +121,7 @@ const ropeOp = defineOp<Params>({
       const row = Math.floor(i / dim);
       const s = Math.floor(row / p.innerRows) % p.seqLen;
       const pos = positions!.data[Math.floor(row / p.batchRows) * p.posStride + s]!;
-      if (pos < 0 || pos >= cos!.shape[0]!)
-        throw new RangeError(
-          `rope: position ${pos} is outside the tables (0..${cos!.shape[0]! - 1})`,
-        );
+      checkPosition(pos, cos!.shape[0]!);
       const [partner, sign, f] =
         p.convention === 'half'
           ? d < h
@@ -149,6 +135,7 @@ const ropeOp = defineOp<Params>({
       y!.data[i] = x!.data[at(i)]! * c + sign * x!.data[at(row * dim + partner)]! * sn;
     }
   },
+  wasm: (inputs, [y], p, context) => ropeWasm(inputs, y!, p, context),
   // A rotation's adjoint is the rotation by the opposite angle.
   backward: ([g], { inputs: [, cos, sin, positions], params }) => [
     rotate([g!, cos!, sin!, positions!], { ...params, inverse: !params.inverse }),
@@ -158,7 +145,7 @@ const ropeOp = defineOp<Params>({
   ],
 });
 
-function rotate(inputs: Tensor[], params: Params): Tensor {
+function rotate(inputs: Tensor[], params: RopeParams): Tensor {
   return ropeOp(inputs, params)[0]!;
 }
 

@@ -1,6 +1,6 @@
 import { createDevice, matmul, randn, tensor } from '@tessera/tensor-webgpu';
 
-const dev = await createDevice({ backend: 'auto' }); // WebGPU, else the CPU with a warning
+const dev = await createDevice({ backend: 'auto' }); // WebGPU, else wasm, with a warning
 console.log(`running on ${dev.info.adapter}`);
 
 const w = randn([3, 2], { seed: 0, requiresGrad: true });

@@ -50,7 +50,7 @@ describe('the options objects of the public API', () => {
     for (const [where, call] of calls)
       expect(call, where).toThrow(`${where}: unknown option "devise"`);
     await expect(T.createDevice({ backend: 'cpu', backened: 'cpu' } as never)).rejects.toThrow(
-      'createDevice: unknown option "backened" (known options: backend, powerPreference)',
+      'createDevice: unknown option "backened" (known options: backend, powerPreference, threads)',
     );
   });
 });

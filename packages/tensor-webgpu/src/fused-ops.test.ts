@@ -3,8 +3,8 @@ import * as T from '@tessera/tensor-webgpu';
 import { gradCheck, maxRelError, smoothValues, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 
-const { gpu, cpu } = await testDevices();
-const backends = gpu ? [gpu] : [cpu];
+const { cpu, underTest } = await testDevices();
+const backends = underTest.length > 0 ? underTest : [cpu];
 
 function rnd(dev: Device, shape: number[], seed: number, scale = 1): Tensor {
   return T.mul(T.randn(shape, { device: dev, seed }), scale);
@@ -12,7 +12,7 @@ function rnd(dev: Device, shape: number[], seed: number, scale = 1): Tensor {
 
 const values = smoothValues;
 
-/** Runs `fn` on each WebGPU backend and the CPU, returning [gpu, cpu] outputs. */
+/** Runs `fn` on each device under test (WebGPU, wasm) and on the CPU reference; they must agree. */
 async function agree(fn: (dev: Device) => Tensor, tol = 1e-5): Promise<void> {
   for (const dev of backends) {
     const [got, want] = await Promise.all([fn(dev).data(), fn(cpu).data()]);
@@ -64,7 +64,7 @@ describe('softmax family', () => {
 });
 
 describe('layerNorm and rmsNorm', () => {
-  it('WebGPU equals CPU, forward and backward, with and without affine', async () => {
+  it('WebGPU and wasm equal the CPU reference, forward and backward, with and without affine', async () => {
     const cases: ((dev: Device, x: Tensor) => Tensor)[] = [
       (dev, x) => T.layerNorm(x, T.add(rnd(dev, [300], 2), 1), rnd(dev, [300], 3)),
       (_dev, x) => T.layerNorm(x),

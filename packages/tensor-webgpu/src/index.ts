@@ -1,7 +1,8 @@
 /**
  * @packageDocumentation
- * The Tessera tensor core: tensors on WebGPU (or a CPU reference backend) with autograd,
- * batched kernel submission, a buffer pool, and a public custom-op API.
+ * The Tessera tensor core: tensors on WebGPU, on WebAssembly SIMD across the CPU's cores, or on
+ * a CPU reference backend, with autograd, batched kernel submission, memory pools, and a public
+ * custom-op API.
  */
 
 export { backward, gradients, valueAndGrad } from './autograd.js';
@@ -53,3 +54,11 @@ export {
 export { cpuIndexer, isDirect, MAX_RANK, stridedIndexFn, stridedUniforms } from './strided.js';
 export { type GradNode, type NestedNumbers, Tensor } from './tensor.js';
 export { Uniforms } from './uniforms.js';
+export { WasmUnavailableError } from './wasm/wasm-backend.js';
+export {
+  defineWasmModule,
+  PARALLEL_MIN_WORK,
+  type WasmContext,
+  type WasmModule,
+  type WasmTensor,
+} from './wasm/wasm-kernel.js';

@@ -1,9 +1,9 @@
-import type { CpuTensor, TensorLayout } from './backend.js';
-import type { DeviceInfo } from './device.js';
+import type { CpuTensor, DeviceInfo, TensorLayout } from './backend.js';
 import type { DType } from './dtype.js';
 import type { GpuKernel } from './kernel.js';
 import { isGradEnabled, noGrad } from './scope.js';
 import { Tensor } from './tensor.js';
+import type { WasmContext, WasmTensor } from './wasm/wasm-kernel.js';
 
 /** What an op's backward rule receives besides the output gradients. */
 export interface SavedForBackward<P> {
@@ -14,8 +14,9 @@ export interface SavedForBackward<P> {
 }
 
 /**
- * One op, declared once: output shapes, the WGSL kernel, the CPU reference and the gradient.
- * This is the public custom-op API; every op of the core is declared with it.
+ * One op, declared once: output shapes, the WGSL kernel, the CPU reference, optionally a wasm
+ * kernel, and the gradient. This is the public custom-op API; every op of the core is declared
+ * with it.
  */
 export interface OpDefinition<P> {
   readonly name: string;
@@ -35,6 +36,19 @@ export interface OpDefinition<P> {
   ): GpuKernel | readonly GpuKernel[];
   /** The plain TypeScript reference; must write every element of the (contiguous) outputs. */
   cpu(inputs: readonly CpuTensor[], outputs: readonly CpuTensor[], params: P): void;
+  /**
+   * The kernel on the wasm backend: runs exports of a `WasmModule` over the tensors' addresses in
+   * the shared wasm memory through `context.call`, and must write every element of the outputs
+   * (contiguous, offset 0). Return `false`, before calling anything, for layouts or params it
+   * does not handle (f16, say): the CPU reference then runs on the same memory, as it does for
+   * ops without this hook.
+   */
+  wasm?(
+    inputs: readonly WasmTensor[],
+    outputs: readonly WasmTensor[],
+    params: P,
+    context: WasmContext,
+  ): boolean | undefined;
   /**
    * Gradients of the inputs from the gradients of the outputs (null for an output that got none),
    * written with tensor ops. Omit for ops that are not differentiable.

@@ -17,7 +17,7 @@ describe('device.profile', () => {
         T.matmul(a, b);
         for (let i = 0; i < 3; i++) T.add(tiny, tiny);
       });
-      expect(profile.timing).toBe(dev.backend === 'cpu' ? 'cpu-clock' : 'gpu-timestamps');
+      expect(profile.timing).toBe(dev.backend === 'webgpu' ? 'gpu-timestamps' : 'cpu-clock');
       expect(profile.dispatches).toBe(4);
       const matmul = profile.kernels.find((k) => k.name.startsWith('matmul'));
       const add = profile.kernels.find((k) => k.name.includes('add'));

@@ -35,6 +35,13 @@ export class ProfileCollector {
   /** Timestamp read-backs still in flight; `finish` waits for them. */
   readonly pending: Promise<void>[] = [];
 
+  /** Runs `fn` and adds the wall-clock time it took under `name` (CPU-side backends). */
+  time(name: string, fn: () => void): void {
+    const t0 = performance.now();
+    fn();
+    this.add(name, performance.now() - t0);
+  }
+
   add(name: string, ms: number): void {
     const s = this.byName.get(name) ?? { calls: 0, totalMs: 0 };
     s.calls++;

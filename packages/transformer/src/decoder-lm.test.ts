@@ -127,7 +127,7 @@ describe.each(all)('DecoderLM ($info.backend)', (dev) => {
 
 describe('training and shapes', () => {
   it('one training step gives the same gradients on WebGPU and the CPU', async () => {
-    if (!gpu) return expect(process.env.TESSERA_TEST_BACKENDS).toBe('cpu');
+    if (!gpu) return expect(process.env.TESSERA_TEST_BACKENDS).not.toContain('webgpu');
     const grads = async (dev: Device) => {
       const lm = new DecoderLM({ ...small, ffn: 'gelu', norm: 'layer' }, dev);
       const ids = T.tensor(

@@ -1,7 +1,12 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { generate } from '@tessera/dllm';
 import { backendOption, integer, withDevice } from '../command-options.js';
-import { denoiseFlags, denoiseOptions, diffusionCheckpointOption } from '../dllm/decode-options.js';
+import {
+  defaultBlockLength,
+  denoiseFlags,
+  denoiseOptions,
+  diffusionCheckpointOption,
+} from '../dllm/decode-options.js';
 import { loadDiffusionCheckpoint } from '../dllm/load.js';
 
 export const dllmGenerateCommand = () =>
@@ -34,8 +39,7 @@ export const dllmGenerateCommand = () =>
         const { model, tokenizer } = loadDiffusionCheckpoint(o.checkpoint, device);
         const prompt = tokenizer.encode(o.prompt, { disallowedSpecial: [] });
         const window = model.maxSequenceLength;
-        const block =
-          o.block ?? (prompt.length + o.length <= window ? o.length : Math.floor(window / 2));
+        const block = o.block ?? defaultBlockLength(o.length, prompt.length, window);
         const show = (ids: readonly number[]) =>
           ids.map((id) => (id === model.maskId ? '░' : tokenizer.decode([id]))).join('');
         const started = performance.now();

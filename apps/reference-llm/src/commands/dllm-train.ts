@@ -1,5 +1,12 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { backendOption, integer, numberIn, withDevice } from '../command-options.js';
+import {
+  backendOption,
+  forceOption,
+  integer,
+  numberIn,
+  resumeOption,
+  withDevice,
+} from '../command-options.js';
 import { trainDiffusion } from '../dllm/train.js';
 import { OPTIMIZERS } from '../optimizer.js';
 import { PRESETS } from '../presets.js';
@@ -24,14 +31,8 @@ export const dllmTrainCommand = () =>
       ).choices(OPTIMIZERS),
     )
     .option('--out <dir>', 'run folder (default: runs/dllm-<preset>)')
-    .addOption(
-      new Option('--resume', 'continue the checkpoint in the run folder').conflicts('force'),
-    )
-    .addOption(
-      new Option('--force', 'delete the checkpoint in the run folder and start over').conflicts(
-        'resume',
-      ),
-    )
+    .addOption(resumeOption())
+    .addOption(forceOption())
     .addOption(
       new Option(
         '--steps <n>',

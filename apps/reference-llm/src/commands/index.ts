@@ -1,12 +1,15 @@
+import { agentCommand } from './agent.js';
 import { chatCommand } from './chat.js';
 import { dataCommand } from './data.js';
 import { dllmCommand } from './dllm.js';
 import { dpoCommand } from './dpo.js';
 import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
+import { grpoCommand } from './grpo.js';
 import { ppoCommand } from './ppo.js';
 import { pretrainCommand } from './pretrain.js';
 import { profileCommand } from './profile.js';
+import { ragCommand } from './rag.js';
 import { rewardCommand } from './reward.js';
 import { scalingCommand } from './scaling.js';
 import { serveCommand } from './serve.js';
@@ -26,7 +29,10 @@ export const COMMANDS = [
   rewardCommand,
   dpoCommand,
   ppoCommand,
+  grpoCommand,
   chatCommand,
+  ragCommand,
+  agentCommand,
   profileCommand,
   dllmCommand,
   scalingCommand,

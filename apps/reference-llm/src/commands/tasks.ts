@@ -6,6 +6,7 @@ import {
   type LanguageModel,
   reportToMarkdown,
   runBenchmark,
+  type TaskResult,
 } from '@tessera/eval';
 import { writeAtomic } from '../atomic-write.js';
 import {
@@ -19,6 +20,8 @@ import { asLanguageModel } from '../language-model.js';
 import { loadCheckpoint } from '../load.js';
 import { Progress } from '../progress.js';
 import { FILES } from '../run-folder.js';
+import { heldoutArithmetic } from '../tuning/arithmetic-task.js';
+import { ChatFormat, hasChatTokens } from '../tuning/chat-format.js';
 
 /** The flags of the built-in tasks, shared by `tasks` and `dllm tasks` (add each). */
 export const taskFlags = {
@@ -31,13 +34,14 @@ export const taskFlags = {
 };
 
 /**
- * Runs the built-in tasks on a model with a progress bar per task, writes the report to
- * `dir`/tasks.json and prints it as a Markdown table.
+ * Runs the built-in tasks on a model with a progress bar per task (then `more`, the rows a
+ * command adds), writes the report to `dir`/tasks.json and prints it as a Markdown table.
  */
 export async function runBuiltInTasks(
   lm: LanguageModel,
   dir: string,
   o: { fewshot: number; limit?: number; seed: number },
+  more: () => Promise<TaskResult[]> = async () => [],
 ): Promise<void> {
   const bars = new Map<string, Progress>();
   const report = await runBenchmark(lm, [arithmeticTask(50, 0), knowledgeQuizTask()], {
@@ -49,6 +53,7 @@ export async function runBuiltInTasks(
       bars.get(task)!.update(done);
     },
   });
+  report.results.push(...(await more()));
   writeAtomic(join(dir, FILES.tasks), `${JSON.stringify(report, null, 2)}\n`);
   console.log(reportToMarkdown(report));
 }
@@ -56,7 +61,7 @@ export async function runBuiltInTasks(
 export const tasksCommand = () =>
   new Command('tasks')
     .summary(
-      'the built-in benchmark tasks (two-digit arithmetic by greedy generation, a ten-question knowledge quiz by log-likelihood); prints a Markdown table, writes DIR/tasks.json',
+      'the built-in benchmark tasks (two-digit arithmetic by greedy generation, a ten-question knowledge quiz by log-likelihood; for a chat model also the held-out multi-step arithmetic of grpo --seed 1, answered in ChatML); prints a Markdown table, writes DIR/tasks.json',
     )
     .addOption(checkpointOption())
     .addOption(taskFlags.fewshot())
@@ -66,6 +71,20 @@ export const tasksCommand = () =>
     .action(async (o) => {
       await withDevice(o.backend, async (device) => {
         const { model, tokenizer } = loadCheckpoint(o.checkpoint, device);
-        await runBuiltInTasks(asLanguageModel(model, tokenizer, o.checkpoint), o.checkpoint, o);
+        await runBuiltInTasks(
+          asLanguageModel(model, tokenizer, o.checkpoint),
+          o.checkpoint,
+          o,
+          async () =>
+            hasChatTokens(tokenizer)
+              ? [
+                  await heldoutArithmetic(model, new ChatFormat(tokenizer), {
+                    seed: 1,
+                    count: o.limit ?? 100,
+                    maxNewTokens: 32,
+                  }),
+                ]
+              : [],
+        );
       });
     });

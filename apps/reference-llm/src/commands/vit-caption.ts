@@ -1,5 +1,5 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { backendOption, integer, numberIn, withDevice } from '../command-options.js';
+import { backendOption, forceOption, integer, numberIn, withDevice } from '../command-options.js';
 import { SIGNAL_EXIT, stopOnSignals } from '../stop-signals.js';
 import { vitCaption } from '../vit-caption.js';
 
@@ -18,7 +18,7 @@ export const vitCaptionCommand = () =>
       'runs/tiny',
     )
     .option('--out <dir>', 'run folder', 'runs/vit-caption')
-    .option('--force', 'delete the checkpoint in the run folder and start over')
+    .addOption(new Option('--force', forceOption().description))
     .addOption(new Option('--steps <n>', 'training steps').argParser(integer(1)).default(300))
     .addOption(new Option('--batch-size <n>', 'digits per step').argParser(integer(1)).default(32))
     .addOption(

@@ -1,5 +1,12 @@
 import { Command, Option } from '@commander-js/extra-typings';
-import { backendOption, integer, numberIn, withDevice } from '../command-options.js';
+import {
+  backendOption,
+  forceOption,
+  integer,
+  numberIn,
+  resumeOption,
+  withDevice,
+} from '../command-options.js';
 import { SIGNAL_EXIT, stopOnSignals } from '../stop-signals.js';
 import { MNIST_VIT, VIT_RECIPE, vitTrain } from '../vit-train.js';
 
@@ -14,14 +21,8 @@ export const vitTrainCommand = () =>
       `Trains a Vision Transformer on 8,000 of the bundled MNIST digits (random shifts of up to 2 pixels) and tests it on the 2,000 held out (a fixed split), then an MLP baseline with the same steps, batches, optimizer and schedule. Progress, held-out evaluation and atomic checkpoints at intervals; Ctrl-C or SIGTERM saves and exits (130 or 143); --resume continues. Writes report.md, report.json, loss.svg, accuracy.svg, confusion.svg and rollout.svg (attention rollout from the class token over held-out digits). The model: ${MNIST_VIT.patchSize}×${MNIST_VIT.patchSize} patches, width ${MNIST_VIT.dModel}, ${MNIST_VIT.layers} layers of ${MNIST_VIT.heads} heads.`,
     )
     .option('--out <dir>', 'run folder', 'runs/vit')
-    .addOption(
-      new Option('--resume', 'continue the checkpoint in the run folder').conflicts('force'),
-    )
-    .addOption(
-      new Option('--force', 'delete the checkpoint in the run folder and start over').conflicts(
-        'resume',
-      ),
-    )
+    .addOption(resumeOption())
+    .addOption(forceOption())
     .addOption(
       new Option(
         '--steps <n>',

@@ -1,6 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
 import { describe, expect, it } from 'vitest';
-import { denoiseFlags, denoiseOptions } from './decode-options.js';
+import { defaultBlockLength, denoiseFlags, denoiseOptions } from './decode-options.js';
 
 const command = () =>
   new Command('x')
@@ -62,5 +62,17 @@ describe('the denoising flags', () => {
     expect(() => command().parse(['--remasking', 'lowest'], { from: 'user' })).toThrow(
       /Allowed choices are low-confidence, random/,
     );
+  });
+
+  it('the default block: the whole span when it fits, else the longest divisor of the span within half the window', () => {
+    expect(defaultBlockLength(40, 10, 64)).toBe(40);
+    expect(defaultBlockLength(70, 4, 64)).toBe(14); // 32 does not divide 70
+    expect(defaultBlockLength(128, 4, 64)).toBe(32);
+    expect(defaultBlockLength(67, 4, 64)).toBe(1); // a prime span
+    for (const length of [65, 70, 96, 100, 127]) {
+      const b = defaultBlockLength(length, 8, 64);
+      expect(length % b, String(length)).toBe(0);
+      expect(b).toBeLessThanOrEqual(32);
+    }
   });
 });

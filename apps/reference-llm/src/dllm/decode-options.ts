@@ -65,3 +65,14 @@ export function denoiseOptions(o: {
     seed: o.seed,
   };
 }
+
+/**
+ * The block length `dllm generate` uses without `--block`: the whole span when the prompt and
+ * the span fit the model's window, else the longest block of at most half the window that
+ * divides the span (the sampler needs whole blocks; 1 always does).
+ */
+export function defaultBlockLength(length: number, promptLength: number, window: number): number {
+  if (promptLength + length <= window) return length;
+  for (let b = Math.min(length, Math.floor(window / 2)); b > 1; b--) if (length % b === 0) return b;
+  return 1;
+}

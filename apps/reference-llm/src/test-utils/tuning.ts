@@ -51,6 +51,17 @@ export const microRecipe: TuningRecipe = {
     heldout: 4,
     maxNewTokens: 6,
   },
+  grpo: {
+    ...RECIPES.tiny!.grpo,
+    steps: 4,
+    batchSize: 2,
+    groupSize: 4,
+    warmupSteps: 1,
+    evalEvery: 2,
+    train: 20,
+    heldout: 4,
+    maxNewTokens: 8,
+  },
 };
 
 const quiet = { write: () => {} };

@@ -18,6 +18,9 @@ describe('tuning recipes', () => {
       }
       expect(r.ppo.batchSize % r.ppo.minibatches, name).toBe(0);
       expect(r.ppo.maxNewTokens, name).toBeGreaterThanOrEqual(r.replyTokens);
+      // The multi-step problems have about 2,000 distinct questions.
+      expect(r.grpo.train + r.grpo.heldout, name).toBeLessThanOrEqual(2000);
+      expect(r.grpo.evalEvery, name).toBeLessThanOrEqual(r.grpo.steps);
     }
   });
 });

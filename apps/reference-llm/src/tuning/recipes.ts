@@ -1,6 +1,6 @@
 /**
  * The tuning recipes, one per pretraining preset (a tuned run takes the recipe of the preset its
- * model was pretrained with). `tiny` is sized so that pretrain → sft → reward → dpo and ppo run
+ * model was pretrained with). `tiny` is sized so that pretrain → sft → reward → dpo, ppo and grpo run
  * in about a quarter of an hour on a 2-core CPU through lavapipe; `small` and `base` are for GPUs.
  */
 export interface StageRecipe {
@@ -45,6 +45,17 @@ export interface PpoRecipe extends StageRecipe {
   missingEosPenalty: number;
 }
 
+export interface GrpoRecipe extends StageRecipe {
+  /** Completions sampled per prompt (G). */
+  groupSize: number;
+  /** Tokens a completion may have. */
+  maxNewTokens: number;
+  /** Passes over each generation batch (μ). */
+  iterations: number;
+  /** KL coefficient β toward the starting model; 0 keeps no reference model. */
+  beta: number;
+}
+
 export interface TuningRecipe {
   /** Tokens a reply may have when the held-out questions are answered (greedy). */
   replyTokens: number;
@@ -52,6 +63,7 @@ export interface TuningRecipe {
   reward: StageRecipe;
   dpo: DpoRecipe;
   ppo: PpoRecipe;
+  grpo: GrpoRecipe;
 }
 
 const tiny: TuningRecipe = {
@@ -101,6 +113,19 @@ const tiny: TuningRecipe = {
     klTarget: 0,
     missingEosPenalty: 1,
   },
+  grpo: {
+    steps: 40,
+    batchSize: 8,
+    lr: 3e-4,
+    warmupSteps: 2,
+    evalEvery: 10,
+    train: 1500,
+    heldout: 100,
+    groupSize: 8,
+    maxNewTokens: 32,
+    iterations: 2,
+    beta: 0,
+  },
 };
 
 export const RECIPES: Record<string, TuningRecipe> = {
@@ -146,6 +171,16 @@ export const RECIPES: Record<string, TuningRecipe> = {
       minibatches: 4,
       klTarget: 6,
     },
+    grpo: {
+      ...tiny.grpo,
+      steps: 300,
+      batchSize: 16,
+      lr: 1e-5,
+      evalEvery: 50,
+      train: 1200,
+      heldout: 300,
+      groupSize: 8,
+    },
   },
   base: {
     replyTokens: 32,
@@ -187,6 +222,16 @@ export const RECIPES: Record<string, TuningRecipe> = {
       epochs: 4,
       minibatches: 4,
       klTarget: 6,
+    },
+    grpo: {
+      ...tiny.grpo,
+      steps: 500,
+      batchSize: 32,
+      lr: 3e-6,
+      evalEvery: 100,
+      train: 1200,
+      heldout: 300,
+      groupSize: 16,
     },
   },
 };

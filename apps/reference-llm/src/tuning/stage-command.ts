@@ -35,7 +35,7 @@ export function stageOptions<Args extends unknown[], Opts extends OptionValues>(
   out: string,
 ): Command<Args, Opts & StageFlags> {
   const options = [
-    new Option('--out <dir>', `run folder (default: ${out})`).default(out),
+    new Option('--out <dir>', 'run folder').default(out),
     resumeOption(),
     forceOption(),
     new Option('--max-minutes <m>', 'stop after M minutes: evaluate, save, report').argParser(

@@ -34,7 +34,7 @@ export {
 } from '../stage-runner.js';
 
 /** The tuning stages; each writes a run folder of its own. */
-export type StageName = 'sft' | 'reward' | 'dpo' | 'ppo';
+export type StageName = 'sft' | 'reward' | 'dpo' | 'ppo' | 'grpo';
 
 /** A checkpoint a stage was started from (`--from`, `--reward`), fingerprinted by its weights. */
 export interface SourceRef {

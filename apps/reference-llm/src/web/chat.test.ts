@@ -98,7 +98,9 @@ describe.runIf(present || process.env.CI === 'true')('the chat page in headless 
     expect(await page.locator('.message.user').textContent()).toBe(message);
     expect(await page.locator('.message.assistant').textContent()).toBe(reply);
     const updates = await page.evaluate(() => (window as unknown as { updates: number }).updates);
-    expect(updates).toBeGreaterThan(tokens / 2); // the reply arrived piece by piece
+    // The reply arrived piece by piece: a whole reply at once changes the transcript once or
+    // twice. (Not one change per token: a loaded browser coalesces chunks between frames.)
+    expect(updates).toBeGreaterThan(5);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'chat-page.png'), fullPage: true });
     expect(errors).toEqual([]);

@@ -4,7 +4,12 @@ import { defineOp, releaseTemporaries } from '../op.js';
 import { broadcastShapes, type Shape, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { full } from './creation.js';
-import { computeType, elementwiseCpu, elementwiseWgsl } from './elementwise-kernel.js';
+import {
+  computeType,
+  elementwiseCpu,
+  elementwiseWasm,
+  elementwiseWgsl,
+} from './elementwise-kernel.js';
 import { sumToShape } from './reduce.js';
 import { log, neg } from './unary.js';
 
@@ -19,6 +24,10 @@ interface BinarySpec {
   /** Comparisons return an f32 mask of 0 and 1. */
   mask?: boolean;
   grad?: (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null];
+  /** The core wasm module's kernel for f32 (`assembly/elementwise.ts`); without one the CPU reference runs. */
+  wasm?: string;
+  /** The kernel for i32 operands, if there is one. */
+  wasmI32?: string;
 }
 
 function sameDType(op: string, inputs: readonly TensorLayout[]): DType {
@@ -67,6 +76,11 @@ function binary(spec: BinarySpec): (a: Operand, b: Operand) => Tensor {
       return elementwiseWgsl(spec.name, inputs, outputs[0]!, expr, info);
     },
     cpu: (inputs, outputs) => elementwiseCpu(inputs, outputs[0]!, spec.cpu),
+    wasm: (inputs, outputs, _p, context) => {
+      if (inputs[0]!.dtype === 'i32' && spec.wasmI32)
+        return elementwiseWasm(spec.wasmI32, inputs, outputs[0]!, context, true);
+      return spec.wasm !== undefined && elementwiseWasm(spec.wasm, inputs, outputs[0]!, context);
+    },
     backward: grad
       ? ([g], { inputs: [a, b], outputs: [y] }) => {
           const [ga, gb] = grad(g!, a!, b!, y!);
@@ -84,24 +98,28 @@ function binary(spec: BinarySpec): (a: Operand, b: Operand) => Tensor {
 
 export const add = binary({
   name: 'add',
+  wasm: 'binary_add',
   wgsl: (a, b) => `${a} + ${b}`,
   cpu: (a, b) => a + b,
   grad: (g) => [g, g],
 });
 export const sub = binary({
   name: 'sub',
+  wasm: 'binary_sub',
   wgsl: (a, b) => `${a} - ${b}`,
   cpu: (a, b) => a - b,
   grad: (g) => [g, neg(g)],
 });
 export const mul = binary({
   name: 'mul',
+  wasm: 'binary_mul',
   wgsl: (a, b) => `${a} * ${b}`,
   cpu: (a, b) => a * b,
   grad: (g, a, b) => [mul(g, b), mul(g, a)],
 });
 export const div = binary({
   name: 'div',
+  wasm: 'binary_div',
   wgsl: (a, b) => `${a} / ${b}`,
   cpu: (a, b) => a / b,
   grad: (g, a, b) => [div(g, b), neg(div(mul(g, a), mul(b, b)))],
@@ -109,6 +127,7 @@ export const div = binary({
 // NaN propagates (as in PyTorch); ties send half the gradient to each side, as PyTorch does.
 export const maximum = binary({
   name: 'maximum',
+  wasm: 'binary_maximum',
   wgsl: (a, b, type) => (type === 'f32' ? `max_nan(${a}, ${b})` : `max(${a}, ${b})`),
   cpu: Math.max,
   grad: (g, a, b) => {
@@ -118,6 +137,7 @@ export const maximum = binary({
 });
 export const minimum = binary({
   name: 'minimum',
+  wasm: 'binary_minimum',
   wgsl: (a, b, type) => (type === 'f32' ? `min_nan(${a}, ${b})` : `min(${a}, ${b})`),
   cpu: Math.min,
   grad: (g, a, b) => {
@@ -145,6 +165,8 @@ function comparison(name: string, op: string, cpu: (a: number, b: number) => boo
   const nan = op === '!=' ? 'true' : 'false';
   return binary({
     name,
+    wasm: `binary_${name}`,
+    wasmI32: ['eq', 'ne', 'lt', 'gt'].includes(name) ? `binary_${name}_i32` : undefined,
     wgsl: (a, b, type) =>
       `select(0.0, 1.0, ${type === 'f32' ? `select(${a} ${op} ${b}, ${nan}, unordered(${a}, ${b}))` : `${a} ${op} ${b}`})`,
     cpu: (a, b) => +cpu(a, b),
@@ -180,6 +202,7 @@ const whereOp = defineOp<undefined>({
       info,
     ),
   cpu: (inputs, outputs) => elementwiseCpu(inputs, outputs[0]!, (c, a, b) => (c !== 0 ? a : b)),
+  wasm: (inputs, outputs, _p, context) => elementwiseWasm('where', inputs, outputs[0]!, context),
   backward: ([g], { inputs: [c, a, b] }) => [
     null,
     sumTo(where(c!, g!, 0), a!.shape),

@@ -8,6 +8,8 @@ import { defineOp } from '../op.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
+import { CORE_KERNELS } from '../wasm/core-kernels.js';
+import { PARALLEL_MIN_WORK } from '../wasm/wasm-kernel.js';
 import { div, ne } from './binary.js';
 import { sum } from './reduce.js';
 import { RowPlan } from './rows.js';
@@ -141,6 +143,33 @@ const crossEntropyRows = defineOp<Params>({
       loss!.data[r] = (1 - eps) * (lse - row[t]!) + eps * (lse - total / cols);
     }
   },
+  wasm: ([x, targets], [loss], { ignoreIndex, labelSmoothing }, context) => {
+    if (x!.dtype !== 'f32') return false;
+    const [rows, cols] = x!.shape as [number, number];
+    // The kernel keeps the first row whose target is out of range here (none: the i32 maximum).
+    const failed = context.table([0x7fffffff]);
+    context.call(
+      CORE_KERNELS,
+      'cross_entropy_rows',
+      [
+        x!.address,
+        targets!.address,
+        rows,
+        cols,
+        ignoreIndex,
+        labelSmoothing,
+        loss!.address,
+        failed,
+      ],
+      12 * rows * cols >= PARALLEL_MIN_WORK,
+    );
+    const row = context.words(failed, 1)[0]!;
+    if (row !== 0x7fffffff) {
+      const target = context.words(targets!.address + 4 * row, 1)[0]!;
+      throw checkError('target', 'crossEntropy', target, cols);
+    }
+    return true;
+  },
   backward: ([g], { inputs: [x, targets], params }) => [
     crossEntropyGrad([x!, targets!, g!], params)[0]!,
     null,
@@ -183,6 +212,26 @@ const crossEntropyGrad = defineOp<Params>({
         dx!.data[r * cols + c] = scale * (Math.exp(row[c]! - lse) - hit - eps / cols);
       }
     }
+  },
+  wasm: ([x, targets, g], [dx], { ignoreIndex, labelSmoothing }, context) => {
+    if (x!.dtype !== 'f32') return false;
+    const [rows, cols] = x!.shape as [number, number];
+    context.call(
+      CORE_KERNELS,
+      'cross_entropy_backward_rows',
+      [
+        x!.address,
+        targets!.address,
+        g!.address,
+        rows,
+        cols,
+        ignoreIndex,
+        labelSmoothing,
+        dx!.address,
+      ],
+      12 * rows * cols >= PARALLEL_MIN_WORK,
+    );
+    return true;
   },
 });
 

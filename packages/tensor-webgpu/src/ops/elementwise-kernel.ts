@@ -4,8 +4,17 @@ import { type DType, wgslType } from '../dtype.js';
 import { f16BitsToF32, f32ToF16Bits } from '../f16.js';
 import { entry1d, type GpuKernel, grid1d, storageBindings } from '../kernel.js';
 import { sizeOf } from '../shape.js';
-import { cpuIndexer, isDirect, MAX_RANK, stridedIndexFn, stridedUniforms } from '../strided.js';
+import {
+  alignedStrides,
+  cpuIndexer,
+  isDirect,
+  MAX_RANK,
+  stridedIndexFn,
+  stridedUniforms,
+} from '../strided.js';
 import { Uniforms } from '../uniforms.js';
+import { CORE_KERNELS } from '../wasm/core-kernels.js';
+import { PARALLEL_MIN_WORK, type WasmContext, type WasmTensor } from '../wasm/wasm-kernel.js';
 
 /** The type an element is computed in: floats (f16 too) in f32, integers in their own type. */
 export function computeType(dtype: DType): string {
@@ -135,4 +144,74 @@ export function elementwiseCpu(
   if (inputs.length === 1) for (let i = 0; i < n; i++) out[i] = fn(x0![i0!(i)]!);
   else if (inputs.length === 2) for (let i = 0; i < n; i++) out[i] = fn(x0![i0!(i)]!, x1![i1!(i)]!);
   else for (let i = 0; i < n; i++) out[i] = fn(x0![i0!(i)]!, x1![i1!(i)]!, x2![i2!(i)]!);
+}
+
+/**
+ * The output's dimensions as the wasm kernels walk them: size-1 dimensions dropped, and
+ * neighbours merged wherever every input steps through both as through one (a packed run).
+ * Returns the shape and each input's strides over it (at least one dimension).
+ */
+export function collapseDims(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const size = shape[d]!;
+    if (size === 1) continue;
+    const last = outShape.length - 1;
+    const merges = last >= 0 && strides.every((s, k) => outStrides[k]![last] === s[d]! * size);
+    if (merges) {
+      outShape[last]! *= size;
+      strides.forEach((s, k) => {
+        outStrides[k]![last] = s[d]!;
+      });
+    } else {
+      outShape.push(size);
+      strides.forEach((s, k) => {
+        outStrides[k]!.push(s[d]!);
+      });
+    }
+  }
+  if (outShape.length === 0) return { shape: [1], strides: strides.map(() => [0]) };
+  return { shape: outShape, strides: outStrides };
+}
+
+/**
+ * Runs the elementwise kernel `entry` of the core wasm module (`assembly/elementwise.ts`): f32
+ * inputs, broadcast and strided, into the packed f32 output. `anyDType` is for kernels that take
+ * other 4-byte elements (a copy, i32 comparisons). Returns false (the CPU reference runs) for
+ * other dtypes.
+ */
+export function elementwiseWasm(
+  entry: string,
+  inputs: readonly WasmTensor[],
+  output: WasmTensor,
+  context: WasmContext,
+  anyDType = false,
+): boolean {
+  if (!anyDType && [...inputs, output].some((t) => t.dtype !== 'f32')) return false;
+  const rank = output.shape.length;
+  const n = sizeOf(output.shape);
+  // Packed inputs and single broadcast elements (a number operand) walk one dimension.
+  const flat = inputs.every((t) => sizeOf(t.shape) === 1 || isDirect(t, output.shape));
+  const plan = flat
+    ? { shape: [n], strides: inputs.map((t) => [sizeOf(t.shape) === 1 && n !== 1 ? 0 : 1]) }
+    : collapseDims(
+        output.shape,
+        inputs.map((t) => alignedStrides(t, rank)),
+      );
+  // The plan, then 16 words of room per task for its walk (see `assembly/elementwise.ts`).
+  const words = [plan.shape.length, ...plan.shape, ...plan.strides.flat()];
+  const table = context.scratch(4 * (words.length + 16 * context.tasks));
+  context.words(table, words.length).set(words);
+  const addresses = inputs.map((t) => t.address + 4 * t.offset);
+  context.call(
+    CORE_KERNELS,
+    entry,
+    [table, n, output.address, ...addresses],
+    4 * n >= PARALLEL_MIN_WORK,
+  );
+  return true;
 }

@@ -6,6 +6,8 @@ import { defineOp } from '../op.js';
 import { formatShape, normalizeAxis, type Shape, sizeOf } from '../shape.js';
 import { cpuIndexer, stridedIndexFn, stridedUniforms } from '../strided.js';
 import type { Tensor } from '../tensor.js';
+import { CORE_KERNELS } from '../wasm/core-kernels.js';
+import { PARALLEL_MIN_WORK, type WasmContext, type WasmTensor } from '../wasm/wasm-kernel.js';
 import { ADDRESS_FN, addressCpu, addressUniforms, gatherKernel } from './gather-kernel.js';
 import { expand, reshape } from './view.js';
 
@@ -51,11 +53,58 @@ const gatherOp = defineOp<{ dim: number; op: string }>({
       y!.data[i] = x!.data[address(i, at)]!;
     }
   },
+  wasm: ([x, index], [y], { dim, op }, context) => {
+    const rows = embeddingRows(dim, x!.shape, index!);
+    if (rows === undefined || x!.dtype !== 'f32') return false;
+    const failed = context.table([NO_ROW]);
+    context.call(
+      CORE_KERNELS,
+      'gather_rows',
+      [x!.address, ...rows.index, rows.count, rows.cols, rows.vocab, y!.address, failed],
+      rows.count * rows.cols >= PARALLEL_MIN_WORK,
+    );
+    raiseIndexCheck(context, failed, rows, op);
+    return true;
+  },
   backward: ([g], { inputs: [x, index], params: { dim, op } }): (Tensor | null)[] => [
     scatterAddOp([index!, g!], { dim, shape: [...x!.shape], op })[0]!,
     null,
   ],
 });
+
+/** "No row failed its check": what the wasm kernels' report word starts as. */
+const NO_ROW = 0x7fffffff;
+
+/**
+ * Whether a gather or scatter along `dim` of a 2-D `shape` is an embedding lookup — each row of
+ * `index` one id repeated along the columns (a stride-0 view) — and if so its sizes and where
+ * its ids are: the layout `assembly/rows.ts` handles (`gather_rows`, `scatter_add_rows`).
+ */
+function embeddingRows(dim: number, shape: Shape, index: WasmTensor) {
+  if (dim !== 0 || shape.length !== 2 || index.shape.length !== 2) return undefined;
+  if (index.shape[1] !== shape[1] || (index.shape[1]! > 1 && index.strides[1] !== 0))
+    return undefined;
+  const count = index.shape[0]!;
+  return {
+    index: [index.address + 4 * index.offset, count > 1 ? index.strides[0]! : 0],
+    count,
+    cols: shape[1]!,
+    vocab: shape[0]!,
+  };
+}
+
+/** Raises the CPU reference's error for the first row whose id a wasm kernel found out of range. */
+function raiseIndexCheck(
+  context: WasmContext,
+  failed: number,
+  rows: NonNullable<ReturnType<typeof embeddingRows>>,
+  op: string,
+): void {
+  const row = context.words(failed, 1)[0]!;
+  if (row === NO_ROW) return;
+  const id = context.words(rows.index[0]! + 4 * row * rows.index[1]!, 1)[0]!;
+  throw checkError('index', op, id, rows.vocab);
+}
 
 /** Sums `src` into zeros of `shape` at the gathered positions (the adjoint of gather). */
 const scatterAddOp = defineOp<{ dim: number; shape: Shape; op: string }>({
@@ -112,6 +161,19 @@ const scatterAddOp = defineOp<{ dim: number; shape: Shape; op: string }>({
   }`)}`,
     };
     return [zero, add];
+  },
+  wasm: ([index, src], [y], { dim, shape, op }, context) => {
+    const rows = embeddingRows(dim, shape, index!);
+    if (rows === undefined || src!.dtype !== 'f32') return false;
+    const failed = context.table([NO_ROW]);
+    context.call(
+      CORE_KERNELS,
+      'scatter_add_rows',
+      [...rows.index, src!.address, rows.count, rows.cols, rows.vocab, y!.address, failed],
+      rows.count * rows.cols >= PARALLEL_MIN_WORK,
+    );
+    raiseIndexCheck(context, failed, rows, op);
+    return true;
   },
   cpu: ([index, src], [y], { dim, shape, op }) => {
     const address = addressCpu(index!.shape, shape, dim);

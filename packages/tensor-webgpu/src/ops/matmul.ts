@@ -19,6 +19,7 @@ export type { MatmulKernel };
 
 import { checkOptions } from '../errors.js';
 import { mul } from './binary.js';
+import { matmulWasm } from './matmul-wasm.js';
 import { sum, sumToShape } from './reduce.js';
 import { contiguous, expand, reshape, transpose } from './view.js';
 
@@ -147,6 +148,10 @@ const matmulOp = defineOp<MatmulParams>({
         c!.data.set(row, at);
       }
     }
+  },
+  wasm: ([a, b, e], [c], params, context) => {
+    const { batch, m, k, n } = dims(a!, b!);
+    return matmulWasm(a!, b!, e, c!, batch, [m, k, n], params, context);
   },
   backward: ([g], { inputs: [a, b, e], params: { kernel, alpha, beta } }) => {
     const scaled = alpha === 1 ? g! : mul(g!, alpha);

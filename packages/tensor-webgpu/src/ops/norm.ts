@@ -4,6 +4,8 @@ import { defineOp } from '../op.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
+import { CORE_KERNELS } from '../wasm/core-kernels.js';
+import { PARALLEL_MIN_WORK } from '../wasm/wasm-kernel.js';
 import { cast } from './cast.js';
 import { sum } from './reduce.js';
 import { RowPlan } from './rows.js';
@@ -115,6 +117,31 @@ ${plan.buffers('red')}${plan.header()}${statsWgsl(p.kind, plan)}
       }
     }
   },
+  wasm: (inputs, [y, means, rstds], p, context) => {
+    const [x] = inputs;
+    if (inputs.some((t) => t.dtype !== 'f32')) return false;
+    const w = p.weight ? inputs[1]!.address : 0;
+    const b = p.bias ? inputs[p.weight ? 2 : 1]!.address : 0;
+    const [rows, cols] = x!.shape as [number, number];
+    context.call(
+      CORE_KERNELS,
+      'norm_rows',
+      [
+        x!.address,
+        w,
+        b,
+        rows,
+        cols,
+        p.eps,
+        p.kind === 'layer' ? 1 : 0,
+        y!.address,
+        means!.address,
+        rstds!.address,
+      ],
+      6 * rows * cols >= PARALLEL_MIN_WORK,
+    );
+    return true;
+  },
   backward: ([g], { inputs, outputs: [, mean, rstd], params: p }) => {
     if (!g) return inputs.map(() => null);
     const [x] = inputs;
@@ -207,6 +234,31 @@ ${plan.reduce('sumGw', 'a', 'sum', 'red')}${plan.reduce('sumGwX', 'bsum', 'sum',
         if (gxhat) gxhat.data[r * cols + c] = g!.data[r * cols + c]! * xhat;
       }
     }
+  },
+  wasm: (inputs, [dx, gxhat], p, context) => {
+    if (inputs.some((t) => t.dtype !== 'f32')) return false;
+    const x = inputs[0]!;
+    const w = p.weight ? inputs[1]!.address : 0;
+    const [g, means, rstds] = inputs.slice(p.weight ? 2 : 1);
+    const [rows, cols] = x.shape as [number, number];
+    context.call(
+      CORE_KERNELS,
+      'norm_backward_rows',
+      [
+        x.address,
+        w,
+        g!.address,
+        means!.address,
+        rstds!.address,
+        rows,
+        cols,
+        p.kind === 'layer' ? 1 : 0,
+        dx!.address,
+        gxhat?.address ?? 0,
+      ],
+      8 * rows * cols >= PARALLEL_MIN_WORK,
+    );
+    return true;
   },
 });
 

@@ -5,6 +5,8 @@ import { defineOp, releaseTemporaries } from '../op.js';
 import { normalizeAxes, type Shape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
+import { CORE_KERNELS } from '../wasm/core-kernels.js';
+import { PARALLEL_MIN_WORK } from '../wasm/wasm-kernel.js';
 import { div, eq, mul } from './binary.js';
 import { computeType, NAN_WGSL } from './elementwise-kernel.js';
 import { ROW_WG, RowPlan } from './rows.js';
@@ -106,6 +108,17 @@ ${combineTree}  if (lid == 0u) { y[row] = ${wgslType(x!.dtype)}(acc); }
       for (let c = 0; c < cols; c++) acc = combine(acc, x!.data[base + c * colStride]!);
       y!.data[r] = acc;
     }
+  },
+  wasm: ([x], [y], { kind, rows, cols }, context) => {
+    if (x!.dtype !== 'f32') return false;
+    const [rowStride, colStride] = x!.strides as [number, number];
+    context.call(
+      CORE_KERNELS,
+      `reduce_${kind}`,
+      [x!.address + 4 * x!.offset, rows, cols, rows === 1 ? 0 : rowStride, colStride, y!.address],
+      rows * cols >= PARALLEL_MIN_WORK && rows > 1,
+    );
+    return true;
   },
   backward: ([g], { inputs: [x], outputs: [y], params: { kind, rows, cols } }) => {
     const column = reshape(g!, [rows, 1]);

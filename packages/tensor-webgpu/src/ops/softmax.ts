@@ -6,6 +6,8 @@ import { noGrad } from '../scope.js';
 import { normalizeAxes } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
+import { CORE_KERNELS } from '../wasm/core-kernels.js';
+import { PARALLEL_MIN_WORK } from '../wasm/wasm-kernel.js';
 import { add, mul, sub } from './binary.js';
 import { max, sum } from './reduce.js';
 import { asRows, RowPlan } from './rows.js';
@@ -62,6 +64,17 @@ ${plan.reduce('total', 's', 'sum', 'red')}
           kind === 'softmax' ? Math.exp(row[c]! - m) / total : row[c]! - m - Math.log(total);
       }
     }
+  },
+  wasm: ([x], [y], { kind }, context) => {
+    if (x!.dtype !== 'f32') return false;
+    const [rows, cols] = x!.shape as [number, number];
+    context.call(
+      CORE_KERNELS,
+      'softmax_rows',
+      [x!.address, rows, cols, y!.address, kind === 'log_softmax' ? 1 : 0],
+      8 * rows * cols >= PARALLEL_MIN_WORK,
+    );
+    return true;
   },
   backward: ([g], { outputs: [y], params: { kind } }) => {
     if (kind === 'softmax') return [mul(y!, sub(g!, sum(mul(g!, y!), 1, { keepDim: true })))];

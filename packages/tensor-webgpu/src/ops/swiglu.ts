@@ -5,7 +5,9 @@ import { defineOp } from '../op.js';
 import { formatShape, sameShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
-import { elementwiseCpu, elementwiseWgsl } from './elementwise-kernel.js';
+import { CORE_KERNELS } from '../wasm/core-kernels.js';
+import { PARALLEL_MIN_WORK } from '../wasm/wasm-kernel.js';
+import { elementwiseCpu, elementwiseWasm, elementwiseWgsl } from './elementwise-kernel.js';
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
@@ -60,6 +62,17 @@ const swigluBackward = defineOp<undefined>({
       dup!.data[i] = gy!.data[i]! * x * s;
     }
   },
+  wasm: ([gate, up, gy], [dgate, dup], _p, context) => {
+    if (gate!.dtype !== 'f32') return false;
+    const n = sizeOf(gate!.shape);
+    context.call(
+      CORE_KERNELS,
+      'swiglu_backward',
+      [gate!.address, up!.address, gy!.address, n, dgate!.address, dup!.address],
+      8 * n >= PARALLEL_MIN_WORK,
+    );
+    return true;
+  },
 });
 
 const swigluOp = defineOp<undefined>({
@@ -72,6 +85,7 @@ const swigluOp = defineOp<undefined>({
   wgsl: (inputs, [y], _p, info) =>
     elementwiseWgsl('swiglu', inputs, y!, (a, b) => `${a} / (1.0 + exp(-${a})) * ${b}`, info),
   cpu: (inputs, [y]) => elementwiseCpu(inputs, y!, (a, b) => a * sigmoid(a) * b),
+  wasm: (inputs, [y], _p, context) => elementwiseWasm('binary_swiglu', inputs, y!, context),
   backward: ([g], { inputs: [gate, up] }) => swigluBackward([gate!, up!, g!], undefined),
 });
 

@@ -4,7 +4,7 @@ import { checkOptions } from '../errors.js';
 import { defineOp } from '../op.js';
 import type { Tensor } from '../tensor.js';
 import { add, div, gt, mul, sub, where } from './binary.js';
-import { elementwiseCpu, elementwiseWgsl } from './elementwise-kernel.js';
+import { elementwiseCpu, elementwiseWasm, elementwiseWgsl } from './elementwise-kernel.js';
 
 /** One unary op, declared once: WGSL expression, CPU function, gradient. */
 interface UnarySpec {
@@ -15,6 +15,8 @@ interface UnarySpec {
   grad?: (g: Tensor, x: Tensor, y: Tensor) => Tensor;
   /** Accepts integer inputs too (otherwise float only). */
   integers?: boolean;
+  /** The core wasm module's kernel for f32 (`assembly/elementwise.ts`); without one the CPU reference runs. */
+  wasm?: string;
 }
 
 function floatInput(name: string, integers: boolean | undefined, inputs: readonly TensorLayout[]) {
@@ -34,6 +36,8 @@ function unary(spec: UnarySpec): (x: Tensor) => Tensor {
     wgsl: (inputs, outputs, _p, info) =>
       elementwiseWgsl(spec.name, inputs, outputs[0]!, spec.wgsl, info),
     cpu: (inputs, outputs) => elementwiseCpu(inputs, outputs[0]!, spec.cpu),
+    wasm: (inputs, outputs, _p, context) =>
+      spec.wasm !== undefined && elementwiseWasm(spec.wasm, inputs, outputs[0]!, context),
     backward: grad ? ([g], { inputs, outputs }) => [grad(g!, inputs[0]!, outputs[0]!)] : undefined,
   });
   return (x) => op([x], undefined)[0]!;
@@ -59,12 +63,14 @@ const geluTanhInner = (x: number) => SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
 // Derivatives that have no neat expression in other ops are elementwise ops of their own.
 const geluErfGrad = unary({
   name: 'gelu_erf_grad',
+  wasm: 'unary_gelu_erf_grad',
   wgsl: (x) =>
     `0.5 * (1.0 + erf_approx(${x} * ${INV_SQRT_2})) + ${x} * exp(-0.5 * ${x} * ${x}) * ${INV_SQRT_2PI}`,
   cpu: (x) => 0.5 * (1 + erf(x * INV_SQRT_2)) + x * Math.exp(-0.5 * x * x) * INV_SQRT_2PI,
 });
 const geluTanhGrad = unary({
   name: 'gelu_tanh_grad',
+  wasm: 'unary_gelu_tanh_grad',
   wgsl: (x) => {
     const t = `tanh_safe(${SQRT_2_OVER_PI} * (${x} + 0.044715 * ${x} * ${x} * ${x}))`;
     return `0.5 * (1.0 + ${t}) + 0.5 * ${x} * (1.0 - ${t} * ${t}) * ${SQRT_2_OVER_PI} * (1.0 + 0.134145 * ${x} * ${x})`;
@@ -76,6 +82,7 @@ const geluTanhGrad = unary({
 });
 const siluGrad = unary({
   name: 'silu_grad',
+  wasm: 'unary_silu_grad',
   wgsl: (x) => `(1.0 / (1.0 + exp(-${x}))) * (1.0 + ${x} * (1.0 - 1.0 / (1.0 + exp(-${x}))))`,
   cpu: (x) => sigmoidCpu(x) * (1 + x * (1 - sigmoidCpu(x))),
 });
@@ -83,6 +90,7 @@ const sign = unary({ name: 'sign', wgsl: (x) => `sign(${x})`, cpu: Math.sign, in
 
 export const neg = unary({
   name: 'neg',
+  wasm: 'unary_neg',
   wgsl: (x) => `-${x}`,
   cpu: (x) => -x,
   grad: (g) => neg(g),
@@ -90,6 +98,7 @@ export const neg = unary({
 });
 export const abs = unary({
   name: 'abs',
+  wasm: 'unary_abs',
   wgsl: (x) => `abs(${x})`,
   cpu: Math.abs,
   grad: (g, x) => mul(g, sign(x)),
@@ -97,24 +106,28 @@ export const abs = unary({
 });
 export const exp = unary({
   name: 'exp',
+  wasm: 'unary_exp',
   wgsl: (x) => `exp(${x})`,
   cpu: Math.exp,
   grad: (g, _x, y) => mul(g, y),
 });
 export const log = unary({
   name: 'log',
+  wasm: 'unary_log',
   wgsl: (x) => `log(${x})`,
   cpu: Math.log,
   grad: (g, x) => div(g, x),
 });
 export const sqrt = unary({
   name: 'sqrt',
+  wasm: 'unary_sqrt',
   wgsl: (x) => `sqrt(${x})`,
   cpu: Math.sqrt,
   grad: (g, _x, y) => div(mul(g, 0.5), y),
 });
 export const rsqrt = unary({
   name: 'rsqrt',
+  wasm: 'unary_rsqrt',
   wgsl: (x) => `inverseSqrt(${x})`,
   cpu: (x) => 1 / Math.sqrt(x),
   grad: (g, x, y) => mul(g, div(mul(y, -0.5), x)),
@@ -133,12 +146,14 @@ export const cos = unary({
 });
 export const tanh = unary({
   name: 'tanh',
+  wasm: 'unary_tanh',
   wgsl: (x) => `tanh_safe(${x})`,
   cpu: Math.tanh,
   grad: (g, _x, y) => mul(g, sub(1, mul(y, y))),
 });
 export const sigmoid = unary({
   name: 'sigmoid',
+  wasm: 'unary_sigmoid',
   wgsl: (x) => `1.0 / (1.0 + exp(-${x}))`,
   cpu: sigmoidCpu,
   grad: (g, _x, y) => mul(g, mul(y, sub(1, y))),
@@ -146,6 +161,7 @@ export const sigmoid = unary({
 /** max(x, 0); NaN passes through, as in PyTorch. */
 export const relu = unary({
   name: 'relu',
+  wasm: 'unary_relu',
   wgsl: (x) => `max_nan(${x}, 0.0)`,
   cpu: (x) => Math.max(x, 0),
   grad: (g, x) => where(gt(x, 0), g, 0),
@@ -153,6 +169,7 @@ export const relu = unary({
 /** GELU, exact form `x·Φ(x)` with the error function. */
 export const geluErf = unary({
   name: 'gelu_erf',
+  wasm: 'unary_gelu_erf',
   wgsl: (x) => `0.5 * ${x} * (1.0 + erf_approx(${x} * ${INV_SQRT_2}))`,
   cpu: (x) => 0.5 * x * (1 + erf(x * INV_SQRT_2)),
   grad: (g, x) => mul(g, geluErfGrad(x)),
@@ -160,6 +177,7 @@ export const geluErf = unary({
 /** GELU, tanh approximation (GPT-2's `gelu_new`). */
 export const geluTanh = unary({
   name: 'gelu_tanh',
+  wasm: 'unary_gelu_tanh',
   wgsl: (x) =>
     `0.5 * ${x} * (1.0 + tanh_safe(${SQRT_2_OVER_PI} * (${x} + 0.044715 * ${x} * ${x} * ${x})))`,
   cpu: (x) => 0.5 * x * (1 + Math.tanh(geluTanhInner(x))),
@@ -167,12 +185,14 @@ export const geluTanh = unary({
 });
 export const silu = unary({
   name: 'silu',
+  wasm: 'unary_silu',
   wgsl: (x) => `${x} / (1.0 + exp(-${x}))`,
   cpu: (x) => x * sigmoidCpu(x),
   grad: (g, x) => mul(g, siluGrad(x)),
 });
 export const square = unary({
   name: 'square',
+  wasm: 'unary_square',
   wgsl: (x) => `${x} * ${x}`,
   cpu: (x) => x * x,
   grad: (g, x) => mul(g, add(x, x)),

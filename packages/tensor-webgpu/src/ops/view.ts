@@ -13,6 +13,7 @@ import {
 import { cpuIndexer, MAX_RANK, stridedIndexFn, stridedUniforms } from '../strided.js';
 import type { Tensor } from '../tensor.js';
 import { Uniforms } from '../uniforms.js';
+import { elementwiseWasm } from './elementwise-kernel.js';
 
 /**
  * Views share storage with their source and record a gradient node of their own, so
@@ -63,6 +64,9 @@ const copyOp = defineOp<{ shape: Shape }>({
     const n = sizeOf(x!.shape);
     for (let i = 0; i < n; i++) y!.data[i] = x!.data[at(i)]!;
   },
+  // A copy moves 4-byte elements unchanged, whatever their dtype (wasm holds f16 as f32 too).
+  wasm: ([x], [y], _p, context) =>
+    elementwiseWasm('copy', [x!], { ...y!, shape: x!.shape }, context, true),
   backward: ([g], { inputs: [x] }) => [reshape(g!, x!.shape)],
 });
 

@@ -1,8 +1,18 @@
-import type { BackendStats, Storage } from '../backend.js';
+import type {
+  Backend,
+  BackendStats,
+  BoundTensor,
+  DeviceInfo,
+  HostArray,
+  KernelRunner,
+  Storage,
+} from '../backend.js';
 import { CHECK_BYTES, recordedError } from '../device-checks.js';
+import { asElements, BYTES_PER_ELEMENT, type DType } from '../dtype.js';
 import type { GpuKernel } from '../kernel.js';
-import type { ProfileCollector } from '../profile.js';
+import type { KernelProfile, ProfileCollector } from '../profile.js';
 import { BufferPool } from './buffer-pool.js';
+import { fromGpuBytes, toGpuArray } from './host-arrays.js';
 
 export interface GpuStorage extends Storage {
   readonly buffer: GPUBuffer;
@@ -29,7 +39,7 @@ const MAX_BATCH = 512;
  * Buffers freed while a batch is open return to the pool only after that batch is submitted,
  * so a queued write can never land in a buffer a pending dispatch still reads.
  */
-export class WebGPUBackend {
+export class WebGPUBackend implements Backend {
   readonly pool: BufferPool;
   private readonly stagingPool: BufferPool;
   private readonly uniformPool: BufferPool;
@@ -60,6 +70,7 @@ export class WebGPUBackend {
    */
   constructor(
     readonly device: GPUDevice,
+    readonly info: DeviceInfo,
     readonly keepAlive: readonly unknown[] = [],
   ) {
     const U = GPUBufferUsage;
@@ -73,31 +84,51 @@ export class WebGPUBackend {
     });
   }
 
-  allocate(bytes: number): GpuStorage {
+  allocate(dtype: DType, length: number, values?: ArrayLike<number>): GpuStorage {
+    const bytes = length * BYTES_PER_ELEMENT[dtype];
+    const limit = this.info.limits.maxStorageBufferBindingSize!;
+    if (bytes > limit) {
+      throw new RangeError(
+        `a tensor of ${length} ${dtype} elements needs ${(bytes / 2 ** 20).toFixed(1)} MiB, more than this adapter's maxStorageBufferBindingSize (${(limit / 2 ** 20).toFixed(0)} MiB)`,
+      );
+    }
     const buffer = this.pool.acquire(Math.max(bytes, 4));
     this.liveBytes += buffer.size;
     this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
+    if (values) this.write(buffer, toGpuArray(dtype, asElements(dtype, values)));
     return { buffer, bytes, refs: 1 };
   }
 
-  free(storage: GpuStorage): void {
-    this.liveBytes -= storage.buffer.size;
-    this.freedInBatch.push(storage.buffer);
+  free(storage: Storage): void {
+    const { buffer } = storage as GpuStorage;
+    this.liveBytes -= buffer.size;
+    this.freedInBatch.push(buffer);
     // Straight back to the pool only when nothing recorded or submitted-but-not-yet-encoded can
     // still read it: a batch waiting for its pipelines is encoded later than a queued write.
     if (this.batch.length === 0 && this.inFlight === 0) this.recycleFreed();
   }
 
-  write(storage: GpuStorage, data: ArrayBufferView, byteOffset = 0): void {
+  private write(buffer: GPUBuffer, data: ArrayBufferView): void {
     // Writes go on the queue ahead of the open batch; the target is fresh or pooled, so no
     // recorded dispatch can still depend on its old contents.
-    this.device.queue.writeBuffer(
-      storage.buffer,
-      byteOffset,
-      data.buffer,
-      data.byteOffset,
-      data.byteLength,
+    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  run<P>(
+    kernel: KernelRunner<P>,
+    inputs: readonly BoundTensor[],
+    outputs: readonly BoundTensor[],
+    params: P,
+  ): void {
+    const k = kernel.wgsl(
+      inputs.map((t) => t.layout),
+      outputs.map((t) => t.layout),
+      params,
+      this.info,
     );
+    const ins = inputs.map((t) => (t.storage as GpuStorage).buffer);
+    const outs = outputs.map((t) => (t.storage as GpuStorage).buffer);
+    for (const one of Array.isArray(k) ? k : [k as GpuKernel]) this.dispatch(one, ins, outs);
   }
 
   /** Compiles (once) the pipeline for a kernel key; the promise is cached. */
@@ -243,16 +274,20 @@ export class WebGPUBackend {
   }
 
   /**
-   * Copies `bytes` from a storage into host memory, after everything recorded before it. When a
+   * Copies elements from a storage into host memory, after everything recorded before it. When a
    * checking kernel ran since the last read, its check buffer comes back in the same copy, and a
    * failed check is raised here instead of returning data.
    */
-  async read(storage: GpuStorage, byteOffset: number, bytes: number): Promise<ArrayBuffer> {
-    return this.copyBack(storage, byteOffset, bytes);
+  async read(storage: Storage, dtype: DType, offset: number, length: number): Promise<HostArray> {
+    const bpe = BYTES_PER_ELEMENT[dtype];
+    const bytes = await this.copyBack(storage as GpuStorage, offset * bpe, length * bpe);
+    return fromGpuBytes(dtype, bytes, length);
   }
 
-  /** Raises a failed check recorded by work already submitted (for `device.sync()`). */
-  async raiseChecks(): Promise<void> {
+  /** Submits everything recorded and waits for it; raises a failed check it recorded. */
+  async sync(): Promise<void> {
+    await this.flush();
+    await this.device.queue.onSubmittedWorkDone();
     if (this.checksPending) await this.copyBack(undefined, 0, 0);
   }
 
@@ -306,6 +341,10 @@ export class WebGPUBackend {
   /** Whether dispatches can be timed (the device has `timestamp-query`). */
   get timestamps(): boolean {
     return this.device.features.has('timestamp-query');
+  }
+
+  get timing(): KernelProfile['timing'] {
+    return this.timestamps ? 'gpu-timestamps' : 'none';
   }
 
   private recycleFreed(): void {

@@ -1,0 +1,88 @@
+import { Command, Option } from '@commander-js/extra-typings';
+import { asChatModel } from '../agent/chat-model.js';
+import { type AgentTool, runAgent } from '../agent/react.js';
+import { calculatorTool, searchTool } from '../agent/tools.js';
+import { writeAtomic } from '../atomic-write.js';
+import {
+  backendOption,
+  checkpointOption,
+  integer,
+  numberIn,
+  seedOption,
+  withDevice,
+} from '../command-options.js';
+import { loadCheckpoint } from '../load.js';
+import { openIndexFolder } from '../rag/index-folder.js';
+
+export const agentCommand = () =>
+  new Command('agent')
+    .summary(
+      'a ReAct agent: thought → tool call (search, calculator) → observation, until an answer',
+    )
+    .description(
+      'Runs a ReAct loop with the tools search (a "rag index" folder) and calculator, in the chat format and tool-call JSON of the serving API; prints each step and saves the transcript as JSON.',
+    )
+    .argument('<question>')
+    .addOption(checkpointOption())
+    .option(
+      '--index <dir>',
+      'a folder written by "rag index" for the search tool (none: calculator only)',
+    )
+    .addOption(
+      new Option('--max-steps <n>', 'model turns before giving up')
+        .argParser(integer(1))
+        .default(6),
+    )
+    .addOption(
+      new Option('--max-new-tokens <n>', 'tokens a turn may have')
+        .argParser(integer(1))
+        .default(96),
+    )
+    .addOption(
+      new Option('--temperature <t>', 'softmax temperature; 0 is greedy')
+        .argParser(numberIn({ atLeast: 0 }))
+        .default(0),
+    )
+    .option('--transcript <file>', 'where the JSON transcript goes', 'agent-transcript.json')
+    .addOption(seedOption('sampling'))
+    .addOption(backendOption())
+    .action(async (question, o) => {
+      await withDevice(o.backend, async (device) => {
+        const tools: AgentTool[] = [calculatorTool];
+        if (o.index) tools.unshift(searchTool((await openIndexFolder(o.index, device)).retriever));
+        const { model, tokenizer } = loadCheckpoint(o.checkpoint, device);
+        let cut = 0;
+        const chat = asChatModel(
+          model,
+          tokenizer,
+          { maxNewTokens: o.maxNewTokens, temperature: o.temperature, seed: o.seed },
+          o.checkpoint,
+          (n) => {
+            cut = Math.max(cut, n);
+          },
+        );
+        const run = await runAgent(chat, question, tools, {
+          maxSteps: o.maxSteps,
+          onStep: (step, i) => {
+            console.log(`step ${i + 1} thought: ${step.thought || '(none)'}`);
+            for (const c of step.calls) {
+              console.log(`  call ${c.name}(${JSON.stringify(c.arguments)})`);
+              console.log(`  observation: ${c.observation.replace(/\n/g, '\n    ')}`);
+            }
+          },
+        });
+        if (cut > 0)
+          console.log(
+            `(the conversation outgrew the model's ${model.maxSequenceLength}-token window: up to ${cut} of its oldest tokens were cut)`,
+          );
+        console.log(
+          run.answer === null ? `no answer after ${o.maxSteps} steps` : `answer: ${run.answer}`,
+        );
+        writeAtomic(
+          o.transcript,
+          `${JSON.stringify({ checkpoint: o.checkpoint, ...run }, null, 2)}\n`,
+        );
+        console.log(`transcript: ${o.transcript}`);
+        model.dispose();
+      });
+    });

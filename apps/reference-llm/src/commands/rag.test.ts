@@ -1,0 +1,83 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../test-utils/fixtures.js';
+
+// The commands as a user runs them, one real process each, on the CPU backend.
+const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));
+const dir = tempDir();
+
+function run(...args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
+}
+
+const bench = join(dir, 'bench');
+const models = join(dir, 'models');
+const index = join(dir, 'index');
+const cpu = ['--backend', 'cpu'];
+
+describe('rag, the command', () => {
+  it('builds the benchmark, trains, evaluates, indexes and queries', async () => {
+    const b = await run('rag', 'bench', '--out', bench, '--passages', '30');
+    expect(b.output).toContain(`${bench}: 30 passages, 24 training and 6 held-out questions`);
+    const t = await run(
+      ...['rag', 'train', '--bench', bench, '--out', models, '--steps', '2', '--rerank-steps', '1'],
+      ...['--batch-size', '4', '--d-model', '16', '--layers', '1', '--vocab-size', '300', ...cpu],
+    );
+    expect(t.code, t.output).toBe(0);
+    expect(t.output).toMatch(/bi-encoder loss \d\.\d{3} → \d\.\d{3}, reranker loss/);
+    const e = await run('rag', 'eval', '--bench', bench, '--models', models, ...cpu);
+    expect(e.code, e.output).toBe(0);
+    expect(e.output).toMatch(/6 questions of .*test\.tsv, 30 passages/);
+    for (const method of ['BM25', 'dense', 'hybrid', 'hybrid \\+ rerank'])
+      expect(e.output).toMatch(
+        new RegExp(`\\| ${method} \\| \\d\\.\\d{4} \\| \\d\\.\\d{4} \\| \\d\\.\\d{4} \\|`),
+      );
+    const i = await run(
+      'rag',
+      'index',
+      '--data',
+      join(bench, 'corpus.jsonl'),
+      '--models',
+      models,
+      '--out',
+      index,
+      ...cpu,
+    );
+    expect(i.code, i.output).toBe(0);
+    // A passage longer than the window (in this small vocabulary) becomes two chunks.
+    expect(i.output).toMatch(/: (3\d) chunks of 30 documents \(≤ 192 tokens each\)/);
+    const question = JSON.parse(readFileSync(join(bench, 'queries.jsonl'), 'utf8').split('\n')[0]!);
+    const q = await run('rag', 'query', '--index', index, '-k', '2', ...cpu, question.text);
+    expect(q.code, q.output).toBe(0);
+    expect(q.output).toMatch(/^\[1\] -?\d+\.\d{3} {2}p\d+:0-\d+\n/m);
+    expect(q.output).toMatch(/^\[2\] /m);
+  });
+
+  it('refuses to overwrite an index, and names a folder that is not one', async () => {
+    const again = await run(
+      'rag',
+      'index',
+      '--data',
+      join(bench, 'corpus.jsonl'),
+      '--models',
+      models,
+      '--out',
+      index,
+      ...cpu,
+    );
+    expect(again.code).toBe(1);
+    expect(again.output).toContain(`--out ${index} exists; give a new folder for the index`);
+    const none = await run('rag', 'query', '--index', bench, ...cpu, 'who?');
+    expect(none.code).toBe(1);
+    expect(none.output).toContain(`--index ${bench}: not an index folder written by "rag index"`);
+  });
+});

@@ -1,0 +1,234 @@
+import { join } from 'node:path';
+import { Command, Option } from '@commander-js/extra-typings';
+import { augmentPrompt } from '@tessera/rag';
+import { loadBeir } from '@tessera/rag/node';
+import { backendOption, integer, numberIn, withDevice } from '../command-options.js';
+import { DEFAULT_DATA, readText } from '../data.js';
+import { asLanguageModel } from '../language-model.js';
+import { loadCheckpoint } from '../load.js';
+import { buildBenchmark, writeBenchmark } from '../rag/benchmark.js';
+import {
+  answerAccuracy,
+  buildRetrievers,
+  corpusPassages,
+  evaluateRetrievers,
+  formatMetricsTable,
+} from '../rag/evaluate-retrieval.js';
+import { buildIndexFolder, openIndexFolder } from '../rag/index-folder.js';
+import { readRetrievalModels } from '../rag/retrieval-models.js';
+import { DEFAULT_ENCODER, trainRetrievalModels } from '../rag/train-retrieval.js';
+
+const benchCommand = () =>
+  new Command('bench')
+    .summary(
+      'build the retrieval benchmark from the bundled plays (BEIR files, train and test qrels)',
+    )
+    .requiredOption('--out <dir>', 'folder for corpus.jsonl, queries.jsonl and qrels/')
+    .option('--data <file>', 'play text to draw speeches from (default: the bundled text)')
+    .addOption(
+      new Option('--passages <n>', 'passages in the corpus').argParser(integer(10)).default(1000),
+    )
+    .addOption(
+      new Option('--heldout <fraction>', 'share of the questions held out for testing')
+        .argParser(numberIn({ above: 0, atMost: 0.9 }))
+        .default(0.2),
+    )
+    .addOption(new Option('--seed <n>', 'seed of the draw').argParser(integer(0)).default(19))
+    .action((o) => {
+      const bench = buildBenchmark(readText(o.data ?? DEFAULT_DATA), {
+        passages: o.passages,
+        heldout: o.heldout,
+        seed: o.seed,
+      });
+      writeBenchmark(o.out, bench);
+      console.log(
+        `${o.out}: ${bench.corpus.length} passages, ${Object.keys(bench.qrels.train).length} training and ${Object.keys(bench.qrels.test).length} held-out questions`,
+      );
+    });
+
+const trainCommand = () =>
+  new Command('train')
+    .summary(
+      'train the bi-encoder (InfoNCE, in-batch negatives) and the cross-encoder reranker (BM25 hard and random negatives)',
+    )
+    .requiredOption('--bench <dir>', 'a BEIR folder with qrels/train.tsv (see "rag bench")')
+    .requiredOption('--out <dir>', 'folder for the tokenizer and both models')
+    .addOption(new Option('--steps <n>', 'bi-encoder steps').argParser(integer(1)).default(300))
+    .addOption(
+      new Option('--rerank-steps <n>', 'reranker steps').argParser(integer(1)).default(300),
+    )
+    .addOption(
+      new Option('--batch-size <n>', 'questions per step').argParser(integer(2)).default(32),
+    )
+    .addOption(
+      new Option('--lr <rate>', 'AdamW learning rate')
+        .argParser(numberIn({ above: 0 }))
+        .default(1e-3),
+    )
+    .addOption(
+      new Option('--temperature <t>', 'InfoNCE temperature')
+        .argParser(numberIn({ above: 0 }))
+        .default(0.05),
+    )
+    .addOption(
+      new Option(
+        '--negatives <n>',
+        'reranker negatives per question (half BM25 hard negatives, half random)',
+      )
+        .argParser(integer(1))
+        .default(3),
+    )
+    .addOption(
+      new Option('--vocab-size <n>', 'BPE vocabulary').argParser(integer(260)).default(1024),
+    )
+    .addOption(
+      new Option('--d-model <n>', 'encoder width')
+        .argParser(integer(8))
+        .default(DEFAULT_ENCODER.dModel),
+    )
+    .addOption(
+      new Option('--layers <n>', 'encoder blocks')
+        .argParser(integer(1))
+        .default(DEFAULT_ENCODER.layers),
+    )
+    .addOption(new Option('--seed <n>', 'seed of the batches').argParser(integer(0)).default(1))
+    .addOption(backendOption())
+    .action(async (o) => {
+      await withDevice(o.backend, async (device) => {
+        const data = await loadBeir(o.bench, 'train');
+        const models = await trainRetrievalModels(data, o.out, device, {
+          model: { ...DEFAULT_ENCODER, dModel: o.dModel, layers: o.layers },
+          vocabSize: o.vocabSize,
+          steps: o.steps,
+          rerankSteps: o.rerankSteps,
+          batchSize: o.batchSize,
+          lr: o.lr,
+          temperature: o.temperature,
+          negatives: o.negatives,
+          seed: o.seed,
+        });
+        const t = models.manifest.training as { biEncoderLoss: number[]; rerankerLoss: number[] };
+        console.log(
+          `${o.out}: bi-encoder loss ${t.biEncoderLoss[0]!.toFixed(3)} → ${t.biEncoderLoss.at(-1)!.toFixed(3)}, reranker loss ${t.rerankerLoss[0]!.toFixed(3)} → ${t.rerankerLoss.at(-1)!.toFixed(3)}`,
+        );
+      });
+    });
+
+const indexCommand = () =>
+  new Command('index')
+    .summary('chunk a text file or BEIR corpus.jsonl, embed the chunks, store them (HNSW + BM25)')
+    .requiredOption('--data <file>', 'a text file, or a BEIR corpus.jsonl')
+    .requiredOption('--models <dir>', 'folder written by "rag train"')
+    .requiredOption('--out <dir>', 'a new folder for the index')
+    .addOption(backendOption())
+    .action(async (o) => {
+      await withDevice(o.backend, async (device) => {
+        const m = await buildIndexFolder(o.out, o.data, o.models, device);
+        console.log(
+          `${o.out}: ${m.chunks} chunks of ${m.documents} documents (≤ ${m.chunkSize} tokens each)`,
+        );
+      });
+    });
+
+const queryCommand = () =>
+  new Command('query')
+    .summary(
+      'retrieve (hybrid + rerank), print the passages with scores and citations, then answer',
+    )
+    .argument('<question>')
+    .requiredOption('--index <dir>', 'folder written by "rag index"')
+    .option(
+      '--checkpoint <dir>',
+      'a language model run folder to write the answer (none: passages only)',
+    )
+    .addOption(
+      new Option('-k, --top-k <k>', 'passages to retrieve').argParser(integer(1)).default(3),
+    )
+    .addOption(
+      new Option('--max-new-tokens <n>', 'answer length').argParser(integer(1)).default(48),
+    )
+    .addOption(backendOption())
+    .action(async (question, o) => {
+      await withDevice(o.backend, async (device) => {
+        const { retriever } = await openIndexFolder(o.index, device);
+        const hits = await retriever.search(question, o.topK);
+        const { prompt, citations } = augmentPrompt(question, hits);
+        citations.forEach((c, i) => {
+          const h = hits[i]!;
+          console.log(`[${c.number}] ${h.score.toFixed(3)}  ${c.sourceId}:${c.start}-${c.end}`);
+          console.log(`    ${h.text.replace(/\n/g, '\n    ')}`);
+        });
+        if (!o.checkpoint) return;
+        const { model, tokenizer } = loadCheckpoint(o.checkpoint, device);
+        const answer = await asLanguageModel(model, tokenizer, o.checkpoint).generate(prompt, {
+          maxTokens: o.maxNewTokens,
+          stop: ['\n\n'],
+        });
+        console.log(`answer: ${answer.trim()}`);
+      });
+    });
+
+const evalCommand = () =>
+  new Command('eval')
+    .summary(
+      'nDCG@10, recall@10 and MRR of BM25, dense, hybrid and hybrid + rerank on a BEIR split',
+    )
+    .requiredOption('--bench <dir>', 'a BEIR folder (see "rag bench")')
+    .requiredOption('--models <dir>', 'folder written by "rag train"')
+    .option('--split <name>', 'qrels split to evaluate', 'test')
+    .option(
+      '--checkpoint <dir>',
+      'also score generated answers with and without retrieval (language model run folder)',
+    )
+    .addOption(
+      new Option('--answers <n>', 'questions to answer with --checkpoint')
+        .argParser(integer(1))
+        .default(50),
+    )
+    .addOption(backendOption())
+    .action(async (o) => {
+      await withDevice(o.backend, async (device) => {
+        const data = await loadBeir(o.bench, o.split);
+        const models = readRetrievalModels(o.models, device);
+        const retrievers = await buildRetrievers(corpusPassages(data), models);
+        const rows = await evaluateRetrievers(data, retrievers);
+        console.log(
+          `${data.queries.size} questions of ${join(o.bench, 'qrels', `${o.split}.tsv`)}, ${data.corpus.size} passages\n`,
+        );
+        console.log(formatMetricsTable(rows));
+        if (!o.checkpoint) return;
+        const answersOf = new Map(
+          readText(join(o.bench, 'queries.jsonl'))
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as { _id: string; metadata?: { answer?: string } })
+            .map((q) => [q._id, q.metadata?.answer]),
+        );
+        const questions = [...data.queries]
+          .filter(([id]) => answersOf.get(id))
+          .slice(0, o.answers)
+          .map(([id, question]) => ({ question, answer: answersOf.get(id)! }));
+        const { model, tokenizer } = loadCheckpoint(o.checkpoint, device);
+        const lm = asLanguageModel(model, tokenizer, o.checkpoint);
+        const settings = { k: 3, maxPromptChars: 4 * model.config.maxSeqLen, maxTokens: 8 };
+        const without = await answerAccuracy(lm, questions, undefined, settings);
+        const withRag = await answerAccuracy(
+          lm,
+          questions,
+          retrievers['hybrid + rerank'],
+          settings,
+        );
+        console.log(
+          `\nanswer accuracy on ${questions.length} held-out questions: ${(100 * without.accuracy).toFixed(1)}% without retrieval, ${(100 * withRag.accuracy).toFixed(1)}% with hybrid + rerank (top 3)`,
+        );
+      });
+    });
+
+export const ragCommand = () =>
+  new Command('rag')
+    .summary('retrieval-augmented generation: benchmark, train encoders, index, query, evaluate')
+    .addCommand(benchCommand())
+    .addCommand(trainCommand())
+    .addCommand(indexCommand())
+    .addCommand(queryCommand())
+    .addCommand(evalCommand());

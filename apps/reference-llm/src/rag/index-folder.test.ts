@@ -1,0 +1,75 @@
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as T from '@tessera/tensor-webgpu';
+import { describe, expect, it } from 'vitest';
+import { lines, tempDir } from '../test-utils/fixtures.js';
+import { PASSAGES, tinyModels } from '../test-utils/retrieval.js';
+import { buildIndexFolder, INDEX_FILES, openIndexFolder, readDocuments } from './index-folder.js';
+import { saveRetrievalModels } from './retrieval-models.js';
+
+const device = await T.createDevice({ backend: 'cpu' });
+const root = tempDir();
+const models = join(root, 'models');
+await saveRetrievalModels(models, tinyModels(device));
+const text = PASSAGES.join('\n\n');
+const textFile = join(root, 'play.txt');
+writeFileSync(textFile, text);
+
+describe('index folder', () => {
+  it('reads a text file as one document and a BEIR corpus by id', () => {
+    expect(readDocuments(textFile)).toEqual([{ id: 'play.txt', text }]);
+    const corpus = join(root, 'corpus.jsonl');
+    writeFileSync(
+      corpus,
+      '{"_id":"a","title":"KING","text":"rides"}\n{"_id":"b","text":"sings"}\n',
+    );
+    expect(readDocuments(corpus)).toEqual([
+      { id: 'a', text: 'KING rides' },
+      { id: 'b', text: 'sings' },
+    ]);
+    expect(() => readDocuments(join(root, 'none.txt'))).toThrow(
+      `--data ${join(root, 'none.txt')}: cannot read (ENOENT)`,
+    );
+  });
+
+  it('chunks to the window, embeds, stores, and answers after reopening with cited spans', async () => {
+    const out = join(root, 'index');
+    const sink = lines();
+    const manifest = await buildIndexFolder(out, textFile, models, device, sink);
+    expect(manifest).toMatchObject({ format: 1, documents: 1, chunkSize: 48 });
+    expect(manifest.chunks).toBeGreaterThan(1);
+    expect(sink.lines.at(-1)).toMatch(
+      new RegExp(`^embed .* ${manifest.chunks}/${manifest.chunks}`),
+    );
+    expect(readdirSync(out).sort()).toEqual(Object.values(INDEX_FILES).sort());
+    expect(readdirSync(root).filter((f) => f.includes('partial'))).toEqual([]);
+    const { retriever } = await openIndexFolder(out, device);
+    // Every chunk is back (BM25 rebuilt, vectors loaded), each citing its span of the file.
+    const hits = await retriever.search('the ship sails through the storm', manifest.chunks);
+    expect(hits.map((h) => h.id).sort()).toEqual(
+      Array.from({ length: manifest.chunks }, (_, i) => `play.txt#${i}`).sort(),
+    );
+    for (const h of hits) expect(text.slice(h.start, h.end)).toBe(h.text);
+  });
+
+  it('refuses an existing folder, and leaves nothing behind when a build fails', async () => {
+    await expect(buildIndexFolder(models, textFile, models, device)).rejects.toThrow(
+      `--out ${models} exists; give a new folder for the index`,
+    );
+    const empty = join(root, 'empty.txt');
+    writeFileSync(empty, '   ');
+    const out = join(root, 'never');
+    await expect(buildIndexFolder(out, empty, models, device)).rejects.toThrow(/empty/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('names a missing or corrupt index', async () => {
+    await expect(openIndexFolder(join(root, 'nothing'), device)).rejects.toThrow(
+      /^--index .*nothing: not an index folder written by "rag index"/,
+    );
+    const out = join(root, 'index2');
+    await buildIndexFolder(out, textFile, models, device);
+    writeFileSync(join(out, INDEX_FILES.vectors), 'garbage');
+    await expect(openIndexFolder(out, device)).rejects.toThrow(/vectors\.hnsw/);
+  });
+});

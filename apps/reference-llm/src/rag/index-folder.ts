@@ -1,0 +1,164 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  beirDocumentText,
+  type Chunk,
+  chunkDocuments,
+  HnswIndex,
+  parseBeirCorpus,
+  Retriever,
+  type TextDocument,
+} from '@tessera/rag';
+import { loadIndex, saveIndex } from '@tessera/rag/node';
+import type * as T from '@tessera/tensor-webgpu';
+import { syncFolder, writeAtomic } from '../atomic-write.js';
+import { Progress, type ProgressSink } from '../progress.js';
+import { asEmbedder, asReranker } from './adapters.js';
+import { plainIds } from './encoders.js';
+import { type RetrievalModels, readRetrievalModels } from './retrieval-models.js';
+
+/** The files of an index folder; `index.json` says what built it. */
+export const INDEX_FILES = {
+  manifest: 'index.json',
+  chunks: 'chunks.jsonl',
+  vectors: 'vectors.hnsw',
+} as const;
+
+/** `index.json`. */
+export interface IndexManifest {
+  format: 1;
+  /** The retrieval-models folder whose bi-encoder embedded the chunks (absolute). */
+  models: string;
+  /** The data file indexed. */
+  data: string;
+  documents: number;
+  chunks: number;
+  /** Chunk size in the encoder's tokens. */
+  chunkSize: number;
+}
+
+/**
+ * The documents of a data file: a BEIR `corpus.jsonl` (title and text of each line, by `_id`),
+ * or any other text file as one document named after the file.
+ */
+export function readDocuments(path: string): TextDocument[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`--data ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+  if (path.endsWith('.jsonl'))
+    return [...parseBeirCorpus(text, path)].map(([id, doc]) => ({
+      id,
+      text: beirDocumentText(doc),
+    }));
+  return [{ id: basename(path), text }];
+}
+
+/** A retriever over an opened index: BM25 and the bi-encoder's vectors, fused, reranked. */
+export interface OpenedIndex {
+  retriever: Retriever;
+  models: RetrievalModels;
+  manifest: IndexManifest;
+}
+
+/**
+ * Chunks the documents to the encoder's window (in its tokens, with an eighth as overlap),
+ * embeds the chunks with the bi-encoder (a progress bar per batch) into an HNSW index, and
+ * writes `out`: the chunks, the vectors, the manifest. The folder is built beside `out` under a
+ * temporary name and renamed at the end, so a failed run leaves no half-written index.
+ *
+ * @throws Error - `out` exists, a document is empty, ids repeat (naming them)
+ */
+export async function buildIndexFolder(
+  out: string,
+  data: string,
+  modelsDir: string,
+  device: T.Device,
+  sink?: ProgressSink,
+): Promise<IndexManifest> {
+  if (existsSync(out)) throw new Error(`--out ${out} exists; give a new folder for the index`);
+  const models = readRetrievalModels(modelsDir, device);
+  const docs = readDocuments(data);
+  const chunkSize = models.manifest.model.maxSeqLen;
+  const tokenizer = { encode: (t: string) => plainIds(models.tokenizer, t) };
+  const chunks = chunkDocuments(docs, {
+    chunkSize,
+    chunkOverlap: Math.floor(chunkSize / 8),
+    tokenizer,
+  });
+  const embedder = asEmbedder(models.biEncoder, models.tokenizer);
+  const store = new HnswIndex({ dimension: models.manifest.model.dModel });
+  const retriever = new Retriever({ embedder, store });
+  const progress = new Progress('embed', chunks.length, sink);
+  for (let from = 0; from < chunks.length; from += 64) {
+    await retriever.add(chunks.slice(from, from + 64));
+    progress.update(Math.min(chunks.length, from + 64), `${docs.length} documents`);
+  }
+  const manifest: IndexManifest = {
+    format: 1,
+    models: resolve(modelsDir),
+    data: resolve(data),
+    documents: docs.length,
+    chunks: chunks.length,
+    chunkSize,
+  };
+  const partial = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  try {
+    writeAtomic(
+      join(partial, INDEX_FILES.chunks),
+      chunks.map((c) => `${JSON.stringify(c)}\n`).join(''),
+    );
+    await saveIndex(join(partial, INDEX_FILES.vectors), store);
+    writeAtomic(join(partial, INDEX_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+    renameSync(partial, out);
+    syncFolder(dirname(out));
+  } catch (e) {
+    rmSync(partial, { recursive: true, force: true });
+    throw e;
+  }
+  return manifest;
+}
+
+/**
+ * Opens an index folder: its models, the HNSW vectors, and BM25 rebuilt from the chunks, as one
+ * hybrid retriever (reciprocal rank fusion, then the cross-encoder over `candidates` passages).
+ * A missing or corrupt file is an error naming it.
+ */
+export async function openIndexFolder(
+  dir: string,
+  device: T.Device,
+  candidates = 20,
+): Promise<OpenedIndex> {
+  const path = (name: string) => join(dir, name);
+  let manifest: IndexManifest;
+  let chunks: Chunk[];
+  try {
+    manifest = JSON.parse(readFileSync(path(INDEX_FILES.manifest), 'utf8'));
+    chunks = readFileSync(path(INDEX_FILES.chunks), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+  } catch (e) {
+    throw new Error(
+      `--index ${dir}: not an index folder written by "rag index" (${(e as Error).message})`,
+    );
+  }
+  if (manifest.format !== 1 || chunks.length !== manifest.chunks)
+    throw new Error(
+      `--index ${dir}: ${INDEX_FILES.manifest} says format ${manifest.format} with ${manifest.chunks} chunks, ${INDEX_FILES.chunks} holds ${chunks.length}`,
+    );
+  const store = await loadIndex(path(INDEX_FILES.vectors));
+  const models = readRetrievalModels(manifest.models, device);
+  const retriever = new Retriever({
+    embedder: asEmbedder(models.biEncoder, models.tokenizer),
+    store,
+    reranker: asReranker(models.crossEncoder, models.tokenizer),
+    candidates,
+  });
+  await retriever.restore(chunks);
+  return { retriever, models, manifest };
+}

@@ -1,0 +1,50 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as T from '@tessera/tensor-webgpu';
+import { toHuggingFaceJson, trainBpe } from '@tessera/tokenizer';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../test-utils/fixtures.js';
+import { PASSAGES, tinyModels } from '../test-utils/retrieval.js';
+import { asEmbedder, asReranker } from './adapters.js';
+import { MODEL_FILES, readRetrievalModels, saveRetrievalModels } from './retrieval-models.js';
+
+const device = await T.createDevice({ backend: 'cpu' });
+
+describe('retrieval models folder', () => {
+  it('reads back models that embed and score exactly as the saved ones', async () => {
+    const dir = join(tempDir(), 'models');
+    const saved = tinyModels(device);
+    await saveRetrievalModels(dir, saved);
+    const read = readRetrievalModels(dir, device);
+    expect(read.manifest).toEqual(saved.manifest);
+    expect(await asEmbedder(read.biEncoder, read.tokenizer).embed(PASSAGES)).toEqual(
+      await asEmbedder(saved.biEncoder, saved.tokenizer).embed(PASSAGES),
+    );
+    expect(await asReranker(read.crossEncoder, read.tokenizer).score('who', PASSAGES)).toEqual(
+      await asReranker(saved.crossEncoder, saved.tokenizer).score('who', PASSAGES),
+    );
+  });
+
+  it('names the file that is missing, corrupt or not of the retrieval tokenizer', async () => {
+    const dir = join(tempDir(), 'models');
+    expect(() => readRetrievalModels(dir, device)).toThrow(
+      `${join(dir, MODEL_FILES.manifest)}: cannot read (ENOENT); is ${dir} a folder written by "rag train"?`,
+    );
+    await saveRetrievalModels(dir, tinyModels(device));
+    writeFileSync(join(dir, MODEL_FILES.crossEncoder), 'not safetensors');
+    expect(() => readRetrievalModels(dir, device)).toThrow(
+      new RegExp(`^${join(dir, MODEL_FILES.crossEncoder)}: corrupt or not of the config's shape`),
+    );
+    writeFileSync(
+      join(dir, MODEL_FILES.tokenizer),
+      toHuggingFaceJson(trainBpe(['abc'], { vocabSize: 257 })),
+    );
+    expect(() => readRetrievalModels(dir, device)).toThrow(
+      `${join(dir, MODEL_FILES.tokenizer)}: lacks the tokens [PAD], [CLS], [SEP]`,
+    );
+    writeFileSync(join(dir, MODEL_FILES.manifest), '{"format": 2}');
+    expect(() => readRetrievalModels(dir, device)).toThrow(
+      `${join(dir, MODEL_FILES.manifest)}: expected format 1 with a "model" config, got format 2`,
+    );
+  });
+});

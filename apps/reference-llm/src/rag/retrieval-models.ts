@@ -1,0 +1,94 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as T from '@tessera/tensor-webgpu';
+import { fromHuggingFaceJson, type Tokenizer, toHuggingFaceJson } from '@tessera/tokenizer';
+import type { TransformerConfig } from '@tessera/transformer';
+import { writeAtomic } from '../atomic-write.js';
+import { firstNonFinite } from '../finite.js';
+import { BiEncoder, CrossEncoder, RETRIEVAL_SPECIALS } from './encoders.js';
+
+/** The files of a retrieval-models folder; the manifest is written last. */
+export const MODEL_FILES = {
+  manifest: 'retrieval.json',
+  tokenizer: 'tokenizer.json',
+  biEncoder: 'bi-encoder.safetensors',
+  crossEncoder: 'cross-encoder.safetensors',
+} as const;
+
+/** `retrieval.json`: the encoders' shape and what their training measured. */
+export interface RetrievalManifest {
+  format: 1;
+  /** Both encoders' transformer config (the same shape). */
+  model: TransformerConfig;
+  /** Free-form training record: settings, losses, the benchmark it was trained on. */
+  training: Record<string, unknown>;
+}
+
+/** A trained bi-encoder and cross-encoder with their tokenizer. */
+export interface RetrievalModels {
+  tokenizer: Tokenizer;
+  biEncoder: BiEncoder;
+  crossEncoder: CrossEncoder;
+  manifest: RetrievalManifest;
+}
+
+/** Writes the models to `dir` (created), each file atomically, the manifest last. */
+export async function saveRetrievalModels(dir: string, m: RetrievalModels): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  writeAtomic(join(dir, MODEL_FILES.tokenizer), toHuggingFaceJson(m.tokenizer));
+  writeAtomic(join(dir, MODEL_FILES.biEncoder), await m.biEncoder.save());
+  writeAtomic(join(dir, MODEL_FILES.crossEncoder), await m.crossEncoder.save());
+  writeAtomic(join(dir, MODEL_FILES.manifest), `${JSON.stringify(m.manifest, null, 2)}\n`);
+}
+
+/**
+ * Reads a folder `saveRetrievalModels` wrote. A missing folder or file, a tokenizer without the
+ * retrieval tokens, or weights that are corrupt, of another shape or not finite are errors naming
+ * the file.
+ */
+export function readRetrievalModels(dir: string, device: T.Device): RetrievalModels {
+  const read = (name: string) => {
+    try {
+      return readFileSync(join(dir, name));
+    } catch (e) {
+      throw new Error(
+        `${join(dir, name)}: cannot read (${(e as NodeJS.ErrnoException).code ?? e}); is ${dir} a folder written by "rag train"?`,
+      );
+    }
+  };
+  let manifest: RetrievalManifest;
+  try {
+    manifest = JSON.parse(read(MODEL_FILES.manifest).toString('utf8'));
+  } catch (e) {
+    throw new Error(`${join(dir, MODEL_FILES.manifest)}: not JSON (${(e as Error).message})`);
+  }
+  if (manifest.format !== 1 || typeof manifest.model !== 'object')
+    throw new Error(
+      `${join(dir, MODEL_FILES.manifest)}: expected format 1 with a "model" config, got format ${JSON.stringify(manifest.format)}`,
+    );
+  const tokenizer = fromHuggingFaceJson(read(MODEL_FILES.tokenizer).toString('utf8')) as Tokenizer;
+  const missing = RETRIEVAL_SPECIALS.filter((t) => !(t in tokenizer.specialTokens));
+  if (missing.length > 0)
+    throw new Error(`${join(dir, MODEL_FILES.tokenizer)}: lacks the tokens ${missing.join(', ')}`);
+  const load = <M extends BiEncoder | CrossEncoder>(model: M, file: string): M => {
+    const bytes = new Uint8Array(read(file));
+    try {
+      model.load(bytes, { name: join(dir, file) });
+    } catch (e) {
+      model.dispose();
+      throw new Error(
+        `${join(dir, file)}: corrupt or not of the config's shape (${(e as Error).message})`,
+      );
+    }
+    const bad = firstNonFinite(bytes);
+    if (bad) throw new Error(`${join(dir, file)}: the weights are not finite (tensor ${bad})`);
+    model.eval();
+    return model;
+  };
+  return {
+    tokenizer,
+    biEncoder: load(new BiEncoder(manifest.model, device), MODEL_FILES.biEncoder),
+    crossEncoder: load(new CrossEncoder(manifest.model, device), MODEL_FILES.crossEncoder),
+    manifest,
+  };
+}

@@ -1,0 +1,140 @@
+import { type BeirDataset, Bm25Index } from '@tessera/rag';
+import type * as T from '@tessera/tensor-webgpu';
+import type { TransformerConfig } from '@tessera/transformer';
+import type { ProgressSink } from '../progress.js';
+import { BiEncoder, CrossEncoder, retrievalTokenizer } from './encoders.js';
+import { corpusPassages } from './evaluate-retrieval.js';
+import { type RetrievalModels, saveRetrievalModels } from './retrieval-models.js';
+import { type RerankExample, trainBiEncoder, trainCrossEncoder } from './train-encoders.js';
+
+/** Settings of `rag train`. */
+export interface RetrievalTrainingOptions {
+  /** The encoders' shape (both the same), without the vocabulary size. */
+  model: Omit<TransformerConfig, 'vocabSize'>;
+  vocabSize: number;
+  steps: number;
+  rerankSteps: number;
+  batchSize: number;
+  lr: number;
+  temperature: number;
+  /**
+   * Negatives per question for the reranker: the first ⌈n/2⌉ from BM25's top ranks (hard), the
+   * rest drawn at random, so that the reranker also sees the unrelated passages a dense
+   * retriever brings into the fused candidates.
+   */
+  negatives: number;
+  seed: number;
+  sink?: ProgressSink;
+}
+
+/** The encoders `rag train` builds by default: small enough to train in minutes on a CPU. */
+export const DEFAULT_ENCODER: RetrievalTrainingOptions['model'] = {
+  dModel: 64,
+  layers: 2,
+  heads: 4,
+  maxSeqLen: 192,
+  ffn: 'gelu',
+  norm: 'layer',
+  seed: 1,
+};
+
+/**
+ * BM25's best-ranked passages for a question that are not among its relevant ones: the hard
+ * negatives a reranker learns from (as in monoBERT and RocketQA's denoised BM25 negatives). When
+ * BM25 finds fewer (a question sharing few words with the corpus), the rest come from `fill`, in
+ * order.
+ */
+export function hardNegatives(
+  bm25: Bm25Index,
+  query: string,
+  relevant: ReadonlySet<string>,
+  count: number,
+  fill: readonly string[],
+): string[] {
+  const out = new Set<string>();
+  for (const id of [...bm25.search(query, count + relevant.size).map((h) => h.id), ...fill]) {
+    if (out.size === count) break;
+    if (!relevant.has(id)) out.add(id);
+  }
+  return [...out];
+}
+
+/**
+ * Trains the retrieval models on a BEIR data set's training split and writes them to `out`: a
+ * BPE tokenizer learned from the corpus and the questions, a bi-encoder (InfoNCE with in-batch
+ * negatives on question–passage pairs), and a cross-encoder reranker (listwise loss over each
+ * question's passage and `negatives` negatives among the passages the split judges, half of them
+ * BM25's hard negatives, half random).
+ */
+export async function trainRetrievalModels(
+  data: BeirDataset,
+  out: string,
+  device: T.Device,
+  o: RetrievalTrainingOptions,
+): Promise<RetrievalModels> {
+  const passages = corpusPassages(data);
+  const text = new Map(passages.map((p) => [p.id, p.text]));
+  const judged = [...data.queries].map(([id, query]) => ({
+    query,
+    relevant: new Set(Object.keys(data.qrels[id] ?? {}).filter((d) => data.qrels[id]![d]! > 0)),
+  }));
+  const pairs = judged.flatMap(({ query, relevant }) =>
+    [...relevant].map((d) => ({ query, passage: text.get(d)! })),
+  );
+  if (pairs.length === 0)
+    throw new RangeError('rag train: the training split judges no passage relevant');
+  const tokenizer = retrievalTokenizer(
+    [...passages.map((p) => p.text), ...judged.map((j) => j.query)],
+    o.vocabSize,
+  );
+  const config = { ...o.model, vocabSize: tokenizer.vocabSize };
+  const settings = { batchSize: o.batchSize, lr: o.lr, seed: o.seed, sink: o.sink };
+  const biEncoder = new BiEncoder(config, device);
+  const bi = await trainBiEncoder(biEncoder, tokenizer, pairs, {
+    ...settings,
+    steps: o.steps,
+    temperature: o.temperature,
+  });
+  // Negatives come from the passages the training split judges, never from the rest of the
+  // corpus: a held-out passage seen only as a negative would teach the reranker that it is wrong.
+  const trainIds = [...new Set(judged.flatMap((j) => [...j.relevant]))];
+  const bm25 = new Bm25Index();
+  bm25.add(trainIds.map((id) => ({ id, text: text.get(id)! })));
+  const examples: RerankExample[] = judged.flatMap(({ query, relevant }, i) => {
+    // Random negatives: the training passages from a place that moves with the question.
+    const random = [...trainIds.slice((i * 7919) % trainIds.length), ...trainIds];
+    const hard = hardNegatives(bm25, query, relevant, Math.ceil(o.negatives / 2), random);
+    const negatives = [
+      ...hard,
+      ...random.filter((id) => !relevant.has(id) && !hard.includes(id)),
+    ].slice(0, o.negatives);
+    return [...relevant].map((d) => ({
+      query,
+      passage: text.get(d)!,
+      negatives: negatives.map((id) => text.get(id)!),
+    }));
+  });
+  const crossEncoder = new CrossEncoder(config, device);
+  const cross = await trainCrossEncoder(crossEncoder, tokenizer, examples, {
+    ...settings,
+    steps: o.rerankSteps,
+  });
+  const { sink: _, ...settingsRecord } = o;
+  const models: RetrievalModels = {
+    tokenizer,
+    biEncoder,
+    crossEncoder,
+    manifest: {
+      format: 1,
+      model: config,
+      training: {
+        settings: settingsRecord,
+        pairs: pairs.length,
+        biEncoderLoss: bi.trainLoss,
+        rerankerLoss: cross.trainLoss,
+      },
+    },
+  };
+  await saveRetrievalModels(out, models);
+  return models;
+}

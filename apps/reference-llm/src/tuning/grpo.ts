@@ -1,0 +1,528 @@
+import {
+  dynamicSampling,
+  type GrpoStepOptions,
+  type GrpoStepResult,
+  grpoStatistics,
+  grpoStep,
+  sampleGroups,
+  scoreCompletions,
+} from '@tessera/grpo';
+import type { Schedule } from '@tessera/optim';
+import * as T from '@tessera/tensor-webgpu';
+import { llamaConfig } from '../hf-config.js';
+import type { Evaluation, History } from '../loop.js';
+import { FILES } from '../run-folder.js';
+import { huggingFaceFiles } from '../save-checkpoint.js';
+import { ARITHMETIC_FILES, answerReward, arithmeticData, formatReward } from './arithmetic.js';
+import { readChatModel } from './chat-model.js';
+import { batchIndices, checkDataFiles, type DataFile, stageExamples } from './examples.js';
+import { heldoutLoss } from './heldout-loss.js';
+import { type ChatExample, parseChatExample } from './jsonl.js';
+import { majorityVoteAccuracy, type VoteAccuracy } from './majority-vote.js';
+import { recipeFor, type TuningRecipe } from './recipes.js';
+import { type ReplyScores, scoreReplies } from './replies.js';
+import {
+  atEvaluations,
+  formatBytes,
+  openSource,
+  openStage,
+  perStep,
+  resolveSettings,
+  restoreOptimizer,
+  runStageLoop,
+  type StageLoopResult,
+  type StageRunOptions,
+  type StageState,
+  saveStage,
+  stoppedNote,
+  tuningOptimizer,
+  writeStageReport,
+} from './stage.js';
+
+/** The loss aggregations the stage offers (`@tessera/grpo`'s `lossType`). */
+export const GRPO_LOSSES = ['grpo', 'dr_grpo', 'dapo'] as const;
+export type GrpoLossName = (typeof GRPO_LOSSES)[number];
+
+/** The weight of the format reward beside the answer's (1). */
+const FORMAT_WEIGHT = 0.1;
+
+export interface GrpoOptions extends StageRunOptions {
+  /** The run folder of the chat model to tune (`sft`); with β > 0 also the frozen reference. */
+  from: string;
+  recipe?: TuningRecipe;
+  /** `grpo` (mean per sequence, std-scaled advantages; the default), `dr_grpo` (constant normaliser, unscaled advantages) or `dapo` (token mean, clip-higher, dynamic sampling). */
+  loss?: GrpoLossName;
+  /** Problems: chats (JSONL `{"messages": [...]}`) whose last reply ends with `Answer: <number>`; default generated. */
+  data?: string;
+  /** Held-out problems, same format; default generated. */
+  heldout?: string;
+  steps?: number;
+  /** Prompts per step. */
+  batchSize?: number;
+  /** Completions per prompt (G). */
+  group?: number;
+  beta?: number;
+  lr?: number;
+  /** Passes over each generation batch (μ). */
+  iterations?: number;
+  maxNewTokens?: number;
+  temperature?: number;
+  /** Sample counts of the majority-vote evaluation at the end; `[]` skips it. Default 1, 4, 16. */
+  votes?: number[];
+}
+
+interface GrpoSettings {
+  loss: GrpoLossName;
+  steps: number;
+  batchSize: number;
+  group: number;
+  beta: number;
+  lr: number;
+  seed: number;
+  data: string | null;
+  heldout: string | null;
+  iterations: number;
+  maxNewTokens: number;
+  temperature: number;
+}
+
+const FLAGS: Record<keyof GrpoSettings, string> = {
+  loss: '--loss',
+  steps: '--steps',
+  batchSize: '--batch-size',
+  group: '--group',
+  beta: '--beta',
+  lr: '--lr',
+  seed: '--seed',
+  data: '--data',
+  heldout: '--heldout',
+  iterations: '--iterations',
+  maxNewTokens: '--max-new-tokens',
+  temperature: '--temperature',
+};
+
+/** `tessera.json` of a GRPO checkpoint. */
+export interface GrpoState extends StageState {
+  stage: 'grpo';
+  settings: GrpoSettings;
+  dataFiles: { train: DataFile; heldout: DataFile };
+}
+
+export interface GrpoResult {
+  steps: number;
+  totalSteps: number;
+  history: History;
+  /** Held-out figures of the starting (SFT) model and of the tuned one. */
+  before: Evaluation;
+  after: Evaluation;
+  scores: ReplyScores;
+  /** Held-out accuracy of the tuned model with majority voting over 1, 4, 16 samples. */
+  votes?: VoteAccuracy;
+  /** Every step's figures: reward, accuracy, lengths, KL, clip fractions, generation and training time. */
+  metrics: Record<string, number>[];
+  loop: StageLoopResult;
+}
+
+/** The `grpoStep` options of each loss: Dr. GRPO does not scale by the std; DAPO clips higher. */
+function lossOptions(s: GrpoSettings): Omit<GrpoStepOptions, 'groupSize'> {
+  const common = { beta: s.beta, iterations: s.iterations, temperature: s.temperature };
+  if (s.loss === 'dr_grpo')
+    return {
+      ...common,
+      lossType: 'dr_grpo',
+      scaleRewards: 'none',
+      maxCompletionLength: s.maxNewTokens,
+    };
+  if (s.loss === 'dapo') return { ...common, lossType: 'dapo', epsilonHigh: 0.28 };
+  return { ...common, lossType: 'grpo' };
+}
+
+/**
+ * GRPO on verifiable arithmetic, as DeepSeekMath and TRL `GRPOTrainer`: each step samples
+ * `group` completions of each of `batchSize` problems from the policy (`sampleGroups`), rewards
+ * each with its answer's correctness plus a small format reward (plain functions of the text),
+ * and trains on the group-relative advantages (`grpoStep`, `iterations` passes, the chosen
+ * `loss`). With `dapo`, groups whose rewards are all equal are dropped before the update
+ * (dynamic sampling, without DAPO's refill). Reward, accuracy, completion lengths (correct vs
+ * incorrect), KL, clip fractions and the time split between generation and training are
+ * recorded every step; held-out greedy accuracy at intervals, and majority-vote accuracy at the
+ * end.
+ */
+export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
+  const device = o.device ?? T.getDefaultDevice();
+  const source = openSource('--from', o.from);
+  const recipes = o.recipe ?? recipeFor(source.recipe);
+  const recipe = recipes.grpo;
+  const ckpt = openStage<GrpoState>('grpo', o, { from: source.ref });
+  const settings = resolveSettings<GrpoSettings>(
+    {
+      loss: o.loss,
+      steps: o.steps,
+      batchSize: o.batchSize,
+      group: o.group,
+      beta: o.beta,
+      lr: o.lr,
+      seed: o.seed,
+      data: o.data,
+      heldout: o.heldout,
+      iterations: o.iterations,
+      maxNewTokens: o.maxNewTokens,
+      temperature: o.temperature,
+    },
+    {
+      loss: 'grpo',
+      steps: recipe.steps,
+      batchSize: recipe.batchSize,
+      group: recipe.groupSize,
+      beta: recipe.beta,
+      lr: recipe.lr,
+      seed: 1,
+      data: null,
+      heldout: null,
+      iterations: recipe.iterations,
+      maxNewTokens: recipe.maxNewTokens,
+      temperature: 1,
+    },
+    FLAGS,
+    ckpt && { settings: ckpt.state.settings, stateFile: ckpt.stateFile },
+  );
+  const log = (line: string) => (o.sink ?? process.stderr).write(`${line}\n`);
+
+  const { model: policy, chat } = readChatModel(ckpt ?? source.ckpt, device);
+  const reference = settings.beta > 0 ? readChatModel(source.ckpt, device).model : undefined;
+  for (const p of reference?.parameters() ?? []) p.requiresGrad = false;
+  for (const m of [policy, reference]) m?.eval(); // dropout off: ratio 1 at the first update
+  const window = policy.config.maxSeqLen;
+
+  const data = stageExamples<ChatExample>(
+    o.out,
+    ARITHMETIC_FILES,
+    { train: settings.data ?? undefined, heldout: settings.heldout ?? undefined },
+    () => arithmeticData(settings.seed, { train: recipe.train, heldout: recipe.heldout }),
+    parseChatExample,
+  );
+  if (ckpt) checkDataFiles(data.files, ckpt.state.dataFiles, ckpt.stateFile);
+  const problems = data.train.flatMap((e) => {
+    const ids = chat.promptIds(e.messages.slice(0, -1));
+    return ids.length + settings.maxNewTokens <= window
+      ? [{ ids, reference: e.messages.at(-1)!.content }]
+      : [];
+  });
+  if (problems.length < data.train.length)
+    log(
+      `${data.train.length - problems.length} problems leave fewer than ${settings.maxNewTokens} tokens of the ${window}-token window: left out`,
+    );
+  if (problems.length === 0)
+    throw new Error(
+      `no problem fits the model's window of ${window} tokens with --max-new-tokens ${settings.maxNewTokens}`,
+    );
+
+  const total = settings.steps;
+  const { optimizer, schedule } = tuningOptimizer(
+    policy.parameters(),
+    settings.lr,
+    recipe.warmupSteps * settings.iterations,
+    total * settings.iterations,
+  );
+  const history: History = ckpt?.state.history ?? { trainLoss: [], val: [] };
+  const metrics = ckpt?.state.metrics ?? [];
+  const start = ckpt?.state.step ?? 0;
+  if (ckpt) {
+    await restoreOptimizer(optimizer, ckpt, device, settings.iterations);
+    log(`resumed ${o.out} at step ${start}/${total}`);
+  } else
+    log(
+      `GRPO (${settings.loss}) from ${o.from} (step ${source.ref.step}): ${problems.length} problems, ${data.heldout.length} held out; ${total} steps of ${settings.batchSize} prompts × ${settings.group} completions × ${settings.iterations} passes; β ${settings.beta}; device ${device.info.adapter}`,
+    );
+
+  let scores: ReplyScores | undefined;
+  const evaluate = async (): Promise<Evaluation> => {
+    scores = await scoreReplies(policy, chat, data.heldout, {
+      maxNewTokens: settings.maxNewTokens,
+    });
+    return {
+      loss: await heldoutLoss(policy, chat, data.heldout, 32),
+      accuracy: scores.accuracy,
+      format: scores.format,
+    };
+  };
+  if (!ckpt) {
+    const before = await evaluate();
+    history.val.push({ step: 0, ...before });
+    log(`before training: held-out accuracy ${before.accuracy}, format ${before.format}`);
+  }
+  const save = async (step: number) =>
+    saveStage(
+      o.out,
+      'grpo',
+      { [FILES.model]: await policy.save() },
+      huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
+      optimizer,
+      {
+        stage: 'grpo',
+        step,
+        totalSteps: total,
+        recipe: source.recipe,
+        model: policy.config,
+        settings,
+        sources: { from: source.ref },
+        seed: settings.seed,
+        history,
+        metrics,
+        dataFiles: data.files,
+      } as Omit<GrpoState, 'format' | 'version' | 'files' | 'optimizer'>,
+    );
+
+  const stepOptions = lossOptions(settings);
+  const loop = await runStageLoop({
+    resumed: ckpt,
+    stage: 'grpo',
+    run: o,
+    seed: settings.seed,
+    files: data.pending,
+    device,
+    start,
+    total,
+    history,
+    metrics,
+    evalEvery: recipe.evalEvery,
+    data: (step) =>
+      batchIndices(problems.length, settings.batchSize, step, settings.seed).map(
+        (i) => problems[i]!,
+      ),
+    step: async (batch, step) => {
+      const g = settings.group;
+      const started = performance.now();
+      const completions = await sampleGroups(
+        policy,
+        batch.map((p) => p.ids),
+        {
+          groupSize: g,
+          maxNewTokens: settings.maxNewTokens,
+          temperature: settings.temperature,
+          stopTokenIds: [chat.endId],
+          seed: settings.seed * 1_000_003 + step * settings.batchSize * g,
+        },
+      );
+      const generated = performance.now();
+      const texts = completions.map((ids) => chat.tokenizer.decode(ids));
+      const examples = completions.map((_, i) => ({
+        reference: batch[Math.floor(i / g)]!.reference,
+      }));
+      const { rewards, perFunction } = scoreCompletions(
+        texts,
+        examples,
+        [answerReward, formatReward],
+        [1, FORMAT_WEIGHT],
+      );
+      const lengths = completions.map((c) => c.length);
+      const stats = await grpoStatistics({
+        rewards,
+        groupSize: g,
+        lengths,
+        correct: perFunction[0],
+      });
+      // DAPO's dynamic sampling: groups whose rewards are all equal carry no signal.
+      const groups =
+        settings.loss === 'dapo'
+          ? dynamicSampling(rewards, g, batch.length).keep
+          : batch.map((_, k) => k);
+      let update: Partial<GrpoStepResult> = {};
+      if (groups.length > 0) {
+        const rows = groups.flatMap((k) => Array.from({ length: g }, (_, j) => k * g + j));
+        update = await grpoStep(
+          { policy, ...(reference && { reference }) },
+          optimizer,
+          {
+            prompts: groups.map((k) => batch[k]!.ids),
+            completions: rows.map((r) => completions[r]!),
+            rewards: rows.map((r) => rewards[r]!),
+          },
+          { ...stepOptions, groupSize: g, seed: step, padId: chat.endId },
+        );
+      } else for (let i = 0; i < settings.iterations; i++) optimizer.step(); // no gradient: only the schedule moves
+      const trained = performance.now();
+      const tokens = lengths.reduce((a, b) => a + b, 0);
+      const figures: Record<string, number | undefined> = {
+        reward: stats.meanReward,
+        rewardStd: stats.rewardStd,
+        accuracy: stats.accuracy,
+        format: perFunction[1]!.reduce((a, b) => a + b, 0) / texts.length,
+        length: stats.meanLength,
+        lengthCorrect: stats.meanLengthCorrect,
+        lengthIncorrect: stats.meanLengthIncorrect,
+        zeroStdGroups: stats.zeroStdGroups,
+        groupsTrained: groups.length,
+        kl: update.kl,
+        clipLow: update.clipLow,
+        clipHigh: update.clipHigh,
+        clipRegion: update.clipRegion,
+        generationSeconds: (generated - started) / 1000,
+        trainingSeconds: (trained - generated) / 1000,
+        generatedTokens: tokens,
+        trainedTokens: (update.tokens ?? 0) * settings.iterations,
+      };
+      return {
+        loss: update.loss ?? 0,
+        tokens,
+        metrics: Object.fromEntries(
+          Object.entries(figures).filter((e): e is [string, number] => e[1] !== undefined),
+        ),
+      };
+    },
+    evaluate,
+    save,
+  });
+  scores ??= await scoreReplies(policy, chat, data.heldout, {
+    maxNewTokens: settings.maxNewTokens,
+  });
+  const votes = o.votes ?? [1, 4, 16];
+  const result: GrpoResult = {
+    steps: loop.steps,
+    totalSteps: total,
+    history,
+    before: history.val[0]!,
+    after: history.val.at(-1)!,
+    scores,
+    ...(votes.length > 0 && {
+      votes: await majorityVoteAccuracy(policy, chat, data.heldout, {
+        samples: votes,
+        maxNewTokens: settings.maxNewTokens,
+        temperature: settings.temperature,
+        seed: settings.seed,
+      }),
+    }),
+    metrics,
+    loop,
+  };
+  writeGrpoReport(o, result, { recipe: source.recipe, schedule, settings });
+  for (const m of [policy, reference]) m?.dispose();
+  return result;
+}
+
+/** Generation and training time over the steps, and tokens/s of each. */
+export function timeSplit(metrics: readonly Record<string, number>[]): {
+  generationSeconds: number;
+  trainingSeconds: number;
+  generationTokensPerSecond: number;
+  trainingTokensPerSecond: number;
+} {
+  const sum = (key: string) => metrics.reduce((s, m) => s + (m[key] ?? 0), 0);
+  const [generationSeconds, trainingSeconds] = [sum('generationSeconds'), sum('trainingSeconds')];
+  return {
+    generationSeconds,
+    trainingSeconds,
+    generationTokensPerSecond: sum('generatedTokens') / Math.max(generationSeconds, 1e-9),
+    trainingTokensPerSecond: sum('trainedTokens') / Math.max(trainingSeconds, 1e-9),
+  };
+}
+
+function writeGrpoReport(
+  o: GrpoOptions,
+  r: GrpoResult,
+  meta: { recipe: string; schedule: Schedule; settings: GrpoSettings },
+): void {
+  const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
+  const mean = (key: string, part: Record<string, number>[]) => {
+    const values = part.flatMap((m) => (m[key] === undefined ? [] : [m[key]]));
+    return values.reduce((s, v) => s + v, 0) / Math.max(values.length, 1);
+  };
+  const tenth = Math.max(1, Math.floor(r.metrics.length / 10));
+  const [first, last] = [r.metrics.slice(0, tenth), r.metrics.slice(-tenth)];
+  const time = timeSplit(r.metrics);
+  const share =
+    time.generationSeconds / Math.max(time.generationSeconds + time.trainingSeconds, 1e-9);
+  writeStageReport(o.out, {
+    loop: r.loop,
+    metrics: r.metrics,
+    title: `reference-llm grpo (${meta.settings.loss}): ${meta.recipe}`,
+    facts: [
+      ['from', o.from],
+      [
+        'steps',
+        `${r.steps}${stoppedNote(r.loop, r.totalSteps)} of ${meta.settings.batchSize} prompts × ${meta.settings.group} completions`,
+      ],
+      [
+        'time split',
+        `generation ${time.generationSeconds.toFixed(1)} s (${pct(share)}, ${Math.round(time.generationTokensPerSecond)} tokens/s), training ${time.trainingSeconds.toFixed(1)} s (${Math.round(time.trainingTokensPerSecond)} tokens/s over ${meta.settings.iterations} passes)`,
+      ],
+      ['peak device memory', formatBytes(r.loop.peakBytes)],
+      [
+        'mean reward of the samples (first → last tenth of the steps)',
+        `${mean('reward', first).toFixed(3)} → ${mean('reward', last).toFixed(3)}`,
+      ],
+      [
+        'sample accuracy (first → last tenth)',
+        `${pct(mean('accuracy', first))} → ${pct(mean('accuracy', last))}`,
+      ],
+      [
+        'mean length of incorrect samples, tokens (first → last tenth)',
+        `${mean('lengthIncorrect', first).toFixed(1)} → ${mean('lengthIncorrect', last).toFixed(1)}`,
+      ],
+      [
+        'held-out accuracy, greedy (SFT model → GRPO model)',
+        `${pct(r.before.accuracy)} → ${pct(r.after.accuracy)}`,
+      ],
+      ['held-out format compliance', `${pct(r.before.format)} → ${pct(r.after.format)}`],
+      ...(r.votes
+        ? [
+            [
+              'held-out accuracy, majority of k samples',
+              Object.entries(r.votes.accuracy)
+                .map(([k, a]) => `k=${k} ${pct(a)}`)
+                .join(', '),
+            ] as [string, string],
+          ]
+        : []),
+    ],
+    summary: {
+      stage: 'grpo',
+      recipe: meta.recipe,
+      settings: meta.settings,
+      steps: r.steps,
+      totalSteps: r.totalSteps,
+      stopReason: r.loop.stopReason ?? null,
+      tokensPerSecond: Math.round(r.loop.tokensPerSecond),
+      peakBytes: r.loop.peakBytes,
+      time,
+      before: r.before,
+      after: r.after,
+      votes: r.votes?.accuracy ?? null,
+      samples: r.scores.answers.slice(0, 10),
+    },
+    history: r.history,
+    schedule: meta.schedule,
+    panels: [
+      {
+        title: 'reward',
+        curves: [
+          { name: 'mean sample reward', points: perStep(r.metrics, 'reward'), perStep: true },
+        ],
+      },
+      {
+        title: 'accuracy',
+        curves: [
+          { name: 'samples', points: perStep(r.metrics, 'accuracy'), perStep: true },
+          { name: 'held-out, greedy', points: atEvaluations(r.history, 'accuracy') },
+        ],
+      },
+      {
+        title: 'completion length (tokens)',
+        curves: [
+          { name: 'correct', points: perStep(r.metrics, 'lengthCorrect'), perStep: true },
+          { name: 'incorrect', points: perStep(r.metrics, 'lengthIncorrect'), perStep: true },
+        ],
+      },
+      {
+        title: 'policy',
+        curves: [
+          { name: 'zero-std groups', points: perStep(r.metrics, 'zeroStdGroups'), perStep: true },
+          { name: 'clip fraction', points: perStep(r.metrics, 'clipRegion'), perStep: true },
+          ...(meta.settings.beta > 0
+            ? [{ name: 'KL to start', points: perStep(r.metrics, 'kl'), perStep: true }]
+            : []),
+        ],
+      },
+    ],
+  });
+}
