@@ -1,8 +1,9 @@
 /**
  * The training page's worker (bundled at build time into `dist/web/train-worker.js`, started by
  * `web/train.ts`): trains the byte-level BPE tokenizer and the tiny preset's GPT on the start of
- * the bundled text — on WebGPU when the browser has it, else on the CPU reference backend —
- * posts every step's loss and tokens/s, then samples from the model with the sampler.
+ * the bundled text — on WebGPU when the browser has it, else on `backend: 'auto'`'s fallback
+ * (wasm, then the CPU reference) — posts every step's loss and tokens/s, then samples from the
+ * model with the sampler.
  */
 import { generateText } from '@tessera/sampler';
 import { createDevice } from '@tessera/tensor-webgpu';

@@ -46,8 +46,7 @@ start.addEventListener('click', () => {
     if (m.type === 'ready') {
       status.textContent = `${m.parameters} parameters on ${m.backend}, ready in ${(m.msToReady / 1000).toFixed(1)} s`;
       if (m.backend !== 'webgpu')
-        notice.textContent =
-          'This browser has no WebGPU (navigator.gpu): training on the CPU reference backend, which is much slower.';
+        notice.textContent = `This browser has no WebGPU (navigator.gpu): training on the ${m.backend} backend, which is much slower.`;
     } else if (m.type === 'step') {
       losses.push(m.loss);
       drawCurve(losses, request.steps);
