@@ -1,6 +1,5 @@
-import * as T from '@tessera/tensor-webgpu';
 import { describe, expect, it } from 'vitest';
-import { batchAt, checkSplitSize, splitText } from './data.js';
+import { checkSplitSize, splitText } from './data.js';
 
 describe('splitText', () => {
   it('cuts at the line break nearest 90% when one is within 1% of the text', () => {
@@ -40,17 +39,5 @@ describe('splitText', () => {
       checkSplitSize('--data f.txt', 'validation', { bytes: 300, tokens: 40 }, 64),
     ).toThrow('the validation split has 40 tokens (300 bytes); it needs the 65 tokens');
     expect(() => checkSplitSize('x', 'training', { bytes: 65, tokens: 65 }, 64)).not.toThrow();
-  });
-});
-
-describe('batchAt', () => {
-  it('gives the same windows for the same seed, targets shifted by one, from a split just long enough', async () => {
-    const device = await T.createDevice({ backend: 'cpu' });
-    const ids = Int32Array.from({ length: 9 }, (_, i) => i); // seqLen 8 + 1
-    const a = batchAt(ids, 2, 8, 5, device);
-    const b = batchAt(ids, 2, 8, 5, device);
-    expect(Array.from(await a.x.data())).toEqual(Array.from(await b.x.data()));
-    expect(Array.from(await a.x.data()).slice(0, 8)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect(Array.from(await a.y.data()).slice(0, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 });

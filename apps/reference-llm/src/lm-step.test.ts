@@ -5,7 +5,7 @@ import * as T from '@tessera/tensor-webgpu';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { DecoderLM, type FeedForward, type FeedForwardSpec } from '@tessera/transformer';
 import { describe, expect, it } from 'vitest';
-import { batchAt } from './data.js';
+import { batchAt } from './batch.js';
 import { languageModelStep, nextTokenLoss, validationLoss } from './lm-step.js';
 import { micro } from './test-utils/fixtures.js';
 

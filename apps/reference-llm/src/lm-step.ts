@@ -2,7 +2,7 @@ import { updateExpertBiases } from '@tessera/moe';
 import { type BaseOptions, clipGradNorm, type Optimizer } from '@tessera/optim';
 import * as T from '@tessera/tensor-webgpu';
 import type { DecoderLM } from '@tessera/transformer';
-import { batchAt, type TokenBatch } from './data.js';
+import { batchAt, type TokenBatch } from './batch.js';
 
 /**
  * The training loss of a batch, a scalar tensor: the mean next-token cross-entropy (nats/token)

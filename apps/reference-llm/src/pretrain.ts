@@ -4,8 +4,8 @@ import type { OptimizerState } from '@tessera/optim';
 import * as T from '@tessera/tensor-webgpu';
 import { type Tokenizer, trainBpe } from '@tessera/tokenizer';
 import { DecoderLM, type TransformerConfig } from '@tessera/transformer';
+import { batchAt } from './batch.js';
 import {
-  batchAt,
   byteLength,
   checkSplitSize,
   DEFAULT_DATA,

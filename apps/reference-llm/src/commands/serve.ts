@@ -8,10 +8,17 @@ import { createServer } from '../serve/server.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-/** The chat page's bundle, built next to the CLI (`dist/web/chat.js`), if it is there. */
-function pageScript(): string | undefined {
-  const path = new URL('./web/chat.js', import.meta.url);
+/** A web page's bundle, built next to the CLI (`dist/web/<name>.js`), if it is there. */
+function webBundle(name: string): string | undefined {
+  const path = new URL(`./web/${name}.js`, import.meta.url);
   return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+}
+
+/** The training page's two bundles, when both are built. */
+function trainScripts(): { page: string; worker: string } | undefined {
+  const page = webBundle('train');
+  const worker = webBundle('train-worker');
+  return page && worker ? { page, worker } : undefined;
 }
 
 export const serveCommand = () =>
@@ -20,7 +27,7 @@ export const serveCommand = () =>
       'an OpenAI-compatible server (chat, completions, tool calls, streaming) with continuous batching, metrics and a chat page',
     )
     .description(
-      'Serves run folders over HTTP with the OpenAI API: POST /v1/chat/completions and /v1/completions (streaming with stream: true), GET /v1/models, /health, /metrics (Prometheus) and a chat page at /. All requests to a model share one decode batch (continuous batching, chunked prefill); requests beyond --max-queue get 429. Binds to 127.0.0.1 unless --host says otherwise. Stops on Ctrl-C or SIGTERM.',
+      'Serves run folders over HTTP with the OpenAI API: POST /v1/chat/completions and /v1/completions (streaming with stream: true), GET /v1/models, /health, /metrics (Prometheus), a chat page at / and a page that trains the tiny GPT in the browser at /train. All requests to a model share one decode batch (continuous batching, chunked prefill); requests beyond --max-queue get 429. Binds to 127.0.0.1 unless --host says otherwise. Stops on Ctrl-C or SIGTERM.',
     )
     .addOption(
       new Option(
@@ -102,7 +109,8 @@ export const serveCommand = () =>
         bodyLimit: o.maxBodyKb * 1024,
         maxN: o.maxN,
         timeoutMs: o.timeout * 1000,
-        pageScript: pageScript(),
+        pageScript: webBundle('chat'),
+        trainScripts: trainScripts(),
         logger: o.log === true,
       });
       const url = await app.listen({ host: o.host, port: o.port });
@@ -112,7 +120,7 @@ export const serveCommand = () =>
           `${m.name}: ${m.dir} (step ${m.step}, ${m.format.name} chat format), ${s.rows} rows of ${m.engine.maxLength} positions, KV cache ${(s.kvBytes / 2 ** 20).toFixed(2)} MiB`,
         );
       }
-      console.log(`serving on ${url} (chat page at ${url}/)`);
+      console.log(`serving on ${url} (chat page at ${url}/, training page at ${url}/train)`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);

@@ -7,8 +7,8 @@ import type { OptimizerState } from '@tessera/optim';
 import * as T from '@tessera/tensor-webgpu';
 import { toHuggingFaceJson } from '@tessera/tokenizer';
 import type { TransformerConfig } from '@tessera/transformer';
+import { batchAt } from '../batch.js';
 import {
-  batchAt,
   byteLength,
   checkSplitSize,
   DEFAULT_DATA,

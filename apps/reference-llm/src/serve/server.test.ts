@@ -309,7 +309,7 @@ describe('the server', () => {
 });
 
 describe('bearer-token auth', () => {
-  it('guards /v1 and /metrics, not /health and the page; a wrong key is 401', async () => {
+  it('guards /v1 and /metrics, not /health and the pages; a wrong key is 401', async () => {
     const guarded = await listen([await servedMicro(device, { maxBatch: 1 })], {
       apiKey: 'sekret',
     });
@@ -317,6 +317,9 @@ describe('bearer-token auth', () => {
       fetch(`${guarded.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
     expect((await get('/health')).status).toBe(200);
     expect((await get('/')).status).toBe(200);
+    const train = await get('/train');
+    expect(train.status).toBe(200);
+    expect(await train.text()).toContain('The training page is not built');
     const denied = await get('/v1/models');
     expect(denied.status).toBe(401);
     expect(((await denied.json()) as { error: { code: string } }).error.code).toBe(

@@ -6,12 +6,13 @@ import { ApiError, apiErrorOf, notFound } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ServedModel } from './models.js';
 import { chatPageHtml } from './page.js';
+import { trainPageHtml } from './train-page.js';
 
 /** Options of `createServer`. */
 export interface ServerOptions {
   models: readonly ServedModel[];
   metrics: ServerMetrics;
-  /** Requests to `/v1/*` and `/metrics` must carry `Authorization: Bearer <apiKey>`. */
+  /** Requests to `/v1/*` and `/metrics` (not the pages nor `/health`) must carry `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
   /** Largest request body in bytes (413 above it). Default 1 MiB. */
   bodyLimit?: number;
@@ -21,6 +22,8 @@ export interface ServerOptions {
   timeoutMs?: number;
   /** The chat page's script (the bundle of `web/chat.ts`); without it `/` says it is not built. */
   pageScript?: string;
+  /** The training page's bundles (`web/train.ts`, `web/train-worker.ts`); without them `/train` says it is not built. */
+  trainScripts?: { page: string; worker: string };
   /** Log requests (pino, fastify's logger) to standard output. */
   logger?: boolean;
 }
@@ -35,7 +38,7 @@ export interface ServerContext {
   fingerprint(model: ServedModel): string;
 }
 
-const PUBLIC = new Set(['/', '/health']);
+const PUBLIC = new Set(['/', '/train', '/health']);
 
 /**
  * The OpenAI-compatible server, on fastify: request bodies validated against JSON Schemas
@@ -117,6 +120,9 @@ export function createServer(o: ServerOptions): FastifyInstance {
   );
   app.get('/', async (_, reply) =>
     reply.type('text/html; charset=utf-8').send(chatPageHtml(o.pageScript)),
+  );
+  app.get('/train', async (_, reply) =>
+    reply.type('text/html; charset=utf-8').send(trainPageHtml(o.trainScripts)),
   );
   chatRoute(app, ctx);
   completionsRoute(app, ctx);

@@ -1,0 +1,18 @@
+/**
+ * @packageDocumentation
+ * Test-only helpers (a private workspace package, never published): run a module of a Tessera
+ * package in headless Chromium with WebGPU and get back what it computed, and measure what a
+ * package weighs in a browser bundle. Packages that claim browser support use it in their
+ * `browser-smoke.test.ts`.
+ */
+export { type BundleSize, bundleSize } from './bundle-size.js';
+export {
+  type BrowserRun,
+  browserTestsEnabled,
+  CHROMIUM,
+  type PageBackend,
+  type PageModule,
+  type RunInBrowserOptions,
+  runInBrowser,
+  WEBGPU_ARGS,
+} from './run-in-browser.js';

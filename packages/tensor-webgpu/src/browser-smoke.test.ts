@@ -1,0 +1,16 @@
+import { browserTestsEnabled, runInBrowser } from '@tessera/browser-testing';
+import { describe, expect, it } from 'vitest';
+import browserSmoke from './browser-smoke.js';
+import { maxRelError } from './testing.js';
+
+describe.runIf(browserTestsEnabled())('tensor-webgpu in headless Chromium', () => {
+  it('computes the example and an op set with gradients as Node does', async () => {
+    const page = await runInBrowser<Record<string, number[]>>(
+      new URL('./browser-smoke.ts', import.meta.url).pathname,
+    );
+    const node = await browserSmoke(page.backend);
+    expect(Object.keys(page.value)).toEqual(Object.keys(node));
+    for (const [name, values] of Object.entries(node))
+      expect(maxRelError(page.value[name]!, values), name).toBeLessThan(1e-4);
+  });
+});

@@ -1,0 +1,16 @@
+import { browserTestsEnabled, runInBrowser } from '@tessera/browser-testing';
+import { maxRelError } from '@tessera/tensor-webgpu/testing';
+import { describe, expect, it } from 'vitest';
+import browserSmoke from './browser-smoke.js';
+
+describe.runIf(browserTestsEnabled())('transformer in headless Chromium', () => {
+  it('computes logits, loss and gradients of a decoder LM as Node does', async () => {
+    const page = await runInBrowser<Record<string, number[]>>(
+      new URL('./browser-smoke.ts', import.meta.url).pathname,
+    );
+    const node = await browserSmoke(page.backend);
+    expect(Object.keys(page.value)).toEqual(Object.keys(node));
+    for (const [name, values] of Object.entries(node))
+      expect(maxRelError(page.value[name]!, values), name).toBeLessThan(1e-4);
+  });
+});
