@@ -57,11 +57,15 @@ export const generateCommand = () =>
           seed: o.seed,
           onText: (piece: string) => process.stdout.write(piece),
         };
-        if (o.image) await captionFile(o.checkpoint, o.image, options);
-        else {
-          process.stdout.write(o.prompt);
-          await complete(o.checkpoint, o.prompt, options);
+        try {
+          if (o.image) await captionFile(o.checkpoint, o.image, options);
+          else {
+            process.stdout.write(o.prompt);
+            await complete(o.checkpoint, o.prompt, options);
+          }
+        } finally {
+          // End the streamed line, so that an error (or the shell prompt) starts on its own.
+          process.stdout.write('\n');
         }
-        process.stdout.write('\n');
       });
     });
