@@ -6,6 +6,8 @@ describe('chatPageHtml', () => {
     const html = chatPageHtml('console.log("</script><b>x</b>")');
     expect(html).toContain('<script>console.log("<\\/script><b>x</b>")</script>');
     expect(html.match(/<\/script>/g)).toHaveLength(1);
+    // The escape keeps the text's case: "</SCRIPT" in a string stays "SCRIPT" when the page runs.
+    expect(chatPageHtml('s = "</SCRIPT>"')).toContain('s = "<\\/SCRIPT>"');
     for (const id of ['model', 'temperature', 'max-tokens', 'transcript', 'prompt', 'status'])
       expect(html).toContain(`id="${id}"`);
   });

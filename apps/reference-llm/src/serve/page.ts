@@ -5,7 +5,7 @@
  */
 export function chatPageHtml(script: string | undefined): string {
   const body = script
-    ? `<script>${script.replace(/<\/script/gi, '<\\/script')}</script>`
+    ? `<script>${script.replace(/<\/(script)/gi, '<\\/$1')}</script>`
     : '<p id="missing">The chat page is not built: run <code>npm run build -w @tessera/reference-llm</code>.</p>';
   return `<!doctype html>
 <html lang="en">
