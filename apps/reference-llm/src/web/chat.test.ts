@@ -76,7 +76,11 @@ describe.runIf(present || process.env.CI === 'true')('the chat page in headless 
     await page.evaluate(() => {
       const w = window as unknown as { updates: number };
       w.updates = 0;
-      new MutationObserver(() => w.updates++).observe(document.getElementById('transcript')!, {
+      // Count mutation records, not callbacks: a busy page handles several streamed pieces in one
+      // task (one callback), but each piece still changes the text once (one record).
+      new MutationObserver((records) => {
+        w.updates += records.length;
+      }).observe(document.getElementById('transcript')!, {
         subtree: true,
         childList: true,
         characterData: true,
@@ -98,9 +102,7 @@ describe.runIf(present || process.env.CI === 'true')('the chat page in headless 
     expect(await page.locator('.message.user').textContent()).toBe(message);
     expect(await page.locator('.message.assistant').textContent()).toBe(reply);
     const updates = await page.evaluate(() => (window as unknown as { updates: number }).updates);
-    // The reply arrived piece by piece: a whole reply at once changes the transcript once or
-    // twice. (Not one change per token: a loaded browser coalesces chunks between frames.)
-    expect(updates).toBeGreaterThan(5);
+    expect(updates).toBeGreaterThan(tokens / 2); // the reply arrived piece by piece
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'chat-page.png'), fullPage: true });
     expect(errors).toEqual([]);
