@@ -2,19 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { TokenInfo } from './choice.js';
 import { invalidRequest } from './errors.js';
 import type { ServedModel } from './models.js';
-import {
-  failureOf,
-  findModel,
-  maxTokensOf,
-  responseId,
-  samplingOf,
-  stopsOf,
-  usageOf,
-} from './request.js';
-import { startRun } from './run.js';
+import { findModel, maxTokensOf, samplingOf, stopsOf, usageOf } from './request.js';
+import { chunkMaker, responseHead, streamedResults, wholeResults } from './respond.js';
 import { type CompletionBody, completionBody } from './schemas.js';
 import type { ServerContext } from './server.js';
-import { EventStream } from './sse.js';
 
 /** The legacy completions' `logprobs` object of some tokens, their text starting at `offset`. */
 function legacyLogprobs(tokens: readonly TokenInfo[], offset: number) {
@@ -99,26 +90,10 @@ export function completionsRoute(app: FastifyInstance, ctx: ServerContext): void
         }));
       });
       const promptTokenCount = prompts.reduce((s, p) => s + p.length, 0);
-      const head = {
-        id: responseId('cmpl'),
-        created: Math.floor(Date.now() / 1000),
-        model: model.name,
-        system_fingerprint: ctx.fingerprint(model),
-      };
-      const offsets = specs.map(() => 0);
+      const head = responseHead('cmpl', model, ctx);
 
       if (!body.stream) {
-        const run = startRun(model, specs, {
-          arrived,
-          timeoutMs: ctx.timeoutMs,
-          metrics: ctx.metrics,
-        });
-        reply.raw.on('close', () => {
-          if (!reply.raw.writableEnded) run.cancel();
-        });
-        const results = await run.results;
-        const failure = failureOf(results, ctx.timeoutMs);
-        if (failure) throw failure;
+        const results = await wholeResults(model, specs, reply, ctx, arrived);
         return {
           ...head,
           object: 'text_completion',
@@ -133,37 +108,28 @@ export function completionsRoute(app: FastifyInstance, ctx: ServerContext): void
       }
 
       const usage = body.stream_options?.include_usage === true;
-      const chunk = (choices: unknown[], extra: object = {}) => ({
-        ...head,
-        object: 'text_completion',
-        choices,
-        ...(usage ? { usage: null } : {}),
-        ...extra,
-      });
-      const run = startRun(model, specs, {
+      const chunk = chunkMaker(head, 'text_completion', usage);
+      const offsets = specs.map(() => 0);
+      const streamed = await streamedResults({
+        model,
+        specs,
+        reply,
+        ctx,
         arrived,
-        timeoutMs: ctx.timeoutMs,
-        metrics: ctx.metrics,
-        onDelta: (index, text, tokens) => {
+        route: '/v1/completions',
+        onDelta: (stream, index, text, tokens) => {
           const logprobs = body.logprobs == null ? null : legacyLogprobs(tokens, offsets[index]!);
           offsets[index]! += text.length;
           stream.send(chunk([{ index, text, logprobs, finish_reason: null }]));
         },
+        opening: (stream) =>
+          specs.forEach((_, index) => {
+            const text = echoes[Math.floor(index / n)]!;
+            if (text) stream.send(chunk([{ index, text, logprobs: null, finish_reason: null }]));
+          }),
       });
-      const stream = new EventStream(reply);
-      stream.onClose(() => run.cancel());
-      if (body.echo)
-        specs.forEach((_, index) => {
-          const text = echoes[Math.floor(index / n)]!;
-          if (text) stream.send(chunk([{ index, text, logprobs: null, finish_reason: null }]));
-        });
-      ctx.metrics.requests.inc({ route: '/v1/completions', status: 200 });
-      const results = await run.results;
-      const failure = failureOf(results, ctx.timeoutMs);
-      if (failure) {
-        stream.send(failure.body);
-        return stream.end({ done: false });
-      }
+      if (!streamed) return;
+      const { stream, results } = streamed;
       results.forEach((r, index) => {
         stream.send(chunk([{ index, text: '', logprobs: null, finish_reason: r.finishReason }]));
       });
