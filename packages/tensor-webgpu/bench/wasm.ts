@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import * as T from '../src/index.js';
 import { browserMatmul } from './browser-wasm.js';
+import { medianSeconds } from './timing.js';
 
 const quick = process.argv.includes('--quick');
 const rounds = quick ? 1 : 3;
@@ -23,20 +24,7 @@ const threadsArg = process.argv.indexOf('--threads');
 const threads =
   threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : Math.min(availableParallelism(), 8);
 
-/** Median seconds of `fn` (which returns when its result is on the host), after one warm-up. */
-async function time(fn: () => Promise<unknown>, budget = quick ? 0.5 : 1.5): Promise<number> {
-  await fn();
-  const samples: number[] = [];
-  const start = performance.now();
-  while (samples.length < 3 || (performance.now() - start) / 1000 < budget) {
-    const t0 = performance.now();
-    await fn();
-    samples.push((performance.now() - t0) / 1000);
-    if (samples.length >= 50) break;
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]!;
-}
+const time = (fn: () => Promise<unknown>, budget = quick ? 0.5 : 1.5) => medianSeconds(fn, budget);
 
 /** A result that must reach the host to count: a Tessera or a tfjs tensor. */
 interface Readable {
