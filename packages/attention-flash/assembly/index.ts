@@ -193,6 +193,55 @@ export function flashForward(
 }
 
 /**
+ * The backward passes' shared loop (FlashAttention-2 recomputation). A fixed row pair (a, b) —
+ * (q, dO) of a query row for dQ, (k, v) of a key row for dK/dV — meets the streamed rows
+ * n ∈ [lo, hi) with their pairs (x_n, y_n) — (k, v) of the keys, or (q, dO) of the queries — at
+ * x + n·rowBytes, y + n·rowBytes, and their statistics lse_n, δ_n at lse + n·statStep,
+ * delta + n·statStep (statStep 0: the fixed query row's own). p = e^(scale·a·x_n − lse_n),
+ * ds = p·(b·y_n − δ_n); xAcc += ds·x_n and, where yAcc ≠ 0, yAcc += p·y_n. With `maskRow` (else
+ * 0), streamed row n needs mask[n] ≠ 0. `s` and `dp` are tiles of scratch.
+ */
+@inline
+function backwardRows(
+  lo: i32,
+  hi: i32,
+  a: usize,
+  b: usize,
+  x: usize,
+  y: usize,
+  lse: usize,
+  delta: usize,
+  statStep: usize,
+  maskRow: usize,
+  xAcc: usize,
+  yAcc: usize,
+  s: usize,
+  dp: usize,
+  d: i32,
+  scale: f32,
+): void {
+  const rowBytes = <usize>d << 2;
+  for (let t = lo; t < hi; t += TILE) {
+    const n = min(TILE, hi - t);
+    for (let c = 0; c < n; c++) {
+      const row = <usize>(t + c);
+      const allowed = maskRow == 0 || load<f32>(maskRow + (row << 2)) != 0;
+      const score = dot(a, x + row * rowBytes, d) * scale - load<f32>(lse + row * statStep);
+      const dpc = dot(b, y + row * rowBytes, d) - load<f32>(delta + row * statStep);
+      store<f32>(s + (<usize>c << 2), allowed ? score : -Infinity);
+      store<f32>(dp + (<usize>c << 2), allowed ? dpc : 0);
+    }
+    expInPlace(s, n);
+    for (let c = 0; c < n; c++) {
+      const row = <usize>(t + c);
+      const p = load<f32>(s + (<usize>c << 2));
+      axpy(p * load<f32>(dp + (<usize>c << 2)), x + row * rowBytes, xAcc, d);
+      if (yAcc) axpy(p, y + row * rowBytes, yAcc, d);
+    }
+  }
+}
+
+/**
  * Backward, dQ: per query row δ = dO·O, then over its allowed keys p = e^(s − lse),
  * ds = p·(dO·v − δ), dQ = scale·Σ ds·k. Writes dQ and δ (which dK/dV reuse).
  */
@@ -245,23 +294,11 @@ export function flashDq(
     const goRow = dO + <usize>r * rowBytes;
     const dl = dot(goRow, o + <usize>r * rowBytes, d);
     store<f32>(delta + (<usize>r << 2), dl);
-    const rowLse = load<f32>(lse + (<usize>r << 2));
     zero(acc, d);
-    for (let t = lo; t < hi; t += TILE) {
-      const n = min(TILE, hi - t);
-      for (let c = 0; c < n; c++) {
-        const j = t + c;
-        const at = kvBase + <usize>j * rowBytes;
-        const allowed = maskAllows(mask, maskStride, b, j);
-        store<f32>(s + (<usize>c << 2), allowed ? dot(qRow, k + at, d) * scale - rowLse : -Infinity);
-        store<f32>(dp + (<usize>c << 2), allowed ? dot(goRow, v + at, d) - dl : 0);
-      }
-      expInPlace(s, n);
-      for (let c = 0; c < n; c++) {
-        const ds = load<f32>(s + (<usize>c << 2)) * load<f32>(dp + (<usize>c << 2));
-        axpy(ds, k + kvBase + <usize>(t + c) * rowBytes, acc, d);
-      }
-    }
+    const maskRow = mask ? mask + ((<usize>b * maskStride) << 2) : 0;
+    const stat = <usize>r << 2;
+    backwardRows(lo, hi, qRow, goRow, k + kvBase, v + kvBase, lse + stat, delta + stat, 0, maskRow,
+      acc, 0, s, dp, d, scale);
     scaleTo(scale, acc, dq + <usize>r * rowBytes, d);
   }
 }
@@ -322,24 +359,11 @@ export function flashDkv(
         if (!causal) lo = max(lo, j - window - off + 1);
       }
       for (let g = 0; g < group; g++) {
-        const bh = b * heads + (bkv % kvHeads) * group + g;
-        for (let t = lo; t < hi; t += TILE) {
-          const n = min(TILE, hi - t);
-          for (let c = 0; c < n; c++) {
-            const row = bh * sq + t + c;
-            const score = dot(q + <usize>row * rowBytes, k + at, d) * scale;
-            store<f32>(s + (<usize>c << 2), score - load<f32>(lse + (<usize>row << 2)));
-            const dpc = dot(dO + <usize>row * rowBytes, v + at, d);
-            store<f32>(dp + (<usize>c << 2), dpc - load<f32>(delta + (<usize>row << 2)));
-          }
-          expInPlace(s, n);
-          for (let c = 0; c < n; c++) {
-            const row = <usize>(bh * sq + t + c) * rowBytes;
-            const p = load<f32>(s + (<usize>c << 2));
-            axpy(p, dO + row, accV, d);
-            axpy(p * load<f32>(dp + (<usize>c << 2)), q + row, accK, d);
-          }
-        }
+        const first = <usize>(b * heads + (bkv % kvHeads) * group + g) * sq;
+        const rows = first * rowBytes;
+        const stats = first << 2;
+        backwardRows(lo, hi, k + at, v + at, q + rows, dO + rows, lse + stats, delta + stats, 4, 0,
+          accK, accV, s, dp, d, scale);
       }
     }
     const out = <usize>r * rowBytes;
