@@ -13,7 +13,12 @@ const quick = process.argv.includes('--quick');
 
 const time = (fn: () => Promise<unknown>, budget = quick ? 0.5 : 2) => medianSeconds(fn, budget);
 
-const dev = await T.createDevice({ backend: 'webgpu' });
+// Without an adapter these benchmarks have nothing to measure; bench/wasm.ts (run next) still does.
+const dev = await T.createDevice({ backend: 'webgpu' }).catch((e: unknown) => {
+  if (!(e instanceof T.NoAdapterError)) throw e;
+  console.log(`WebGPU benchmarks not run: ${e.message}`);
+  process.exit(0);
+});
 const { requestGpuDevice } = await import('../src/gpu-adapter.js');
 const { gpu } = await requestGpuDevice();
 const peer = await loadTfjs(gpu);
