@@ -7,7 +7,6 @@ import {
   ppoRollout,
   ppoStep,
   sequenceScores,
-  sftEvalLoss,
 } from '@tessera/rlhf';
 import * as T from '@tessera/tensor-webgpu';
 import type { DecoderLM } from '@tessera/transformer';
@@ -27,6 +26,7 @@ import {
   sourceText,
   stageExamples,
 } from './examples.js';
+import { heldoutLoss } from './heldout-loss.js';
 import { type ChatExample, parseChatExample } from './jsonl.js';
 import { recipeFor, type TuningRecipe } from './recipes.js';
 import { type ReplyScores, scoreReplies } from './replies.js';
@@ -259,24 +259,10 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
 
   let scores: ReplyScores | undefined;
   const evaluate = async (): Promise<Evaluation> => {
-    const references = data.heldout.map((e) => chat.encodeConversation(e.messages));
-    let nats = 0;
-    let tokens = 0;
-    for (let i = 0; i < references.length; i += settings.batchSize) {
-      const part = references.slice(i, i + settings.batchSize);
-      const batch = padSequences(part, {
-        length: rowLength(
-          part.map((e) => e.ids.length),
-          window,
-        ),
-      });
-      const r = await sftEvalLoss(policy, batch);
-      nats += r.loss * r.tokens;
-      tokens += r.tokens;
-    }
+    const loss = await heldoutLoss(policy, chat, data.heldout, settings.batchSize);
     scores = await scoreReplies(policy, chat, data.heldout, { maxNewTokens: recipes.replyTokens });
     return {
-      loss: nats / Math.max(tokens, 1),
+      loss,
       accuracy: scores.accuracy,
       format: scores.format,
       reward: await meanReward(reward, chat, data.heldout, scores, window),

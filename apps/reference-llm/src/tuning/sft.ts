@@ -1,11 +1,5 @@
 import type { Schedule } from '@tessera/optim';
-import {
-  packSequences,
-  padSequences,
-  sftEvalLoss,
-  sftStep,
-  type TokenizedExample,
-} from '@tessera/rlhf';
+import { packSequences, padSequences, sftStep, type TokenizedExample } from '@tessera/rlhf';
 import * as T from '@tessera/tensor-webgpu';
 import type { DecoderLM } from '@tessera/transformer';
 import { llamaConfig } from '../hf-config.js';
@@ -24,6 +18,7 @@ import {
   sourceText,
   stageExamples,
 } from './examples.js';
+import { heldoutLoss } from './heldout-loss.js';
 import { type ChatExample, parseChatExample } from './jsonl.js';
 import {
   adapterFiles,
@@ -270,16 +265,16 @@ export async function sft(o: SftOptions): Promise<SftResult> {
   let scores: ReplyScores | undefined;
   const evaluate = async (): Promise<Evaluation> => {
     model.eval();
-    let nats = 0;
-    let tokens = 0;
-    for (let i = 0; i < heldout.length; i += settings.batchSize) {
-      const r = await sftEvalLoss(model, batchOf(heldout.slice(i, i + settings.batchSize)));
-      nats += r.loss * r.tokens;
-      tokens += r.tokens;
-    }
+    const loss = await heldoutLoss(
+      model,
+      chat,
+      data.heldout,
+      settings.batchSize,
+      !settings.allTokens,
+    );
     scores = await scoreReplies(model, chat, data.heldout, { maxNewTokens: recipe.replyTokens });
     model.train();
-    return { loss: nats / Math.max(tokens, 1), accuracy: scores.accuracy, format: scores.format };
+    return { loss, accuracy: scores.accuracy, format: scores.format };
   };
   if (!ckpt) {
     const before = await evaluate();
