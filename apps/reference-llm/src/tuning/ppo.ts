@@ -11,7 +11,7 @@ import {
 import * as T from '@tessera/tensor-webgpu';
 import type { DecoderLM } from '@tessera/transformer';
 import { llamaConfig } from '../hf-config.js';
-import type { Evaluation, History } from '../loop.js';
+import type { Evaluation } from '../loop.js';
 import { FILES } from '../run-folder.js';
 import { huggingFaceFiles } from '../save-checkpoint.js';
 import type { ChatFormat } from './chat-format.js';
@@ -28,36 +28,36 @@ import {
 } from './examples.js';
 import { heldoutLoss } from './heldout-loss.js';
 import { type ChatExample, parseChatExample } from './jsonl.js';
-import { recipeFor, type TuningRecipe } from './recipes.js';
 import { type ReplyScores, scoreReplies } from './replies.js';
 import { type RewardModel, readRewardModel } from './reward-model.js';
 import {
   atEvaluations,
   formatBytes,
+  type OpenedSource,
   openSource,
-  openStage,
+  openTuning,
   perStep,
-  resolveSettings,
-  restoreOptimizer,
-  runStageLoop,
-  type StageLoopResult,
-  type StageRunOptions,
+  STAGE_FLAGS,
+  type StageSettings,
   type StageState,
-  saveStage,
+  saveTuning,
+  stageDefaults,
+  startTraining,
   stoppedNote,
-  tuningOptimizer,
+  type TrainedStage,
+  type TuningOptions,
+  trainStage,
   writeStageReport,
 } from './stage.js';
 
 /** The value model's weights in a PPO checkpoint (beside the policy's `model.safetensors`). */
 export const VALUE_FILE = 'value.safetensors';
 
-export interface PpoOptions extends StageRunOptions {
+export interface PpoOptions extends TuningOptions {
   /** The run folder of the chat model to tune (`sft`); it is also the frozen reference. */
   from: string;
   /** The run folder of the reward model (`reward`); the value model starts from it. */
   reward: string;
-  recipe?: TuningRecipe;
   /** Prompts: instruction examples (JSONL `{"messages": [...]}`, the last reply dropped); default generated. */
   data?: string;
   /** Held-out questions with reference replies, same format; default generated (sft's). */
@@ -77,13 +77,7 @@ export interface PpoOptions extends StageRunOptions {
   temperature?: number;
 }
 
-interface PpoSettings {
-  steps: number;
-  batchSize: number;
-  lr: number;
-  seed: number;
-  data: string | null;
-  heldout: string | null;
+interface PpoSettings extends StageSettings {
   epochs: number;
   minibatches: number;
   klCoef: number;
@@ -96,12 +90,7 @@ interface PpoSettings {
 }
 
 const FLAGS: Record<keyof PpoSettings, string> = {
-  steps: '--steps',
-  batchSize: '--batch-size',
-  lr: '--lr',
-  seed: '--seed',
-  data: '--data',
-  heldout: '--heldout',
+  ...STAGE_FLAGS,
   epochs: '--epochs',
   minibatches: '--minibatches',
   klCoef: '--kl-coef',
@@ -122,17 +111,10 @@ export interface PpoState extends StageState {
   klCoef: number;
 }
 
-export interface PpoResult {
-  steps: number;
-  totalSteps: number;
-  history: History;
-  /** Held-out figures of the starting (SFT) model and of the tuned one. */
-  before: Evaluation;
-  after: Evaluation;
+export interface PpoResult extends TrainedStage {
   scores: ReplyScores;
   /** Every step's rollout and update figures (score, kl, entropy, clipFraction, valueLoss, approxKl, …). */
   metrics: Record<string, number>[];
-  loop: StageLoopResult;
 }
 
 /**
@@ -145,54 +127,29 @@ export interface PpoResult {
  * reward of greedy replies and the NLL of the reference replies at intervals.
  */
 export async function ppo(o: PpoOptions): Promise<PpoResult> {
-  const device = o.device ?? T.getDefaultDevice();
-  const source = openSource('--from', o.from);
-  const rewardSource = openSource('--reward', o.reward);
-  if (rewardSource.ref.stage !== 'reward')
-    throw new Error(
-      `--reward ${o.reward}: holds a ${rewardSource.ref.stage} checkpoint, not a reward model (run reward first)`,
-    );
-  const recipes = o.recipe ?? recipeFor(source.recipe);
-  const recipe = recipes.ppo;
-  const ckpt = openStage<PpoState>('ppo', o, { from: source.ref, reward: rewardSource.ref });
-  const settings = resolveSettings<PpoSettings>(
+  const t = openTuning<PpoState, 'reward'>(
+    'ppo',
+    o,
     {
-      steps: o.steps,
-      batchSize: o.batchSize,
-      lr: o.lr,
-      seed: o.seed,
-      data: o.data,
-      heldout: o.heldout,
-      epochs: o.epochs,
-      minibatches: o.minibatches,
-      klCoef: o.klCoef,
-      klTarget: o.klTarget,
-      klEstimator: o.klEstimator,
-      entropyCoef: o.entropyCoef,
-      maxNewTokens: o.maxNewTokens,
-      temperature: o.temperature,
+      defaults: ({ ppo: recipe }) => ({
+        ...stageDefaults(recipe),
+        epochs: recipe.epochs,
+        minibatches: recipe.minibatches,
+        klCoef: recipe.klCoef,
+        klTarget: recipe.klTarget,
+        klEstimator: 'k1',
+        entropyCoef: 0,
+        maxNewTokens: recipe.maxNewTokens,
+        temperature: 1,
+        missingEosPenalty: recipe.missingEosPenalty,
+      }),
+      flags: FLAGS,
     },
-    {
-      steps: recipe.steps,
-      batchSize: recipe.batchSize,
-      lr: recipe.lr,
-      seed: 1,
-      data: null,
-      heldout: null,
-      epochs: recipe.epochs,
-      minibatches: recipe.minibatches,
-      klCoef: recipe.klCoef,
-      klTarget: recipe.klTarget,
-      klEstimator: 'k1',
-      entropyCoef: 0,
-      maxNewTokens: recipe.maxNewTokens,
-      temperature: 1,
-      missingEosPenalty: recipe.missingEosPenalty,
-    },
-    FLAGS,
-    ckpt && { settings: ckpt.state.settings, stateFile: ckpt.stateFile },
+    { reward: () => openRewardSource(o.reward) },
   );
-  const log = (line: string) => (o.sink ?? process.stderr).write(`${line}\n`);
+  const { device, ckpt, settings, log, recipes } = t;
+  const { from: source, reward: rewardSource } = t.sources;
+  const recipe = recipes.ppo;
 
   const { model: policy, chat } = readChatModel(ckpt ?? source.ckpt, device);
   const { model: reference } = readChatModel(source.ckpt, device);
@@ -228,15 +185,16 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
       `no prompt fits the model's window of ${window} tokens with --max-new-tokens ${settings.maxNewTokens}`,
     );
 
-  const total = settings.steps;
   // Each step makes epochs × minibatches updates; the schedule counts updates.
-  const updates = settings.epochs * settings.minibatches;
-  const { optimizer, schedule } = tuningOptimizer(
+  const training = await startTraining(
+    t,
     [...policy.parameters(), ...value.parameters()],
-    settings.lr,
-    recipe.warmupSteps * updates,
-    total * updates,
+    recipe.warmupSteps,
+    () =>
+      `PPO from ${o.from} (step ${source.ref.step}) with the reward model of ${o.reward}: ${prompts.length} prompts, ${data.heldout.length} held-out questions; ${settings.steps} steps of ${settings.batchSize} rollouts × ${settings.epochs} epochs × ${settings.minibatches} minibatches; β ${settings.klCoef}${settings.klTarget > 0 ? ` (adaptive, target ${settings.klTarget})` : ''}; device ${device.info.adapter}`,
+    settings.epochs * settings.minibatches,
   );
+  const { optimizer } = training;
   const startCoef = ckpt?.state.klCoef ?? settings.klCoef;
   const kl: KLController =
     settings.klTarget > 0
@@ -246,16 +204,6 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
           horizon: 10_000,
         })
       : new FixedKLController(startCoef);
-  const history: History = ckpt?.state.history ?? { trainLoss: [], val: [] };
-  const metrics = ckpt?.state.metrics ?? [];
-  const start = ckpt?.state.step ?? 0;
-  if (ckpt) {
-    await restoreOptimizer(optimizer, ckpt, device, updates);
-    log(`resumed ${o.out} at step ${start}/${total}`);
-  } else
-    log(
-      `PPO from ${o.from} (step ${source.ref.step}) with the reward model of ${o.reward}: ${prompts.length} prompts, ${data.heldout.length} held-out questions; ${total} steps of ${settings.batchSize} rollouts × ${settings.epochs} epochs × ${settings.minibatches} minibatches; β ${settings.klCoef}${settings.klTarget > 0 ? ` (adaptive, target ${settings.klTarget})` : ''}; device ${device.info.adapter}`,
-    );
 
   let scores: ReplyScores | undefined;
   const evaluate = async (): Promise<Evaluation> => {
@@ -268,49 +216,16 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
       reward: await meanReward(reward, chat, data.heldout, scores, window),
     };
   };
-  if (!ckpt) {
-    const before = await evaluate();
-    history.val.push({ step: 0, ...before });
-    log(
-      `before training: held-out accuracy ${before.accuracy}, format ${before.format}, reward of greedy replies ${before.reward?.toFixed(3)}`,
-    );
-  }
   const save = async (step: number) =>
-    saveStage(
-      o.out,
-      'ppo',
-      { [FILES.model]: await policy.save(), [VALUE_FILE]: await value.save() },
-      {
-        ...huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
-      },
-      optimizer,
-      {
-        stage: 'ppo',
-        step,
-        totalSteps: total,
-        recipe: source.recipe,
-        model: policy.config,
-        settings,
-        sources: { from: source.ref, reward: rewardSource.ref },
-        seed: settings.seed,
-        history,
-        metrics,
-        dataFiles: data.files,
-        klCoef: kl.value,
-      } as Omit<PpoState, 'format' | 'version' | 'files' | 'optimizer'>,
-    );
+    saveTuning(t, training, step, {
+      weights: { [FILES.model]: await policy.save(), [VALUE_FILE]: await value.save() },
+      files: huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
+      model: policy.config,
+      state: { dataFiles: data.files, klCoef: kl.value },
+    });
 
-  const loop = await runStageLoop({
-    resumed: ckpt,
-    stage: 'ppo',
-    run: o,
-    seed: settings.seed,
+  const trained = await trainStage(t, training, {
     files: data.pending,
-    device,
-    start,
-    total,
-    history,
-    metrics,
     evalEvery: recipe.evalEvery,
     data: (step) =>
       batchIndices(prompts.length, settings.batchSize, step, settings.seed).map((i) => prompts[i]!),
@@ -366,22 +281,30 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
       }
     },
     evaluate,
+    before: (e) =>
+      `held-out accuracy ${e.accuracy}, format ${e.format}, reward of greedy replies ${e.reward?.toFixed(3)}`,
     save,
   });
   scores ??= await scoreReplies(policy, chat, data.heldout, { maxNewTokens: recipes.replyTokens });
-  const result: PpoResult = {
-    steps: loop.steps,
-    totalSteps: total,
-    history,
-    before: history.val[0]!,
-    after: history.val.at(-1)!,
-    scores,
-    metrics,
-    loop,
-  };
-  writePpoReport(o, result, { recipe: source.recipe, policy, schedule, settings });
+  const result: PpoResult = { ...trained, scores, metrics: training.metrics };
+  writePpoReport(o, result, {
+    recipe: source.recipe,
+    policy,
+    schedule: training.schedule,
+    settings,
+  });
   for (const m of [policy, reference, reward, value]) m.dispose();
   return result;
+}
+
+/** The checkpoint of `--reward`, which must hold a reward model. */
+function openRewardSource(dir: string): OpenedSource {
+  const source = openSource('--reward', dir);
+  if (source.ref.stage !== 'reward')
+    throw new Error(
+      `--reward ${dir}: holds a ${source.ref.stage} checkpoint, not a reward model (run reward first)`,
+    );
+  return source;
 }
 
 /** The reward model's mean score of the greedy replies to held-out questions. */
