@@ -24,19 +24,24 @@ import {
 import { encodePair, longPairs, pairBatch } from './pairs.js';
 import { type ReplyScores, scoreReplies } from './replies.js';
 import {
-  atEvaluations,
-  formatBytes,
+  accuracyByTask,
+  change,
+  decimals,
   openTuning,
   perStep,
+  questionsPanel,
+  repliesSummary,
+  runFacts,
+  runSummary,
   STAGE_FLAGS,
   type StageSettings,
   type StageState,
   saveTuning,
   stageDefaults,
   startTraining,
-  stoppedNote,
   type TrainedStage,
   type TuningOptions,
+  trainAndHeldoutPanel,
   trainStage,
   writeStageReport,
 } from './stage.js';
@@ -234,7 +239,6 @@ function writeDpoReport(
     settings: DpoSettings;
   },
 ): void {
-  const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
   writeStageReport(o.out, {
     loop: r.loop,
     metrics: meta.metrics,
@@ -242,58 +246,23 @@ function writeDpoReport(
     facts: [
       ['from (and reference)', o.from],
       ['parameters', String(meta.policy.numParameters())],
-      ['steps', `${r.steps}${stoppedNote(r.loop, r.totalSteps)}`],
-      ['throughput', `${Math.round(r.loop.tokensPerSecond)} tokens/s (padded rows)`],
-      ['peak device memory', formatBytes(r.loop.peakBytes)],
-      ['held-out implicit-reward accuracy', `${pct(r.before.accuracy)} → ${pct(r.after.accuracy)}`],
-      ['held-out loss', `${r.before.loss.toFixed(4)} → ${r.after.loss.toFixed(4)}`],
-      ['held-out margin', `${r.before.margin?.toFixed(3)} → ${r.after.margin?.toFixed(3)}`],
-      [
-        'task accuracy (SFT model → DPO model)',
-        `${pct(r.before.taskAccuracy)} → ${pct(r.after.taskAccuracy)}`,
-      ],
-      [
-        'format compliance (SFT model → DPO model)',
-        `${pct(r.before.format)} → ${pct(r.after.format)}`,
-      ],
-      [
-        'accuracy by task',
-        Object.entries(r.scores.byTask)
-          .map(([t, s]) => `${t} ${pct(s.accuracy)}`)
-          .join(', '),
-      ],
+      ...runFacts(r, { throughput: 'tokens/s (padded rows)' }),
+      ['held-out implicit-reward accuracy', change(r, 'accuracy')],
+      ['held-out loss', change(r, 'loss', decimals(4))],
+      ['held-out margin', change(r, 'margin', decimals(3))],
+      ['task accuracy (SFT model → DPO model)', change(r, 'taskAccuracy')],
+      ['format compliance (SFT model → DPO model)', change(r, 'format')],
+      accuracyByTask(r.scores.byTask),
     ],
     summary: {
-      stage: 'dpo',
-      recipe: meta.recipe,
-      settings: meta.settings,
-      steps: r.steps,
-      totalSteps: r.totalSteps,
-      stopReason: r.loop.stopReason ?? null,
-      tokensPerSecond: Math.round(r.loop.tokensPerSecond),
-      peakBytes: r.loop.peakBytes,
-      before: r.before,
-      after: r.after,
-      byTask: r.scores.byTask,
-      samples: r.scores.answers.slice(0, 10),
+      ...runSummary('dpo', meta.recipe, r, meta.settings),
+      ...repliesSummary(r, r.scores),
     },
     history: r.history,
     schedule: meta.schedule,
     panels: [
-      {
-        title: 'loss',
-        curves: [
-          { name: 'train', points: perStep(meta.metrics, 'loss'), perStep: true },
-          { name: 'held-out', points: atEvaluations(r.history, 'loss') },
-        ],
-      },
-      {
-        title: 'implicit-reward accuracy',
-        curves: [
-          { name: 'train', points: perStep(meta.metrics, 'accuracy'), perStep: true },
-          { name: 'held-out', points: atEvaluations(r.history, 'accuracy') },
-        ],
-      },
+      trainAndHeldoutPanel('loss', 'loss', meta.metrics, r.history),
+      trainAndHeldoutPanel('implicit-reward accuracy', 'accuracy', meta.metrics, r.history),
       {
         title: 'implicit rewards (train)',
         curves: [
@@ -302,13 +271,7 @@ function writeDpoReport(
           { name: 'margin', points: perStep(meta.metrics, 'margin'), perStep: true },
         ],
       },
-      {
-        title: 'held-out questions',
-        curves: [
-          { name: 'task accuracy', points: atEvaluations(r.history, 'taskAccuracy') },
-          { name: 'format compliance', points: atEvaluations(r.history, 'format') },
-        ],
-      },
+      questionsPanel('held-out questions', r.history, 'taskAccuracy'),
     ],
   });
 }

@@ -31,19 +31,24 @@ import { type ChatExample, parseChatExample } from './jsonl.js';
 import { type ReplyScores, scoreReplies } from './replies.js';
 import { type RewardModel, readRewardModel } from './reward-model.js';
 import {
+  accuracyByTask,
   atEvaluations,
-  formatBytes,
+  change,
+  decimals,
   type OpenedSource,
   openSource,
   openTuning,
   perStep,
+  questionsPanel,
+  repliesSummary,
+  runFacts,
+  runSummary,
   STAGE_FLAGS,
   type StageSettings,
   type StageState,
   saveTuning,
   stageDefaults,
   startTraining,
-  stoppedNote,
   type TrainedStage,
   type TuningOptions,
   trainStage,
@@ -342,7 +347,6 @@ function writePpoReport(
   r: PpoResult,
   meta: { recipe: string; policy: DecoderLM; schedule: Schedule; settings: PpoSettings },
 ): void {
-  const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
   const mean = (key: string, part: Record<string, number>[]) =>
     part.reduce((s, m) => s + (m[key] ?? 0), 0) / Math.max(part.length, 1);
   const tenth = Math.max(1, Math.floor(r.metrics.length / 10));
@@ -354,15 +358,10 @@ function writePpoReport(
     facts: [
       ['from (and reference)', o.from],
       ['reward model (and value model’s start)', o.reward],
-      [
-        'steps',
-        `${r.steps}${stoppedNote(r.loop, r.totalSteps)} of ${meta.settings.batchSize} rollouts`,
-      ],
-      [
-        'throughput',
-        `${Math.round(r.loop.tokensPerSecond)} rollout tokens/s (sampling, scoring and ${meta.settings.epochs} PPO epochs)`,
-      ],
-      ['peak device memory', formatBytes(r.loop.peakBytes)],
+      ...runFacts(r, {
+        per: `${meta.settings.batchSize} rollouts`,
+        throughput: `rollout tokens/s (sampling, scoring and ${meta.settings.epochs} PPO epochs)`,
+      }),
       [
         'mean rollout reward (first → last tenth of the steps)',
         `${mean('score', first).toFixed(3)} → ${mean('score', last).toFixed(3)}`,
@@ -371,35 +370,14 @@ function writePpoReport(
         'KL to the reference (nats per reply, first → last tenth)',
         `${mean('kl', first).toFixed(3)} → ${mean('kl', last).toFixed(3)}`,
       ],
-      [
-        'held-out task accuracy (SFT model → PPO model)',
-        `${pct(r.before.accuracy)} → ${pct(r.after.accuracy)}`,
-      ],
-      ['held-out format compliance', `${pct(r.before.format)} → ${pct(r.after.format)}`],
-      [
-        'reward of greedy held-out replies',
-        `${r.before.reward?.toFixed(3)} → ${r.after.reward?.toFixed(3)}`,
-      ],
-      [
-        'accuracy by task',
-        Object.entries(r.scores.byTask)
-          .map(([t, s]) => `${t} ${pct(s.accuracy)}`)
-          .join(', '),
-      ],
+      ['held-out task accuracy (SFT model → PPO model)', change(r, 'accuracy')],
+      ['held-out format compliance', change(r, 'format')],
+      ['reward of greedy held-out replies', change(r, 'reward', decimals(3))],
+      accuracyByTask(r.scores.byTask),
     ],
     summary: {
-      stage: 'ppo',
-      recipe: meta.recipe,
-      settings: meta.settings,
-      steps: r.steps,
-      totalSteps: r.totalSteps,
-      stopReason: r.loop.stopReason ?? null,
-      tokensPerSecond: Math.round(r.loop.tokensPerSecond),
-      peakBytes: r.loop.peakBytes,
-      before: r.before,
-      after: r.after,
-      byTask: r.scores.byTask,
-      samples: r.scores.answers.slice(0, 10),
+      ...runSummary('ppo', meta.recipe, r, meta.settings),
+      ...repliesSummary(r, r.scores),
     },
     history: r.history,
     schedule: meta.schedule,
@@ -434,13 +412,7 @@ function writePpoReport(
         title: 'value loss',
         curves: [{ name: 'value loss', points: perStep(r.metrics, 'valueLoss'), perStep: true }],
       },
-      {
-        title: 'held-out questions',
-        curves: [
-          { name: 'task accuracy', points: atEvaluations(r.history, 'accuracy') },
-          { name: 'format compliance', points: atEvaluations(r.history, 'format') },
-        ],
-      },
+      questionsPanel('held-out questions', r.history),
     ],
   });
 }

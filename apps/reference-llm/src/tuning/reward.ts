@@ -18,19 +18,21 @@ import { type PreferenceExample, parsePreferenceExample } from './jsonl.js';
 import { encodePair, longPairs, pairBatch } from './pairs.js';
 import { RewardModel, readRewardModel, rewardModelConfig } from './reward-model.js';
 import {
-  atEvaluations,
-  formatBytes,
+  accuracyByTask,
+  change,
+  decimals,
   openTuning,
-  perStep,
+  runFacts,
+  runSummary,
   STAGE_FLAGS,
   type StageSettings,
   type StageState,
   saveTuning,
   stageDefaults,
   startTraining,
-  stoppedNote,
   type TrainedStage,
   type TuningOptions,
+  trainAndHeldoutPanel,
   trainStage,
   writeStageReport,
 } from './stage.js';
@@ -201,7 +203,6 @@ function writeRewardReport(
     metrics: Record<string, number>[];
   },
 ): void {
-  const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
   writeStageReport(o.out, {
     loop: r.loop,
     metrics: meta.metrics,
@@ -209,27 +210,14 @@ function writeRewardReport(
     facts: [
       ['from', o.from],
       ['parameters', String(meta.parameters)],
-      ['steps', `${r.steps}${stoppedNote(r.loop, r.totalSteps)}`],
-      ['throughput', `${Math.round(r.loop.tokensPerSecond)} tokens/s (padded rows)`],
-      ['peak device memory', formatBytes(r.loop.peakBytes)],
-      ['held-out pair accuracy', `${pct(r.before.accuracy)} → ${pct(r.after.accuracy)}`],
-      ['held-out loss', `${r.before.loss.toFixed(3)} → ${r.after.loss.toFixed(3)}`],
-      ['held-out mean margin', `${r.before.margin?.toFixed(3)} → ${r.after.margin?.toFixed(3)}`],
-      [
-        'accuracy by task',
-        Object.entries(r.byTask)
-          .map(([t, a]) => `${t} ${pct(a)}`)
-          .join(', '),
-      ],
+      ...runFacts(r, { throughput: 'tokens/s (padded rows)' }),
+      ['held-out pair accuracy', change(r, 'accuracy')],
+      ['held-out loss', change(r, 'loss', decimals(3))],
+      ['held-out mean margin', change(r, 'margin', decimals(3))],
+      accuracyByTask(r.byTask),
     ],
     summary: {
-      stage: 'reward',
-      recipe: meta.recipe,
-      steps: r.steps,
-      totalSteps: r.totalSteps,
-      stopReason: r.loop.stopReason ?? null,
-      tokensPerSecond: Math.round(r.loop.tokensPerSecond),
-      peakBytes: r.loop.peakBytes,
+      ...runSummary('reward', meta.recipe, r),
       before: r.before,
       after: r.after,
       byTask: r.byTask,
@@ -237,27 +225,9 @@ function writeRewardReport(
     history: r.history,
     schedule: meta.schedule,
     panels: [
-      {
-        title: 'Bradley–Terry loss',
-        curves: [
-          { name: 'train', points: perStep(meta.metrics, 'loss'), perStep: true },
-          { name: 'held-out', points: atEvaluations(r.history, 'loss') },
-        ],
-      },
-      {
-        title: 'pair accuracy',
-        curves: [
-          { name: 'train', points: perStep(meta.metrics, 'accuracy'), perStep: true },
-          { name: 'held-out', points: atEvaluations(r.history, 'accuracy') },
-        ],
-      },
-      {
-        title: 'reward margin',
-        curves: [
-          { name: 'train', points: perStep(meta.metrics, 'margin'), perStep: true },
-          { name: 'held-out', points: atEvaluations(r.history, 'margin') },
-        ],
-      },
+      trainAndHeldoutPanel('Bradley–Terry loss', 'loss', meta.metrics, r.history),
+      trainAndHeldoutPanel('pair accuracy', 'accuracy', meta.metrics, r.history),
+      trainAndHeldoutPanel('reward margin', 'margin', meta.metrics, r.history),
     ],
   });
 }

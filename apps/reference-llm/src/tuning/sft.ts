@@ -30,19 +30,23 @@ import {
 } from './lora.js';
 import { type ReplyScores, scoreReplies } from './replies.js';
 import {
-  atEvaluations,
-  formatBytes,
+  accuracyByTask,
+  change,
+  decimals,
   openTuning,
-  perStep,
+  questionsPanel,
+  repliesSummary,
+  runFacts,
+  runSummary,
   STAGE_FLAGS,
   type StageSettings,
   type StageState,
   saveTuning,
   stageDefaults,
   startTraining,
-  stoppedNote,
   type TrainedStage,
   type TuningOptions,
+  trainAndHeldoutPanel,
   trainStage,
   writeStageReport,
 } from './stage.js';
@@ -283,10 +287,6 @@ function writeSftReport(
     metrics: Record<string, number>[];
   },
 ): void {
-  const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
-  const tasks = Object.entries(r.scores.byTask)
-    .map(([task, s]) => `${task} ${pct(s.accuracy)}`)
-    .join(', ');
   writeStageReport(o.out, {
     loop: r.loop,
     metrics: meta.metrics,
@@ -297,47 +297,18 @@ function writeSftReport(
         'trainable parameters',
         `${meta.model.numParameters({ trainableOnly: true })} of ${meta.model.numParameters()}`,
       ],
-      ['steps', `${r.steps}${stoppedNote(r.loop, r.totalSteps)}`],
-      [
-        'throughput',
-        `${Math.round(r.loop.tokensPerSecond)} tokens/s (${meta.pack ? 'packed' : 'padded'} rows)`,
-      ],
-      ['peak device memory', formatBytes(r.loop.peakBytes)],
-      ['held-out loss', `${r.before.loss.toFixed(3)} → ${r.after.loss.toFixed(3)} nats/token`],
-      ['held-out task accuracy', `${pct(r.before.accuracy)} → ${pct(r.after.accuracy)}`],
-      ['held-out format compliance', `${pct(r.before.format)} → ${pct(r.after.format)}`],
-      ['accuracy by task', tasks],
+      ...runFacts(r, { throughput: `tokens/s (${meta.pack ? 'packed' : 'padded'} rows)` }),
+      ['held-out loss', `${change(r, 'loss', decimals(3))} nats/token`],
+      ['held-out task accuracy', change(r, 'accuracy')],
+      ['held-out format compliance', change(r, 'format')],
+      accuracyByTask(r.scores.byTask),
     ],
-    summary: {
-      stage: 'sft',
-      recipe: meta.recipe,
-      steps: r.steps,
-      totalSteps: r.totalSteps,
-      stopReason: r.loop.stopReason ?? null,
-      tokensPerSecond: Math.round(r.loop.tokensPerSecond),
-      peakBytes: r.loop.peakBytes,
-      before: r.before,
-      after: r.after,
-      byTask: r.scores.byTask,
-      samples: r.scores.answers.slice(0, 10),
-    },
+    summary: { ...runSummary('sft', meta.recipe, r), ...repliesSummary(r, r.scores) },
     history: r.history,
     schedule: meta.schedule,
     panels: [
-      {
-        title: 'loss (nats/token)',
-        curves: [
-          { name: 'train', points: perStep(meta.metrics, 'loss'), perStep: true },
-          { name: 'held-out', points: atEvaluations(r.history, 'loss') },
-        ],
-      },
-      {
-        title: 'held-out share',
-        curves: [
-          { name: 'task accuracy', points: atEvaluations(r.history, 'accuracy') },
-          { name: 'format compliance', points: atEvaluations(r.history, 'format') },
-        ],
-      },
+      trainAndHeldoutPanel('loss (nats/token)', 'loss', meta.metrics, r.history),
+      questionsPanel('held-out share', r.history),
     ],
   });
 }

@@ -14,15 +14,20 @@ import { writeReport } from '../report.js';
 import { type Checkpoint, FILES, fileError, readCheckpoint } from '../run-folder.js';
 import { saveCheckpoint } from '../save-checkpoint.js';
 import {
+  atEvaluations,
+  formatBytes,
   openRun,
+  perStep,
   runStageLoop,
   type StageLoopOptions,
   type StageLoopResult,
   type StageRunOptions,
+  stoppedNote,
   writeRunReport,
 } from '../stage-runner.js';
 import { curvesSvg, type Panel } from './curves.js';
 import { recipeFor, type StageRecipe, type TuningRecipe } from './recipes.js';
+import type { ReplyScores } from './replies.js';
 
 export {
   atEvaluations,
@@ -440,5 +445,117 @@ export async function trainStage<S extends TunedState, K extends string, Batch>(
     before: tr.history.val[0]!,
     after: tr.history.val.at(-1)!,
     loop,
+  };
+}
+
+/** A share as a percentage with one decimal (undefined as 0). */
+export function percent(x: number | undefined): string {
+  return `${(100 * (x ?? 0)).toFixed(1)}%`;
+}
+
+/** `before → after` of a held-out figure, each written by `format` (default `percent`). */
+export function change(
+  r: Pick<TrainedStage, 'before' | 'after'>,
+  key: string,
+  format: (x: number | undefined) => string = percent,
+): string {
+  return `${format(r.before[key])} → ${format(r.after[key])}`;
+}
+
+/** A figure with `digits` decimals (`undefined` where there is none). */
+export const decimals =
+  (digits: number) =>
+  (x: number | undefined): string =>
+    `${x?.toFixed(digits)}`;
+
+/**
+ * The report facts of how a stage ran: the steps done (each of `per`, when given) and why it
+ * stopped early, its speed (`throughput`: what follows the tokens/s figure; or `speed`, a fact of
+ * the stage's own in its place), and the peak device memory.
+ */
+export function runFacts(
+  r: TrainedStage,
+  o: { per?: string } & ({ throughput: string } | { speed: [string, string] }),
+): [string, string][] {
+  return [
+    ['steps', `${r.steps}${stoppedNote(r.loop, r.totalSteps)}${o.per ? ` of ${o.per}` : ''}`],
+    'speed' in o
+      ? o.speed
+      : ['throughput', `${Math.round(r.loop.tokensPerSecond)} ${o.throughput}`],
+    ['peak device memory', formatBytes(r.loop.peakBytes)],
+  ];
+}
+
+/** The report fact of the accuracy on each task's held-out examples. */
+export function accuracyByTask(
+  byTask: Record<string, number | { accuracy: number }>,
+): [string, string] {
+  return [
+    'accuracy by task',
+    Object.entries(byTask)
+      .map(([task, a]) => `${task} ${percent(typeof a === 'number' ? a : a.accuracy)}`)
+      .join(', '),
+  ];
+}
+
+/**
+ * What every stage's report summary opens with: the stage, its recipe (and `settings`, when
+ * given), the steps, why it stopped, its speed and peak device memory.
+ */
+export function runSummary(
+  stage: StageName,
+  recipe: string,
+  r: TrainedStage,
+  settings?: object,
+): Record<string, unknown> {
+  return {
+    stage,
+    recipe,
+    ...(settings && { settings }),
+    steps: r.steps,
+    totalSteps: r.totalSteps,
+    stopReason: r.loop.stopReason ?? null,
+    tokensPerSecond: Math.round(r.loop.tokensPerSecond),
+    peakBytes: r.loop.peakBytes,
+  };
+}
+
+/** The report summary of the held-out figures before and after, and the replies: per task, and the first ten. */
+export function repliesSummary(
+  r: Pick<TrainedStage, 'before' | 'after'>,
+  scores: ReplyScores,
+): Record<string, unknown> {
+  return {
+    before: r.before,
+    after: r.after,
+    byTask: scores.byTask,
+    samples: scores.answers.slice(0, 10),
+  };
+}
+
+/** A panel of the figure `key` on the training batches (every step) and on the held-out set (at evaluations). */
+export function trainAndHeldoutPanel(
+  title: string,
+  key: string,
+  metrics: readonly Record<string, number>[],
+  history: History,
+): Panel {
+  return {
+    title,
+    curves: [
+      { name: 'train', points: perStep(metrics, key), perStep: true },
+      { name: 'held-out', points: atEvaluations(history, key) },
+    ],
+  };
+}
+
+/** A panel of the held-out questions' task accuracy (the evaluations' figure `accuracy`) and format compliance. */
+export function questionsPanel(title: string, history: History, accuracy = 'accuracy'): Panel {
+  return {
+    title,
+    curves: [
+      { name: 'task accuracy', points: atEvaluations(history, accuracy) },
+      { name: 'format compliance', points: atEvaluations(history, 'format') },
+    ],
   };
 }
