@@ -6,8 +6,10 @@ import {
   type OptionValues,
 } from '@commander-js/extra-typings';
 import { createDevice, type Device } from '@tessera/tensor-webgpu';
+import type { StopReason, StopSignal } from './loop.js';
 import { OPTIMIZERS, type OptimizerName } from './optimizer.js';
 import { PRESETS } from './presets.js';
+import { SIGNAL_EXIT, stopOnSignals } from './stop-signals.js';
 
 /** An integer ≥ `min`; the message completes commander's "option '--x' argument 'v' is invalid." */
 export function integer(min: number): (value: string) => number {
@@ -164,4 +166,37 @@ export async function withDevice<R>(
   } finally {
     device.destroy();
   }
+}
+
+/**
+ * Runs a training command on a device of the chosen backend (`withDevice`), Ctrl-C and SIGTERM
+ * stopping the run after the current step (the checkpoint is saved): prints `report(r)`, and where
+ * a signal stopped the run (`stopReason(r)`), sets the exit status 130 or 143.
+ */
+export async function runTrainingCommand<R>(
+  backend: 'auto' | 'webgpu' | 'wasm' | 'cpu',
+  run: (device: Device, stop: StopSignal) => Promise<R>,
+  report: (r: R) => string,
+  stopReason: (r: R) => string | undefined,
+): Promise<void> {
+  const signals = stopOnSignals();
+  try {
+    const r = await withDevice(backend, (device) => run(device, signals.stop));
+    console.log(report(r));
+    const reason = stopReason(r);
+    if (reason === 'SIGINT' || reason === 'SIGTERM') process.exitCode = SIGNAL_EXIT[reason];
+  } finally {
+    signals.dispose();
+  }
+}
+
+/** How a pretraining run ended, as its command reports it: `done`, or why and where it stopped. */
+export function howItEnded(r: {
+  stopReason?: StopReason;
+  steps: number;
+  totalSteps: number;
+}): string {
+  return r.stopReason === undefined
+    ? 'done'
+    : `stopped (${r.stopReason === 'time' ? 'time limit' : r.stopReason}) after ${r.steps} of ${r.totalSteps} steps; resume with --resume`;
 }

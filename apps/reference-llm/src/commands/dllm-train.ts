@@ -1,7 +1,11 @@
 import { Command } from '@commander-js/extra-typings';
-import { presetOptions, trainingOptions, withDevice } from '../command-options.js';
+import {
+  howItEnded,
+  presetOptions,
+  runTrainingCommand,
+  trainingOptions,
+} from '../command-options.js';
 import { trainDiffusion } from '../dllm/train.js';
-import { SIGNAL_EXIT, stopOnSignals } from '../stop-signals.js';
 
 export const dllmTrainCommand = () =>
   trainingOptions(
@@ -19,9 +23,9 @@ export const dllmTrainCommand = () =>
     },
   ).action(async (o) => {
     const out = o.out ?? `runs/dllm-${o.preset ?? 'tiny'}`;
-    const signals = stopOnSignals();
-    try {
-      const r = await withDevice(o.backend, (device) =>
+    await runTrainingCommand(
+      o.backend,
+      (device, stop) =>
         trainDiffusion({
           out,
           preset: o.preset,
@@ -34,20 +38,12 @@ export const dllmTrainCommand = () =>
           saveEvery: o.saveEvery,
           evalEvery: o.evalEvery,
           device,
-          stop: signals.stop,
+          stop,
         }),
-      );
-      const last = r.val.at(-1);
-      const how =
-        r.stopReason === undefined
-          ? 'done'
-          : `stopped (${r.stopReason === 'time' ? 'time limit' : r.stopReason}) after ${r.steps} of ${r.totalSteps} steps; resume with --resume`;
-      console.log(
-        `${how}: validation ${last?.loss.toFixed(4) ?? '–'} nats/token, ≤ ${last?.bpb?.toFixed(3) ?? '–'} bits/byte (ELBO bound), ${Math.round(r.tokensPerSecond)} tokens/s; checkpoint and report in ${out}`,
-      );
-      if (r.stopReason === 'SIGINT' || r.stopReason === 'SIGTERM')
-        process.exitCode = SIGNAL_EXIT[r.stopReason];
-    } finally {
-      signals.dispose();
-    }
+      (r) => {
+        const last = r.val.at(-1);
+        return `${howItEnded(r)}: validation ${last?.loss.toFixed(4) ?? '–'} nats/token, ≤ ${last?.bpb?.toFixed(3) ?? '–'} bits/byte (ELBO bound), ${Math.round(r.tokensPerSecond)} tokens/s; checkpoint and report in ${out}`;
+      },
+      (r) => r.stopReason,
+    );
   });

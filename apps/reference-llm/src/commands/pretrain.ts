@@ -1,8 +1,13 @@
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
-import { integer, presetOptions, trainingOptions, withDevice } from '../command-options.js';
+import {
+  howItEnded,
+  integer,
+  presetOptions,
+  runTrainingCommand,
+  trainingOptions,
+} from '../command-options.js';
 import { parseMoE } from '../presets.js';
 import { pretrain } from '../pretrain.js';
-import { SIGNAL_EXIT, stopOnSignals } from '../stop-signals.js';
 
 export const pretrainCommand = () =>
   trainingOptions(
@@ -48,9 +53,9 @@ export const pretrainCommand = () =>
     const moe = o.moe && { ...o.moe, sharedExperts: o.sharedExperts, balance: o.balance };
     const out =
       o.out ?? `runs/${o.preset ?? 'tiny'}${o.moe ? `-moe${o.moe.experts}x${o.moe.topK}` : ''}`;
-    const signals = stopOnSignals();
-    try {
-      const r = await withDevice(o.backend, (device) =>
+    await runTrainingCommand(
+      o.backend,
+      (device, stop) =>
         pretrain({
           out,
           preset: o.preset,
@@ -64,20 +69,12 @@ export const pretrainCommand = () =>
           saveEvery: o.saveEvery,
           evalEvery: o.evalEvery,
           device,
-          stop: signals.stop,
+          stop,
         }),
-      );
-      const last = r.val.at(-1);
-      const how =
-        r.stopReason === undefined
-          ? 'done'
-          : `stopped (${r.stopReason === 'time' ? 'time limit' : r.stopReason}) after ${r.steps} of ${r.totalSteps} steps; resume with --resume`;
-      console.log(
-        `${how}: validation ${last?.bpb?.toFixed(3) ?? '–'} bits/byte (unigram ${r.unigramBpb.toFixed(3)}), ${Math.round(r.tokensPerSecond)} tokens/s; checkpoint and report in ${out}`,
-      );
-      if (r.stopReason === 'SIGINT' || r.stopReason === 'SIGTERM')
-        process.exitCode = SIGNAL_EXIT[r.stopReason];
-    } finally {
-      signals.dispose();
-    }
+      (r) => {
+        const last = r.val.at(-1);
+        return `${howItEnded(r)}: validation ${last?.bpb?.toFixed(3) ?? '–'} bits/byte (unigram ${r.unigramBpb.toFixed(3)}), ${Math.round(r.tokensPerSecond)} tokens/s; checkpoint and report in ${out}`;
+      },
+      (r) => r.stopReason,
+    );
   });
