@@ -55,7 +55,7 @@ export function numberIn(range: {
 export const backendOption = () =>
   new Option(
     '--backend <kind>',
-    'compute device; auto is WebGPU where an adapter exists, else wasm (the CPU cores), else the CPU reference',
+    'compute device; auto is WebGPU where an adapter exists, else wasm (the CPU cores; TESSERA_THREADS=N sets its threads), else the CPU reference',
   )
     .choices(['auto', 'webgpu', 'wasm', 'cpu'] as const)
     .default('auto' as const);
@@ -155,12 +155,36 @@ export function trainingOptions<Args extends unknown[], Opts extends OptionValue
   ]);
 }
 
-/** Runs `fn` on a device of the requested backend, destroyed afterwards. */
+/**
+ * The wasm backend's worker threads from `TESSERA_THREADS` (a whole number ≥ 1), or undefined
+ * (every core, at most 8) when it is unset.
+ *
+ * @throws Error - a value that is not a whole number ≥ 1, named with the variable
+ */
+export function threadsFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const value = env.TESSERA_THREADS;
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(
+      `TESSERA_THREADS=${JSON.stringify(value)}: expected a whole number >= 1 (the wasm backend's worker threads)`,
+    );
+  return n;
+}
+
+/**
+ * Runs `fn` on a device of the requested backend, destroyed afterwards; the wasm backend (chosen,
+ * or picked by `auto` without a GPU) runs `TESSERA_THREADS` threads when that is set.
+ */
 export async function withDevice<R>(
   backend: 'auto' | 'webgpu' | 'wasm' | 'cpu',
   fn: (device: Device) => Promise<R>,
 ): Promise<R> {
-  const device = await createDevice({ backend });
+  const threads = threadsFromEnv();
+  const device = await createDevice({
+    backend,
+    ...(threads !== undefined && (backend === 'wasm' || backend === 'auto') ? { threads } : {}),
+  });
   try {
     return await fn(device);
   } finally {
