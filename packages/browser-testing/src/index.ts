@@ -6,13 +6,11 @@
  * `browser-smoke.test.ts`.
  */
 export { type BundleSize, bundleSize } from './bundle-size.js';
+export { browserTestsEnabled, CHROMIUM, launchChromium, WEBGPU_ARGS } from './chromium.js';
 export {
   type BrowserRun,
-  browserTestsEnabled,
-  CHROMIUM,
   type PageBackend,
   type PageModule,
   type RunInBrowserOptions,
   runInBrowser,
-  WEBGPU_ARGS,
 } from './run-in-browser.js';

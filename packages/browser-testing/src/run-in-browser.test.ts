@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { browserTestsEnabled, runInBrowser, WEBGPU_ARGS } from './run-in-browser.js';
+import { browserTestsEnabled, WEBGPU_ARGS } from './chromium.js';
+import { runInBrowser } from './run-in-browser.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
 const ci = process.env.CI;

@@ -1,24 +1,6 @@
-import { existsSync } from 'node:fs';
 import { build } from 'esbuild';
-import { type Browser, chromium } from 'playwright-core';
-
-/** Debian's Chromium (`apt-get install chromium`); CI installs it (`.ci/run`). */
-export const CHROMIUM = '/usr/bin/chromium';
-
-/**
- * Headless Chromium with WebGPU: on a machine without a GPU these flags give a SwiftShader
- * adapter that runs compute shaders (see the design notes).
- */
-export const WEBGPU_ARGS: readonly string[] = [
-  '--headless=new',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
+import type { Browser } from 'playwright-core';
+import { launchChromium, WEBGPU_ARGS } from './chromium.js';
 
 /** The backend a page module is asked to compute on: WebGPU when the page has an adapter. */
 export type PageBackend = 'webgpu' | 'cpu';
@@ -47,20 +29,6 @@ export interface RunInBrowserOptions {
   timeoutMs?: number;
 }
 
-/**
- * True when this machine can run browser tests: Chromium is installed, or CI=true (where a
- * missing Chromium must fail the test, not skip it). Outside CI a missing Chromium prints one
- * line and the browser tests are not run.
- */
-export function browserTestsEnabled(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  if (process.env.CI === 'true') return true;
-  console.warn(
-    `browser tests: ${CHROMIUM} is missing (apt-get install chromium); not run outside CI`,
-  );
-  return false;
-}
-
 const ORIGIN = 'http://localhost'; // a secure context, which WebGPU requires; served by page.route
 
 /**
@@ -81,13 +49,8 @@ export async function runInBrowser<T>(
   options: RunInBrowserOptions = {},
 ): Promise<BrowserRun<T>> {
   const { args = WEBGPU_ARGS, timeoutMs = 60_000 } = options;
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   const script = await bundleForPage(entry);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [...args],
-    headless: true,
-  });
+  const browser = await launchChromium(args);
   try {
     return {
       ...(await computeInPage<T>(browser, script, args, timeoutMs)),

@@ -8,25 +8,11 @@
  */
 import { generateText } from '@tessera/sampler';
 import { createDevice } from '@tessera/tensor-webgpu';
-import { type Tokenizer, trainBpe } from '@tessera/tokenizer';
-import { DecoderLM } from '@tessera/transformer';
 import shakespeare from '../../data/tinyshakespeare.txt';
-import { batchAt } from '../batch.js';
-import { languageModelStep } from '../lm-step.js';
-import { buildOptimizer } from '../optimizer.js';
 import { PRESETS } from '../presets.js';
 import { openCheckpointStore } from './checkpoint-store.js';
-import {
-  checkpointState,
-  checkpointTokenizer,
-  encodeCheckpoint,
-  restoreCheckpoint,
-  type TrainState,
-} from './train-checkpoint.js';
 import type { TrainMessage, TrainRequest } from './train-protocol.js';
-
-/** Characters of the bundled text trained on: enough for the tiny preset, quick to tokenize. */
-const TEXT_CHARS = 200_000;
+import { newRun, resumedRun, saveRun, TEXT_CHARS, trainStep } from './train-run.js';
 
 const post = (message: TrainMessage) => postMessage(message);
 
@@ -40,16 +26,10 @@ async function train(request: Extract<TrainRequest, { type: 'train' }>): Promise
   const text = shakespeare.slice(0, TEXT_CHARS);
   const saved = request.resume ? await store.read() : undefined;
   if (request.resume && !saved) throw new Error(`no checkpoint is saved in ${store.kind}`);
-  const state: TrainState = saved
-    ? checkpointState(saved)
-    : { step: 0, steps: request.steps, losses: [] };
-  const tokenizer: Tokenizer = saved
-    ? checkpointTokenizer(saved)
-    : trainBpe([text], { vocabSize: preset.vocabSize, specialTokens: ['<|endoftext|>'] });
-  const ids = Int32Array.from(tokenizer.encode(text, { disallowedSpecial: [] }));
-  const model = new DecoderLM({ ...preset.model, vocabSize: tokenizer.vocabSize }, device);
-  const { optimizer } = buildOptimizer('adamw', model, preset, state.steps);
-  if (saved) await restoreCheckpoint(saved, model, optimizer);
+  const run = saved
+    ? await resumedRun(saved, preset, text, device)
+    : newRun(preset, text, request.steps, device);
+  const { model, tokenizer, state } = run;
   post({
     type: 'ready',
     backend: device.info.backend,
@@ -59,19 +39,15 @@ async function train(request: Extract<TrainRequest, { type: 'train' }>): Promise
     state,
   });
   const save = async () => {
-    await store.write(await encodeCheckpoint({ model, optimizer, tokenizer, state }));
+    await store.write(await saveRun(run));
     post({ type: 'saved', state, store: store.kind });
   };
   const tokensPerStep = preset.batchSize * preset.seqLen;
   while (state.step < state.steps) {
     const start = performance.now();
-    const step = state.step + 1;
-    const batch = batchAt(ids, preset.batchSize, preset.seqLen, step, device);
-    const loss = await languageModelStep(model, optimizer, batch);
+    const loss = await trainStep(run);
     const seconds = (performance.now() - start) / 1000;
-    state.step = step;
-    state.losses.push(loss);
-    post({ type: 'step', step, loss, tokensPerSecond: tokensPerStep / seconds });
+    post({ type: 'step', step: state.step, loss, tokensPerSecond: tokensPerStep / seconds });
     // A task boundary, so that a stop request posted during the step is delivered (on the CPU
     // backend a step resolves without ever yielding to the event loop).
     await new Promise((resolve) => setTimeout(resolve, 0));

@@ -1,29 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { browserTestsEnabled, CHROMIUM, WEBGPU_ARGS } from '@tessera/browser-testing';
-import { build } from 'esbuild';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { browserTestsEnabled, launchChromium, WEBGPU_ARGS } from '@tessera/browser-testing';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { trainPageHtml } from '../serve/train-page.js';
+import { trainPageFromSource } from '../test-utils/train-page.js';
 
 /** Where the screenshots go: $TEST_ARTIFACTS, else test-artifacts/ in the app. */
 const ARTIFACTS =
   process.env.TEST_ARTIFACTS ?? new URL('../../test-artifacts/', import.meta.url).pathname;
-
-/** The same bundle the build makes (tsup.config.ts), from the source under test. */
-async function bundle(file: string): Promise<string> {
-  const out = await build({
-    entryPoints: [new URL(file, import.meta.url).pathname],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2020',
-    loader: { '.txt': 'text' },
-    write: false,
-  });
-  return out.outputFiles[0]!.text;
-}
 
 /** Step, planned steps and loss of the status line "step 3/200: loss 5.123, 900 tok/s". */
 function stepShown(status: string | null): { step: number; steps: number; loss: number } {
@@ -38,10 +23,7 @@ describe.runIf(browserTestsEnabled())('the training page in headless Chromium', 
   let folder: string;
   const closers: (() => Promise<void>)[] = [];
   beforeAll(async () => {
-    html = trainPageHtml({
-      page: await bundle('./train.ts'),
-      worker: await bundle('./train-worker.ts'),
-    });
+    html = await trainPageFromSource();
     folder = mkdtempSync(join(tmpdir(), 'tessera-train-page-'));
     closers.push(async () => rmSync(folder, { recursive: true, force: true }));
     writeFileSync(join(folder, 'train.html'), html);
@@ -52,11 +34,7 @@ describe.runIf(browserTestsEnabled())('the training page in headless Chromium', 
   });
 
   async function launch(args: readonly string[]): Promise<Browser> {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [...args],
-      headless: true,
-    });
+    const browser = await launchChromium(args);
     closers.push(() => browser.close());
     return browser;
   }
