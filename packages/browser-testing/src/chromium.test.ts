@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { browserTestsEnabled, launchChromium, WEBGPU_ARGS } from './chromium.js';
+import { browserTestsEnabled, launchChromium, NO_WEBGPU_ARGS, WEBGPU_ARGS } from './chromium.js';
 
 /** Whether a page in Chromium launched with `args` gets a WebGPU adapter. */
 async function hasAdapter(args: readonly string[]): Promise<boolean> {
@@ -20,8 +20,8 @@ async function hasAdapter(args: readonly string[]): Promise<boolean> {
 }
 
 describe.runIf(browserTestsEnabled())('launchChromium', () => {
-  it('starts headless Chromium with the given flags: WEBGPU_ARGS give a WebGPU adapter, the same without --enable-unsafe-webgpu none', async () => {
+  it('starts headless Chromium with the given flags: WEBGPU_ARGS give a WebGPU adapter, NO_WEBGPU_ARGS none', async () => {
     expect(await hasAdapter(WEBGPU_ARGS)).toBe(true);
-    expect(await hasAdapter(WEBGPU_ARGS.filter((a) => a !== '--enable-unsafe-webgpu'))).toBe(false);
+    expect(await hasAdapter(NO_WEBGPU_ARGS)).toBe(false);
   });
 });

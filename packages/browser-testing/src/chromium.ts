@@ -5,19 +5,24 @@ import { type Browser, chromium } from 'playwright-core';
 export const CHROMIUM = '/usr/bin/chromium';
 
 /**
- * Headless Chromium with WebGPU: on a machine without a GPU these flags give a SwiftShader
- * adapter that runs compute shaders (see the design notes).
+ * Headless Chromium without WebGPU: `navigator.gpu` is there but offers no adapter, as in a
+ * browser without WebGPU.
  */
-export const WEBGPU_ARGS: readonly string[] = [
+export const NO_WEBGPU_ARGS: readonly string[] = [
   '--headless=new',
   '--no-sandbox',
-  '--enable-unsafe-webgpu',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
   '--disable-quic',
   '--no-first-run',
 ];
+
+/**
+ * Headless Chromium with WebGPU: on a machine without a GPU these flags give a SwiftShader
+ * adapter that runs compute shaders (see the design notes).
+ */
+export const WEBGPU_ARGS: readonly string[] = [...NO_WEBGPU_ARGS, '--enable-unsafe-webgpu'];
 
 /**
  * True when this machine can run browser tests: Chromium is installed, or CI=true (where a

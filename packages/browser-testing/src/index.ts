@@ -6,7 +6,14 @@
  * `browser-smoke.test.ts`.
  */
 export { type BundleSize, bundleSize } from './bundle-size.js';
-export { browserTestsEnabled, CHROMIUM, launchChromium, WEBGPU_ARGS } from './chromium.js';
+export {
+  browserTestsEnabled,
+  CHROMIUM,
+  launchChromium,
+  NO_WEBGPU_ARGS,
+  WEBGPU_ARGS,
+} from './chromium.js';
+export { bundlePage, type PageOptions, withPage } from './page.js';
 export {
   type BrowserRun,
   type PageBackend,

@@ -1,7 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { browserTestsEnabled, launchChromium, WEBGPU_ARGS } from '@tessera/browser-testing';
+import {
+  browserTestsEnabled,
+  launchChromium,
+  NO_WEBGPU_ARGS,
+  WEBGPU_ARGS,
+} from '@tessera/browser-testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trainPageFromSource } from '../test-utils/train-page.js';
@@ -161,12 +166,9 @@ describe.runIf(browserTestsEnabled())('the training page in headless Chromium', 
   });
 
   it('without WebGPU, trains on the fallback backend with a notice; stops and resumes from IndexedDB opened from disk', async () => {
-    // Chromium without --enable-unsafe-webgpu: navigator.gpu offers no adapter (in the page and
+    // Chromium without WebGPU (NO_WEBGPU_ARGS): navigator.gpu offers no adapter (in the page and
     // in its worker), as in a browser without WebGPU.
-    const { page, errors } = await open(
-      await launch(WEBGPU_ARGS.filter((a) => a !== '--enable-unsafe-webgpu')),
-      'disk',
-    );
+    const { page, errors } = await open(await launch(NO_WEBGPU_ARGS), 'disk');
     await page.fill('#steps', '3');
     await page.fill('#prompt', 'ROMEO:');
     await page.click('#start');
