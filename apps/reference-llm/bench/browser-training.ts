@@ -4,13 +4,20 @@
  * without a GPU) against Node's WebGPU (Dawn; Mesa lavapipe here) on the same run — the page's
  * own `newRun` and `trainStep`: the same tokenizer training, text, model, batch and optimizer —
  * and the page's time to first step (from navigation, Train clicked at load, to the first step's
- * loss on screen) against Node's time from `newRun` to the first loss. Both measured in this run.
+ * loss on screen) against Node's time from `newRun` to the first loss; and, for scale, the page in
+ * a Chromium without WebGPU (its wasm fallback). All measured in this run, one after the other.
  * `npm run bench:browser -w @tessera/reference-llm` (part of `npm run bench`).
  */
 import { readFileSync } from 'node:fs';
-import { browserTestsEnabled, launchChromium } from '@tessera/browser-testing';
+import {
+  browserTestsEnabled,
+  launchChromium,
+  NO_WEBGPU_ARGS,
+  WEBGPU_ARGS,
+} from '@tessera/browser-testing';
 import * as T from '@tessera/tensor-webgpu';
 import { PRESETS } from '../src/presets.js';
+import { TRAIN_PAGE_HEADERS } from '../src/serve/train-page.js';
 import { trainPageFromSource } from '../src/test-utils/train-page.js';
 import { newRun, TEXT_CHARS, trainStep } from '../src/web/train-run.js';
 
@@ -41,18 +48,21 @@ async function inNode(): Promise<{
   return { firstStepMs, tokensPerSecond, adapter };
 }
 
-/** The page: when each step's loss reached the screen (ms since navigation), and its backend. */
-async function inChromium(): Promise<{
+/**
+ * The page in Chromium launched with `args`: when each step's loss reached the screen (ms since
+ * navigation), and its backend.
+ */
+async function inChromium(args: readonly string[]): Promise<{
   firstStepMs: number;
   tokensPerSecond: number;
   backend: string;
 }> {
   const html = await trainPageFromSource();
-  const browser = await launchChromium();
+  const browser = await launchChromium(args);
   try {
     const page = await browser.newPage();
     await page.route('http://localhost/**', (route) =>
-      route.fulfill({ contentType: 'text/html', body: html }),
+      route.fulfill({ contentType: 'text/html', headers: { ...TRAIN_PAGE_HEADERS }, body: html }),
     );
     await page.goto('http://localhost/train');
     // Each step's first appearance in the status line, and the backend the ready line names.
@@ -91,7 +101,7 @@ async function inChromium(): Promise<{
       firstStepMs: shown[1]!,
       tokensPerSecond:
         (WINDOW * tokensPerStep) / ((shown[WARMUP + WINDOW]! - shown[WARMUP]!) / 1000),
-      backend: `${backend}: ${adapter}`,
+      backend: backend === 'webgpu' ? `${backend}: ${adapter}` : backend,
     };
   } finally {
     await browser.close();
@@ -100,7 +110,9 @@ async function inChromium(): Promise<{
 
 if (!browserTestsEnabled()) process.exit(0);
 const node = await inNode();
-const page = await inChromium();
+const page = await inChromium(WEBGPU_ARGS);
+// The page's fallback in a browser without WebGPU, for scale: wasm (served cross-origin isolated).
+const fallback = await inChromium(NO_WEBGPU_ARGS);
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 console.log(
   `tiny preset (${preset.model.layers} layers, d=${preset.model.dModel}), batch ${preset.batchSize}×${preset.seqLen}, tokens/s over steps ${WARMUP + 1}–${WARMUP + WINDOW}:`,
@@ -109,8 +121,12 @@ console.log(`  Node, ${node.adapter}: ${node.tokensPerSecond.toFixed(0)} tokens/
 console.log(`  Chromium page, ${page.backend}: ${page.tokensPerSecond.toFixed(0)} tokens/s`);
 console.log(`  page / Node: ${(page.tokensPerSecond / node.tokensPerSecond).toFixed(2)}×`);
 console.log(
+  `  Chromium page without WebGPU, ${fallback.backend}: ${fallback.tokensPerSecond.toFixed(0)} tokens/s (${(fallback.tokensPerSecond / node.tokensPerSecond).toFixed(2)}× Node's WebGPU)`,
+);
+console.log(
   'time to first step (tokenizer training, model, first step; the page also loads and starts its worker):',
 );
 console.log(`  Node, from newRun: ${s(node.firstStepMs)}`);
 console.log(`  Chromium page, from navigation: ${s(page.firstStepMs)}`);
 console.log(`  page / Node: ${(page.firstStepMs / node.firstStepMs).toFixed(2)}×`);
+console.log(`  Chromium page without WebGPU (${fallback.backend}): ${s(fallback.firstStepMs)}`);

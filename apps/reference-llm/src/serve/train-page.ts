@@ -1,3 +1,14 @@
+/**
+ * The headers the server sends with the page: cross-origin isolation (COOP/COEP), without which a
+ * browser gives no SharedArrayBuffer, and so no wasm threads, to the worker; a browser without
+ * WebGPU then trains on the CPU reference instead of the wasm backend. (A page opened from disk
+ * cannot have them.)
+ */
+export const TRAIN_PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 const inline = (script: string) => script.replace(/<\/(script)/gi, '<\\/$1');
 
 /**

@@ -9,6 +9,7 @@ import {
 } from '@tessera/browser-testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRAIN_PAGE_HEADERS } from '../serve/train-page.js';
 import { trainPageFromSource } from '../test-utils/train-page.js';
 
 /** Where the screenshots go: $TEST_ARTIFACTS, else test-artifacts/ in the app. */
@@ -48,7 +49,7 @@ describe.runIf(browserTestsEnabled())('the training page in headless Chromium', 
    * The page in a fresh context (its own storage), opened from disk as the build's
    * dist/web/train.html is (file: is a secure context, which WebGPU requires; the worker starts
    * from a blob URL; Chromium gives file: pages IndexedDB but no OPFS), or served over http as
-   * `reference-llm serve` serves it (OPFS).
+   * `reference-llm serve` serves it (OPFS; cross-origin isolated, so wasm threads work).
    */
   async function open(
     browser: Browser,
@@ -60,7 +61,7 @@ describe.runIf(browserTestsEnabled())('the training page in headless Chromium', 
     if (from === 'disk') await page.goto(`file://${join(folder, 'train.html')}`);
     else {
       await page.route('http://localhost/**', (route) =>
-        route.fulfill({ contentType: 'text/html', body: html }),
+        route.fulfill({ contentType: 'text/html', headers: { ...TRAIN_PAGE_HEADERS }, body: html }),
       );
       await page.goto('http://localhost/train');
     }
@@ -165,7 +166,7 @@ describe.runIf(browserTestsEnabled())('the training page in headless Chromium', 
     expect(errors).toEqual([]);
   });
 
-  it('without WebGPU, trains on the fallback backend with a notice; stops and resumes from IndexedDB opened from disk', async () => {
+  it('without WebGPU, opened from disk (not cross-origin isolated: no wasm threads), trains on the CPU reference with a notice; stops and resumes from IndexedDB', async () => {
     // Chromium without WebGPU (NO_WEBGPU_ARGS): navigator.gpu offers no adapter (in the page and
     // in its worker), as in a browser without WebGPU.
     const { page, errors } = await open(await launch(NO_WEBGPU_ARGS), 'disk');
@@ -173,8 +174,8 @@ describe.runIf(browserTestsEnabled())('the training page in headless Chromium', 
     await page.fill('#prompt', 'ROMEO:');
     await page.click('#start');
     await reached(page, 1);
-    expect(await text(page, 'notice')).toMatch(
-      /^This browser has no WebGPU \(navigator\.gpu\): training on the (wasm|cpu) backend, which is much slower\.$/,
+    expect(await text(page, 'notice')).toBe(
+      'This browser has no WebGPU (navigator.gpu): training on the CPU instead, on the cpu backend.',
     );
     expect(await text(page, 'status')).toMatch(/^step 1\/3: loss [\d.]+/); // finite
     const saved = await stopAndSave(page, 'IndexedDB');
@@ -188,7 +189,21 @@ describe.runIf(browserTestsEnabled())('the training page in headless Chromium', 
     await finished(page);
     expect(await text(page, 'status')).toMatch(/^step 3\/3: loss [\d.]+, \d+ tok\/s$/);
     expect((await losses(page)).every(Number.isFinite)).toBe(true);
-    expect(await text(page, 'notice')).toMatch(/training on the (wasm|cpu) backend/);
+    expect(await text(page, 'notice')).toMatch(/on the cpu backend\.$/);
+    expect((await text(page, 'sample')).startsWith('ROMEO:')).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('without WebGPU, served (cross-origin isolated), trains on the wasm backend with a notice and samples', async () => {
+    const { page, errors } = await open(await launch(NO_WEBGPU_ARGS), 'server');
+    await page.fill('#steps', '3');
+    await page.fill('#prompt', 'ROMEO:');
+    await page.click('#start');
+    await finished(page);
+    expect(await text(page, 'notice')).toBe(
+      'This browser has no WebGPU (navigator.gpu): training on the CPU instead, on the wasm backend.',
+    );
+    expect(await text(page, 'status')).toMatch(/^step 3\/3: loss [\d.]+, \d+ tok\/s$/);
     expect((await text(page, 'sample')).startsWith('ROMEO:')).toBe(true);
     expect(errors).toEqual([]);
   });

@@ -79,7 +79,7 @@ function run(resumeSaved: boolean): void {
       notice.textContent =
         m.backend === 'webgpu'
           ? ''
-          : `This browser has no WebGPU (navigator.gpu): training on the ${m.backend} backend, which is much slower.`;
+          : `This browser has no WebGPU (navigator.gpu): training on the CPU instead, on the ${m.backend} backend.`;
     } else if (m.type === 'step') {
       losses.push(m.loss);
       drawCurve(losses, total);
