@@ -1,8 +1,8 @@
 import type { TrainState } from './train-checkpoint.js';
 
 /**
- * What the training page sends its worker: train (a new run, or resume the saved one), and stop
- * (after the step under way, saving a checkpoint).
+ * What the training page sends its worker: train (a new run, or resume the saved one), stop
+ * (after the step under way, saving a checkpoint), or inspect the saved checkpoint.
  */
 export type TrainRequest =
   | {
@@ -18,7 +18,9 @@ export type TrainRequest =
       /** Sampling temperature (0 is greedy). */
       temperature: number;
     }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  /** Report what is saved (`stored`), without training. */
+  | { type: 'inspect' };
 
 /**
  * What the worker posts back, in order: ready (with the saved state when resuming), one step per
@@ -37,5 +39,7 @@ export type TrainMessage =
     }
   | { type: 'step'; step: number; loss: number; tokensPerSecond: number }
   | { type: 'saved'; state: TrainState; store: string }
+  /** The answer to `inspect`: the saved run's state, if any, and where it is kept. */
+  | { type: 'stored'; state: TrainState | undefined; store: string }
   | { type: 'sample'; text: string }
   | { type: 'error'; message: string };

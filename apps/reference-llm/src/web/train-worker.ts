@@ -4,13 +4,15 @@
  * the bundled text — on WebGPU when the browser has it, else on `backend: 'auto'`'s fallback
  * (wasm, then the CPU reference) — posts every step's loss and tokens/s, then samples from the
  * model with the sampler. Asked to stop, it saves a checkpoint after the step under way (and
- * one at the end); asked to resume, it continues the saved run from its step.
+ * one at the end); asked to resume, it continues the saved run from its step; asked to inspect,
+ * it reports what is saved.
  */
 import { generateText } from '@tessera/sampler';
 import { createDevice } from '@tessera/tensor-webgpu';
 import shakespeare from '../../data/tinyshakespeare.txt';
 import { PRESETS } from '../presets.js';
 import { openCheckpointStore } from './checkpoint-store.js';
+import { checkpointState } from './train-checkpoint.js';
 import type { TrainMessage, TrainRequest } from './train-protocol.js';
 import { newRun, resumedRun, saveRun, TEXT_CHARS, trainStep } from './train-run.js';
 
@@ -63,7 +65,17 @@ async function train(request: Extract<TrainRequest, { type: 'train' }>): Promise
   post({ type: 'sample', text: request.prompt + sample });
 }
 
+async function inspect(): Promise<void> {
+  const store = await openCheckpointStore();
+  const bytes = await store.read();
+  post({ type: 'stored', state: bytes && checkpointState(bytes), store: store.kind });
+}
+
 addEventListener('message', (event: MessageEvent<TrainRequest>) => {
-  if (event.data.type === 'stop') stopRequested = true;
-  else train(event.data).catch((e: Error) => post({ type: 'error', message: e.message }));
+  const request = event.data;
+  if (request.type === 'stop') stopRequested = true;
+  else
+    (request.type === 'inspect' ? inspect() : train(request)).catch((e: Error) =>
+      post({ type: 'error', message: e.message }),
+    );
 });

@@ -5,8 +5,7 @@
  * worker to save a checkpoint (`checkpoint-store.ts`); the page offers Resume for a saved run
  * that has steps left, after a reload too. Plain DOM and SVG: no framework.
  */
-import { openCheckpointStore } from './checkpoint-store.js';
-import { checkpointState, type TrainState } from './train-checkpoint.js';
+import type { TrainState } from './train-checkpoint.js';
 import type { TrainMessage, TrainRequest } from './train-protocol.js';
 
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -48,9 +47,14 @@ function setRunning(running: boolean): void {
 
 let worker: Worker | undefined;
 
-function run(resumeSaved: boolean): void {
+/** A worker from the bundle inlined in the page. */
+function startWorker(): Worker {
   const source = element<HTMLScriptElement>('worker-source').textContent ?? '';
-  worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+  return new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+}
+
+function run(resumeSaved: boolean): void {
+  worker = startWorker();
   const request: TrainRequest = {
     type: 'train',
     resume: resumeSaved,
@@ -90,7 +94,7 @@ function run(resumeSaved: boolean): void {
     } else if (m.type === 'sample') {
       sample.textContent = m.text;
       end();
-    } else {
+    } else if (m.type === 'error') {
       status.textContent = `error: ${m.message}`;
       end();
     }
@@ -106,11 +110,14 @@ stop.addEventListener('click', () => {
   worker?.postMessage({ type: 'stop' } satisfies TrainRequest);
 });
 
-openCheckpointStore()
-  .then(async (store) => {
-    const bytes = await store.read();
-    if (!worker) showSaved(bytes && checkpointState(bytes), store.kind);
-  })
-  .catch((e: Error) => {
-    saved.textContent = `the saved checkpoint cannot be read: ${e.message}`;
-  });
+// What is saved, asked of a worker of its own (the page holds no checkpoint code).
+const inspector = startWorker();
+inspector.onmessage = (event: MessageEvent<TrainMessage>) => {
+  const m = event.data;
+  if (m.type === 'stored') {
+    if (!worker) showSaved(m.state, m.store);
+  } else if (m.type === 'error')
+    saved.textContent = `the saved checkpoint cannot be read: ${m.message}`;
+  inspector.terminate();
+};
+inspector.postMessage({ type: 'inspect' } satisfies TrainRequest);
