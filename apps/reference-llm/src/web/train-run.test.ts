@@ -1,7 +1,8 @@
 import * as T from '@tessera/tensor-webgpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PRESETS } from '../presets.js';
-import { newRun, resumedRun, saveRun, trainStep } from './train-run.js';
+import { encodeCheckpoint } from './train-checkpoint.js';
+import { newRun, resumedRun, trainStep } from './train-run.js';
 
 const TEXT = 'To be, or not to be, that is the question: whether tis nobler in the mind. '.repeat(
   8,
@@ -34,7 +35,7 @@ describe('the training page run', () => {
     const run = newRun(preset, TEXT, 4, device);
     await trainStep(run);
     await trainStep(run);
-    const bytes = await saveRun(run);
+    const bytes = await encodeCheckpoint(run);
     await trainStep(run);
     await trainStep(run);
 

@@ -15,7 +15,6 @@ import type { Preset } from '../presets.js';
 import {
   checkpointState,
   checkpointTokenizer,
-  encodeCheckpoint,
   restoreCheckpoint,
   type TrainState,
 } from './train-checkpoint.js';
@@ -57,7 +56,7 @@ export function newRun(preset: Preset, text: string, steps: number, device: Devi
 }
 
 /**
- * The run saved in `bytes` (`saveRun`), on the same `text` and `preset`: its tokenizer, weights,
+ * The run saved in `bytes` (`encodeCheckpoint(run)`), on the same `text` and `preset`: its tokenizer, weights,
  * optimizer state (and so its learning-rate schedule's position), step and losses.
  *
  * @throws Error - not a checkpoint of the page, or one of another preset (its tensors named)
@@ -85,9 +84,4 @@ export async function trainStep(run: PageRun): Promise<number> {
   state.step = step;
   state.losses.push(loss);
   return loss;
-}
-
-/** The run as checkpoint bytes, for `resumedRun`. */
-export function saveRun(run: PageRun): Promise<Uint8Array> {
-  return encodeCheckpoint(run);
 }

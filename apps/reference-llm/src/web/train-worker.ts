@@ -12,9 +12,9 @@ import { createDevice } from '@tessera/tensor-webgpu';
 import shakespeare from '../../data/tinyshakespeare.txt';
 import { PRESETS } from '../presets.js';
 import { openCheckpointStore } from './checkpoint-store.js';
-import { checkpointState } from './train-checkpoint.js';
+import { checkpointState, encodeCheckpoint } from './train-checkpoint.js';
 import type { TrainMessage, TrainRequest } from './train-protocol.js';
-import { newRun, resumedRun, saveRun, TEXT_CHARS, trainStep } from './train-run.js';
+import { newRun, resumedRun, TEXT_CHARS, trainStep } from './train-run.js';
 
 const post = (message: TrainMessage) => postMessage(message);
 
@@ -41,7 +41,7 @@ async function train(request: Extract<TrainRequest, { type: 'train' }>): Promise
     state,
   });
   const save = async () => {
-    await store.write(await saveRun(run));
+    await store.write(await encodeCheckpoint(run));
     post({ type: 'saved', state, store: store.kind });
   };
   const tokensPerStep = preset.batchSize * preset.seqLen;
