@@ -26,6 +26,8 @@ import {
   writeRunReport,
 } from '../stage-runner.js';
 import { curvesSvg, type Panel } from './curves.js';
+import type { Splits } from './datasets.js';
+import { batchIndices, checkDataFiles, type DataFile, stageExamples } from './examples.js';
 import { recipeFor, type StageRecipe, type TuningRecipe } from './recipes.js';
 import type { ReplyScores } from './replies.js';
 
@@ -69,6 +71,8 @@ export interface StageState extends ModelState, WithOptimizer {
   history: History;
   /** Figures of every step (loss and the stage's own: accuracy, reward, KL, …). */
   metrics: Record<string, number>[];
+  /** The example files the run trains and is measured on (`tuningExamples`). */
+  dataFiles: { train: DataFile; heldout: DataFile };
 }
 
 /** The settings every stage has (`tessera.json` field `settings`); each stage adds its own. */
@@ -317,6 +321,39 @@ export function openTuning<S extends TunedState, K extends string = never>(
   };
 }
 
+/**
+ * A stage's examples (`stageExamples`): the files its settings name (`--data`, `--heldout`), else
+ * `generate`d ones kept under `names`; on a resume, checked to be the files the checkpoint was
+ * trained on (`checkDataFiles`).
+ */
+export function tuningExamples<E, S extends TunedState, K extends string>(
+  t: Tuning<S, K>,
+  names: { train: string; heldout: string },
+  generate: () => Splits<E>,
+  parse: (value: unknown) => E,
+): ReturnType<typeof stageExamples<E>> {
+  const data = stageExamples(
+    t.run.out,
+    names,
+    { train: t.settings.data ?? undefined, heldout: t.settings.heldout ?? undefined },
+    generate,
+    parse,
+  );
+  if (t.ckpt) checkDataFiles(data.files, t.ckpt.state.dataFiles, t.ckpt.stateFile);
+  return data;
+}
+
+/** The examples of training step `step`: `batchSize` of them, in each epoch's seeded order (`batchIndices`). */
+export function stepExamples<E>(
+  t: { settings: StageSettings },
+  examples: readonly E[],
+  step: number,
+): E[] {
+  return batchIndices(examples.length, t.settings.batchSize, step, t.settings.seed).map(
+    (i) => examples[i]!,
+  );
+}
+
 /** A stage's training state, from `startTraining`. */
 export interface Training {
   optimizer: Optimizer<BaseOptions>;
@@ -366,7 +403,7 @@ type RunField = keyof TunedState;
 /**
  * Saves a stage's checkpoint (`saveStage`): `weights` and `files`, the optimizer, and
  * `tessera.json` with the run's fields (step, recipe, the `model` config, settings, sources, seed,
- * history, figures) and the stage's own (`state`).
+ * history, figures, `dataFiles`) and the stage's own (`state`).
  */
 export async function saveTuning<S extends TunedState, K extends string>(
   t: Tuning<S, K>,
@@ -376,7 +413,8 @@ export async function saveTuning<S extends TunedState, K extends string>(
     weights: Record<string, Uint8Array>;
     files: Record<string, Uint8Array | string>;
     model: TransformerConfig;
-    state: Omit<S, RunField>;
+    dataFiles: StageState['dataFiles'];
+    state?: Omit<S, RunField>;
   },
 ): Promise<void> {
   await saveStage(t.run.out, t.stage, c.weights, c.files, tr.optimizer, {
@@ -390,6 +428,7 @@ export async function saveTuning<S extends TunedState, K extends string>(
     seed: t.settings.seed,
     history: tr.history,
     metrics: tr.metrics,
+    dataFiles: c.dataFiles,
     ...c.state,
   });
 }
