@@ -247,24 +247,11 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
           seed: step,
         });
         kl.update(rollout.stats.kl, batch.length);
-        const {
-          score,
-          kl: sequenceKl,
-          nonScoreReward,
-          rlhfReward,
-          length,
-          eosFraction,
-        } = rollout.stats;
         return {
           loss: r.loss,
           tokens,
           metrics: {
-            score,
-            kl: sequenceKl,
-            nonScoreReward,
-            rlhfReward,
-            length,
-            eosFraction,
+            ...rollout.stats,
             klCoef,
             policyLoss: r.policyLoss,
             valueLoss: r.valueLoss,
