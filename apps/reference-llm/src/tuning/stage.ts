@@ -31,18 +31,7 @@ import { batchIndices, checkDataFiles, type DataFile, stageExamples } from './ex
 import { recipeFor, type StageRecipe, type TuningRecipe } from './recipes.js';
 import type { ReplyScores } from './replies.js';
 
-export {
-  atEvaluations,
-  formatBytes,
-  perStep,
-  runStageLoop,
-  type StageLoopOptions,
-  type StageLoopResult,
-  type StageRunOptions,
-  type StageStep,
-  stoppedNote,
-} from '../stage-runner.js';
-export { restoreOptimizer };
+export { atEvaluations, formatBytes, perStep } from '../stage-runner.js';
 
 /** The tuning stages; each writes a run folder of its own. */
 export type StageName = 'sft' | 'reward' | 'dpo' | 'ppo' | 'grpo';
@@ -195,7 +184,7 @@ export function openStage<S extends StageState>(
 }
 
 /** AdamW (β 0.9, 0.999, no weight decay, as TRL's defaults) on warmup + cosine decay to a tenth. */
-export function tuningOptimizer(
+function tuningOptimizer(
   params: T.Tensor[],
   lr: number,
   warmup: number,
@@ -203,22 +192,6 @@ export function tuningOptimizer(
 ): { optimizer: Optimizer<BaseOptions>; schedule: Schedule } {
   const schedule = warmupCosine({ lr, warmup: Math.min(warmup, total), total, minLr: lr / 10 });
   return { optimizer: new AdamW(params, { lr: schedule, weightDecay: 0 }), schedule };
-}
-
-/**
- * Saves a stage's checkpoint atomically (`saveCheckpoint`): the files, the optimizer state and
- * `tessera.json`. Weights that are not finite are never saved: the error names the tensor and
- * says whether the previous checkpoint is kept.
- */
-export async function saveStage(
-  out: string,
-  stage: StageName,
-  weights: Record<string, Uint8Array>,
-  files: Record<string, Uint8Array | string>,
-  optimizer: Optimizer<BaseOptions>,
-  state: Omit<StageState, 'format' | 'version' | 'files' | 'optimizer'>,
-): Promise<void> {
-  await saveCheckpoint(out, stage, { weights, files, optimizer, state });
 }
 
 /**
@@ -401,9 +374,11 @@ export async function startTraining<S extends TunedState, K extends string>(
 type RunField = keyof TunedState;
 
 /**
- * Saves a stage's checkpoint (`saveStage`): `weights` and `files`, the optimizer, and
- * `tessera.json` with the run's fields (step, recipe, the `model` config, settings, sources, seed,
- * history, figures, `dataFiles`) and the stage's own (`state`).
+ * Saves a stage's checkpoint atomically (`saveCheckpoint`): `weights` and `files`, the optimizer
+ * state, and `tessera.json` with the run's fields (step, recipe, the `model` config, settings,
+ * sources, seed, history, figures, `dataFiles`) and the stage's own (`state`). Weights that are
+ * not finite are never saved: the error names the tensor and says whether the previous
+ * checkpoint is kept.
  */
 export async function saveTuning<S extends TunedState, K extends string>(
   t: Tuning<S, K>,
@@ -417,7 +392,7 @@ export async function saveTuning<S extends TunedState, K extends string>(
     state?: Omit<S, RunField>;
   },
 ): Promise<void> {
-  await saveStage(t.run.out, t.stage, c.weights, c.files, tr.optimizer, {
+  const state: Omit<StageState, 'format' | 'version' | 'files' | 'optimizer'> = {
     stage: t.stage,
     step,
     totalSteps: tr.total,
@@ -430,6 +405,12 @@ export async function saveTuning<S extends TunedState, K extends string>(
     metrics: tr.metrics,
     dataFiles: c.dataFiles,
     ...c.state,
+  };
+  await saveCheckpoint(t.run.out, t.stage, {
+    weights: c.weights,
+    files: c.files,
+    optimizer: tr.optimizer,
+    state,
   });
 }
 
