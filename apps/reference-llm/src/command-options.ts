@@ -193,6 +193,25 @@ export async function withDevice<R>(
 }
 
 /**
+ * What the options of `presetOptions` and `trainingOptions` ask of a run with pretrain's recipe
+ * (pretrain, dllm train), the time limit in seconds; the run folder, device and stop signal are
+ * the command's to add.
+ */
+export function trainingRun(o: PresetFlags & TrainingFlags) {
+  return {
+    preset: o.preset,
+    optimizer: o.optimizer,
+    resume: o.resume,
+    force: o.force,
+    steps: o.steps,
+    maxSeconds: o.maxMinutes === undefined ? undefined : 60 * o.maxMinutes,
+    data: o.data,
+    saveEvery: o.saveEvery,
+    evalEvery: o.evalEvery,
+  };
+}
+
+/**
  * Runs a training command on a device of the chosen backend (`withDevice`), Ctrl-C and SIGTERM
  * stopping the run after the current step (the checkpoint is saved): prints `report(r)`, and where
  * a signal stopped the run (`stopReason(r)`), sets the exit status 130 or 143.

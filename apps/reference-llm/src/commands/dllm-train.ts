@@ -4,6 +4,7 @@ import {
   presetOptions,
   runTrainingCommand,
   trainingOptions,
+  trainingRun,
 } from '../command-options.js';
 import { trainDiffusion } from '../dllm/train.js';
 
@@ -25,21 +26,7 @@ export const dllmTrainCommand = () =>
     const out = o.out ?? `runs/dllm-${o.preset ?? 'tiny'}`;
     await runTrainingCommand(
       o.backend,
-      (device, stop) =>
-        trainDiffusion({
-          out,
-          preset: o.preset,
-          optimizer: o.optimizer,
-          resume: o.resume,
-          force: o.force,
-          steps: o.steps,
-          maxSeconds: o.maxMinutes === undefined ? undefined : 60 * o.maxMinutes,
-          data: o.data,
-          saveEvery: o.saveEvery,
-          evalEvery: o.evalEvery,
-          device,
-          stop,
-        }),
+      (device, stop) => trainDiffusion({ out, ...trainingRun(o), device, stop }),
       (r) => {
         const last = r.val.at(-1);
         return `${howItEnded(r)}: validation ${last?.loss.toFixed(4) ?? '–'} nats/token, ≤ ${last?.bpb?.toFixed(3) ?? '–'} bits/byte (ELBO bound), ${Math.round(r.tokensPerSecond)} tokens/s; checkpoint and report in ${out}`;

@@ -5,6 +5,7 @@ import {
   presetOptions,
   runTrainingCommand,
   trainingOptions,
+  trainingRun,
 } from '../command-options.js';
 import { parseMoE } from '../presets.js';
 import { pretrain } from '../pretrain.js';
@@ -55,22 +56,7 @@ export const pretrainCommand = () =>
       o.out ?? `runs/${o.preset ?? 'tiny'}${o.moe ? `-moe${o.moe.experts}x${o.moe.topK}` : ''}`;
     await runTrainingCommand(
       o.backend,
-      (device, stop) =>
-        pretrain({
-          out,
-          preset: o.preset,
-          moe,
-          optimizer: o.optimizer,
-          resume: o.resume,
-          force: o.force,
-          steps: o.steps,
-          maxSeconds: o.maxMinutes === undefined ? undefined : 60 * o.maxMinutes,
-          data: o.data,
-          saveEvery: o.saveEvery,
-          evalEvery: o.evalEvery,
-          device,
-          stop,
-        }),
+      (device, stop) => pretrain({ out, ...trainingRun(o), moe, device, stop }),
       (r) => {
         const last = r.val.at(-1);
         return `${howItEnded(r)}: validation ${last?.bpb?.toFixed(3) ?? '–'} bits/byte (unigram ${r.unigramBpb.toFixed(3)}), ${Math.round(r.tokensPerSecond)} tokens/s; checkpoint and report in ${out}`;

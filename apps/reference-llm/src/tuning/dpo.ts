@@ -8,19 +8,8 @@ import { huggingFaceFiles } from '../save-checkpoint.js';
 import { readChatModel } from './chat-model.js';
 import { DATA_FILES } from './data-files.js';
 import { instructionData, preferenceData } from './datasets.js';
-import {
-  batchIndices,
-  checkDataFiles,
-  type DataFile,
-  sourceText,
-  stageExamples,
-} from './examples.js';
-import {
-  type PreferenceExample,
-  parseChatExample,
-  parsePreferenceExample,
-  readJsonl,
-} from './jsonl.js';
+import { sourceText } from './examples.js';
+import { parseChatExample, parsePreferenceExample, readJsonl } from './jsonl.js';
 import { encodePair, longPairs, pairBatch } from './pairs.js';
 import { type ReplyScores, scoreReplies } from './replies.js';
 import {
@@ -39,10 +28,12 @@ import {
   saveTuning,
   stageDefaults,
   startTraining,
+  stepExamples,
   type TrainedStage,
   type TuningOptions,
   trainAndHeldoutPanel,
   trainStage,
+  tuningExamples,
   writeStageReport,
 } from './stage.js';
 
@@ -92,7 +83,6 @@ const FLAGS: Record<keyof DpoSettings, string> = {
 export interface DpoState extends StageState {
   stage: 'dpo';
   settings: DpoSettings;
-  dataFiles: { train: DataFile; heldout: DataFile };
 }
 
 /** In `before`, the starting (SFT) model's figures, the implicit-reward figures are 0: the policy is the reference. */
@@ -131,14 +121,12 @@ export async function dpo(o: DpoOptions): Promise<DpoResult> {
   const window = policy.config.maxSeqLen;
 
   const text = sourceText(source.ckpt);
-  const data = stageExamples<PreferenceExample>(
-    o.out,
+  const data = tuningExamples(
+    t,
     { train: DATA_FILES.pairsTrain, heldout: DATA_FILES.pairsHeldout },
-    { train: settings.data ?? undefined, heldout: settings.heldout ?? undefined },
     () => preferenceData(settings.seed, text, { train: recipe.train, heldout: recipe.heldout }),
     parsePreferenceExample,
   );
-  if (ckpt) checkDataFiles(data.files, ckpt.state.dataFiles, ckpt.stateFile);
   const train = data.train.map((p) => encodePair(chat, p));
   const heldout = data.heldout.map((p) => encodePair(chat, p));
   const long = longPairs([...train, ...heldout], window);
@@ -185,17 +173,13 @@ export async function dpo(o: DpoOptions): Promise<DpoResult> {
       weights: { [FILES.model]: await policy.save() },
       files: huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
       model: policy.config,
-      state: { dataFiles: data.files },
+      dataFiles: data.files,
     });
 
   const trained = await trainStage(t, training, {
     files: data.pending,
     evalEvery: recipe.evalEvery,
-    data: (step) =>
-      pairBatch(
-        batchIndices(train.length, settings.batchSize, step, settings.seed).map((i) => train[i]!),
-        window,
-      ),
+    data: (step) => pairBatch(stepExamples(t, train, step), window),
     step: async (batch) => {
       const r = await dpoStep(policy, reference, training.optimizer, batch, lossOptions);
       return {

@@ -18,14 +18,7 @@ import type { ChatFormat } from './chat-format.js';
 import { readChatModel } from './chat-model.js';
 import { DATA_FILES } from './data-files.js';
 import { instructionData } from './datasets.js';
-import {
-  batchIndices,
-  checkDataFiles,
-  type DataFile,
-  rowLength,
-  sourceText,
-  stageExamples,
-} from './examples.js';
+import { rowLength, sourceText } from './examples.js';
 import { heldoutLoss } from './heldout-loss.js';
 import { type ChatExample, parseChatExample } from './jsonl.js';
 import { type ReplyScores, scoreReplies } from './replies.js';
@@ -49,9 +42,11 @@ import {
   saveTuning,
   stageDefaults,
   startTraining,
+  stepExamples,
   type TrainedStage,
   type TuningOptions,
   trainStage,
+  tuningExamples,
   writeStageReport,
 } from './stage.js';
 
@@ -111,7 +106,6 @@ const FLAGS: Record<keyof PpoSettings, string> = {
 export interface PpoState extends StageState {
   stage: 'ppo';
   settings: PpoSettings;
-  dataFiles: { train: DataFile; heldout: DataFile };
   /** The KL controller's coefficient β after the last step. */
   klCoef: number;
 }
@@ -169,15 +163,13 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
   const window = policy.config.maxSeqLen;
 
   const text = sourceText(source.ckpt);
-  const data = stageExamples<ChatExample>(
-    o.out,
+  const data = tuningExamples(
+    t,
     { train: DATA_FILES.sftTrain, heldout: DATA_FILES.sftHeldout },
-    { train: settings.data ?? undefined, heldout: settings.heldout ?? undefined },
     () =>
       instructionData(settings.seed, text, { train: recipe.train, heldout: recipes.sft.heldout }),
     parseChatExample,
   );
-  if (ckpt) checkDataFiles(data.files, ckpt.state.dataFiles, ckpt.stateFile);
   const prompts = data.train
     .map((e) => chat.promptIds(e.messages.slice(0, -1)))
     .filter((p) => p.length + settings.maxNewTokens <= window);
@@ -226,14 +218,14 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
       weights: { [FILES.model]: await policy.save(), [VALUE_FILE]: await value.save() },
       files: huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
       model: policy.config,
-      state: { dataFiles: data.files, klCoef: kl.value },
+      dataFiles: data.files,
+      state: { klCoef: kl.value },
     });
 
   const trained = await trainStage(t, training, {
     files: data.pending,
     evalEvery: recipe.evalEvery,
-    data: (step) =>
-      batchIndices(prompts.length, settings.batchSize, step, settings.seed).map((i) => prompts[i]!),
+    data: (step) => stepExamples(t, prompts, step),
     step: async (batch, step) => {
       const klCoef = kl.value;
       const rollout = await ppoRollout({ policy, reference, value, reward }, batch, {
@@ -255,24 +247,11 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
           seed: step,
         });
         kl.update(rollout.stats.kl, batch.length);
-        const {
-          score,
-          kl: sequenceKl,
-          nonScoreReward,
-          rlhfReward,
-          length,
-          eosFraction,
-        } = rollout.stats;
         return {
           loss: r.loss,
           tokens,
           metrics: {
-            score,
-            kl: sequenceKl,
-            nonScoreReward,
-            rlhfReward,
-            length,
-            eosFraction,
+            ...rollout.stats,
             klCoef,
             policyLoss: r.policyLoss,
             valueLoss: r.valueLoss,

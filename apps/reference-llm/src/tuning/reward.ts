@@ -7,14 +7,8 @@ import { huggingFaceFiles } from '../save-checkpoint.js';
 import { readChatModel } from './chat-model.js';
 import { DATA_FILES } from './data-files.js';
 import { preferenceData } from './datasets.js';
-import {
-  batchIndices,
-  checkDataFiles,
-  type DataFile,
-  sourceText,
-  stageExamples,
-} from './examples.js';
-import { type PreferenceExample, parsePreferenceExample } from './jsonl.js';
+import { sourceText } from './examples.js';
+import { parsePreferenceExample } from './jsonl.js';
 import { encodePair, longPairs, pairBatch } from './pairs.js';
 import { RewardModel, readRewardModel, rewardModelConfig } from './reward-model.js';
 import {
@@ -30,10 +24,12 @@ import {
   saveTuning,
   stageDefaults,
   startTraining,
+  stepExamples,
   type TrainedStage,
   type TuningOptions,
   trainAndHeldoutPanel,
   trainStage,
+  tuningExamples,
   writeStageReport,
 } from './stage.js';
 
@@ -63,7 +59,6 @@ const FLAGS: Record<keyof RewardSettings, string> = {
 export interface RewardState extends StageState {
   stage: 'reward';
   settings: RewardSettings;
-  dataFiles: { train: DataFile; heldout: DataFile };
 }
 
 export interface RewardResult extends TrainedStage {
@@ -93,10 +88,9 @@ export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> 
   lm.dispose();
   const window = rm.config.maxSeqLen;
 
-  const data = stageExamples<PreferenceExample>(
-    o.out,
+  const data = tuningExamples(
+    t,
     { train: DATA_FILES.pairsTrain, heldout: DATA_FILES.pairsHeldout },
-    { train: settings.data ?? undefined, heldout: settings.heldout ?? undefined },
     () =>
       preferenceData(settings.seed, sourceText(source.ckpt), {
         train: recipe.train,
@@ -104,7 +98,6 @@ export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> 
       }),
     parsePreferenceExample,
   );
-  if (ckpt) checkDataFiles(data.files, ckpt.state.dataFiles, ckpt.stateFile);
   const train = data.train.map((p) => encodePair(chat, p));
   const heldout = data.heldout.map((p) => encodePair(chat, p));
   const long = longPairs([...train, ...heldout], window);
@@ -140,18 +133,14 @@ export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> 
       weights: { [FILES.model]: await rm.save() },
       files: huggingFaceFiles(chat.tokenizer, rewardModelConfig(rm.config, chat.endId)),
       model: rm.config,
-      state: { dataFiles: data.files },
+      dataFiles: data.files,
     });
 
   rm.train();
   const trained = await trainStage(t, training, {
     files: data.pending,
     evalEvery: recipe.evalEvery,
-    data: (step) =>
-      pairBatch(
-        batchIndices(train.length, settings.batchSize, step, settings.seed).map((i) => train[i]!),
-        window,
-      ),
+    data: (step) => pairBatch(stepExamples(t, train, step), window),
     step: async (batch) => {
       const r = await rewardStep(rm, training.optimizer, batch, lossOptions);
       return {

@@ -10,14 +10,7 @@ import { huggingFaceFiles } from '../save-checkpoint.js';
 import { addChatTokens, ChatFormat, resizeVocabulary } from './chat-format.js';
 import { DATA_FILES } from './data-files.js';
 import { instructionData } from './datasets.js';
-import {
-  batchIndices,
-  checkDataFiles,
-  type DataFile,
-  rowLength,
-  sourceText,
-  stageExamples,
-} from './examples.js';
+import { rowLength, sourceText } from './examples.js';
 import { heldoutLoss } from './heldout-loss.js';
 import { type ChatExample, parseChatExample } from './jsonl.js';
 import {
@@ -44,10 +37,12 @@ import {
   saveTuning,
   stageDefaults,
   startTraining,
+  stepExamples,
   type TrainedStage,
   type TuningOptions,
   trainAndHeldoutPanel,
   trainStage,
+  tuningExamples,
   writeStageReport,
 } from './stage.js';
 
@@ -101,7 +96,6 @@ const FLAGS: Record<keyof SftSettings, string> = {
 export interface SftState extends StageState {
   stage: 'sft';
   settings: SftSettings;
-  dataFiles: { train: DataFile; heldout: DataFile };
 }
 
 export interface SftResult extends TrainedStage {
@@ -168,10 +162,9 @@ export async function sft(o: SftOptions): Promise<SftResult> {
   const chat = new ChatFormat(tokenizer);
   const window = model.config.maxSeqLen;
 
-  const data = stageExamples<ChatExample>(
-    o.out,
+  const data = tuningExamples(
+    t,
     { train: DATA_FILES.sftTrain, heldout: DATA_FILES.sftHeldout },
-    { train: settings.data ?? undefined, heldout: settings.heldout ?? undefined },
     () =>
       instructionData(settings.seed, sourceText(source.ckpt), {
         train: recipe.sft.train,
@@ -179,7 +172,6 @@ export async function sft(o: SftOptions): Promise<SftResult> {
       }),
     parseChatExample,
   );
-  if (ckpt) checkDataFiles(data.files, ckpt.state.dataFiles, ckpt.stateFile);
   const encode = (examples: ChatExample[]) =>
     examples.map((e) => chat.encodeConversation(e.messages));
   const train = encode(data.train);
@@ -239,7 +231,7 @@ export async function sft(o: SftOptions): Promise<SftResult> {
         ...(lora && (await adapterFiles(model, lora, source.ckpt.folder))),
       },
       model: model.config,
-      state: { dataFiles: data.files },
+      dataFiles: data.files,
     });
   };
 
@@ -247,10 +239,7 @@ export async function sft(o: SftOptions): Promise<SftResult> {
   const trained = await trainStage(t, training, {
     files: data.pending,
     evalEvery: recipe.sft.evalEvery,
-    data: (step) =>
-      trainBatchOf(
-        batchIndices(train.length, settings.batchSize, step, settings.seed).map((i) => train[i]!),
-      ),
+    data: (step) => trainBatchOf(stepExamples(t, train, step)),
     step: async (batch) => {
       const r = await sftStep(model, training.optimizer, batch);
       return { loss: r.loss, tokens: batch.rows * batch.length };

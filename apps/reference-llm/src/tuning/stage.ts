@@ -26,21 +26,12 @@ import {
   writeRunReport,
 } from '../stage-runner.js';
 import { curvesSvg, type Panel } from './curves.js';
+import type { Splits } from './datasets.js';
+import { batchIndices, checkDataFiles, type DataFile, stageExamples } from './examples.js';
 import { recipeFor, type StageRecipe, type TuningRecipe } from './recipes.js';
 import type { ReplyScores } from './replies.js';
 
-export {
-  atEvaluations,
-  formatBytes,
-  perStep,
-  runStageLoop,
-  type StageLoopOptions,
-  type StageLoopResult,
-  type StageRunOptions,
-  type StageStep,
-  stoppedNote,
-} from '../stage-runner.js';
-export { restoreOptimizer };
+export { atEvaluations, formatBytes, perStep } from '../stage-runner.js';
 
 /** The tuning stages; each writes a run folder of its own. */
 export type StageName = 'sft' | 'reward' | 'dpo' | 'ppo' | 'grpo';
@@ -69,6 +60,8 @@ export interface StageState extends ModelState, WithOptimizer {
   history: History;
   /** Figures of every step (loss and the stage's own: accuracy, reward, KL, …). */
   metrics: Record<string, number>[];
+  /** The example files the run trains and is measured on (`tuningExamples`). */
+  dataFiles: { train: DataFile; heldout: DataFile };
 }
 
 /** The settings every stage has (`tessera.json` field `settings`); each stage adds its own. */
@@ -191,7 +184,7 @@ export function openStage<S extends StageState>(
 }
 
 /** AdamW (β 0.9, 0.999, no weight decay, as TRL's defaults) on warmup + cosine decay to a tenth. */
-export function tuningOptimizer(
+function tuningOptimizer(
   params: T.Tensor[],
   lr: number,
   warmup: number,
@@ -199,22 +192,6 @@ export function tuningOptimizer(
 ): { optimizer: Optimizer<BaseOptions>; schedule: Schedule } {
   const schedule = warmupCosine({ lr, warmup: Math.min(warmup, total), total, minLr: lr / 10 });
   return { optimizer: new AdamW(params, { lr: schedule, weightDecay: 0 }), schedule };
-}
-
-/**
- * Saves a stage's checkpoint atomically (`saveCheckpoint`): the files, the optimizer state and
- * `tessera.json`. Weights that are not finite are never saved: the error names the tensor and
- * says whether the previous checkpoint is kept.
- */
-export async function saveStage(
-  out: string,
-  stage: StageName,
-  weights: Record<string, Uint8Array>,
-  files: Record<string, Uint8Array | string>,
-  optimizer: Optimizer<BaseOptions>,
-  state: Omit<StageState, 'format' | 'version' | 'files' | 'optimizer'>,
-): Promise<void> {
-  await saveCheckpoint(out, stage, { weights, files, optimizer, state });
 }
 
 /**
@@ -317,6 +294,39 @@ export function openTuning<S extends TunedState, K extends string = never>(
   };
 }
 
+/**
+ * A stage's examples (`stageExamples`): the files its settings name (`--data`, `--heldout`), else
+ * `generate`d ones kept under `names`; on a resume, checked to be the files the checkpoint was
+ * trained on (`checkDataFiles`).
+ */
+export function tuningExamples<E, S extends TunedState, K extends string>(
+  t: Tuning<S, K>,
+  names: { train: string; heldout: string },
+  generate: () => Splits<E>,
+  parse: (value: unknown) => E,
+): ReturnType<typeof stageExamples<E>> {
+  const data = stageExamples(
+    t.run.out,
+    names,
+    { train: t.settings.data ?? undefined, heldout: t.settings.heldout ?? undefined },
+    generate,
+    parse,
+  );
+  if (t.ckpt) checkDataFiles(data.files, t.ckpt.state.dataFiles, t.ckpt.stateFile);
+  return data;
+}
+
+/** The examples of training step `step`: `batchSize` of them, in each epoch's seeded order (`batchIndices`). */
+export function stepExamples<E>(
+  t: { settings: StageSettings },
+  examples: readonly E[],
+  step: number,
+): E[] {
+  return batchIndices(examples.length, t.settings.batchSize, step, t.settings.seed).map(
+    (i) => examples[i]!,
+  );
+}
+
 /** A stage's training state, from `startTraining`. */
 export interface Training {
   optimizer: Optimizer<BaseOptions>;
@@ -364,9 +374,11 @@ export async function startTraining<S extends TunedState, K extends string>(
 type RunField = keyof TunedState;
 
 /**
- * Saves a stage's checkpoint (`saveStage`): `weights` and `files`, the optimizer, and
- * `tessera.json` with the run's fields (step, recipe, the `model` config, settings, sources, seed,
- * history, figures) and the stage's own (`state`).
+ * Saves a stage's checkpoint atomically (`saveCheckpoint`): `weights` and `files`, the optimizer
+ * state, and `tessera.json` with the run's fields (step, recipe, the `model` config, settings,
+ * sources, seed, history, figures, `dataFiles`) and the stage's own (`state`). Weights that are
+ * not finite are never saved: the error names the tensor and says whether the previous
+ * checkpoint is kept.
  */
 export async function saveTuning<S extends TunedState, K extends string>(
   t: Tuning<S, K>,
@@ -376,10 +388,11 @@ export async function saveTuning<S extends TunedState, K extends string>(
     weights: Record<string, Uint8Array>;
     files: Record<string, Uint8Array | string>;
     model: TransformerConfig;
-    state: Omit<S, RunField>;
+    dataFiles: StageState['dataFiles'];
+    state?: Omit<S, RunField>;
   },
 ): Promise<void> {
-  await saveStage(t.run.out, t.stage, c.weights, c.files, tr.optimizer, {
+  const state: Omit<StageState, 'format' | 'version' | 'files' | 'optimizer'> = {
     stage: t.stage,
     step,
     totalSteps: tr.total,
@@ -390,7 +403,14 @@ export async function saveTuning<S extends TunedState, K extends string>(
     seed: t.settings.seed,
     history: tr.history,
     metrics: tr.metrics,
+    dataFiles: c.dataFiles,
     ...c.state,
+  };
+  await saveCheckpoint(t.run.out, t.stage, {
+    weights: c.weights,
+    files: c.files,
+    optimizer: tr.optimizer,
+    state,
   });
 }
 
