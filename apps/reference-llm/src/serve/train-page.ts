@@ -55,10 +55,19 @@ Resume continues it, after a reload too.</p>
   <span id="saved"></span>
 </fieldset>
 <fieldset>
+  <legend>Sample (@tessera/sampler)</legend>
+  <label>Temperature <input id="temperature" type="number" min="0" max="2" step="0.1" value="0.8"></label>
+  <label>Top-k <input id="top-k" type="number" min="0" step="1" value="0" title="0: every token"></label>
+  <label>Top-p <input id="top-p" type="number" min="0.01" max="1" step="0.01" value="1" title="1: every token"></label>
+  <label>Tokens <input id="max-tokens" type="number" min="1" max="200" step="1" value="60"></label>
+  <label>Seed <input id="seed" type="number" min="0" step="1" value="1"></label>
+</fieldset>
+<fieldset>
   <span id="status"></span>
 </fieldset>
 <p id="notice"></p>
 <svg id="chart" viewBox="0 -2 100 54" preserveAspectRatio="none"><polyline id="curve" points=""></polyline></svg>
+<p><small id="range"></small></p>
 <h2>Sample</h2>
 <pre id="sample"></pre>
 ${body}

@@ -1,5 +1,19 @@
 import type { TrainState } from './train-checkpoint.js';
 
+/** The sample's settings the page offers, as `generateText` takes them. */
+export interface SampleSettings {
+  /** Tokens to sample after training. */
+  maxNewTokens: number;
+  /** Sampling temperature (0 is greedy). */
+  temperature: number;
+  /** Keep the k most likely tokens (0: all). */
+  topK: number;
+  /** Nucleus sampling: the smallest set of tokens whose probability reaches p (1: all). */
+  topP: number;
+  /** The sampler's seed. */
+  seed: number;
+}
+
 /**
  * What the training page sends its worker: train (a new run, or resume the saved one), stop
  * (after the step under way, saving a checkpoint), or inspect the saved checkpoint.
@@ -13,10 +27,8 @@ export type TrainRequest =
       steps: number;
       /** The sample's prompt. */
       prompt: string;
-      /** Tokens to sample after training. */
-      maxNewTokens: number;
-      /** Sampling temperature (0 is greedy). */
-      temperature: number;
+      /** How to sample after training: `@tessera/sampler`'s settings. */
+      sampling: SampleSettings;
     }
   | { type: 'stop' }
   /** Report what is saved (`stored`), without training. */

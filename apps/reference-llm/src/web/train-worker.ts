@@ -53,14 +53,16 @@ async function train(request: Extract<TrainRequest, { type: 'train' }>): Promise
     // A task boundary, so that a stop request posted during the step is delivered (on the CPU
     // backend a step resolves without ever yielding to the event loop).
     await new Promise((resolve) => setTimeout(resolve, 0));
-    if (stopRequested) return save();
+    // Stopped at the last step, the run is finished: it saves and samples as any finished run.
+    if (stopRequested && state.step < state.steps) return save();
   }
   await save();
   model.eval();
+  const { topK, topP, ...sampling } = request.sampling;
   const sample = await generateText(model, tokenizer, request.prompt, {
-    maxNewTokens: request.maxNewTokens,
-    temperature: request.temperature,
-    seed: 1,
+    ...sampling,
+    ...(topK > 0 ? { topK } : {}),
+    ...(topP < 1 ? { topP } : {}),
   });
   post({ type: 'sample', text: request.prompt + sample });
 }

@@ -194,17 +194,54 @@ describe.runIf(browserTestsEnabled())('the training page in headless Chromium', 
     expect(errors).toEqual([]);
   });
 
-  it('without WebGPU, served (cross-origin isolated), trains on the wasm backend with a notice and samples', async () => {
+  it('without WebGPU, served (cross-origin isolated), trains on the wasm backend with a notice and samples with the settings given', async () => {
     const { page, errors } = await open(await launch(NO_WEBGPU_ARGS), 'server');
     await page.fill('#steps', '3');
     await page.fill('#prompt', 'ROMEO:');
+    await page.fill('#top-p', '0');
+    await page.click('#start');
+    expect(await text(page, 'status')).toMatch(/^error: Top-p: /); // refused before any training
+    await page.fill('#top-p', '1');
+    await page.fill('#temperature', '0'); // greedy
+    await page.fill('#max-tokens', '4');
     await page.click('#start');
     await finished(page);
     expect(await text(page, 'notice')).toBe(
       'This browser has no WebGPU (navigator.gpu): training on the CPU instead, on the wasm backend.',
     );
     expect(await text(page, 'status')).toMatch(/^step 3\/3: loss [\d.]+, \d+ tok\/s$/);
+    expect(await text(page, 'range')).toMatch(
+      /^loss \(nats\/token\) from [\d.]+ at the top to [\d.]+ at the bottom; steps 1 to 3 left to right$/,
+    );
+    const greedy = await text(page, 'sample');
+    expect(greedy.startsWith('ROMEO:')).toBe(true);
+    // Greedy ignores the seed: a new run (the same seeded training) gives the same sample.
+    const again = async (settings: Record<string, string>) => {
+      for (const [id, value] of Object.entries(settings)) await page.fill(`#${id}`, value);
+      await page.click('#start');
+      await expect.poll(() => text(page, 'sample'), { timeout: 60_000 }).toBe('');
+      await finished(page);
+      return text(page, 'sample');
+    };
+    expect(await again({ seed: '7' })).toBe(greedy);
+    // 60 tokens at temperature 2 are not the 4 greedy ones.
+    expect(await again({ temperature: '2', 'max-tokens': '60' })).not.toBe(greedy);
+    expect(errors).toEqual([]);
+  });
+
+  it('Stop during the last step ends the run as a finished one: saved, sampled, Train enabled again', async () => {
+    // The CPU reference (from disk, without WebGPU) takes seconds a step: the click lands in step 2.
+    const { page, errors } = await open(await launch(NO_WEBGPU_ARGS), 'disk');
+    await page.fill('#steps', '2');
+    await page.click('#start');
+    await reached(page, 1);
+    await page.click('#stop');
+    await finished(page);
+    expect(await text(page, 'status')).toMatch(/^step 2\/2: loss [\d.]+/);
+    expect(await text(page, 'saved')).toBe('saved in IndexedDB: step 2/2');
     expect((await text(page, 'sample')).startsWith('ROMEO:')).toBe(true);
+    expect(await page.locator('#start').isEnabled()).toBe(true);
+    expect(await page.locator('#resume').isDisabled()).toBe(true);
     expect(errors).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@
  * that has steps left, after a reload too. Plain DOM and SVG: no framework.
  */
 import type { TrainState } from './train-checkpoint.js';
-import type { TrainMessage, TrainRequest } from './train-protocol.js';
+import type { SampleSettings, TrainMessage, TrainRequest } from './train-protocol.js';
 
 const element = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const steps = element<HTMLInputElement>('steps');
@@ -20,17 +20,43 @@ const notice = element<HTMLParagraphElement>('notice');
 const chart = document.getElementById('chart') as unknown as SVGSVGElement;
 const curve = document.getElementById('curve') as unknown as SVGPolylineElement;
 const sample = element<HTMLPreElement>('sample');
+const range = element<HTMLSpanElement>('range');
+const settings = ['temperature', 'top-k', 'top-p', 'max-tokens', 'seed'].map((id) =>
+  element<HTMLInputElement>(id),
+);
 
-/** The loss curve's points in the chart's 0..100 × 0..50 box, the first loss at the top. */
+/**
+ * The loss curve's points in the chart's 0..100 × 0..50 box, from the highest loss at the top to
+ * the lowest at the bottom (so that a fall of a few tenths shows), and the axes' range beside it.
+ */
 function drawCurve(losses: number[], total: number): void {
   const top = Math.max(...losses);
-  const bottom = Math.min(...losses, 0);
+  const bottom = Math.min(...losses);
   const y = (loss: number) => 50 - (50 * (loss - bottom)) / (top - bottom || 1);
   curve.setAttribute(
     'points',
     losses.map((l, i) => `${((100 * (i + 1)) / total).toFixed(2)},${y(l).toFixed(2)}`).join(' '),
   );
   chart.dataset['losses'] = JSON.stringify(losses);
+  range.textContent = `loss (nats/token) from ${top.toFixed(3)} at the top to ${bottom.toFixed(3)} at the bottom; steps 1 to ${total} left to right`;
+}
+
+/** The sample's settings from the page's fields, checked (a bad field names itself). */
+function sampleSettings(): SampleSettings {
+  const [temperature, topK, topP, maxNewTokens, seed] = settings.map((input) => {
+    if (!input.checkValidity() || input.value === '')
+      throw new Error(
+        `${input.labels?.[0]?.textContent?.trim() ?? input.id}: ${input.validationMessage || 'a number is needed'}`,
+      );
+    return Number(input.value);
+  });
+  return {
+    temperature: temperature!,
+    topK: topK!,
+    topP: topP!,
+    maxNewTokens: maxNewTokens!,
+    seed: seed!,
+  };
 }
 
 /** Shows what is saved, and offers Resume when the saved run has steps left. */
@@ -54,14 +80,20 @@ function startWorker(): Worker {
 }
 
 function run(resumeSaved: boolean): void {
+  let sampling: SampleSettings;
+  try {
+    sampling = sampleSettings();
+  } catch (e) {
+    status.textContent = `error: ${(e as Error).message}`;
+    return;
+  }
   worker = startWorker();
   const request: TrainRequest = {
     type: 'train',
     resume: resumeSaved,
     steps: Number(steps.value),
     prompt: prompt.value,
-    maxNewTokens: 60,
-    temperature: 0.8,
+    sampling,
   };
   let losses: number[] = [];
   let total = request.steps;
