@@ -1,9 +1,11 @@
 import {
-  dynamicSampling,
+  type DrawnGroups,
+  fillGroups,
   type GrpoStepOptions,
   type GrpoStepResult,
   grpoStatistics,
   grpoStep,
+  overlongPenalty,
   sampleGroups,
   scoreCompletions,
 } from '@tessera/grpo';
@@ -46,6 +48,25 @@ export type GrpoLossName = (typeof GRPO_LOSSES)[number];
 /** The weight of the format reward beside the answer's (1). */
 const FORMAT_WEIGHT = 0.1;
 
+/** A training problem: its prompt's token ids and the reference reply the rewards read. */
+interface Problem {
+  ids: number[];
+  reference: string;
+}
+
+/** A group as dynamic sampling keeps it: the prompt and its G completions. */
+interface Group {
+  ids: number[];
+  completions: number[][];
+}
+
+/** A scored generation batch: each completion's length (tokens) and rewards. */
+interface Scored {
+  lengths: number[];
+  rewards: Float64Array;
+  perFunction: Float64Array[];
+}
+
 export interface GrpoOptions extends StageRunOptions {
   /** The run folder of the chat model to tune (`sft`); with β > 0 also the frozen reference. */
   from: string;
@@ -67,6 +88,13 @@ export interface GrpoOptions extends StageRunOptions {
   iterations?: number;
   maxNewTokens?: number;
   temperature?: number;
+  /** With `dapo`: generation batches drawn at most per step to fill it with groups whose rewards differ. Default 3. */
+  maxDraws?: number;
+  /**
+   * Tokens before `maxNewTokens` where DAPO's soft overlong penalty grows from 0 to −1 (added to
+   * the reward); 0 is off. Default: a quarter of `maxNewTokens` with `dapo`, else 0.
+   */
+  overlongBuffer?: number;
   /** Sample counts of the majority-vote evaluation at the end; `[]` skips it. Default 1, 4, 16. */
   votes?: number[];
 }
@@ -84,6 +112,8 @@ interface GrpoSettings {
   iterations: number;
   maxNewTokens: number;
   temperature: number;
+  maxDraws: number;
+  overlongBuffer: number | null;
 }
 
 const FLAGS: Record<keyof GrpoSettings, string> = {
@@ -99,6 +129,8 @@ const FLAGS: Record<keyof GrpoSettings, string> = {
   iterations: '--iterations',
   maxNewTokens: '--max-new-tokens',
   temperature: '--temperature',
+  maxDraws: '--max-draws',
+  overlongBuffer: '--overlong-buffer',
 };
 
 /** `tessera.json` of a GRPO checkpoint. */
@@ -168,6 +200,8 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
       iterations: o.iterations,
       maxNewTokens: o.maxNewTokens,
       temperature: o.temperature,
+      maxDraws: o.maxDraws,
+      overlongBuffer: o.overlongBuffer,
     },
     {
       loss: 'grpo',
@@ -182,10 +216,16 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
       iterations: recipe.iterations,
       maxNewTokens: recipe.maxNewTokens,
       temperature: 1,
+      maxDraws: 3,
+      overlongBuffer: null,
     },
     FLAGS,
     ckpt && { settings: ckpt.state.settings, stateFile: ckpt.stateFile },
   );
+  if ((settings.overlongBuffer ?? 0) > settings.maxNewTokens)
+    throw new RangeError(
+      `--overlong-buffer ${settings.overlongBuffer} must be at most --max-new-tokens ${settings.maxNewTokens}`,
+    );
   const log = (line: string) => (o.sink ?? process.stderr).write(`${line}\n`);
 
   const { model: policy, chat } = readChatModel(ckpt ?? source.ckpt, device);
@@ -202,7 +242,7 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
     parseChatExample,
   );
   if (ckpt) checkDataFiles(data.files, ckpt.state.dataFiles, ckpt.stateFile);
-  const problems = data.train.flatMap((e) => {
+  const problems: Problem[] = data.train.flatMap((e) => {
     const ids = chat.promptIds(e.messages.slice(0, -1));
     return ids.length + settings.maxNewTokens <= window
       ? [{ ids, reference: e.messages.at(-1)!.content }]
@@ -274,6 +314,14 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
     );
 
   const stepOptions = lossOptions(settings);
+  // The rewards: the answer's correctness, the format, and with a buffer DAPO's overlong penalty.
+  const overlongBuffer =
+    settings.overlongBuffer ??
+    (settings.loss === 'dapo' ? Math.floor(settings.maxNewTokens / 4) : 0);
+  const overlong = (_: string, e: { length: number }) =>
+    overlongPenalty(e.length, { maxLength: settings.maxNewTokens, bufferLength: overlongBuffer });
+  const rewardFunctions = [answerReward, formatReward, ...(overlongBuffer > 0 ? [overlong] : [])];
+  const rewardWeights = [1, FORMAT_WEIGHT, 1].slice(0, rewardFunctions.length);
   const loop = await runStageLoop({
     resumed: ckpt,
     stage: 'grpo',
@@ -292,73 +340,117 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
       ),
     step: async (batch, step) => {
       const g = settings.group;
-      const started = performance.now();
-      const completions = await sampleGroups(
-        policy,
-        batch.map((p) => p.ids),
-        {
-          groupSize: g,
-          maxNewTokens: settings.maxNewTokens,
-          temperature: settings.temperature,
-          stopTokenIds: [chat.endId],
-          seed: settings.seed * 1_000_003 + step * settings.batchSize * g,
-        },
-      );
-      const generated = performance.now();
-      const texts = completions.map((ids) => chat.tokenizer.decode(ids));
-      const examples = completions.map((_, i) => ({
-        reference: batch[Math.floor(i / g)]!.reference,
-      }));
-      const { rewards, perFunction } = scoreCompletions(
-        texts,
-        examples,
-        [answerReward, formatReward],
-        [1, FORMAT_WEIGHT],
-      );
-      const lengths = completions.map((c) => c.length);
+      const draws = settings.loss === 'dapo' ? settings.maxDraws : 1;
+      const drawn: Scored[] = [];
+      let generationMs = 0;
+      // One generation batch: G completions of each prompt, sampled and scored.
+      const draw = async (prompts: Problem[], k: number): Promise<DrawnGroups<Group>> => {
+        const started = performance.now();
+        const completions = await sampleGroups(
+          policy,
+          prompts.map((p) => p.ids),
+          {
+            groupSize: g,
+            maxNewTokens: settings.maxNewTokens,
+            temperature: settings.temperature,
+            stopTokenIds: [chat.endId],
+            seed: settings.seed * 1_000_003 + (step * draws + k) * settings.batchSize * g,
+          },
+        );
+        generationMs += performance.now() - started;
+        const lengths = completions.map((c) => c.length);
+        const scores = scoreCompletions(
+          completions.map((ids) => chat.tokenizer.decode(ids)),
+          completions.map((_, i) => ({
+            reference: prompts[Math.floor(i / g)]!.reference,
+            length: lengths[i]!,
+          })),
+          rewardFunctions,
+          rewardWeights,
+        );
+        drawn.push({ lengths, ...scores });
+        return {
+          groups: prompts.map((p, j) => ({
+            ids: p.ids,
+            completions: completions.slice(j * g, (j + 1) * g),
+          })),
+          rewards: scores.rewards,
+        };
+      };
+      // DAPO's dynamic sampling: groups whose rewards are all equal carry no signal; they are
+      // dropped and more problems drawn (a second seeded order of the problems) to refill.
+      const train =
+        settings.loss === 'dapo'
+          ? await fillGroups(
+              (k) =>
+                draw(
+                  k === 0
+                    ? batch
+                    : batchIndices(
+                        problems.length,
+                        settings.batchSize,
+                        step * (draws - 1) + k - 1,
+                        settings.seed + 1,
+                      ).map((i) => problems[i]!),
+                  k,
+                ),
+              { groupSize: g, targetGroups: batch.length, maxDraws: draws },
+            )
+          : await draw(batch, 0);
+      const all = (pick: (d: Scored) => ArrayLike<number>) =>
+        drawn.flatMap((d) => Array.from(pick(d)));
+      const [rewards, lengths, correct] = [
+        all((d) => d.rewards),
+        all((d) => d.lengths),
+        all((d) => d.perFunction[0]!),
+      ];
       const stats = await grpoStatistics({
-        rewards,
+        rewards: Float64Array.from(rewards),
         groupSize: g,
         lengths,
-        correct: perFunction[0],
+        correct: Float64Array.from(correct),
       });
-      // DAPO's dynamic sampling: groups whose rewards are all equal carry no signal.
-      const groups =
-        settings.loss === 'dapo'
-          ? dynamicSampling(rewards, g, batch.length).keep
-          : batch.map((_, k) => k);
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const trainingStarted = performance.now();
       let update: Partial<GrpoStepResult> = {};
-      if (groups.length > 0) {
-        const rows = groups.flatMap((k) => Array.from({ length: g }, (_, j) => k * g + j));
+      if (train.groups.length > 0)
         update = await grpoStep(
           { policy, ...(reference && { reference }) },
           optimizer,
           {
-            prompts: groups.map((k) => batch[k]!.ids),
-            completions: rows.map((r) => completions[r]!),
-            rewards: rows.map((r) => rewards[r]!),
+            prompts: train.groups.map((q) => q.ids),
+            completions: train.groups.flatMap((q) => q.completions),
+            rewards: Array.from(train.rewards),
           },
           { ...stepOptions, groupSize: g, seed: step, padId: chat.endId },
         );
-      } else for (let i = 0; i < settings.iterations; i++) optimizer.step(); // no gradient: only the schedule moves
-      const trained = performance.now();
+      else for (let i = 0; i < settings.iterations; i++) optimizer.step(); // no gradient: only the schedule moves
+      const trainingSeconds = (performance.now() - trainingStarted) / 1000;
       const tokens = lengths.reduce((a, b) => a + b, 0);
+      const solved = (groupStart: number) =>
+        correct.slice(groupStart, groupStart + g).some((c) => c > 0);
       const figures: Record<string, number | undefined> = {
         reward: stats.meanReward,
         rewardStd: stats.rewardStd,
         accuracy: stats.accuracy,
-        format: perFunction[1]!.reduce((a, b) => a + b, 0) / texts.length,
+        format: mean(all((d) => d.perFunction[1]!)),
+        overlong: overlongBuffer > 0 ? mean(all((d) => d.perFunction[2]!)) : undefined,
         length: stats.meanLength,
         lengthCorrect: stats.meanLengthCorrect,
         lengthIncorrect: stats.meanLengthIncorrect,
         zeroStdGroups: stats.zeroStdGroups,
-        groupsTrained: groups.length,
+        solvedGroups: mean(
+          Array.from({ length: rewards.length / g }, (_, k) => (solved(k * g) ? 1 : 0)),
+        ),
+        draws: drawn.length,
+        drawnGroups: rewards.length / g,
+        groupsTrained: train.groups.length,
         kl: update.kl,
         clipLow: update.clipLow,
         clipHigh: update.clipHigh,
         clipRegion: update.clipRegion,
-        generationSeconds: (generated - started) / 1000,
-        trainingSeconds: (trained - generated) / 1000,
+        generationSeconds: generationMs / 1000,
+        trainingSeconds,
         generatedTokens: tokens,
         trainedTokens: (update.tokens ?? 0) * settings.iterations,
       };

@@ -13,6 +13,7 @@ import { readModel, readTokenizer } from '../load.js';
 import type { Evaluation, History } from '../loop.js';
 import { FILES } from '../run-folder.js';
 import { huggingFaceFiles } from '../save-checkpoint.js';
+import { arithmeticData } from './arithmetic.js';
 import { addChatTokens, ChatFormat, resizeVocabulary } from './chat-format.js';
 import { DATA_FILES } from './data-files.js';
 import { instructionData } from './datasets.js';
@@ -75,6 +76,11 @@ export interface SftOptions extends StageRunOptions {
   /** Learn every token (prompts too), not only the assistant's replies. */
   allTokens?: boolean;
   /**
+   * Worked multi-step arithmetic problems (the `grpo` stage's kind) added to the generated
+   * training data, none of them a held-out problem of `grpo` with the same seed; default 0.
+   */
+  arithmetic?: number;
+  /**
    * Pack each step's examples into rows of the model's window (`packSequences`: positions
    * restart and attention stays inside each example), instead of one padded example per row.
    */
@@ -95,6 +101,7 @@ interface SftSettings {
   loraTargets: string[];
   allTokens: boolean;
   pack: boolean;
+  arithmetic: number;
 }
 
 const FLAGS: Record<keyof SftSettings, string> = {
@@ -110,6 +117,7 @@ const FLAGS: Record<keyof SftSettings, string> = {
   loraTargets: '--lora-targets',
   allTokens: '--all-tokens',
   pack: '--pack',
+  arithmetic: '--arithmetic',
 };
 
 /** `tessera.json` of an SFT checkpoint. */
@@ -158,6 +166,7 @@ export async function sft(o: SftOptions): Promise<SftResult> {
     loraTargets: o.loraTargets,
     allTokens: o.allTokens,
     pack: o.pack,
+    arithmetic: o.arithmetic,
   };
   const rank = o.loraRank ?? ckpt?.state.settings.loraRank ?? 0;
   const settings = resolveSettings<SftSettings>(
@@ -175,10 +184,15 @@ export async function sft(o: SftOptions): Promise<SftResult> {
       loraTargets: [...LORA_TARGETS],
       allTokens: false,
       pack: false,
+      arithmetic: 0,
     },
     FLAGS,
     ckpt && { settings: ckpt.state.settings, stateFile: ckpt.stateFile },
   );
+  if (settings.data !== null && settings.arithmetic > 0)
+    throw new Error(
+      `--arithmetic ${settings.arithmetic} adds to the generated examples, but --data ${settings.data} replaces them; put the problems in the file instead`,
+    );
   const log = (line: string) => (o.sink ?? process.stderr).write(`${line}\n`);
   const lora =
     settings.loraRank > 0
@@ -215,11 +229,17 @@ export async function sft(o: SftOptions): Promise<SftResult> {
     o.out,
     { train: DATA_FILES.sftTrain, heldout: DATA_FILES.sftHeldout },
     { train: settings.data ?? undefined, heldout: settings.heldout ?? undefined },
-    () =>
-      instructionData(settings.seed, sourceText(source.ckpt), {
+    () => {
+      const tasks = instructionData(settings.seed, sourceText(source.ckpt), {
         train: recipe.sft.train,
         heldout: recipe.sft.heldout,
-      }),
+      });
+      const worked = arithmeticData(settings.seed, {
+        heldout: recipe.grpo.heldout,
+        train: settings.arithmetic,
+      }).train;
+      return { train: [...tasks.train, ...worked], heldout: tasks.heldout };
+    },
     parseChatExample,
   );
   if (ckpt) checkDataFiles(data.files, ckpt.state.dataFiles, ckpt.stateFile);
