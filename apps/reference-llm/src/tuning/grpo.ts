@@ -548,6 +548,14 @@ function writeGrpoReport(
         `${pct(mean('accuracy', first))} → ${pct(mean('accuracy', last))}`,
       ],
       [
+        'groups with a right answer, pass@G (first → last tenth)',
+        `${pct(mean('solvedGroups', first))} → ${pct(mean('solvedGroups', last))}`,
+      ],
+      [
+        'groups whose rewards are all equal (first → last tenth)',
+        `${pct(mean('zeroStdGroups', first))} → ${pct(mean('zeroStdGroups', last))}`,
+      ],
+      [
         'mean length of incorrect samples, tokens (first → last tenth)',
         `${mean('lengthIncorrect', first).toFixed(1)} → ${mean('lengthIncorrect', last).toFixed(1)}`,
       ],
@@ -609,6 +617,7 @@ function writeGrpoReport(
         title: 'policy',
         curves: [
           { name: 'zero-std groups', points: perStep(r.metrics, 'zeroStdGroups'), perStep: true },
+          { name: 'pass@G', points: perStep(r.metrics, 'solvedGroups'), perStep: true },
           { name: 'clip fraction', points: perStep(r.metrics, 'clipRegion'), perStep: true },
           ...(meta.settings.beta > 0
             ? [{ name: 'KL to start', points: perStep(r.metrics, 'kl'), perStep: true }]
