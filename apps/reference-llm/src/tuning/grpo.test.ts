@@ -77,7 +77,7 @@ describe('grpo', () => {
 
   for (const loss of ['dr_grpo', 'dapo'] as GrpoLossName[])
     it(`${loss}: trains without a reference (β 0: no KL)`, async () => {
-      const r = await run({ loss, steps: 2 });
+      const r = await run({ loss, steps: 2, ...(loss === 'dapo' && { overlongBuffer: 2 }) });
       expect(r.metrics).toHaveLength(2);
       for (const m of r.metrics) {
         expect(m.kl).toBeUndefined();
@@ -90,7 +90,7 @@ describe('grpo', () => {
           expect(m.draws).toBeLessThanOrEqual(3);
           if (m.draws! < 3) expect(m.groupsTrained).toBe(2);
           if (kept - m.groupsTrained! > 2) expect.unreachable('a draw after the batch was full');
-          // The overlong penalty (buffer 2 of 8 tokens) is part of the reward.
+          // The overlong penalty (--overlong-buffer 2 of 8 tokens) is part of the reward.
           expect(m.overlong).toBeLessThan(0);
           expect(m.reward).toBeCloseTo(m.accuracy! + 0.1 * m.format! + m.overlong!, 9);
         } else {

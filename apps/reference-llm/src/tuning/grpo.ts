@@ -91,8 +91,8 @@ export interface GrpoOptions extends StageRunOptions {
   /** With `dapo`: generation batches drawn at most per step to fill it with groups whose rewards differ. Default 3. */
   maxDraws?: number;
   /**
-   * Tokens before `maxNewTokens` where DAPO's soft overlong penalty grows from 0 to −1 (added to
-   * the reward); 0 is off. Default: a quarter of `maxNewTokens` with `dapo`, else 0.
+   * Tokens before `maxNewTokens` over which DAPO's soft overlong penalty falls from 0 to −1
+   * (added to the reward; any loss); default 0, off.
    */
   overlongBuffer?: number;
   /** Sample counts of the majority-vote evaluation at the end; `[]` skips it. Default 1, 4, 16. */
@@ -113,7 +113,7 @@ interface GrpoSettings {
   maxNewTokens: number;
   temperature: number;
   maxDraws: number;
-  overlongBuffer: number | null;
+  overlongBuffer: number;
 }
 
 const FLAGS: Record<keyof GrpoSettings, string> = {
@@ -217,12 +217,12 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
       maxNewTokens: recipe.maxNewTokens,
       temperature: 1,
       maxDraws: 3,
-      overlongBuffer: null,
+      overlongBuffer: 0,
     },
     FLAGS,
     ckpt && { settings: ckpt.state.settings, stateFile: ckpt.stateFile },
   );
-  if ((settings.overlongBuffer ?? 0) > settings.maxNewTokens)
+  if (settings.overlongBuffer > settings.maxNewTokens)
     throw new RangeError(
       `--overlong-buffer ${settings.overlongBuffer} must be at most --max-new-tokens ${settings.maxNewTokens}`,
     );
@@ -315,9 +315,7 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
 
   const stepOptions = lossOptions(settings);
   // The rewards: the answer's correctness, the format, and with a buffer DAPO's overlong penalty.
-  const overlongBuffer =
-    settings.overlongBuffer ??
-    (settings.loss === 'dapo' ? Math.floor(settings.maxNewTokens / 4) : 0);
+  const overlongBuffer = settings.overlongBuffer;
   const overlong = (_: string, e: { length: number }) =>
     overlongPenalty(e.length, { maxLength: settings.maxNewTokens, bufferLength: overlongBuffer });
   const rewardFunctions = [answerReward, formatReward, ...(overlongBuffer > 0 ? [overlong] : [])];
