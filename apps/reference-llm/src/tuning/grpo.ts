@@ -1,9 +1,11 @@
 import {
-  dynamicSampling,
+  type DrawnGroups,
+  fillGroups,
   type GrpoStepOptions,
   type GrpoStepResult,
   grpoStatistics,
   grpoStep,
+  overlongPenalty,
   sampleGroups,
   scoreCompletions,
 } from '@tessera/grpo';
@@ -14,6 +16,7 @@ import { FILES } from '../run-folder.js';
 import { huggingFaceFiles } from '../save-checkpoint.js';
 import { ARITHMETIC_FILES, answerReward, arithmeticData, formatReward } from './arithmetic.js';
 import { readChatModel } from './chat-model.js';
+import { batchIndices } from './examples.js';
 import { heldoutLoss } from './heldout-loss.js';
 import { parseChatExample } from './jsonl.js';
 import { majorityVoteAccuracy, type VoteAccuracy } from './majority-vote.js';
@@ -46,6 +49,25 @@ export type GrpoLossName = (typeof GRPO_LOSSES)[number];
 /** The weight of the format reward beside the answer's (1). */
 const FORMAT_WEIGHT = 0.1;
 
+/** A training problem: its prompt's token ids and the reference reply the rewards read. */
+interface Problem {
+  ids: number[];
+  reference: string;
+}
+
+/** A group as dynamic sampling keeps it: the prompt and its G completions. */
+interface Group {
+  ids: number[];
+  completions: number[][];
+}
+
+/** A scored generation batch: each completion's length (tokens) and rewards. */
+interface Scored {
+  lengths: number[];
+  rewards: Float64Array;
+  perFunction: Float64Array[];
+}
+
 export interface GrpoOptions extends TuningOptions {
   /** The run folder of the chat model to tune (`sft`); with β > 0 also the frozen reference. */
   from: string;
@@ -66,6 +88,13 @@ export interface GrpoOptions extends TuningOptions {
   iterations?: number;
   maxNewTokens?: number;
   temperature?: number;
+  /** With `dapo`: generation batches drawn at most per step to fill it with groups whose rewards differ. Default 3. */
+  maxDraws?: number;
+  /**
+   * Tokens before `maxNewTokens` over which DAPO's soft overlong penalty falls from 0 to −1
+   * (added to the reward; any loss); default 0, off.
+   */
+  overlongBuffer?: number;
   /** Sample counts of the majority-vote evaluation at the end; `[]` skips it. Default 1, 4, 16. */
   votes?: number[];
 }
@@ -77,6 +106,8 @@ interface GrpoSettings extends StageSettings {
   iterations: number;
   maxNewTokens: number;
   temperature: number;
+  maxDraws: number;
+  overlongBuffer: number;
 }
 
 const FLAGS: Record<keyof GrpoSettings, string> = {
@@ -87,6 +118,8 @@ const FLAGS: Record<keyof GrpoSettings, string> = {
   iterations: '--iterations',
   maxNewTokens: '--max-new-tokens',
   temperature: '--temperature',
+  maxDraws: '--max-draws',
+  overlongBuffer: '--overlong-buffer',
 };
 
 /** `tessera.json` of a GRPO checkpoint. */
@@ -143,10 +176,16 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
       iterations: recipe.iterations,
       maxNewTokens: recipe.maxNewTokens,
       temperature: 1,
+      maxDraws: 3,
+      overlongBuffer: 0,
     }),
     flags: FLAGS,
   });
   const { device, ckpt, settings, log } = t;
+  if (settings.overlongBuffer > settings.maxNewTokens)
+    throw new RangeError(
+      `--overlong-buffer ${settings.overlongBuffer} must be at most --max-new-tokens ${settings.maxNewTokens}`,
+    );
   const source = t.sources.from;
   const recipe = t.recipes.grpo;
 
@@ -162,7 +201,7 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
     () => arithmeticData(settings.seed, { train: recipe.train, heldout: recipe.heldout }),
     parseChatExample,
   );
-  const problems = data.train.flatMap((e) => {
+  const problems: Problem[] = data.train.flatMap((e) => {
     const ids = chat.promptIds(e.messages.slice(0, -1));
     return ids.length + settings.maxNewTokens <= window
       ? [{ ids, reference: e.messages.at(-1)!.content }]
@@ -207,79 +246,129 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
     });
 
   const stepOptions = lossOptions(settings);
+  // The rewards: the answer's correctness, the format, and with a buffer DAPO's overlong penalty.
+  const overlongBuffer = settings.overlongBuffer;
+  const overlong = (_: string, e: { length: number }) =>
+    overlongPenalty(e.length, { maxLength: settings.maxNewTokens, bufferLength: overlongBuffer });
+  const rewardFunctions = [answerReward, formatReward, ...(overlongBuffer > 0 ? [overlong] : [])];
+  const rewardWeights = [1, FORMAT_WEIGHT, 1].slice(0, rewardFunctions.length);
   const trained = await trainStage(t, training, {
     files: data.pending,
     evalEvery: recipe.evalEvery,
     data: (step) => stepExamples(t, problems, step),
     step: async (batch, step) => {
       const g = settings.group;
-      const started = performance.now();
-      const completions = await sampleGroups(
-        policy,
-        batch.map((p) => p.ids),
-        {
-          groupSize: g,
-          maxNewTokens: settings.maxNewTokens,
-          temperature: settings.temperature,
-          stopTokenIds: [chat.endId],
-          seed: settings.seed * 1_000_003 + step * settings.batchSize * g,
-        },
-      );
-      const generated = performance.now();
-      const texts = completions.map((ids) => chat.tokenizer.decode(ids));
-      const examples = completions.map((_, i) => ({
-        reference: batch[Math.floor(i / g)]!.reference,
-      }));
-      const { rewards, perFunction } = scoreCompletions(
-        texts,
-        examples,
-        [answerReward, formatReward],
-        [1, FORMAT_WEIGHT],
-      );
-      const lengths = completions.map((c) => c.length);
+      const draws = settings.loss === 'dapo' ? settings.maxDraws : 1;
+      const drawn: Scored[] = [];
+      let generationMs = 0;
+      // One generation batch: G completions of each prompt, sampled and scored.
+      const draw = async (prompts: Problem[], k: number): Promise<DrawnGroups<Group>> => {
+        const started = performance.now();
+        const completions = await sampleGroups(
+          policy,
+          prompts.map((p) => p.ids),
+          {
+            groupSize: g,
+            maxNewTokens: settings.maxNewTokens,
+            temperature: settings.temperature,
+            stopTokenIds: [chat.endId],
+            seed: settings.seed * 1_000_003 + (step * draws + k) * settings.batchSize * g,
+          },
+        );
+        generationMs += performance.now() - started;
+        const lengths = completions.map((c) => c.length);
+        const scores = scoreCompletions(
+          completions.map((ids) => chat.tokenizer.decode(ids)),
+          completions.map((_, i) => ({
+            reference: prompts[Math.floor(i / g)]!.reference,
+            length: lengths[i]!,
+          })),
+          rewardFunctions,
+          rewardWeights,
+        );
+        drawn.push({ lengths, ...scores });
+        return {
+          groups: prompts.map((p, j) => ({
+            ids: p.ids,
+            completions: completions.slice(j * g, (j + 1) * g),
+          })),
+          rewards: scores.rewards,
+        };
+      };
+      // DAPO's dynamic sampling: groups whose rewards are all equal carry no signal; they are
+      // dropped and more problems drawn (a second seeded order of the problems) to refill.
+      const train =
+        settings.loss === 'dapo'
+          ? await fillGroups(
+              (k) =>
+                draw(
+                  k === 0
+                    ? batch
+                    : batchIndices(
+                        problems.length,
+                        settings.batchSize,
+                        step * (draws - 1) + k - 1,
+                        settings.seed + 1,
+                      ).map((i) => problems[i]!),
+                  k,
+                ),
+              { groupSize: g, targetGroups: batch.length, maxDraws: draws },
+            )
+          : await draw(batch, 0);
+      const all = (pick: (d: Scored) => ArrayLike<number>) =>
+        drawn.flatMap((d) => Array.from(pick(d)));
+      const [rewards, lengths, correct] = [
+        all((d) => d.rewards),
+        all((d) => d.lengths),
+        all((d) => d.perFunction[0]!),
+      ];
       const stats = await grpoStatistics({
-        rewards,
+        rewards: Float64Array.from(rewards),
         groupSize: g,
         lengths,
-        correct: perFunction[0],
+        correct: Float64Array.from(correct),
       });
-      // DAPO's dynamic sampling: groups whose rewards are all equal carry no signal.
-      const groups =
-        settings.loss === 'dapo'
-          ? dynamicSampling(rewards, g, batch.length).keep
-          : batch.map((_, k) => k);
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const trainingStarted = performance.now();
       let update: Partial<GrpoStepResult> = {};
-      if (groups.length > 0) {
-        const rows = groups.flatMap((k) => Array.from({ length: g }, (_, j) => k * g + j));
+      if (train.groups.length > 0)
         update = await grpoStep(
           { policy, ...(reference && { reference }) },
           optimizer,
           {
-            prompts: groups.map((k) => batch[k]!.ids),
-            completions: rows.map((r) => completions[r]!),
-            rewards: rows.map((r) => rewards[r]!),
+            prompts: train.groups.map((q) => q.ids),
+            completions: train.groups.flatMap((q) => q.completions),
+            rewards: Array.from(train.rewards),
           },
           { ...stepOptions, groupSize: g, seed: step, padId: chat.endId },
         );
-      } else for (let i = 0; i < settings.iterations; i++) optimizer.step(); // no gradient: only the schedule moves
-      const trained = performance.now();
+      else for (let i = 0; i < settings.iterations; i++) optimizer.step(); // no gradient: only the schedule moves
+      const trainingSeconds = (performance.now() - trainingStarted) / 1000;
       const tokens = lengths.reduce((a, b) => a + b, 0);
+      const solved = (groupStart: number) =>
+        correct.slice(groupStart, groupStart + g).some((c) => c > 0);
       const figures: Record<string, number | undefined> = {
         reward: stats.meanReward,
         rewardStd: stats.rewardStd,
         accuracy: stats.accuracy,
-        format: perFunction[1]!.reduce((a, b) => a + b, 0) / texts.length,
+        format: mean(all((d) => d.perFunction[1]!)),
+        overlong: overlongBuffer > 0 ? mean(all((d) => d.perFunction[2]!)) : undefined,
         length: stats.meanLength,
         lengthCorrect: stats.meanLengthCorrect,
         lengthIncorrect: stats.meanLengthIncorrect,
         zeroStdGroups: stats.zeroStdGroups,
-        groupsTrained: groups.length,
+        solvedGroups: mean(
+          Array.from({ length: rewards.length / g }, (_, k) => (solved(k * g) ? 1 : 0)),
+        ),
+        draws: drawn.length,
+        drawnGroups: rewards.length / g,
+        groupsTrained: train.groups.length,
         kl: update.kl,
         clipLow: update.clipLow,
         clipHigh: update.clipHigh,
         clipRegion: update.clipRegion,
-        generationSeconds: (generated - started) / 1000,
-        trainingSeconds: (trained - generated) / 1000,
+        generationSeconds: generationMs / 1000,
+        trainingSeconds,
         generatedTokens: tokens,
         trainedTokens: (update.tokens ?? 0) * settings.iterations,
       };
@@ -370,6 +459,14 @@ function writeGrpoReport(
         `${percent(mean('accuracy', first))} → ${percent(mean('accuracy', last))}`,
       ],
       [
+        'groups with a right answer, pass@G (first → last tenth)',
+        `${percent(mean('solvedGroups', first))} → ${percent(mean('solvedGroups', last))}`,
+      ],
+      [
+        'groups whose rewards are all equal (first → last tenth)',
+        `${percent(mean('zeroStdGroups', first))} → ${percent(mean('zeroStdGroups', last))}`,
+      ],
+      [
         'mean length of incorrect samples, tokens (first → last tenth)',
         `${mean('lengthIncorrect', first).toFixed(1)} → ${mean('lengthIncorrect', last).toFixed(1)}`,
       ],
@@ -421,6 +518,7 @@ function writeGrpoReport(
         title: 'policy',
         curves: [
           { name: 'zero-std groups', points: perStep(r.metrics, 'zeroStdGroups'), perStep: true },
+          { name: 'pass@G', points: perStep(r.metrics, 'solvedGroups'), perStep: true },
           { name: 'clip fraction', points: perStep(r.metrics, 'clipRegion'), perStep: true },
           ...(meta.settings.beta > 0
             ? [{ name: 'KL to start', points: perStep(r.metrics, 'kl'), perStep: true }]

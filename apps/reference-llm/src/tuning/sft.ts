@@ -7,6 +7,7 @@ import { readModel, readTokenizer } from '../load.js';
 import type { Evaluation } from '../loop.js';
 import { FILES } from '../run-folder.js';
 import { huggingFaceFiles } from '../save-checkpoint.js';
+import { arithmeticData } from './arithmetic.js';
 import { addChatTokens, ChatFormat, resizeVocabulary } from './chat-format.js';
 import { DATA_FILES } from './data-files.js';
 import { instructionData } from './datasets.js';
@@ -66,6 +67,11 @@ export interface SftOptions extends TuningOptions {
   /** Learn every token (prompts too), not only the assistant's replies. */
   allTokens?: boolean;
   /**
+   * Worked multi-step arithmetic problems (the `grpo` stage's kind) added to the generated
+   * training data, none of them a held-out problem of `grpo` with the same seed; default 0.
+   */
+  arithmetic?: number;
+  /**
    * Pack each step's examples into rows of the model's window (`packSequences`: positions
    * restart and attention stays inside each example), instead of one padded example per row.
    */
@@ -80,6 +86,7 @@ interface SftSettings extends StageSettings {
   loraTargets: string[];
   allTokens: boolean;
   pack: boolean;
+  arithmetic: number;
 }
 
 const FLAGS: Record<keyof SftSettings, string> = {
@@ -90,6 +97,7 @@ const FLAGS: Record<keyof SftSettings, string> = {
   loraTargets: '--lora-targets',
   allTokens: '--all-tokens',
   pack: '--pack',
+  arithmetic: '--arithmetic',
 };
 
 /** `tessera.json` of an SFT checkpoint. */
@@ -125,11 +133,16 @@ export async function sft(o: SftOptions): Promise<SftResult> {
         loraTargets: [...LORA_TARGETS],
         allTokens: false,
         pack: false,
+        arithmetic: 0,
       };
     },
     flags: FLAGS,
   });
   const { device, ckpt, settings, log, recipes: recipe } = t;
+  if (settings.data !== null && settings.arithmetic > 0)
+    throw new Error(
+      `--arithmetic ${settings.arithmetic} adds to the generated examples, but --data ${settings.data} replaces them; put the problems in the file instead`,
+    );
   const source = t.sources.from;
   const lora =
     settings.loraRank > 0
@@ -165,11 +178,17 @@ export async function sft(o: SftOptions): Promise<SftResult> {
   const data = tuningExamples(
     t,
     { train: DATA_FILES.sftTrain, heldout: DATA_FILES.sftHeldout },
-    () =>
-      instructionData(settings.seed, sourceText(source.ckpt), {
+    () => {
+      const tasks = instructionData(settings.seed, sourceText(source.ckpt), {
         train: recipe.sft.train,
         heldout: recipe.sft.heldout,
-      }),
+      });
+      const worked = arithmeticData(settings.seed, {
+        heldout: recipe.grpo.heldout,
+        train: settings.arithmetic,
+      }).train;
+      return { train: [...tasks.train, ...worked], heldout: tasks.heldout };
+    },
     parseChatExample,
   );
   const encode = (examples: ChatExample[]) =>
