@@ -131,7 +131,7 @@ export type OpenedSource = ReturnType<typeof openSource>;
 /**
  * A stage's settings: on a fresh run the flags given, else the recipe's; on a resume the
  * checkpoint's, where a flag given now that differs is an error naming the flag, both values and
- * the field.
+ * the field; a setting the checkpoint predates (a newer version's) takes the flag, else the default.
  */
 export function resolveSettings<S extends object>(
   given: { [K in keyof S]?: S[K] },
@@ -142,7 +142,8 @@ export function resolveSettings<S extends object>(
   const out = {} as S;
   for (const key of Object.keys(defaults) as (keyof S & string)[]) {
     const now = given[key];
-    if (saved) {
+    // A setting newer than the checkpoint takes the flag, else its default.
+    if (saved && key in saved.settings) {
       const was = (saved.settings as S)[key];
       if (now !== undefined && JSON.stringify(now) !== JSON.stringify(was))
         throw new Error(
