@@ -26,7 +26,7 @@ const fixed = (x: number | null) => (x === null ? '–' : x.toFixed(3));
 const seconds = (s: number | undefined) => (s === undefined ? '–' : `${s.toFixed(1)} s`);
 
 /** One comparison in a sentence: wins both orders agree on, and the bias figures. */
-function comparisonLine(c: StageComparison): string {
+export function comparisonLine(c: StageComparison): string {
   const r = c.report;
   if ('error' in r) return `${c.stage} vs ${c.against}: no verdict (${r.error})`;
   const count = (w: string) => r.winners.filter((x) => x === w).length;
