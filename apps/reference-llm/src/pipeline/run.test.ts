@@ -48,6 +48,20 @@ describe('runPipeline', () => {
     );
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.rows).toEqual(r.rows);
+    // Replies before and after each tuning stage, on the questions each row's sample starts with.
+    expect(report.samples.map((x: { stage: string; from: string }) => [x.stage, x.from])).toEqual([
+      ['sft', 'pretrain'],
+      ['dpo', 'sft'],
+      ['ppo', 'sft'],
+      ['grpo', 'sft'],
+    ]);
+    const sample = (stage: string) => r.rows!.find((row) => row.stage === stage)!.sample!;
+    const dpoSamples = report.samples[1];
+    expect(dpoSamples.items[0]).toEqual({
+      question: sample('dpo').question,
+      before: sample('sft').reply,
+      after: sample('dpo').reply,
+    });
     expect(Object.keys(report.seconds)).toEqual(trainedStages);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| pretrain | ');
   });

@@ -11,7 +11,7 @@ import type { TuningRecipe } from '../tuning/recipes.js';
 import { checkOut, estimateStageBytes } from './disk.js';
 import { evaluateStage, type StageAnswer, type StageRow } from './evaluation.js';
 import { endpointJudge, type JudgeEndpoint, judgeStages } from './judge.js';
-import { writePipelineReport } from './report.js';
+import { stageSamples, writePipelineReport } from './report.js';
 import { PIPELINE_STAGES, type PipelineContext, stageState } from './stages.js';
 
 /** The stage that measures every trained stage and writes the pipeline's report. */
@@ -182,9 +182,13 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const judged =
     judge &&
     (await judgeStages(judge, o.judge!.url, answers, 'sft' in answers ? 'sft' : 'pretrain'));
+  const from = Object.fromEntries(
+    PIPELINE_STAGES.filter((s) => s.needs.length > 0).map((s) => [s.name, s.needs[0]!]),
+  );
   writePipelineReport(o.out, {
     rows,
     judge: judged,
+    samples: stageSamples(answers, from),
     seconds: times,
     config: {
       preset: typeof context.preset === 'string' ? context.preset : context.preset.name,
