@@ -61,7 +61,7 @@ describe('reference-llm worker (processes on a real redis-server)', () => {
           '--queue',
           redis.url,
           '--lock-duration',
-          '1000',
+          '2000',
           '--backend',
           'cpu',
           '--log',
