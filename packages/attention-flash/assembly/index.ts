@@ -94,10 +94,18 @@ function expInPlace(s: usize, n: i32): f32 {
   return sum;
 }
 
-/** Whether the key padding mask (0: none) lets batch b attend key j. */
+/**
+ * Whether the mask (0: none) lets batch b's query at aligned position a attend key j: a key
+ * padding mask needs mask[j] ≠ 0; with `documents` (packed rows: document id + 1, negated on
+ * padded keys) key j needs a positive value equal to |mask[a]|, the query's document.
+ */
 @inline
-function maskAllows(mask: usize, maskStride: i32, b: i32, j: i32): bool {
-  return mask == 0 || load<f32>(mask + ((<usize>b * maskStride + j) << 2)) != 0;
+function maskAllows(mask: usize, maskStride: i32, documents: i32, b: i32, a: i32, j: i32): bool {
+  if (mask == 0) return true;
+  const row = mask + ((<usize>b * maskStride) << 2);
+  const m = load<f32>(row + (<usize>j << 2));
+  if (!documents) return m != 0;
+  return m > 0 && m == Mathf.abs(load<f32>(row + (<usize>a << 2)));
 }
 
 /** Zeroes n floats at `at`. */
@@ -134,6 +142,7 @@ export function flashForward(
   causal: i32,
   window: i32,
   maskStride: i32,
+  documents: i32,
 ): void {
   const total = batch * heads * sq;
   const end = shareStart(task + 1, tasks, total);
@@ -166,7 +175,7 @@ export function flashForward(
       let tileMax: f32 = -Infinity;
       for (let c = 0; c < n; c++) {
         const j = t + c;
-        const score: f32 = maskAllows(mask, maskStride, b, j)
+        const score: f32 = maskAllows(mask, maskStride, documents, b, a, j)
           ? dot(qRow, k + kvBase + <usize>j * rowBytes, d) * scale
           : -Infinity;
         store<f32>(s + (<usize>c << 2), score);
@@ -189,6 +198,63 @@ export function flashForward(
     }
     scaleTo(l > 0 ? 1 / l : 0, acc, o + <usize>r * rowBytes, d);
     store<f32>(lse + (<usize>r << 2), l > 0 ? m + Mathf.log(l) : -Infinity);
+  }
+}
+
+/**
+ * The backward passes' shared loop (FlashAttention-2 recomputation). A fixed row pair (a, b) —
+ * (q, dO) of a query row for dQ, (k, v) of a key row for dK/dV — meets the streamed rows
+ * n ∈ [lo, hi) with their pairs (x_n, y_n) — (k, v) of the keys, or (q, dO) of the queries — at
+ * x + n·rowBytes, y + n·rowBytes, and their statistics lse_n, δ_n at lse + n·statStep,
+ * delta + n·statStep (statStep 0: the fixed query row's own). p = e^(scale·a·x_n − lse_n),
+ * ds = p·(b·y_n − δ_n); xAcc += ds·x_n and, where yAcc ≠ 0, yAcc += p·y_n. With `maskRow` (else
+ * 0), streamed row n needs mask[n] ≠ 0, or with `want` > 0 (packed documents) mask[n] = want —
+ * |mask[n]| = want where `absolute` (the streamed rows are queries, whose padding sign does not
+ * matter). `s` and `dp` are tiles of scratch.
+ */
+@inline
+function backwardRows(
+  lo: i32,
+  hi: i32,
+  a: usize,
+  b: usize,
+  x: usize,
+  y: usize,
+  lse: usize,
+  delta: usize,
+  statStep: usize,
+  maskRow: usize,
+  want: f32,
+  absolute: bool,
+  xAcc: usize,
+  yAcc: usize,
+  s: usize,
+  dp: usize,
+  d: i32,
+  scale: f32,
+): void {
+  const rowBytes = <usize>d << 2;
+  for (let t = lo; t < hi; t += TILE) {
+    const n = min(TILE, hi - t);
+    for (let c = 0; c < n; c++) {
+      const row = <usize>(t + c);
+      let allowed = true;
+      if (maskRow != 0) {
+        const m = load<f32>(maskRow + (row << 2));
+        allowed = want > 0 ? (absolute ? Mathf.abs(m) : m) == want : m != 0;
+      }
+      const score = dot(a, x + row * rowBytes, d) * scale - load<f32>(lse + row * statStep);
+      const dpc = dot(b, y + row * rowBytes, d) - load<f32>(delta + row * statStep);
+      store<f32>(s + (<usize>c << 2), allowed ? score : -Infinity);
+      store<f32>(dp + (<usize>c << 2), allowed ? dpc : 0);
+    }
+    expInPlace(s, n);
+    for (let c = 0; c < n; c++) {
+      const row = <usize>(t + c);
+      const p = load<f32>(s + (<usize>c << 2));
+      axpy(p * load<f32>(dp + (<usize>c << 2)), x + row * rowBytes, xAcc, d);
+      if (yAcc) axpy(p, y + row * rowBytes, yAcc, d);
+    }
   }
 }
 
@@ -220,6 +286,7 @@ export function flashDq(
   causal: i32,
   window: i32,
   maskStride: i32,
+  documents: i32,
 ): void {
   const total = batch * heads * sq;
   const end = shareStart(task + 1, tasks, total);
@@ -245,23 +312,13 @@ export function flashDq(
     const goRow = dO + <usize>r * rowBytes;
     const dl = dot(goRow, o + <usize>r * rowBytes, d);
     store<f32>(delta + (<usize>r << 2), dl);
-    const rowLse = load<f32>(lse + (<usize>r << 2));
     zero(acc, d);
-    for (let t = lo; t < hi; t += TILE) {
-      const n = min(TILE, hi - t);
-      for (let c = 0; c < n; c++) {
-        const j = t + c;
-        const at = kvBase + <usize>j * rowBytes;
-        const allowed = maskAllows(mask, maskStride, b, j);
-        store<f32>(s + (<usize>c << 2), allowed ? dot(qRow, k + at, d) * scale - rowLse : -Infinity);
-        store<f32>(dp + (<usize>c << 2), allowed ? dot(goRow, v + at, d) - dl : 0);
-      }
-      expInPlace(s, n);
-      for (let c = 0; c < n; c++) {
-        const ds = load<f32>(s + (<usize>c << 2)) * load<f32>(dp + (<usize>c << 2));
-        axpy(ds, k + kvBase + <usize>(t + c) * rowBytes, acc, d);
-      }
-    }
+    const maskRow = mask ? mask + ((<usize>b * maskStride) << 2) : 0;
+    // Packed documents: the keys of the query's own document, |mask[a]|.
+    const want: f32 = mask && documents ? Mathf.abs(load<f32>(maskRow + (<usize>a << 2))) : 0;
+    const stat = <usize>r << 2;
+    backwardRows(lo, hi, qRow, goRow, k + kvBase, v + kvBase, lse + stat, delta + stat, 0, maskRow,
+      want, false, acc, 0, s, dp, d, scale);
     scaleTo(scale, acc, dq + <usize>r * rowBytes, d);
   }
 }
@@ -295,6 +352,7 @@ export function flashDkv(
   causal: i32,
   window: i32,
   maskStride: i32,
+  documents: i32,
 ): void {
   const total = batch * kvHeads * sk;
   const end = shareStart(task + 1, tasks, total);
@@ -312,7 +370,9 @@ export function flashDkv(
     const at = (<usize>bkv * kcap + j) * rowBytes;
     zero(accK, d);
     zero(accV, d);
-    if (maskAllows(mask, maskStride, b, j)) {
+    const maskRow = mask ? mask + ((<usize>b * maskStride) << 2) : 0;
+    const keyMask: f32 = maskRow ? load<f32>(maskRow + (<usize>j << 2)) : 1;
+    if (documents ? keyMask > 0 : keyMask != 0) {
       // Queries that may see key j: query i sits at a = i + off.
       let lo = 0;
       let hi = sq;
@@ -322,24 +382,13 @@ export function flashDkv(
         if (!causal) lo = max(lo, j - window - off + 1);
       }
       for (let g = 0; g < group; g++) {
-        const bh = b * heads + (bkv % kvHeads) * group + g;
-        for (let t = lo; t < hi; t += TILE) {
-          const n = min(TILE, hi - t);
-          for (let c = 0; c < n; c++) {
-            const row = bh * sq + t + c;
-            const score = dot(q + <usize>row * rowBytes, k + at, d) * scale;
-            store<f32>(s + (<usize>c << 2), score - load<f32>(lse + (<usize>row << 2)));
-            const dpc = dot(dO + <usize>row * rowBytes, v + at, d);
-            store<f32>(dp + (<usize>c << 2), dpc - load<f32>(delta + (<usize>row << 2)));
-          }
-          expInPlace(s, n);
-          for (let c = 0; c < n; c++) {
-            const row = <usize>(bh * sq + t + c) * rowBytes;
-            const p = load<f32>(s + (<usize>c << 2));
-            axpy(p, dO + row, accV, d);
-            axpy(p * load<f32>(dp + (<usize>c << 2)), q + row, accK, d);
-          }
-        }
+        const first = <usize>(b * heads + (bkv % kvHeads) * group + g) * sq;
+        const rows = first * rowBytes;
+        const stats = first << 2;
+        // Packed documents: the queries of key j's document (query i's at mask[i + off]).
+        const queryMask = mask && documents ? maskRow + (<usize>off << 2) : 0;
+        backwardRows(lo, hi, k + at, v + at, q + rows, dO + rows, lse + stats, delta + stats, 4,
+          queryMask, keyMask, true, accK, accV, s, dp, d, scale);
       }
     }
     const out = <usize>r * rowBytes;

@@ -8,34 +8,34 @@ import {
   scoreCompletions,
 } from '@tessera/grpo';
 import type { Schedule } from '@tessera/optim';
-import * as T from '@tessera/tensor-webgpu';
 import { llamaConfig } from '../hf-config.js';
-import type { Evaluation, History } from '../loop.js';
+import type { Evaluation } from '../loop.js';
 import { FILES } from '../run-folder.js';
 import { huggingFaceFiles } from '../save-checkpoint.js';
 import { ARITHMETIC_FILES, answerReward, arithmeticData, formatReward } from './arithmetic.js';
 import { readChatModel } from './chat-model.js';
-import { batchIndices, checkDataFiles, type DataFile, stageExamples } from './examples.js';
 import { heldoutLoss } from './heldout-loss.js';
-import { type ChatExample, parseChatExample } from './jsonl.js';
+import { parseChatExample } from './jsonl.js';
 import { majorityVoteAccuracy, type VoteAccuracy } from './majority-vote.js';
-import { recipeFor, type TuningRecipe } from './recipes.js';
 import { type ReplyScores, scoreReplies } from './replies.js';
 import {
   atEvaluations,
-  formatBytes,
-  openSource,
-  openStage,
+  change,
+  openTuning,
+  percent,
   perStep,
-  resolveSettings,
-  restoreOptimizer,
-  runStageLoop,
-  type StageLoopResult,
-  type StageRunOptions,
+  runFacts,
+  runSummary,
+  STAGE_FLAGS,
+  type StageSettings,
   type StageState,
-  saveStage,
-  stoppedNote,
-  tuningOptimizer,
+  saveTuning,
+  startTraining,
+  stepExamples,
+  type TrainedStage,
+  type TuningOptions,
+  trainStage,
+  tuningExamples,
   writeStageReport,
 } from './stage.js';
 
@@ -46,10 +46,9 @@ export type GrpoLossName = (typeof GRPO_LOSSES)[number];
 /** The weight of the format reward beside the answer's (1). */
 const FORMAT_WEIGHT = 0.1;
 
-export interface GrpoOptions extends StageRunOptions {
+export interface GrpoOptions extends TuningOptions {
   /** The run folder of the chat model to tune (`sft`); with β > 0 also the frozen reference. */
   from: string;
-  recipe?: TuningRecipe;
   /** `grpo` (mean per sequence, std-scaled advantages; the default), `dr_grpo` (constant normaliser, unscaled advantages) or `dapo` (token mean, clip-higher, dynamic sampling). */
   loss?: GrpoLossName;
   /** Problems: chats (JSONL `{"messages": [...]}`) whose last reply ends with `Answer: <number>`; default generated. */
@@ -71,31 +70,20 @@ export interface GrpoOptions extends StageRunOptions {
   votes?: number[];
 }
 
-interface GrpoSettings {
+interface GrpoSettings extends StageSettings {
   loss: GrpoLossName;
-  steps: number;
-  batchSize: number;
   group: number;
   beta: number;
-  lr: number;
-  seed: number;
-  data: string | null;
-  heldout: string | null;
   iterations: number;
   maxNewTokens: number;
   temperature: number;
 }
 
 const FLAGS: Record<keyof GrpoSettings, string> = {
+  ...STAGE_FLAGS,
   loss: '--loss',
-  steps: '--steps',
-  batchSize: '--batch-size',
   group: '--group',
   beta: '--beta',
-  lr: '--lr',
-  seed: '--seed',
-  data: '--data',
-  heldout: '--heldout',
   iterations: '--iterations',
   maxNewTokens: '--max-new-tokens',
   temperature: '--temperature',
@@ -105,22 +93,14 @@ const FLAGS: Record<keyof GrpoSettings, string> = {
 export interface GrpoState extends StageState {
   stage: 'grpo';
   settings: GrpoSettings;
-  dataFiles: { train: DataFile; heldout: DataFile };
 }
 
-export interface GrpoResult {
-  steps: number;
-  totalSteps: number;
-  history: History;
-  /** Held-out figures of the starting (SFT) model and of the tuned one. */
-  before: Evaluation;
-  after: Evaluation;
+export interface GrpoResult extends TrainedStage {
   scores: ReplyScores;
   /** Held-out accuracy of the tuned model with majority voting over 1, 4, 16 samples. */
   votes?: VoteAccuracy;
   /** Every step's figures: reward, accuracy, lengths, KL, clip fractions, generation and training time. */
   metrics: Record<string, number>[];
-  loop: StageLoopResult;
 }
 
 /** The `grpoStep` options of each loss: Dr. GRPO does not scale by the std; DAPO clips higher. */
@@ -149,27 +129,8 @@ function lossOptions(s: GrpoSettings): Omit<GrpoStepOptions, 'groupSize'> {
  * end.
  */
 export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
-  const device = o.device ?? T.getDefaultDevice();
-  const source = openSource('--from', o.from);
-  const recipes = o.recipe ?? recipeFor(source.recipe);
-  const recipe = recipes.grpo;
-  const ckpt = openStage<GrpoState>('grpo', o, { from: source.ref });
-  const settings = resolveSettings<GrpoSettings>(
-    {
-      loss: o.loss,
-      steps: o.steps,
-      batchSize: o.batchSize,
-      group: o.group,
-      beta: o.beta,
-      lr: o.lr,
-      seed: o.seed,
-      data: o.data,
-      heldout: o.heldout,
-      iterations: o.iterations,
-      maxNewTokens: o.maxNewTokens,
-      temperature: o.temperature,
-    },
-    {
+  const t = openTuning<GrpoState>('grpo', o, {
+    defaults: ({ grpo: recipe }) => ({
       loss: 'grpo',
       steps: recipe.steps,
       batchSize: recipe.batchSize,
@@ -182,11 +143,12 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
       iterations: recipe.iterations,
       maxNewTokens: recipe.maxNewTokens,
       temperature: 1,
-    },
-    FLAGS,
-    ckpt && { settings: ckpt.state.settings, stateFile: ckpt.stateFile },
-  );
-  const log = (line: string) => (o.sink ?? process.stderr).write(`${line}\n`);
+    }),
+    flags: FLAGS,
+  });
+  const { device, ckpt, settings, log } = t;
+  const source = t.sources.from;
+  const recipe = t.recipes.grpo;
 
   const { model: policy, chat } = readChatModel(ckpt ?? source.ckpt, device);
   const reference = settings.beta > 0 ? readChatModel(source.ckpt, device).model : undefined;
@@ -194,14 +156,12 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
   for (const m of [policy, reference]) m?.eval(); // dropout off: ratio 1 at the first update
   const window = policy.config.maxSeqLen;
 
-  const data = stageExamples<ChatExample>(
-    o.out,
+  const data = tuningExamples(
+    t,
     ARITHMETIC_FILES,
-    { train: settings.data ?? undefined, heldout: settings.heldout ?? undefined },
     () => arithmeticData(settings.seed, { train: recipe.train, heldout: recipe.heldout }),
     parseChatExample,
   );
-  if (ckpt) checkDataFiles(data.files, ckpt.state.dataFiles, ckpt.stateFile);
   const problems = data.train.flatMap((e) => {
     const ids = chat.promptIds(e.messages.slice(0, -1));
     return ids.length + settings.maxNewTokens <= window
@@ -217,23 +177,15 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
       `no problem fits the model's window of ${window} tokens with --max-new-tokens ${settings.maxNewTokens}`,
     );
 
-  const total = settings.steps;
-  const { optimizer, schedule } = tuningOptimizer(
+  const training = await startTraining(
+    t,
     policy.parameters(),
-    settings.lr,
-    recipe.warmupSteps * settings.iterations,
-    total * settings.iterations,
+    recipe.warmupSteps,
+    () =>
+      `GRPO (${settings.loss}) from ${o.from} (step ${source.ref.step}): ${problems.length} problems, ${data.heldout.length} held out; ${settings.steps} steps of ${settings.batchSize} prompts × ${settings.group} completions × ${settings.iterations} passes; β ${settings.beta}; device ${device.info.adapter}`,
+    settings.iterations,
   );
-  const history: History = ckpt?.state.history ?? { trainLoss: [], val: [] };
-  const metrics = ckpt?.state.metrics ?? [];
-  const start = ckpt?.state.step ?? 0;
-  if (ckpt) {
-    await restoreOptimizer(optimizer, ckpt, device, settings.iterations);
-    log(`resumed ${o.out} at step ${start}/${total}`);
-  } else
-    log(
-      `GRPO (${settings.loss}) from ${o.from} (step ${source.ref.step}): ${problems.length} problems, ${data.heldout.length} held out; ${total} steps of ${settings.batchSize} prompts × ${settings.group} completions × ${settings.iterations} passes; β ${settings.beta}; device ${device.info.adapter}`,
-    );
+  const { optimizer } = training;
 
   let scores: ReplyScores | undefined;
   const evaluate = async (): Promise<Evaluation> => {
@@ -246,50 +198,19 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
       format: scores.format,
     };
   };
-  if (!ckpt) {
-    const before = await evaluate();
-    history.val.push({ step: 0, ...before });
-    log(`before training: held-out accuracy ${before.accuracy}, format ${before.format}`);
-  }
   const save = async (step: number) =>
-    saveStage(
-      o.out,
-      'grpo',
-      { [FILES.model]: await policy.save() },
-      huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
-      optimizer,
-      {
-        stage: 'grpo',
-        step,
-        totalSteps: total,
-        recipe: source.recipe,
-        model: policy.config,
-        settings,
-        sources: { from: source.ref },
-        seed: settings.seed,
-        history,
-        metrics,
-        dataFiles: data.files,
-      } as Omit<GrpoState, 'format' | 'version' | 'files' | 'optimizer'>,
-    );
+    saveTuning(t, training, step, {
+      weights: { [FILES.model]: await policy.save() },
+      files: huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
+      model: policy.config,
+      dataFiles: data.files,
+    });
 
   const stepOptions = lossOptions(settings);
-  const loop = await runStageLoop({
-    resumed: ckpt,
-    stage: 'grpo',
-    run: o,
-    seed: settings.seed,
+  const trained = await trainStage(t, training, {
     files: data.pending,
-    device,
-    start,
-    total,
-    history,
-    metrics,
     evalEvery: recipe.evalEvery,
-    data: (step) =>
-      batchIndices(problems.length, settings.batchSize, step, settings.seed).map(
-        (i) => problems[i]!,
-      ),
+    data: (step) => stepExamples(t, problems, step),
     step: async (batch, step) => {
       const g = settings.group;
       const started = performance.now();
@@ -371,6 +292,7 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
       };
     },
     evaluate,
+    before: (e) => `held-out accuracy ${e.accuracy}, format ${e.format}`,
     save,
   });
   scores ??= await scoreReplies(policy, chat, data.heldout, {
@@ -378,11 +300,7 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
   });
   const votes = o.votes ?? [1, 4, 16];
   const result: GrpoResult = {
-    steps: loop.steps,
-    totalSteps: total,
-    history,
-    before: history.val[0]!,
-    after: history.val.at(-1)!,
+    ...trained,
     scores,
     ...(votes.length > 0 && {
       votes: await majorityVoteAccuracy(policy, chat, data.heldout, {
@@ -392,10 +310,9 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
         seed: settings.seed,
       }),
     }),
-    metrics,
-    loop,
+    metrics: training.metrics,
   };
-  writeGrpoReport(o, result, { recipe: source.recipe, schedule, settings });
+  writeGrpoReport(o, result, { recipe: source.recipe, schedule: training.schedule, settings });
   for (const m of [policy, reference]) m?.dispose();
   return result;
 }
@@ -422,7 +339,6 @@ function writeGrpoReport(
   r: GrpoResult,
   meta: { recipe: string; schedule: Schedule; settings: GrpoSettings },
 ): void {
-  const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
   const mean = (key: string, part: Record<string, number>[]) => {
     const values = part.flatMap((m) => (m[key] === undefined ? [] : [m[key]]));
     return values.reduce((s, v) => s + v, 0) / Math.max(values.length, 1);
@@ -438,52 +354,40 @@ function writeGrpoReport(
     title: `reference-llm grpo (${meta.settings.loss}): ${meta.recipe}`,
     facts: [
       ['from', o.from],
-      [
-        'steps',
-        `${r.steps}${stoppedNote(r.loop, r.totalSteps)} of ${meta.settings.batchSize} prompts × ${meta.settings.group} completions`,
-      ],
-      [
-        'time split',
-        `generation ${time.generationSeconds.toFixed(1)} s (${pct(share)}, ${Math.round(time.generationTokensPerSecond)} tokens/s), training ${time.trainingSeconds.toFixed(1)} s (${Math.round(time.trainingTokensPerSecond)} tokens/s over ${meta.settings.iterations} passes)`,
-      ],
-      ['peak device memory', formatBytes(r.loop.peakBytes)],
+      ...runFacts(r, {
+        per: `${meta.settings.batchSize} prompts × ${meta.settings.group} completions`,
+        speed: [
+          'time split',
+          `generation ${time.generationSeconds.toFixed(1)} s (${percent(share)}, ${Math.round(time.generationTokensPerSecond)} tokens/s), training ${time.trainingSeconds.toFixed(1)} s (${Math.round(time.trainingTokensPerSecond)} tokens/s over ${meta.settings.iterations} passes)`,
+        ],
+      }),
       [
         'mean reward of the samples (first → last tenth of the steps)',
         `${mean('reward', first).toFixed(3)} → ${mean('reward', last).toFixed(3)}`,
       ],
       [
         'sample accuracy (first → last tenth)',
-        `${pct(mean('accuracy', first))} → ${pct(mean('accuracy', last))}`,
+        `${percent(mean('accuracy', first))} → ${percent(mean('accuracy', last))}`,
       ],
       [
         'mean length of incorrect samples, tokens (first → last tenth)',
         `${mean('lengthIncorrect', first).toFixed(1)} → ${mean('lengthIncorrect', last).toFixed(1)}`,
       ],
-      [
-        'held-out accuracy, greedy (SFT model → GRPO model)',
-        `${pct(r.before.accuracy)} → ${pct(r.after.accuracy)}`,
-      ],
-      ['held-out format compliance', `${pct(r.before.format)} → ${pct(r.after.format)}`],
+      ['held-out accuracy, greedy (SFT model → GRPO model)', change(r, 'accuracy')],
+      ['held-out format compliance', change(r, 'format')],
       ...(r.votes
         ? [
             [
               'held-out accuracy, majority of k samples',
               Object.entries(r.votes.accuracy)
-                .map(([k, a]) => `k=${k} ${pct(a)}`)
+                .map(([k, a]) => `k=${k} ${percent(a)}`)
                 .join(', '),
             ] as [string, string],
           ]
         : []),
     ],
     summary: {
-      stage: 'grpo',
-      recipe: meta.recipe,
-      settings: meta.settings,
-      steps: r.steps,
-      totalSteps: r.totalSteps,
-      stopReason: r.loop.stopReason ?? null,
-      tokensPerSecond: Math.round(r.loop.tokensPerSecond),
-      peakBytes: r.loop.peakBytes,
+      ...runSummary('grpo', meta.recipe, r, meta.settings),
       time,
       before: r.before,
       after: r.after,
