@@ -1,5 +1,6 @@
 import {
   type ChatMessage,
+  type ChatModel,
   comparePairwise,
   type JudgeInput,
   judge,
@@ -65,7 +66,7 @@ describe('LLM-as-a-judge', () => {
     expect(() => judgeMessages(input as JudgeInput)).toThrow(/^judgeMessages: unknown option/);
     const options = { criteria: 'c', modelC: 'x' } as PairwiseOptions;
     await expect(comparePairwise(model, [], options)).rejects.toThrow(
-      'comparePairwise: unknown option "modelC" (known options: criteria, modelA, modelB)',
+      'comparePairwise: unknown option "modelC" (known options: criteria, modelA, modelB, concurrency)',
     );
     expect(model.calls).toHaveLength(0);
   });
@@ -116,5 +117,32 @@ describe('LLM-as-a-judge', () => {
     expect(r.firstPositionRate).toBe(0.5);
     expect(r.winRateA).toBeCloseTo(1 / 3, 12);
     expect(r.warnings).toHaveLength(1);
+  });
+  it('pairwise judges `concurrency` items at once, with the same report as one at a time', async () => {
+    let pending = 0;
+    let most = 0;
+    const slowVerbose: ChatModel = {
+      id: 'j',
+      chat: async (messages) => {
+        pending++;
+        most = Math.max(most, pending);
+        const user = messages[1]!.content;
+        await new Promise((resolve) => setTimeout(resolve, 30 - (user.length % 29)));
+        pending--;
+        const [, first, second] = /Answer 1: (.*)\n\nAnswer 2: (.*)$/s.exec(user)!;
+        return `WINNER: ${first!.length >= second!.length ? 1 : 2}`;
+      },
+    };
+    const items = Array.from({ length: 9 }, (_, i) => ({
+      question: `q${i}`,
+      answerA: 'a'.repeat(i),
+      answerB: 'b'.repeat(4),
+    }));
+    const one = await comparePairwise(slowVerbose, items, { criteria: 'c' });
+    expect(most).toBe(1);
+    const three = await comparePairwise(slowVerbose, items, { criteria: 'c', concurrency: 3 });
+    expect(most).toBe(3);
+    expect(three).toEqual(one);
+    expect(one.winners).toEqual(['B', 'B', 'B', 'B', 'inconsistent', 'A', 'A', 'A', 'A']);
   });
 });

@@ -4,6 +4,7 @@
  * in both orders to expose position bias, and a length statistic exposes verbosity bias.
  */
 
+import { mapLimit } from './map-limit.js';
 import { checkOptions } from './options.js';
 
 /**
@@ -132,6 +133,12 @@ export interface PairwiseOptions {
   /** The models that wrote answers A and B, for the self-enhancement check. */
   modelA?: string;
   modelB?: string;
+  /**
+   * Items judged at once (default 1: one after another); an item's two orders are always asked
+   * one after the other. A judge reached over a network or a job queue can take many; the report
+   * is the same at any value.
+   */
+  concurrency?: number;
 }
 
 export type PairwiseWinner = 'A' | 'B' | 'tie' | 'inconsistent';
@@ -186,19 +193,28 @@ export async function comparePairwise(
   items: readonly PairwiseItem[],
   options: PairwiseOptions,
 ): Promise<PairwiseReport> {
-  checkOptions('comparePairwise', options, ['criteria', 'modelA', 'modelB']);
+  checkOptions('comparePairwise', options, ['criteria', 'modelA', 'modelB', 'concurrency']);
+  const verdicts = await mapLimit(
+    'comparePairwise',
+    items,
+    options.concurrency ?? 1,
+    async (item) => {
+      const ab = parseWinner(
+        await model.chat(pairMessages(options.criteria, item.question, item.answerA, item.answerB)),
+      );
+      const ba = parseWinner(
+        await model.chat(pairMessages(options.criteria, item.question, item.answerB, item.answerA)),
+      );
+      return [ab, ba] as const;
+    },
+  );
   const winners: PairwiseWinner[] = [];
   let decisive = 0;
   let firstChosen = 0;
   let longerWins = 0;
   let lengthComparisons = 0;
-  for (const item of items) {
-    const ab = parseWinner(
-      await model.chat(pairMessages(options.criteria, item.question, item.answerA, item.answerB)),
-    );
-    const ba = parseWinner(
-      await model.chat(pairMessages(options.criteria, item.question, item.answerB, item.answerA)),
-    );
+  for (const [i, [ab, ba]] of verdicts.entries()) {
+    const item = items[i]!;
     for (const w of [ab, ba]) {
       if (w === 'TIE') continue;
       decisive++;

@@ -62,8 +62,47 @@ describe('benchmark runner', () => {
   it('rejects unknown options', async () => {
     const misspelt = { numFewShot: 2 } as RunOptions;
     await expect(runBenchmark(oracle, [quiz], misspelt)).rejects.toThrow(
-      'runBenchmark: unknown option "numFewShot" (known options: numFewshot, seed, limit, onProgress)',
+      'runBenchmark: unknown option "numFewShot" (known options: numFewshot, seed, limit, onProgress, concurrency)',
     );
+  });
+
+  it('scores `concurrency` docs at once with the same metrics as one at a time', async () => {
+    let pending = 0;
+    let most = 0;
+    // Answers late for early docs, so that calls finish out of order; wrong where the second number is even.
+    const slow: LanguageModel = {
+      id: 'slow',
+      logLikelihood: async (context, continuation) => {
+        pending++;
+        most = Math.max(most, pending);
+        await new Promise((resolve) => setTimeout(resolve, 40 - (context.length % 37)));
+        pending--;
+        return oracle.logLikelihood(context, continuation);
+      },
+      generate: async (prompt, o) => {
+        pending++;
+        most = Math.max(most, pending);
+        await new Promise((resolve) => setTimeout(resolve, 20 - (prompt.length % 17)));
+        pending--;
+        const reply = await oracle.generate(prompt, o);
+        return /[02468]\?/.test(prompt) ? ' -1' : reply;
+      },
+    };
+    const tasks = [quiz, arithmeticTask(12, 3)];
+    const one = await runBenchmark(slow, tasks);
+    expect(most).toBe(1);
+    const progress: number[] = [];
+    const four = await runBenchmark(slow, tasks, {
+      concurrency: 4,
+      onProgress: (_t, done) => progress.push(done),
+    });
+    expect(most).toBe(4);
+    expect(four).toEqual(one);
+    expect(one.results[1]!.metrics.score).toBeLessThan(1);
+    expect(progress).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => i + 1),
+      ...Array.from({ length: 12 }, (_, i) => i + 1),
+    ]);
   });
 
   it('cuts generations at the first stop sequence', () => {

@@ -5,6 +5,7 @@
  */
 
 import { exactMatch } from './accuracy.js';
+import { mapLimit } from './map-limit.js';
 import { checkOptions } from './options.js';
 import { seededUniform } from './random.js';
 
@@ -59,6 +60,12 @@ export interface RunOptions {
   limit?: number;
   /** Called after every doc; the CLI prints it as a progress line. */
   onProgress?: (task: string, done: number, total: number) => void;
+  /**
+   * Docs of a task scored at once (default 1: one after another). A model whose calls run
+   * elsewhere (a job queue, a server) can take many; the metrics are the same at any value,
+   * summed in the docs' order.
+   */
+  concurrency?: number;
 }
 
 export interface TaskResult {
@@ -119,43 +126,68 @@ export function truncateAtStop(text: string, stop: readonly string[]): string {
 
 const argmax = (xs: readonly number[]) => xs.reduce((best, x, i) => (x > xs[best]! ? i : best), 0);
 
+/** One doc's score: multiple choice counts a hit by acc and by acc_norm, generation its metric. */
+async function scoreDoc(
+  model: LanguageModel,
+  task: Task,
+  index: number,
+  prompt: string,
+): Promise<[number, number]> {
+  if (task.kind === 'multiple-choice') {
+    const doc = task.docs[index]!;
+    const lls: number[] = [];
+    for (const choice of doc.choices) lls.push(await model.logLikelihood(prompt, ` ${choice}`));
+    const norm = lls.map((ll, c) => ll / (doc.choices[c]!.length + 1));
+    return [Number(argmax(lls) === doc.answer), Number(argmax(norm) === doc.answer)];
+  }
+  const raw = await model.generate(prompt, {
+    maxTokens: task.maxTokens ?? 32,
+    stop: task.stop ?? ['\n\n'],
+  });
+  const prediction = truncateAtStop(raw, task.stop ?? ['\n\n']).trim();
+  return [(task.metric ?? exactMatch)(prediction, task.docs[index]!.targets), 0];
+}
+
 async function runTask(model: LanguageModel, task: Task, options: RunOptions): Promise<TaskResult> {
   const k = options.numFewshot ?? 0;
   const seed = options.seed ?? 1234;
   const n = Math.min(task.docs.length, options.limit ?? Number.POSITIVE_INFINITY);
   if (n === 0) throw new RangeError(`runner: task "${task.name}" has no docs`);
+  let done = 0;
+  const scores = await mapLimit(
+    'runBenchmark',
+    Array.from({ length: n }, (_, i) => i),
+    options.concurrency ?? 1,
+    async (i) => {
+      const score = await scoreDoc(model, task, i, buildPrompt(task, i, k, seed));
+      options.onProgress?.(task.name, ++done, n);
+      return score;
+    },
+  );
   let sum = 0;
   let sumNorm = 0;
-  for (let i = 0; i < n; i++) {
-    const prompt = buildPrompt(task, i, k, seed);
-    if (task.kind === 'multiple-choice') {
-      const doc = task.docs[i]!;
-      const lls: number[] = [];
-      for (const choice of doc.choices) lls.push(await model.logLikelihood(prompt, ` ${choice}`));
-      if (argmax(lls) === doc.answer) sum++;
-      if (argmax(lls.map((ll, c) => ll / (doc.choices[c]!.length + 1))) === doc.answer) sumNorm++;
-    } else {
-      const raw = await model.generate(prompt, {
-        maxTokens: task.maxTokens ?? 32,
-        stop: task.stop ?? ['\n\n'],
-      });
-      const prediction = truncateAtStop(raw, task.stop ?? ['\n\n']).trim();
-      sum += (task.metric ?? exactMatch)(prediction, task.docs[i]!.targets);
-    }
-    options.onProgress?.(task.name, i + 1, n);
+  for (const [hit, hitNorm] of scores) {
+    sum += hit;
+    sumNorm += hitNorm;
   }
   const metrics: Record<string, number> =
     task.kind === 'multiple-choice' ? { acc: sum / n, acc_norm: sumNorm / n } : { score: sum / n };
   return { task: task.name, n, numFewshot: k, metrics };
 }
 
-/** Run tasks one after another and collect a report. */
+/** Run tasks one after another (each task's docs `concurrency` at a time) and collect a report. */
 export async function runBenchmark(
   model: LanguageModel,
   tasks: readonly Task[],
   options: RunOptions = {},
 ): Promise<BenchmarkReport> {
-  checkOptions('runBenchmark', options, ['numFewshot', 'seed', 'limit', 'onProgress']);
+  checkOptions('runBenchmark', options, [
+    'numFewshot',
+    'seed',
+    'limit',
+    'onProgress',
+    'concurrency',
+  ]);
   const results: TaskResult[] = [];
   for (const task of tasks) results.push(await runTask(model, task, options));
   return { model: model.id, seed: options.seed ?? 1234, results };

@@ -17,6 +17,7 @@ import { serveCommand } from './serve.js';
 import { sftCommand } from './sft.js';
 import { tasksCommand } from './tasks.js';
 import { vitCommand } from './vit.js';
+import { workerCommand } from './worker.js';
 
 /** Every command, in the order `--help` and the README list them: adding a command is one file and one line here. */
 export const COMMANDS = [
@@ -24,6 +25,7 @@ export const COMMANDS = [
   generateCommand,
   serveCommand,
   evalCommand,
+  workerCommand,
   tasksCommand,
   dataCommand,
   sftCommand,

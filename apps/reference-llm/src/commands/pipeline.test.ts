@@ -67,7 +67,36 @@ describe('reference-llm pipeline', () => {
     await expect(
       runCommand(pipelineCommand, ['--stages', 'pretrain, rlaif', '--out', tempDir()]),
     ).rejects.toThrow(
-      '--stages: unknown stage "rlaif"; expected a comma-separated list of pretrain, sft, reward, dpo, ppo, grpo, eval',
+      '--stages: unknown stage "rlaif"; expected a comma-separated list of pretrain, sft, reward, dpo, ppo, grpo, eval, serve',
     );
+  });
+
+  it('the serve stage ends the run by serving the final model (serve’s code) until Ctrl-C', async () => {
+    const out = tempDir();
+    const args = ['--stages', 'pretrain,serve', '--steps', '2', '--data', data, '--out', out];
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, 'pipeline', ...args, '--port', '0', '--backend', 'cpu'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    const served = new Promise<string>((resolve) => {
+      const take = (d: Buffer) => {
+        output += d;
+        const url = /serving on (http:\/\/\S+) /.exec(output)?.[1];
+        if (url) resolve(url);
+      };
+      child.stdout.on('data', take);
+      child.stderr.on('data', take);
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const url = await Promise.race([served, exited.then(() => Promise.reject(new Error(output)))]);
+    const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: { id: string }[] };
+    expect(models.data.map((m) => m.id)).toEqual(['pretrain']);
+    expect(output).toContain(`serve: the final model, ${join(out, 'pretrain')} (Ctrl-C stops)`);
+    expect(output).toMatch(new RegExp(`pretrain: ${join(out, 'pretrain')} \\(step 2, `));
+    expect(output).not.toContain('serve the final model: reference-llm serve');
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
   });
 });

@@ -1,25 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { Command, Option } from '@commander-js/extra-typings';
 import { createDevice } from '@tessera/tensor-webgpu';
 import { backendOption, integer, numberIn } from '../command-options.js';
-import { ServerMetrics } from '../serve/metrics.js';
-import { loadServedModel, parseModelSpec } from '../serve/models.js';
-import { createServer } from '../serve/server.js';
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-
-/** A web page's bundle, built next to the CLI (`dist/web/<name>.js`), if it is there. */
-function webBundle(name: string): string | undefined {
-  const path = new URL(`./web/${name}.js`, import.meta.url);
-  return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
-}
-
-/** The training page's two bundles, when both are built. */
-function trainScripts(): { page: string; worker: string } | undefined {
-  const page = webBundle('train');
-  const worker = webBundle('train-worker');
-  return page && worker ? { page, worker } : undefined;
-}
+import { SERVE_DEFAULTS, startServing, untilStopSignal } from '../serve/start.js';
 
 export const serveCommand = () =>
   new Command('serve')
@@ -33,15 +15,17 @@ export const serveCommand = () =>
       new Option(
         '--model <spec...>',
         'run folders to serve, as DIR (named after the folder) or NAME=DIR; repeatable',
-      ).default(['runs/tiny']),
+      ).default(SERVE_DEFAULTS.model),
     )
     .option(
       '--host <address>',
       'address to listen on (anything but loopback is reachable from the network)',
-      '127.0.0.1',
+      SERVE_DEFAULTS.host,
     )
     .addOption(
-      new Option('--port <n>', 'port (0 picks a free one)').argParser(integer(0)).default(8000),
+      new Option('--port <n>', 'port (0 picks a free one)')
+        .argParser(integer(0))
+        .default(SERVE_DEFAULTS.port),
     )
     .addOption(
       new Option(
@@ -52,7 +36,7 @@ export const serveCommand = () =>
     .addOption(
       new Option('--max-batch <n>', 'sequences decoded together at most (rows of the KV cache)')
         .argParser(integer(1))
-        .default(16),
+        .default(SERVE_DEFAULTS.maxBatch),
     )
     .addOption(
       new Option(
@@ -63,70 +47,35 @@ export const serveCommand = () =>
     .addOption(
       new Option('--max-queue <n>', 'requests that may wait for a row; more get 429')
         .argParser(integer(0))
-        .default(64),
+        .default(SERVE_DEFAULTS.maxQueue),
     )
     .addOption(
       new Option('--prefill-chunk <n>', 'prompt tokens a sequence runs per step (chunked prefill)')
         .argParser(integer(1))
-        .default(128),
+        .default(SERVE_DEFAULTS.prefillChunk),
     )
     .addOption(
-      new Option('--max-n <n>', 'largest n (choices per request)').argParser(integer(1)).default(8),
+      new Option('--max-n <n>', 'largest n (choices per request)')
+        .argParser(integer(1))
+        .default(SERVE_DEFAULTS.maxN),
     )
     .addOption(
       new Option('--timeout <s>', "a request's time limit in seconds")
         .argParser(numberIn({ above: 0 }))
-        .default(120),
+        .default(SERVE_DEFAULTS.timeout),
     )
     .addOption(
-      new Option('--max-body-kb <kb>', 'largest request body').argParser(integer(1)).default(1024),
+      new Option('--max-body-kb <kb>', 'largest request body')
+        .argParser(integer(1))
+        .default(SERVE_DEFAULTS.maxBodyKb),
     )
     .option('--log', 'log every request (JSON lines on standard output)')
     .addOption(backendOption())
     .action(async (o) => {
-      if (!LOOPBACK.has(o.host))
-        console.warn(
-          `reference-llm serve: listening on ${o.host}, reachable from other machines${o.apiKey ? '' : ' with no --api-key'}`,
-        );
       const device = await createDevice({ backend: o.backend });
-      const metrics = new ServerMetrics();
-      const models = [];
-      for (const spec of o.model.map(parseModelSpec)) {
-        models.push(
-          await loadServedModel(spec, device, {
-            maxBatch: o.maxBatch,
-            kvBudgetBytes: o.kvCacheMb === undefined ? undefined : o.kvCacheMb * 2 ** 20,
-            maxQueue: o.maxQueue,
-            prefillChunk: o.prefillChunk,
-            onStep: metrics.stepObserver(spec.name),
-          }),
-        );
-      }
-      const app = createServer({
-        models,
-        metrics,
-        apiKey: o.apiKey,
-        bodyLimit: o.maxBodyKb * 1024,
-        maxN: o.maxN,
-        timeoutMs: o.timeout * 1000,
-        pageScript: webBundle('chat'),
-        trainScripts: trainScripts(),
-        logger: o.log === true,
-      });
-      const url = await app.listen({ host: o.host, port: o.port });
-      for (const m of models) {
-        const s = m.engine.stats();
-        console.log(
-          `${m.name}: ${m.dir} (step ${m.step}, ${m.format.name} chat format), ${s.rows} rows of ${m.engine.maxLength} positions, KV cache ${(s.kvBytes / 2 ** 20).toFixed(2)} MiB`,
-        );
-      }
-      console.log(`serving on ${url} (chat page at ${url}/, training page at ${url}/train)`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      await app.close();
-      for (const m of models) await m.engine.close();
+      const server = await startServing({ ...o, log: o.log === true }, device);
+      for (const line of server.lines) console.log(line);
+      await untilStopSignal();
+      await server.close();
       device.destroy();
     });

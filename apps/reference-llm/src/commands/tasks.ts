@@ -33,21 +33,26 @@ export const taskFlags = {
   seed: () => seedOption('choosing the few-shot examples'),
 };
 
+/** The built-in tasks of `tasks` and `eval --tasks`: two-digit arithmetic (generation) and the knowledge quiz (multiple choice). */
+export const builtInTasks = () => [arithmeticTask(50, 0), knowledgeQuizTask()];
+
 /**
  * Runs the built-in tasks on a model with a progress bar per task (then `more`, the rows a
  * command adds), writes the report to `dir`/tasks.json and prints it as a Markdown table.
+ * `concurrency` docs of a task are scored at once (`runBenchmark`'s; default 1).
  */
 export async function runBuiltInTasks(
   lm: LanguageModel,
   dir: string,
-  o: { fewshot: number; limit?: number; seed: number },
+  o: { fewshot: number; limit?: number; seed: number; concurrency?: number },
   more: () => Promise<TaskResult[]> = async () => [],
 ): Promise<void> {
   const bars = new Map<string, Progress>();
-  const report = await runBenchmark(lm, [arithmeticTask(50, 0), knowledgeQuizTask()], {
+  const report = await runBenchmark(lm, builtInTasks(), {
     numFewshot: o.fewshot,
     limit: o.limit,
     seed: o.seed,
+    concurrency: o.concurrency,
     onProgress: (task, done, total) => {
       if (!bars.has(task)) bars.set(task, new Progress(task, total));
       bars.get(task)!.update(done);

@@ -10,7 +10,12 @@ import { CHART, lossChartSvg } from '../report.js';
 import { tempDir } from '../test-utils/fixtures.js';
 import { curvesSvg } from '../tuning/curves.js';
 import type { StageRow } from './evaluation.js';
-import { type PipelineReport, writePipelineReport } from './report.js';
+import {
+  type PipelineReport,
+  SAMPLE_QUESTIONS,
+  stageSamples,
+  writePipelineReport,
+} from './report.js';
 
 /** Debian's Chromium (`apt-get install chromium`); CI installs it, and there its absence fails the test. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -45,6 +50,14 @@ const rows = [
   row('reward', { preferenceAccuracy: 0.85 }),
 ];
 
+const questions = ['Add 2 and 3', 'Reverse the words: a b', 'What is 7 - 4?', 'Spell cat'];
+/** Greedy replies of each stage to the held-out questions (the reward model has none). */
+const answers = {
+  pretrain: questions.map((question) => ({ question, reply: 'the king' })),
+  sft: questions.map((question, i) => ({ question, reply: `Answer: ${i}` })),
+  reward: [],
+};
+
 /** A pipeline folder whose stages hold the charts the stages draw. */
 function pipelineFolder(): { out: string; report: PipelineReport } {
   const out = tempDir();
@@ -76,6 +89,7 @@ function pipelineFolder(): { out: string; report: PipelineReport } {
   );
   const report = {
     rows,
+    samples: stageSamples(answers, { sft: 'pretrain', reward: 'sft' }),
     seconds: { pretrain: 478.2, sft: 772, reward: 123.4 },
     config: { preset: 'tiny', stages: ['pretrain', 'sft', 'reward', 'eval'] },
   };
@@ -147,6 +161,31 @@ describe('writePipelineReport', () => {
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain('<pre>It is 5 &lt;ok&gt;.\nWINNER: 1</pre>');
   });
+
+  it('puts each stage’s replies next to those of the stage it started from, on the same questions', () => {
+    expect(stageSamples(answers, { sft: 'pretrain', reward: 'sft' })).toEqual([
+      {
+        stage: 'sft',
+        from: 'pretrain',
+        items: questions
+          .slice(0, SAMPLE_QUESTIONS)
+          .map((question, i) => ({ question, before: 'the king', after: `Answer: ${i}` })),
+      },
+    ]);
+    const shuffled = { ...answers, sft: [...answers.sft].reverse() };
+    expect(() => stageSamples(shuffled, { sft: 'pretrain' })).toThrow(
+      'pipeline report: sft and pretrain answered different held-out questions ("Spell cat")',
+    );
+    const { out } = pipelineFolder();
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toContain('## Before and after each stage');
+    expect(md).toContain('| question | before (pretrain) | after (sft) |');
+    expect(md).toContain('| Add 2 and 3 | `the king` | `Answer: 0` |');
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain(
+      '<tr><td>What is 7 - 4?</td><td><code>the king</code></td><td><code>Answer: 2</code></td></tr>',
+    );
+  });
 });
 
 describe.runIf(present || process.env.CI === 'true')('report.html in headless Chromium', () => {
@@ -178,6 +217,7 @@ describe.runIf(present || process.env.CI === 'true')('report.html in headless Ch
         ['reward', '–', '–', '–', '85.0%'],
       ]);
       expect(await page.locator('#stage-sft code').textContent()).toBe('<b>5</b>\nAnswer: 5');
+      expect(await page.locator('#samples-sft tbody tr').count()).toBe(SAMPLE_QUESTIONS);
       // Each chart drawn: the image decoded, and a fifth of its pixels or more are not background.
       const charts = await page.locator('figure.chart img').evaluateAll((imgs) =>
         (imgs as HTMLImageElement[]).map((img) => {

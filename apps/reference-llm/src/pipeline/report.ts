@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { writeAtomic } from '../atomic-write.js';
 import { escapeXml } from '../expert-load.js';
 import { CHART } from '../report.js';
-import type { StageRow } from './evaluation.js';
+import type { StageAnswer, StageRow } from './evaluation.js';
 import type { JudgeSection, StageComparison } from './judge.js';
 
 /** What the pipeline's report shows. */
@@ -16,6 +16,46 @@ export interface PipelineReport {
   config: Record<string, unknown>;
   /** The LLM judge's pairwise comparisons, when a judge was given. */
   judge?: JudgeSection;
+  /** Greedy replies to the same held-out questions before and after each tuning stage. */
+  samples?: StageSamples[];
+}
+
+/** A stage's greedy replies next to those of the model it started from, on the same questions. */
+export interface StageSamples {
+  stage: string;
+  /** The stage whose checkpoint it started from. */
+  from: string;
+  items: { question: string; before: string; after: string }[];
+}
+
+/** Held-out questions the report shows before and after each stage. */
+export const SAMPLE_QUESTIONS = 3;
+
+/**
+ * Each stage's replies to the first `SAMPLE_QUESTIONS` held-out questions next to the replies of
+ * `from[stage]`, the stage it started from — where both answered (the reward model does not).
+ *
+ * @throws Error - the two stages' replies are to different questions (they must share the split)
+ */
+export function stageSamples(
+  answers: Record<string, StageAnswer[]>,
+  from: Record<string, string>,
+): StageSamples[] {
+  const samples: StageSamples[] = [];
+  for (const [stage, after] of Object.entries(answers)) {
+    const source = from[stage];
+    const before = source === undefined ? [] : (answers[source] ?? []);
+    if (after.length === 0 || before.length === 0) continue;
+    const items = after.slice(0, SAMPLE_QUESTIONS).map((a, i) => {
+      if (before[i]?.question !== a.question)
+        throw new Error(
+          `pipeline report: ${stage} and ${source} answered different held-out questions (${JSON.stringify(a.question)})`,
+        );
+      return { question: a.question, before: before[i]!.reply, after: a.reply };
+    });
+    samples.push({ stage, from: source!, items });
+  }
+  return samples;
 }
 
 /** The charts each stage wrote into its folder (`loss.svg`, and a tuning stage's `curves.svg`). */
@@ -26,7 +66,7 @@ const fixed = (x: number | null) => (x === null ? '–' : x.toFixed(3));
 const seconds = (s: number | undefined) => (s === undefined ? '–' : `${s.toFixed(1)} s`);
 
 /** One comparison in a sentence: wins both orders agree on, and the bias figures. */
-function comparisonLine(c: StageComparison): string {
+export function comparisonLine(c: StageComparison): string {
   const r = c.report;
   if ('error' in r) return `${c.stage} vs ${c.against}: no verdict (${r.error})`;
   const count = (w: string) => r.winners.filter((x) => x === w).length;
@@ -35,6 +75,9 @@ function comparisonLine(c: StageComparison): string {
 
 const JUDGE_NOTE =
   'Each question is judged in both orders (rationale before verdict); a winner counts only where the orders agree. The first-position rate and how often the longer answer wins show position and verbosity bias.';
+
+const SAMPLES_NOTE =
+  'Greedy replies to the same held-out questions by the model a stage started from (before) and by the stage (after).';
 
 /** The table's columns: heading and cell of a row. */
 function columns(r: PipelineReport): [string, (row: StageRow) => string][] {
@@ -73,7 +116,17 @@ function markdown(r: PipelineReport): string {
   const judge = r.judge
     ? `\n\n## LLM judge: ${r.judge.judge.model} at ${r.judge.judge.url}\n\n${JUDGE_NOTE}\n\n${r.judge.comparisons.map((c) => `- ${comparisonLine(c)}`).join('\n')}`
     : '';
-  return `# reference-llm pipeline\n\n${table}${judge}\n\nPreference accuracy is the reward model's, on held-out pairs. Task accuracy and format: greedy replies to the held-out instruction questions (the pretrained model with the chat tokens added).\n\n## Samples\n\n${samples}\n\n## Configuration\n\n${config}\n\n## Curves\n\n${charts}\n`;
+  const oneLine = (text: string) => `\`${text.replaceAll('\n', ' ↵ ')}\``;
+  const beforeAfter = (r.samples ?? [])
+    .map(
+      (s) =>
+        `### ${s.stage} (from ${s.from})\n\n| question | before (${s.from}) | after (${s.stage}) |\n|---|---|---|\n${s.items.map((i) => `| ${i.question.replaceAll('\n', ' ')} | ${oneLine(i.before)} | ${oneLine(i.after)} |`).join('\n')}`,
+    )
+    .join('\n\n');
+  const beforeAfterSection = beforeAfter
+    ? `\n\n## Before and after each stage\n\n${SAMPLES_NOTE}\n\n${beforeAfter}`
+    : '';
+  return `# reference-llm pipeline\n\n${table}${judge}\n\nPreference accuracy is the reward model's, on held-out pairs. Task accuracy and format: greedy replies to the held-out instruction questions (the pretrained model with the chat tokens added).\n\n## Samples\n\n${samples}${beforeAfterSection}\n\n## Configuration\n\n${config}\n\n## Curves\n\n${charts}\n`;
 }
 
 function html(out: string, r: PipelineReport): string {
@@ -113,9 +166,23 @@ function html(out: string, r: PipelineReport): string {
         )
         .join('\n')}`
     : '';
+  const beforeAfter = (r.samples ?? [])
+    .map(
+      (s) =>
+        `<table class="samples" id="samples-${s.stage}"><caption>${s.stage} (from ${s.from})</caption><thead><tr><th>question</th><th>before (${s.from})</th><th>after (${s.stage})</th></tr></thead><tbody>${s.items
+          .map(
+            (i) =>
+              `<tr><td>${escapeXml(i.question)}</td><td><code>${escapeXml(i.before)}</code></td><td><code>${escapeXml(i.after)}</code></td></tr>`,
+          )
+          .join('')}</tbody></table>`,
+    )
+    .join('\n');
+  const samplesSection = beforeAfter
+    ? `<h2>Before and after each stage</h2><p>${SAMPLES_NOTE}</p>${beforeAfter}`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>reference-llm pipeline</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}figure.chart{margin:1em 0}figure.chart img{max-width:100%}code{white-space:pre-wrap}</style>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}table.samples{margin:1em 0}caption{text-align:left;font-weight:bold}figure.chart{margin:1em 0}figure.chart img{max-width:100%}code{white-space:pre-wrap}</style>
 </head><body>
 <h1>reference-llm pipeline</h1>
 <table id="stages"><thead><tr>${head}</tr></thead><tbody>
@@ -123,6 +190,7 @@ ${body}
 </tbody></table>
 <p>Preference accuracy is the reward model's, on held-out pairs. Task accuracy and format: greedy replies to the held-out instruction questions (the pretrained model with the chat tokens added).</p>
 <h2>Configuration</h2><table id="config">${config}</table>
+${samplesSection}
 ${judge}
 ${stages}
 </body></html>
@@ -131,7 +199,8 @@ ${stages}
 
 /**
  * Writes the pipeline's report into `out`: `report.json` (the rows, times and configuration),
- * `report.md` (the table, samples, configuration, links to each stage's charts) and
+ * `report.md` (the table, samples, replies before and after each stage, configuration, links to
+ * each stage's charts) and
  * `report.html`, one self-contained page (no network: each stage's SVG charts inlined as data
  * URLs, so that the charts' element ids cannot collide).
  */

@@ -13,7 +13,7 @@ const device = gpu ?? cpu;
 const run = (o: Partial<PipelineOptions> & { out: string }) =>
   runPipeline({ preset: microChat, recipe: microRecipe, data, steps: 4, device, ...o });
 const modelSha = (dir: string) => readCheckpoint(dir).state.files[FILES.model];
-const trainedStages = STAGE_NAMES.filter((s) => s !== 'eval');
+const trainedStages = STAGE_NAMES.filter((s) => s !== 'eval' && s !== 'serve');
 
 describe('runPipeline', () => {
   const out = tempDir();
@@ -48,6 +48,20 @@ describe('runPipeline', () => {
     );
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.rows).toEqual(r.rows);
+    // Replies before and after each tuning stage, on the questions each row's sample starts with.
+    expect(report.samples.map((x: { stage: string; from: string }) => [x.stage, x.from])).toEqual([
+      ['sft', 'pretrain'],
+      ['dpo', 'sft'],
+      ['ppo', 'sft'],
+      ['grpo', 'sft'],
+    ]);
+    const sample = (stage: string) => r.rows!.find((row) => row.stage === stage)!.sample!;
+    const dpoSamples = report.samples[1];
+    expect(dpoSamples.items[0]).toEqual({
+      question: sample('dpo').question,
+      before: sample('sft').reply,
+      after: sample('dpo').reply,
+    });
     expect(Object.keys(report.seconds)).toEqual(trainedStages);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| pretrain | ');
   });
@@ -104,10 +118,10 @@ describe('runPipeline errors', () => {
     );
   });
 
-  it('refuses unknown stages, missing inputs and an unwritable --out before training', async () => {
+  it('refuses unknown stages, missing inputs, nothing to serve, an unwritable --out and a full disk before training', async () => {
     const out = tempDir();
     expect(() => resolveStages(out, ['pretrain', 'rlaif'])).toThrow(
-      '--stages: unknown stage "rlaif"; expected a comma-separated list of pretrain, sft, reward, dpo, ppo, grpo, eval',
+      '--stages: unknown stage "rlaif"; expected a comma-separated list of pretrain, sft, reward, dpo, ppo, grpo, eval, serve',
     );
     expect(() => resolveStages(out, ['dpo'])).toThrow(
       `--stages: dpo starts from sft, which is neither in --stages nor complete in ${join(out, 'sft')}; add sft to --stages`,
@@ -115,6 +129,14 @@ describe('runPipeline errors', () => {
     const file = textFile('not a folder');
     await expect(run({ out: join(file, 'runs') })).rejects.toThrow(
       new RegExp(`^--out ${join(file, 'runs')}: cannot write there`),
+    );
+    await expect(run({ out, stages: ['pretrain', 'sft'], freeBytes: () => 0 })).rejects.toThrow(
+      new RegExp(
+        `^--out ${out}: 0\\.0 MiB free on its file system, but the 2 stages to train \\(pretrain, sft\\) will write about \\d+\\.\\d MiB`,
+      ),
+    );
+    expect(() => resolveStages(out, ['eval', 'serve'])).toThrow(
+      `--stages: serve serves the last finished model, and none of pretrain, sft, dpo, ppo, grpo is in --stages or complete in ${out}; add one to --stages`,
     );
     expect(existsSync(join(out, 'pretrain'))).toBe(false);
   });

@@ -1,22 +1,31 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Device } from '@tessera/tensor-webgpu';
 import { writeAtomic } from '../atomic-write.js';
 import type { StopReason, StopSignal } from '../loop.js';
 import type { Preset } from '../presets.js';
+import { resolvePreset } from '../pretrain.js';
 import { formatSeconds, type ProgressSink, stderrSink } from '../progress.js';
 import { FILES, readCheckpoint } from '../run-folder.js';
 import type { TuningRecipe } from '../tuning/recipes.js';
+import { checkOut, estimateStageBytes } from './disk.js';
 import { evaluateStage, type StageAnswer, type StageRow } from './evaluation.js';
 import { endpointJudge, type JudgeEndpoint, judgeStages } from './judge.js';
-import { writePipelineReport } from './report.js';
+import { stageSamples, writePipelineReport } from './report.js';
 import { PIPELINE_STAGES, type PipelineContext, stageState } from './stages.js';
 
 /** The stage that measures every trained stage and writes the pipeline's report. */
 export const EVAL_STAGE = 'eval';
 
+/** The stage that ends the pipeline by serving the final model (`reference-llm serve`'s code). */
+export const SERVE_STAGE = 'serve';
+
 /** Every stage name `--stages` takes, in the order they run. */
-export const STAGE_NAMES: readonly string[] = [...PIPELINE_STAGES.map((s) => s.name), EVAL_STAGE];
+export const STAGE_NAMES: readonly string[] = [
+  ...PIPELINE_STAGES.map((s) => s.name),
+  EVAL_STAGE,
+  SERVE_STAGE,
+];
 
 /** The pipeline's record of time spent per stage (`pipeline.json`), summed over resumed runs. */
 export const TIMES_FILE = 'pipeline.json';
@@ -38,6 +47,8 @@ export interface PipelineOptions {
   stop?: StopSignal;
   /** Progress bars and the one-line status of each stage; default standard error. */
   sink?: ProgressSink;
+  /** Free bytes on `out`'s file system; default `statfs`'s (`freeBytes`). */
+  freeBytes?: (dir: string) => number;
 }
 
 /** How a pipeline run ended. */
@@ -46,8 +57,10 @@ export interface PipelineResult {
   stopped?: { stage: string; reason: StopReason };
   /** The evaluation table, when the `eval` stage ran. */
   rows?: StageRow[];
-  /** The folder of the last finished stage `serve` can serve (PPO's, else DPO's, …), if any. */
+  /** The folder of the last finished stage `serve` can serve (GRPO's, else PPO's, …), if any. */
   final?: string;
+  /** Whether the `serve` stage was chosen: the caller serves `final` (`startServing`). */
+  serve: boolean;
 }
 
 /** Seconds each stage has trained, summed over the runs that resumed it. */
@@ -67,16 +80,15 @@ export function resolveStages(out: string, stages: readonly string[] = STAGE_NAM
         throw new Error(
           `--stages: ${stage.name} starts from ${need}, which is neither in --stages nor complete in ${join(out, need)}; add ${need} to --stages`,
         );
+  const servable = PIPELINE_STAGES.filter((s) => s.servable).map((s) => s.name);
+  if (
+    chosen.includes(SERVE_STAGE) &&
+    !servable.some((s) => chosen.includes(s) || stageState(join(out, s)) === 'complete')
+  )
+    throw new Error(
+      `--stages: ${SERVE_STAGE} serves the last finished model, and none of ${servable.join(', ')} is in --stages or complete in ${out}; add one to --stages`,
+    );
   return chosen;
-}
-
-function checkWritable(out: string): void {
-  try {
-    mkdirSync(out, { recursive: true });
-    accessSync(out, constants.W_OK);
-  } catch (e) {
-    throw new Error(`--out ${out}: cannot write there (${(e as Error).message})`);
-  }
 }
 
 function readTimes(out: string): StageTimes {
@@ -93,13 +105,23 @@ function readTimes(out: string): StageTimes {
  * (`evaluateStage`, each row kept in `out/eval/<stage>.json` for that checkpoint) and writes
  * `report.json`, `report.md` and `report.html` into `out`; with `judge`, an LLM judge compares
  * every stage's replies with the SFT model's (`judgeStages`) and the report shows its verdicts.
+ * The `serve` stage is the caller's: the result names the final model and whether to serve it.
  *
- * @throws Error - a bad `--stages` or an unwritable `out` (before any training); a stage that
- *   fails, naming it, the cause and how to resume
+ * @throws Error - a bad `--stages`, an unwritable `out` or too little space free there for the
+ *   stages to train (`checkOut`, before any training); a stage that fails, naming it, the cause
+ *   and how to resume
  */
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const chosen = resolveStages(o.out, o.stages);
-  checkWritable(o.out);
+  const training = PIPELINE_STAGES.filter(
+    (s) => chosen.includes(s.name) && stageState(join(o.out, s.name)) !== 'complete',
+  ).map((s) => s.name);
+  checkOut(
+    o.out,
+    estimateStageBytes(resolvePreset(o.preset ?? 'tiny'), training.length),
+    `the ${training.length} stage${training.length === 1 ? '' : 's'} to train (${training.join(', ') || 'none'})`,
+    o.freeBytes,
+  );
   const sink = o.sink ?? stderrSink;
   const status = (line: string) => sink.write(`${line}\n`);
   const context: PipelineContext = {
@@ -142,7 +164,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       status(
         `${stage.name}: stopped (${outcome.stopReason}) at step ${outcome.steps} of ${outcome.totalSteps}; run the same pipeline command again to resume`,
       );
-      return { stopped: { stage: stage.name, reason: outcome.stopReason } };
+      return { stopped: { stage: stage.name, reason: outcome.stopReason }, serve: false };
     }
     status(
       `${stage.name}: done, ${outcome.steps} steps in ${formatSeconds(times[stage.name]!)} → ${dir}`,
@@ -152,16 +174,21 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     .map((s) => join(o.out, s.name))
     .filter((dir) => stageState(dir) === 'complete')
     .at(-1);
-  if (!chosen.includes(EVAL_STAGE)) return { final };
+  const serve = chosen.includes(SERVE_STAGE);
+  if (!chosen.includes(EVAL_STAGE)) return { final, serve };
   // The judge is reached before the measuring starts: a wrong URL fails fast.
   const judge = o.judge && (await endpointJudge(o.judge));
   const { rows, answers } = await evaluateStages(o, sink);
   const judged =
     judge &&
     (await judgeStages(judge, o.judge!.url, answers, 'sft' in answers ? 'sft' : 'pretrain'));
+  const from = Object.fromEntries(
+    PIPELINE_STAGES.filter((s) => s.needs.length > 0).map((s) => [s.name, s.needs[0]!]),
+  );
   writePipelineReport(o.out, {
     rows,
     judge: judged,
+    samples: stageSamples(answers, from),
     seconds: times,
     config: {
       preset: typeof context.preset === 'string' ? context.preset : context.preset.name,
@@ -172,7 +199,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     },
   });
   status(`${EVAL_STAGE}: ${rows.length} stages measured; report in ${join(o.out, 'report.html')}`);
-  return { rows, final };
+  return { rows, final, serve };
 }
 
 /** Rows and replies of every finished stage, measured once per checkpoint (kept in `out/eval/`). */

@@ -1,0 +1,54 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What the stub judge is asked: the user message of each chat request, in arrival order. */
+export interface StubJudge {
+  url: string;
+  /** The user message of every chat request received, answered or not. */
+  asked: string[];
+  close: () => Promise<void>;
+}
+
+/**
+ * An OpenAI-compatible endpoint (`GET /v1/models` lists `stub`) whose judge prefers the longer
+ * answer, reasoning first, and `WINNER: TIE` on equal lengths. `respond(n)` may take over request
+ * `n` (0-based): return a status code to fail it with, `'hold'` to never answer it, or undefined to
+ * answer normally.
+ */
+export async function stubJudge(
+  respond: (n: number) => number | 'hold' | undefined = () => undefined,
+): Promise<StubJudge> {
+  const asked: string[] = [];
+  const held: ServerResponse[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/v1/models') return res.end(JSON.stringify({ data: [{ id: 'stub' }] }));
+      const user = JSON.parse(body).messages.at(-1).content as string;
+      const takeover = respond(asked.length);
+      asked.push(user);
+      if (takeover === 'hold') return held.push(res);
+      if (takeover !== undefined) {
+        res.statusCode = takeover;
+        return res.end(JSON.stringify({ error: { message: 'stub failure' } }));
+      }
+      const [, first, second] = /Answer 1: (.*)\n\nAnswer 2: (.*)$/s.exec(user)!;
+      const winner =
+        first!.length === second!.length ? 'TIE' : first!.length > second!.length ? '1' : '2';
+      const content = `The longer answer shows more work.\nWINNER: ${winner}`;
+      res.end(JSON.stringify({ choices: [{ message: { role: 'assistant', content } }] }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    asked,
+    close: () => {
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
