@@ -10,9 +10,13 @@ import { buildBenchmark, writeBenchmark } from '../rag/benchmark.js';
 import {
   answerAccuracy,
   buildRetrievers,
+  choiceAccuracy,
   corpusPassages,
+  DENSE_WEIGHTS,
+  embedPassages,
   evaluateRetrievers,
   formatMetricsTable,
+  tuneDenseWeight,
 } from '../rag/evaluate-retrieval.js';
 import { buildIndexFolder, openIndexFolder } from '../rag/index-folder.js';
 import { readRetrievalModels } from '../rag/retrieval-models.js';
@@ -29,20 +33,36 @@ const benchCommand = () =>
       new Option('--passages <n>', 'passages in the corpus').argParser(integer(10)).default(1000),
     )
     .addOption(
-      new Option('--heldout <fraction>', 'share of the questions held out for testing')
+      new Option('--heldout <fraction>', 'share of the passages whose questions are the test split')
         .argParser(numberIn({ above: 0, atMost: 0.9 }))
         .default(0.2),
+    )
+    .addOption(
+      new Option(
+        '--dev <fraction>',
+        'share of the passages whose questions are the dev split (where rag eval tunes the fusion weight)',
+      )
+        .argParser(numberIn({ above: 0, atMost: 0.9 }))
+        .default(0.1),
+    )
+    .addOption(
+      new Option('--train-questions <n>', 'questions about each training passage')
+        .argParser(integer(1))
+        .default(4),
     )
     .addOption(new Option('--seed <n>', 'seed of the draw').argParser(integer(0)).default(19))
     .action((o) => {
       const bench = buildBenchmark(readText(o.data ?? DEFAULT_DATA), {
         passages: o.passages,
         heldout: o.heldout,
+        dev: o.dev,
+        trainQuestions: o.trainQuestions,
         seed: o.seed,
       });
       writeBenchmark(o.out, bench);
+      const count = (split: 'train' | 'dev' | 'test') => Object.keys(bench.qrels[split]).length;
       console.log(
-        `${o.out}: ${bench.corpus.length} passages, ${Object.keys(bench.qrels.train).length} training and ${Object.keys(bench.qrels.test).length} held-out questions`,
+        `${o.out}: ${bench.corpus.length} passages; ${count('train')} training, ${count('dev')} dev and ${count('test')} test questions`,
       );
     });
 
@@ -171,11 +191,16 @@ const queryCommand = () =>
 const evalCommand = () =>
   new Command('eval')
     .summary(
-      'nDCG@10, recall@10 and MRR of BM25, dense, hybrid and hybrid + rerank on a BEIR split',
+      'nDCG@10, recall@10 and MRR of BM25, dense, hybrid (RRF, weighted) and hybrid + rerank on a BEIR split',
     )
     .requiredOption('--bench <dir>', 'a BEIR folder (see "rag bench")')
     .requiredOption('--models <dir>', 'folder written by "rag train"')
     .option('--split <name>', 'qrels split to evaluate', 'test')
+    .option(
+      '--tune <name>',
+      'qrels split on which the weight of weighted fusion is chosen (a split the encoders did not train on)',
+      'dev',
+    )
     .option(
       '--checkpoint <dir>',
       'also score generated answers with and without retrieval (language model run folder)',
@@ -189,8 +214,15 @@ const evalCommand = () =>
     .action(async (o) => {
       await withDevice(o.backend, async (device) => {
         const data = await loadBeir(o.bench, o.split);
+        const tuning = await loadBeir(o.bench, o.tune);
         const models = readRetrievalModels(o.models, device);
-        const retrievers = await buildRetrievers(corpusPassages(data), models);
+        const passages = corpusPassages(data);
+        const store = await embedPassages(passages, models);
+        const { weight, ndcg } = await tuneDenseWeight(tuning, passages, models, store);
+        console.log(
+          `dense weight of weighted fusion: ${weight} (nDCG@10 on the ${tuning.queries.size} questions of ${o.tune}: ${DENSE_WEIGHTS.map((w, i) => `${w}: ${ndcg[i]!.toFixed(3)}`).join(', ')})`,
+        );
+        const retrievers = await buildRetrievers(passages, models, store, { denseWeight: weight });
         const rows = await evaluateRetrievers(data, retrievers);
         console.log(
           `${data.queries.size} questions of ${join(o.bench, 'qrels', `${o.split}.tsv`)}, ${data.corpus.size} passages\n`,
@@ -218,8 +250,30 @@ const evalCommand = () =>
           retrievers['hybrid + rerank'],
           settings,
         );
+        const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
         console.log(
-          `\nanswer accuracy on ${questions.length} held-out questions: ${(100 * without.accuracy).toFixed(1)}% without retrieval, ${(100 * withRag.accuracy).toFixed(1)}% with hybrid + rerank (top 3)`,
+          `\nanswer accuracy on ${questions.length} held-out questions (generated, greedy): ${percent(without.accuracy)} without retrieval, ${percent(withRag.accuracy)} with hybrid + rerank (top 3)`,
+        );
+        const choice = { k: 3, passages: false };
+        const names = await choiceAccuracy(
+          lm,
+          questions,
+          retrievers['hybrid + rerank'],
+          data.corpus,
+          choice,
+        );
+        const read = await choiceAccuracy(
+          lm,
+          questions,
+          retrievers['hybrid + rerank'],
+          data.corpus,
+          {
+            ...choice,
+            passages: true,
+          },
+        );
+        console.log(
+          `answer accuracy choosing among the speakers of the top 3 passages by log P(question | context): ${percent(names.accuracy)} from the names alone, ${percent(read.accuracy)} from the passages (chance ${percent(read.chance)}; the answer is among the candidates for ${percent(read.reachable)})`,
         );
       });
     });

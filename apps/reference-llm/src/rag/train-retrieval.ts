@@ -125,7 +125,7 @@ export async function trainRetrievalModels(
     biEncoder,
     crossEncoder,
     manifest: {
-      format: 1,
+      format: 2,
       model: config,
       training: {
         settings: settingsRecord,
