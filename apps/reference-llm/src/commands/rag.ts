@@ -81,7 +81,12 @@ const trainCommand = () =>
       new Option('--batch-size <n>', 'questions per step').argParser(integer(2)).default(32),
     )
     .addOption(
-      new Option('--lr <rate>', 'AdamW learning rate')
+      new Option('--lr <rate>', "the bi-encoder's AdamW learning rate")
+        .argParser(numberIn({ above: 0 }))
+        .default(1e-4),
+    )
+    .addOption(
+      new Option('--rerank-lr <rate>', "the reranker's AdamW learning rate")
         .argParser(numberIn({ above: 0 }))
         .default(1e-3),
     )
@@ -123,6 +128,7 @@ const trainCommand = () =>
           rerankSteps: o.rerankSteps,
           batchSize: o.batchSize,
           lr: o.lr,
+          rerankLr: o.rerankLr,
           temperature: o.temperature,
           negatives: o.negatives,
           seed: o.seed,
@@ -240,40 +246,31 @@ const evalCommand = () =>
           .filter(([id]) => answersOf.get(id))
           .slice(0, o.answers)
           .map(([id, question]) => ({ question, answer: answersOf.get(id)! }));
+        // The readers read what the retriever best on the tuning split finds.
+        const best = (await evaluateRetrievers(tuning, retrievers)).reduce((a, b) =>
+          b['nDCG@10'] > a['nDCG@10'] ? b : a,
+        ).method;
+        const retriever = retrievers[best];
         const { model, tokenizer } = loadCheckpoint(o.checkpoint, device);
         const lm = asLanguageModel(model, tokenizer, o.checkpoint);
         const settings = { k: 3, maxPromptChars: 4 * model.config.maxSeqLen, maxTokens: 8 };
         const without = await answerAccuracy(lm, questions, undefined, settings);
-        const withRag = await answerAccuracy(
-          lm,
-          questions,
-          retrievers['hybrid + rerank'],
-          settings,
-        );
+        const withRag = await answerAccuracy(lm, questions, retriever, settings);
         const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
         console.log(
-          `\nanswer accuracy on ${questions.length} held-out questions (generated, greedy): ${percent(without.accuracy)} without retrieval, ${percent(withRag.accuracy)} with hybrid + rerank (top 3)`,
-        );
-        const choice = { k: 3, passages: false };
-        const names = await choiceAccuracy(
-          lm,
-          questions,
-          retrievers['hybrid + rerank'],
-          data.corpus,
-          choice,
-        );
-        const read = await choiceAccuracy(
-          lm,
-          questions,
-          retrievers['hybrid + rerank'],
-          data.corpus,
-          {
-            ...choice,
-            passages: true,
-          },
+          `\nanswer accuracy on ${questions.length} held-out questions, retrieving with ${best} (the best nDCG@10 on ${o.tune}), top 3:`,
         );
         console.log(
-          `answer accuracy choosing among the speakers of the top 3 passages by log P(question | context): ${percent(names.accuracy)} from the names alone, ${percent(read.accuracy)} from the passages (chance ${percent(read.chance)}; the answer is among the candidates for ${percent(read.reachable)})`,
+          `- generated (greedy, 8 tokens): ${percent(without.accuracy)} without retrieval, ${percent(withRag.accuracy)} with`,
+        );
+        const choice = { k: 3, passages: false };
+        const names = await choiceAccuracy(lm, questions, retriever, data.corpus, choice);
+        const read = await choiceAccuracy(lm, questions, retriever, data.corpus, {
+          ...choice,
+          passages: true,
+        });
+        console.log(
+          `- a choice among the retrieved speakers by log P(question | context): ${percent(names.accuracy)} from the names alone, ${percent(read.accuracy)} from the passages (chance ${percent(read.chance)}; the answer is among the candidates for ${percent(read.reachable)})`,
         );
       });
     });
