@@ -90,6 +90,12 @@ describe('retrieval benchmark', () => {
     expect(test.qrels).toEqual(b.qrels.test);
     expect(test.queries.get('q19')).toBe(b.queries.find((q) => q.id === 'q19')!.text);
     expect((await loadBeir(dir, 'dev')).qrels).toEqual(b.qrels.dev);
+    const quote = (await loadBeir(dir, 'test-quote')).qrels;
+    const keywords = (await loadBeir(dir, 'test-keywords')).qrels;
+    expect({ ...quote, ...keywords }).toEqual(b.qrels.test);
+    for (const q of Object.keys(keywords))
+      expect(b.queries.find((x) => x.id === q)!.kind).toBe('keywords');
+    expect(Object.keys(quote).length).toBeGreaterThan(0);
     expect((await loadBeir(dir, 'train')).queries.size).toBe(14 * 4);
     expect(readFileSync(join(dir, 'queries.jsonl'), 'utf8')).toContain(
       `"metadata":{"answer":"${b.queries[0]!.answer}","kind":"quote"}`,

@@ -161,8 +161,9 @@ export function buildBenchmark(text: string, options: BenchmarkOptions = {}): Re
 
 /**
  * Writes the benchmark in BEIR's layout, each file atomically: `corpus.jsonl`, `queries.jsonl`
- * (the answer and the question's kind in `metadata`), `qrels/train.tsv`, `qrels/dev.tsv` and
- * `qrels/test.tsv`.
+ * (the answer and the question's kind in `metadata`), `qrels/train.tsv`, `qrels/dev.tsv`,
+ * `qrels/test.tsv`, and the test split by question kind, `qrels/test-quote.tsv` and
+ * `qrels/test-keywords.tsv`.
  */
 export function writeBenchmark(dir: string, bench: RetrievalBenchmark): void {
   mkdirSync(join(dir, 'qrels'), { recursive: true });
@@ -181,15 +182,19 @@ export function writeBenchmark(dir: string, bench: RetrievalBenchmark): void {
       })),
     ),
   );
-  for (const split of ['train', 'dev', 'test'] as const) {
-    const lines = Object.entries(bench.qrels[split]).flatMap(([q, docs]) =>
+  const writeQrels = (name: string, qrels: Qrels) => {
+    const lines = Object.entries(qrels).flatMap(([q, docs]) =>
       Object.entries(docs).map(([d, grade]) => `${q}\t${d}\t${grade}\n`),
     );
-    writeAtomic(
-      join(dir, 'qrels', `${split}.tsv`),
-      `query-id\tcorpus-id\tscore\n${lines.join('')}`,
+    writeAtomic(join(dir, 'qrels', `${name}.tsv`), `query-id\tcorpus-id\tscore\n${lines.join('')}`);
+  };
+  for (const split of ['train', 'dev', 'test'] as const) writeQrels(split, bench.qrels[split]);
+  const kindOf = new Map(bench.queries.map((q) => [q.id, q.kind]));
+  for (const kind of ['quote', 'keywords'] as const)
+    writeQrels(
+      `test-${kind}`,
+      Object.fromEntries(Object.entries(bench.qrels.test).filter(([q]) => kindOf.get(q) === kind)),
     );
-  }
 }
 
 function shuffle<T>(items: readonly T[], rng: Rng): T[] {
