@@ -67,7 +67,10 @@ export async function embedPassages(
 export interface RetrieverSettings {
   /** The dense weight w of weighted fusion, BM25's being 1 − w (see {@link tuneDenseWeight}). */
   denseWeight: number;
-  /** How many of the weighted fusion's passages the cross-encoder reranks. Default 20. */
+  /**
+   * How deep each half (BM25, the bi-encoder) retrieves for the reranked method: their union, up
+   * to twice as many passages, is what the cross-encoder reorders. Default 20.
+   */
   rerankDepth?: number;
 }
 
@@ -75,7 +78,7 @@ export interface RetrieverSettings {
  * The retrievers `rag eval` compares over passages embedded in `store` ({@link embedPassages}):
  * BM25 alone, the bi-encoder alone, both fused by reciprocal rank (k = 60, equal weights), both
  * fused by weighted min-max scores ([1 − w, w], Bruch et al. 2023), and that weighted fusion
- * reranked by the cross-encoder over its top `rerankDepth`.
+ * reranked by the cross-encoder over the union of each half's top `rerankDepth`.
  */
 export async function buildRetrievers(
   passages: readonly Passage[],
