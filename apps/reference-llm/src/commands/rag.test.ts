@@ -27,7 +27,7 @@ const cpu = ['--backend', 'cpu'];
 describe('rag, the command', () => {
   it('builds the benchmark, trains, evaluates, indexes and queries', async () => {
     const b = await run('rag', 'bench', '--out', bench, '--passages', '30');
-    expect(b.output).toContain(`${bench}: 30 passages, 24 training and 6 held-out questions`);
+    expect(b.output).toContain(`${bench}: 30 passages; 84 training, 3 dev and 6 test questions`);
     const t = await run(
       ...['rag', 'train', '--bench', bench, '--out', models, '--steps', '2', '--rerank-steps', '1'],
       ...['--batch-size', '4', '--d-model', '16', '--layers', '1', '--vocab-size', '300', ...cpu],
@@ -37,7 +37,16 @@ describe('rag, the command', () => {
     const e = await run('rag', 'eval', '--bench', bench, '--models', models, ...cpu);
     expect(e.code, e.output).toBe(0);
     expect(e.output).toMatch(/6 questions of .*test\.tsv, 30 passages/);
-    for (const method of ['BM25', 'dense', 'hybrid', 'hybrid \\+ rerank'])
+    expect(e.output).toMatch(
+      /dense weight of weighted fusion: (0|1|0\.\d) \(nDCG@10 on the 3 questions of dev: 0: /,
+    );
+    for (const method of [
+      'BM25',
+      'dense',
+      'hybrid \\(RRF\\)',
+      'hybrid \\(weighted\\)',
+      'hybrid \\+ rerank',
+    ])
       expect(e.output).toMatch(
         new RegExp(`\\| ${method} \\| \\d\\.\\d{4} \\| \\d\\.\\d{4} \\| \\d\\.\\d{4} \\|`),
       );

@@ -10,9 +10,13 @@ import { buildBenchmark, writeBenchmark } from '../rag/benchmark.js';
 import {
   answerAccuracy,
   buildRetrievers,
+  choiceAccuracy,
   corpusPassages,
+  DENSE_WEIGHTS,
+  embedPassages,
   evaluateRetrievers,
   formatMetricsTable,
+  tuneDenseWeight,
 } from '../rag/evaluate-retrieval.js';
 import { buildIndexFolder, openIndexFolder } from '../rag/index-folder.js';
 import { readRetrievalModels } from '../rag/retrieval-models.js';
@@ -29,20 +33,36 @@ const benchCommand = () =>
       new Option('--passages <n>', 'passages in the corpus').argParser(integer(10)).default(1000),
     )
     .addOption(
-      new Option('--heldout <fraction>', 'share of the questions held out for testing')
+      new Option('--heldout <fraction>', 'share of the passages whose questions are the test split')
         .argParser(numberIn({ above: 0, atMost: 0.9 }))
         .default(0.2),
+    )
+    .addOption(
+      new Option(
+        '--dev <fraction>',
+        'share of the passages whose questions are the dev split (where rag eval tunes the fusion weight)',
+      )
+        .argParser(numberIn({ above: 0, atMost: 0.9 }))
+        .default(0.1),
+    )
+    .addOption(
+      new Option('--train-questions <n>', 'questions about each training passage')
+        .argParser(integer(1))
+        .default(4),
     )
     .addOption(new Option('--seed <n>', 'seed of the draw').argParser(integer(0)).default(19))
     .action((o) => {
       const bench = buildBenchmark(readText(o.data ?? DEFAULT_DATA), {
         passages: o.passages,
         heldout: o.heldout,
+        dev: o.dev,
+        trainQuestions: o.trainQuestions,
         seed: o.seed,
       });
       writeBenchmark(o.out, bench);
+      const count = (split: 'train' | 'dev' | 'test') => Object.keys(bench.qrels[split]).length;
       console.log(
-        `${o.out}: ${bench.corpus.length} passages, ${Object.keys(bench.qrels.train).length} training and ${Object.keys(bench.qrels.test).length} held-out questions`,
+        `${o.out}: ${bench.corpus.length} passages; ${count('train')} training, ${count('dev')} dev and ${count('test')} test questions`,
       );
     });
 
@@ -61,7 +81,12 @@ const trainCommand = () =>
       new Option('--batch-size <n>', 'questions per step').argParser(integer(2)).default(32),
     )
     .addOption(
-      new Option('--lr <rate>', 'AdamW learning rate')
+      new Option('--lr <rate>', "the bi-encoder's AdamW learning rate")
+        .argParser(numberIn({ above: 0 }))
+        .default(1e-4),
+    )
+    .addOption(
+      new Option('--rerank-lr <rate>', "the reranker's AdamW learning rate")
         .argParser(numberIn({ above: 0 }))
         .default(1e-3),
     )
@@ -103,6 +128,7 @@ const trainCommand = () =>
           rerankSteps: o.rerankSteps,
           batchSize: o.batchSize,
           lr: o.lr,
+          rerankLr: o.rerankLr,
           temperature: o.temperature,
           negatives: o.negatives,
           seed: o.seed,
@@ -171,11 +197,16 @@ const queryCommand = () =>
 const evalCommand = () =>
   new Command('eval')
     .summary(
-      'nDCG@10, recall@10 and MRR of BM25, dense, hybrid and hybrid + rerank on a BEIR split',
+      'nDCG@10, recall@10 and MRR of BM25, dense, hybrid (RRF, weighted) and hybrid + rerank on a BEIR split',
     )
     .requiredOption('--bench <dir>', 'a BEIR folder (see "rag bench")')
     .requiredOption('--models <dir>', 'folder written by "rag train"')
     .option('--split <name>', 'qrels split to evaluate', 'test')
+    .option(
+      '--tune <name>',
+      'qrels split on which the weight of weighted fusion is chosen (a split the encoders did not train on)',
+      'dev',
+    )
     .option(
       '--checkpoint <dir>',
       'also score generated answers with and without retrieval (language model run folder)',
@@ -189,8 +220,15 @@ const evalCommand = () =>
     .action(async (o) => {
       await withDevice(o.backend, async (device) => {
         const data = await loadBeir(o.bench, o.split);
+        const tuning = await loadBeir(o.bench, o.tune);
         const models = readRetrievalModels(o.models, device);
-        const retrievers = await buildRetrievers(corpusPassages(data), models);
+        const passages = corpusPassages(data);
+        const store = await embedPassages(passages, models);
+        const { weight, ndcg } = await tuneDenseWeight(tuning, passages, models, store);
+        console.log(
+          `dense weight of weighted fusion: ${weight} (nDCG@10 on the ${tuning.queries.size} questions of ${o.tune}: ${DENSE_WEIGHTS.map((w, i) => `${w}: ${ndcg[i]!.toFixed(3)}`).join(', ')})`,
+        );
+        const retrievers = await buildRetrievers(passages, models, store, { denseWeight: weight });
         const rows = await evaluateRetrievers(data, retrievers);
         console.log(
           `${data.queries.size} questions of ${join(o.bench, 'qrels', `${o.split}.tsv`)}, ${data.corpus.size} passages\n`,
@@ -208,18 +246,31 @@ const evalCommand = () =>
           .filter(([id]) => answersOf.get(id))
           .slice(0, o.answers)
           .map(([id, question]) => ({ question, answer: answersOf.get(id)! }));
+        // The readers read what the retriever best on the tuning split finds.
+        const best = (await evaluateRetrievers(tuning, retrievers)).reduce((a, b) =>
+          b['nDCG@10'] > a['nDCG@10'] ? b : a,
+        ).method;
+        const retriever = retrievers[best];
         const { model, tokenizer } = loadCheckpoint(o.checkpoint, device);
         const lm = asLanguageModel(model, tokenizer, o.checkpoint);
         const settings = { k: 3, maxPromptChars: 4 * model.config.maxSeqLen, maxTokens: 8 };
         const without = await answerAccuracy(lm, questions, undefined, settings);
-        const withRag = await answerAccuracy(
-          lm,
-          questions,
-          retrievers['hybrid + rerank'],
-          settings,
+        const withRag = await answerAccuracy(lm, questions, retriever, settings);
+        const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
+        console.log(
+          `\nanswer accuracy on ${questions.length} held-out questions, retrieving with ${best} (the best nDCG@10 on ${o.tune}), top 3:`,
         );
         console.log(
-          `\nanswer accuracy on ${questions.length} held-out questions: ${(100 * without.accuracy).toFixed(1)}% without retrieval, ${(100 * withRag.accuracy).toFixed(1)}% with hybrid + rerank (top 3)`,
+          `- generated (greedy, 8 tokens): ${percent(without.accuracy)} without retrieval, ${percent(withRag.accuracy)} with`,
+        );
+        const choice = { k: 3, passages: false };
+        const names = await choiceAccuracy(lm, questions, retriever, data.corpus, choice);
+        const read = await choiceAccuracy(lm, questions, retriever, data.corpus, {
+          ...choice,
+          passages: true,
+        });
+        console.log(
+          `- a choice among the retrieved speakers by log P(question | context): ${percent(names.accuracy)} from the names alone, ${percent(read.accuracy)} from the passages (chance ${percent(read.chance)}; the answer is among the candidates for ${percent(read.reachable)})`,
         );
       });
     });

@@ -2,7 +2,7 @@ import * as T from '@tessera/tensor-webgpu';
 import { maxRelError } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 import { PASSAGES, tinyEncoder, tinyTokenizer } from '../test-utils/retrieval.js';
-import { BiEncoder, CrossEncoder, padRows, plainIds } from './encoders.js';
+import { BiEncoder, CrossEncoder, padRows, retrievalIds, retrievalText } from './encoders.js';
 
 const device = await T.createDevice({ backend: 'cpu' });
 const tok = tinyTokenizer;
@@ -25,12 +25,24 @@ describe('retrieval encoders', () => {
     expect(maxRelError(batch.subarray(d, 2 * d), alone)).toBeLessThan(1e-4);
   });
 
+  it('reads a question and the passage it quotes in one form, whatever their case and punctuation', () => {
+    const model = new BiEncoder(tinyEncoder, device);
+    const [question, passage] = model.rows(tok, [
+      'who says «the king rides»?',
+      'Who says, The KING rides!',
+    ]);
+    expect(passage).toEqual(question);
+    expect(retrievalText("ROMEO:\nO, she doth teach the torches to burn bright! 'Tis")).toBe(
+      "romeo o she doth teach the torches to burn bright 'tis",
+    );
+  });
+
   it('refuses a text longer than the window, naming it', () => {
     const model = new BiEncoder(tinyEncoder, device);
     const long = [...PASSAGES, ...PASSAGES].join(' ');
     expect(() => model.rows(tok, [long], 'query')).toThrow(
       new RegExp(
-        `^query "the king rides.*" has ${plainIds(tok, long).length} tokens; the encoder's window is 48$`,
+        `^query "the king rides.*" has ${retrievalIds(tok, long).length} tokens; the encoder's window is 48$`,
       ),
     );
   });
@@ -39,14 +51,14 @@ describe('retrieval encoders', () => {
     const model = new CrossEncoder(tinyEncoder, device);
     const row = model.pairRow(tok, 'who rides', PASSAGES.join(' '));
     expect(row).toHaveLength(48);
-    const q = plainIds(tok, 'who rides');
+    const q = retrievalIds(tok, 'who rides');
     expect(row.slice(0, q.length + 2)).toEqual([
       tok.specialId('[CLS]'),
       ...q,
       tok.specialId('[SEP]'),
     ]);
     expect(row.slice(q.length + 2)).toEqual(
-      plainIds(tok, PASSAGES.join(' ')).slice(0, 48 - q.length - 2),
+      retrievalIds(tok, PASSAGES.join(' ')).slice(0, 48 - q.length - 2),
     );
     expect(() => model.pairRow(tok, [...PASSAGES, ...PASSAGES].join(' '), 'x')).toThrow(
       /^query "the king rides.*" has \d+ tokens; the reranker's window of 48 holds at most 45$/,

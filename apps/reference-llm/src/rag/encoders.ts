@@ -7,9 +7,26 @@ import { ClassificationHead, Encoder, type TransformerConfig } from '@tessera/tr
 /** The special tokens the retrieval tokenizer adds: padding, the first token, the separator. */
 export const RETRIEVAL_SPECIALS = ['[PAD]', '[CLS]', '[SEP]'] as const;
 
-/** A byte-level BPE tokenizer of `vocabSize` tokens learned from `texts`, with {@link RETRIEVAL_SPECIALS}. */
+/**
+ * The form in which the retrieval encoders read a text: lowercased, its runs of letters, digits
+ * and apostrophes joined by single spaces (as BERT-uncased lowercases and splits punctuation off).
+ * Questions and passages go through the same form, so a word is the same tokens in both: without
+ * it, "Torches," at the head of a verse line and "torches" in a question share no token.
+ */
+export function retrievalText(text: string): string {
+  return (text.toLowerCase().match(/[\p{L}\p{N}']+/gu) ?? []).join(' ');
+}
+
+/**
+ * A byte-level BPE tokenizer of `vocabSize` tokens learned from `texts` in their
+ * {@link retrievalText} form, with {@link RETRIEVAL_SPECIALS}.
+ */
 export function retrievalTokenizer(texts: readonly string[], vocabSize: number): Tokenizer {
-  return trainBpe(texts, { vocabSize, specialTokens: RETRIEVAL_SPECIALS, name: 'retrieval' });
+  return trainBpe(texts.map(retrievalText), {
+    vocabSize,
+    specialTokens: RETRIEVAL_SPECIALS,
+    name: 'retrieval',
+  });
 }
 
 /** A padded batch of token rows: ids i32 [B, T] and mask f32 [B, T] (1 real, 0 padding). */
@@ -31,9 +48,9 @@ export function padRows(rows: readonly number[][], padId: number, device: T.Devi
   return { ids: T.tensor(ids, { shape, device }), mask: T.tensor(mask, { shape, device }) };
 }
 
-/** Text → ids with special-token text read as plain text. */
-export function plainIds(tokenizer: Tokenizer, text: string): number[] {
-  return tokenizer.encode(text, { disallowedSpecial: [] });
+/** Text → the ids of its {@link retrievalText} form, special-token text read as plain text. */
+export function retrievalIds(tokenizer: Tokenizer, text: string): number[] {
+  return tokenizer.encode(retrievalText(text), { disallowedSpecial: [] });
 }
 
 /**
@@ -72,7 +89,7 @@ export class BiEncoder extends Module {
   ): number[][] {
     const window = this.encoder.config.maxSeqLen;
     return texts.map((text) => {
-      const ids = plainIds(tokenizer, text);
+      const ids = retrievalIds(tokenizer, text);
       if (ids.length > window && !truncate)
         throw new RangeError(
           `${what} ${JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text)} has ${ids.length} tokens; the encoder's window is ${window}`,
@@ -121,13 +138,13 @@ export class CrossEncoder extends Module {
    */
   pairRow(tokenizer: Tokenizer, query: string, passage: string): number[] {
     const window = this.encoder.config.maxSeqLen;
-    const q = plainIds(tokenizer, query);
+    const q = retrievalIds(tokenizer, query);
     if (q.length + 3 > window)
       throw new RangeError(
         `query ${JSON.stringify(query.length > 60 ? `${query.slice(0, 60)}…` : query)} has ${q.length} tokens; the reranker's window of ${window} holds at most ${window - 3}`,
       );
     const head = [tokenizer.specialId('[CLS]'), ...q, tokenizer.specialId('[SEP]')];
-    return [...head, ...plainIds(tokenizer, passage).slice(0, window - head.length)];
+    return [...head, ...retrievalIds(tokenizer, passage).slice(0, window - head.length)];
   }
 
   override dispose(): void {

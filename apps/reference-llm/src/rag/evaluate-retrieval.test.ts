@@ -4,13 +4,19 @@ import * as T from '@tessera/tensor-webgpu';
 import { describe, expect, it } from 'vitest';
 import { lines } from '../test-utils/fixtures.js';
 import { PASSAGES, QUESTIONS, tinyModels } from '../test-utils/retrieval.js';
+import { asEmbedder } from './adapters.js';
 import {
   answerAccuracy,
   buildRetrievers,
+  choiceAccuracy,
   corpusPassages,
+  DENSE_WEIGHTS,
+  embedPassages,
+  evaluateRetriever,
   evaluateRetrievers,
   formatMetricsTable,
   METHODS,
+  tuneDenseWeight,
 } from './evaluate-retrieval.js';
 
 const device = await T.createDevice({ backend: 'cpu' });
@@ -20,7 +26,13 @@ const data = {
   queries: new Map(QUESTIONS.map((q, i) => [`q${i}`, q])),
   qrels: Object.fromEntries(QUESTIONS.map((_, i) => [`q${i}`, { [`p${i}`]: 1 }])),
 };
-const retrievers = await buildRetrievers(corpusPassages(data), tinyModels(device), 4, lines());
+const models = tinyModels(device);
+const passages = corpusPassages(data);
+const store = await embedPassages(passages, models, lines());
+const retrievers = await buildRetrievers(passages, models, store, {
+  denseWeight: 0.5,
+  rerankDepth: 4,
+});
 
 describe('evaluating retrieval', () => {
   it('scores each method with trec_eval conventions; BM25 as an index of its own would', async () => {
@@ -50,6 +62,55 @@ describe('evaluating retrieval', () => {
   it('reranks only the fused top candidates', async () => {
     const hits = await retrievers['hybrid + rerank'].search(QUESTIONS[0]!, 10);
     expect(hits).toHaveLength(4);
+  });
+
+  it('chooses the dense weight of weighted fusion with the best nDCG@10 on the tuning questions', async () => {
+    const { weight, ndcg } = await tuneDenseWeight(data, passages, models, store, lines());
+    expect(ndcg).toHaveLength(DENSE_WEIGHTS.length);
+    expect(ndcg.indexOf(Math.max(...ndcg))).toBe(DENSE_WEIGHTS.indexOf(weight));
+    const embedder = asEmbedder(models.biEncoder, models.tokenizer);
+    for (const i of [0, 3, 10]) {
+      const w = DENSE_WEIGHTS[i]!;
+      const r = new Retriever({ embedder, store, fusion: 'weighted', weights: [1 - w, w] });
+      await r.restore(passages);
+      expect(ndcg[i]).toBe((await evaluateRetriever(data, r, 'check', lines()))['nDCG@10']);
+    }
+  });
+
+  it('reads by choosing among the retrieved speakers, scoring the question after each context', async () => {
+    // A model that finds the question likeliest after the passage sharing the most of its words.
+    const contexts: string[] = [];
+    const overlap: LanguageModel = {
+      id: 'overlap',
+      logLikelihood: (context, question) => {
+        contexts.push(context);
+        return question.split(' ').filter((w) => context.includes(w)).length;
+      },
+      generate: () => '',
+    };
+    const bm25 = new Retriever();
+    await bm25.add(passages);
+    const questions = QUESTIONS.map((question, i) => ({ question, answer: speakers[i]! }));
+    const o = { k: 3, passages: true, sink: lines() };
+    const read = await choiceAccuracy(overlap, questions, bm25, data.corpus, o);
+    expect(contexts[0]).toBe(`${speakers[0]}:\n${PASSAGES[0]}\n\n`);
+    expect(read.answers).toHaveLength(6);
+    const top = await Promise.all(QUESTIONS.map((q) => bm25.search(q, 3)));
+    const found = top.map((hits, i) => hits.some((h) => h.id === `p${i}`));
+    expect(read.reachable).toBeCloseTo(found.filter(Boolean).length / 6, 10);
+    // Six speakers, one passage each: a random choice is right once in as many as were found.
+    const chance = top.reduce((sum, hits, i) => sum + (found[i] ? 1 / hits.length : 0), 0);
+    expect(read.chance).toBeCloseTo(chance / 6, 10);
+    expect(read.accuracy).toBeGreaterThan(read.chance);
+    contexts.length = 0;
+    const names = await choiceAccuracy(overlap, questions, bm25, data.corpus, {
+      ...o,
+      passages: false,
+    });
+    expect(new Set(contexts)).toEqual(
+      new Set(top.flat().map((h) => `${data.corpus.get(h.id)!.title}:\n`)),
+    );
+    expect(names.chance).toBeCloseTo(read.chance, 10);
   });
 
   it('measures answers with and without retrieval', async () => {

@@ -2,6 +2,7 @@ import type { LanguageModel } from '@tessera/eval';
 import {
   augmentPrompt,
   type BeirDataset,
+  type BeirDocument,
   beirDocumentText,
   evaluateRun,
   FlatIndex,
@@ -13,15 +14,25 @@ import { asEmbedder, asReranker } from './adapters.js';
 import type { RetrievalModels } from './retrieval-models.js';
 
 /** The retrieval methods `rag eval` compares, in the order of its table. */
-export const METHODS = ['BM25', 'dense', 'hybrid', 'hybrid + rerank'] as const;
+export const METHODS = [
+  'BM25',
+  'dense',
+  'hybrid (RRF)',
+  'hybrid (weighted)',
+  'hybrid + rerank',
+] as const;
 export type Method = (typeof METHODS)[number];
 
-/** One row of the metrics table: the mean over the split's queries. */
-export interface MethodFigures {
-  method: Method;
+/** The figures of one method: the mean over the split's queries. */
+export interface RetrievalFigures {
   'nDCG@10': number;
   'Recall@10': number;
   MRR: number;
+}
+
+/** One row of the metrics table. */
+export interface MethodFigures extends RetrievalFigures {
+  method: Method;
 }
 
 /** The corpus of a BEIR data set as passages (title and text, as BEIR's retrievers index them). */
@@ -30,19 +41,15 @@ export function corpusPassages(data: BeirDataset): Passage[] {
 }
 
 /**
- * The four retrievers over one corpus: BM25 alone, the bi-encoder alone (exact cosine search,
- * so the figures are the model's, not an approximate index's), both fused by reciprocal rank
- * (k = 60), and that fusion reranked by the cross-encoder over its top `rerankDepth`. The corpus
- * is embedded once, each passage cut at the encoder's window.
+ * The passages embedded by the bi-encoder into an exact cosine index (so that dense figures are
+ * the model's, not an approximate index's), each passage cut at the encoder's window.
  */
-export async function buildRetrievers(
+export async function embedPassages(
   passages: readonly Passage[],
   models: RetrievalModels,
-  rerankDepth = 20,
   sink?: ProgressSink,
-): Promise<Record<Method, Retriever>> {
+): Promise<FlatIndex> {
   const store = new FlatIndex({ dimension: models.manifest.model.dModel });
-  // Passages are cut at the encoder's window; a question longer than it is an error.
   const corpus = new Retriever({
     bm25: false,
     embedder: asEmbedder(models.biEncoder, models.tokenizer, true),
@@ -53,44 +60,109 @@ export async function buildRetrievers(
     await corpus.add(passages.slice(from, from + 64));
     progress.update(Math.min(passages.length, from + 64));
   }
-  const embedder = asEmbedder(models.biEncoder, models.tokenizer);
-  const reranker = asReranker(models.crossEncoder, models.tokenizer);
-  const bm25 = new Retriever();
-  const dense = new Retriever({ bm25: false, embedder, store });
-  const hybrid = new Retriever({ embedder, store });
-  const reranked = new Retriever({ embedder, store, reranker, candidates: rerankDepth });
-  for (const r of [bm25, dense, hybrid, reranked]) await r.restore(passages);
-  return { BM25: bm25, dense, hybrid, 'hybrid + rerank': reranked };
+  return store;
+}
+
+/** Settings of {@link buildRetrievers}. */
+export interface RetrieverSettings {
+  /** The dense weight w of weighted fusion, BM25's being 1 − w (see {@link tuneDenseWeight}). */
+  denseWeight: number;
+  /**
+   * How deep each half (BM25, the bi-encoder) retrieves for the reranked method: their union, up
+   * to twice as many passages, is what the cross-encoder reorders. Default 20.
+   */
+  rerankDepth?: number;
 }
 
 /**
- * nDCG@10, recall@10 and MRR (trec_eval conventions, `@tessera/rag`'s `evaluateRun`) of each
- * method on the data set's queries, ranking the top 100.
+ * The retrievers `rag eval` compares over passages embedded in `store` ({@link embedPassages}):
+ * BM25 alone, the bi-encoder alone, both fused by reciprocal rank (k = 60, equal weights), both
+ * fused by weighted min-max scores ([1 − w, w], Bruch et al. 2023), and that weighted fusion
+ * reranked by the cross-encoder over the union of each half's top `rerankDepth`.
  */
+export async function buildRetrievers(
+  passages: readonly Passage[],
+  models: RetrievalModels,
+  store: FlatIndex,
+  o: RetrieverSettings,
+): Promise<Record<Method, Retriever>> {
+  const embedder = asEmbedder(models.biEncoder, models.tokenizer);
+  const reranker = asReranker(models.crossEncoder, models.tokenizer);
+  const weighted = { fusion: 'weighted', weights: [1 - o.denseWeight, o.denseWeight] } as const;
+  const retrievers: Record<Method, Retriever> = {
+    BM25: new Retriever(),
+    dense: new Retriever({ bm25: false, embedder, store }),
+    'hybrid (RRF)': new Retriever({ embedder, store }),
+    'hybrid (weighted)': new Retriever({ embedder, store, ...weighted }),
+    'hybrid + rerank': new Retriever({
+      embedder,
+      store,
+      ...weighted,
+      reranker,
+      candidates: o.rerankDepth ?? 20,
+    }),
+  };
+  for (const r of Object.values(retrievers)) await r.restore(passages);
+  return retrievers;
+}
+
+/**
+ * nDCG@10, recall@10 and MRR (trec_eval conventions, `@tessera/rag`'s `evaluateRun`) of one
+ * retriever on the data set's queries, ranking the top 100.
+ */
+export async function evaluateRetriever(
+  data: BeirDataset,
+  retriever: Retriever,
+  label: string,
+  sink?: ProgressSink,
+): Promise<RetrievalFigures> {
+  const run: Record<string, Record<string, number>> = {};
+  const progress = new Progress(label, data.queries.size, sink);
+  let done = 0;
+  for (const [id, text] of data.queries) {
+    const hits = await retriever.search(text, 100);
+    run[id] = Object.fromEntries(hits.map((h) => [h.id, h.score]));
+    progress.update(++done);
+  }
+  const { mean } = evaluateRun(run, data.qrels, { cutoffs: [10] });
+  return { 'nDCG@10': mean['nDCG@10']!, 'Recall@10': mean['Recall@10']!, MRR: mean.MRR! };
+}
+
+/** The figures of each method on the data set's queries, in the order of {@link METHODS}. */
 export async function evaluateRetrievers(
   data: BeirDataset,
   retrievers: Record<Method, Retriever>,
   sink?: ProgressSink,
 ): Promise<MethodFigures[]> {
   const rows: MethodFigures[] = [];
-  for (const method of METHODS) {
-    const run: Record<string, Record<string, number>> = {};
-    const progress = new Progress(method, data.queries.size, sink);
-    let done = 0;
-    for (const [id, text] of data.queries) {
-      const hits = await retrievers[method].search(text, 100);
-      run[id] = Object.fromEntries(hits.map((h) => [h.id, h.score]));
-      progress.update(++done);
-    }
-    const { mean } = evaluateRun(run, data.qrels, { cutoffs: [10] });
-    rows.push({
-      method,
-      'nDCG@10': mean['nDCG@10']!,
-      'Recall@10': mean['Recall@10']!,
-      MRR: mean.MRR!,
-    });
-  }
+  for (const method of METHODS)
+    rows.push({ method, ...(await evaluateRetriever(data, retrievers[method], method, sink)) });
   return rows;
+}
+
+/** The dense weights {@link tuneDenseWeight} tries: 0, 0.1, …, 1. */
+export const DENSE_WEIGHTS = Array.from({ length: 11 }, (_, i) => i / 10);
+
+/**
+ * The dense weight of weighted fusion chosen on a tuning split (`rag bench`'s dev questions, which
+ * neither encoder trained on): the weight of {@link DENSE_WEIGHTS} whose fusion has the highest
+ * mean nDCG@10 on `data`'s queries, the smaller on a tie. Returns it with every weight's nDCG@10.
+ */
+export async function tuneDenseWeight(
+  data: BeirDataset,
+  passages: readonly Passage[],
+  models: RetrievalModels,
+  store: FlatIndex,
+  sink?: ProgressSink,
+): Promise<{ weight: number; ndcg: number[] }> {
+  const embedder = asEmbedder(models.biEncoder, models.tokenizer);
+  const ndcg: number[] = [];
+  for (const w of DENSE_WEIGHTS) {
+    const r = new Retriever({ embedder, store, fusion: 'weighted', weights: [1 - w, w] });
+    await r.restore(passages);
+    ndcg.push((await evaluateRetriever(data, r, `weight ${w.toFixed(1)}`, sink))['nDCG@10']);
+  }
+  return { weight: DENSE_WEIGHTS[ndcg.indexOf(Math.max(...ndcg))]!, ndcg };
 }
 
 /** The metrics table as Markdown, four decimals. */
@@ -140,4 +212,65 @@ export async function answerAccuracy(
     progress.update(answers.length);
   }
   return { accuracy: correct / questions.length, answers };
+}
+
+/** What {@link choiceAccuracy} measured. */
+export interface ChoiceFigures {
+  /** Share of questions whose chosen speaker is the answer. */
+  accuracy: number;
+  /** Expected accuracy of a uniformly random choice among the same candidates. */
+  chance: number;
+  /** Share of questions whose answer is among the candidates: the ceiling of any choice. */
+  reachable: number;
+  /** The chosen speaker of each question. */
+  answers: string[];
+}
+
+/**
+ * A reader fair to a small language model: it chooses the answer among the speakers (BEIR titles)
+ * of the top `k` passages `retriever` finds, by the model's log-likelihood of the question after
+ * each candidate's context — ranking by generation (dos Santos et al., "Beyond [CLS] through
+ * Ranking by Generation", 2020: score = log P(question | passage)), so nothing is generated and
+ * every context fits the model's window (the model cuts a context from the left). With
+ * `passages`, a candidate's context is its passage in the play's own format (`SPEAKER:\ntext`,
+ * then a blank line); without, its name line alone (`SPEAKER:\n`), so the model chooses from
+ * what it knows. Both choose among the same candidates, so their chance levels are the same.
+ */
+export async function choiceAccuracy(
+  lm: LanguageModel,
+  questions: readonly QuestionAnswer[],
+  retriever: Retriever,
+  corpus: ReadonlyMap<string, BeirDocument>,
+  o: { k: number; passages: boolean; sink?: ProgressSink },
+): Promise<ChoiceFigures> {
+  const answers: string[] = [];
+  let correct = 0;
+  let chance = 0;
+  let reachable = 0;
+  const label = o.passages ? 'choice, passages' : 'choice, names';
+  const progress = new Progress(label, questions.length, o.sink);
+  for (const q of questions) {
+    let best = { speaker: '', score: -Infinity };
+    const speakers = new Set<string>();
+    for (const hit of await retriever.search(q.question, o.k)) {
+      const doc = corpus.get(hit.id);
+      if (!doc?.title)
+        throw new RangeError(`choiceAccuracy: passage ${hit.id} has no title (speaker)`);
+      if (!o.passages && speakers.has(doc.title)) continue;
+      speakers.add(doc.title);
+      const context = o.passages ? `${doc.title}:\n${doc.text}\n\n` : `${doc.title}:\n`;
+      const score = await lm.logLikelihood(context, q.question);
+      if (score > best.score) best = { speaker: doc.title, score };
+    }
+    answers.push(best.speaker);
+    const right = (s: string) => s.toLowerCase() === q.answer.toLowerCase();
+    if (right(best.speaker)) correct++;
+    if ([...speakers].some(right)) {
+      reachable++;
+      chance += 1 / speakers.size;
+    }
+    progress.update(answers.length);
+  }
+  const n = questions.length;
+  return { accuracy: correct / n, chance: chance / n, reachable: reachable / n, answers };
 }

@@ -14,7 +14,7 @@ import type * as T from '@tessera/tensor-webgpu';
 import { syncFolder, writeAtomic } from '../atomic-write.js';
 import { Progress, type ProgressSink } from '../progress.js';
 import { asEmbedder, asReranker } from './adapters.js';
-import { plainIds } from './encoders.js';
+import { retrievalIds } from './encoders.js';
 import { type RetrievalModels, readRetrievalModels } from './retrieval-models.js';
 
 /** The files of an index folder; `index.json` says what built it. */
@@ -82,7 +82,7 @@ export async function buildIndexFolder(
   const models = readRetrievalModels(modelsDir, device);
   const docs = readDocuments(data);
   const chunkSize = models.manifest.model.maxSeqLen;
-  const tokenizer = { encode: (t: string) => plainIds(models.tokenizer, t) };
+  const tokenizer = { encode: (t: string) => retrievalIds(models.tokenizer, t) };
   const chunks = chunkDocuments(docs, {
     chunkSize,
     chunkOverlap: Math.floor(chunkSize / 8),

@@ -42,9 +42,13 @@ describe('retrieval models folder', () => {
     expect(() => readRetrievalModels(dir, device)).toThrow(
       `${join(dir, MODEL_FILES.tokenizer)}: lacks the tokens [PAD], [CLS], [SEP]`,
     );
-    writeFileSync(join(dir, MODEL_FILES.manifest), '{"format": 2}');
+    writeFileSync(join(dir, MODEL_FILES.manifest), '{"format": 1, "model": {}}');
     expect(() => readRetrievalModels(dir, device)).toThrow(
-      `${join(dir, MODEL_FILES.manifest)}: expected format 1 with a "model" config, got format 2`,
+      'encoders of an earlier version, which read texts as written: train them again with "rag train"',
+    );
+    writeFileSync(join(dir, MODEL_FILES.manifest), '{"format": 3}');
+    expect(() => readRetrievalModels(dir, device)).toThrow(
+      `${join(dir, MODEL_FILES.manifest)}: expected format 2 with a "model" config, got format 3`,
     );
   });
 });

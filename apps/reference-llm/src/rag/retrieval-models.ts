@@ -15,9 +15,12 @@ export const MODEL_FILES = {
   crossEncoder: 'cross-encoder.safetensors',
 } as const;
 
-/** `retrieval.json`: the encoders' shape and what their training measured. */
+/**
+ * `retrieval.json`: the encoders' shape and what their training measured. Format 2: the encoders
+ * read texts in their `retrievalText` form (format 1 read them as written).
+ */
 export interface RetrievalManifest {
-  format: 1;
+  format: 2;
   /** Both encoders' transformer config (the same shape). */
   model: TransformerConfig;
   /** Free-form training record: settings, losses, the benchmark it was trained on. */
@@ -62,9 +65,9 @@ export function readRetrievalModels(dir: string, device: T.Device): RetrievalMod
   } catch (e) {
     throw new Error(`${join(dir, MODEL_FILES.manifest)}: not JSON (${(e as Error).message})`);
   }
-  if (manifest.format !== 1 || typeof manifest.model !== 'object')
+  if (manifest.format !== 2 || typeof manifest.model !== 'object')
     throw new Error(
-      `${join(dir, MODEL_FILES.manifest)}: expected format 1 with a "model" config, got format ${JSON.stringify(manifest.format)}`,
+      `${join(dir, MODEL_FILES.manifest)}: expected format 2 with a "model" config, got format ${JSON.stringify(manifest.format)}${(manifest.format as number) === 1 ? ' (encoders of an earlier version, which read texts as written: train them again with "rag train")' : ''}`,
     );
   const tokenizer = fromHuggingFaceJson(read(MODEL_FILES.tokenizer).toString('utf8')) as Tokenizer;
   const missing = RETRIEVAL_SPECIALS.filter((t) => !(t in tokenizer.specialTokens));

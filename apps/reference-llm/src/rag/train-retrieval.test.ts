@@ -40,6 +40,7 @@ describe('training the retrieval models', () => {
       rerankSteps: 2,
       batchSize: 4,
       lr: 1e-3,
+      rerankLr: 1e-3,
       temperature: 0.05,
       negatives: 2,
       seed: 1,

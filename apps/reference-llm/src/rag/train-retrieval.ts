@@ -15,7 +15,10 @@ export interface RetrievalTrainingOptions {
   steps: number;
   rerankSteps: number;
   batchSize: number;
+  /** AdamW's learning rate for the bi-encoder. */
   lr: number;
+  /** AdamW's learning rate for the cross-encoder. */
+  rerankLr: number;
   temperature: number;
   /**
    * Negatives per question for the reranker: the first ⌈n/2⌉ from BM25's top ranks (hard), the
@@ -88,10 +91,11 @@ export async function trainRetrievalModels(
     o.vocabSize,
   );
   const config = { ...o.model, vocabSize: tokenizer.vocabSize };
-  const settings = { batchSize: o.batchSize, lr: o.lr, seed: o.seed, sink: o.sink };
+  const settings = { batchSize: o.batchSize, seed: o.seed, sink: o.sink };
   const biEncoder = new BiEncoder(config, device);
   const bi = await trainBiEncoder(biEncoder, tokenizer, pairs, {
     ...settings,
+    lr: o.lr,
     steps: o.steps,
     temperature: o.temperature,
   });
@@ -117,6 +121,7 @@ export async function trainRetrievalModels(
   const crossEncoder = new CrossEncoder(config, device);
   const cross = await trainCrossEncoder(crossEncoder, tokenizer, examples, {
     ...settings,
+    lr: o.rerankLr,
     steps: o.rerankSteps,
   });
   const { sink: _, ...settingsRecord } = o;
@@ -125,7 +130,7 @@ export async function trainRetrievalModels(
     biEncoder,
     crossEncoder,
     manifest: {
-      format: 1,
+      format: 2,
       model: config,
       training: {
         settings: settingsRecord,

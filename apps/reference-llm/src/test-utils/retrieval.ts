@@ -40,6 +40,6 @@ export function tinyModels(device: T.Device): RetrievalModels {
     tokenizer: tinyTokenizer,
     biEncoder: new BiEncoder(tinyEncoder, device).eval(),
     crossEncoder: new CrossEncoder(tinyEncoder, device).eval(),
-    manifest: { format: 1, model: tinyEncoder, training: { note: 'untrained' } },
+    manifest: { format: 2, model: tinyEncoder, training: { note: 'untrained' } },
   };
 }
