@@ -353,6 +353,19 @@ describe.runIf(gpu)('the kernel auto picks', () => {
   );
 });
 
+describe.runIf(gpu?.info.subgroups)('the lanes kernel by name', () => {
+  it('names a headDim it cannot take (not a multiple of 4, or over 128)', () => {
+    for (const d of [13, 132]) {
+      const q = T.zeros([1, 1, 8, d], { device: gpu! });
+      expect(() => attention(q, q, q, { kernel: 'lanes' })).toThrow(
+        new RegExp(
+          `kernel 'lanes' needs subgroups of at least 8 lanes and headDim a multiple of 4 up to 128 \\(adapter .*, headDim ${d}\\)`,
+        ),
+      );
+    }
+  });
+});
+
 describe('autograd keeps what backward needs', () => {
   it('the log-sum-exp the caller never sees survives garbage collection until backward', async () => {
     const dev = gpu ?? cpu;

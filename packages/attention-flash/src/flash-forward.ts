@@ -28,9 +28,21 @@ export interface FlashParams extends AttentionDims {
   kernel: FlashKernel | 'auto';
 }
 
-/** Whether the `lanes` kernels can run: subgroups of at least 8 lanes, headDim a multiple of 4. */
+/** The largest headDim the `lanes` kernels take (`lanesFit`). */
+const MAX_LANES_HEAD_DIM = 128;
+
+/**
+ * Whether the `lanes` kernels can run: subgroups of at least 8 lanes, headDim a multiple of 4 and
+ * at most 128 (their unrolled code grows with headDim, and so does LLVM's compile time: about a
+ * CPU minute for the backward passes at 128 already, docs/profile.md).
+ */
 export function lanesFit(headDim: number, info: DeviceInfo): boolean {
-  return info.subgroups && (info.subgroupMinSize ?? 0) >= LANES && headDim % 4 === 0;
+  return (
+    info.subgroups &&
+    (info.subgroupMinSize ?? 0) >= LANES &&
+    headDim % 4 === 0 &&
+    headDim <= MAX_LANES_HEAD_DIM
+  );
 }
 
 /**
@@ -41,7 +53,7 @@ export function lanesFit(headDim: number, info: DeviceInfo): boolean {
 export function chooseKernel(p: FlashParams, info: DeviceInfo): FlashKernel {
   if (p.kernel === 'lanes' && !lanesFit(p.headDim, info))
     throw new RangeError(
-      `attention: kernel 'lanes' needs subgroups of at least ${LANES} lanes and headDim a multiple of 4 (adapter ${info.adapter}, headDim ${p.headDim})`,
+      `attention: kernel 'lanes' needs subgroups of at least ${LANES} lanes and headDim a multiple of 4 up to ${MAX_LANES_HEAD_DIM} (adapter ${info.adapter}, headDim ${p.headDim})`,
     );
   if (p.kernel !== 'auto') return p.kernel;
   if (!info.software) return 'tiled';
