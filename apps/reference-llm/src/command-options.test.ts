@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@commander-js/extra-typings';
 import { describe, expect, it } from 'vitest';
-import { integer, numberIn, withDevice } from './command-options.js';
+import { integer, numberIn, threadsFromEnv, withDevice } from './command-options.js';
 
 describe('option parsers', () => {
   it('integer(min) takes whole numbers from min up and says what it expected', () => {
@@ -35,5 +35,20 @@ describe('option parsers', () => {
     ).rejects.toThrow('boom');
     expect(destroyed).toBe(1);
     expect(await withDevice('cpu', async (d) => d.info.adapter)).toMatch(/cpu/i);
+  });
+
+  it('TESSERA_THREADS sets the wasm threads; a bad value is named', async () => {
+    expect(threadsFromEnv({})).toBeUndefined();
+    expect(threadsFromEnv({ TESSERA_THREADS: '3' })).toBe(3);
+    for (const bad of ['0', '1.5', 'two', '-2'])
+      expect(() => threadsFromEnv({ TESSERA_THREADS: bad })).toThrow(
+        `TESSERA_THREADS="${bad}": expected a whole number >= 1`,
+      );
+    process.env.TESSERA_THREADS = '1';
+    try {
+      expect(await withDevice('wasm', async (d) => d.info.adapter)).toMatch(/\(1 thread/);
+    } finally {
+      delete process.env.TESSERA_THREADS;
+    }
   });
 });

@@ -9,20 +9,40 @@ import { nonFiniteLogitsError, withFiniteLogits } from './finite.js';
 const PREFIX_TOKEN = '<|endoftext|>';
 
 /**
- * The ids of a log-likelihood's context; an empty context is the end-of-text token, so that the
- * continuation's first token is scored given something.
+ * The token ids a log-likelihood scores: the context's, then the continuation's, cut from the
+ * left to the model's `window`, and `from`, where the continuation starts. An empty context is
+ * the end-of-text token, so that the continuation's first token is scored given something.
  *
- * @throws RangeError - an empty context and a tokenizer without `<|endoftext|>`
+ * @throws RangeError - a continuation with no tokens or with `window` tokens or more; an empty
+ *   context and a tokenizer without `<|endoftext|>`
  */
-export function contextIds(tokenizer: Tokenizer, context: string): number[] {
-  const ids = Array.from(tokenizer.encode(context, { disallowedSpecial: [] }));
-  if (ids.length > 0) return ids;
-  const eot = tokenizer.specialTokens[PREFIX_TOKEN];
-  if (eot === undefined)
+export function scoredIds(
+  tokenizer: Tokenizer,
+  window: number,
+  context: string,
+  continuation: string,
+): { ids: number[]; from: number } {
+  const encode = (s: string) => Array.from(tokenizer.encode(s, { disallowedSpecial: [] }));
+  const cont = encode(continuation);
+  if (cont.length === 0)
     throw new RangeError(
-      `logLikelihood: the context is empty and the tokenizer has no ${PREFIX_TOKEN} token to stand in for it`,
+      `logLikelihood: continuation ${JSON.stringify(continuation)} has no tokens`,
     );
-  return [eot];
+  if (cont.length >= window)
+    throw new RangeError(
+      `logLikelihood: continuation has ${cont.length} tokens; the model's window of ${window} scores at most ${window - 1}`,
+    );
+  let prefix = encode(context);
+  if (prefix.length === 0) {
+    const eot = tokenizer.specialTokens[PREFIX_TOKEN];
+    if (eot === undefined)
+      throw new RangeError(
+        `logLikelihood: the context is empty and the tokenizer has no ${PREFIX_TOKEN} token to stand in for it`,
+      );
+    prefix = [eot];
+  }
+  const ids = [...prefix, ...cont].slice(-window);
+  return { ids, from: ids.length - cont.length };
 }
 
 /**
@@ -34,25 +54,12 @@ export function contextIds(tokenizer: Tokenizer, context: string): number[] {
  * scored.
  */
 export function asLanguageModel(model: DecoderLM, tokenizer: Tokenizer, id: string): LanguageModel {
-  const encode = (s: string) => Array.from(tokenizer.encode(s, { disallowedSpecial: [] }));
   const window = model.config.maxSeqLen;
   return {
     id,
     async logLikelihood(context, continuation) {
-      const cont = encode(continuation);
-      if (cont.length === 0)
-        throw new RangeError(
-          `logLikelihood: continuation ${JSON.stringify(continuation)} has no tokens`,
-        );
-      if (cont.length >= window)
-        throw new RangeError(
-          `logLikelihood: continuation has ${cont.length} tokens; the model's window of ${window} scores at most ${window - 1}`,
-        );
-      const prefix = contextIds(tokenizer, context);
-      const all = [...prefix, ...cont].slice(-window);
+      const { ids: all, from } = scoredIds(tokenizer, window, context, continuation);
       const ids = T.tensor(Int32Array.from(all), { shape: [1, all.length], device: model.device });
-      // The continuation is the last cont.length tokens: score from the first of them.
-      const from = all.length - cont.length;
       const total = T.noGrad(() => T.tidy(() => T.sum(tokenLogprobs(model, ids, { from }))));
       const logprob = await total.item();
       ids.dispose();

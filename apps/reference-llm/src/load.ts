@@ -74,6 +74,18 @@ export function readModel(ckpt: Checkpoint<ModelState>, device?: Device): Decode
       `field "model" is not a valid config (${(e as Error).message})`,
     );
   }
+  loadWeights(ckpt, model);
+  return model;
+}
+
+/**
+ * Loads a checkpoint's weights (`model.safetensors`) into `model`, checked finite. Errors name
+ * the file: corrupt or not matching the config, or the first tensor that is not finite.
+ */
+export function loadWeights(
+  ckpt: Checkpoint<CheckpointStateBase>,
+  model: { load(bytes: Uint8Array): void },
+): void {
   const path = join(ckpt.folder, FILES.model);
   const bytes = new Uint8Array(ckpt.read(FILES.model));
   try {
@@ -83,7 +95,6 @@ export function readModel(ckpt: Checkpoint<ModelState>, device?: Device): Decode
   }
   const bad = firstNonFinite(bytes);
   if (bad) throw fileError(path, `the checkpoint's weights are not finite (tensor ${bad})`);
-  return model;
 }
 
 /** A trained model (in eval mode) and its tokenizer, from a run folder's current checkpoint. */

@@ -73,6 +73,26 @@ describe('pretrain', () => {
     expect(hf).toMatchObject({ model_type: 'llama', hidden_size: 32, num_hidden_layers: 1 });
   });
 
+  it('stopped by a signal between evaluations, the report says which step its validation figures are from', async () => {
+    const dir = tempDir();
+    const stop: { reason?: 'SIGTERM' } = {};
+    const r = await run({
+      out: dir,
+      evalEvery: 3,
+      stop,
+      sink: {
+        write: (t) => {
+          if (t.includes(' 4/8')) stop.reason = 'SIGTERM'; // step 4's progress line
+        },
+      },
+    });
+    expect(r).toMatchObject({ steps: 4, stopReason: 'SIGTERM' });
+    expect(r.val.at(-1)!.step).toBe(3);
+    const report = readFileSync(join(dir, 'report.md'), 'utf8');
+    expect(report).toMatch(/\| validation loss \| [\d.]+ nats\/token \(at step 3\) \|/);
+    expect(report).toMatch(/\| validation bits per byte \| .* \(at step 3\) \|/);
+  });
+
   it('a time limit stops training, evaluates where it got to, saves and reports', async () => {
     const dir = tempDir();
     const sink = lines();

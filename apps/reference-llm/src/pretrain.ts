@@ -324,6 +324,8 @@ function writePretrainReport(
   },
 ): void {
   const last = r.val.at(-1);
+  // A run stopped by a signal keeps its last evaluation, which may be older than its last step.
+  const at = last && last.step !== r.steps ? ` (at step ${last.step})` : '';
   const stopped = {
     time: 'stopped by the time limit',
     SIGINT: 'stopped by Ctrl-C (SIGINT)',
@@ -342,10 +344,10 @@ function writePretrainReport(
       ],
       ['throughput', `${Math.round(r.tokensPerSecond)} tokens/s`],
       ['final train loss', `${r.trainLoss.at(-1)?.toFixed(4)} nats/token`],
-      ['validation loss', `${last?.loss.toFixed(4)} nats/token`],
+      ['validation loss', `${last?.loss.toFixed(4)} nats/token${at}`],
       [
         'validation bits per byte',
-        `${last?.bpb?.toFixed(3)} (unigram baseline ${r.unigramBpb.toFixed(3)})`,
+        `${last?.bpb?.toFixed(3)} (unigram baseline ${r.unigramBpb.toFixed(3)})${at}`,
       ],
       ...(moe?.facts ?? []),
     ],

@@ -139,4 +139,29 @@ describe('vit caption', () => {
       /field "stage" is "vit": not a checkpoint of vit caption/,
     );
   });
+
+  it('stopped by SIGTERM, saves and captions only the evaluation digits', async () => {
+    const out = tempDir();
+    const stop: { reason?: 'SIGTERM' } = {};
+    const r = await vitCaption({
+      out,
+      vit: vitDir,
+      lm: lmDir,
+      steps: 20,
+      batchSize: 8,
+      evalEvery: 2,
+      evalDigits: 3,
+      finalDigits: 10,
+      device,
+      stop,
+      sink: {
+        write: (t) => {
+          if (t.startsWith('step 2/')) stop.reason = 'SIGTERM'; // after step 2's evaluation
+        },
+      },
+    });
+    expect(r).toMatchObject({ stopReason: 'SIGTERM', digits: 3 });
+    expect(r.steps).toBeLessThan(20);
+    expect(readCheckpoint(out).state).toMatchObject({ stage: 'caption', step: r.steps });
+  });
 });

@@ -59,7 +59,10 @@ export interface CaptionTrainOptions {
   seed?: number;
   /** Held-out caption accuracy on `evalDigits` digits every N steps (default 100). */
   evalEvery?: number;
-  /** Held-out digits captioned at each evaluation (default 200); the final one captions all 2,000. */
+  /**
+   * Held-out digits captioned at each evaluation (default 200); the final one captions all 2,000
+   * (`finalDigits`), or only these when a signal stopped the run.
+   */
   evalDigits?: number;
   /** Digits captioned at the end (default: every held-out digit). */
   finalDigits?: number;
@@ -359,7 +362,9 @@ export async function vitCaption(o: CaptionTrainOptions): Promise<CaptionTrainRe
     stop: o.stop,
   }).finally(() => claim.release());
   lm.eval();
-  const final = split.test.subarray(0, o.finalDigits ?? split.test.length);
+  // Stopped by a signal, the run ends soon: it captions only the evaluation's digits.
+  const signalled = r.stopReason === 'SIGINT' || r.stopReason === 'SIGTERM';
+  const final = signalled ? evalDigits : split.test.subarray(0, o.finalDigits ?? split.test.length);
   log(`captioning ${final.length} held-out digits…`);
   const { accuracy, captions } = await captionAccuracy(captioner, tokenizer, digits, final);
   let vitRight = 0;
@@ -395,7 +400,10 @@ export async function vitCaption(o: CaptionTrainOptions): Promise<CaptionTrainRe
         `2-layer GELU MLP ${vit.config.dModel} → ${lm.config.dModel} → ${lm.config.dModel}, trained`,
       ],
       ['decoder', `the language model of ${o.lm}, ${lm.numParameters()} parameters, tuned`],
-      ['steps', `${r.steps} of ${recipe.steps}, batch ${recipe.batchSize}`],
+      [
+        'steps',
+        `${r.steps} of ${recipe.steps}, batch ${recipe.batchSize}${r.stopReason ? ` (stopped: ${r.stopReason})` : ''}`,
+      ],
       [
         'caption accuracy',
         `${(100 * accuracy).toFixed(2)}% exact on ${final.length} held-out digits (greedy)`,

@@ -94,10 +94,18 @@ function expInPlace(s: usize, n: i32): f32 {
   return sum;
 }
 
-/** Whether the key padding mask (0: none) lets batch b attend key j. */
+/**
+ * Whether the mask (0: none) lets batch b's query at aligned position a attend key j: a key
+ * padding mask needs mask[j] ≠ 0; with `documents` (packed rows: document id + 1, negated on
+ * padded keys) key j needs a positive value equal to |mask[a]|, the query's document.
+ */
 @inline
-function maskAllows(mask: usize, maskStride: i32, b: i32, j: i32): bool {
-  return mask == 0 || load<f32>(mask + ((<usize>b * maskStride + j) << 2)) != 0;
+function maskAllows(mask: usize, maskStride: i32, documents: i32, b: i32, a: i32, j: i32): bool {
+  if (mask == 0) return true;
+  const row = mask + ((<usize>b * maskStride) << 2);
+  const m = load<f32>(row + (<usize>j << 2));
+  if (!documents) return m != 0;
+  return m > 0 && m == Mathf.abs(load<f32>(row + (<usize>a << 2)));
 }
 
 /** Zeroes n floats at `at`. */
@@ -134,6 +142,7 @@ export function flashForward(
   causal: i32,
   window: i32,
   maskStride: i32,
+  documents: i32,
 ): void {
   const total = batch * heads * sq;
   const end = shareStart(task + 1, tasks, total);
@@ -166,7 +175,7 @@ export function flashForward(
       let tileMax: f32 = -Infinity;
       for (let c = 0; c < n; c++) {
         const j = t + c;
-        const score: f32 = maskAllows(mask, maskStride, b, j)
+        const score: f32 = maskAllows(mask, maskStride, documents, b, a, j)
           ? dot(qRow, k + kvBase + <usize>j * rowBytes, d) * scale
           : -Infinity;
         store<f32>(s + (<usize>c << 2), score);
@@ -199,7 +208,9 @@ export function flashForward(
  * x + n·rowBytes, y + n·rowBytes, and their statistics lse_n, δ_n at lse + n·statStep,
  * delta + n·statStep (statStep 0: the fixed query row's own). p = e^(scale·a·x_n − lse_n),
  * ds = p·(b·y_n − δ_n); xAcc += ds·x_n and, where yAcc ≠ 0, yAcc += p·y_n. With `maskRow` (else
- * 0), streamed row n needs mask[n] ≠ 0. `s` and `dp` are tiles of scratch.
+ * 0), streamed row n needs mask[n] ≠ 0, or with `want` > 0 (packed documents) mask[n] = want —
+ * |mask[n]| = want where `absolute` (the streamed rows are queries, whose padding sign does not
+ * matter). `s` and `dp` are tiles of scratch.
  */
 @inline
 function backwardRows(
@@ -213,6 +224,8 @@ function backwardRows(
   delta: usize,
   statStep: usize,
   maskRow: usize,
+  want: f32,
+  absolute: bool,
   xAcc: usize,
   yAcc: usize,
   s: usize,
@@ -225,7 +238,11 @@ function backwardRows(
     const n = min(TILE, hi - t);
     for (let c = 0; c < n; c++) {
       const row = <usize>(t + c);
-      const allowed = maskRow == 0 || load<f32>(maskRow + (row << 2)) != 0;
+      let allowed = true;
+      if (maskRow != 0) {
+        const m = load<f32>(maskRow + (row << 2));
+        allowed = want > 0 ? (absolute ? Mathf.abs(m) : m) == want : m != 0;
+      }
       const score = dot(a, x + row * rowBytes, d) * scale - load<f32>(lse + row * statStep);
       const dpc = dot(b, y + row * rowBytes, d) - load<f32>(delta + row * statStep);
       store<f32>(s + (<usize>c << 2), allowed ? score : -Infinity);
@@ -269,6 +286,7 @@ export function flashDq(
   causal: i32,
   window: i32,
   maskStride: i32,
+  documents: i32,
 ): void {
   const total = batch * heads * sq;
   const end = shareStart(task + 1, tasks, total);
@@ -296,9 +314,11 @@ export function flashDq(
     store<f32>(delta + (<usize>r << 2), dl);
     zero(acc, d);
     const maskRow = mask ? mask + ((<usize>b * maskStride) << 2) : 0;
+    // Packed documents: the keys of the query's own document, |mask[a]|.
+    const want: f32 = mask && documents ? Mathf.abs(load<f32>(maskRow + (<usize>a << 2))) : 0;
     const stat = <usize>r << 2;
     backwardRows(lo, hi, qRow, goRow, k + kvBase, v + kvBase, lse + stat, delta + stat, 0, maskRow,
-      acc, 0, s, dp, d, scale);
+      want, false, acc, 0, s, dp, d, scale);
     scaleTo(scale, acc, dq + <usize>r * rowBytes, d);
   }
 }
@@ -332,6 +352,7 @@ export function flashDkv(
   causal: i32,
   window: i32,
   maskStride: i32,
+  documents: i32,
 ): void {
   const total = batch * kvHeads * sk;
   const end = shareStart(task + 1, tasks, total);
@@ -349,7 +370,9 @@ export function flashDkv(
     const at = (<usize>bkv * kcap + j) * rowBytes;
     zero(accK, d);
     zero(accV, d);
-    if (maskAllows(mask, maskStride, b, j)) {
+    const maskRow = mask ? mask + ((<usize>b * maskStride) << 2) : 0;
+    const keyMask: f32 = maskRow ? load<f32>(maskRow + (<usize>j << 2)) : 1;
+    if (documents ? keyMask > 0 : keyMask != 0) {
       // Queries that may see key j: query i sits at a = i + off.
       let lo = 0;
       let hi = sq;
@@ -362,8 +385,10 @@ export function flashDkv(
         const first = <usize>(b * heads + (bkv % kvHeads) * group + g) * sq;
         const rows = first * rowBytes;
         const stats = first << 2;
-        backwardRows(lo, hi, k + at, v + at, q + rows, dO + rows, lse + stats, delta + stats, 4, 0,
-          accK, accV, s, dp, d, scale);
+        // Packed documents: the queries of key j's document (query i's at mask[i + off]).
+        const queryMask = mask && documents ? maskRow + (<usize>off << 2) : 0;
+        backwardRows(lo, hi, k + at, v + at, q + rows, dO + rows, lse + stats, delta + stats, 4,
+          queryMask, keyMask, true, accK, accV, s, dp, d, scale);
       }
     }
     const out = <usize>r * rowBytes;

@@ -143,7 +143,7 @@ const decodeOp = defineOp<FlashParams>({
   },
   // No split either: each row directly, the log-sum-exp into scratch.
   wasm: ([q, k, v, rows, mask], [o], p, context) => {
-    if (!wasmTakes(p, [q, k, v])) return false;
+    if (!wasmTakes([q, k, v])) return false;
     const lse = { ...o!, address: context.scratch(p.batch * p.heads * p.sq * 4), offset: 0 };
     const tensors = [q, k, v, mask, rows, o, lse];
     callAttention(context, 'flashForward', tensors, p, mask, [p.batch * p.heads * p.sq, p.sk]);

@@ -217,7 +217,7 @@ export const flashDqOp = defineOp<FlashParams>({
     }
   },
   wasm: ([q, k, v, o, dO, lse, mask], [dq, delta], p, context) => {
-    if (!wasmTakes(p, [q, k, v, o, dO])) return false;
+    if (!wasmTakes([q, k, v, o, dO])) return false;
     const tensors = [q, k, v, o, dO, lse, mask, dq, delta];
     callAttention(context, 'flashDq', tensors, p, mask, [p.batch * p.heads * p.sq, p.sk]);
     return true;
@@ -347,7 +347,7 @@ export const flashDkvOp = defineOp<FlashParams>({
     }
   },
   wasm: ([q, k, v, dO, lse, delta, mask], [dk, dv], p, context) => {
-    if (!wasmTakes(p, [q, k, v, dO])) return false;
+    if (!wasmTakes([q, k, v, dO])) return false;
     const tensors = [q, k, v, dO, lse, delta, mask, dk, dv];
     const rows = p.batch * p.kvHeads * p.sk;
     callAttention(context, 'flashDkv', tensors, p, mask, [rows, (p.heads / p.kvHeads) * p.sq]);

@@ -290,7 +290,7 @@ export const flashForwardOp = defineOp<FlashParams>({
   },
   cpu: (inputs, outputs, p) => flashForwardCpu(inputs, outputs, p),
   wasm: ([q, k, v, mask], [o, lse], p, context) => {
-    if (!wasmTakes(p, [q, k, v])) return false;
+    if (!wasmTakes([q, k, v])) return false;
     const rows = [p.batch * p.heads * p.sq, p.sk] as [number, number];
     callAttention(context, 'flashForward', [q, k, v, mask, undefined, o, lse], p, mask, rows);
     return true;

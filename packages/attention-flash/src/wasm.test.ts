@@ -113,27 +113,40 @@ describe('the attention wasm kernels', () => {
     },
   );
 
-  it.runIf(wasm)('leave packed rows (documentIds) to the CPU reference, which agrees', async () => {
-    const packed = async (dev: Device) => {
-      const [q, k, v] = [1, 2, 3].map((s) =>
-        T.randn([2, 2, 10, 8], { device: dev, seed: s, requiresGrad: true }),
-      );
-      // Row 0 packs documents of 4 and 6 positions, row 1 one of 10.
-      const ids = [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, ...Array(10).fill(0)];
-      const documentIds = T.tensor(ids, { device: dev, shape: [2, 10] });
-      const out = attention(q!, k!, v!, { causal: true, documentIds });
-      T.sum(T.mul(out, out)).backward();
-      return Promise.all([out, q!.grad!, k!.grad!, v!.grad!].map((t) => t.data()));
-    };
-    const profile = await wasm!.profile(async () => {
-      await packed(wasm!);
-    });
-    const names = profile.kernels.map((k) => k.name);
-    for (const op of ['flash_attention', 'flash_attention_dq', 'flash_attention_dkv'])
-      expect(names).toContain(`${op}:f32:reference`);
-    const [got, want] = [await packed(wasm!), await packed(cpu)];
-    for (let i = 0; i < 4; i++) expect(maxRelError(got[i]!, want[i]!)).toBeLessThan(1e-5);
-  });
+  for (const causal of [true, false])
+    it.runIf(wasm)(
+      `run packed rows (documentIds${causal ? ', causal' : ', key padding, bidirectional'}) and agree with the CPU reference`,
+      async () => {
+        const packed = async (dev: Device) => {
+          // GQA: 4 query heads share 2 KV heads.
+          const [q, k, v] = [4, 2, 2].map((heads, s) =>
+            T.randn([2, heads, 10, 8], { device: dev, seed: s, requiresGrad: true }),
+          );
+          // Row 0 packs documents of 4 and 6 positions, row 1 one of 7 and one of 3.
+          const ids = [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1];
+          const documentIds = T.tensor(ids, { device: dev, shape: [2, 10] });
+          const keyPaddingMask = causal
+            ? undefined
+            : T.tensor(
+                Array.from({ length: 20 }, (_, i) => (i === 9 || i === 15 ? 0 : 1)),
+                { device: dev, shape: [2, 10] },
+              );
+          const out = attention(q!, k!, v!, { causal, documentIds, keyPaddingMask });
+          T.sum(T.mul(out, out)).backward();
+          return Promise.all([out, q!.grad!, k!.grad!, v!.grad!].map((t) => t.data()));
+        };
+        const profile = await wasm!.profile(async () => {
+          await packed(wasm!);
+        });
+        const names = profile.kernels.map((k) => k.name);
+        for (const op of ['flash_attention', 'flash_attention_dq', 'flash_attention_dkv']) {
+          expect(names).toContain(`${op}:f32`);
+          expect(names).not.toContain(`${op}:f32:reference`);
+        }
+        const [got, want] = [await packed(wasm!), await packed(cpu)];
+        for (let i = 0; i < 4; i++) expect(maxRelError(got[i]!, want[i]!)).toBeLessThan(1e-5);
+      },
+    );
 
   it.runIf(wasm)('leave f16 to the CPU reference', async () => {
     const [q, k, v] = [1, 2, 3].map((s) =>

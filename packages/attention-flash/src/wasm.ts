@@ -18,12 +18,9 @@ export const ATTENTION_KERNELS = defineWasmModule('tessera-attention-flash', () 
 /** Keys per tile of scores in the kernels (`TILE` in assembly/index.ts). */
 const TILE = 32;
 
-/**
- * Whether the wasm kernels take these tensors: f32 only (f16 runs the CPU reference, and so do
- * packed rows with `documentIds`, whose document mask the kernels do not read).
- */
-export function wasmTakes(p: FlashParams, tensors: readonly (WasmTensor | undefined)[]): boolean {
-  return !p.documents && tensors.every((t) => t === undefined || t.dtype === 'f32');
+/** Whether the wasm kernels take these tensors: f32 only (f16 runs the CPU reference). */
+export function wasmTakes(tensors: readonly (WasmTensor | undefined)[]): boolean {
+  return tensors.every((t) => t === undefined || t.dtype === 'f32');
 }
 
 /** A tensor's byte address in the wasm memory (0 for an absent optional input). */
@@ -62,6 +59,7 @@ export function callAttention(
       p.causal ? 1 : 0,
       p.window,
       mask ? mask.shape[1]! : 0,
+      p.documents ? 1 : 0,
     ],
     rows * span * D >= PARALLEL_MIN_WORK,
   );

@@ -7,12 +7,17 @@
  */
 export { type BundleSize, bundleSize } from './bundle-size.js';
 export {
-  type BrowserRun,
   browserTestsEnabled,
   CHROMIUM,
+  launchChromium,
+  NO_WEBGPU_ARGS,
+  WEBGPU_ARGS,
+} from './chromium.js';
+export { bundlePage, type PageOptions, withPage } from './page.js';
+export {
+  type BrowserRun,
   type PageBackend,
   type PageModule,
   type RunInBrowserOptions,
   runInBrowser,
-  WEBGPU_ARGS,
 } from './run-in-browser.js';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { browserTestsEnabled, runInBrowser, WEBGPU_ARGS } from './run-in-browser.js';
+import { browserTestsEnabled, NO_WEBGPU_ARGS } from './chromium.js';
+import { runInBrowser } from './run-in-browser.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
 const ci = process.env.CI;
@@ -22,18 +23,16 @@ describe.runIf(browserTestsEnabled())('runInBrowser', () => {
     );
   });
 
-  const noWebGpu = WEBGPU_ARGS.filter((a) => a !== '--enable-unsafe-webgpu');
-
   it('fails when CI=true and the page has no WebGPU adapter', async () => {
     process.env.CI = 'true';
-    await expect(runInBrowser(fixture('backend-page.ts'), { args: noWebGpu })).rejects.toThrow(
-      /CI=true: headless Chromium .* found no WebGPU adapter/,
-    );
+    await expect(
+      runInBrowser(fixture('backend-page.ts'), { args: NO_WEBGPU_ARGS }),
+    ).rejects.toThrow(/CI=true: headless Chromium .* found no WebGPU adapter/);
   });
 
   it('runs on the CPU backend outside CI when the page has no WebGPU adapter', async () => {
     delete process.env.CI;
-    const run = await runInBrowser(fixture('backend-page.ts'), { args: noWebGpu });
+    const run = await runInBrowser(fixture('backend-page.ts'), { args: NO_WEBGPU_ARGS });
     expect(run).toMatchObject({ backend: 'cpu', value: 'cpu' });
   });
 });

@@ -1,24 +1,6 @@
-import { existsSync } from 'node:fs';
-import { build } from 'esbuild';
-import { type Browser, chromium } from 'playwright-core';
-
-/** Debian's Chromium (`apt-get install chromium`); CI installs it (`.ci/run`). */
-export const CHROMIUM = '/usr/bin/chromium';
-
-/**
- * Headless Chromium with WebGPU: on a machine without a GPU these flags give a SwiftShader
- * adapter that runs compute shaders (see the design notes).
- */
-export const WEBGPU_ARGS: readonly string[] = [
-  '--headless=new',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
+import type { Page } from 'playwright-core';
+import { WEBGPU_ARGS } from './chromium.js';
+import { bundlePage, withPage } from './page.js';
 
 /** The backend a page module is asked to compute on: WebGPU when the page has an adapter. */
 export type PageBackend = 'webgpu' | 'cpu';
@@ -48,22 +30,6 @@ export interface RunInBrowserOptions {
 }
 
 /**
- * True when this machine can run browser tests: Chromium is installed, or CI=true (where a
- * missing Chromium must fail the test, not skip it). Outside CI a missing Chromium prints one
- * line and the browser tests are not run.
- */
-export function browserTestsEnabled(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  if (process.env.CI === 'true') return true;
-  console.warn(
-    `browser tests: ${CHROMIUM} is missing (apt-get install chromium); not run outside CI`,
-  );
-  return false;
-}
-
-const ORIGIN = 'http://localhost'; // a secure context, which WebGPU requires; served by page.route
-
-/**
  * Bundles `entry` (a module whose default export is a {@link PageModule}) for the browser with
  * esbuild, opens it in headless Chromium with WebGPU enabled, and returns what it computed.
  *
@@ -81,40 +47,20 @@ export async function runInBrowser<T>(
   options: RunInBrowserOptions = {},
 ): Promise<BrowserRun<T>> {
   const { args = WEBGPU_ARGS, timeoutMs = 60_000 } = options;
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  const script = await bundleForPage(entry);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [...args],
-    headless: true,
-  });
-  try {
-    return {
-      ...(await computeInPage<T>(browser, script, args, timeoutMs)),
-      bundleBytes: script.length,
-    };
-  } finally {
-    await browser.close();
-  }
+  const script = await bundlePage({ contents: runner(entry) });
+  const result = await withPage({ script, args }, (page) =>
+    computeInPage<T>(page, args, timeoutMs),
+  );
+  return { ...result, bundleBytes: script.length };
 }
 
-/** The page script: the entry bundled with a runner that publishes its result on `window`. */
-async function bundleForPage(entry: string): Promise<string> {
-  const runner = `
+/** The page script: the entry with a runner that publishes it on `window`. */
+function runner(entry: string): string {
+  return `
     import run from ${JSON.stringify(entry)};
     window.__tesseraHasAdapter = async () =>
       Boolean(navigator.gpu && (await navigator.gpu.requestAdapter()));
     window.__tesseraRun = run;`;
-  const out = await build({
-    stdin: { contents: runner, resolveDir: process.cwd(), loader: 'js' },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  return out.outputFiles[0]!.text;
 }
 
 interface PageGlobals {
@@ -123,28 +69,12 @@ interface PageGlobals {
 }
 
 async function computeInPage<T>(
-  browser: Browser,
-  script: string,
+  page: Page,
   args: readonly string[],
   timeoutMs: number,
 ): Promise<{ value: T; backend: PageBackend }> {
-  const page = await browser.newPage();
   page.setDefaultTimeout(timeoutMs);
-  // An error the page throws outside the evaluated call (the bundle failing to load) ends the wait.
-  const pageError = new Promise<never>((_, reject) =>
-    page.on('pageerror', (e) => reject(new Error(`the page threw: ${e.message}`))),
-  );
-  pageError.catch(() => {});
-  await page.route(`${ORIGIN}/**`, (route) =>
-    route.request().url().endsWith('/page.js')
-      ? route.fulfill({ contentType: 'text/javascript', body: script })
-      : route.fulfill({
-          contentType: 'text/html',
-          body: '<!doctype html><meta charset="utf-8"><script type="module" src="/page.js"></script>',
-        }),
-  );
-  await page.goto(`${ORIGIN}/`);
-  await Promise.race([page.waitForFunction(() => '__tesseraRun' in window), pageError]);
+  await page.waitForFunction(() => '__tesseraRun' in window);
   const hasAdapter = await page.evaluate(() =>
     (window as unknown as PageGlobals).__tesseraHasAdapter(),
   );

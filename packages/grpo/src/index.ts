@@ -9,6 +9,12 @@
 export { type GroupAdvantageOptions, groupAdvantages, type ScaleRewards } from './advantages.js';
 export { type AggregateOptions, aggregateLoss, type LossType } from './aggregate.js';
 export { type DynamicSampling, dynamicSampling } from './dynamic-sampling.js';
+export {
+  type DrawnGroups,
+  type FilledGroups,
+  type FillGroupsOptions,
+  fillGroups,
+} from './fill-groups.js';
 export { groupStds, ZERO_STD } from './groups.js';
 export {
   type GrpoGroups,

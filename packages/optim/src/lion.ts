@@ -1,6 +1,7 @@
 import { type Tensor, zeros } from '@tessera/tensor-webgpu';
 import { fusedUpdate } from './fused-update.js';
 import { type BaseOptions, Optimizer, type ParamsInput, type UpdateContext } from './optimizer.js';
+import { OPTIM_KERNELS } from './wasm.js';
 
 /** Lion's options; every one may be overridden per parameter group. */
 export interface LionOptions extends BaseOptions {
@@ -24,6 +25,7 @@ const lionStep = fusedUpdate({
     p![i] = p![i]! * (1 - lr! * wd!) - lr! * Math.sign(c);
     m![i] = b2! * m![i]! + (1 - b2!) * gi;
   },
+  wasm: { module: OPTIM_KERNELS, entry: 'lion' },
 });
 
 /**

@@ -1,6 +1,7 @@
 import { type Tensor, zeros } from '@tessera/tensor-webgpu';
 import { fusedUpdate } from './fused-update.js';
 import { type BaseOptions, Optimizer, type ParamsInput, type UpdateContext } from './optimizer.js';
+import { OPTIM_KERNELS } from './wasm.js';
 
 /** SGD's options; every one may be overridden per parameter group. */
 export interface SGDOptions extends BaseOptions {
@@ -26,6 +27,7 @@ const sgdStep = fusedUpdate({
     buf![i] = b;
     p![i] = p![i]! - lr! * (nesterov! > 0.5 ? d + mu! * b : b);
   },
+  wasm: { module: OPTIM_KERNELS, entry: 'sgd' },
 });
 
 /**

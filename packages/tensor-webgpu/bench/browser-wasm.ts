@@ -1,12 +1,12 @@
 /**
- * Runs `browser/page.ts` in headless Chromium from a local server that sends the cross-origin
- * isolation headers threads need (`test/browser/serve.ts`): Tessera's wasm backend against
+ * Runs `browser/page.ts` in headless Chromium (`@tessera/browser-testing`'s `withPage`), served
+ * with the cross-origin isolation headers threads need: Tessera's wasm backend against
  * tfjs-wasm with threads, which Node does not run. Returns undefined (with a note) where there
  * is no Chromium.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CHROMIUM, hasChromium, withPage } from '../test/browser/serve.js';
+import { bundlePage, CHROMIUM, NO_WEBGPU_ARGS, withPage } from '@tessera/browser-testing';
 
 export interface BrowserResult {
   /** GFLOP/s of each. */
@@ -25,7 +25,7 @@ export async function browserMatmul(
   quick: boolean,
   rounds: number,
 ): Promise<BrowserResult | undefined> {
-  if (!hasChromium()) {
+  if (!existsSync(CHROMIUM)) {
     console.log(`browser comparison skipped: no ${CHROMIUM} (apt-get install chromium)`);
     return undefined;
   }
@@ -34,8 +34,11 @@ export async function browserMatmul(
   );
   return withPage(
     {
-      entry: fileURLToPath(new URL('./browser/page.ts', import.meta.url)),
+      script: await bundlePage({
+        entry: fileURLToPath(new URL('./browser/page.ts', import.meta.url)),
+      }),
       isolated: true,
+      args: NO_WEBGPU_ARGS,
       // tfjs fetches its wasm files from /tfjs/ (setWasmPaths in the page).
       files: (path) =>
         path.startsWith('/tfjs/') && path.endsWith('.wasm')

@@ -7,25 +7,18 @@ import * as T from '../src/index.js';
 import { uncheckedEmbedding } from './gather-unchecked.js';
 import { naiveMatmul } from './matmul-kernels.js';
 import { loadTfjs } from './peer.js';
+import { medianSeconds } from './timing.js';
 
 const quick = process.argv.includes('--quick');
 
-/** Median seconds of `fn` (which must wait for the GPU), after one warm-up call. */
-async function time(fn: () => Promise<void>, budget = quick ? 0.5 : 2): Promise<number> {
-  await fn();
-  const samples: number[] = [];
-  const start = performance.now();
-  while (samples.length < 3 || (performance.now() - start) / 1000 < budget) {
-    const t0 = performance.now();
-    await fn();
-    samples.push((performance.now() - t0) / 1000);
-    if (samples.length >= 50) break;
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]!;
-}
+const time = (fn: () => Promise<unknown>, budget = quick ? 0.5 : 2) => medianSeconds(fn, budget);
 
-const dev = await T.createDevice({ backend: 'webgpu' });
+// Without an adapter these benchmarks have nothing to measure; bench/wasm.ts (run next) still does.
+const dev = await T.createDevice({ backend: 'webgpu' }).catch((e: unknown) => {
+  if (!(e instanceof T.NoAdapterError)) throw e;
+  console.log(`WebGPU benchmarks not run: ${e.message}`);
+  process.exit(0);
+});
 const { requestGpuDevice } = await import('../src/gpu-adapter.js');
 const { gpu } = await requestGpuDevice();
 const peer = await loadTfjs(gpu);

@@ -3,7 +3,8 @@
  * noisy, so only ratios within a run mean much): the CPU reference backend, TensorFlow.js's
  * wasm backend (`@tensorflow/tfjs-backend-wasm`, XNNPACK; single-threaded in Node, where tfjs
  * turns its threads off), Tessera on WebGPU (lavapipe on a machine without a GPU), and PyTorch's
- * CPU matmul as the native ceiling (`/usr/bin/python3` with torch, when there is one). With a
+ * CPU matmul as a native peer (`/usr/bin/python3` with torch, when there is one) and ONNX Runtime's
+ * CPU provider, the native ceiling (when `onnxruntime-node` is installed: `bench/ort.ts`). With a
  * Chromium and playwright-core, also tfjs-wasm with threads against Tessera's wasm backend in a
  * cross-origin isolated page (`browser-wasm.ts`). Contestants alternate in rounds and each keeps
  * its best round, so a loaded moment costs all of them alike.
@@ -16,6 +17,8 @@ import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import * as T from '../src/index.js';
 import { browserMatmul } from './browser-wasm.js';
+import { ortMatmul } from './ort.js';
+import { medianSeconds } from './timing.js';
 
 const quick = process.argv.includes('--quick');
 const rounds = quick ? 1 : 3;
@@ -23,20 +26,7 @@ const threadsArg = process.argv.indexOf('--threads');
 const threads =
   threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : Math.min(availableParallelism(), 8);
 
-/** Median seconds of `fn` (which returns when its result is on the host), after one warm-up. */
-async function time(fn: () => Promise<unknown>, budget = quick ? 0.5 : 1.5): Promise<number> {
-  await fn();
-  const samples: number[] = [];
-  const start = performance.now();
-  while (samples.length < 3 || (performance.now() - start) / 1000 < budget) {
-    const t0 = performance.now();
-    await fn();
-    samples.push((performance.now() - t0) / 1000);
-    if (samples.length >= 50) break;
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]!;
-}
+const time = (fn: () => Promise<unknown>, budget = quick ? 0.5 : 1.5) => medianSeconds(fn, budget);
 
 /** A result that must reach the host to count: a Tessera or a tfjs tensor. */
 interface Readable {
@@ -133,7 +123,7 @@ print(2 * ${n} ** 3 / ts[len(ts) // 2] / 1e9)
   }
 }
 
-const COLUMNS = ['wasm', 'tfjs', 'reference', 'webgpu', 'torch'] as const;
+const COLUMNS = ['wasm', 'tfjs', 'reference', 'webgpu', 'torch', 'ort'] as const;
 type Column = (typeof COLUMNS)[number];
 const rows: { name: string; rates: Partial<Record<Column, number>>; digits: number }[] = [];
 const f = (x: number | undefined, digits: number) => (x === undefined ? '—' : x.toFixed(digits));
@@ -160,6 +150,12 @@ const shapes: [number, number, number][] = quick
       [48, 2048, 128],
       [2048, 48, 384],
     ];
+// ONNX Runtime's CPU provider, the native ceiling the issue quotes, where it is installed.
+const ort = await ortMatmul(1024, 1024, 1024, threads);
+if (!ort)
+  console.log(
+    'ONNX Runtime comparison skipped: npm install --no-save onnxruntime-node --onnxruntime-node-install=skip to run it',
+  );
 for (const [m, k, n] of shapes) {
   const gflop = (2 * m * n * k) / 1e9;
   const make = (dev: T.Device) => [
@@ -197,6 +193,7 @@ for (const [m, k, n] of shapes) {
             tidied(() => T.matmul(ga, gb!)),
           )),
       torch: square ? async () => torchMatmul(n) ?? Number.NaN : undefined,
+      ort: square && ort ? () => time(ort.run).then((s) => gflop / s) : undefined,
     }),
   );
 }
@@ -311,11 +308,11 @@ if (browser) {
 }
 
 console.log(
-  `\n| benchmark (wasm on ${threads} threads, best of ${rounds}) | Tessera wasm | tfjs-wasm | CPU reference | Tessera WebGPU | PyTorch CPU | wasm / tfjs | wasm / reference | wasm / WebGPU | wasm / PyTorch |\n|---|---|---|---|---|---|---|---|---|---|`,
+  `\n| benchmark (wasm on ${threads} threads, best of ${rounds}) | Tessera wasm | tfjs-wasm | CPU reference | Tessera WebGPU | PyTorch CPU | ONNX Runtime CPU | wasm / tfjs | wasm / reference | wasm / WebGPU | wasm / PyTorch | wasm / ORT |\n|---|---|---|---|---|---|---|---|---|---|---|---|`,
 );
 for (const { name, rates: r, digits } of rows) {
   const figures = COLUMNS.map((c) => f(r[c], c === 'reference' ? Math.max(digits, 2) : digits));
-  const ratios = [r.tfjs, r.reference, r.webgpu, r.torch].map((x) => ratio(r.wasm, x));
+  const ratios = [r.tfjs, r.reference, r.webgpu, r.torch, r.ort].map((x) => ratio(r.wasm, x));
   console.log(`| ${name} | ${[...figures, ...ratios].join(' | ')} |`);
 }
 console.log(

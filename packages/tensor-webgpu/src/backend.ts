@@ -84,13 +84,27 @@ export interface BoundTensor {
 export interface KernelRunner<P> {
   /** The op's name; CPU-side profiles group kernel times by it. */
   readonly name?: string;
+  /**
+   * The WebGPU kernel for these shapes. Bindings: inputs at 0..n-1 (`var<storage, read>`),
+   * outputs at n..n+m-1 (`var<storage, read_write>`), the uniform struct `P` at n+m.
+   * Outputs are always contiguous with offset 0. An array of kernels runs in order over the
+   * same bindings (e.g. a zero-fill, then a scatter-add).
+   */
   wgsl(
     inputs: readonly TensorLayout[],
     outputs: readonly TensorLayout[],
     params: P,
     info: DeviceInfo,
   ): GpuKernel | readonly GpuKernel[];
+  /** The plain TypeScript reference; must write every element of the (contiguous) outputs. */
   cpu(inputs: readonly CpuTensor[], outputs: readonly CpuTensor[], params: P): void;
+  /**
+   * The kernel on the wasm backend: runs exports of a `WasmModule` over the tensors' addresses in
+   * the shared wasm memory through `context.call`, and must write every element of the outputs
+   * (contiguous, offset 0). Return `false`, before calling anything, for layouts or params it
+   * does not handle (f16, say): the CPU reference then runs on the same memory, as it does for
+   * ops without this hook.
+   */
   wasm?(
     inputs: readonly WasmTensor[],
     outputs: readonly WasmTensor[],

@@ -77,6 +77,7 @@ d.destroy();`;
   it('explains how to get an adapter in its error', () => {
     const e = new NoAdapterError('requestAdapter() returned null');
     expect(e.message).toMatch(/setup-software-gpu\.sh/);
+    expect(e.message).toMatch(/backend: 'wasm'/);
     expect(e.message).toMatch(/backend: 'cpu'/);
   });
 });

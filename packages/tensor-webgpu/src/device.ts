@@ -227,7 +227,7 @@ async function autoBackend(
   } catch (e) {
     if (!(e instanceof WasmUnavailableError)) throw e;
     console.warn(
-      `tessera: ${noGpu}, and ${e.message}; falling back to the CPU reference backend (slow). ${faster}`,
+      `tessera: ${noGpu}, and ${e.message}; falling back to the CPU reference backend (slow). ${faster} Without a GPU, Mesa's lavapipe runs WebGPU on the CPU, faster than this (the repository's scripts/setup-software-gpu.sh installs it).`,
     );
     return new CpuBackend();
   }

@@ -12,7 +12,9 @@ export class NoAdapterError extends Error {
     super(
       `No WebGPU adapter found (${detail}). On a machine without a GPU, install the software ` +
         'Vulkan driver with `scripts/setup-software-gpu.sh` (Mesa lavapipe >= 24; see the ' +
-        "tensor-webgpu README), or use the CPU backend: createDevice({ backend: 'cpu' }).",
+        "tensor-webgpu README), or run on the CPU: createDevice({ backend: 'wasm' }) (WebAssembly " +
+        "SIMD on worker threads; backend 'auto' picks it when there is no adapter) or the plain " +
+        "reference, createDevice({ backend: 'cpu' }).",
     );
     this.name = 'NoAdapterError';
   }

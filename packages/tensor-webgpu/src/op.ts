@@ -1,9 +1,7 @@
-import type { CpuTensor, DeviceInfo, TensorLayout } from './backend.js';
+import type { KernelRunner, TensorLayout } from './backend.js';
 import type { DType } from './dtype.js';
-import type { GpuKernel } from './kernel.js';
 import { isGradEnabled, noGrad } from './scope.js';
 import { Tensor } from './tensor.js';
-import type { WasmContext, WasmTensor } from './wasm/wasm-kernel.js';
 
 /** What an op's backward rule receives besides the output gradients. */
 export interface SavedForBackward<P> {
@@ -18,37 +16,10 @@ export interface SavedForBackward<P> {
  * kernel, and the gradient. This is the public custom-op API; every op of the core is declared
  * with it.
  */
-export interface OpDefinition<P> {
+export interface OpDefinition<P> extends KernelRunner<P> {
   readonly name: string;
   /** Checks inputs and params (throwing a clear error) and returns each output's shape and dtype. */
   outputs(inputs: readonly TensorLayout[], params: P): { shape: readonly number[]; dtype: DType }[];
-  /**
-   * The WebGPU kernel for these shapes. Bindings: inputs at 0..n-1 (`var<storage, read>`),
-   * outputs at n..n+m-1 (`var<storage, read_write>`), the uniform struct `P` at n+m.
-   * Outputs are always contiguous with offset 0. An array of kernels runs in order over the
-   * same bindings (e.g. a zero-fill, then a scatter-add).
-   */
-  wgsl(
-    inputs: readonly TensorLayout[],
-    outputs: readonly TensorLayout[],
-    params: P,
-    info: DeviceInfo,
-  ): GpuKernel | readonly GpuKernel[];
-  /** The plain TypeScript reference; must write every element of the (contiguous) outputs. */
-  cpu(inputs: readonly CpuTensor[], outputs: readonly CpuTensor[], params: P): void;
-  /**
-   * The kernel on the wasm backend: runs exports of a `WasmModule` over the tensors' addresses in
-   * the shared wasm memory through `context.call`, and must write every element of the outputs
-   * (contiguous, offset 0). Return `false`, before calling anything, for layouts or params it
-   * does not handle (f16, say): the CPU reference then runs on the same memory, as it does for
-   * ops without this hook.
-   */
-  wasm?(
-    inputs: readonly WasmTensor[],
-    outputs: readonly WasmTensor[],
-    params: P,
-    context: WasmContext,
-  ): boolean | undefined;
   /**
    * Gradients of the inputs from the gradients of the outputs (null for an output that got none),
    * written with tensor ops. Omit for ops that are not differentiable.

@@ -12,7 +12,7 @@ export const grpoCommand = () =>
         'RL with verifiable rewards: GRPO, Dr. GRPO or DAPO on multi-step arithmetic, groups of sampled answers per problem',
       )
       .description(
-        'Each step samples --group answers to each of a batch of arithmetic problems from the policy (batched decoding), rewards each with its answer’s correctness (the final "Answer:" line) plus 0.1 for the format, and trains on group-relative advantages (--loss grpo: mean per answer, std-scaled; dr_grpo: a constant normaliser, unscaled; dapo: token mean, clip-higher, groups of equal rewards dropped), --iterations passes per batch, with an optional k3 KL to the --from model (--beta). Records reward, accuracy, completion lengths (correct vs incorrect), clip fraction, and the time spent generating vs training every step; held-out greedy accuracy at intervals; majority-vote accuracy over 1, 4 and 16 samples at the end. Problems are generated from the seed (a held-out split the tasks command also measures) or read from --data/--heldout. Writes a checkpoint, report.md, report.json, loss.svg and curves.svg; --resume continues.',
+        'Each step samples --group answers to each of a batch of arithmetic problems from the policy (batched decoding), rewards each with its answer’s correctness (the final "Answer:" line) plus 0.1 for the format, and trains on group-relative advantages (--loss grpo: mean per answer, std-scaled; dr_grpo: a constant normaliser, unscaled; dapo: token mean, clip-higher, groups of equal rewards dropped and refilled from more problems, up to --max-draws generation batches, with --overlong-buffer a soft penalty on answers that reach the last tokens allowed), --iterations passes per batch, with an optional k3 KL to the --from model (--beta). Records reward, accuracy, completion lengths (correct vs incorrect), clip fraction, and the time spent generating vs training every step; held-out greedy accuracy at intervals; majority-vote accuracy over 1, 4 and 16 samples at the end. Problems are generated from the seed (a held-out split the tasks command also measures) or read from --data/--heldout. Writes a checkpoint, report.md, report.json, loss.svg and curves.svg; --resume continues.',
       )
       .option('--from <dir>', 'run folder of the chat model (sft) to tune', 'runs/sft')
       .addOption(
@@ -59,6 +59,18 @@ export const grpoCommand = () =>
           numberIn({ above: 0 }),
         ),
       )
+      .addOption(
+        new Option(
+          '--max-draws <n>',
+          'with --loss dapo: generation batches drawn at most per step to fill it with groups whose rewards differ (default 3)',
+        ).argParser(integer(1)),
+      )
+      .addOption(
+        new Option(
+          '--overlong-buffer <tokens>',
+          'DAPO’s soft overlong penalty, added to the reward: from 0 down to −1 over the last N tokens before --max-new-tokens (default 0: off)',
+        ).argParser(integer(0)),
+      )
       .option('--no-votes', 'skip the majority-vote evaluation at the end'),
     'runs/grpo',
   ).action(async (o) => {
@@ -84,6 +96,8 @@ export const grpoCommand = () =>
           iterations: o.iterations,
           maxNewTokens: o.maxNewTokens,
           temperature: o.temperature,
+          maxDraws: o.maxDraws,
+          overlongBuffer: o.overlongBuffer,
           ...(!o.votes && { votes: [] }),
           device,
           stop,

@@ -22,6 +22,12 @@ export const sftCommand = () =>
       )
       .option('--heldout <file>', 'held-out examples in the same format (default: generated)')
       .addOption(
+        new Option(
+          '--arithmetic <n>',
+          "add N worked multi-step arithmetic problems (grpo's kind, none of grpo's held-out ones of the same --seed) to the generated examples (default 0)",
+        ).argParser(integer(0)),
+      )
+      .addOption(
         new Option('--batch-size <n>', "examples per step (default: the recipe's)").argParser(
           integer(1),
         ),
@@ -61,6 +67,7 @@ export const sftCommand = () =>
           out: o.out,
           data: o.data,
           heldout: o.heldout,
+          arithmetic: o.arithmetic,
           resume: o.resume,
           force: o.force,
           maxSeconds: o.maxMinutes === undefined ? undefined : 60 * o.maxMinutes,

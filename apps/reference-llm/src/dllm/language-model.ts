@@ -2,7 +2,7 @@ import { cutAtStops, diffusionNll, generate } from '@tessera/dllm';
 import type { LanguageModel } from '@tessera/eval';
 import { checkOptions } from '@tessera/tensor-webgpu';
 import type { Tokenizer } from '@tessera/tokenizer';
-import { contextIds } from '../language-model.js';
+import { scoredIds } from '../language-model.js';
 import type { DiffusionModel } from './load.js';
 
 /** How a diffusion model answers the eval runner. */
@@ -45,18 +45,8 @@ export function asDiffusionLanguageModel(
   return {
     id,
     async logLikelihood(context, continuation) {
-      const cont = encode(continuation);
-      if (cont.length === 0)
-        throw new RangeError(
-          `logLikelihood: continuation ${JSON.stringify(continuation)} has no tokens`,
-        );
-      if (cont.length >= window)
-        throw new RangeError(
-          `logLikelihood: continuation has ${cont.length} tokens; the model's window of ${window} scores at most ${window - 1}`,
-        );
-      const prefix = contextIds(tokenizer, context);
-      const all = [...prefix, ...cont].slice(-window);
-      const [nll] = await diffusionNll(model, [all], { from: all.length - cont.length, samples });
+      const { ids: all, from } = scoredIds(tokenizer, window, context, continuation);
+      const [nll] = await diffusionNll(model, [all], { from, samples });
       return -nll!;
     },
     async generate(prompt, { maxTokens, stop }) {

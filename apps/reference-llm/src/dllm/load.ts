@@ -2,8 +2,7 @@ import { join } from 'node:path';
 import { MaskedDiffusionLM } from '@tessera/dllm';
 import type { Device } from '@tessera/tensor-webgpu';
 import type { Tokenizer } from '@tessera/tokenizer';
-import { firstNonFinite } from '../finite.js';
-import { type ModelState, readTokenizer } from '../load.js';
+import { loadWeights, type ModelState, readTokenizer } from '../load.js';
 import { type Checkpoint, FILES, fileError, readCheckpoint } from '../run-folder.js';
 import { MASK_TOKEN } from './tokenizer.js';
 
@@ -40,15 +39,7 @@ export function readDiffusionModel(
       `fields "model" and "maskId" are not valid (${(e as Error).message})`,
     );
   }
-  const path = join(ckpt.folder, FILES.model);
-  const bytes = new Uint8Array(ckpt.read(FILES.model));
-  try {
-    model.load(bytes);
-  } catch (e) {
-    throw fileError(path, `is corrupt or does not match the config (${(e as Error).message})`);
-  }
-  const bad = firstNonFinite(bytes);
-  if (bad) throw fileError(path, `the checkpoint's weights are not finite (tensor ${bad})`);
+  loadWeights(ckpt, model);
   return model;
 }
 

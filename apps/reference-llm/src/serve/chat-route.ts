@@ -2,19 +2,10 @@ import type { ChatMessage } from '@tessera/tokenizer';
 import type { FastifyInstance } from 'fastify';
 import { type ChoiceResult, promptFor, type TokenInfo } from './choice.js';
 import { invalidRequest } from './errors.js';
-import {
-  failureOf,
-  findModel,
-  maxTokensOf,
-  responseId,
-  samplingOf,
-  stopsOf,
-  usageOf,
-} from './request.js';
-import { startRun } from './run.js';
+import { findModel, maxTokensOf, samplingOf, stopsOf, usageOf } from './request.js';
+import { chunkMaker, responseHead, streamedResults, wholeResults } from './respond.js';
 import { type ChatCompletionBody, type ChatMessageBody, chatCompletionBody } from './schemas.js';
 import type { ServerContext } from './server.js';
-import { EventStream } from './sse.js';
 import {
   formatToolCall,
   formatToolResult,
@@ -120,26 +111,10 @@ export function chatRoute(app: FastifyInstance, ctx: ServerContext): void {
         stop: [...stopsOf(body), ...model.format.stopSequences],
         tools,
       }));
-      const id = responseId('chatcmpl');
-      const head = {
-        id,
-        created: Math.floor(Date.now() / 1000),
-        model: model.name,
-        system_fingerprint: ctx.fingerprint(model),
-      };
+      const head = responseHead('chatcmpl', model, ctx);
 
       if (!body.stream) {
-        const run = startRun(model, specs, {
-          arrived,
-          timeoutMs: ctx.timeoutMs,
-          metrics: ctx.metrics,
-        });
-        reply.raw.on('close', () => {
-          if (!reply.raw.writableEnded) run.cancel();
-        });
-        const results = await run.results;
-        const failure = failureOf(results, ctx.timeoutMs);
-        if (failure) throw failure;
+        const results = await wholeResults(model, specs, reply, ctx, arrived);
         return {
           ...head,
           object: 'chat.completion',
@@ -157,18 +132,15 @@ export function chatRoute(app: FastifyInstance, ctx: ServerContext): void {
       }
 
       const usage = body.stream_options?.include_usage === true;
-      const chunk = (choices: unknown[], extra: object = {}) => ({
-        ...head,
-        object: 'chat.completion.chunk',
-        choices,
-        ...(usage ? { usage: null } : {}),
-        ...extra,
-      });
-      const run = startRun(model, specs, {
+      const chunk = chunkMaker(head, 'chat.completion.chunk', usage);
+      const streamed = await streamedResults({
+        model,
+        specs,
+        reply,
+        ctx,
         arrived,
-        timeoutMs: ctx.timeoutMs,
-        metrics: ctx.metrics,
-        onDelta: (index, delta, tokens) =>
+        route: '/v1/chat/completions',
+        onDelta: (stream, index, delta, tokens) =>
           stream.send(
             chunk([
               {
@@ -182,27 +154,20 @@ export function chatRoute(app: FastifyInstance, ctx: ServerContext): void {
               },
             ]),
           ),
+        opening: (stream) =>
+          stream.send(
+            chunk(
+              specs.map((_, index) => ({
+                index,
+                delta: { role: 'assistant', content: '' },
+                logprobs: null,
+                finish_reason: null,
+              })),
+            ),
+          ),
       });
-      // Tokens arrive from the engine's next step at the earliest: the stream exists by then.
-      const stream = new EventStream(reply);
-      stream.onClose(() => run.cancel());
-      ctx.metrics.requests.inc({ route: '/v1/chat/completions', status: 200 });
-      stream.send(
-        chunk(
-          specs.map((_, index) => ({
-            index,
-            delta: { role: 'assistant', content: '' },
-            logprobs: null,
-            finish_reason: null,
-          })),
-        ),
-      );
-      const results = await run.results;
-      const failure = failureOf(results, ctx.timeoutMs);
-      if (failure) {
-        stream.send(failure.body);
-        return stream.end({ done: false });
-      }
+      if (!streamed) return;
+      const { stream, results } = streamed;
       results.forEach((r, index) => {
         if (r.toolCalls.length)
           stream.send(

@@ -5,7 +5,8 @@ import { listen, servedMicro } from '../test-utils/serve.js';
 
 const { gpu, cpu } = await testDevices();
 const device = gpu ?? cpu;
-const server = await listen([await servedMicro(device)]);
+const served = await servedMicro(device);
+const server = await listen([served]);
 const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
 afterAll(() => server.close());
 
@@ -63,5 +64,51 @@ describe('POST /v1/completions', () => {
     expect(chunks.at(-1)!.usage).toEqual(whole.usage);
     const empty = await client.completions.create({ model: 'micro', prompt: '', max_tokens: 3 });
     expect(empty.usage!.prompt_tokens).toBe(1);
+  });
+
+  it('takes token ids as the prompt; echo prepends the prompt, whole and streamed', async () => {
+    const body = { model: 'micro', max_tokens: 6, temperature: 0 };
+    const post = (b: object) =>
+      fetch(`${server.url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...body, ...b }),
+      });
+    const ids = served.tokenizer.encode('ROMEO:');
+    const text = await client.completions.create({ ...body, prompt: 'ROMEO:' });
+    const fromIds = await (await post({ prompt: ids })).json();
+    expect(fromIds.choices[0].text).toBe(text.choices[0]!.text);
+    expect(fromIds.usage).toEqual(text.usage);
+    const several = await (await post({ prompt: [ids, ids.slice(0, 1)], echo: true })).json();
+    expect(several.choices).toHaveLength(2);
+    expect(several.choices[0].text).toBe(`ROMEO:${text.choices[0]!.text}`);
+    expect(several.choices[1].text.startsWith(served.tokenizer.decode(ids.slice(0, 1)))).toBe(true);
+
+    const echoed = await client.completions.create({ ...body, prompt: 'ROMEO:', echo: true });
+    expect(echoed.choices[0]!.text).toBe(`ROMEO:${text.choices[0]!.text}`);
+    const stream = await client.completions.create({
+      ...body,
+      prompt: 'ROMEO:',
+      echo: true,
+      stream: true,
+    });
+    let streamed = '';
+    for await (const chunk of stream) streamed += chunk.choices[0]?.text ?? '';
+    expect(streamed).toBe(echoed.choices[0]!.text);
+  });
+
+  it('a token id outside the vocabulary, and echo with logprobs, are 400s naming the argument', async () => {
+    const vocab = served.tokenizer.vocabSize;
+    const bad = await client.completions
+      .create({ model: 'micro', prompt: [1, vocab], max_tokens: 2 } as never)
+      .catch((e) => e);
+    expect(bad.status).toBe(400);
+    expect(bad.error.param).toBe('prompt');
+    expect(bad.error.message).toContain(`token id ${vocab} at prompt 0, position 1`);
+    const echo = await client.completions
+      .create({ model: 'micro', prompt: 'x', echo: true, logprobs: 1, max_tokens: 2 })
+      .catch((e) => e);
+    expect(echo.status).toBe(400);
+    expect(echo.error.param).toBe('echo');
   });
 });

@@ -2,19 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { TokenInfo } from './choice.js';
 import { invalidRequest } from './errors.js';
 import type { ServedModel } from './models.js';
-import {
-  failureOf,
-  findModel,
-  maxTokensOf,
-  responseId,
-  samplingOf,
-  stopsOf,
-  usageOf,
-} from './request.js';
-import { startRun } from './run.js';
+import { findModel, maxTokensOf, samplingOf, stopsOf, usageOf } from './request.js';
+import { chunkMaker, responseHead, streamedResults, wholeResults } from './respond.js';
 import { type CompletionBody, completionBody } from './schemas.js';
 import type { ServerContext } from './server.js';
-import { EventStream } from './sse.js';
 
 /** The legacy completions' `logprobs` object of some tokens, their text starting at `offset`. */
 function legacyLogprobs(tokens: readonly TokenInfo[], offset: number) {
@@ -44,6 +35,25 @@ function startOfText(model: ServedModel): number {
 }
 
 /**
+ * The request's prompts as token ids: text is encoded (special-token text stays text), token
+ * ids are checked against the vocabulary. Throws a 400 naming `prompt` for an id out of range.
+ */
+function promptTokens(model: ServedModel, prompt: CompletionBody['prompt']): number[][] {
+  if (typeof prompt === 'string') prompt = [prompt];
+  if (typeof prompt[0] === 'number') prompt = [prompt as number[]];
+  return (prompt as (string | number[])[]).map((p, i) => {
+    if (typeof p === 'string') return model.tokenizer.encode(p, { disallowedSpecial: [] });
+    const bad = p.findIndex((id) => id >= model.tokenizer.vocabSize);
+    if (bad >= 0)
+      throw invalidRequest(
+        `Invalid value for 'prompt': token id ${p[bad]} at prompt ${i}, position ${bad} is outside the vocabulary (ids 0..${model.tokenizer.vocabSize - 1}).`,
+        'prompt',
+      );
+    return [...p];
+  });
+}
+
+/**
  * `POST /v1/completions`: text continuation of one prompt or several (choice `p·n + j` is the
  * j-th of prompt p). The default `max_tokens` is 16, as OpenAI's.
  */
@@ -55,13 +65,22 @@ export function completionsRoute(app: FastifyInstance, ctx: ServerContext): void
       const arrived = performance.now();
       const body = request.body;
       const model = findModel(ctx.models, body.model);
-      const texts = typeof body.prompt === 'string' ? [body.prompt] : body.prompt;
-      const prompts = texts.map((t) =>
-        Array.from(model.tokenizer.encode(t, { disallowedSpecial: [] })),
-      );
+      const given = promptTokens(model, body.prompt);
+      const prompts = given.map((p) => (p.length ? p : [startOfText(model)]));
+      if (body.echo && body.logprobs != null)
+        throw invalidRequest(
+          "'echo' with 'logprobs' is not supported: the prompt's log-probabilities need a scoring pass this server does not run.",
+          'echo',
+        );
       const n = body.n ?? 1;
+      // With `echo`, each choice starts with its prompt: the text sent, or its ids decoded.
+      const texts = typeof body.prompt === 'string' ? [body.prompt] : body.prompt;
+      const echoes = given.map((p, i) => {
+        if (!body.echo) return '';
+        const text = texts[i];
+        return typeof text === 'string' ? text : model.tokenizer.decode(p);
+      });
       const specs = prompts.flatMap((prompt) => {
-        if (prompt.length === 0) prompt.push(startOfText(model));
         const maxTokens = maxTokensOf(model, prompt.length, body.max_tokens ?? 16, 'prompt');
         return samplingOf(body, model, n, body.logprobs ?? undefined).map((sampling) => ({
           prompt,
@@ -70,71 +89,51 @@ export function completionsRoute(app: FastifyInstance, ctx: ServerContext): void
           stop: stopsOf(body),
         }));
       });
-      const promptTokens = prompts.reduce((s, p) => s + p.length, 0);
-      const head = {
-        id: responseId('cmpl'),
-        created: Math.floor(Date.now() / 1000),
-        model: model.name,
-        system_fingerprint: ctx.fingerprint(model),
-      };
-      const offsets = specs.map(() => 0);
+      const promptTokenCount = prompts.reduce((s, p) => s + p.length, 0);
+      const head = responseHead('cmpl', model, ctx);
 
       if (!body.stream) {
-        const run = startRun(model, specs, {
-          arrived,
-          timeoutMs: ctx.timeoutMs,
-          metrics: ctx.metrics,
-        });
-        reply.raw.on('close', () => {
-          if (!reply.raw.writableEnded) run.cancel();
-        });
-        const results = await run.results;
-        const failure = failureOf(results, ctx.timeoutMs);
-        if (failure) throw failure;
+        const results = await wholeResults(model, specs, reply, ctx, arrived);
         return {
           ...head,
           object: 'text_completion',
           choices: results.map((r, index) => ({
             index,
-            text: r.text,
+            text: echoes[Math.floor(index / n)] + r.text,
             logprobs: body.logprobs == null ? null : legacyLogprobs(r.tokens, 0),
             finish_reason: r.finishReason,
           })),
-          usage: usageOf(promptTokens, results),
+          usage: usageOf(promptTokenCount, results),
         };
       }
 
       const usage = body.stream_options?.include_usage === true;
-      const chunk = (choices: unknown[], extra: object = {}) => ({
-        ...head,
-        object: 'text_completion',
-        choices,
-        ...(usage ? { usage: null } : {}),
-        ...extra,
-      });
-      const run = startRun(model, specs, {
+      const chunk = chunkMaker(head, 'text_completion', usage);
+      const offsets = specs.map(() => 0);
+      const streamed = await streamedResults({
+        model,
+        specs,
+        reply,
+        ctx,
         arrived,
-        timeoutMs: ctx.timeoutMs,
-        metrics: ctx.metrics,
-        onDelta: (index, text, tokens) => {
+        route: '/v1/completions',
+        onDelta: (stream, index, text, tokens) => {
           const logprobs = body.logprobs == null ? null : legacyLogprobs(tokens, offsets[index]!);
           offsets[index]! += text.length;
           stream.send(chunk([{ index, text, logprobs, finish_reason: null }]));
         },
+        opening: (stream) =>
+          specs.forEach((_, index) => {
+            const text = echoes[Math.floor(index / n)]!;
+            if (text) stream.send(chunk([{ index, text, logprobs: null, finish_reason: null }]));
+          }),
       });
-      const stream = new EventStream(reply);
-      stream.onClose(() => run.cancel());
-      ctx.metrics.requests.inc({ route: '/v1/completions', status: 200 });
-      const results = await run.results;
-      const failure = failureOf(results, ctx.timeoutMs);
-      if (failure) {
-        stream.send(failure.body);
-        return stream.end({ done: false });
-      }
+      if (!streamed) return;
+      const { stream, results } = streamed;
       results.forEach((r, index) => {
         stream.send(chunk([{ index, text: '', logprobs: null, finish_reason: r.finishReason }]));
       });
-      if (usage) stream.send(chunk([], { usage: usageOf(promptTokens, results) }));
+      if (usage) stream.send(chunk([], { usage: usageOf(promptTokenCount, results) }));
       stream.end();
     },
   );

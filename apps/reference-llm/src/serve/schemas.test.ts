@@ -76,6 +76,12 @@ describe('request schemas', () => {
     ])
       expect(chat({ ...base, ...bad }), JSON.stringify(bad)).toBe(false);
     expect(completion({ model: 'm', prompt: ['a', 'b', 'c', 'd', 'e'] })).toBe(false);
-    expect(completion({ model: 'm', prompt: [1, 2] })).toBe(false);
+    for (const prompt of [[1.5], [-1], [[]], [1, 'a'], [[1], 'a'], []])
+      expect(completion({ model: 'm', prompt }), JSON.stringify(prompt)).toBe(false);
+    for (const prompt of [
+      [1, 2],
+      [[1], [2, 3]],
+    ])
+      expect(completion({ model: 'm', prompt, echo: true }), JSON.stringify(prompt)).toBe(true);
   });
 });

@@ -139,21 +139,32 @@ export const chatCompletionBody = (maxN: number) => ({
   additionalProperties: false,
 });
 
+const tokenId = { type: 'integer', minimum: 0 };
+
 /** `POST /v1/completions`; `n` at most `maxN`. */
 export const completionBody = (maxN: number) => ({
   type: 'object',
   required: ['model', 'prompt'],
   properties: {
     model: { type: 'string' },
+    // Text, several texts, token ids, or several lists of token ids (OpenAI's four forms).
     prompt: {
       anyOf: [
         { type: 'string' },
         { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: maxN },
+        { type: 'array', items: tokenId, minItems: 1 },
+        {
+          type: 'array',
+          items: { type: 'array', items: tokenId, minItems: 1 },
+          minItems: 1,
+          maxItems: maxN,
+        },
       ],
     },
     ...sampling,
     n: n(maxN),
     logprobs: nullable({ type: 'integer', minimum: 0, maximum: 5 }),
+    echo: nullable({ type: 'boolean' }),
   },
   additionalProperties: false,
 });
@@ -194,6 +205,7 @@ export interface ChatCompletionBody extends SamplingBody {
 }
 
 export interface CompletionBody extends SamplingBody {
-  prompt: string | string[];
+  prompt: string | string[] | number[] | number[][];
   logprobs?: number | null;
+  echo?: boolean | null;
 }

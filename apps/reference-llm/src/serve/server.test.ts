@@ -319,6 +319,8 @@ describe('bearer-token auth', () => {
     expect((await get('/')).status).toBe(200);
     const train = await get('/train');
     expect(train.status).toBe(200);
+    expect(train.headers.get('cross-origin-embedder-policy')).toBe('require-corp'); // wasm threads
+    expect(train.headers.get('cross-origin-opener-policy')).toBe('same-origin');
     expect(await train.text()).toContain('The training page is not built');
     const denied = await get('/v1/models');
     expect(denied.status).toBe(401);

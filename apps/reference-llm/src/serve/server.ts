@@ -6,7 +6,7 @@ import { ApiError, apiErrorOf, notFound } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ServedModel } from './models.js';
 import { chatPageHtml } from './page.js';
-import { trainPageHtml } from './train-page.js';
+import { TRAIN_PAGE_HEADERS, trainPageHtml } from './train-page.js';
 
 /** Options of `createServer`. */
 export interface ServerOptions {
@@ -122,7 +122,10 @@ export function createServer(o: ServerOptions): FastifyInstance {
     reply.type('text/html; charset=utf-8').send(chatPageHtml(o.pageScript)),
   );
   app.get('/train', async (_, reply) =>
-    reply.type('text/html; charset=utf-8').send(trainPageHtml(o.trainScripts)),
+    reply
+      .headers(TRAIN_PAGE_HEADERS)
+      .type('text/html; charset=utf-8')
+      .send(trainPageHtml(o.trainScripts)),
   );
   chatRoute(app, ctx);
   completionsRoute(app, ctx);

@@ -12,7 +12,19 @@ describe('trainPageHtml', () => {
     );
     expect(html).toContain('<script>console.log("<\\/script>page")</script>');
     expect(html.match(/<\/script>/gi)).toHaveLength(2);
-    for (const id of ['steps', 'prompt', 'start', 'status', 'notice', 'chart', 'curve', 'sample'])
+    for (const id of [
+      'steps',
+      'prompt',
+      'start',
+      'stop',
+      'resume',
+      'saved',
+      'status',
+      'notice',
+      'chart',
+      'curve',
+      'sample',
+    ])
       expect(html).toContain(`id="${id}"`);
   });
 

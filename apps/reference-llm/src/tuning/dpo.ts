@@ -1,45 +1,39 @@
 import type { Schedule } from '@tessera/optim';
 import { dpoEval, dpoStep, type PreferenceLossType } from '@tessera/rlhf';
-import * as T from '@tessera/tensor-webgpu';
 import type { DecoderLM } from '@tessera/transformer';
 import { llamaConfig } from '../hf-config.js';
-import type { Evaluation, History } from '../loop.js';
+import type { Evaluation } from '../loop.js';
 import { FILES } from '../run-folder.js';
 import { huggingFaceFiles } from '../save-checkpoint.js';
 import { readChatModel } from './chat-model.js';
 import { DATA_FILES } from './data-files.js';
 import { instructionData, preferenceData } from './datasets.js';
-import {
-  batchIndices,
-  checkDataFiles,
-  type DataFile,
-  sourceText,
-  stageExamples,
-} from './examples.js';
-import {
-  type PreferenceExample,
-  parseChatExample,
-  parsePreferenceExample,
-  readJsonl,
-} from './jsonl.js';
+import { sourceText } from './examples.js';
+import { parseChatExample, parsePreferenceExample, readJsonl } from './jsonl.js';
 import { encodePair, longPairs, pairBatch } from './pairs.js';
-import { recipeFor, type TuningRecipe } from './recipes.js';
 import { type ReplyScores, scoreReplies } from './replies.js';
 import {
-  atEvaluations,
-  formatBytes,
-  openSource,
-  openStage,
+  accuracyByTask,
+  change,
+  decimals,
+  openTuning,
   perStep,
-  resolveSettings,
-  restoreOptimizer,
-  runStageLoop,
-  type StageLoopResult,
-  type StageRunOptions,
+  questionsPanel,
+  repliesSummary,
+  runFacts,
+  runSummary,
+  STAGE_FLAGS,
+  type StageSettings,
   type StageState,
-  saveStage,
-  stoppedNote,
-  tuningOptimizer,
+  saveTuning,
+  stageDefaults,
+  startTraining,
+  stepExamples,
+  type TrainedStage,
+  type TuningOptions,
+  trainAndHeldoutPanel,
+  trainStage,
+  tuningExamples,
   writeStageReport,
 } from './stage.js';
 
@@ -50,10 +44,9 @@ export const PREFERENCE_LOSSES: readonly PreferenceLossType[] = [
   'simpo',
 ];
 
-export interface DpoOptions extends StageRunOptions {
+export interface DpoOptions extends TuningOptions {
   /** The run folder of the chat model to tune (`sft`); it is also the frozen reference. */
   from: string;
-  recipe?: TuningRecipe;
   data?: string;
   heldout?: string;
   steps?: number;
@@ -69,13 +62,7 @@ export interface DpoOptions extends StageRunOptions {
   questions?: string;
 }
 
-interface DpoSettings {
-  steps: number;
-  batchSize: number;
-  lr: number;
-  seed: number;
-  data: string | null;
-  heldout: string | null;
+interface DpoSettings extends StageSettings {
   loss: PreferenceLossType;
   beta: number;
   labelSmoothing: number;
@@ -84,12 +71,7 @@ interface DpoSettings {
 }
 
 const FLAGS: Record<keyof DpoSettings, string> = {
-  steps: '--steps',
-  batchSize: '--batch-size',
-  lr: '--lr',
-  seed: '--seed',
-  data: '--data',
-  heldout: '--heldout',
+  ...STAGE_FLAGS,
   loss: '--loss',
   beta: '--beta',
   labelSmoothing: '--label-smoothing',
@@ -101,18 +83,11 @@ const FLAGS: Record<keyof DpoSettings, string> = {
 export interface DpoState extends StageState {
   stage: 'dpo';
   settings: DpoSettings;
-  dataFiles: { train: DataFile; heldout: DataFile };
 }
 
-export interface DpoResult {
-  steps: number;
-  totalSteps: number;
-  history: History;
-  /** Held-out figures of the starting (SFT) model: implicit-reward figures are 0 there, task accuracy is the SFT model's. */
-  before: Evaluation;
-  after: Evaluation;
+/** In `before`, the starting (SFT) model's figures, the implicit-reward figures are 0: the policy is the reference. */
+export interface DpoResult extends TrainedStage {
   scores: ReplyScores;
-  loop: StageLoopResult;
 }
 
 /**
@@ -122,42 +97,20 @@ export interface DpoResult {
  * on held-out questions (greedy), before training, at intervals and at the end.
  */
 export async function dpo(o: DpoOptions): Promise<DpoResult> {
-  const device = o.device ?? T.getDefaultDevice();
-  const source = openSource('--from', o.from);
-  const recipes = o.recipe ?? recipeFor(source.recipe);
-  const recipe = recipes.dpo;
-  const ckpt = openStage<DpoState>('dpo', o, { from: source.ref });
-  const settings = resolveSettings<DpoSettings>(
-    {
-      steps: o.steps,
-      batchSize: o.batchSize,
-      lr: o.lr,
-      seed: o.seed,
-      data: o.data,
-      heldout: o.heldout,
-      loss: o.loss,
-      beta: o.beta,
-      labelSmoothing: o.labelSmoothing,
-      rpoAlpha: o.rpoAlpha,
-      questions: o.questions,
-    },
-    {
-      steps: recipe.steps,
-      batchSize: recipe.batchSize,
-      lr: recipe.lr,
-      seed: 1,
-      data: null,
-      heldout: null,
+  const t = openTuning<DpoState>('dpo', o, {
+    defaults: ({ dpo: recipe }) => ({
+      ...stageDefaults(recipe),
       loss: 'sigmoid',
       beta: recipe.beta,
       labelSmoothing: 0,
       rpoAlpha: recipe.rpoAlpha,
       questions: null,
-    },
-    FLAGS,
-    ckpt && { settings: ckpt.state.settings, stateFile: ckpt.stateFile },
-  );
-  const log = (line: string) => (o.sink ?? process.stderr).write(`${line}\n`);
+    }),
+    flags: FLAGS,
+  });
+  const { device, ckpt, settings, log, recipes } = t;
+  const source = t.sources.from;
+  const recipe = recipes.dpo;
   const { model: policy, chat } = readChatModel(ckpt ?? source.ckpt, device);
   const reference =
     settings.loss === 'simpo' ? undefined : readChatModel(source.ckpt, device).model;
@@ -168,14 +121,12 @@ export async function dpo(o: DpoOptions): Promise<DpoResult> {
   const window = policy.config.maxSeqLen;
 
   const text = sourceText(source.ckpt);
-  const data = stageExamples<PreferenceExample>(
-    o.out,
+  const data = tuningExamples(
+    t,
     { train: DATA_FILES.pairsTrain, heldout: DATA_FILES.pairsHeldout },
-    { train: settings.data ?? undefined, heldout: settings.heldout ?? undefined },
     () => preferenceData(settings.seed, text, { train: recipe.train, heldout: recipe.heldout }),
     parsePreferenceExample,
   );
-  if (ckpt) checkDataFiles(data.files, ckpt.state.dataFiles, ckpt.stateFile);
   const train = data.train.map((p) => encodePair(chat, p));
   const heldout = data.heldout.map((p) => encodePair(chat, p));
   const long = longPairs([...train, ...heldout], window);
@@ -186,23 +137,13 @@ export async function dpo(o: DpoOptions): Promise<DpoResult> {
     ? readJsonl(settings.questions, parseChatExample, '--questions')
     : instructionData(settings.seed, text, { train: 0, heldout: recipes.sft.heldout }).heldout;
 
-  const total = settings.steps;
-  const { optimizer, schedule } = tuningOptimizer(
+  const training = await startTraining(
+    t,
     policy.parameters(),
-    settings.lr,
     recipe.warmupSteps,
-    total,
+    () =>
+      `${settings.loss === 'sigmoid' ? 'DPO' : settings.loss} from ${o.from} (step ${source.ref.step}), β ${settings.beta}: ${train.length} pairs, ${heldout.length} held out, ${questions.length} held-out questions; ${settings.steps} steps of ${settings.batchSize} pairs; device ${device.info.adapter}`,
   );
-  const history: History = ckpt?.state.history ?? { trainLoss: [], val: [] };
-  const metrics = ckpt?.state.metrics ?? [];
-  const start = ckpt?.state.step ?? 0;
-  if (ckpt) {
-    await restoreOptimizer(optimizer, ckpt, device);
-    log(`resumed ${o.out} at step ${start}/${total}`);
-  } else
-    log(
-      `${settings.loss === 'sigmoid' ? 'DPO' : settings.loss} from ${o.from} (step ${source.ref.step}), β ${settings.beta}: ${train.length} pairs, ${heldout.length} held out, ${questions.length} held-out questions; ${total} steps of ${settings.batchSize} pairs; device ${device.info.adapter}`,
-    );
 
   const lossOptions = {
     lossType: settings.loss,
@@ -227,56 +168,20 @@ export async function dpo(o: DpoOptions): Promise<DpoResult> {
       format: scores.format,
     };
   };
-  if (!ckpt) {
-    const before = await evaluate();
-    history.val.push({ step: 0, ...before });
-    log(
-      `before training: held-out loss ${before.loss.toFixed(4)}, task accuracy ${before.taskAccuracy}, format ${before.format}`,
-    );
-  }
   const save = async (step: number) =>
-    saveStage(
-      o.out,
-      'dpo',
-      { [FILES.model]: await policy.save() },
-      {
-        ...huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
-      },
-      optimizer,
-      {
-        stage: 'dpo',
-        step,
-        totalSteps: total,
-        recipe: source.recipe,
-        model: policy.config,
-        settings,
-        sources: { from: source.ref },
-        seed: settings.seed,
-        history,
-        metrics,
-        dataFiles: data.files,
-      } as Omit<DpoState, 'format' | 'version' | 'files' | 'optimizer'>,
-    );
+    saveTuning(t, training, step, {
+      weights: { [FILES.model]: await policy.save() },
+      files: huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
+      model: policy.config,
+      dataFiles: data.files,
+    });
 
-  const loop = await runStageLoop({
-    resumed: ckpt,
-    stage: 'dpo',
-    run: o,
-    seed: settings.seed,
+  const trained = await trainStage(t, training, {
     files: data.pending,
-    device,
-    start,
-    total,
-    history,
-    metrics,
     evalEvery: recipe.evalEvery,
-    data: (step) =>
-      pairBatch(
-        batchIndices(train.length, settings.batchSize, step, settings.seed).map((i) => train[i]!),
-        window,
-      ),
+    data: (step) => pairBatch(stepExamples(t, train, step), window),
     step: async (batch) => {
-      const r = await dpoStep(policy, reference, optimizer, batch, lossOptions);
+      const r = await dpoStep(policy, reference, training.optimizer, batch, lossOptions);
       return {
         loss: r.loss,
         tokens: batch.rows * batch.length,
@@ -289,19 +194,19 @@ export async function dpo(o: DpoOptions): Promise<DpoResult> {
       };
     },
     evaluate,
+    before: (e) =>
+      `held-out loss ${e.loss.toFixed(4)}, task accuracy ${e.taskAccuracy}, format ${e.format}`,
     save,
   });
   scores ??= await scoreReplies(policy, chat, questions, { maxNewTokens: recipes.replyTokens });
-  const result: DpoResult = {
-    steps: loop.steps,
-    totalSteps: total,
-    history,
-    before: history.val[0]!,
-    after: history.val.at(-1)!,
-    scores,
-    loop,
-  };
-  writeDpoReport(o, result, { recipe: source.recipe, policy, schedule, metrics, settings });
+  const result: DpoResult = { ...trained, scores };
+  writeDpoReport(o, result, {
+    recipe: source.recipe,
+    policy,
+    schedule: training.schedule,
+    metrics: training.metrics,
+    settings,
+  });
   policy.dispose();
   reference?.dispose();
   return result;
@@ -318,7 +223,6 @@ function writeDpoReport(
     settings: DpoSettings;
   },
 ): void {
-  const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
   writeStageReport(o.out, {
     loop: r.loop,
     metrics: meta.metrics,
@@ -326,58 +230,23 @@ function writeDpoReport(
     facts: [
       ['from (and reference)', o.from],
       ['parameters', String(meta.policy.numParameters())],
-      ['steps', `${r.steps}${stoppedNote(r.loop, r.totalSteps)}`],
-      ['throughput', `${Math.round(r.loop.tokensPerSecond)} tokens/s (padded rows)`],
-      ['peak device memory', formatBytes(r.loop.peakBytes)],
-      ['held-out implicit-reward accuracy', `${pct(r.before.accuracy)} → ${pct(r.after.accuracy)}`],
-      ['held-out loss', `${r.before.loss.toFixed(4)} → ${r.after.loss.toFixed(4)}`],
-      ['held-out margin', `${r.before.margin?.toFixed(3)} → ${r.after.margin?.toFixed(3)}`],
-      [
-        'task accuracy (SFT model → DPO model)',
-        `${pct(r.before.taskAccuracy)} → ${pct(r.after.taskAccuracy)}`,
-      ],
-      [
-        'format compliance (SFT model → DPO model)',
-        `${pct(r.before.format)} → ${pct(r.after.format)}`,
-      ],
-      [
-        'accuracy by task',
-        Object.entries(r.scores.byTask)
-          .map(([t, s]) => `${t} ${pct(s.accuracy)}`)
-          .join(', '),
-      ],
+      ...runFacts(r, { throughput: 'tokens/s (padded rows)' }),
+      ['held-out implicit-reward accuracy', change(r, 'accuracy')],
+      ['held-out loss', change(r, 'loss', decimals(4))],
+      ['held-out margin', change(r, 'margin', decimals(3))],
+      ['task accuracy (SFT model → DPO model)', change(r, 'taskAccuracy')],
+      ['format compliance (SFT model → DPO model)', change(r, 'format')],
+      accuracyByTask(r.scores.byTask),
     ],
     summary: {
-      stage: 'dpo',
-      recipe: meta.recipe,
-      settings: meta.settings,
-      steps: r.steps,
-      totalSteps: r.totalSteps,
-      stopReason: r.loop.stopReason ?? null,
-      tokensPerSecond: Math.round(r.loop.tokensPerSecond),
-      peakBytes: r.loop.peakBytes,
-      before: r.before,
-      after: r.after,
-      byTask: r.scores.byTask,
-      samples: r.scores.answers.slice(0, 10),
+      ...runSummary('dpo', meta.recipe, r, meta.settings),
+      ...repliesSummary(r, r.scores),
     },
     history: r.history,
     schedule: meta.schedule,
     panels: [
-      {
-        title: 'loss',
-        curves: [
-          { name: 'train', points: perStep(meta.metrics, 'loss'), perStep: true },
-          { name: 'held-out', points: atEvaluations(r.history, 'loss') },
-        ],
-      },
-      {
-        title: 'implicit-reward accuracy',
-        curves: [
-          { name: 'train', points: perStep(meta.metrics, 'accuracy'), perStep: true },
-          { name: 'held-out', points: atEvaluations(r.history, 'accuracy') },
-        ],
-      },
+      trainAndHeldoutPanel('loss', 'loss', meta.metrics, r.history),
+      trainAndHeldoutPanel('implicit-reward accuracy', 'accuracy', meta.metrics, r.history),
       {
         title: 'implicit rewards (train)',
         curves: [
@@ -386,13 +255,7 @@ function writeDpoReport(
           { name: 'margin', points: perStep(meta.metrics, 'margin'), perStep: true },
         ],
       },
-      {
-        title: 'held-out questions',
-        curves: [
-          { name: 'task accuracy', points: atEvaluations(r.history, 'taskAccuracy') },
-          { name: 'format compliance', points: atEvaluations(r.history, 'format') },
-        ],
-      },
+      questionsPanel('held-out questions', r.history, 'taskAccuracy'),
     ],
   });
 }

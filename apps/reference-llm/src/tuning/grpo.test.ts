@@ -77,15 +77,42 @@ describe('grpo', () => {
 
   for (const loss of ['dr_grpo', 'dapo'] as GrpoLossName[])
     it(`${loss}: trains without a reference (β 0: no KL)`, async () => {
-      const r = await run({ loss, steps: 2 });
+      const r = await run({ loss, steps: 2, ...(loss === 'dapo' && { overlongBuffer: 2 }) });
       expect(r.metrics).toHaveLength(2);
       for (const m of r.metrics) {
         expect(m.kl).toBeUndefined();
         expect(Number.isFinite(m.reward)).toBe(true);
-        if (loss === 'dapo') expect(m.groupsTrained).toBe(2 * (1 - m.zeroStdGroups!));
-        else expect(m.groupsTrained).toBe(2);
+        if (loss === 'dapo') {
+          // Refilled: every group with signal drawn counts, up to the batch, within 3 draws.
+          const kept = Math.round(m.drawnGroups! * (1 - m.zeroStdGroups!));
+          expect(m.groupsTrained).toBe(Math.min(2, kept));
+          expect(m.draws).toBe(m.drawnGroups! / 2);
+          expect(m.draws).toBeLessThanOrEqual(3);
+          if (m.draws! < 3) expect(m.groupsTrained).toBe(2);
+          if (kept - m.groupsTrained! > 2) expect.unreachable('a draw after the batch was full');
+          // The overlong penalty (--overlong-buffer 2 of 8 tokens) is part of the reward.
+          expect(m.overlong).toBeLessThan(0);
+          expect(m.reward).toBeCloseTo(m.accuracy! + 0.1 * m.format! + m.overlong!, 9);
+        } else {
+          expect([m.groupsTrained, m.draws, m.overlong]).toEqual([2, 1, undefined]);
+          expect(m.reward).toBeCloseTo(m.accuracy! + 0.1 * m.format!, 9);
+        }
       }
     });
+
+  it('dapo refills: a step whose first draw has no signal draws again', async () => {
+    const r = await run({ loss: 'dapo', steps: 4 });
+    expect(Math.max(...r.metrics.map((m) => m.draws!))).toBeGreaterThan(1);
+    expect(
+      await run({ loss: 'dapo', steps: 2, maxDraws: 1 }).then((o) => o.metrics.map((m) => m.draws)),
+    ).toEqual([1, 1]);
+  });
+
+  it('rejects an overlong buffer longer than the answers may be', async () => {
+    await expect(run({ loss: 'dapo', overlongBuffer: 9 })).rejects.toThrow(
+      /--overlong-buffer 9 must be at most --max-new-tokens 8/,
+    );
+  });
 
   it('a run stopped at step 2 and resumed ends with the figures of an uninterrupted one', async () => {
     const straight = await run();

@@ -1,41 +1,44 @@
 import {
-  dynamicSampling,
+  type DrawnGroups,
+  fillGroups,
   type GrpoStepOptions,
   type GrpoStepResult,
   grpoStatistics,
   grpoStep,
+  overlongPenalty,
   sampleGroups,
   scoreCompletions,
 } from '@tessera/grpo';
 import type { Schedule } from '@tessera/optim';
-import * as T from '@tessera/tensor-webgpu';
 import { llamaConfig } from '../hf-config.js';
-import type { Evaluation, History } from '../loop.js';
+import type { Evaluation } from '../loop.js';
 import { FILES } from '../run-folder.js';
 import { huggingFaceFiles } from '../save-checkpoint.js';
 import { ARITHMETIC_FILES, answerReward, arithmeticData, formatReward } from './arithmetic.js';
 import { readChatModel } from './chat-model.js';
-import { batchIndices, checkDataFiles, type DataFile, stageExamples } from './examples.js';
+import { batchIndices } from './examples.js';
 import { heldoutLoss } from './heldout-loss.js';
-import { type ChatExample, parseChatExample } from './jsonl.js';
+import { parseChatExample } from './jsonl.js';
 import { majorityVoteAccuracy, type VoteAccuracy } from './majority-vote.js';
-import { recipeFor, type TuningRecipe } from './recipes.js';
 import { type ReplyScores, scoreReplies } from './replies.js';
 import {
   atEvaluations,
-  formatBytes,
-  openSource,
-  openStage,
+  change,
+  openTuning,
+  percent,
   perStep,
-  resolveSettings,
-  restoreOptimizer,
-  runStageLoop,
-  type StageLoopResult,
-  type StageRunOptions,
+  runFacts,
+  runSummary,
+  STAGE_FLAGS,
+  type StageSettings,
   type StageState,
-  saveStage,
-  stoppedNote,
-  tuningOptimizer,
+  saveTuning,
+  startTraining,
+  stepExamples,
+  type TrainedStage,
+  type TuningOptions,
+  trainStage,
+  tuningExamples,
   writeStageReport,
 } from './stage.js';
 
@@ -46,10 +49,28 @@ export type GrpoLossName = (typeof GRPO_LOSSES)[number];
 /** The weight of the format reward beside the answer's (1). */
 const FORMAT_WEIGHT = 0.1;
 
-export interface GrpoOptions extends StageRunOptions {
+/** A training problem: its prompt's token ids and the reference reply the rewards read. */
+interface Problem {
+  ids: number[];
+  reference: string;
+}
+
+/** A group as dynamic sampling keeps it: the prompt and its G completions. */
+interface Group {
+  ids: number[];
+  completions: number[][];
+}
+
+/** A scored generation batch: each completion's length (tokens) and rewards. */
+interface Scored {
+  lengths: number[];
+  rewards: Float64Array;
+  perFunction: Float64Array[];
+}
+
+export interface GrpoOptions extends TuningOptions {
   /** The run folder of the chat model to tune (`sft`); with β > 0 also the frozen reference. */
   from: string;
-  recipe?: TuningRecipe;
   /** `grpo` (mean per sequence, std-scaled advantages; the default), `dr_grpo` (constant normaliser, unscaled advantages) or `dapo` (token mean, clip-higher, dynamic sampling). */
   loss?: GrpoLossName;
   /** Problems: chats (JSONL `{"messages": [...]}`) whose last reply ends with `Answer: <number>`; default generated. */
@@ -67,60 +88,52 @@ export interface GrpoOptions extends StageRunOptions {
   iterations?: number;
   maxNewTokens?: number;
   temperature?: number;
+  /** With `dapo`: generation batches drawn at most per step to fill it with groups whose rewards differ. Default 3. */
+  maxDraws?: number;
+  /**
+   * Tokens before `maxNewTokens` over which DAPO's soft overlong penalty falls from 0 to −1
+   * (added to the reward; any loss); default 0, off.
+   */
+  overlongBuffer?: number;
   /** Sample counts of the majority-vote evaluation at the end; `[]` skips it. Default 1, 4, 16. */
   votes?: number[];
 }
 
-interface GrpoSettings {
+interface GrpoSettings extends StageSettings {
   loss: GrpoLossName;
-  steps: number;
-  batchSize: number;
   group: number;
   beta: number;
-  lr: number;
-  seed: number;
-  data: string | null;
-  heldout: string | null;
   iterations: number;
   maxNewTokens: number;
   temperature: number;
+  maxDraws: number;
+  overlongBuffer: number;
 }
 
 const FLAGS: Record<keyof GrpoSettings, string> = {
+  ...STAGE_FLAGS,
   loss: '--loss',
-  steps: '--steps',
-  batchSize: '--batch-size',
   group: '--group',
   beta: '--beta',
-  lr: '--lr',
-  seed: '--seed',
-  data: '--data',
-  heldout: '--heldout',
   iterations: '--iterations',
   maxNewTokens: '--max-new-tokens',
   temperature: '--temperature',
+  maxDraws: '--max-draws',
+  overlongBuffer: '--overlong-buffer',
 };
 
 /** `tessera.json` of a GRPO checkpoint. */
 export interface GrpoState extends StageState {
   stage: 'grpo';
   settings: GrpoSettings;
-  dataFiles: { train: DataFile; heldout: DataFile };
 }
 
-export interface GrpoResult {
-  steps: number;
-  totalSteps: number;
-  history: History;
-  /** Held-out figures of the starting (SFT) model and of the tuned one. */
-  before: Evaluation;
-  after: Evaluation;
+export interface GrpoResult extends TrainedStage {
   scores: ReplyScores;
   /** Held-out accuracy of the tuned model with majority voting over 1, 4, 16 samples. */
   votes?: VoteAccuracy;
   /** Every step's figures: reward, accuracy, lengths, KL, clip fractions, generation and training time. */
   metrics: Record<string, number>[];
-  loop: StageLoopResult;
 }
 
 /** The `grpoStep` options of each loss: Dr. GRPO does not scale by the std; DAPO clips higher. */
@@ -149,27 +162,8 @@ function lossOptions(s: GrpoSettings): Omit<GrpoStepOptions, 'groupSize'> {
  * end.
  */
 export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
-  const device = o.device ?? T.getDefaultDevice();
-  const source = openSource('--from', o.from);
-  const recipes = o.recipe ?? recipeFor(source.recipe);
-  const recipe = recipes.grpo;
-  const ckpt = openStage<GrpoState>('grpo', o, { from: source.ref });
-  const settings = resolveSettings<GrpoSettings>(
-    {
-      loss: o.loss,
-      steps: o.steps,
-      batchSize: o.batchSize,
-      group: o.group,
-      beta: o.beta,
-      lr: o.lr,
-      seed: o.seed,
-      data: o.data,
-      heldout: o.heldout,
-      iterations: o.iterations,
-      maxNewTokens: o.maxNewTokens,
-      temperature: o.temperature,
-    },
-    {
+  const t = openTuning<GrpoState>('grpo', o, {
+    defaults: ({ grpo: recipe }) => ({
       loss: 'grpo',
       steps: recipe.steps,
       batchSize: recipe.batchSize,
@@ -182,11 +176,18 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
       iterations: recipe.iterations,
       maxNewTokens: recipe.maxNewTokens,
       temperature: 1,
-    },
-    FLAGS,
-    ckpt && { settings: ckpt.state.settings, stateFile: ckpt.stateFile },
-  );
-  const log = (line: string) => (o.sink ?? process.stderr).write(`${line}\n`);
+      maxDraws: 3,
+      overlongBuffer: 0,
+    }),
+    flags: FLAGS,
+  });
+  const { device, ckpt, settings, log } = t;
+  if (settings.overlongBuffer > settings.maxNewTokens)
+    throw new RangeError(
+      `--overlong-buffer ${settings.overlongBuffer} must be at most --max-new-tokens ${settings.maxNewTokens}`,
+    );
+  const source = t.sources.from;
+  const recipe = t.recipes.grpo;
 
   const { model: policy, chat } = readChatModel(ckpt ?? source.ckpt, device);
   const reference = settings.beta > 0 ? readChatModel(source.ckpt, device).model : undefined;
@@ -194,15 +195,13 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
   for (const m of [policy, reference]) m?.eval(); // dropout off: ratio 1 at the first update
   const window = policy.config.maxSeqLen;
 
-  const data = stageExamples<ChatExample>(
-    o.out,
+  const data = tuningExamples(
+    t,
     ARITHMETIC_FILES,
-    { train: settings.data ?? undefined, heldout: settings.heldout ?? undefined },
     () => arithmeticData(settings.seed, { train: recipe.train, heldout: recipe.heldout }),
     parseChatExample,
   );
-  if (ckpt) checkDataFiles(data.files, ckpt.state.dataFiles, ckpt.stateFile);
-  const problems = data.train.flatMap((e) => {
+  const problems: Problem[] = data.train.flatMap((e) => {
     const ids = chat.promptIds(e.messages.slice(0, -1));
     return ids.length + settings.maxNewTokens <= window
       ? [{ ids, reference: e.messages.at(-1)!.content }]
@@ -217,23 +216,15 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
       `no problem fits the model's window of ${window} tokens with --max-new-tokens ${settings.maxNewTokens}`,
     );
 
-  const total = settings.steps;
-  const { optimizer, schedule } = tuningOptimizer(
+  const training = await startTraining(
+    t,
     policy.parameters(),
-    settings.lr,
-    recipe.warmupSteps * settings.iterations,
-    total * settings.iterations,
+    recipe.warmupSteps,
+    () =>
+      `GRPO (${settings.loss}) from ${o.from} (step ${source.ref.step}): ${problems.length} problems, ${data.heldout.length} held out; ${settings.steps} steps of ${settings.batchSize} prompts × ${settings.group} completions × ${settings.iterations} passes; β ${settings.beta}; device ${device.info.adapter}`,
+    settings.iterations,
   );
-  const history: History = ckpt?.state.history ?? { trainLoss: [], val: [] };
-  const metrics = ckpt?.state.metrics ?? [];
-  const start = ckpt?.state.step ?? 0;
-  if (ckpt) {
-    await restoreOptimizer(optimizer, ckpt, device, settings.iterations);
-    log(`resumed ${o.out} at step ${start}/${total}`);
-  } else
-    log(
-      `GRPO (${settings.loss}) from ${o.from} (step ${source.ref.step}): ${problems.length} problems, ${data.heldout.length} held out; ${total} steps of ${settings.batchSize} prompts × ${settings.group} completions × ${settings.iterations} passes; β ${settings.beta}; device ${device.info.adapter}`,
-    );
+  const { optimizer } = training;
 
   let scores: ReplyScores | undefined;
   const evaluate = async (): Promise<Evaluation> => {
@@ -246,119 +237,138 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
       format: scores.format,
     };
   };
-  if (!ckpt) {
-    const before = await evaluate();
-    history.val.push({ step: 0, ...before });
-    log(`before training: held-out accuracy ${before.accuracy}, format ${before.format}`);
-  }
   const save = async (step: number) =>
-    saveStage(
-      o.out,
-      'grpo',
-      { [FILES.model]: await policy.save() },
-      huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
-      optimizer,
-      {
-        stage: 'grpo',
-        step,
-        totalSteps: total,
-        recipe: source.recipe,
-        model: policy.config,
-        settings,
-        sources: { from: source.ref },
-        seed: settings.seed,
-        history,
-        metrics,
-        dataFiles: data.files,
-      } as Omit<GrpoState, 'format' | 'version' | 'files' | 'optimizer'>,
-    );
+    saveTuning(t, training, step, {
+      weights: { [FILES.model]: await policy.save() },
+      files: huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
+      model: policy.config,
+      dataFiles: data.files,
+    });
 
   const stepOptions = lossOptions(settings);
-  const loop = await runStageLoop({
-    resumed: ckpt,
-    stage: 'grpo',
-    run: o,
-    seed: settings.seed,
+  // The rewards: the answer's correctness, the format, and with a buffer DAPO's overlong penalty.
+  const overlongBuffer = settings.overlongBuffer;
+  const overlong = (_: string, e: { length: number }) =>
+    overlongPenalty(e.length, { maxLength: settings.maxNewTokens, bufferLength: overlongBuffer });
+  const rewardFunctions = [answerReward, formatReward, ...(overlongBuffer > 0 ? [overlong] : [])];
+  const rewardWeights = [1, FORMAT_WEIGHT, 1].slice(0, rewardFunctions.length);
+  const trained = await trainStage(t, training, {
     files: data.pending,
-    device,
-    start,
-    total,
-    history,
-    metrics,
     evalEvery: recipe.evalEvery,
-    data: (step) =>
-      batchIndices(problems.length, settings.batchSize, step, settings.seed).map(
-        (i) => problems[i]!,
-      ),
+    data: (step) => stepExamples(t, problems, step),
     step: async (batch, step) => {
       const g = settings.group;
-      const started = performance.now();
-      const completions = await sampleGroups(
-        policy,
-        batch.map((p) => p.ids),
-        {
-          groupSize: g,
-          maxNewTokens: settings.maxNewTokens,
-          temperature: settings.temperature,
-          stopTokenIds: [chat.endId],
-          seed: settings.seed * 1_000_003 + step * settings.batchSize * g,
-        },
-      );
-      const generated = performance.now();
-      const texts = completions.map((ids) => chat.tokenizer.decode(ids));
-      const examples = completions.map((_, i) => ({
-        reference: batch[Math.floor(i / g)]!.reference,
-      }));
-      const { rewards, perFunction } = scoreCompletions(
-        texts,
-        examples,
-        [answerReward, formatReward],
-        [1, FORMAT_WEIGHT],
-      );
-      const lengths = completions.map((c) => c.length);
+      const draws = settings.loss === 'dapo' ? settings.maxDraws : 1;
+      const drawn: Scored[] = [];
+      let generationMs = 0;
+      // One generation batch: G completions of each prompt, sampled and scored.
+      const draw = async (prompts: Problem[], k: number): Promise<DrawnGroups<Group>> => {
+        const started = performance.now();
+        const completions = await sampleGroups(
+          policy,
+          prompts.map((p) => p.ids),
+          {
+            groupSize: g,
+            maxNewTokens: settings.maxNewTokens,
+            temperature: settings.temperature,
+            stopTokenIds: [chat.endId],
+            seed: settings.seed * 1_000_003 + (step * draws + k) * settings.batchSize * g,
+          },
+        );
+        generationMs += performance.now() - started;
+        const lengths = completions.map((c) => c.length);
+        const scores = scoreCompletions(
+          completions.map((ids) => chat.tokenizer.decode(ids)),
+          completions.map((_, i) => ({
+            reference: prompts[Math.floor(i / g)]!.reference,
+            length: lengths[i]!,
+          })),
+          rewardFunctions,
+          rewardWeights,
+        );
+        drawn.push({ lengths, ...scores });
+        return {
+          groups: prompts.map((p, j) => ({
+            ids: p.ids,
+            completions: completions.slice(j * g, (j + 1) * g),
+          })),
+          rewards: scores.rewards,
+        };
+      };
+      // DAPO's dynamic sampling: groups whose rewards are all equal carry no signal; they are
+      // dropped and more problems drawn (a second seeded order of the problems) to refill.
+      const train =
+        settings.loss === 'dapo'
+          ? await fillGroups(
+              (k) =>
+                draw(
+                  k === 0
+                    ? batch
+                    : batchIndices(
+                        problems.length,
+                        settings.batchSize,
+                        step * (draws - 1) + k - 1,
+                        settings.seed + 1,
+                      ).map((i) => problems[i]!),
+                  k,
+                ),
+              { groupSize: g, targetGroups: batch.length, maxDraws: draws },
+            )
+          : await draw(batch, 0);
+      const all = (pick: (d: Scored) => ArrayLike<number>) =>
+        drawn.flatMap((d) => Array.from(pick(d)));
+      const [rewards, lengths, correct] = [
+        all((d) => d.rewards),
+        all((d) => d.lengths),
+        all((d) => d.perFunction[0]!),
+      ];
       const stats = await grpoStatistics({
-        rewards,
+        rewards: Float64Array.from(rewards),
         groupSize: g,
         lengths,
-        correct: perFunction[0],
+        correct: Float64Array.from(correct),
       });
-      // DAPO's dynamic sampling: groups whose rewards are all equal carry no signal.
-      const groups =
-        settings.loss === 'dapo'
-          ? dynamicSampling(rewards, g, batch.length).keep
-          : batch.map((_, k) => k);
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const trainingStarted = performance.now();
       let update: Partial<GrpoStepResult> = {};
-      if (groups.length > 0) {
-        const rows = groups.flatMap((k) => Array.from({ length: g }, (_, j) => k * g + j));
+      if (train.groups.length > 0)
         update = await grpoStep(
           { policy, ...(reference && { reference }) },
           optimizer,
           {
-            prompts: groups.map((k) => batch[k]!.ids),
-            completions: rows.map((r) => completions[r]!),
-            rewards: rows.map((r) => rewards[r]!),
+            prompts: train.groups.map((q) => q.ids),
+            completions: train.groups.flatMap((q) => q.completions),
+            rewards: Array.from(train.rewards),
           },
           { ...stepOptions, groupSize: g, seed: step, padId: chat.endId },
         );
-      } else for (let i = 0; i < settings.iterations; i++) optimizer.step(); // no gradient: only the schedule moves
-      const trained = performance.now();
+      else for (let i = 0; i < settings.iterations; i++) optimizer.step(); // no gradient: only the schedule moves
+      const trainingSeconds = (performance.now() - trainingStarted) / 1000;
       const tokens = lengths.reduce((a, b) => a + b, 0);
+      const solved = (groupStart: number) =>
+        correct.slice(groupStart, groupStart + g).some((c) => c > 0);
       const figures: Record<string, number | undefined> = {
         reward: stats.meanReward,
         rewardStd: stats.rewardStd,
         accuracy: stats.accuracy,
-        format: perFunction[1]!.reduce((a, b) => a + b, 0) / texts.length,
+        format: mean(all((d) => d.perFunction[1]!)),
+        overlong: overlongBuffer > 0 ? mean(all((d) => d.perFunction[2]!)) : undefined,
         length: stats.meanLength,
         lengthCorrect: stats.meanLengthCorrect,
         lengthIncorrect: stats.meanLengthIncorrect,
         zeroStdGroups: stats.zeroStdGroups,
-        groupsTrained: groups.length,
+        solvedGroups: mean(
+          Array.from({ length: rewards.length / g }, (_, k) => (solved(k * g) ? 1 : 0)),
+        ),
+        draws: drawn.length,
+        drawnGroups: rewards.length / g,
+        groupsTrained: train.groups.length,
         kl: update.kl,
         clipLow: update.clipLow,
         clipHigh: update.clipHigh,
         clipRegion: update.clipRegion,
-        generationSeconds: (generated - started) / 1000,
-        trainingSeconds: (trained - generated) / 1000,
+        generationSeconds: generationMs / 1000,
+        trainingSeconds,
         generatedTokens: tokens,
         trainedTokens: (update.tokens ?? 0) * settings.iterations,
       };
@@ -371,6 +381,7 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
       };
     },
     evaluate,
+    before: (e) => `held-out accuracy ${e.accuracy}, format ${e.format}`,
     save,
   });
   scores ??= await scoreReplies(policy, chat, data.heldout, {
@@ -378,11 +389,7 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
   });
   const votes = o.votes ?? [1, 4, 16];
   const result: GrpoResult = {
-    steps: loop.steps,
-    totalSteps: total,
-    history,
-    before: history.val[0]!,
-    after: history.val.at(-1)!,
+    ...trained,
     scores,
     ...(votes.length > 0 && {
       votes: await majorityVoteAccuracy(policy, chat, data.heldout, {
@@ -392,10 +399,9 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
         seed: settings.seed,
       }),
     }),
-    metrics,
-    loop,
+    metrics: training.metrics,
   };
-  writeGrpoReport(o, result, { recipe: source.recipe, schedule, settings });
+  writeGrpoReport(o, result, { recipe: source.recipe, schedule: training.schedule, settings });
   for (const m of [policy, reference]) m?.dispose();
   return result;
 }
@@ -422,7 +428,6 @@ function writeGrpoReport(
   r: GrpoResult,
   meta: { recipe: string; schedule: Schedule; settings: GrpoSettings },
 ): void {
-  const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
   const mean = (key: string, part: Record<string, number>[]) => {
     const values = part.flatMap((m) => (m[key] === undefined ? [] : [m[key]]));
     return values.reduce((s, v) => s + v, 0) / Math.max(values.length, 1);
@@ -438,52 +443,48 @@ function writeGrpoReport(
     title: `reference-llm grpo (${meta.settings.loss}): ${meta.recipe}`,
     facts: [
       ['from', o.from],
-      [
-        'steps',
-        `${r.steps}${stoppedNote(r.loop, r.totalSteps)} of ${meta.settings.batchSize} prompts × ${meta.settings.group} completions`,
-      ],
-      [
-        'time split',
-        `generation ${time.generationSeconds.toFixed(1)} s (${pct(share)}, ${Math.round(time.generationTokensPerSecond)} tokens/s), training ${time.trainingSeconds.toFixed(1)} s (${Math.round(time.trainingTokensPerSecond)} tokens/s over ${meta.settings.iterations} passes)`,
-      ],
-      ['peak device memory', formatBytes(r.loop.peakBytes)],
+      ...runFacts(r, {
+        per: `${meta.settings.batchSize} prompts × ${meta.settings.group} completions`,
+        speed: [
+          'time split',
+          `generation ${time.generationSeconds.toFixed(1)} s (${percent(share)}, ${Math.round(time.generationTokensPerSecond)} tokens/s), training ${time.trainingSeconds.toFixed(1)} s (${Math.round(time.trainingTokensPerSecond)} tokens/s over ${meta.settings.iterations} passes)`,
+        ],
+      }),
       [
         'mean reward of the samples (first → last tenth of the steps)',
         `${mean('reward', first).toFixed(3)} → ${mean('reward', last).toFixed(3)}`,
       ],
       [
         'sample accuracy (first → last tenth)',
-        `${pct(mean('accuracy', first))} → ${pct(mean('accuracy', last))}`,
+        `${percent(mean('accuracy', first))} → ${percent(mean('accuracy', last))}`,
+      ],
+      [
+        'groups with a right answer, pass@G (first → last tenth)',
+        `${percent(mean('solvedGroups', first))} → ${percent(mean('solvedGroups', last))}`,
+      ],
+      [
+        'groups whose rewards are all equal (first → last tenth)',
+        `${percent(mean('zeroStdGroups', first))} → ${percent(mean('zeroStdGroups', last))}`,
       ],
       [
         'mean length of incorrect samples, tokens (first → last tenth)',
         `${mean('lengthIncorrect', first).toFixed(1)} → ${mean('lengthIncorrect', last).toFixed(1)}`,
       ],
-      [
-        'held-out accuracy, greedy (SFT model → GRPO model)',
-        `${pct(r.before.accuracy)} → ${pct(r.after.accuracy)}`,
-      ],
-      ['held-out format compliance', `${pct(r.before.format)} → ${pct(r.after.format)}`],
+      ['held-out accuracy, greedy (SFT model → GRPO model)', change(r, 'accuracy')],
+      ['held-out format compliance', change(r, 'format')],
       ...(r.votes
         ? [
             [
               'held-out accuracy, majority of k samples',
               Object.entries(r.votes.accuracy)
-                .map(([k, a]) => `k=${k} ${pct(a)}`)
+                .map(([k, a]) => `k=${k} ${percent(a)}`)
                 .join(', '),
             ] as [string, string],
           ]
         : []),
     ],
     summary: {
-      stage: 'grpo',
-      recipe: meta.recipe,
-      settings: meta.settings,
-      steps: r.steps,
-      totalSteps: r.totalSteps,
-      stopReason: r.loop.stopReason ?? null,
-      tokensPerSecond: Math.round(r.loop.tokensPerSecond),
-      peakBytes: r.loop.peakBytes,
+      ...runSummary('grpo', meta.recipe, r, meta.settings),
       time,
       before: r.before,
       after: r.after,
@@ -517,6 +518,7 @@ function writeGrpoReport(
         title: 'policy',
         curves: [
           { name: 'zero-std groups', points: perStep(r.metrics, 'zeroStdGroups'), perStep: true },
+          { name: 'pass@G', points: perStep(r.metrics, 'solvedGroups'), perStep: true },
           { name: 'clip fraction', points: perStep(r.metrics, 'clipRegion'), perStep: true },
           ...(meta.settings.beta > 0
             ? [{ name: 'KL to start', points: perStep(r.metrics, 'kl'), perStep: true }]

@@ -7,57 +7,57 @@ import {
   ppoRollout,
   ppoStep,
   sequenceScores,
-  sftEvalLoss,
 } from '@tessera/rlhf';
 import * as T from '@tessera/tensor-webgpu';
 import type { DecoderLM } from '@tessera/transformer';
 import { llamaConfig } from '../hf-config.js';
-import type { Evaluation, History } from '../loop.js';
+import type { Evaluation } from '../loop.js';
 import { FILES } from '../run-folder.js';
 import { huggingFaceFiles } from '../save-checkpoint.js';
 import type { ChatFormat } from './chat-format.js';
 import { readChatModel } from './chat-model.js';
 import { DATA_FILES } from './data-files.js';
 import { instructionData } from './datasets.js';
-import {
-  batchIndices,
-  checkDataFiles,
-  type DataFile,
-  rowLength,
-  sourceText,
-  stageExamples,
-} from './examples.js';
+import { rowLength, sourceText } from './examples.js';
+import { heldoutLoss } from './heldout-loss.js';
 import { type ChatExample, parseChatExample } from './jsonl.js';
-import { recipeFor, type TuningRecipe } from './recipes.js';
 import { type ReplyScores, scoreReplies } from './replies.js';
 import { type RewardModel, readRewardModel } from './reward-model.js';
 import {
+  accuracyByTask,
   atEvaluations,
-  formatBytes,
+  change,
+  decimals,
+  type OpenedSource,
   openSource,
-  openStage,
+  openTuning,
   perStep,
-  resolveSettings,
-  restoreOptimizer,
-  runStageLoop,
-  type StageLoopResult,
-  type StageRunOptions,
+  questionsPanel,
+  repliesSummary,
+  runFacts,
+  runSummary,
+  STAGE_FLAGS,
+  type StageSettings,
   type StageState,
-  saveStage,
-  stoppedNote,
-  tuningOptimizer,
+  saveTuning,
+  stageDefaults,
+  startTraining,
+  stepExamples,
+  type TrainedStage,
+  type TuningOptions,
+  trainStage,
+  tuningExamples,
   writeStageReport,
 } from './stage.js';
 
 /** The value model's weights in a PPO checkpoint (beside the policy's `model.safetensors`). */
 export const VALUE_FILE = 'value.safetensors';
 
-export interface PpoOptions extends StageRunOptions {
+export interface PpoOptions extends TuningOptions {
   /** The run folder of the chat model to tune (`sft`); it is also the frozen reference. */
   from: string;
   /** The run folder of the reward model (`reward`); the value model starts from it. */
   reward: string;
-  recipe?: TuningRecipe;
   /** Prompts: instruction examples (JSONL `{"messages": [...]}`, the last reply dropped); default generated. */
   data?: string;
   /** Held-out questions with reference replies, same format; default generated (sft's). */
@@ -77,13 +77,7 @@ export interface PpoOptions extends StageRunOptions {
   temperature?: number;
 }
 
-interface PpoSettings {
-  steps: number;
-  batchSize: number;
-  lr: number;
-  seed: number;
-  data: string | null;
-  heldout: string | null;
+interface PpoSettings extends StageSettings {
   epochs: number;
   minibatches: number;
   klCoef: number;
@@ -96,12 +90,7 @@ interface PpoSettings {
 }
 
 const FLAGS: Record<keyof PpoSettings, string> = {
-  steps: '--steps',
-  batchSize: '--batch-size',
-  lr: '--lr',
-  seed: '--seed',
-  data: '--data',
-  heldout: '--heldout',
+  ...STAGE_FLAGS,
   epochs: '--epochs',
   minibatches: '--minibatches',
   klCoef: '--kl-coef',
@@ -117,22 +106,14 @@ const FLAGS: Record<keyof PpoSettings, string> = {
 export interface PpoState extends StageState {
   stage: 'ppo';
   settings: PpoSettings;
-  dataFiles: { train: DataFile; heldout: DataFile };
   /** The KL controller's coefficient β after the last step. */
   klCoef: number;
 }
 
-export interface PpoResult {
-  steps: number;
-  totalSteps: number;
-  history: History;
-  /** Held-out figures of the starting (SFT) model and of the tuned one. */
-  before: Evaluation;
-  after: Evaluation;
+export interface PpoResult extends TrainedStage {
   scores: ReplyScores;
   /** Every step's rollout and update figures (score, kl, entropy, clipFraction, valueLoss, approxKl, …). */
   metrics: Record<string, number>[];
-  loop: StageLoopResult;
 }
 
 /**
@@ -145,54 +126,29 @@ export interface PpoResult {
  * reward of greedy replies and the NLL of the reference replies at intervals.
  */
 export async function ppo(o: PpoOptions): Promise<PpoResult> {
-  const device = o.device ?? T.getDefaultDevice();
-  const source = openSource('--from', o.from);
-  const rewardSource = openSource('--reward', o.reward);
-  if (rewardSource.ref.stage !== 'reward')
-    throw new Error(
-      `--reward ${o.reward}: holds a ${rewardSource.ref.stage} checkpoint, not a reward model (run reward first)`,
-    );
-  const recipes = o.recipe ?? recipeFor(source.recipe);
-  const recipe = recipes.ppo;
-  const ckpt = openStage<PpoState>('ppo', o, { from: source.ref, reward: rewardSource.ref });
-  const settings = resolveSettings<PpoSettings>(
+  const t = openTuning<PpoState, 'reward'>(
+    'ppo',
+    o,
     {
-      steps: o.steps,
-      batchSize: o.batchSize,
-      lr: o.lr,
-      seed: o.seed,
-      data: o.data,
-      heldout: o.heldout,
-      epochs: o.epochs,
-      minibatches: o.minibatches,
-      klCoef: o.klCoef,
-      klTarget: o.klTarget,
-      klEstimator: o.klEstimator,
-      entropyCoef: o.entropyCoef,
-      maxNewTokens: o.maxNewTokens,
-      temperature: o.temperature,
+      defaults: ({ ppo: recipe }) => ({
+        ...stageDefaults(recipe),
+        epochs: recipe.epochs,
+        minibatches: recipe.minibatches,
+        klCoef: recipe.klCoef,
+        klTarget: recipe.klTarget,
+        klEstimator: 'k1',
+        entropyCoef: 0,
+        maxNewTokens: recipe.maxNewTokens,
+        temperature: 1,
+        missingEosPenalty: recipe.missingEosPenalty,
+      }),
+      flags: FLAGS,
     },
-    {
-      steps: recipe.steps,
-      batchSize: recipe.batchSize,
-      lr: recipe.lr,
-      seed: 1,
-      data: null,
-      heldout: null,
-      epochs: recipe.epochs,
-      minibatches: recipe.minibatches,
-      klCoef: recipe.klCoef,
-      klTarget: recipe.klTarget,
-      klEstimator: 'k1',
-      entropyCoef: 0,
-      maxNewTokens: recipe.maxNewTokens,
-      temperature: 1,
-      missingEosPenalty: recipe.missingEosPenalty,
-    },
-    FLAGS,
-    ckpt && { settings: ckpt.state.settings, stateFile: ckpt.stateFile },
+    { reward: () => openRewardSource(o.reward) },
   );
-  const log = (line: string) => (o.sink ?? process.stderr).write(`${line}\n`);
+  const { device, ckpt, settings, log, recipes } = t;
+  const { from: source, reward: rewardSource } = t.sources;
+  const recipe = recipes.ppo;
 
   const { model: policy, chat } = readChatModel(ckpt ?? source.ckpt, device);
   const { model: reference } = readChatModel(source.ckpt, device);
@@ -207,15 +163,13 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
   const window = policy.config.maxSeqLen;
 
   const text = sourceText(source.ckpt);
-  const data = stageExamples<ChatExample>(
-    o.out,
+  const data = tuningExamples(
+    t,
     { train: DATA_FILES.sftTrain, heldout: DATA_FILES.sftHeldout },
-    { train: settings.data ?? undefined, heldout: settings.heldout ?? undefined },
     () =>
       instructionData(settings.seed, text, { train: recipe.train, heldout: recipes.sft.heldout }),
     parseChatExample,
   );
-  if (ckpt) checkDataFiles(data.files, ckpt.state.dataFiles, ckpt.stateFile);
   const prompts = data.train
     .map((e) => chat.promptIds(e.messages.slice(0, -1)))
     .filter((p) => p.length + settings.maxNewTokens <= window);
@@ -228,15 +182,16 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
       `no prompt fits the model's window of ${window} tokens with --max-new-tokens ${settings.maxNewTokens}`,
     );
 
-  const total = settings.steps;
   // Each step makes epochs × minibatches updates; the schedule counts updates.
-  const updates = settings.epochs * settings.minibatches;
-  const { optimizer, schedule } = tuningOptimizer(
+  const training = await startTraining(
+    t,
     [...policy.parameters(), ...value.parameters()],
-    settings.lr,
-    recipe.warmupSteps * updates,
-    total * updates,
+    recipe.warmupSteps,
+    () =>
+      `PPO from ${o.from} (step ${source.ref.step}) with the reward model of ${o.reward}: ${prompts.length} prompts, ${data.heldout.length} held-out questions; ${settings.steps} steps of ${settings.batchSize} rollouts × ${settings.epochs} epochs × ${settings.minibatches} minibatches; β ${settings.klCoef}${settings.klTarget > 0 ? ` (adaptive, target ${settings.klTarget})` : ''}; device ${device.info.adapter}`,
+    settings.epochs * settings.minibatches,
   );
+  const { optimizer } = training;
   const startCoef = ckpt?.state.klCoef ?? settings.klCoef;
   const kl: KLController =
     settings.klTarget > 0
@@ -246,88 +201,31 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
           horizon: 10_000,
         })
       : new FixedKLController(startCoef);
-  const history: History = ckpt?.state.history ?? { trainLoss: [], val: [] };
-  const metrics = ckpt?.state.metrics ?? [];
-  const start = ckpt?.state.step ?? 0;
-  if (ckpt) {
-    await restoreOptimizer(optimizer, ckpt, device, updates);
-    log(`resumed ${o.out} at step ${start}/${total}`);
-  } else
-    log(
-      `PPO from ${o.from} (step ${source.ref.step}) with the reward model of ${o.reward}: ${prompts.length} prompts, ${data.heldout.length} held-out questions; ${total} steps of ${settings.batchSize} rollouts × ${settings.epochs} epochs × ${settings.minibatches} minibatches; β ${settings.klCoef}${settings.klTarget > 0 ? ` (adaptive, target ${settings.klTarget})` : ''}; device ${device.info.adapter}`,
-    );
 
   let scores: ReplyScores | undefined;
   const evaluate = async (): Promise<Evaluation> => {
-    const references = data.heldout.map((e) => chat.encodeConversation(e.messages));
-    let nats = 0;
-    let tokens = 0;
-    for (let i = 0; i < references.length; i += settings.batchSize) {
-      const part = references.slice(i, i + settings.batchSize);
-      const batch = padSequences(part, {
-        length: rowLength(
-          part.map((e) => e.ids.length),
-          window,
-        ),
-      });
-      const r = await sftEvalLoss(policy, batch);
-      nats += r.loss * r.tokens;
-      tokens += r.tokens;
-    }
+    const loss = await heldoutLoss(policy, chat, data.heldout, settings.batchSize);
     scores = await scoreReplies(policy, chat, data.heldout, { maxNewTokens: recipes.replyTokens });
     return {
-      loss: nats / Math.max(tokens, 1),
+      loss,
       accuracy: scores.accuracy,
       format: scores.format,
       reward: await meanReward(reward, chat, data.heldout, scores, window),
     };
   };
-  if (!ckpt) {
-    const before = await evaluate();
-    history.val.push({ step: 0, ...before });
-    log(
-      `before training: held-out accuracy ${before.accuracy}, format ${before.format}, reward of greedy replies ${before.reward?.toFixed(3)}`,
-    );
-  }
   const save = async (step: number) =>
-    saveStage(
-      o.out,
-      'ppo',
-      { [FILES.model]: await policy.save(), [VALUE_FILE]: await value.save() },
-      {
-        ...huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
-      },
-      optimizer,
-      {
-        stage: 'ppo',
-        step,
-        totalSteps: total,
-        recipe: source.recipe,
-        model: policy.config,
-        settings,
-        sources: { from: source.ref, reward: rewardSource.ref },
-        seed: settings.seed,
-        history,
-        metrics,
-        dataFiles: data.files,
-        klCoef: kl.value,
-      } as Omit<PpoState, 'format' | 'version' | 'files' | 'optimizer'>,
-    );
+    saveTuning(t, training, step, {
+      weights: { [FILES.model]: await policy.save(), [VALUE_FILE]: await value.save() },
+      files: huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
+      model: policy.config,
+      dataFiles: data.files,
+      state: { klCoef: kl.value },
+    });
 
-  const loop = await runStageLoop({
-    resumed: ckpt,
-    stage: 'ppo',
-    run: o,
-    seed: settings.seed,
+  const trained = await trainStage(t, training, {
     files: data.pending,
-    device,
-    start,
-    total,
-    history,
-    metrics,
     evalEvery: recipe.evalEvery,
-    data: (step) =>
-      batchIndices(prompts.length, settings.batchSize, step, settings.seed).map((i) => prompts[i]!),
+    data: (step) => stepExamples(t, prompts, step),
     step: async (batch, step) => {
       const klCoef = kl.value;
       const rollout = await ppoRollout({ policy, reference, value, reward }, batch, {
@@ -349,24 +247,11 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
           seed: step,
         });
         kl.update(rollout.stats.kl, batch.length);
-        const {
-          score,
-          kl: sequenceKl,
-          nonScoreReward,
-          rlhfReward,
-          length,
-          eosFraction,
-        } = rollout.stats;
         return {
           loss: r.loss,
           tokens,
           metrics: {
-            score,
-            kl: sequenceKl,
-            nonScoreReward,
-            rlhfReward,
-            length,
-            eosFraction,
+            ...rollout.stats,
             klCoef,
             policyLoss: r.policyLoss,
             valueLoss: r.valueLoss,
@@ -380,22 +265,30 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
       }
     },
     evaluate,
+    before: (e) =>
+      `held-out accuracy ${e.accuracy}, format ${e.format}, reward of greedy replies ${e.reward?.toFixed(3)}`,
     save,
   });
   scores ??= await scoreReplies(policy, chat, data.heldout, { maxNewTokens: recipes.replyTokens });
-  const result: PpoResult = {
-    steps: loop.steps,
-    totalSteps: total,
-    history,
-    before: history.val[0]!,
-    after: history.val.at(-1)!,
-    scores,
-    metrics,
-    loop,
-  };
-  writePpoReport(o, result, { recipe: source.recipe, policy, schedule, settings });
+  const result: PpoResult = { ...trained, scores, metrics: training.metrics };
+  writePpoReport(o, result, {
+    recipe: source.recipe,
+    policy,
+    schedule: training.schedule,
+    settings,
+  });
   for (const m of [policy, reference, reward, value]) m.dispose();
   return result;
+}
+
+/** The checkpoint of `--reward`, which must hold a reward model. */
+function openRewardSource(dir: string): OpenedSource {
+  const source = openSource('--reward', dir);
+  if (source.ref.stage !== 'reward')
+    throw new Error(
+      `--reward ${dir}: holds a ${source.ref.stage} checkpoint, not a reward model (run reward first)`,
+    );
+  return source;
 }
 
 /** The reward model's mean score of the greedy replies to held-out questions. */
@@ -433,7 +326,6 @@ function writePpoReport(
   r: PpoResult,
   meta: { recipe: string; policy: DecoderLM; schedule: Schedule; settings: PpoSettings },
 ): void {
-  const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
   const mean = (key: string, part: Record<string, number>[]) =>
     part.reduce((s, m) => s + (m[key] ?? 0), 0) / Math.max(part.length, 1);
   const tenth = Math.max(1, Math.floor(r.metrics.length / 10));
@@ -445,15 +337,10 @@ function writePpoReport(
     facts: [
       ['from (and reference)', o.from],
       ['reward model (and value model’s start)', o.reward],
-      [
-        'steps',
-        `${r.steps}${stoppedNote(r.loop, r.totalSteps)} of ${meta.settings.batchSize} rollouts`,
-      ],
-      [
-        'throughput',
-        `${Math.round(r.loop.tokensPerSecond)} rollout tokens/s (sampling, scoring and ${meta.settings.epochs} PPO epochs)`,
-      ],
-      ['peak device memory', formatBytes(r.loop.peakBytes)],
+      ...runFacts(r, {
+        per: `${meta.settings.batchSize} rollouts`,
+        throughput: `rollout tokens/s (sampling, scoring and ${meta.settings.epochs} PPO epochs)`,
+      }),
       [
         'mean rollout reward (first → last tenth of the steps)',
         `${mean('score', first).toFixed(3)} → ${mean('score', last).toFixed(3)}`,
@@ -462,35 +349,14 @@ function writePpoReport(
         'KL to the reference (nats per reply, first → last tenth)',
         `${mean('kl', first).toFixed(3)} → ${mean('kl', last).toFixed(3)}`,
       ],
-      [
-        'held-out task accuracy (SFT model → PPO model)',
-        `${pct(r.before.accuracy)} → ${pct(r.after.accuracy)}`,
-      ],
-      ['held-out format compliance', `${pct(r.before.format)} → ${pct(r.after.format)}`],
-      [
-        'reward of greedy held-out replies',
-        `${r.before.reward?.toFixed(3)} → ${r.after.reward?.toFixed(3)}`,
-      ],
-      [
-        'accuracy by task',
-        Object.entries(r.scores.byTask)
-          .map(([t, s]) => `${t} ${pct(s.accuracy)}`)
-          .join(', '),
-      ],
+      ['held-out task accuracy (SFT model → PPO model)', change(r, 'accuracy')],
+      ['held-out format compliance', change(r, 'format')],
+      ['reward of greedy held-out replies', change(r, 'reward', decimals(3))],
+      accuracyByTask(r.scores.byTask),
     ],
     summary: {
-      stage: 'ppo',
-      recipe: meta.recipe,
-      settings: meta.settings,
-      steps: r.steps,
-      totalSteps: r.totalSteps,
-      stopReason: r.loop.stopReason ?? null,
-      tokensPerSecond: Math.round(r.loop.tokensPerSecond),
-      peakBytes: r.loop.peakBytes,
-      before: r.before,
-      after: r.after,
-      byTask: r.scores.byTask,
-      samples: r.scores.answers.slice(0, 10),
+      ...runSummary('ppo', meta.recipe, r, meta.settings),
+      ...repliesSummary(r, r.scores),
     },
     history: r.history,
     schedule: meta.schedule,
@@ -525,13 +391,7 @@ function writePpoReport(
         title: 'value loss',
         curves: [{ name: 'value loss', points: perStep(r.metrics, 'valueLoss'), perStep: true }],
       },
-      {
-        title: 'held-out questions',
-        curves: [
-          { name: 'task accuracy', points: atEvaluations(r.history, 'accuracy') },
-          { name: 'format compliance', points: atEvaluations(r.history, 'format') },
-        ],
-      },
+      questionsPanel('held-out questions', r.history),
     ],
   });
 }

@@ -1,45 +1,41 @@
 import type { Schedule } from '@tessera/optim';
 import { rewardEval, rewardStep, sequenceScores } from '@tessera/rlhf';
 import * as T from '@tessera/tensor-webgpu';
-import type { Evaluation, History } from '../loop.js';
+import type { Evaluation } from '../loop.js';
 import { FILES } from '../run-folder.js';
 import { huggingFaceFiles } from '../save-checkpoint.js';
 import { readChatModel } from './chat-model.js';
 import { DATA_FILES } from './data-files.js';
 import { preferenceData } from './datasets.js';
-import {
-  batchIndices,
-  checkDataFiles,
-  type DataFile,
-  sourceText,
-  stageExamples,
-} from './examples.js';
-import { type PreferenceExample, parsePreferenceExample } from './jsonl.js';
+import { sourceText } from './examples.js';
+import { parsePreferenceExample } from './jsonl.js';
 import { encodePair, longPairs, pairBatch } from './pairs.js';
-import { recipeFor, type TuningRecipe } from './recipes.js';
 import { RewardModel, readRewardModel, rewardModelConfig } from './reward-model.js';
 import {
-  atEvaluations,
-  formatBytes,
-  openSource,
-  openStage,
-  perStep,
-  resolveSettings,
-  restoreOptimizer,
-  runStageLoop,
-  type StageLoopResult,
-  type StageRunOptions,
+  accuracyByTask,
+  change,
+  decimals,
+  openTuning,
+  runFacts,
+  runSummary,
+  STAGE_FLAGS,
+  type StageSettings,
   type StageState,
-  saveStage,
-  stoppedNote,
-  tuningOptimizer,
+  saveTuning,
+  stageDefaults,
+  startTraining,
+  stepExamples,
+  type TrainedStage,
+  type TuningOptions,
+  trainAndHeldoutPanel,
+  trainStage,
+  tuningExamples,
   writeStageReport,
 } from './stage.js';
 
-export interface RewardOptions extends StageRunOptions {
+export interface RewardOptions extends TuningOptions {
   /** The run folder of the chat model whose trunk the reward model starts from (`sft`). */
   from: string;
-  recipe?: TuningRecipe;
   /** Preference pairs, JSONL `{"prompt", "chosen", "rejected"}`; default generated. */
   data?: string;
   heldout?: string;
@@ -50,23 +46,12 @@ export interface RewardOptions extends StageRunOptions {
   margin?: number;
 }
 
-interface RewardSettings {
-  steps: number;
-  batchSize: number;
-  lr: number;
-  seed: number;
-  data: string | null;
-  heldout: string | null;
+interface RewardSettings extends StageSettings {
   margin: number;
 }
 
 const FLAGS: Record<keyof RewardSettings, string> = {
-  steps: '--steps',
-  batchSize: '--batch-size',
-  lr: '--lr',
-  seed: '--seed',
-  data: '--data',
-  heldout: '--heldout',
+  ...STAGE_FLAGS,
   margin: '--margin',
 };
 
@@ -74,18 +59,11 @@ const FLAGS: Record<keyof RewardSettings, string> = {
 export interface RewardState extends StageState {
   stage: 'reward';
   settings: RewardSettings;
-  dataFiles: { train: DataFile; heldout: DataFile };
 }
 
-export interface RewardResult {
-  steps: number;
-  totalSteps: number;
-  history: History;
-  before: Evaluation;
-  after: Evaluation;
+export interface RewardResult extends TrainedStage {
   /** Held-out pair accuracy per task at the end. */
   byTask: Record<string, number>;
-  loop: StageLoopResult;
 }
 
 /**
@@ -96,33 +74,13 @@ export interface RewardResult {
  * intervals and at the end.
  */
 export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> {
-  const device = o.device ?? T.getDefaultDevice();
-  const source = openSource('--from', o.from);
-  const recipe = (o.recipe ?? recipeFor(source.recipe)).reward;
-  const ckpt = openStage<RewardState>('reward', o, { from: source.ref });
-  const settings = resolveSettings<RewardSettings>(
-    {
-      steps: o.steps,
-      batchSize: o.batchSize,
-      lr: o.lr,
-      seed: o.seed,
-      data: o.data,
-      heldout: o.heldout,
-      margin: o.margin,
-    },
-    {
-      steps: recipe.steps,
-      batchSize: recipe.batchSize,
-      lr: recipe.lr,
-      seed: 1,
-      data: null,
-      heldout: null,
-      margin: 0,
-    },
-    FLAGS,
-    ckpt && { settings: ckpt.state.settings, stateFile: ckpt.stateFile },
-  );
-  const log = (line: string) => (o.sink ?? process.stderr).write(`${line}\n`);
+  const t = openTuning<RewardState>('reward', o, {
+    defaults: ({ reward: recipe }) => ({ ...stageDefaults(recipe), margin: 0 }),
+    flags: FLAGS,
+  });
+  const { device, ckpt, settings, log } = t;
+  const source = t.sources.from;
+  const recipe = t.recipes.reward;
   const { model: lm, chat } = readChatModel(source.ckpt, device);
   const rm = ckpt
     ? readRewardModel(ckpt, device)
@@ -130,10 +88,9 @@ export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> 
   lm.dispose();
   const window = rm.config.maxSeqLen;
 
-  const data = stageExamples<PreferenceExample>(
-    o.out,
+  const data = tuningExamples(
+    t,
     { train: DATA_FILES.pairsTrain, heldout: DATA_FILES.pairsHeldout },
-    { train: settings.data ?? undefined, heldout: settings.heldout ?? undefined },
     () =>
       preferenceData(settings.seed, sourceText(source.ckpt), {
         train: recipe.train,
@@ -141,30 +98,19 @@ export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> 
       }),
     parsePreferenceExample,
   );
-  if (ckpt) checkDataFiles(data.files, ckpt.state.dataFiles, ckpt.stateFile);
   const train = data.train.map((p) => encodePair(chat, p));
   const heldout = data.heldout.map((p) => encodePair(chat, p));
   const long = longPairs([...train, ...heldout], window);
   if (long > 0)
     log(`${long} pairs are longer than the model's window of ${window} tokens: their ends are cut`);
 
-  const total = settings.steps;
-  const { optimizer, schedule } = tuningOptimizer(
+  const training = await startTraining(
+    t,
     rm.parameters(),
-    settings.lr,
     recipe.warmupSteps,
-    total,
+    () =>
+      `reward model from ${o.from} (step ${source.ref.step}): ${rm.numParameters()} parameters; ${train.length} pairs, ${heldout.length} held out; ${settings.steps} steps of ${settings.batchSize} pairs; device ${device.info.adapter}`,
   );
-  const history: History = ckpt?.state.history ?? { trainLoss: [], val: [] };
-  const metrics = ckpt?.state.metrics ?? [];
-  const start = ckpt?.state.step ?? 0;
-  if (ckpt) {
-    await restoreOptimizer(optimizer, ckpt, device);
-    log(`resumed ${o.out} at step ${start}/${total}`);
-  } else
-    log(
-      `reward model from ${o.from} (step ${source.ref.step}): ${rm.numParameters()} parameters; ${train.length} pairs, ${heldout.length} held out; ${total} steps of ${settings.batchSize} pairs; device ${device.info.adapter}`,
-    );
 
   const lossOptions = { margin: settings.margin };
   const evaluate = async (): Promise<Evaluation> => {
@@ -182,55 +128,21 @@ export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> 
       margin: sums.margin / heldout.length,
     };
   };
-  if (!ckpt) {
-    const before = await evaluate();
-    history.val.push({ step: 0, ...before });
-    log(`before training: held-out pair accuracy ${before.accuracy?.toFixed(3)}`);
-  }
   const save = async (step: number) =>
-    saveStage(
-      o.out,
-      'reward',
-      { [FILES.model]: await rm.save() },
-      {
-        ...huggingFaceFiles(chat.tokenizer, rewardModelConfig(rm.config, chat.endId)),
-      },
-      optimizer,
-      {
-        stage: 'reward',
-        step,
-        totalSteps: total,
-        recipe: source.recipe,
-        model: rm.config,
-        settings,
-        sources: { from: source.ref },
-        seed: settings.seed,
-        history,
-        metrics,
-        dataFiles: data.files,
-      } as Omit<RewardState, 'format' | 'version' | 'files' | 'optimizer'>,
-    );
+    saveTuning(t, training, step, {
+      weights: { [FILES.model]: await rm.save() },
+      files: huggingFaceFiles(chat.tokenizer, rewardModelConfig(rm.config, chat.endId)),
+      model: rm.config,
+      dataFiles: data.files,
+    });
 
   rm.train();
-  const loop = await runStageLoop({
-    resumed: ckpt,
-    stage: 'reward',
-    run: o,
-    seed: settings.seed,
+  const trained = await trainStage(t, training, {
     files: data.pending,
-    device,
-    start,
-    total,
-    history,
-    metrics,
     evalEvery: recipe.evalEvery,
-    data: (step) =>
-      pairBatch(
-        batchIndices(train.length, settings.batchSize, step, settings.seed).map((i) => train[i]!),
-        window,
-      ),
+    data: (step) => pairBatch(stepExamples(t, train, step), window),
     step: async (batch) => {
-      const r = await rewardStep(rm, optimizer, batch, lossOptions);
+      const r = await rewardStep(rm, training.optimizer, batch, lossOptions);
       return {
         loss: r.loss,
         tokens: batch.rows * batch.length,
@@ -238,6 +150,7 @@ export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> 
       };
     },
     evaluate,
+    before: (e) => `held-out pair accuracy ${e.accuracy?.toFixed(3)}`,
     save,
   });
 
@@ -256,19 +169,14 @@ export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> 
     });
   }
   const result: RewardResult = {
-    steps: loop.steps,
-    totalSteps: total,
-    history,
-    before: history.val[0]!,
-    after: history.val.at(-1)!,
-    byTask: Object.fromEntries(Object.entries(byTask).map(([t, [r, n]]) => [t, r / n])),
-    loop,
+    ...trained,
+    byTask: Object.fromEntries(Object.entries(byTask).map(([task, [r, n]]) => [task, r / n])),
   };
   writeRewardReport(o, result, {
     recipe: source.recipe,
     parameters: rm.numParameters(),
-    schedule,
-    metrics,
+    schedule: training.schedule,
+    metrics: training.metrics,
   });
   rm.dispose();
   return result;
@@ -284,7 +192,6 @@ function writeRewardReport(
     metrics: Record<string, number>[];
   },
 ): void {
-  const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
   writeStageReport(o.out, {
     loop: r.loop,
     metrics: meta.metrics,
@@ -292,27 +199,14 @@ function writeRewardReport(
     facts: [
       ['from', o.from],
       ['parameters', String(meta.parameters)],
-      ['steps', `${r.steps}${stoppedNote(r.loop, r.totalSteps)}`],
-      ['throughput', `${Math.round(r.loop.tokensPerSecond)} tokens/s (padded rows)`],
-      ['peak device memory', formatBytes(r.loop.peakBytes)],
-      ['held-out pair accuracy', `${pct(r.before.accuracy)} → ${pct(r.after.accuracy)}`],
-      ['held-out loss', `${r.before.loss.toFixed(3)} → ${r.after.loss.toFixed(3)}`],
-      ['held-out mean margin', `${r.before.margin?.toFixed(3)} → ${r.after.margin?.toFixed(3)}`],
-      [
-        'accuracy by task',
-        Object.entries(r.byTask)
-          .map(([t, a]) => `${t} ${pct(a)}`)
-          .join(', '),
-      ],
+      ...runFacts(r, { throughput: 'tokens/s (padded rows)' }),
+      ['held-out pair accuracy', change(r, 'accuracy')],
+      ['held-out loss', change(r, 'loss', decimals(3))],
+      ['held-out mean margin', change(r, 'margin', decimals(3))],
+      accuracyByTask(r.byTask),
     ],
     summary: {
-      stage: 'reward',
-      recipe: meta.recipe,
-      steps: r.steps,
-      totalSteps: r.totalSteps,
-      stopReason: r.loop.stopReason ?? null,
-      tokensPerSecond: Math.round(r.loop.tokensPerSecond),
-      peakBytes: r.loop.peakBytes,
+      ...runSummary('reward', meta.recipe, r),
       before: r.before,
       after: r.after,
       byTask: r.byTask,
@@ -320,27 +214,9 @@ function writeRewardReport(
     history: r.history,
     schedule: meta.schedule,
     panels: [
-      {
-        title: 'Bradley–Terry loss',
-        curves: [
-          { name: 'train', points: perStep(meta.metrics, 'loss'), perStep: true },
-          { name: 'held-out', points: atEvaluations(r.history, 'loss') },
-        ],
-      },
-      {
-        title: 'pair accuracy',
-        curves: [
-          { name: 'train', points: perStep(meta.metrics, 'accuracy'), perStep: true },
-          { name: 'held-out', points: atEvaluations(r.history, 'accuracy') },
-        ],
-      },
-      {
-        title: 'reward margin',
-        curves: [
-          { name: 'train', points: perStep(meta.metrics, 'margin'), perStep: true },
-          { name: 'held-out', points: atEvaluations(r.history, 'margin') },
-        ],
-      },
+      trainAndHeldoutPanel('Bradley–Terry loss', 'loss', meta.metrics, r.history),
+      trainAndHeldoutPanel('pair accuracy', 'accuracy', meta.metrics, r.history),
+      trainAndHeldoutPanel('reward margin', 'margin', meta.metrics, r.history),
     ],
   });
 }

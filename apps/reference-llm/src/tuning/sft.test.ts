@@ -7,6 +7,7 @@ import { loadCheckpoint } from '../load.js';
 import { FILES, readCheckpoint } from '../run-folder.js';
 import { tempDir } from '../test-utils/fixtures.js';
 import { microRecipe, pretrainedMicro } from '../test-utils/tuning.js';
+import { ARITHMETIC_TASK, arithmeticData } from './arithmetic.js';
 import { ChatFormat } from './chat-format.js';
 import { sft } from './sft.js';
 import type { StageState } from './stage.js';
@@ -178,5 +179,33 @@ describe('sft', () => {
     );
     await expect(run({ out, data })).rejects.toThrow(`${data}:2: messages[0] has role "robot"`);
     expect(existsSync(join(out, 'run.json'))).toBe(false);
+  });
+
+  it('--arithmetic adds worked multi-step problems to the generated data, none held out by grpo', async () => {
+    const out = tempDir();
+    await run({ out, steps: 1, arithmetic: 6 });
+    const lines = (name: string, dir = out) =>
+      readFileSync(join(dir, 'data', name), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+    const plain = tempDir();
+    await run({ out: plain, steps: 1 });
+    const [mixed, tasks] = [lines('sft-train.jsonl'), lines('sft-train.jsonl', plain)];
+    expect(mixed.slice(0, tasks.length)).toEqual(tasks);
+    const added = mixed.slice(tasks.length);
+    expect(added).toHaveLength(6);
+    const heldout = arithmeticData(1, {
+      heldout: microRecipe.grpo.heldout,
+      train: 0,
+    }).heldout.map((e) => e.messages[0]!.content);
+    for (const e of added) {
+      expect(e.task).toBe(ARITHMETIC_TASK);
+      expect(e.messages[1].content).toMatch(/\nAnswer: \d+$/);
+      expect(heldout).not.toContain(e.messages[0].content);
+    }
+    await expect(
+      run({ data: join(out, 'data', 'sft-train.jsonl'), arithmetic: 2 }),
+    ).rejects.toThrow(/--arithmetic 2 adds to the generated examples, but --data .* replaces them/);
   });
 });

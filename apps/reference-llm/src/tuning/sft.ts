@@ -1,29 +1,18 @@
 import type { Schedule } from '@tessera/optim';
-import {
-  packSequences,
-  padSequences,
-  sftEvalLoss,
-  sftStep,
-  type TokenizedExample,
-} from '@tessera/rlhf';
+import { packSequences, padSequences, sftStep, type TokenizedExample } from '@tessera/rlhf';
 import * as T from '@tessera/tensor-webgpu';
 import type { DecoderLM } from '@tessera/transformer';
 import { llamaConfig } from '../hf-config.js';
 import { readModel, readTokenizer } from '../load.js';
-import type { Evaluation, History } from '../loop.js';
+import type { Evaluation } from '../loop.js';
 import { FILES } from '../run-folder.js';
 import { huggingFaceFiles } from '../save-checkpoint.js';
+import { arithmeticData } from './arithmetic.js';
 import { addChatTokens, ChatFormat, resizeVocabulary } from './chat-format.js';
 import { DATA_FILES } from './data-files.js';
 import { instructionData } from './datasets.js';
-import {
-  batchIndices,
-  checkDataFiles,
-  type DataFile,
-  rowLength,
-  sourceText,
-  stageExamples,
-} from './examples.js';
+import { rowLength, sourceText } from './examples.js';
+import { heldoutLoss } from './heldout-loss.js';
 import { type ChatExample, parseChatExample } from './jsonl.js';
 import {
   adapterFiles,
@@ -33,31 +22,34 @@ import {
   loraLayers,
   mergedWeights,
 } from './lora.js';
-import { recipeFor, type TuningRecipe } from './recipes.js';
 import { type ReplyScores, scoreReplies } from './replies.js';
 import {
-  atEvaluations,
-  formatBytes,
-  openSource,
-  openStage,
-  perStep,
-  resolveSettings,
-  restoreOptimizer,
-  runStageLoop,
-  type StageLoopResult,
-  type StageRunOptions,
+  accuracyByTask,
+  change,
+  decimals,
+  openTuning,
+  questionsPanel,
+  repliesSummary,
+  runFacts,
+  runSummary,
+  STAGE_FLAGS,
+  type StageSettings,
   type StageState,
-  saveStage,
-  stoppedNote,
-  tuningOptimizer,
+  saveTuning,
+  stageDefaults,
+  startTraining,
+  stepExamples,
+  type TrainedStage,
+  type TuningOptions,
+  trainAndHeldoutPanel,
+  trainStage,
+  tuningExamples,
   writeStageReport,
 } from './stage.js';
 
-export interface SftOptions extends StageRunOptions {
+export interface SftOptions extends TuningOptions {
   /** The run folder of the model to tune (pretrained, or tuned before). */
   from: string;
-  /** The recipe; default the one of the preset the model was pretrained with. */
-  recipe?: TuningRecipe;
   /** Instruction examples, JSONL `{"messages": [...]}`; default generated from the seed. */
   data?: string;
   /** Held-out examples in the same format; default generated. */
@@ -75,6 +67,11 @@ export interface SftOptions extends StageRunOptions {
   /** Learn every token (prompts too), not only the assistant's replies. */
   allTokens?: boolean;
   /**
+   * Worked multi-step arithmetic problems (the `grpo` stage's kind) added to the generated
+   * training data, none of them a held-out problem of `grpo` with the same seed; default 0.
+   */
+  arithmetic?: number;
+  /**
    * Pack each step's examples into rows of the model's window (`packSequences`: positions
    * restart and attention stays inside each example), instead of one padded example per row.
    */
@@ -82,53 +79,36 @@ export interface SftOptions extends StageRunOptions {
 }
 
 /** The settings an SFT run is started with (`tessera.json` field `settings`). */
-interface SftSettings {
-  steps: number;
-  batchSize: number;
-  lr: number;
-  seed: number;
-  data: string | null;
-  heldout: string | null;
+interface SftSettings extends StageSettings {
   loraRank: number;
   loraAlpha: number;
   loraDropout: number;
   loraTargets: string[];
   allTokens: boolean;
   pack: boolean;
+  arithmetic: number;
 }
 
 const FLAGS: Record<keyof SftSettings, string> = {
-  steps: '--steps',
-  batchSize: '--batch-size',
-  lr: '--lr',
-  seed: '--seed',
-  data: '--data',
-  heldout: '--heldout',
+  ...STAGE_FLAGS,
   loraRank: '--lora-rank',
   loraAlpha: '--lora-alpha',
   loraDropout: '--lora-dropout',
   loraTargets: '--lora-targets',
   allTokens: '--all-tokens',
   pack: '--pack',
+  arithmetic: '--arithmetic',
 };
 
 /** `tessera.json` of an SFT checkpoint. */
 export interface SftState extends StageState {
   stage: 'sft';
   settings: SftSettings;
-  dataFiles: { train: DataFile; heldout: DataFile };
 }
 
-export interface SftResult {
-  steps: number;
-  totalSteps: number;
-  history: History;
-  /** Held-out figures before training (step 0) and at the end. */
-  before: Evaluation;
-  after: Evaluation;
+export interface SftResult extends TrainedStage {
   /** The last evaluation's replies, per task. */
   scores: ReplyScores;
-  loop: StageLoopResult;
 }
 
 /**
@@ -141,45 +121,29 @@ export interface SftResult {
  * PEFT's layout; `resume` continues one after checking it.
  */
 export async function sft(o: SftOptions): Promise<SftResult> {
-  const device = o.device ?? T.getDefaultDevice();
-  const source = openSource('--from', o.from);
-  const recipe = o.recipe ?? recipeFor(source.recipe);
-  const ckpt = openStage<SftState>('sft', o, { from: source.ref });
-  const given: Partial<SftSettings> = {
-    steps: o.steps,
-    batchSize: o.batchSize,
-    lr: o.lr,
-    seed: o.seed,
-    data: o.data,
-    heldout: o.heldout,
-    loraRank: o.loraRank,
-    loraAlpha: o.loraAlpha,
-    loraDropout: o.loraDropout,
-    loraTargets: o.loraTargets,
-    allTokens: o.allTokens,
-    pack: o.pack,
-  };
-  const rank = o.loraRank ?? ckpt?.state.settings.loraRank ?? 0;
-  const settings = resolveSettings<SftSettings>(
-    given,
-    {
-      steps: recipe.sft.steps,
-      batchSize: recipe.sft.batchSize,
-      lr: rank > 0 ? recipe.sft.loraLr : recipe.sft.lr,
-      seed: 1,
-      data: null,
-      heldout: null,
-      loraRank: 0,
-      loraAlpha: 2 * rank,
-      loraDropout: 0,
-      loraTargets: [...LORA_TARGETS],
-      allTokens: false,
-      pack: false,
+  const t = openTuning<SftState>('sft', o, {
+    defaults: (recipes, ckpt) => {
+      const rank = o.loraRank ?? ckpt?.state.settings.loraRank ?? 0;
+      return {
+        ...stageDefaults(recipes.sft),
+        lr: rank > 0 ? recipes.sft.loraLr : recipes.sft.lr,
+        loraRank: 0,
+        loraAlpha: 2 * rank,
+        loraDropout: 0,
+        loraTargets: [...LORA_TARGETS],
+        allTokens: false,
+        pack: false,
+        arithmetic: 0,
+      };
     },
-    FLAGS,
-    ckpt && { settings: ckpt.state.settings, stateFile: ckpt.stateFile },
-  );
-  const log = (line: string) => (o.sink ?? process.stderr).write(`${line}\n`);
+    flags: FLAGS,
+  });
+  const { device, ckpt, settings, log, recipes: recipe } = t;
+  if (settings.data !== null && settings.arithmetic > 0)
+    throw new Error(
+      `--arithmetic ${settings.arithmetic} adds to the generated examples, but --data ${settings.data} replaces them; put the problems in the file instead`,
+    );
+  const source = t.sources.from;
   const lora =
     settings.loraRank > 0
       ? {
@@ -211,18 +175,22 @@ export async function sft(o: SftOptions): Promise<SftResult> {
   const chat = new ChatFormat(tokenizer);
   const window = model.config.maxSeqLen;
 
-  const data = stageExamples<ChatExample>(
-    o.out,
+  const data = tuningExamples(
+    t,
     { train: DATA_FILES.sftTrain, heldout: DATA_FILES.sftHeldout },
-    { train: settings.data ?? undefined, heldout: settings.heldout ?? undefined },
-    () =>
-      instructionData(settings.seed, sourceText(source.ckpt), {
+    () => {
+      const tasks = instructionData(settings.seed, sourceText(source.ckpt), {
         train: recipe.sft.train,
         heldout: recipe.sft.heldout,
-      }),
+      });
+      const worked = arithmeticData(settings.seed, {
+        heldout: recipe.grpo.heldout,
+        train: settings.arithmetic,
+      }).train;
+      return { train: [...tasks.train, ...worked], heldout: tasks.heldout };
+    },
     parseChatExample,
   );
-  if (ckpt) checkDataFiles(data.files, ckpt.state.dataFiles, ckpt.stateFile);
   const encode = (examples: ChatExample[]) =>
     examples.map((e) => chat.encodeConversation(e.messages));
   const train = encode(data.train);
@@ -246,49 +214,28 @@ export async function sft(o: SftOptions): Promise<SftResult> {
       ? packSequences(examples, { length: window, completionOnly: !settings.allTokens })
       : batchOf(examples);
 
-  const total = settings.steps;
-  const params = model.parameters().filter((p) => p.requiresGrad);
-  const { optimizer, schedule } = tuningOptimizer(
-    params,
-    settings.lr,
+  const training = await startTraining(
+    t,
+    model.parameters().filter((p) => p.requiresGrad),
     recipe.sft.warmupSteps,
-    total,
+    () =>
+      `sft from ${o.from} (step ${source.ref.step}): ${model.numParameters({ trainableOnly: true })} of ${model.numParameters()} parameters train${lora ? ` (LoRA rank ${lora.rank} on ${loraLayers(model).length} layers, and the embedding)` : ''}; ${train.length} examples, ${heldout.length} held out; ${settings.steps} steps of ${settings.batchSize}; device ${device.info.adapter}`,
   );
-  const history: History = ckpt?.state.history ?? { trainLoss: [], val: [] };
-  const metrics = ckpt?.state.metrics ?? [];
-  const start = ckpt?.state.step ?? 0;
-  if (ckpt) {
-    await restoreOptimizer(optimizer, ckpt, device);
-    log(`resumed ${o.out} at step ${start}/${total}`);
-  } else {
-    const trainable = model.numParameters({ trainableOnly: true });
-    log(
-      `sft from ${o.from} (step ${source.ref.step}): ${trainable} of ${model.numParameters()} parameters train${lora ? ` (LoRA rank ${lora.rank} on ${loraLayers(model).length} layers, and the embedding)` : ''}; ${train.length} examples, ${heldout.length} held out; ${total} steps of ${settings.batchSize}; device ${device.info.adapter}`,
-    );
-  }
 
   let scores: ReplyScores | undefined;
   const evaluate = async (): Promise<Evaluation> => {
     model.eval();
-    let nats = 0;
-    let tokens = 0;
-    for (let i = 0; i < heldout.length; i += settings.batchSize) {
-      const r = await sftEvalLoss(model, batchOf(heldout.slice(i, i + settings.batchSize)));
-      nats += r.loss * r.tokens;
-      tokens += r.tokens;
-    }
+    const loss = await heldoutLoss(
+      model,
+      chat,
+      data.heldout,
+      settings.batchSize,
+      !settings.allTokens,
+    );
     scores = await scoreReplies(model, chat, data.heldout, { maxNewTokens: recipe.replyTokens });
     model.train();
-    return { loss: nats / Math.max(tokens, 1), accuracy: scores.accuracy, format: scores.format };
+    return { loss, accuracy: scores.accuracy, format: scores.format };
   };
-  if (!ckpt) {
-    const before = await evaluate();
-    history.val.push({ step: 0, ...before });
-    log(
-      `before training: held-out loss ${before.loss.toFixed(3)}, accuracy ${before.accuracy}, format ${before.format}`,
-    );
-  }
-
   const save = async (step: number) => {
     let weights: Uint8Array;
     if (lora) {
@@ -296,76 +243,41 @@ export async function sft(o: SftOptions): Promise<SftResult> {
       weights = await T.saveSafetensors(merged);
       for (const [name] of loraLayers(model)) merged[`${name}.weight`]!.dispose();
     } else weights = await model.save();
-    await saveStage(
-      o.out,
-      'sft',
-      { [FILES.model]: weights },
-      {
+    await saveTuning(t, training, step, {
+      weights: { [FILES.model]: weights },
+      files: {
         ...huggingFaceFiles(tokenizer, llamaConfig(model.config, { eos: chat.endId })),
         ...(lora && (await adapterFiles(model, lora, source.ckpt.folder))),
       },
-      optimizer,
-      {
-        stage: 'sft',
-        step,
-        totalSteps: total,
-        recipe: source.recipe,
-        model: model.config,
-        settings,
-        sources: { from: source.ref },
-        seed: settings.seed,
-        history,
-        metrics,
-        dataFiles: data.files,
-      } as Omit<SftState, 'format' | 'version' | 'files' | 'optimizer'>,
-    );
+      model: model.config,
+      dataFiles: data.files,
+    });
   };
 
   model.train();
-  const loop = await runStageLoop({
-    resumed: ckpt,
-    stage: 'sft',
-    run: o,
-    seed: settings.seed,
+  const trained = await trainStage(t, training, {
     files: data.pending,
-    device,
-    start,
-    total,
-    history,
-    metrics,
     evalEvery: recipe.sft.evalEvery,
-    data: (step) =>
-      trainBatchOf(
-        batchIndices(train.length, settings.batchSize, step, settings.seed).map((i) => train[i]!),
-      ),
+    data: (step) => trainBatchOf(stepExamples(t, train, step)),
     step: async (batch) => {
-      const r = await sftStep(model, optimizer, batch);
+      const r = await sftStep(model, training.optimizer, batch);
       return { loss: r.loss, tokens: batch.rows * batch.length };
     },
     evaluate,
+    before: (e) => `held-out loss ${e.loss.toFixed(3)}, accuracy ${e.accuracy}, format ${e.format}`,
     save,
   });
-  const before = history.val[0]!;
-  const after = history.val.at(-1)!;
   scores ??= await scoreReplies(model.eval(), chat, data.heldout, {
     maxNewTokens: recipe.replyTokens,
   });
-  const result: SftResult = {
-    steps: loop.steps,
-    totalSteps: total,
-    history,
-    before,
-    after,
-    scores,
-    loop,
-  };
+  const result: SftResult = { ...trained, scores };
   writeSftReport(o, result, {
     recipe: source.recipe,
     model,
-    schedule: schedule,
+    schedule: training.schedule,
     lora: !!lora,
     pack: settings.pack,
-    metrics,
+    metrics: training.metrics,
   });
   model.dispose();
   return result;
@@ -383,10 +295,6 @@ function writeSftReport(
     metrics: Record<string, number>[];
   },
 ): void {
-  const pct = (x: number | undefined) => `${(100 * (x ?? 0)).toFixed(1)}%`;
-  const tasks = Object.entries(r.scores.byTask)
-    .map(([task, s]) => `${task} ${pct(s.accuracy)}`)
-    .join(', ');
   writeStageReport(o.out, {
     loop: r.loop,
     metrics: meta.metrics,
@@ -397,47 +305,18 @@ function writeSftReport(
         'trainable parameters',
         `${meta.model.numParameters({ trainableOnly: true })} of ${meta.model.numParameters()}`,
       ],
-      ['steps', `${r.steps}${stoppedNote(r.loop, r.totalSteps)}`],
-      [
-        'throughput',
-        `${Math.round(r.loop.tokensPerSecond)} tokens/s (${meta.pack ? 'packed' : 'padded'} rows)`,
-      ],
-      ['peak device memory', formatBytes(r.loop.peakBytes)],
-      ['held-out loss', `${r.before.loss.toFixed(3)} → ${r.after.loss.toFixed(3)} nats/token`],
-      ['held-out task accuracy', `${pct(r.before.accuracy)} → ${pct(r.after.accuracy)}`],
-      ['held-out format compliance', `${pct(r.before.format)} → ${pct(r.after.format)}`],
-      ['accuracy by task', tasks],
+      ...runFacts(r, { throughput: `tokens/s (${meta.pack ? 'packed' : 'padded'} rows)` }),
+      ['held-out loss', `${change(r, 'loss', decimals(3))} nats/token`],
+      ['held-out task accuracy', change(r, 'accuracy')],
+      ['held-out format compliance', change(r, 'format')],
+      accuracyByTask(r.scores.byTask),
     ],
-    summary: {
-      stage: 'sft',
-      recipe: meta.recipe,
-      steps: r.steps,
-      totalSteps: r.totalSteps,
-      stopReason: r.loop.stopReason ?? null,
-      tokensPerSecond: Math.round(r.loop.tokensPerSecond),
-      peakBytes: r.loop.peakBytes,
-      before: r.before,
-      after: r.after,
-      byTask: r.scores.byTask,
-      samples: r.scores.answers.slice(0, 10),
-    },
+    summary: { ...runSummary('sft', meta.recipe, r), ...repliesSummary(r, r.scores) },
     history: r.history,
     schedule: meta.schedule,
     panels: [
-      {
-        title: 'loss (nats/token)',
-        curves: [
-          { name: 'train', points: perStep(meta.metrics, 'loss'), perStep: true },
-          { name: 'held-out', points: atEvaluations(r.history, 'loss') },
-        ],
-      },
-      {
-        title: 'held-out share',
-        curves: [
-          { name: 'task accuracy', points: atEvaluations(r.history, 'accuracy') },
-          { name: 'format compliance', points: atEvaluations(r.history, 'format') },
-        ],
-      },
+      trainAndHeldoutPanel('loss (nats/token)', 'loss', meta.metrics, r.history),
+      questionsPanel('held-out share', r.history),
     ],
   });
 }

@@ -11,10 +11,9 @@ import {
   integer,
   numberIn,
   resumeOption,
-  withDevice,
+  runTrainingCommand,
 } from '../command-options.js';
 import type { StopSignal } from '../loop.js';
-import { SIGNAL_EXIT, stopOnSignals } from '../stop-signals.js';
 
 /** The options `stageOptions` adds, as commander parses them. */
 export interface StageFlags {
@@ -69,13 +68,5 @@ export async function runStageCommand<R extends { loop: { stopReason?: string } 
   run: (device: Device, stop: StopSignal) => Promise<R>,
   report: (r: R) => string,
 ): Promise<void> {
-  const signals = stopOnSignals();
-  try {
-    const r = await withDevice(backend, (device) => run(device, signals.stop));
-    console.log(report(r));
-    const reason = r.loop.stopReason;
-    if (reason === 'SIGINT' || reason === 'SIGTERM') process.exitCode = SIGNAL_EXIT[reason];
-  } finally {
-    signals.dispose();
-  }
+  await runTrainingCommand(backend, run, report, (r) => r.loop.stopReason);
 }

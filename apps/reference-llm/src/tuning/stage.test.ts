@@ -26,6 +26,13 @@ describe('tuning stages', () => {
     expect(() => resolveSettings({ loss: 'hinge' }, defaults, flags, saved)).toThrow(
       '--loss "hinge" conflicts with the checkpoint, which was started with "ipo" (run/tessera.json field "settings.loss"); leave --loss out to resume, or pass --force to start over',
     );
+    // A checkpoint older than a setting: the flag, else the default.
+    const older = { settings: { steps: 5 }, stateFile: 'run/tessera.json' };
+    expect(resolveSettings({}, defaults, flags, older)).toEqual({ steps: 5, loss: 'sigmoid' });
+    expect(resolveSettings({ loss: 'ipo' }, defaults, flags, older)).toEqual({
+      steps: 5,
+      loss: 'ipo',
+    });
   });
 
   it('a source is a run folder with a checkpoint; its preset names the recipe', () => {

@@ -3,19 +3,8 @@
  * multiplying the same square matrices, each timed to its result on the host.
  */
 import * as T from '../../src/index.js';
+import { medianSeconds as median } from '../timing.js';
 import { getThreadsCount, setThreadsCount, setWasmPaths, tf } from './tfjs.js';
-
-async function median(fn: () => Promise<unknown>, budget: number): Promise<number> {
-  await fn();
-  const samples: number[] = [];
-  const start = performance.now();
-  while (samples.length < 3 || performance.now() - start < budget * 1000) {
-    const t0 = performance.now();
-    await fn();
-    samples.push((performance.now() - t0) / 1000);
-  }
-  return samples.sort((a, b) => a - b)[samples.length >> 1]!;
-}
 
 /**
  * GFLOP/s of an n³ matmul: Tessera's wasm backend and tfjs-wasm, both on `threads` threads, in
@@ -28,6 +17,9 @@ async function bench(n: number, threads: number, budget: number, rounds: number)
   const b = T.randn([n, n], { device: dev, seed: 2 });
   // The wasm files are served beside the page; threads need cross-origin isolation.
   setWasmPaths('/tfjs/');
+  // tfjs-wasm caps its pool at half of hardwareConcurrency (1 thread on a 2-core machine, even
+  // after setThreadsCount): report enough cores that it runs the `threads` asked for.
+  Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => 2 * threads });
   setThreadsCount(threads);
   await tf.setBackend('wasm');
   await tf.ready();

@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
+import { bundlePage, NO_WEBGPU_ARGS, withPage } from '@tessera/browser-testing';
 import { describe, expect, it } from 'vitest';
-import { withPage } from './serve.js';
 
 const entry = fileURLToPath(new URL('./smoke-page.ts', import.meta.url));
 
 async function smoke(isolated: boolean): Promise<Record<string, unknown>> {
-  return withPage({ entry, isolated }, async (page) => {
+  const script = await bundlePage({ entry });
+  return withPage({ script, isolated, args: NO_WEBGPU_ARGS }, async (page) => {
     await page.waitForFunction(() => 'smoke' in globalThis);
     return page.evaluate(() =>
       (globalThis as unknown as { smoke(): Promise<Record<string, unknown>> }).smoke(),
@@ -13,7 +14,7 @@ async function smoke(isolated: boolean): Promise<Record<string, unknown>> {
   });
 }
 
-// Headless Chromium without --enable-unsafe-webgpu offers no WebGPU adapter.
+// Headless Chromium without WebGPU (NO_WEBGPU_ARGS) offers no adapter: auto picks wasm or the CPU.
 describe('the wasm backend in Chromium', () => {
   it('runs on worker threads in a cross-origin isolated page and agrees with the CPU reference', async () => {
     const result = await smoke(true);
