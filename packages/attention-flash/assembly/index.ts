@@ -316,6 +316,8 @@ export function flashDq(
     const maskRow = mask ? mask + ((<usize>b * maskStride) << 2) : 0;
     // Packed documents: the keys of the query's own document, |mask[a]|.
     const want: f32 = mask && documents ? Mathf.abs(load<f32>(maskRow + (<usize>a << 2))) : 0;
+    // A query in no document (id −1: want 0) sees no key; its lse is −∞, so none may be walked.
+    if (mask && documents && want == 0) hi = lo;
     const stat = <usize>r << 2;
     backwardRows(lo, hi, qRow, goRow, k + kvBase, v + kvBase, lse + stat, delta + stat, 0, maskRow,
       want, false, acc, 0, s, dp, d, scale);

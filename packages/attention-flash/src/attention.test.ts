@@ -5,7 +5,12 @@ import { gradCheck, maxRelError, testDevices } from '@tessera/tensor-webgpu/test
 import { describe, expect, it } from 'vitest';
 
 const { all, gpu, cpu } = await testDevices();
-const kernels = ['tiled', 'row'] as const;
+const kernels = ['tiled', 'row', 'lanes'] as const;
+/**
+ * Each case compiles its own pipelines for three kernels; the unrolled `lanes` kernels take
+ * seconds of LLVM time each on lavapipe (README), more on a shared machine.
+ */
+const COMPILING = 300_000;
 
 interface Case {
   name: string;
@@ -90,35 +95,46 @@ function inputs(dev: Device, c: Case) {
 
 describe.each(all)('flash forward equals naive attention ($info.backend)', (dev) => {
   for (const c of CASES) {
-    it(c.name, async () => {
-      const { q, k, v, opts } = inputs(dev, c);
-      const want = await naiveAttention(q, k, v, opts).data();
-      for (const kernel of dev.backend === 'webgpu' ? kernels : (['row'] as const)) {
-        const got = await attention(q, k, v, { ...opts, kernel }).data();
-        expect(maxRelError(got, want)).toBeLessThan(2e-5);
-      }
-      if (c.opts.pad) {
-        // Rows 0 and 1 of batch 1 have no visible key: zeros, not NaN.
-        const out = (await attention(q, k, v, opts).toArray()) as number[][][][];
-        expect(out[1]![0]![0]!.every((x) => x === 0)).toBe(true);
-      }
-    });
+    it(
+      c.name,
+      async () => {
+        const { q, k, v, opts } = inputs(dev, c);
+        const want = await naiveAttention(q, k, v, opts).data();
+        for (const kernel of dev.backend === 'webgpu' ? kernels : (['row'] as const)) {
+          const got = await attention(q, k, v, { ...opts, kernel }).data();
+          expect(maxRelError(got, want)).toBeLessThan(2e-5);
+        }
+        if (c.opts.pad) {
+          // Rows 0 and 1 of batch 1 have no visible key: zeros, not NaN.
+          const out = (await attention(q, k, v, opts).toArray()) as number[][][][];
+          expect(out[1]![0]![0]!.every((x) => x === 0)).toBe(true);
+        }
+      },
+      COMPILING,
+    );
   }
 });
 
 describe.each(all)('flash backward equals the naive gradients ($info.backend)', (dev) => {
   for (const c of CASES.slice(0, 6)) {
-    it(c.name, async () => {
-      const grads = async (f: typeof attention | typeof naiveAttention) => {
-        const { q, k, v, opts } = inputs(dev, c);
-        for (const t of [q, k, v]) t.requiresGrad = true;
-        const w = T.randn([c.b, c.h, c.sq, c.d], { device: dev, seed: 9 });
-        T.sum(T.mul(f(q, k, v, opts), w)).backward();
-        return Promise.all([q.grad!.data(), k.grad!.data(), v.grad!.data()]);
-      };
-      const [got, want] = [await grads(attention), await grads(naiveAttention)];
-      for (let i = 0; i < 3; i++) expect(maxRelError(got[i]!, want[i]!)).toBeLessThan(1e-4);
-    });
+    it(
+      c.name,
+      async () => {
+        const grads = async (f: (q: Tensor, k: Tensor, v: Tensor, o: FlashOptions) => Tensor) => {
+          const { q, k, v, opts } = inputs(dev, c);
+          for (const t of [q, k, v]) t.requiresGrad = true;
+          const w = T.randn([c.b, c.h, c.sq, c.d], { device: dev, seed: 9 });
+          T.sum(T.mul(f(q, k, v, opts), w)).backward();
+          return Promise.all([q.grad!.data(), k.grad!.data(), v.grad!.data()]);
+        };
+        const want = await grads(naiveAttention);
+        for (const kernel of dev.backend === 'webgpu' ? kernels : (['row'] as const)) {
+          const got = await grads((q, k, v, o) => attention(q, k, v, { ...o, kernel }));
+          for (let i = 0; i < 3; i++) expect(maxRelError(got[i]!, want[i]!)).toBeLessThan(1e-4);
+        }
+      },
+      COMPILING,
+    );
   }
 });
 
@@ -140,27 +156,35 @@ describe('gradient check and tiles', () => {
     expect(err).toBeLessThan(2e-2);
   });
 
-  it('results do not depend on the tiling (sequence lengths around the 32-row/32-key tiles)', async () => {
-    const dev = gpu ?? cpu;
-    for (const s of [31, 32, 33, 64, 65]) {
-      const q = T.randn([1, 1, s, 32], { device: dev, seed: s });
-      const k = T.randn([1, 1, s, 32], { device: dev, seed: s + 1 });
-      const want = await naiveAttention(q, k, k, { causal: true }).data();
-      for (const kernel of kernels)
-        expect(
-          maxRelError(await attention(q, k, k, { causal: true, kernel }).data(), want),
-        ).toBeLessThan(2e-5);
-    }
-  });
+  it(
+    'results do not depend on the tiling (sequence lengths around the 32-row/32-key tiles)',
+    async () => {
+      const dev = gpu ?? cpu;
+      for (const s of [31, 32, 33, 64, 65]) {
+        const q = T.randn([1, 1, s, 32], { device: dev, seed: s });
+        const k = T.randn([1, 1, s, 32], { device: dev, seed: s + 1 });
+        const want = await naiveAttention(q, k, k, { causal: true }).data();
+        for (const kernel of kernels)
+          expect(
+            maxRelError(await attention(q, k, k, { causal: true, kernel }).data(), want),
+          ).toBeLessThan(2e-5);
+      }
+    },
+    COMPILING,
+  );
 
-  it('f16 inputs accumulate in f32', async () => {
-    const dev = gpu ?? cpu;
-    const [q, k, v] = [1, 2, 3].map((s) => T.randn([1, 2, 24, 32], { device: dev, seed: s }));
-    const want = await naiveAttention(q!, k!, v!).data();
-    const half = (t: Tensor) => T.cast(t, 'f16');
-    const got = await T.cast(attention(half(q!), half(k!), half(v!)), 'f32').data();
-    expect(maxRelError(got, want)).toBeLessThan(5e-3);
-  });
+  it(
+    'f16 inputs accumulate in f32',
+    async () => {
+      const dev = gpu ?? cpu;
+      const [q, k, v] = [1, 2, 3].map((s) => T.randn([1, 2, 24, 32], { device: dev, seed: s }));
+      const want = await naiveAttention(q!, k!, v!).data();
+      const half = (t: Tensor) => T.cast(t, 'f16');
+      const got = await T.cast(attention(half(q!), half(k!), half(v!)), 'f32').data();
+      expect(maxRelError(got, want)).toBeLessThan(5e-3);
+    },
+    COMPILING,
+  );
 
   it('names bad shapes and options', () => {
     const q = T.zeros([1, 3, 4, 8], { device: cpu });
@@ -220,47 +244,58 @@ describe.each(all)('packed documents (documentIds) ($info.backend)', (dev) => {
   };
 
   for (const causal of [true, false]) {
-    it(`each example attended alone gives the packed rows (${causal ? 'causal' : 'bidirectional'})`, async () => {
-      const [q, k, v] = qkv();
-      const arrays = await Promise.all([q, k, v].map((t) => t.data()));
-      const kernelsHere = dev.backend === 'webgpu' ? kernels : (['row'] as const);
-      const packed = [
-        await naiveAttention(q, k, v, { causal, documentIds: docs() }).data(),
-        ...(await Promise.all(
-          kernelsHere.map((kernel) =>
-            attention(q, k, v, { causal, documentIds: docs(), kernel }).data(),
-          ),
-        )),
-      ];
-      for (const [b, from, to] of spans) {
-        const [pq, pk, pv] = [q, k, v].map((t, n) => piece(arrays[n]!, t.shape, b, from, to));
-        const alone = await naiveAttention(pq!, pk!, pv!, { causal }).data();
-        for (const got of packed) {
-          const rows = piece(got, q.shape, b, from, to);
-          expect(maxRelError(await rows.data(), alone)).toBeLessThan(2e-5);
+    it(
+      `each example attended alone gives the packed rows (${causal ? 'causal' : 'bidirectional'})`,
+      async () => {
+        const [q, k, v] = qkv();
+        const arrays = await Promise.all([q, k, v].map((t) => t.data()));
+        const kernelsHere = dev.backend === 'webgpu' ? kernels : (['row'] as const);
+        const packed = [
+          await naiveAttention(q, k, v, { causal, documentIds: docs() }).data(),
+          ...(await Promise.all(
+            kernelsHere.map((kernel) =>
+              attention(q, k, v, { causal, documentIds: docs(), kernel }).data(),
+            ),
+          )),
+        ];
+        for (const [b, from, to] of spans) {
+          const [pq, pk, pv] = [q, k, v].map((t, n) => piece(arrays[n]!, t.shape, b, from, to));
+          const alone = await naiveAttention(pq!, pk!, pv!, { causal }).data();
+          for (const got of packed) {
+            const rows = piece(got, q.shape, b, from, to);
+            expect(maxRelError(await rows.data(), alone)).toBeLessThan(2e-5);
+          }
         }
-      }
-      // Padding rows (id −1) see nothing: zeros.
-      const tail = await piece(packed[1]!, q.shape, 1, 35, 40).data();
-      expect(tail.every((x) => x === 0)).toBe(true);
-    }, 180_000);
+        // Padding rows (id −1) see nothing: zeros.
+        const tail = await piece(packed[1]!, q.shape, 1, 35, 40).data();
+        expect(tail.every((x) => x === 0)).toBe(true);
+      },
+      COMPILING,
+    );
   }
 
-  it('gradients equal the naive block-diagonal ones, with a padding mask too', async () => {
-    const pad = T.tensor(
-      Array.from({ length: 2 * S }, (_, i) => (i === 5 || i === S + 3 ? 0 : 1)),
-      { device: dev, shape: [2, S] },
-    );
-    const grads = async (f: typeof attention | typeof naiveAttention) => {
-      const [q, k, v] = qkv();
-      const w = T.randn([2, 4, S, 32], { device: dev, seed: 9 });
-      const opts = { causal: true, documentIds: docs(), keyPaddingMask: pad };
-      T.sum(T.mul(f(q, k, v, opts), w)).backward();
-      return Promise.all([q.grad!.data(), k.grad!.data(), v.grad!.data()]);
-    };
-    const [got, want] = [await grads(attention), await grads(naiveAttention)];
-    for (let i = 0; i < 3; i++) expect(maxRelError(got[i]!, want[i]!)).toBeLessThan(1e-4);
-  }, 180_000);
+  it(
+    'gradients equal the naive block-diagonal ones, with a padding mask too',
+    async () => {
+      const pad = T.tensor(
+        Array.from({ length: 2 * S }, (_, i) => (i === 5 || i === S + 3 ? 0 : 1)),
+        { device: dev, shape: [2, S] },
+      );
+      const grads = async (f: (q: Tensor, k: Tensor, v: Tensor, o: FlashOptions) => Tensor) => {
+        const [q, k, v] = qkv();
+        const w = T.randn([2, 4, S, 32], { device: dev, seed: 9 });
+        const opts = { causal: true, documentIds: docs(), keyPaddingMask: pad };
+        T.sum(T.mul(f(q, k, v, opts), w)).backward();
+        return Promise.all([q.grad!.data(), k.grad!.data(), v.grad!.data()]);
+      };
+      const want = await grads(naiveAttention);
+      for (const kernel of dev.backend === 'webgpu' ? kernels : (['row'] as const)) {
+        const got = await grads((q, k, v, o) => attention(q, k, v, { ...o, kernel }));
+        for (let i = 0; i < 3; i++) expect(maxRelError(got[i]!, want[i]!)).toBeLessThan(1e-4);
+      }
+    },
+    COMPILING,
+  );
 });
 
 describe('packed documents: finite differences and errors', () => {
@@ -289,6 +324,45 @@ describe('packed documents: finite differences and errors', () => {
     expect(() =>
       naiveAttention(q, k, k, { documentIds: T.zeros([1, 6], { device: cpu }) }),
     ).toThrow(/documentIds needs self-attention \(Sq = Sk\), got Sq 4 and Sk 6/);
+  });
+});
+
+describe.runIf(gpu)('the kernel auto picks', () => {
+  it(
+    'lanes on a CPU adapter with subgroups of 8 (lavapipe), tiled on a GPU; forward and backward',
+    async () => {
+      const dev = gpu!;
+      const [q, k, v] = [1, 2, 3].map((s) =>
+        T.randn([1, 2, 24, 32], { device: dev, seed: s, requiresGrad: true }),
+      );
+      const profile = await dev.profile(async () => {
+        T.sum(attention(q!, k!, v!, { causal: true })).backward();
+        await q!.grad!.data();
+      });
+      const lanes = dev.info.software && dev.info.subgroups && (dev.info.subgroupMinSize ?? 0) >= 8;
+      const want = !dev.info.software ? /:tiled:/ : lanes ? /:lanes\d+x\d+:/ : /:row:/;
+      const flash = profile.kernels.filter((x) => x.name.startsWith('flash_fwd'));
+      expect(flash.map((x) => x.name).join()).toMatch(want);
+      if (lanes)
+        for (const op of ['flash_dq', 'flash_dkv'])
+          expect(profile.kernels.find((x) => x.name.startsWith(op))?.name).toMatch(
+            /:lanes\d+x\d+:/,
+          );
+    },
+    COMPILING,
+  );
+});
+
+describe.runIf(gpu?.info.subgroups)('the lanes kernel by name', () => {
+  it('names a headDim it cannot take (not a multiple of 4, or over 128)', () => {
+    for (const d of [13, 132]) {
+      const q = T.zeros([1, 1, 8, d], { device: gpu! });
+      expect(() => attention(q, q, q, { kernel: 'lanes' })).toThrow(
+        new RegExp(
+          `kernel 'lanes' needs subgroups of at least 8 lanes and headDim a multiple of 4 up to 128 \\(adapter .*, headDim ${d}\\)`,
+        ),
+      );
+    }
   });
 });
 

@@ -21,7 +21,10 @@ const attentionOp = defineOp<FlashParams>({
 });
 
 export interface FlashOptions extends SequenceAttentionOptions {
-  /** WebGPU kernel: `auto` (default) picks `row` on CPU WebGPU implementations, `tiled` on GPUs. */
+  /**
+   * WebGPU kernel (forward and backward): `auto` (default) picks `lanes` on CPU WebGPU
+   * implementations with subgroups (else `row`) and `tiled` on GPUs; see `FlashKernel`.
+   */
   kernel?: FlashKernel | 'auto';
 }
 
@@ -54,9 +57,9 @@ export function attention(
     options,
   );
   const kernel = options.kernel ?? 'auto';
-  if (!['auto', 'tiled', 'row'].includes(kernel))
+  if (!['auto', 'tiled', 'row', 'lanes'].includes(kernel))
     throw new TypeError(
-      `attention: kernel must be 'auto', 'tiled' or 'row', got ${JSON.stringify(kernel)}`,
+      `attention: kernel must be 'auto', 'tiled', 'row' or 'lanes', got ${JSON.stringify(kernel)}`,
     );
   // Strided q/k/v (heads split from a projection by a transposed view) are packed once by the
   // op; the backward kernels reuse those packed copies.

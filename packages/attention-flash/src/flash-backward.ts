@@ -5,8 +5,22 @@ import {
   storageBindings,
   type TensorLayout,
 } from '@tessera/tensor-webgpu';
-import { attentionUniforms, BR, type FlashParams, maskWgsl } from './flash-forward.js';
-import { allowedCpu } from './options.js';
+import {
+  attentionUniforms,
+  BR,
+  chooseKernel,
+  type FlashParams,
+  maskWgsl,
+} from './flash-forward.js';
+import {
+  KEY_KEEPS_WGSL,
+  LANE_TILE,
+  LANES,
+  laneDkvWgsl,
+  laneDqWgsl,
+  laneHeader,
+} from './lane-kernels.js';
+import { allowedCpu, RANGE_WGSL } from './options.js';
 import { callAttention, wasmTakes } from './wasm.js';
 
 /**
@@ -66,6 +80,35 @@ ${main}`;
   };
 }
 
+/**
+ * A `lanes` backward kernel (lane-kernels.ts): Q/K/V-shaped tensors bound as vec4 arrays, LSE,
+ * DELTA and the mask as f32; a workgroup per LANES × rows rows of one (batch, head).
+ */
+function laneKernel(
+  name: string,
+  inputs: readonly TensorLayout[],
+  p: FlashParams,
+  [rows, heads]: [number, number],
+  [bindings, outputs]: [[string, boolean][], [string, boolean][]],
+  main: (D: number, t: string, hasMask: boolean) => string,
+): GpuKernel {
+  const t = inputs[0]!.dtype === 'f16' ? 'f16' : 'f32';
+  const mask = inputs[6];
+  const u = attentionUniforms(p, mask ? mask.shape[1]! : 0);
+  const typed = (list: [string, boolean][]) =>
+    list.map(([n, vec]): [string, string] => [n, vec ? `vec4<${t}>` : 'f32']);
+  return {
+    key: `${name}:lanes${LANE_TILE.rows}x${LANE_TILE.step}:${t}:${p.headDim}:${mask ? 'mask' : ''}`,
+    uniforms: u,
+    workgroups: [Math.ceil(rows / (LANES * LANE_TILE.rows)), heads, 1],
+    code: () =>
+      `${laneHeader(t)}${u.declaration(inputs.length + outputs.length)}${storageBindings(
+        [...typed(bindings), ...(mask ? [['mask', 'f32'] as [string, string]] : [])],
+        typed(outputs),
+      )}${maskWgsl(!!mask)}${mask ? KEY_KEEPS_WGSL : ''}${RANGE_WGSL}${main(p.headDim, t, !!mask)}`,
+  };
+}
+
 const DQ_INPUTS = (t: string): [string, string][] => [
   ['Q', t],
   ['K', t],
@@ -75,19 +118,37 @@ const DQ_INPUTS = (t: string): [string, string][] => [
   ['LSE', 'f32'],
 ];
 
+/** The dQ kernel's bindings (true: a vec4 array), then its outputs. */
+const DQ_LANE_BINDINGS: [[string, boolean][], [string, boolean][]] = [
+  [
+    ['Q', true],
+    ['K', true],
+    ['V', true],
+    ['O', true],
+    ['dO', true],
+    ['LSE', false],
+  ],
+  [
+    ['dQ', true],
+    ['DELTA', false],
+  ],
+];
+
 export const flashDqOp = defineOp<FlashParams>({
   name: 'flash_attention_dq',
   outputs: ([q], p) => [
     { shape: q!.shape, dtype: q!.dtype },
     { shape: [p.batch, p.heads, p.sq], dtype: 'f32' },
   ],
-  wgsl: (inputs: readonly TensorLayout[], _o, p) =>
-    backwardKernel('flash_dq', inputs, p, [p.sq, p.batch * p.heads], DQ_INPUTS, (t, D) => [
-      [
-        ['dQ', t],
-        ['DELTA', 'f32'],
-      ],
-      `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  wgsl: (inputs: readonly TensorLayout[], _o, p, info) =>
+    chooseKernel(p, info) === 'lanes'
+      ? laneKernel('flash_dq', inputs, p, [p.sq, p.batch * p.heads], DQ_LANE_BINDINGS, laneDqWgsl)
+      : backwardKernel('flash_dq', inputs, p, [p.sq, p.batch * p.heads], DQ_INPUTS, (t, D) => [
+          [
+            ['dQ', t],
+            ['DELTA', 'f32'],
+          ],
+          `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let bh = wid.y;
   let b = bh / P.heads;
   let h = bh % P.heads;
@@ -122,7 +183,7 @@ export const flashDqOp = defineOp<FlashParams>({
   for (var d = 0u; d < ${D / 4}u; d++) { ${st(t, 'dQ', 'qBase + 4u * d', 'dq[d] * P.scale')} }
 }
 `,
-    ]),
+        ]),
   cpu: (inputs: readonly CpuTensor[], outputs: readonly CpuTensor[], p) => {
     const [q, k, v, o, dO, lse, mask] = inputs;
     const [dq, delta] = outputs;
@@ -172,19 +233,44 @@ const DKV_INPUTS = (t: string): [string, string][] => [
   ['DELTA', 'f32'],
 ];
 
+/** The dK/dV kernel's bindings (true: a vec4 array), then its outputs. */
+const DKV_LANE_BINDINGS: [[string, boolean][], [string, boolean][]] = [
+  [
+    ['Q', true],
+    ['K', true],
+    ['V', true],
+    ['dO', true],
+    ['LSE', false],
+    ['DELTA', false],
+  ],
+  [
+    ['dK', true],
+    ['dV', true],
+  ],
+];
+
 export const flashDkvOp = defineOp<FlashParams>({
   name: 'flash_attention_dkv',
   outputs: ([, k], p) => [
     { shape: [p.batch, p.kvHeads, p.sk, p.headDim], dtype: k!.dtype },
     { shape: [p.batch, p.kvHeads, p.sk, p.headDim], dtype: k!.dtype },
   ],
-  wgsl: (inputs: readonly TensorLayout[], _o, p) =>
-    backwardKernel('flash_dkv', inputs, p, [p.sk, p.batch * p.kvHeads], DKV_INPUTS, (t, D) => [
-      [
-        ['dK', t],
-        ['dV', t],
-      ],
-      `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  wgsl: (inputs: readonly TensorLayout[], _o, p, info) =>
+    chooseKernel(p, info) === 'lanes'
+      ? laneKernel(
+          'flash_dkv',
+          inputs,
+          p,
+          [p.sk, p.batch * p.kvHeads],
+          DKV_LANE_BINDINGS,
+          laneDkvWgsl,
+        )
+      : backwardKernel('flash_dkv', inputs, p, [p.sk, p.batch * p.kvHeads], DKV_INPUTS, (t, D) => [
+          [
+            ['dK', t],
+            ['dV', t],
+          ],
+          `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let bkv = wid.y;
   let b = bkv / P.kvHeads;
   let kvh = bkv % P.kvHeads;
@@ -219,7 +305,7 @@ export const flashDkvOp = defineOp<FlashParams>({
   for (var d = 0u; d < ${D / 4}u; d++) { ${st(t, 'dK', 'out + 4u * d', 'dk[d] * P.scale')} ${st(t, 'dV', 'out + 4u * d', 'dv[d]')} }
 }
 `,
-    ]),
+        ]),
   cpu: (inputs: readonly CpuTensor[], outputs: readonly CpuTensor[], p) => {
     const [q, k, v, dO, lse, delta, mask] = inputs;
     const [dk, dv] = outputs;

@@ -6,14 +6,21 @@ import {
   type TensorLayout,
   Uniforms,
 } from '@tessera/tensor-webgpu';
-import { ALLOWED_WGSL, type AttentionDims, allowedCpu } from './options.js';
+import { KEY_KEEPS_WGSL, LANE_TILE, LANES, laneForwardWgsl, laneHeader } from './lane-kernels.js';
+import { ALLOWED_WGSL, type AttentionDims, allowedCpu, RANGE_WGSL } from './options.js';
 import { callAttention, wasmTakes } from './wasm.js';
 
 /** Query rows per workgroup, and keys per tile staged in workgroup memory. */
 export const BR = 32;
 export const BC = 32;
 
-export type FlashKernel = 'tiled' | 'row';
+/**
+ * WebGPU kernel variants: `tiled` stages K/V tiles in workgroup memory (GPUs); `lanes` keeps
+ * rows in registers and shares each load across a subgroup (CPU WebGPU with subgroups of at
+ * least 8, headDim a multiple of 4); `row` reads K/V per thread with no barriers (CPU WebGPU
+ * otherwise).
+ */
+export type FlashKernel = 'tiled' | 'row' | 'lanes';
 
 export interface FlashParams extends AttentionDims {
   /** Rows allocated per KV head in k and v (≥ sk: a KV cache has spare capacity). */
@@ -21,8 +28,36 @@ export interface FlashParams extends AttentionDims {
   kernel: FlashKernel | 'auto';
 }
 
+/** The largest headDim the `lanes` kernels take (`lanesFit`). */
+const MAX_LANES_HEAD_DIM = 128;
+
+/**
+ * Whether the `lanes` kernels can run: subgroups of at least 8 lanes, headDim a multiple of 4 and
+ * at most 128 (their unrolled code grows with headDim, and so does LLVM's compile time: about a
+ * CPU minute for the backward passes at 128 already, docs/profile.md).
+ */
+export function lanesFit(headDim: number, info: DeviceInfo): boolean {
+  return (
+    info.subgroups &&
+    (info.subgroupMinSize ?? 0) >= LANES &&
+    headDim % 4 === 0 &&
+    headDim <= MAX_LANES_HEAD_DIM
+  );
+}
+
+/**
+ * The kernel `auto` runs: `lanes` on CPU WebGPU where it fits (the fastest there at every shape
+ * measured, README), else `row`; `tiled` on GPUs. A kernel asked for by name that cannot run on
+ * this adapter is an error.
+ */
 export function chooseKernel(p: FlashParams, info: DeviceInfo): FlashKernel {
-  return p.kernel === 'auto' ? (info.software ? 'row' : 'tiled') : p.kernel;
+  if (p.kernel === 'lanes' && !lanesFit(p.headDim, info))
+    throw new RangeError(
+      `attention: kernel 'lanes' needs subgroups of at least ${LANES} lanes and headDim a multiple of 4 up to ${MAX_LANES_HEAD_DIM} (adapter ${info.adapter}, headDim ${p.headDim})`,
+    );
+  if (p.kernel !== 'auto') return p.kernel;
+  if (!info.software) return 'tiled';
+  return lanesFit(p.headDim, info) ? 'lanes' : 'row';
 }
 
 /** Uniforms every attention kernel shares. */
@@ -217,6 +252,27 @@ export const flashForwardOp = defineOp<FlashParams>({
     const t = inputs[0]!.dtype === 'f16' ? 'f16' : 'f32';
     const mask = inputs[3];
     const u = attentionUniforms(p, mask ? mask.shape[1]! : 0);
+    if (kernel === 'lanes') {
+      const v4 = `vec4<${t}>`;
+      return {
+        key: `flash_fwd:lanes${LANE_TILE.rows}x${LANE_TILE.step}:${t}:${p.headDim}:${mask ? 'mask' : ''}`,
+        uniforms: u,
+        workgroups: [Math.ceil(p.sq / (LANES * LANE_TILE.rows)), p.batch * p.heads, 1],
+        code: () =>
+          `${laneHeader(t)}${u.declaration(inputs.length + 2)}${storageBindings(
+            [
+              ['Q', v4],
+              ['K', v4],
+              ['V', v4],
+              ...(mask ? [['mask', 'f32'] as [string, string]] : []),
+            ],
+            [
+              ['O', v4],
+              ['LSE', 'f32'],
+            ],
+          )}${maskWgsl(!!mask)}${mask ? KEY_KEEPS_WGSL : ''}${RANGE_WGSL}${laneForwardWgsl(p.headDim, t, !!mask)}`,
+      };
+    }
     return {
       key: `flash_fwd:${kernel}:${t}:${p.headDim}:${mask ? 'mask' : ''}`,
       uniforms: u,

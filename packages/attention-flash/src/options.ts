@@ -148,18 +148,51 @@ export function attentionDims(
 
 /**
  * WGSL `allowed(i, j, b)`: whether query row i may attend key j in batch b (P fields as above);
- * `allowedIn(i, j, b, sk)` the same for a row of `sk` keys (KV-cache rows at their own lengths).
+ * `allowedIn(i, j, b, sk)` the same for a row of `sk` keys (KV-cache rows at their own lengths);
+ * `visible(i, j)` the causal and window part alone, without branches (`&`, `|` do not
+ * short-circuit), for kernels that test a tile of rows at once.
  */
-export const ALLOWED_WGSL = `fn allowed(i: u32, j: u32, b: u32) -> bool { return allowedIn(i, j, b, P.sk); }
-fn allowedIn(i: u32, j: u32, b: u32, sk: u32) -> bool {
+export const ALLOWED_WGSL = `fn visibleIn(i: u32, j: u32, sk: u32) -> bool {
   let a = i32(i) + i32(sk) - i32(P.sq);
   let jj = i32(j);
-  if (P.causal == 1u && jj > a) { return false; }
-  if (P.window > 0u) {
-    if (jj <= a - i32(P.window)) { return false; }
-    if (P.causal == 0u && jj >= a + i32(P.window)) { return false; }
+  let w = i32(P.window);
+  return ((P.causal == 0u) | (jj <= a)) & ((w == 0) | ((jj > a - w) & ((P.causal == 1u) | (jj < a + w))));
+}
+fn visible(i: u32, j: u32) -> bool { return visibleIn(i, j, P.sk); }
+fn allowedIn(i: u32, j: u32, b: u32, sk: u32) -> bool {
+  return visibleIn(i, j, sk) && maskAllows(i32(i) + i32(sk) - i32(P.sq), j, b);
+}
+fn allowed(i: u32, j: u32, b: u32) -> bool { return allowedIn(i, j, b, P.sk); }
+`;
+
+/**
+ * WGSL `keyRange(first, last)`: the keys [x, y) that query rows first..last can see, and
+ * `queryRange(first, last)`: the query rows [x, y) that can see a key in first..last — so a
+ * tile of rows skips the keys (or queries) the causal mask and the window hide from all of it.
+ */
+export const RANGE_WGSL = `fn keyRange(first: u32, last: u32) -> vec2<u32> {
+  let shift = i32(P.sk) - i32(P.sq);
+  let w = i32(P.window);
+  var lo = 0;
+  var hi = i32(P.sk);
+  if (P.causal == 1u) { hi = i32(last) + shift + 1; }
+  if (w > 0) {
+    lo = i32(first) + shift - w + 1;
+    if (P.causal == 0u) { hi = i32(last) + shift + w; }
   }
-  return maskAllows(a, j, b);
+  return vec2<u32>(u32(clamp(lo, 0, i32(P.sk))), u32(clamp(hi, 0, i32(P.sk))));
+}
+fn queryRange(first: u32, last: u32) -> vec2<u32> {
+  let shift = i32(P.sk) - i32(P.sq);
+  let w = i32(P.window);
+  var lo = 0;
+  var hi = i32(P.sq);
+  if (P.causal == 1u) { lo = i32(first) - shift; }
+  if (w > 0) {
+    hi = i32(last) + w - shift;
+    if (P.causal == 0u) { lo = i32(first) - w + 1 - shift; }
+  }
+  return vec2<u32>(u32(clamp(lo, 0, i32(P.sq))), u32(clamp(hi, 0, i32(P.sq))));
 }
 `;
 

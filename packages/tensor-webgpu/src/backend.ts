@@ -61,6 +61,12 @@ export interface DeviceInfo {
   /** Whether f16 storage and arithmetic are available (`shader-f16`; always on the CPU backends). */
   f16: boolean;
   subgroups: boolean;
+  /**
+   * The smallest subgroup the adapter runs (WebGPU's `adapterInfo.subgroupMinSize`; 8 on
+   * lavapipe), for kernels that hand values between lanes by lane index; absent where the
+   * implementation does not report it.
+   */
+  subgroupMinSize?: number;
   /** True for CPU implementations (lavapipe/llvmpipe, SwiftShader, wasm, the CPU reference): kernels pick CPU-friendly variants. */
   software: boolean;
 }

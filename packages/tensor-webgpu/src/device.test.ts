@@ -23,6 +23,10 @@ describe('createDevice', () => {
     if (dev.backend === 'webgpu') {
       expect(dev.info.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
       expect(dev.info.f16).toBe(dev.info.features.includes('shader-f16'));
+      // lavapipe reports its subgroup size (its SIMD width: 8 with AVX2), a power of two.
+      if (/llvmpipe/.test(dev.info.adapter)) expect([4, 8, 16]).toContain(dev.info.subgroupMinSize);
+      if (dev.info.subgroupMinSize !== undefined)
+        expect(Math.log2(dev.info.subgroupMinSize) % 1).toBe(0);
     } else if (dev.backend === 'wasm') {
       expect(dev.info.adapter).toBe('wasm-simd128 (2 threads)');
       expect(dev.info.limits.threads).toBe(2);

@@ -8,7 +8,7 @@ import { profileCommand } from './profile.js';
 const { cpu } = await testDevices();
 
 describe('profile, the command', () => {
-  it("prints the preset's model, the throughput and three steps' time kernel by kernel", async () => {
+  it("prints the preset's model, the throughput, the time to the first step and three steps' time kernel by kernel", async () => {
     const out = await runCommand(profileCommand, ['--steps', '1']);
     const tiny = PRESETS.tiny!;
     const params = new DecoderLM({ ...tiny.model, vocabSize: tiny.vocabSize }, cpu).numParameters();
@@ -21,6 +21,9 @@ describe('profile, the command', () => {
     const rate = lines[1]!.match(/^(\d+) tokens\/s over 1 steps, ([\d.]+) model GFLOP\/s$/);
     expect(rate).not.toBeNull();
     expect(Number(rate![1])).toBeGreaterThan(0);
+    const first = lines[2]!.match(/^time to first step ([\d.]+) s from the process's start$/);
+    expect(first).not.toBeNull();
+    expect(Number(first![1])).toBeGreaterThan(0);
     expect(out).toContain('3 steps, by kernel:');
     await expect(runCommand(profileCommand, ['--preset', 'huge'])).rejects.toThrow(
       "option '--preset <name>' argument 'huge' is invalid",

@@ -32,6 +32,7 @@ export async function createWebGPUBackend(
     limits,
     f16: device.features.has('shader-f16'),
     subgroups: device.features.has('subgroups'),
+    subgroupMinSize: (ai as { subgroupMinSize?: number }).subgroupMinSize,
     software: /llvmpipe|lavapipe|swiftshader|software/i.test(
       `${ai.description} ${ai.device} ${ai.architecture}`,
     ),
