@@ -1,6 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { backendOption, integer, withDevice } from '../command-options.js';
-import { runPipeline, STAGE_NAMES } from '../pipeline/run.js';
+import { DEFAULT_STAGES, runPipeline, STAGE_NAMES } from '../pipeline/run.js';
 import { PRESETS } from '../presets.js';
 import { SERVE_DEFAULTS, startServing, untilStopSignal } from '../serve/start.js';
 import { SIGNAL_EXIT, stopOnSignals } from '../stop-signals.js';
@@ -20,8 +20,8 @@ export const pipelineCommand = () =>
     )
     .option(
       '--stages <list>',
-      `comma-separated stages to run, of ${STAGE_NAMES.join(',')}`,
-      STAGE_NAMES.join(','),
+      `comma-separated stages to run, of ${STAGE_NAMES.join(',')} (add serve to end by serving the final model)`,
+      DEFAULT_STAGES.join(','),
     )
     .option(
       '--out <dir>',

@@ -120,6 +120,8 @@ describe('runPipeline errors', () => {
 
   it('refuses unknown stages, missing inputs, nothing to serve, an unwritable --out and a full disk before training', async () => {
     const out = tempDir();
+    // By default every stage but serve: the run ends by printing the serve command.
+    expect(resolveStages(out)).toEqual(['pretrain', 'sft', 'reward', 'dpo', 'ppo', 'grpo', 'eval']);
     expect(() => resolveStages(out, ['pretrain', 'rlaif'])).toThrow(
       '--stages: unknown stage "rlaif"; expected a comma-separated list of pretrain, sft, reward, dpo, ppo, grpo, eval, serve',
     );

@@ -27,6 +27,12 @@ export const STAGE_NAMES: readonly string[] = [
   SERVE_STAGE,
 ];
 
+/**
+ * The stages run when `--stages` is not given: every training stage and the evaluation. The run
+ * then ends by printing the serve command; `serve` is asked for by name (it does not return).
+ */
+export const DEFAULT_STAGES: readonly string[] = STAGE_NAMES.filter((s) => s !== SERVE_STAGE);
+
 /** The pipeline's record of time spent per stage (`pipeline.json`), summed over resumed runs. */
 export const TIMES_FILE = 'pipeline.json';
 
@@ -35,7 +41,7 @@ export interface PipelineOptions {
   out: string;
   /** Pretraining's preset (name or preset); default `tiny`. */
   preset?: Preset | string;
-  /** The stages to run (any order; they run in `STAGE_NAMES` order); default all. */
+  /** The stages to run (any order; they run in `STAGE_NAMES` order); default `DEFAULT_STAGES`. */
   stages?: readonly string[];
   recipe?: TuningRecipe;
   data?: string;
@@ -67,7 +73,7 @@ export interface PipelineResult {
 export type StageTimes = Record<string, number>;
 
 /** Checks `--stages`: known names, and each stage's inputs either run now or complete in `out`. */
-export function resolveStages(out: string, stages: readonly string[] = STAGE_NAMES): string[] {
+export function resolveStages(out: string, stages: readonly string[] = DEFAULT_STAGES): string[] {
   for (const s of stages)
     if (!STAGE_NAMES.includes(s))
       throw new Error(

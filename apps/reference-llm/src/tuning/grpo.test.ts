@@ -83,8 +83,9 @@ describe('grpo', () => {
         expect(m.kl).toBeUndefined();
         expect(Number.isFinite(m.reward)).toBe(true);
         if (loss === 'dapo') {
-          // Refilled: every group with signal drawn counts, up to the batch, within 3 draws.
-          const kept = Math.round(m.drawnGroups! * (1 - m.zeroStdGroups!));
+          // Refilled: every group with signal on correctness (some answers right, some wrong)
+          // drawn counts, up to the batch, within 3 draws.
+          const kept = Math.round(m.drawnGroups! * m.mixedGroups!);
           expect(m.groupsTrained).toBe(Math.min(2, kept));
           expect(m.draws).toBe(m.drawnGroups! / 2);
           expect(m.draws).toBeLessThanOrEqual(3);
@@ -103,6 +104,11 @@ describe('grpo', () => {
   it('dapo refills: a step whose first draw has no signal draws again', async () => {
     const r = await run({ loss: 'dapo', steps: 4 });
     expect(Math.max(...r.metrics.map((m) => m.draws!))).toBeGreaterThan(1);
+    // It filters on correctness, not on the format reward: a trained group has a right answer.
+    for (const m of r.metrics) {
+      expect(m.mixedGroups!).toBeLessThanOrEqual(m.solvedGroups!);
+      expect(m.groupsTrained!).toBeLessThanOrEqual(Math.round(m.solvedGroups! * m.drawnGroups!));
+    }
     expect(
       await run({ loss: 'dapo', steps: 2, maxDraws: 1 }).then((o) => o.metrics.map((m) => m.draws)),
     ).toEqual([1, 1]);

@@ -59,6 +59,8 @@ interface Problem {
 interface Group {
   ids: number[];
   completions: number[][];
+  /** Each completion's reward, the weighted sum of the reward functions. */
+  rewards: number[];
 }
 
 /** A scored generation batch: each completion's length (tokens) and rewards. */
@@ -155,8 +157,8 @@ function lossOptions(s: GrpoSettings): Omit<GrpoStepOptions, 'groupSize'> {
  * `group` completions of each of `batchSize` problems from the policy (`sampleGroups`), rewards
  * each with its answer's correctness plus a small format reward (plain functions of the text),
  * and trains on the group-relative advantages (`grpoStep`, `iterations` passes, the chosen
- * `loss`). With `dapo`, groups whose rewards are all equal are dropped before the update
- * (dynamic sampling, without DAPO's refill). Reward, accuracy, completion lengths (correct vs
+ * `loss`). With `dapo`, groups whose answers are all right or all wrong are dropped before the
+ * update and refilled from more problems (DAPO's dynamic sampling, up to `maxDraws` draws). Reward, accuracy, completion lengths (correct vs
  * incorrect), KL, clip fractions and the time split between generation and training are
  * recorded every step; held-out greedy accuracy at intervals, and majority-vote accuracy at the
  * end.
@@ -291,12 +293,15 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
           groups: prompts.map((p, j) => ({
             ids: p.ids,
             completions: completions.slice(j * g, (j + 1) * g),
+            rewards: Array.from(scores.rewards.subarray(j * g, (j + 1) * g)),
           })),
-          rewards: scores.rewards,
+          // What dynamic sampling filters on: the answers' correctness, as DAPO (eq. 11) does.
+          rewards: scores.perFunction[0]!,
         };
       };
-      // DAPO's dynamic sampling: groups whose rewards are all equal carry no signal; they are
-      // dropped and more problems drawn (a second seeded order of the problems) to refill.
+      // DAPO's dynamic sampling: groups whose answers are all right or all wrong carry no signal
+      // on correctness; they are dropped and more problems drawn (a second seeded order of the
+      // problems) to refill.
       const train =
         settings.loss === 'dapo'
           ? await fillGroups(
@@ -338,7 +343,7 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
           {
             prompts: train.groups.map((q) => q.ids),
             completions: train.groups.flatMap((q) => q.completions),
-            rewards: Array.from(train.rewards),
+            rewards: train.groups.flatMap((q) => q.rewards),
           },
           { ...stepOptions, groupSize: g, seed: step, padId: chat.endId },
         );
@@ -359,6 +364,12 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
         zeroStdGroups: stats.zeroStdGroups,
         solvedGroups: mean(
           Array.from({ length: rewards.length / g }, (_, k) => (solved(k * g) ? 1 : 0)),
+        ),
+        // Groups DAPO's dynamic sampling keeps: some answers right, some wrong.
+        mixedGroups: mean(
+          Array.from({ length: rewards.length / g }, (_, k) =>
+            solved(k * g) && !correct.slice(k * g, (k + 1) * g).every((c) => c > 0) ? 1 : 0,
+          ),
         ),
         draws: drawn.length,
         drawnGroups: rewards.length / g,
