@@ -99,6 +99,23 @@ describe('HnswIndex', () => {
     expect(hnsw.search(data[4]!.vector, 1)[0]!.id).toBe('v4');
   });
 
+  it('finds vectors added after every vector was deleted, before and after compaction', () => {
+    const data = gaussianVectors(2000, 24, 7);
+    const hnsw = new HnswIndex({ dimension: 24, metric: 'l2', m: 12, efConstruction: 100 });
+    hnsw.add(data);
+    hnsw.delete(data.map((r) => r.id));
+    const fresh = gaussianVectors(500, 24, 8, 'n');
+    hnsw.add(fresh);
+    const flat = new FlatIndex({ dimension: 24, metric: 'l2' });
+    flat.add(fresh);
+    for (const r of fresh.slice(0, 100))
+      expect(hnsw.search(r.vector as Float32Array, 1)[0]?.id).toBe(r.id);
+    expect(recall(hnsw, flat, queries, 10)).toBeGreaterThanOrEqual(0.95);
+    hnsw.compact();
+    expect(hnsw.size()).toBe(500);
+    expect(recall(hnsw, flat, queries, 10)).toBeGreaterThanOrEqual(0.95);
+  });
+
   it('reads back exactly what it wrote, and then goes on as the original would', () => {
     const data = gaussianVectors(600, 8, 8);
     const a = new HnswIndex({ dimension: 8, metric: 'dot', m: 6, efConstruction: 30, seed: 3 });

@@ -272,7 +272,9 @@ export class HnswIndex implements VectorStore {
     this.ids[node] = id;
     this.nodeOf.set(id, node);
     this.live++;
-    if (this.entry < 0) {
+    // The first live node (the index empty, or every node in it deleted) starts the graph anew:
+    // searches enter here; the tombstones stay apart until `compact` drops them.
+    if (this.entry < 0 || this.live === 1) {
       this.entry = node;
       this.maxLevel = level;
       return;
@@ -286,7 +288,13 @@ export class HnswIndex implements VectorStore {
     for (let lc = Math.min(level, this.maxLevel); lc >= 0; lc--) {
       this.searchLayer(q, qOff, ep, epKey, this.efConstruction, lc);
       const found = this.drainResults();
-      if (found.length === 0) continue; // every node this layer reaches is deleted
+      if (found.length === 0) {
+        // Every node this layer reaches is deleted: link through the one it entered by, which
+        // keeps routing searches (as a tombstone does), so that the new node stays reachable.
+        this.setLinks(node, lc, [ep]);
+        this.connect(ep, node, lc);
+        continue;
+      }
       const chosen = this.selectNeighbours(found, this.m);
       this.setLinks(node, lc, chosen);
       for (const e of chosen) this.connect(e, node, lc);

@@ -46,6 +46,10 @@ describe('tasks', () => {
     expect(finalAnswer('Answer: a b c\n')).toBe('a b c');
     expect(finalAnswer('the answer is 42')).toBeUndefined();
     expect(finalAnswer('Answer: 42\nand more')).toBeUndefined();
+    // Numbers in one form, as the GRPO reward reads them.
+    for (const written of ['+9', '9.', '9', ' 9 '])
+      expect(finalAnswer(`Answer: ${written}`)).toBe('9');
+    expect(finalAnswer('Answer: −3')).toBe('-3');
   });
 
   it('line questions use short lines of the text, punctuation around words removed', () => {

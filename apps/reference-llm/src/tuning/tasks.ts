@@ -1,3 +1,4 @@
+import { parseNumber } from '@tessera/grpo';
 import { Rng } from '@tessera/tensor-webgpu';
 
 /**
@@ -68,10 +69,17 @@ function distinctWords(rng: Rng, n: number): string[] {
 
 const answer = (a: string) => `Answer: ${a}`;
 
-/** The final answer of a reply: the text after its last `Answer: `, or undefined when it has none. */
+/**
+ * The final answer of a reply: the text after its last `Answer: `, or undefined when it has none.
+ * A number is given in one form (`@tessera/grpo`'s `parseNumber`: `+9`, `9.` and `9` are `9`), so
+ * that held-out accuracy and majority votes judge an answer as the GRPO reward does.
+ */
 export function finalAnswer(reply: string): string | undefined {
   const match = /(?:^|\n)Answer: ([^\n]*)$/.exec(reply.trimEnd());
-  return match ? match[1]!.trim() : undefined;
+  if (!match) return undefined;
+  const text = match[1]!.trim();
+  const number = parseNumber(text);
+  return number === undefined ? text : String(number);
 }
 
 /**
