@@ -7,6 +7,7 @@ export default defineConfig(
     'src/node.ts',
     'src/lancedb.ts',
     'src/pgvector.ts',
+    'src/hnswlib.ts',
     'src/losses.ts',
   ]),
 );
