@@ -1,10 +1,10 @@
 /**
  * @packageDocumentation
  * A {@link VectorStore} over hnswlib (`hnswlib-node`, the C++ library's Node binding): the same
- * algorithm as {@link HnswIndex}, natively compiled — about 2× the queries per second and a
+ * algorithm as `HnswIndex`, natively compiled — about 2× the queries per second and a
  * faster build on this package's benchmark — for users who can install a native addon. Needs the
  * optional peer dependency `hnswlib-node` (tested with 3.0.0). In memory only: rebuild it from the
- * records, or keep {@link HnswIndex}'s file format where persistence matters.
+ * records, or keep `HnswIndex`'s file format where persistence matters.
  */
 import type { HierarchicalNSW } from 'hnswlib-node';
 import { checkOptions } from './options.js';
