@@ -67,6 +67,17 @@ const CASES: Case[] = [
     opts: { causal: true, pad: true },
   },
   {
+    // 3 vec4 slices of 8 lanes: the lanes kernel's partly filled slices.
+    name: "the tiny preset's heads: d=12, GQA 2, causal",
+    b: 2,
+    h: 4,
+    hkv: 2,
+    sq: 24,
+    sk: 24,
+    d: 12,
+    opts: { causal: true },
+  },
+  {
     name: 'd=128, custom scale',
     b: 1,
     h: 1,
@@ -116,7 +127,8 @@ describe.each(all)('flash forward equals naive attention ($info.backend)', (dev)
 });
 
 describe.each(all)('flash backward equals the naive gradients ($info.backend)', (dev) => {
-  for (const c of CASES.slice(0, 6)) {
+  // Not d=128: its backward kernels take minutes to compile on a software adapter.
+  for (const c of CASES.filter((c) => c.d < 128)) {
     it(
       c.name,
       async () => {
