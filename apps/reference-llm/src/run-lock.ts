@@ -88,9 +88,13 @@ export function takeLock(dir: string): () => void {
   try {
     writeSync(fd, `${JSON.stringify(mine)}\n`);
     fsyncSync(fd);
-  } finally {
+  } catch (e) {
+    // A full disk: an empty lock file would block the next run, so it goes with the error.
     closeSync(fd);
+    rmSync(path, { force: true });
+    throw e;
   }
+  closeSync(fd);
   return () => {
     const now = existsSync(path) ? readHolder(path) : undefined;
     if (

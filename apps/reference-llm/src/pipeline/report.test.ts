@@ -109,6 +109,10 @@ describe('writePipelineReport', () => {
     expect(md).toContain('| sft | 2.900 | 38.0% | 89.0% | – | 772.0 s |');
     expect(md).toContain('| reward | – | – | – | 85.0% | 123.4 s |');
     expect(md).toContain('![sft/curves.svg](sft/curves.svg)');
+    // Only the charts a stage drew, under a link to its folder.
+    expect(md).toContain('### [pretrain](pretrain/)');
+    expect(md).toContain('![pretrain/loss.svg](pretrain/loss.svg)');
+    expect(md).not.toContain('pretrain/curves.svg');
     expect(md).toContain('- **sft**: Add 2 and 3 → `<b>5</b> ↵ Answer: 5`');
   });
 

@@ -91,7 +91,7 @@ function columns(r: PipelineReport): [string, (row: StageRow) => string][] {
   ];
 }
 
-function markdown(r: PipelineReport): string {
+function markdown(out: string, r: PipelineReport): string {
   const cols = columns(r);
   const table = [
     `| ${cols.map(([h]) => h).join(' | ')} |`,
@@ -108,10 +108,14 @@ function markdown(r: PipelineReport): string {
   const config = Object.entries(r.config)
     .map(([k, v]) => `- ${k}: ${JSON.stringify(v)}`)
     .join('\n');
+  // Each stage's folder, then the charts it has (pretraining draws no tuning curves).
   const charts = r.rows
-    .flatMap((row) =>
-      STAGE_CHARTS.map((file) => `${row.stage}/${file}`).map((p) => `![${p}](${p})`),
-    )
+    .flatMap((row) => [
+      `### [${row.stage}](${row.stage}/)`,
+      ...STAGE_CHARTS.map((file) => `${row.stage}/${file}`)
+        .filter((p) => existsSync(join(out, p)))
+        .map((p) => `![${p}](${p})`),
+    ])
     .join('\n\n');
   const judge = r.judge
     ? `\n\n## LLM judge: ${r.judge.judge.model} at ${r.judge.judge.url}\n\n${JUDGE_NOTE}\n\n${r.judge.comparisons.map((c) => `- ${comparisonLine(c)}`).join('\n')}`
@@ -206,6 +210,6 @@ ${stages}
  */
 export function writePipelineReport(out: string, r: PipelineReport): void {
   writeAtomic(join(out, 'report.json'), `${JSON.stringify(r, null, 1)}\n`);
-  writeAtomic(join(out, 'report.md'), markdown(r));
+  writeAtomic(join(out, 'report.md'), markdown(out, r));
   writeAtomic(join(out, 'report.html'), html(out, r));
 }

@@ -101,6 +101,24 @@ describe('runPipeline after an interruption', () => {
     expect(again.lines).toContain(`sft: resuming ${join(out, 'sft')} from step 2`);
     expect(readCheckpoint(join(out, 'sft')).state.step).toBe(4);
     expect(modelSha(join(out, 'pretrain'))).toBe(pretrained);
+
+    // Ctrl-C while the eval stage measures: it stops between two stages and serves nothing;
+    // the same command measures the rest, keeping what was measured.
+    const evalStop: { reason?: 'SIGINT' } = {};
+    const measuring = {
+      write: (t: string) => {
+        if (t.startsWith('eval: measuring pretrain')) evalStop.reason = 'SIGINT';
+      },
+    };
+    const stopped = await run({ out, stages: ['eval', 'serve'], stop: evalStop, sink: measuring });
+    expect(stopped).toMatchObject({ stopped: { stage: 'eval', reason: 'SIGINT' }, serve: false });
+    expect(existsSync(join(out, 'report.json'))).toBe(false);
+    const rest = lines();
+    const measured = await run({ out, stages: ['eval'], sink: rest });
+    expect(rest.lines.filter((l) => l.startsWith('eval: measuring'))).toEqual([
+      'eval: measuring sft',
+    ]);
+    expect(measured.rows!.map((row) => row.stage)).toEqual(['pretrain', 'sft']);
   });
 });
 

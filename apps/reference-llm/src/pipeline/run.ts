@@ -164,7 +164,12 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       );
     } finally {
       times[stage.name] = (times[stage.name] ?? 0) + (performance.now() - started) / 1000;
-      writeAtomic(join(o.out, TIMES_FILE), `${JSON.stringify({ seconds: times }, null, 1)}\n`);
+      try {
+        writeAtomic(join(o.out, TIMES_FILE), `${JSON.stringify({ seconds: times }, null, 1)}\n`);
+      } catch (e) {
+        // A full disk fails this write too: the stage's own error (named above) is the one to see.
+        status(`${TIMES_FILE}: the stage times could not be saved (${(e as Error).message})`);
+      }
     }
     if (outcome.stopReason) {
       status(
@@ -184,7 +189,14 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   if (!chosen.includes(EVAL_STAGE)) return { final, serve };
   // The judge is reached before the measuring starts: a wrong URL fails fast.
   const judge = o.judge && (await endpointJudge(o.judge));
-  const { rows, answers } = await evaluateStages(o, sink);
+  const evaluated = await evaluateStages(o, sink);
+  if ('stopped' in evaluated) {
+    status(
+      `${EVAL_STAGE}: stopped (${evaluated.stopped}) before measuring every stage; run the same pipeline command again to finish (measured stages are kept)`,
+    );
+    return { stopped: { stage: EVAL_STAGE, reason: evaluated.stopped }, final, serve: false };
+  }
+  const { rows, answers } = evaluated;
   const judged =
     judge &&
     (await judgeStages(judge, o.judge!.url, answers, 'sft' in answers ? 'sft' : 'pretrain'));
@@ -205,14 +217,20 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     },
   });
   status(`${EVAL_STAGE}: ${rows.length} stages measured; report in ${join(o.out, 'report.html')}`);
+  // A signal during the last measurement or the judge: the report is written, nothing is served.
+  if (o.stop?.reason)
+    return { rows, final, serve: false, stopped: { stage: EVAL_STAGE, reason: o.stop.reason } };
   return { rows, final, serve };
 }
 
-/** Rows and replies of every finished stage, measured once per checkpoint (kept in `out/eval/`). */
+/**
+ * Rows and replies of every finished stage, measured once per checkpoint (kept in `out/eval/`);
+ * a stop signal ends it between two stages.
+ */
 async function evaluateStages(
   o: PipelineOptions,
   sink: ProgressSink,
-): Promise<{ rows: StageRow[]; answers: Record<string, StageAnswer[]> }> {
+): Promise<{ rows: StageRow[]; answers: Record<string, StageAnswer[]> } | { stopped: StopReason }> {
   const rows: StageRow[] = [];
   const answers: Record<string, StageAnswer[]> = {};
   const pretrain = join(o.out, 'pretrain');
@@ -229,6 +247,7 @@ async function evaluateStages(
         continue;
       }
     }
+    if (o.stop?.reason) return { stopped: o.stop.reason };
     sink.write(`${EVAL_STAGE}: measuring ${stage.name}\n`);
     const measured = await evaluateStage(stage.name, dir, {
       device: o.device,
