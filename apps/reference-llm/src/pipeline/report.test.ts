@@ -91,6 +91,7 @@ function pipelineFolder(): { out: string; report: PipelineReport } {
     rows,
     samples: stageSamples(answers, { sft: 'pretrain', reward: 'sft' }),
     seconds: { pretrain: 478.2, sft: 772, reward: 123.4 },
+    tokensPerSecond: { pretrain: 4927.4, sft: 3778 },
     config: { preset: 'tiny', stages: ['pretrain', 'sft', 'reward', 'eval'] },
   };
   writePipelineReport(out, report);
@@ -103,11 +104,11 @@ describe('writePipelineReport', () => {
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'))).toEqual(report);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toContain(
-      '| stage | validation bits/byte | task accuracy | format | preference accuracy | training time |',
+      '| stage | validation bits/byte | task accuracy | format | preference accuracy | training time | tokens/s |',
     );
-    expect(md).toContain('| pretrain | 2.688 | 0.0% | 0.0% | – | 478.2 s |');
-    expect(md).toContain('| sft | 2.900 | 38.0% | 89.0% | – | 772.0 s |');
-    expect(md).toContain('| reward | – | – | – | 85.0% | 123.4 s |');
+    expect(md).toContain('| pretrain | 2.688 | 0.0% | 0.0% | – | 478.2 s | 4,927 |');
+    expect(md).toContain('| sft | 2.900 | 38.0% | 89.0% | – | 772.0 s | 3,778 |');
+    expect(md).toContain('| reward | – | – | – | 85.0% | 123.4 s | – |');
     expect(md).toContain('![sft/curves.svg](sft/curves.svg)');
     // Only the charts a stage drew, under a link to its folder.
     expect(md).toContain('### [pretrain](pretrain/)');

@@ -12,6 +12,8 @@ export interface PipelineReport {
   rows: StageRow[];
   /** Seconds each stage trained (summed over resumed runs), by stage. */
   seconds: Record<string, number>;
+  /** Training throughput of each stage (tokens/s, from its own report), by stage. */
+  tokensPerSecond?: Record<string, number>;
   /** The run's configuration: preset, stages, steps, data, device. */
   config: Record<string, unknown>;
   /** The LLM judge's pairwise comparisons, when a judge was given. */
@@ -64,6 +66,8 @@ const STAGE_CHARTS = [CHART, 'curves.svg'] as const;
 const percent = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);
 const fixed = (x: number | null) => (x === null ? '–' : x.toFixed(3));
 const seconds = (s: number | undefined) => (s === undefined ? '–' : `${s.toFixed(1)} s`);
+const rate = (x: number | undefined) =>
+  x === undefined ? '–' : Math.round(x).toLocaleString('en-US');
 
 /** One comparison in a sentence: wins both orders agree on, and the bias figures. */
 export function comparisonLine(c: StageComparison): string {
@@ -88,6 +92,7 @@ function columns(r: PipelineReport): [string, (row: StageRow) => string][] {
     ['format', (row) => percent(row.format)],
     ['preference accuracy', (row) => percent(row.preferenceAccuracy)],
     ['training time', (row) => seconds(r.seconds[row.stage])],
+    ['tokens/s', (row) => rate(r.tokensPerSecond?.[row.stage])],
   ];
 }
 

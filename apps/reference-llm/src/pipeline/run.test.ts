@@ -48,6 +48,11 @@ describe('runPipeline', () => {
     );
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.rows).toEqual(r.rows);
+    // Each stage's throughput, as its own report has it.
+    for (const stage of trainedStages)
+      expect(report.tokensPerSecond[stage]).toBe(
+        JSON.parse(readFileSync(join(out, stage, 'report.json'), 'utf8')).tokensPerSecond,
+      );
     // Replies before and after each tuning stage, on the questions each row's sample starts with.
     expect(report.samples.map((x: { stage: string; from: string }) => [x.stage, x.from])).toEqual([
       ['sft', 'pretrain'],

@@ -208,6 +208,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     judge: judged,
     samples: stageSamples(answers, from),
     seconds: times,
+    tokensPerSecond: stageThroughputs(o.out, rows),
     config: {
       preset: typeof context.preset === 'string' ? context.preset : context.preset.name,
       stages: chosen,
@@ -221,6 +222,19 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   if (o.stop?.reason)
     return { rows, final, serve: false, stopped: { stage: EVAL_STAGE, reason: o.stop.reason } };
   return { rows, final, serve };
+}
+
+/** Each measured stage's training tokens/s, as its own `report.json` records it. */
+function stageThroughputs(out: string, rows: readonly StageRow[]): Record<string, number> {
+  const rates: Record<string, number> = {};
+  for (const { stage } of rows) {
+    const report = join(out, stage, 'report.json');
+    const rate = existsSync(report)
+      ? JSON.parse(readFileSync(report, 'utf8')).tokensPerSecond
+      : undefined;
+    if (typeof rate === 'number') rates[stage] = rate;
+  }
+  return rates;
 }
 
 /**
