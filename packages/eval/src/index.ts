@@ -38,6 +38,11 @@ export {
   parseVerdict,
   VerdictParseError,
 } from './judge.js';
+export {
+  type LengthControlledFit,
+  type LengthOutcome,
+  lengthControlledWinRate,
+} from './length-controlled.js';
 export { corpusMeteor, type MeteorOptions, meteor } from './meteor.js';
 export { bitsPerByte, bitsPerByteFromMeanNll, meanNll, perplexity } from './perplexity.js';
 export { porterStem } from './porter.js';

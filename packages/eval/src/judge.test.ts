@@ -117,6 +117,15 @@ describe('LLM-as-a-judge', () => {
     expect(r.firstPositionRate).toBe(0.5);
     expect(r.winRateA).toBeCloseTo(1 / 3, 12);
     expect(r.warnings).toHaveLength(1);
+    // A wins where it is longer and loses where it is shorter: length explains it all.
+    expect(r.lengthControlledWinRateA).toBeCloseTo(0.5, 1);
+    const longerA = items.map((item) => ({
+      ...item,
+      answerA: `${item.answerA} and much more text`,
+    }));
+    const wordy = await comparePairwise(verbose, longerA, { criteria: 'c' });
+    expect(wordy.winRateA).toBe(1);
+    expect(wordy.lengthControlledWinRateA).toBeLessThan(wordy.winRateA);
   });
   it('pairwise judges `concurrency` items at once, with the same report as one at a time', async () => {
     let pending = 0;

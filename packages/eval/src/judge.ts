@@ -4,6 +4,7 @@
  * in both orders to expose position bias, and a length statistic exposes verbosity bias.
  */
 
+import { lengthControlledWinRate } from './length-controlled.js';
 import { mapLimit } from './map-limit.js';
 import { checkOptions } from './options.js';
 
@@ -155,6 +156,12 @@ export interface PairwiseReport {
   /** How many verdicts `longerWinRate` is based on. */
   lengthComparisons: number;
   winRateA: number;
+  /**
+   * A's win rate with the length difference regressed out (`lengthControlledWinRate`, after
+   * AlpacaEval 2.0; ties and inconsistent items count 0.5): what is left when verbosity bias is
+   * taken out.
+   */
+  lengthControlledWinRateA: number;
   warnings: string[];
 }
 
@@ -239,6 +246,16 @@ export async function comparePairwise(
     longerWinRate: ratio(longerWins, lengthComparisons),
     lengthComparisons,
     winRateA: ratio(winners.filter((w) => w === 'A').length, n),
+    lengthControlledWinRateA:
+      n === 0
+        ? Number.NaN
+        : lengthControlledWinRate(
+            winners.map((w, i) => ({
+              score: w === 'A' ? 1 : w === 'B' ? 0 : 0.5,
+              lengthA: items[i]!.answerA.length,
+              lengthB: items[i]!.answerB.length,
+            })),
+          ).winRate,
     warnings: selfWarning(model.id, [options.modelA, options.modelB]),
   };
 }

@@ -135,6 +135,7 @@ describe('writePipelineReport', () => {
               longerWinRate: 2 / 3,
               lengthComparisons: 3,
               winRateA: 0.5,
+              lengthControlledWinRateA: 0.4312,
               warnings: [
                 'self-enhancement: the judge "sft" is also a candidate model; prefer an independent judge',
               ],
@@ -160,7 +161,7 @@ describe('writePipelineReport', () => {
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toContain('## LLM judge: sft at http://127.0.0.1:8000');
     expect(md).toContain(
-      '- dpo vs sft: dpo wins 2, sft wins 1, ties 0, the two orders disagree on 1 of 4; first-position rate 50.0%, longer answer wins 66.7% of 3; self-enhancement: the judge "sft" is also a candidate model; prefer an independent judge',
+      '- dpo vs sft: dpo wins 2, sft wins 1, ties 0, the two orders disagree on 1 of 4; first-position rate 50.0%, longer answer wins 66.7% of 3, length-controlled win rate of dpo 43.1%; self-enhancement: the judge "sft" is also a candidate model; prefer an independent judge',
     );
     expect(md).toContain('- ppo vs sft: no verdict (judge: expected a final line)');
     const html = readFileSync(join(out, 'report.html'), 'utf8');

@@ -74,11 +74,11 @@ export function comparisonLine(c: StageComparison): string {
   const r = c.report;
   if ('error' in r) return `${c.stage} vs ${c.against}: no verdict (${r.error})`;
   const count = (w: string) => r.winners.filter((x) => x === w).length;
-  return `${c.stage} vs ${c.against}: ${c.stage} wins ${count('A')}, ${c.against} wins ${count('B')}, ties ${count('tie')}, the two orders disagree on ${count('inconsistent')} of ${r.winners.length}; first-position rate ${percent(r.firstPositionRate)}, longer answer wins ${percent(r.longerWinRate)} of ${r.lengthComparisons}${r.warnings.map((w) => `; ${w}`).join('')}`;
+  return `${c.stage} vs ${c.against}: ${c.stage} wins ${count('A')}, ${c.against} wins ${count('B')}, ties ${count('tie')}, the two orders disagree on ${count('inconsistent')} of ${r.winners.length}; first-position rate ${percent(r.firstPositionRate)}, longer answer wins ${percent(r.longerWinRate)} of ${r.lengthComparisons}, length-controlled win rate of ${c.stage} ${percent(r.lengthControlledWinRateA)}${r.warnings.map((w) => `; ${w}`).join('')}`;
 }
 
 const JUDGE_NOTE =
-  'Each question is judged in both orders (rationale before verdict); a winner counts only where the orders agree. The first-position rate and how often the longer answer wins show position and verbosity bias.';
+  'Each question is judged in both orders (rationale before verdict); a winner counts only where the orders agree. The first-position rate and how often the longer answer wins show position and verbosity bias; the length-controlled win rate (after AlpacaEval 2.0) is the win rate with the length difference regressed out.';
 
 const SAMPLES_NOTE =
   'Greedy replies to the same held-out questions by the model a stage started from (before) and by the stage (after).';
