@@ -31,6 +31,11 @@ describe('evaluateStage', () => {
     // Bits per byte over the whole validation split of the text the model was pretrained on.
     expect(after.bitsPerByte).toBe((await evaluateCheckpoint(out, { data, device })).bitsPerByte);
     expect(after.preferenceAccuracy).toBeNull();
+    // GRPO's held-out multi-step arithmetic, greedy: a share of the problems.
+    for (const row of [before, after]) {
+      expect(row.arithmetic).toBeGreaterThanOrEqual(0);
+      expect(row.arithmetic).toBeLessThanOrEqual(1);
+    }
 
     const reward = tempDir();
     const rm = await trainRewardModel({
@@ -46,6 +51,7 @@ describe('evaluateStage', () => {
         bitsPerByte: null,
         accuracy: null,
         format: null,
+        arithmetic: null,
         preferenceAccuracy: rm.after.accuracy,
         sample: null,
       },

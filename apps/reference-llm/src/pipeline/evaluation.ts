@@ -6,6 +6,7 @@ import { evaluateCheckpoint } from '../evaluate.js';
 import { type ModelState, readModel, readTokenizer } from '../load.js';
 import type { PretrainState } from '../pretrain.js';
 import { readCheckpoint } from '../run-folder.js';
+import { heldoutArithmetic } from '../tuning/arithmetic-task.js';
 import { addChatTokens, ChatFormat, resizeVocabulary } from '../tuning/chat-format.js';
 import { instructionData } from '../tuning/datasets.js';
 import { sourceText } from '../tuning/examples.js';
@@ -21,6 +22,11 @@ export interface StageRow {
   accuracy: number | null;
   /** Held-out format compliance, 0–1; null for the reward model. */
   format: number | null;
+  /**
+   * Accuracy on GRPO's held-out multi-step arithmetic (seed 1, greedy, `heldoutArithmetic`), 0–1;
+   * null for the reward model (absent from rows measured before it was added).
+   */
+  arithmetic?: number | null;
   /** Held-out preference-pair accuracy of the reward model, 0–1 (its stage's final evaluation); null for the other stages. */
   preferenceAccuracy: number | null;
   /** The first held-out question and the stage's greedy reply; null for the reward model. */
@@ -68,6 +74,7 @@ export async function evaluateStage(
       bitsPerByte: null,
       accuracy: null,
       format: null,
+      arithmetic: null,
       preferenceAccuracy: report.after.accuracy,
       sample: null,
     };
@@ -87,8 +94,14 @@ export async function evaluateStage(
   const tokenizer = addChatTokens(readTokenizer(ckpt, model.vocabSize));
   if (model.vocabSize !== tokenizer.vocabSize) model = resizeVocabulary(model, tokenizer.vocabSize);
   try {
-    const scores = await scoreReplies(model.eval(), new ChatFormat(tokenizer), heldout, {
+    const chat = new ChatFormat(tokenizer);
+    const scores = await scoreReplies(model.eval(), chat, heldout, {
       maxNewTokens: recipe.replyTokens,
+    });
+    const arithmetic = await heldoutArithmetic(model, chat, {
+      seed: 1,
+      count: recipe.grpo.heldout,
+      maxNewTokens: recipe.grpo.maxNewTokens,
     });
     const answers = scores.answers.map((a) => ({ question: a.question, reply: a.reply }));
     const row = {
@@ -96,6 +109,7 @@ export async function evaluateStage(
       bitsPerByte,
       accuracy: scores.accuracy,
       format: scores.format,
+      arithmetic: arithmetic.metrics.accuracy!,
       preferenceAccuracy: null,
       sample: answers[0] ?? null,
     };

@@ -90,6 +90,7 @@ function columns(r: PipelineReport): [string, (row: StageRow) => string][] {
     ['validation bits/byte', (row) => fixed(row.bitsPerByte)],
     ['task accuracy', (row) => percent(row.accuracy)],
     ['format', (row) => percent(row.format)],
+    ['multi-step arithmetic', (row) => percent(row.arithmetic ?? null)],
     ['preference accuracy', (row) => percent(row.preferenceAccuracy)],
     ['training time', (row) => seconds(r.seconds[row.stage])],
     ['tokens/s', (row) => rate(r.tokensPerSecond?.[row.stage])],

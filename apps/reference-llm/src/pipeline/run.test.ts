@@ -41,6 +41,7 @@ describe('runPipeline', () => {
     for (const row of r.rows!.filter((row) => row.stage !== 'reward')) {
       expect(row.bitsPerByte).toBeGreaterThan(0);
       expect(row.accuracy).toBeGreaterThanOrEqual(0);
+      expect(row.arithmetic).toBeGreaterThanOrEqual(0); // GRPO's held-out problems
       expect(row.sample!.question.length).toBeGreaterThan(0);
     }
     expect(r.rows!.find((row) => row.stage === 'reward')!.preferenceAccuracy).toBe(
