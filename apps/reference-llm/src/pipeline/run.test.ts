@@ -125,6 +125,11 @@ describe('runPipeline after an interruption', () => {
       'eval: measuring sft',
     ]);
     expect(measured.rows!.map((row) => row.stage)).toEqual(['pretrain', 'sft']);
+
+    // The folder with another --preset: refused, not skipped and reported under the wrong name.
+    await expect(run({ out, preset: 'tiny', stages: ['eval'] })).rejects.toThrow(
+      `--out ${out}: its pretraining ran the preset ${JSON.stringify(microChat.name)}, not "tiny"; pass --preset ${microChat.name} to go on with it, or give a new --out`,
+    );
   });
 });
 

@@ -4,7 +4,7 @@ import type { Device } from '@tessera/tensor-webgpu';
 import { writeAtomic } from '../atomic-write.js';
 import type { StopReason, StopSignal } from '../loop.js';
 import type { Preset } from '../presets.js';
-import { resolvePreset } from '../pretrain.js';
+import { type PretrainState, resolvePreset } from '../pretrain.js';
 import { formatSeconds, type ProgressSink, stderrSink } from '../progress.js';
 import { FILES, readCheckpoint } from '../run-folder.js';
 import type { TuningRecipe } from '../tuning/recipes.js';
@@ -119,6 +119,7 @@ function readTimes(out: string): StageTimes {
  */
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const chosen = resolveStages(o.out, o.stages);
+  checkPreset(o.out, resolvePreset(o.preset ?? 'tiny').name);
   const training = PIPELINE_STAGES.filter(
     (s) => chosen.includes(s.name) && stageState(join(o.out, s.name)) !== 'complete',
   ).map((s) => s.name);
@@ -222,6 +223,22 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   if (o.stop?.reason)
     return { rows, final, serve: false, stopped: { stage: EVAL_STAGE, reason: o.stop.reason } };
   return { rows, final, serve };
+}
+
+/**
+ * Refuses a pipeline folder whose pretraining ran another preset: its finished stages would be
+ * skipped and reported under the preset asked for now.
+ *
+ * @throws Error - naming the folder, both presets and what to do
+ */
+function checkPreset(out: string, preset: string): void {
+  const dir = join(out, 'pretrain');
+  if (stageState(dir) === 'empty') return;
+  const was = readCheckpoint<PretrainState>(dir).state.preset?.name;
+  if (was !== undefined && was !== preset)
+    throw new Error(
+      `--out ${out}: its pretraining ran the preset ${JSON.stringify(was)}, not ${JSON.stringify(preset)}; pass --preset ${was} to go on with it, or give a new --out`,
+    );
 }
 
 /** Each measured stage's training tokens/s, as its own `report.json` records it. */
