@@ -1,13 +1,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { comparePairwise } from '@tessera/eval';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JUDGE_CRITERIA } from '../pipeline/judge.js';
 import { queueCalls } from '../queue/bullmq.js';
-import { type Calls, callChatModel, localCalls } from '../queue/calls.js';
+import { localCalls } from '../queue/calls.js';
 import { runCommand } from '../test-utils/commands.js';
-import { stubJudge } from '../test-utils/judge-endpoint.js';
+import { judgedItems, stubJudge } from '../test-utils/judge-endpoint.js';
 import { emptyQueue, queueCounts, startRedis } from '../test-utils/redis.js';
 import { workerCommand } from './worker.js';
 
@@ -22,18 +20,6 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** Three questions whose answers differ in length, judged in both orders (six calls). */
-const items = [
-  { question: 'What is 2 + 3?', answerA: '5', answerB: 'It is 5, since 2 + 3 = 5.' },
-  { question: 'What is 4 + 4?', answerA: 'Eight: 4 + 4 = 8.', answerB: '8' },
-  { question: 'What is 1 + 1?', answerA: '2', answerB: '3' },
-];
-const judged = (calls: Calls, url: string, concurrency: number) =>
-  comparePairwise(callChatModel(calls, url, 'stub'), items, {
-    criteria: JUDGE_CRITERIA,
-    concurrency,
-  });
-
 describe('reference-llm worker (processes on a real redis-server)', () => {
   it('refuses a --queue that is not a Redis URL, naming the flag', async () => {
     await expect(
@@ -46,7 +32,7 @@ describe('reference-llm worker (processes on a real redis-server)', () => {
   it('a worker killed while it holds a job: another worker runs it, nothing lost or counted twice', async () => {
     await emptyQueue(redis.url);
     const plain = await stubJudge();
-    const expected = await judged(localCalls(cpu), plain.url, 1);
+    const expected = await judgedItems(localCalls(cpu), plain.url, 1);
     await plain.close();
     // The first judge request is never answered: its worker holds the job until it is killed.
     const judge = await stubJudge((n) => (n === 0 ? 'hold' : undefined));
@@ -84,7 +70,7 @@ describe('reference-llm worker (processes on a real redis-server)', () => {
     const queued = await queueCalls(redis.url);
     let b: ReturnType<typeof worker> | undefined;
     try {
-      const report = judged(queued, judge.url, 3);
+      const report = judgedItems(queued, judge.url, 3);
       for (let waited = 0; judge.asked.length === 0; waited += 50) {
         if (waited > 60_000) throw new Error(`no worker took a job:\n${a.output()}`);
         await new Promise((r) => setTimeout(r, 50));

@@ -1,19 +1,12 @@
-import { buildPrompt, comparePairwise, type MultipleChoiceTask, runBenchmark } from '@tessera/eval';
+import { buildPrompt, type MultipleChoiceTask, runBenchmark } from '@tessera/eval';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtInTasks } from '../commands/tasks.js';
-import { JUDGE_CRITERIA } from '../pipeline/judge.js';
 import { microRun } from '../test-utils/checkpoints.js';
-import { stubJudge } from '../test-utils/judge-endpoint.js';
+import { judgedItems, stubJudge } from '../test-utils/judge-endpoint.js';
 import { emptyQueue, freePort, queueCounts, startRedis } from '../test-utils/redis.js';
 import { queueCalls, redisConnection, startWorker } from './bullmq.js';
-import {
-  type Calls,
-  callChatModel,
-  callLanguageModel,
-  localCalls,
-  type ModelCall,
-} from './calls.js';
+import { callChatModel, callLanguageModel, localCalls, type ModelCall } from './calls.js';
 
 const { cpu } = await testDevices();
 const dir = await microRun(cpu);
@@ -25,18 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await redis?.stop();
 });
-
-/** Three questions whose answers differ in length, judged in both orders (six calls). */
-const items = [
-  { question: 'What is 2 + 3?', answerA: '5', answerB: 'It is 5, since 2 + 3 = 5.' },
-  { question: 'What is 4 + 4?', answerA: 'Eight: 4 + 4 = 8.', answerB: '8' },
-  { question: 'What is 1 + 1?', answerA: '2', answerB: '3' },
-];
-const judged = (calls: Calls, url: string, concurrency: number) =>
-  comparePairwise(callChatModel(calls, url, 'stub'), items, {
-    criteria: JUDGE_CRITERIA,
-    concurrency,
-  });
 
 describe('evaluation calls on a BullMQ queue (a real redis-server)', () => {
   it('refuses a URL that is not redis://, and a Redis that does not answer, naming --queue', async () => {
@@ -78,7 +59,9 @@ describe('evaluation calls on a BullMQ queue (a real redis-server)', () => {
         { kind: 'generate', checkpoint: dir, prompt: 'ROMEO:', maxTokens: 12, stop: ['\n\n'] },
       ];
       for (const call of calls) expect(await queued.run(call)).toBe(await local.run(call));
-      expect(await judged(queued, judge.url, 3)).toEqual(await judged(local, judge.url, 1));
+      expect(await judgedItems(queued, judge.url, 3)).toEqual(
+        await judgedItems(local, judge.url, 1),
+      );
       // Quiz items score four choices each: 4 × 4 log-likelihoods, 4 generations, 2 raw calls
       // (the generation is new; the log-likelihood is one the quiz asked: the same job, not a new
       // one), 6 judge calls.
@@ -100,9 +83,9 @@ describe('evaluation calls on a BullMQ queue (a real redis-server)', () => {
     const queued = await queueCalls(redis.url, { attempts: 2, backoffMs: 50 });
     try {
       const plain = await stubJudge();
-      const expected = await judged(localCalls(cpu), plain.url, 1);
+      const expected = await judgedItems(localCalls(cpu), plain.url, 1);
       await plain.close();
-      expect(await judged(queued, flaky.url, 6)).toEqual(expected);
+      expect(await judgedItems(queued, flaky.url, 6)).toEqual(expected);
       expect(flaky.asked).toHaveLength(7);
       const downCall = callChatModel(queued, down.url, 'stub').chat([
         { role: 'user', content: 'Answer 1: a\n\nAnswer 2: b' },

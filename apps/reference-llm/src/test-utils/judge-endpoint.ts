@@ -1,5 +1,8 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { comparePairwise } from '@tessera/eval';
+import { JUDGE_CRITERIA } from '../pipeline/judge.js';
+import { type Calls, callChatModel } from '../queue/calls.js';
 
 /** What the stub judge is asked: the user message of each chat request, in arrival order. */
 export interface StubJudge {
@@ -52,3 +55,17 @@ export async function stubJudge(
     },
   };
 }
+
+/** Three questions whose answers differ in length, judged in both orders (six calls). */
+export const JUDGED_ITEMS = [
+  { question: 'What is 2 + 3?', answerA: '5', answerB: 'It is 5, since 2 + 3 = 5.' },
+  { question: 'What is 4 + 4?', answerA: 'Eight: 4 + 4 = 8.', answerB: '8' },
+  { question: 'What is 1 + 1?', answerA: '2', answerB: '3' },
+];
+
+/** `JUDGED_ITEMS` compared by the judge at `url` (model `stub`) through `calls`. */
+export const judgedItems = (calls: Calls, url: string, concurrency: number) =>
+  comparePairwise(callChatModel(calls, url, 'stub'), JUDGED_ITEMS, {
+    criteria: JUDGE_CRITERIA,
+    concurrency,
+  });
