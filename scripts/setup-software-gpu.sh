@@ -6,9 +6,21 @@ set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 
+# The Vulkan loader, found through the linker cache or in the usual library folders. The cache is read
+# into a variable first: `ldconfig -p | grep -q` under pipefail fails whenever grep stops reading before
+# ldconfig has written its whole listing (SIGPIPE), which a machine with many libraries makes likely.
+has_vulkan_loader() {
+  local ldconfig_bin cache=""
+  ldconfig_bin=$(command -v ldconfig || echo /sbin/ldconfig)
+  [ -x "$ldconfig_bin" ] && cache=$("$ldconfig_bin" -p 2>/dev/null || true)
+  case "$cache" in *libvulkan.so.1*) return 0 ;; esac
+  compgen -G '/usr/lib/*/libvulkan.so.1' >/dev/null || compgen -G '/lib/*/libvulkan.so.1' >/dev/null ||
+    [ -e /usr/lib/libvulkan.so.1 ] || [ -e /usr/lib64/libvulkan.so.1 ]
+}
+
 has_lavapipe() {
   # lavapipe registers an ICD manifest; the Vulkan loader must be present too.
-  ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1 && ldconfig -p | grep -q 'libvulkan.so.1'
+  compgen -G '/usr/share/vulkan/icd.d/lvp_icd*.json' >/dev/null && has_vulkan_loader
 }
 
 mesa_version() {
@@ -60,6 +72,9 @@ fi
 
 if ! has_lavapipe; then
   echo "setup-software-gpu: lavapipe did not install (no lvp_icd manifest or libvulkan.so.1)" >&2
+  echo "  mesa-vulkan-drivers: $(mesa_version), libvulkan1: $(dpkg-query -W -f='${Version}' libvulkan1 2>/dev/null || true)" >&2
+  echo "  ICD manifests: $(ls /usr/share/vulkan/icd.d/ 2>/dev/null | tr '\n' ' ')" >&2
+  echo "  Vulkan loader files: $(dpkg -L libvulkan1 2>/dev/null | grep 'libvulkan.so' | tr '\n' ' ')" >&2
   exit 1
 fi
 echo "setup-software-gpu: installed mesa-vulkan-drivers $(mesa_version)"
