@@ -10,7 +10,9 @@ preset=${PRESET:-small}
 minutes=${MINUTES:-6}
 mkdir -p "$out" /tmp/node
 
-if ! ldconfig -p | grep -q libvulkan.so.1; then
+# The linker cache is read whole first: `ldconfig -p | grep -q` under pipefail fails by SIGPIPE.
+ld_cache=$(ldconfig -p 2>/dev/null || true)
+if [[ $ld_cache != *libvulkan.so.1* ]]; then
   for f in "$kit"/gl/*.deb; do dpkg -x "$f" /; done
   ldconfig
 fi
