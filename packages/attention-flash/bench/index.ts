@@ -7,9 +7,11 @@
  *    decode-like one query against 4096 keys — forward and forward + backward: the kernel
  *    `attention()` picks on this adapter (`auto`), the earlier `row` kernel where it differs,
  *    and naive.
- * 2. Long sequences, causal forward + backward: flash only (naive's score matrix exceeds the
+ * 2. Few query rows against many keys, forward: `auto` (split-K where the grid is small)
+ *    against the same kernel with `keySplits: 1`, and naive.
+ * 3. Long sequences, causal forward + backward: flash only (naive's score matrix exceeds the
  *    storage binding limit), with the device memory held above the inputs — linear in seq.
- * 3. A decode step (`decodeAttention`, 1 query, 8 heads) against KV-cache lengths.
+ * 4. A decode step (`decodeAttention`, 1 query, 8 heads) against KV-cache lengths.
  */
 import { loadavg } from 'node:os';
 import * as T from '@tessera/tensor-webgpu';
@@ -26,7 +28,8 @@ console.log(
   `adapter: ${dev.info.adapter}; storage binding limit ${(dev.info.limits.maxStorageBufferBindingSize! / 2 ** 20).toFixed(0)} MiB; load average ${load()}\n`,
 );
 
-type Contender = 'auto' | 'row' | 'naive';
+/** `unsplit`: the `auto` kernel with `keySplits: 1` (the forward before split-K). */
+type Contender = 'auto' | 'row' | 'naive' | 'unsplit';
 
 interface Shape {
   name: string;
@@ -55,7 +58,9 @@ async function timeOnce(s: Shape, who: Contender, backward: boolean, batch = 1):
   const run = (qq: T.Tensor, kk: T.Tensor, vv: T.Tensor) =>
     who === 'naive'
       ? naiveAttention(qq, kk, vv, { causal: s.causal })
-      : attention(qq, kk, vv, { causal: s.causal, kernel: who });
+      : who === 'unsplit'
+        ? attention(qq, kk, vv, { causal: s.causal, keySplits: 1 })
+        : attention(qq, kk, vv, { causal: s.causal, kernel: who });
   const t0 = performance.now();
   if (!backward) await T.tidy(() => run(q, k, v)).data();
   else {
@@ -96,6 +101,26 @@ for (const s of SHAPES) {
       `| ${s.name} [${s.heads}, ${s.kvHeads}, ${s.sq}, ${s.sk}, ${s.d}]${batch > 1 ? ` ×${batch}` : ''} | ${backward ? 'fwd+bwd' : 'fwd'} | ${ms(naive)} | ${ms(best.get('auto')!)} | ${(best.get('auto')! / naive).toFixed(2)}× | ${row === undefined ? 'same' : ms(row)} | ${row === undefined ? '' : `${(row / naive).toFixed(2)}×`} |`,
     );
   }
+}
+
+// Few query rows against many keys: too few workgroups to fill the adapter without split-K.
+const FEW_ROWS: Shape[] = [
+  { name: '1 head, 1 query', heads: 1, kvHeads: 1, sq: 1, sk: 8192, d: 64, causal: true },
+  { name: '1 head, 8 queries', heads: 1, kvHeads: 1, sq: 8, sk: 4096, d: 64, causal: true },
+  { name: '2 heads, 16 queries', heads: 2, kvHeads: 2, sq: 16, sk: 4096, d: 64, causal: true },
+  { name: '8 heads, 1 query', heads: 8, kvHeads: 8, sq: 1, sk: 4096, d: 64, causal: true },
+];
+console.log(`\nload average ${load()}\n`);
+console.log(
+  '| few rows, forward [heads, Sq, Sk, d] | naive | flash, no split | flash auto (split-K) | split / no split | split / naive |',
+);
+console.log('|---|--:|--:|--:|--:|--:|');
+for (const s of FEW_ROWS) {
+  const best = await race(s, ['auto', 'unsplit', 'naive'], false);
+  const [auto, unsplit, naive] = (['auto', 'unsplit', 'naive'] as const).map((w) => best.get(w)!);
+  console.log(
+    `| ${s.name} [${s.heads}, ${s.sq}, ${s.sk}, ${s.d}] | ${ms(naive!)} | ${ms(unsplit!)} | ${ms(auto!)} | ${(auto! / unsplit!).toFixed(2)}× | ${(auto! / naive!).toFixed(2)}× |`,
+  );
 }
 
 console.log(`\nload average ${load()}\n`);

@@ -1,6 +1,21 @@
-import { add, contiguous, defineOp, mul, sub, type Tensor } from '@tessera/tensor-webgpu';
+import {
+  add,
+  contiguous,
+  type DeviceInfo,
+  defineOp,
+  mul,
+  sub,
+  type Tensor,
+} from '@tessera/tensor-webgpu';
 import { flashDkvOp, flashDqOp } from './flash-backward.js';
-import { type FlashKernel, type FlashParams, flashForwardOp } from './flash-forward.js';
+import {
+  chooseKernel,
+  type FlashKernel,
+  type FlashParams,
+  flashForwardOp,
+  forwardRowsPerWorkgroup,
+} from './flash-forward.js';
+import { autoKeySplits, checkKeySplits } from './key-split.js';
 import {
   attentionDims,
   SEQUENCE_ATTENTION_OPTION_KEYS,
@@ -26,6 +41,15 @@ export interface FlashOptions extends SequenceAttentionOptions {
    * implementations with subgroups (else `row`) and `tiled` on GPUs; see `FlashKernel`.
    */
   kernel?: FlashKernel | 'auto';
+  /**
+   * Key splits of the forward pass on WebGPU (split-K, flash-decoding style; `key-split.ts`):
+   * `auto` (default) splits where the call has too few query blocks to fill the adapter
+   * (fewer than 16 workgroups on a CPU adapter, 256 on a GPU), with at least 8192 keys a split
+   * on a CPU adapter (256 on a GPU); an integer
+   * 1–64 forces that many (1: no split). Results are the same either way up to rounding; the CPU
+   * and wasm backends never split.
+   */
+  keySplits?: number | 'auto';
 }
 
 /**
@@ -50,7 +74,7 @@ export function attention(
 ): Tensor | { out: Tensor; lse: Tensor } {
   const dims = attentionDims(
     'attention',
-    [...SEQUENCE_ATTENTION_OPTION_KEYS, 'kernel', 'returnLse'],
+    [...SEQUENCE_ATTENTION_OPTION_KEYS, 'kernel', 'keySplits', 'returnLse'],
     q,
     k,
     v,
@@ -63,12 +87,24 @@ export function attention(
     );
   // Strided q/k/v (heads split from a projection by a transposed view) are packed once by the
   // op; the backward kernels reuse those packed copies.
+  checkKeySplits('attention', options.keySplits ?? 'auto');
   const mask = kernelMask(options);
   const inputs = [q, k, v, ...(mask ? [mask] : [])];
-  const [out, lse] = attentionOp(inputs, { ...dims, kvCapacity: k.shape[2]!, kernel });
+  const params: FlashParams = { ...dims, kvCapacity: k.shape[2]!, kernel };
+  params.splits = keySplits(params, options.keySplits ?? 'auto', q.device.info);
+  const [out, lse, ...partials] = attentionOp(inputs, params);
+  for (const t of partials) t.dispose(); // the combine pass's scratch; backward needs O and lse
   if (options.returnLse) return { out: out!, lse: lse! };
   if (!lse!.node) lse!.dispose();
   return out!;
+}
+
+/** Key splits for a call: 1 off WebGPU, the number asked for, or `autoKeySplits`'s choice. */
+function keySplits(p: FlashParams, asked: number | 'auto', info: DeviceInfo): number {
+  if (info.backend !== 'webgpu') return 1;
+  if (asked !== 'auto') return asked;
+  const rows = forwardRowsPerWorkgroup(chooseKernel(p, info));
+  return autoKeySplits(p, p.batch * p.heads * Math.ceil(p.sq / rows), info);
 }
 
 /**

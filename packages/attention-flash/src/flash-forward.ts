@@ -2,10 +2,13 @@ import {
   type CpuTensor,
   type DeviceInfo,
   defineOp,
+  entry1d,
+  grid1d,
   storageBindings,
   type TensorLayout,
   Uniforms,
 } from '@tessera/tensor-webgpu';
+import { combineWgsl, SPLIT_KEYS_WGSL } from './key-split.js';
 import { KEY_KEEPS_WGSL, LANE_TILE, LANES, laneForwardWgsl, laneHeader } from './lane-kernels.js';
 import { ALLOWED_WGSL, type AttentionDims, allowedCpu, RANGE_WGSL } from './options.js';
 import { callAttention, wasmTakes } from './wasm.js';
@@ -26,6 +29,8 @@ export interface FlashParams extends AttentionDims {
   /** Rows allocated per KV head in k and v (≥ sk: a KV cache has spare capacity). */
   kvCapacity: number;
   kernel: FlashKernel | 'auto';
+  /** Key splits of the forward pass (`key-split.ts`); default 1, no split. */
+  splits?: number;
 }
 
 /** The largest headDim the `lanes` kernels take (`lanesFit`). */
@@ -74,7 +79,8 @@ export function attentionUniforms(p: FlashParams, maskStride: number): Uniforms 
     .u32('causal', p.causal ? 1 : 0)
     .u32('window', p.window)
     .u32('maskStride', maskStride)
-    .u32('documents', p.documents ? 1 : 0);
+    .u32('documents', p.documents ? 1 : 0)
+    .u32('splits', p.splits ?? 1);
 }
 
 /**
@@ -98,9 +104,15 @@ export function maskWgsl(hasMask: boolean): string {
  * rows of a workgroup (for GPUs); `row` reads K/V straight from memory with no barriers (for CPU
  * implementations of WebGPU, where workgroup memory is ordinary memory). Writes O and the row's
  * log-sum-exp, which the backward pass recomputes probabilities from. A row whose keys are all
- * masked gets O = 0 and lse = −∞.
+ * masked gets O = 0 and lse = −∞. With `split` (`key-split.ts`), workgroup z walks split z of
+ * the keys and writes its partials to PO and PL at split z's offset (f32), for the combine pass.
  */
-export function flashForwardWgsl(p: FlashParams, t: string, kernel: FlashKernel): string {
+export function flashForwardWgsl(
+  p: FlashParams,
+  t: string,
+  kernel: FlashKernel,
+  split = false,
+): string {
   const D = p.headDim;
   const tiled = kernel === 'tiled';
   const kAt = (c: string, d: string) =>
@@ -127,7 +139,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let lastRow = min(wid.x * ${BR}u + ${BR - 1}u, P.sq - 1u);
   var kEnd = P.sk;
   if (P.causal == 1u) { kEnd = min(P.sk, lastRow + P.sk - P.sq + 1u); }
-  for (var t = 0u; t < kEnd; t += ${BC}u) {
+  var kBegin = 0u;${
+    split
+      ? `
+  let part = splitKeys(vec2<u32>(0u, kEnd), wid.z, ${BC}u);
+  kBegin = part.x;
+  kEnd = part.y;
+  let zo = wid.z * P.batch * P.heads * P.sq;`
+      : ''
+  }
+  for (var t = kBegin; t < kEnd; t += ${BC}u) {
 ${
   tiled
     ? `    for (var e = lid; e < ${BC * D}u; e += ${BR}u) {
@@ -147,7 +168,7 @@ ${
       for (var c = 0u; c < ${BC}u; c++) {
         let j = t + c;
         s[c] = -3.4028234663852886e38;
-        if (j < P.sk && allowed(i, j, b)) {
+        if (j < kEnd && allowed(i, j, b)) {
           var dot = 0.0;
           for (var d = 0u; d < ${D}u; d++) { dot = fma(q[d], ${kAt('c', 'd')}, dot); }
           s[c] = dot;
@@ -174,10 +195,10 @@ ${tiled ? '    workgroupBarrier();' : ''}
   }
   if (live) {
     let inv = select(0.0, 1.0 / l, l > 0.0);
-    for (var d = 0u; d < ${D}u; d++) { O[qBase + d] = ${t}(acc[d] * inv); }
+    for (var d = 0u; d < ${D}u; d++) { ${split ? `PO[zo * ${D}u + qBase + d] = acc[d] * inv;` : `O[qBase + d] = ${t}(acc[d] * inv);`} }
     var negInf = -3.4028234663852886e38;
     negInf = negInf * 2.0; // −∞ at run time (a constant −∞ is rejected by WGSL)
-    LSE[bh * P.sq + i] = select(negInf, m + log(l), l > 0.0);
+    ${split ? 'PL[zo + bh * P.sq + i]' : 'LSE[bh * P.sq + i]'} = select(negInf, m + log(l), l > 0.0);
   }
 }
 `;
@@ -241,52 +262,101 @@ export function qkvBindings(t: string, hasMask: boolean, outputs: [string, strin
   return storageBindings(inputs, outputs);
 }
 
+/** Query rows a forward workgroup owns with `kernel`. */
+export function forwardRowsPerWorkgroup(kernel: FlashKernel): number {
+  return kernel === 'lanes' ? LANES * LANE_TILE.rows : BR;
+}
+
+/**
+ * Outputs O [batch, heads, Sq, headDim] and the log-sum-exp [batch, heads, Sq] f32; with
+ * `splits` > 1 also the split partials PO [splits · rows · headDim] and PL [splits · rows] f32
+ * (scratch for the combine pass, unused by the CPU and wasm kernels).
+ */
 export const flashForwardOp = defineOp<FlashParams>({
   name: 'flash_attention',
-  outputs: ([q], p) => [
-    { shape: [p.batch, p.heads, p.sq, p.headDim], dtype: q!.dtype },
-    { shape: [p.batch, p.heads, p.sq], dtype: 'f32' },
-  ],
+  outputs: ([q], p) => {
+    const rows = p.batch * p.heads * p.sq;
+    const splits = p.splits ?? 1;
+    return [
+      { shape: [p.batch, p.heads, p.sq, p.headDim], dtype: q!.dtype },
+      { shape: [p.batch, p.heads, p.sq], dtype: 'f32' },
+      ...(splits > 1
+        ? [
+            { shape: [splits * rows * p.headDim], dtype: 'f32' as const },
+            { shape: [splits * rows], dtype: 'f32' as const },
+          ]
+        : []),
+    ];
+  },
   wgsl: (inputs: readonly TensorLayout[], _o, p, info) => {
     const kernel = chooseKernel(p, info);
     const t = inputs[0]!.dtype === 'f16' ? 'f16' : 'f32';
     const mask = inputs[3];
+    const splits = p.splits ?? 1;
+    const split = splits > 1;
+    const rows = p.batch * p.heads * p.sq;
     const u = attentionUniforms(p, mask ? mask.shape[1]! : 0);
-    if (kernel === 'lanes') {
-      const v4 = `vec4<${t}>`;
-      return {
-        key: `flash_fwd:lanes${LANE_TILE.rows}x${LANE_TILE.step}:${t}:${p.headDim}:${mask ? 'mask' : ''}`,
-        uniforms: u,
-        workgroups: [Math.ceil(p.sq / (LANES * LANE_TILE.rows)), p.batch * p.heads, 1],
-        code: () =>
-          `${laneHeader(t)}${u.declaration(inputs.length + 2)}${storageBindings(
-            [
-              ['Q', v4],
-              ['K', v4],
-              ['V', v4],
-              ...(mask ? [['mask', 'f32'] as [string, string]] : []),
-            ],
-            [
-              ['O', v4],
-              ['LSE', 'f32'],
-            ],
-          )}${maskWgsl(!!mask)}${mask ? KEY_KEEPS_WGSL : ''}${RANGE_WGSL}${laneForwardWgsl(p.headDim, t, !!mask)}`,
-      };
-    }
-    return {
-      key: `flash_fwd:${kernel}:${t}:${p.headDim}:${mask ? 'mask' : ''}`,
+    if (split) u.u32('rows', rows); // the combine pass's bound
+    const bindingCount = inputs.length + (split ? 4 : 2);
+    const outputs = (o: string, po: string): [string, string][] => [
+      ['O', o],
+      ['LSE', 'f32'],
+      ...(split
+        ? ([
+            ['PO', po],
+            ['PL', 'f32'],
+          ] as [string, string][])
+        : []),
+    ];
+    const suffix = `${t}:${p.headDim}:${mask ? 'mask' : ''}${split ? ':split' : ''}`;
+    const workgroups: [number, number, number] = [
+      Math.ceil(p.sq / forwardRowsPerWorkgroup(kernel)),
+      p.batch * p.heads,
+      splits,
+    ];
+    const main =
+      kernel === 'lanes'
+        ? {
+            key: `flash_fwd:lanes${LANE_TILE.rows}x${LANE_TILE.step}:${suffix}`,
+            uniforms: u,
+            workgroups,
+            code: () => {
+              const v4 = `vec4<${t}>`;
+              return `${laneHeader(t)}${u.declaration(bindingCount)}${storageBindings(
+                [
+                  ['Q', v4],
+                  ['K', v4],
+                  ['V', v4],
+                  ...(mask ? [['mask', 'f32'] as [string, string]] : []),
+                ],
+                outputs(v4, 'vec4<f32>'),
+              )}${maskWgsl(!!mask)}${mask ? KEY_KEEPS_WGSL : ''}${RANGE_WGSL}${split ? SPLIT_KEYS_WGSL : ''}${laneForwardWgsl(p.headDim, t, !!mask, split)}`;
+            },
+          }
+        : {
+            key: `flash_fwd:${kernel}:${suffix}`,
+            uniforms: u,
+            workgroups,
+            code: () =>
+              `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(bindingCount)}${qkvBindings(
+                t,
+                !!mask,
+                outputs(t, 'f32'),
+              )}${maskWgsl(!!mask)}${split ? SPLIT_KEYS_WGSL : ''}${flashForwardWgsl(p, t, kernel, split)}`,
+          };
+    if (!split) return main;
+    const combine = {
+      key: `flash_fwd:combine:${t}:${p.headDim}:${mask ? 'mask' : ''}`,
       uniforms: u,
-      workgroups: [Math.ceil(p.sq / BR), p.batch * p.heads, 1],
+      workgroups: grid1d(rows, info),
       code: () =>
-        `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(inputs.length + 2)}${qkvBindings(
+        `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(bindingCount)}${qkvBindings(
           t,
           !!mask,
-          [
-            ['O', t],
-            ['LSE', 'f32'],
-          ],
-        )}${maskWgsl(!!mask)}${flashForwardWgsl(p, t, kernel)}`,
+          outputs(t, 'f32'),
+        )}${combineWgsl(p.headDim, t)}${entry1d('  combine(i);', 'P.rows')}`,
     };
+    return [main, combine];
   },
   cpu: (inputs, outputs, p) => flashForwardCpu(inputs, outputs, p),
   wasm: ([q, k, v, mask], [o, lse], p, context) => {

@@ -216,15 +216,20 @@ ${eachRow(x, (r) => `  let row${r} = first + ${r * LANES}u + lid;\n  let at${r} 
 /**
  * Forward: lane rows are query rows. Per step of C keys: scores s = q·k (q pre-scaled), the
  * online softmax of each row (running max m and sum l; α rescales what was summed), and
- * o = o·α + Σ p·v in slices. Writes O = o / l and the log-sum-exp m + log l.
+ * o = o·α + Σ p·v in slices. Writes O = o / l and the log-sum-exp m + log l. With `split`
+ * (`key-split.ts`), workgroup z walks split z of the keys and writes its partials to PO and PL
+ * at split z's offset (f32), for the combine pass.
  */
-export function laneForwardWgsl(D: number, t: string, hasMask: boolean): string {
+export function laneForwardWgsl(D: number, t: string, hasMask: boolean, split = false): string {
   const x = dims(D);
   const ks = range(x.C);
   const k = ks.map((c) => streamed(x, `k${c}`, 'K', `kr${c}`));
+  const [oArray, lseArray, oType, base] = split
+    ? ['PO', 'PL', 'f32', 'zo + bh * P.sq']
+    : ['O', 'LSE', t, 'bh * P.sq'];
   return `${opening(x, 'P.sq', 'P.heads')}
   let kvBase = (b * P.kvHeads + (bh % P.heads) / P.group) * P.kcap * ${x.D4}u;
-  let keys = keyRange(first, last);
+  let keys = ${split ? `splitKeys(keyRange(first, last), wid.z, ${x.C}u)` : 'keyRange(first, last)'};${split ? '\n  let zo = wid.z * P.batch * P.heads * P.sq;' : ''}
 ${rowRegisters(x, 'q', (r, d) => `vec4<f32>(Q[(bh * P.sq + at${r}) * ${x.D4}u + ${d}u]) * P.scale`)}
 ${sliceAccumulators(x, 'o')}
 ${rowDocs(x, hasMask)}
@@ -259,10 +264,10 @@ ${accumulate(
 )}
   }
 ${eachRow(x, (r) => `  let inv${r} = select(0.0, 1.0 / l${r}, l${r} > 0.0);`)}
-${storeSlices(x, t, 'O', 'o', 'bh * P.sq', 'P.sq', (r) => `inv${r}`)}
+${storeSlices(x, oType, oArray, 'o', base, 'P.sq', (r) => `inv${r}`)}
   var negInf = -3.4028234663852886e38;
   negInf = negInf * 2.0; // −∞ at run time (a constant −∞ is rejected by WGSL)
-${eachRow(x, (r) => `  if (row${r} < P.sq) { LSE[bh * P.sq + row${r}] = select(negInf, m${r} + log(l${r}), l${r} > 0.0); }`)}
+${eachRow(x, (r) => `  if (row${r} < P.sq) { ${lseArray}[${base} + row${r}] = select(negInf, m${r} + log(l${r}), l${r} > 0.0); }`)}
 }
 `;
 }

@@ -1,0 +1,199 @@
+import { attention, type FlashOptions, naiveAttention } from '@tessera/attention-flash';
+import type { DeviceInfo, Tensor } from '@tessera/tensor-webgpu';
+import * as T from '@tessera/tensor-webgpu';
+import { maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
+import { describe, expect, it } from 'vitest';
+import { autoKeySplits, checkKeySplits, MAX_KEY_SPLITS } from './key-split.js';
+import type { AttentionDims } from './options.js';
+
+const { gpu } = await testDevices();
+const kernels = ['tiled', 'row', 'lanes'] as const;
+/** Each split variant compiles its own pipelines; lavapipe's LLVM takes seconds for each. */
+const COMPILING = 300_000;
+
+const dims = (sk: number): AttentionDims => ({
+  batch: 1,
+  heads: 1,
+  kvHeads: 1,
+  sq: 1,
+  sk,
+  headDim: 64,
+  scale: 0.125,
+  causal: false,
+  window: 0,
+  hasMask: false,
+  documents: false,
+});
+const info = (backend: DeviceInfo['backend'], software: boolean) =>
+  ({ backend, software }) as DeviceInfo;
+
+describe('autoKeySplits', () => {
+  it('splits only where the grid is small and the keys are many', () => {
+    const lavapipe = info('webgpu', true);
+    // One workgroup against 65536 keys: 16 workgroups wanted, 8 splits of 8192 keys allowed.
+    expect(autoKeySplits(dims(65536), 1, lavapipe)).toBe(8);
+    // 8 workgroups: 2 splits reach the 16 wanted.
+    expect(autoKeySplits(dims(65536), 8, lavapipe)).toBe(2);
+    // Enough workgroups already, or too few keys to split.
+    expect(autoKeySplits(dims(65536), 16, lavapipe)).toBe(1);
+    expect(autoKeySplits(dims(16383), 1, lavapipe)).toBe(1);
+    expect(autoKeySplits(dims(16384), 1, lavapipe)).toBe(2);
+    // A GPU wants 256 workgroups, with 256 keys a split; at most 64 splits.
+    expect(autoKeySplits(dims(8192), 4, info('webgpu', false))).toBe(32);
+    expect(autoKeySplits(dims(8192), 128, info('webgpu', false))).toBe(2);
+    expect(autoKeySplits(dims(1 << 16), 1, info('webgpu', false))).toBe(MAX_KEY_SPLITS);
+    // The CPU backends never split.
+    expect(autoKeySplits(dims(4096), 1, info('wasm', true))).toBe(1);
+    expect(autoKeySplits(dims(4096), 1, info('cpu', true))).toBe(1);
+  });
+
+  it('rejects a keySplits that is not auto or an integer 1..64, naming it', () => {
+    expect(() => checkKeySplits('attention', 'auto')).not.toThrow();
+    expect(() => checkKeySplits('attention', 7)).not.toThrow();
+    for (const bad of [0, 65, 1.5, 'many', null])
+      expect(() => checkKeySplits('attention', bad)).toThrow(/attention: keySplits must be/);
+    const q = T.randn([1, 1, 2, 4], { device: gpu ?? undefined, seed: 1 });
+    expect(() => attention(q, q, q, { keySplits: 0 })).toThrow(/keySplits must be .* got 0/);
+    q.dispose();
+  });
+});
+
+interface Case {
+  name: string;
+  shape: [b: number, h: number, hkv: number, sq: number, sk: number, d: number];
+  opts: FlashOptions;
+  /** Batch 1 masks its first `pad` keys. */
+  pad?: number;
+}
+
+const CASES: Case[] = [
+  { name: 'no mask, 5 rows × 203 keys', shape: [1, 2, 2, 5, 203, 32], opts: {} },
+  {
+    // Early rows see few keys: most of their splits are empty.
+    name: 'causal, Sq ≠ Sk, GQA 2',
+    shape: [1, 4, 2, 19, 150, 32],
+    opts: { causal: true },
+  },
+  {
+    name: 'key padding: rows of batch 1 that see no key',
+    shape: [2, 2, 1, 6, 70, 32],
+    opts: { causal: true },
+    pad: 66,
+  },
+  { name: 'sliding window', shape: [1, 2, 2, 40, 40, 32], opts: { causal: true, window: 9 } },
+];
+
+function inputs(dev: T.Device, c: Case) {
+  const [b, h, hkv, sq, sk, d] = c.shape;
+  const q = T.randn([b, h, sq, d], { device: dev, seed: 1 });
+  const k = T.randn([b, hkv, sk, d], { device: dev, seed: 2 });
+  const v = T.randn([b, hkv, sk, d], { device: dev, seed: 3 });
+  const keyPaddingMask = c.pad
+    ? T.tensor(
+        Array.from({ length: b * sk }, (_, i) => (i >= sk && i % sk < c.pad! ? 0 : 1)),
+        { device: dev, shape: [b, sk] },
+      )
+    : undefined;
+  return { q, k, v, opts: { ...c.opts, keyPaddingMask } };
+}
+
+describe.runIf(gpu)('split-K forward on WebGPU', () => {
+  const dev = gpu!;
+  for (const c of CASES) {
+    it(
+      `equals naive attention, every kernel, 3 and 7 splits: ${c.name}`,
+      async () => {
+        const { q, k, v, opts } = inputs(dev, c);
+        const want = naiveAttention(q, k, v, opts);
+        const wantOut = await want.data();
+        for (const kernel of kernels) {
+          const whole = attention(q, k, v, { ...opts, kernel, keySplits: 1, returnLse: true });
+          const lse = await whole.lse.data();
+          for (const keySplits of [3, 7]) {
+            const got = attention(q, k, v, { ...opts, kernel, keySplits, returnLse: true });
+            expect(maxRelError(await got.out.data(), wantOut)).toBeLessThan(2e-5);
+            // Rows that see no key keep lse −∞, as without a split.
+            const gotLse = await got.lse.data();
+            for (let i = 0; i < lse.length; i++) {
+              if (lse[i] === Number.NEGATIVE_INFINITY) expect(gotLse[i]).toBe(lse[i]);
+              else expect(Math.abs(gotLse[i]! - lse[i]!)).toBeLessThan(1e-4);
+            }
+          }
+        }
+        if (c.pad) {
+          const out = (await attention(q, k, v, {
+            ...opts,
+            keySplits: 5,
+          }).toArray()) as number[][][][];
+          expect(out[1]![0]![0]!.every((x) => x === 0)).toBe(true);
+        }
+      },
+      COMPILING,
+    );
+  }
+
+  it(
+    'packed documents and f16 inputs split too',
+    async () => {
+      const s = 48;
+      const [q, k, v] = [1, 2, 3].map((seed) => T.randn([2, 2, s, 32], { device: dev, seed }));
+      const ids = T.tensor(
+        Array.from({ length: 2 * s }, (_, i) => (i % s < 20 ? 0 : i % s < 45 ? 1 : -1)),
+        { device: dev, shape: [2, s] },
+      );
+      const opts = { causal: true, documentIds: ids };
+      const want = await naiveAttention(q!, k!, v!, opts).data();
+      const got = await attention(q!, k!, v!, { ...opts, keySplits: 4 }).data();
+      expect(maxRelError(got, want)).toBeLessThan(2e-5);
+      const half = (t: Tensor) => T.cast(t, 'f16');
+      const wantHalf = await naiveAttention(q!, k!, v!).data();
+      const gotHalf = await T.cast(
+        attention(half(q!), half(k!), half(v!), { keySplits: 3 }),
+        'f32',
+      ).data();
+      expect(maxRelError(gotHalf, wantHalf)).toBeLessThan(5e-3);
+    },
+    COMPILING,
+  );
+
+  it(
+    'gradients through a split forward equal the naive gradients',
+    async () => {
+      const c = CASES[1]!;
+      const grads = async (f: (q: Tensor, k: Tensor, v: Tensor, o: FlashOptions) => Tensor) => {
+        const { q, k, v, opts } = inputs(dev, c);
+        for (const t of [q, k, v]) t.requiresGrad = true;
+        const [b, h, , sq, , d] = c.shape;
+        const w = T.randn([b, h, sq, d], { device: dev, seed: 9 });
+        T.sum(T.mul(f(q, k, v, opts), w)).backward();
+        return Promise.all([q.grad!.data(), k.grad!.data(), v.grad!.data()]);
+      };
+      const want = await grads(naiveAttention);
+      const got = await grads((q, k, v, o) => attention(q, k, v, { ...o, keySplits: 6 }));
+      for (let i = 0; i < 3; i++) expect(maxRelError(got[i]!, want[i]!)).toBeLessThan(1e-4);
+    },
+    COMPILING,
+  );
+
+  it(
+    '`auto` splits one query block against many keys, and not a training-sized grid',
+    async () => {
+      const kernelsOf = async (sq: number, sk: number, heads: number) => {
+        const q = T.randn([1, heads, sq, 32], { device: dev, seed: 1 });
+        const k = T.randn([1, heads, sk, 32], { device: dev, seed: 2 });
+        const profile = await dev.profile(() => {
+          attention(q, k, k).dispose();
+        });
+        return profile.kernels.map((r) => r.name);
+      };
+      const few = await kernelsOf(4, 16384, 1);
+      expect(few.some((key) => key.startsWith('flash_fwd:lanes') && key.endsWith(':split'))).toBe(
+        true,
+      );
+      expect(few.some((key) => key.startsWith('flash_fwd:combine'))).toBe(true);
+      const many = await kernelsOf(128, 16384, 4);
+      expect(many.some((key) => key.includes('split') || key.includes('combine'))).toBe(false);
+    },
+    COMPILING,
+  );
+});

@@ -1,0 +1,102 @@
+import type { DeviceInfo } from '@tessera/tensor-webgpu';
+import type { AttentionDims } from './options.js';
+
+/**
+ * Split-K for the forward pass (flash-decoding, Dao et al. 2023, applied to whole sequences):
+ * a workgroup owns a block of query rows of one (batch, head), so few rows — small batches,
+ * one head, short query blocks against long keys — leave most of the adapter idle. Then the
+ * keys a workgroup sees are cut into `splits` ranges run in parallel (the grid's z dimension);
+ * each writes its rows' normalised partial output oₛ and log-sum-exp lseₛ, and a combine pass
+ * merges them exactly: lse = log Σₛ exp(lseₛ), O = Σₛ exp(lseₛ − lse)·oₛ.
+ */
+
+/** The most key splits a call takes. */
+export const MAX_KEY_SPLITS = 64;
+
+/**
+ * Workgroups the forward aims to give the adapter: a CPU implementation (lavapipe) runs one
+ * workgroup per thread at a time, so a few per core keep every core busy; a GPU wants a few
+ * waves over its compute units.
+ */
+const TARGET_WORKGROUPS = { software: 16, gpu: 256 };
+
+/**
+ * Fewest keys a split walks: below this the second dispatch and the combine pass cost more than
+ * the split saves. On lavapipe a dispatch costs about as much as a workgroup walking a few
+ * thousand keys (README, Benchmarks); a GPU's dispatch is cheap against its parallelism.
+ */
+export const MIN_KEYS_PER_SPLIT = { software: 8192, gpu: 256 };
+
+/**
+ * The key splits `keySplits: 'auto'` picks: 1 where `workgroups` (the forward's grid without a
+ * split) already reaches the adapter's target, else enough splits to reach it, with at least
+ * `MIN_KEYS_PER_SPLIT` keys each and at most `MAX_KEY_SPLITS`. The CPU and wasm backends never
+ * split (each row is its own task there).
+ */
+export function autoKeySplits(d: AttentionDims, workgroups: number, info: DeviceInfo): number {
+  if (info.backend !== 'webgpu') return 1;
+  const kind = info.software ? 'software' : 'gpu';
+  const wanted = Math.ceil(TARGET_WORKGROUPS[kind] / workgroups);
+  const most = Math.min(MAX_KEY_SPLITS, Math.floor(d.sk / MIN_KEYS_PER_SPLIT[kind]));
+  return Math.max(1, Math.min(wanted, most));
+}
+
+/** Checks a `keySplits` option: 'auto' or an integer 1..MAX_KEY_SPLITS. */
+export function checkKeySplits(where: string, value: unknown): void {
+  if (value === 'auto') return;
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_KEY_SPLITS)
+    throw new RangeError(
+      `${where}: keySplits must be 'auto' or an integer from 1 to ${MAX_KEY_SPLITS}, got ${JSON.stringify(value)}`,
+    );
+}
+
+/**
+ * WGSL `splitKeys(keys, z, step)`: split z's part of the key range [keys.x, keys.y) cut into
+ * `P.splits` parts, each a multiple of `step` keys (a kernel's tile), the last one shorter.
+ */
+export const SPLIT_KEYS_WGSL = `fn splitKeys(keys: vec2<u32>, z: u32, step: u32) -> vec2<u32> {
+  let span = select(0u, keys.y - keys.x, keys.y > keys.x);
+  let chunk = ((span + P.splits - 1u) / P.splits + step - 1u) / step * step;
+  let lo = min(keys.x + z * chunk, keys.y);
+  return vec2<u32>(lo, min(lo + chunk, keys.y));
+}
+`;
+
+/**
+ * WGSL `combine(row)` for `entry1d`: merges the `P.splits` partial outputs `PO`
+ * ([splits, rows, headDim] f32) and log-sum-exps `PL` ([splits, rows] f32) of one query row
+ * into `O` (element type `t`) and `LSE`. A split that saw no key holds lse −∞ and weighs 0; a
+ * row no split saw gets O = 0 and lse −∞, as without a split.
+ */
+export function combineWgsl(D: number, t: string): string {
+  return `fn combine(row: u32) {
+  let n = P.batch * P.heads * P.sq;
+  var big = -3.4028234663852886e38;
+  for (var z = 0u; z < P.splits; z++) { big = max(big, PL[z * n + row]); }
+  var negInf = -3.4028234663852886e38;
+  negInf = negInf * 2.0; // −∞ at run time (a constant −∞ is rejected by WGSL)
+  if (big < -3.0e38) {
+    LSE[row] = negInf;
+    for (var d = 0u; d < ${D}u; d++) { O[row * ${D}u + d] = ${t}(0.0); }
+    return;
+  }
+  var total = 0.0;
+  for (var z = 0u; z < P.splits; z++) {
+    let s = PL[z * n + row];
+    total += select(0.0, exp(s - big), s > -3.0e38);
+  }
+  let lse = big + log(total);
+  LSE[row] = lse;
+  var acc: array<f32, ${D}>;
+  for (var z = 0u; z < P.splits; z++) {
+    let s = PL[z * n + row];
+    if (s > -3.0e38) {
+      let w = exp(s - lse);
+      let at = (z * n + row) * ${D}u;
+      for (var d = 0u; d < ${D}u; d++) { acc[d] = fma(w, PO[at + d], acc[d]); }
+    }
+  }
+  for (var d = 0u; d < ${D}u; d++) { O[row * ${D}u + d] = ${t}(acc[d]); }
+}
+`;
+}
