@@ -1,8 +1,10 @@
 import { attention, type FlashOptions, naiveAttention } from '@tessera/attention-flash';
-import type { Device, Tensor } from '@tessera/tensor-webgpu';
+import type { Device, DeviceInfo, Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
 import { gradCheck, maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
+import { naiveIsFaster } from './attention.js';
+import type { FlashParams } from './flash-forward.js';
 
 const { all, gpu, cpu } = await testDevices();
 const kernels = ['tiled', 'row', 'lanes'] as const;
@@ -360,6 +362,119 @@ describe.runIf(gpu)('the kernel auto picks', () => {
           expect(profile.kernels.find((x) => x.name.startsWith(op))?.name).toMatch(
             /:lanes\d+x\d+:/,
           );
+    },
+    COMPILING,
+  );
+});
+
+describe.runIf(gpu)('a headDim that is not a multiple of 4', () => {
+  it(
+    'tiled and row, forward and backward, equal naive at headDim 13',
+    async () => {
+      const dev = gpu!;
+      const run = async (f: (q: Tensor, k: Tensor, v: Tensor) => Tensor) => {
+        const [q, k, v] = [1, 2, 3].map((seed, n) =>
+          T.randn([2, n === 0 ? 4 : 2, 21, 13], { device: dev, seed, requiresGrad: true }),
+        );
+        const w = T.randn([2, 4, 21, 13], { device: dev, seed: 9 });
+        const out = f(q!, k!, v!);
+        T.sum(T.mul(out, w)).backward();
+        return Promise.all([out.data(), ...[q!, k!, v!].map((t) => t.grad!.data())]);
+      };
+      const want = await run((q, k, v) => naiveAttention(q, k, v, { causal: true }));
+      for (const kernel of ['tiled', 'row'] as const) {
+        const got = await run((q, k, v) => attention(q, k, v, { causal: true, kernel }));
+        for (let i = 0; i < 4; i++) expect(maxRelError(got[i]!, want[i]!)).toBeLessThan(1e-4);
+      }
+    },
+    COMPILING,
+  );
+});
+
+describe('auto runs the naive path where row would be slower', () => {
+  const params = (
+    sq: number,
+    sk: number,
+    headDim: number,
+    kernel: FlashParams['kernel'] = 'auto',
+    causal = false,
+  ) =>
+    ({
+      batch: 1,
+      heads: 4,
+      kvHeads: 4,
+      sq,
+      sk,
+      headDim,
+      scale: 1,
+      causal,
+      window: 0,
+      hasMask: false,
+      documents: false,
+      kvCapacity: sk,
+      kernel,
+    }) as FlashParams;
+  const adapter = (o: Partial<DeviceInfo>) =>
+    ({
+      backend: 'webgpu',
+      software: true,
+      subgroups: false,
+      limits: { maxStorageBufferBindingSize: 2 ** 27 },
+      ...o,
+    }) as DeviceInfo;
+
+  it('decides by adapter, kernel, headDim, mask and size', () => {
+    const noSubgroups = adapter({});
+    // Without a causal mask: naive from headDim 64 on, at any length.
+    expect(naiveIsFaster(params(64, 64, 64), noSubgroups)).toBe(true);
+    expect(naiveIsFaster(params(1024, 1024, 32), noSubgroups)).toBe(false);
+    // Causal: row up to 384 × 384 positions below headDim 128.
+    expect(naiveIsFaster(params(383, 384, 64, 'auto', true), noSubgroups)).toBe(false);
+    expect(naiveIsFaster(params(384, 384, 64, 'auto', true), noSubgroups)).toBe(true);
+    expect(naiveIsFaster(params(64, 64, 128, 'auto', true), noSubgroups)).toBe(true);
+    // …never where the scores exceed the storage binding limit (4 heads × 4096² × 4 B = 256 MiB).
+    expect(naiveIsFaster(params(4096, 4096, 64), noSubgroups)).toBe(false);
+    // lanes runs where it fits; a headDim it does not take falls back to row, and so to naive.
+    const lavapipe = adapter({ subgroups: true, subgroupMinSize: 8 });
+    expect(naiveIsFaster(params(1024, 1024, 64), lavapipe)).toBe(false);
+    expect(naiveIsFaster(params(1024, 1024, 66), lavapipe)).toBe(true);
+    // A kernel asked for by name, a GPU and the CPU backends keep the flash kernels.
+    expect(naiveIsFaster(params(1024, 1024, 64, 'row'), noSubgroups)).toBe(false);
+    expect(naiveIsFaster(params(1024, 1024, 64), adapter({ software: false }))).toBe(false);
+    expect(naiveIsFaster(params(1024, 1024, 64), adapter({ backend: 'wasm' }))).toBe(false);
+  });
+
+  it.runIf(gpu?.info.software)(
+    'on lavapipe a headDim lanes cannot take (66) runs naive: same output and gradients as row',
+    async () => {
+      const dev = gpu!;
+      const run = async (kernel: 'auto' | 'row') => {
+        const [q, k, v] = [1, 2, 3].map((seed) =>
+          T.randn([1, 2, 40, 66], { device: dev, seed, requiresGrad: true }),
+        );
+        let out: Float32Array | undefined;
+        const profile = await dev.profile(async () => {
+          const o = attention(q!, k!, v!, { kernel });
+          out = (await o.data()) as Float32Array;
+          T.sum(o).backward();
+          await q!.grad!.data();
+        });
+        const grads = await Promise.all([q!, k!, v!].map((t) => t.grad!.data()));
+        return { out: out!, grads, names: profile.kernels.map((x) => x.name).join() };
+      };
+      const auto = await run('auto');
+      const row = await run('row');
+      expect(auto.names).not.toMatch(/flash_/);
+      expect(row.names).toMatch(/flash_fwd:row:/);
+      expect(maxRelError(auto.out, row.out)).toBeLessThan(2e-5);
+      for (let i = 0; i < 3; i++)
+        expect(maxRelError(auto.grads[i]!, row.grads[i]!)).toBeLessThan(1e-4);
+      // returnLse needs the flash kernel's log-sum-exp: row runs.
+      const q = T.randn([1, 2, 40, 66], { device: dev, seed: 1 });
+      const lse = await dev.profile(async () => {
+        await attention(q, q, q, { returnLse: true }).lse.data();
+      });
+      expect(lse.kernels.map((x) => x.name).join()).toMatch(/flash_fwd:row:/);
     },
     COMPILING,
   );

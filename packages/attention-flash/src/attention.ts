@@ -3,9 +3,11 @@ import {
   contiguous,
   type DeviceInfo,
   defineOp,
+  isGradEnabled,
   mul,
   sub,
   type Tensor,
+  tidy,
 } from '@tessera/tensor-webgpu';
 import { flashDkvOp, flashDqOp } from './flash-backward.js';
 import {
@@ -16,6 +18,7 @@ import {
   forwardRowsPerWorkgroup,
 } from './flash-forward.js';
 import { autoKeySplits, checkKeySplits } from './key-split.js';
+import { naiveAttention } from './naive.js';
 import {
   attentionDims,
   SEQUENCE_ATTENTION_OPTION_KEYS,
@@ -85,18 +88,54 @@ export function attention(
     throw new TypeError(
       `attention: kernel must be 'auto', 'tiled', 'row' or 'lanes', got ${JSON.stringify(kernel)}`,
     );
+  checkKeySplits('attention', options.keySplits ?? 'auto');
+  const params: FlashParams = { ...dims, kvCapacity: k.shape[2]!, kernel };
+  if (!options.returnLse && naiveIsFaster(params, q.device.info)) {
+    const { kernel: _k, keySplits: _s, returnLse: _r, ...sequenceOptions } = options;
+    const grad = isGradEnabled() && [q, k, v].some((t) => t.requiresGrad);
+    // Without a graph to keep them for backward, the score matrix and its masks go at once.
+    return grad
+      ? naiveAttention(q, k, v, sequenceOptions)
+      : tidy(() => naiveAttention(q, k, v, sequenceOptions));
+  }
   // Strided q/k/v (heads split from a projection by a transposed view) are packed once by the
   // op; the backward kernels reuse those packed copies.
-  checkKeySplits('attention', options.keySplits ?? 'auto');
   const mask = kernelMask(options);
   const inputs = [q, k, v, ...(mask ? [mask] : [])];
-  const params: FlashParams = { ...dims, kvCapacity: k.shape[2]!, kernel };
   params.splits = keySplits(params, options.keySplits ?? 'auto', q.device.info);
   const [out, lse, ...partials] = attentionOp(inputs, params);
   for (const t of partials) t.dispose(); // the combine pass's scratch; backward needs O and lse
   if (options.returnLse) return { out: out!, lse: lse! };
   if (!lse!.node) lse!.dispose();
   return out!;
+}
+
+/**
+ * Where the naive path beats the `row` kernel on a CPU adapter, measured on lavapipe with
+ * `kernel: 'row'` against `naiveAttention` (README, "Which kernel"): `row` walks K and V with a
+ * scalar load per element, so its cost grows with headDim faster than the naive path's matmuls.
+ * From headDim 64 without a causal mask or window the naive path takes about half the time at
+ * every length measured (64 to 1024); with one, `row` skips the hidden keys and wins up to about
+ * 384 × 384 positions (or below headDim 128); below headDim 64 `row` wins everywhere (0.1–0.7×).
+ */
+export const ROW_NAIVE_CROSSOVER = { headDim: 64, maskedPositions: 384 * 384, maskedHeadDim: 128 };
+
+/**
+ * Whether `kernel: 'auto'` runs the naive path: on a CPU WebGPU adapter where the flash kernel
+ * would be `row` (no subgroups, or a headDim `lanes` does not take), where `ROW_NAIVE_CROSSOVER`
+ * says it is faster and the [batch, heads, Sq, Sk] f32 scores fit the adapter's storage binding
+ * limit.
+ */
+export function naiveIsFaster(p: FlashParams, info: DeviceInfo): boolean {
+  if (p.kernel !== 'auto' || info.backend !== 'webgpu' || !info.software) return false;
+  if (chooseKernel(p, info) !== 'row') return false;
+  const c = ROW_NAIVE_CROSSOVER;
+  const masked = p.causal || p.window > 0;
+  const faster =
+    p.headDim >= c.headDim &&
+    (!masked || p.headDim >= c.maskedHeadDim || p.sq * p.sk >= c.maskedPositions);
+  const scoreBytes = p.batch * p.heads * p.sq * p.sk * 4;
+  return faster && scoreBytes <= (info.limits.maxStorageBufferBindingSize ?? 0);
 }
 
 /** Key splits for a call: 1 off WebGPU, the number asked for, or `autoKeySplits`'s choice. */

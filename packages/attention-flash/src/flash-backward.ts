@@ -42,12 +42,24 @@ function bindings(
   );
 }
 
-/** WGSL: four consecutive elements of a storage array as a vec4<f32>, and the reverse (inlined). */
-function ld(array: string, at: string): string {
-  return `vec4<f32>(f32(${array}[${at}]), f32(${array}[${at} + 1u]), f32(${array}[${at} + 2u]), f32(${array}[${at} + 3u]))`;
+/**
+ * WGSL: elements 4d..4d+3 of a row (at `at`, in a loop over `d`) as a vec4<f32>, and the reverse
+ * (inlined). Where headDim D is not a multiple of 4, the last vec4 is partly past the row: those
+ * lanes read as 0 and are not stored.
+ */
+function ld(array: string, at: string, D: number): string {
+  const lane = (c: number) => {
+    const x = `f32(${array}[${at}${c > 0 ? ` + ${c}u` : ''}])`;
+    return D % 4 === 0 || c === 0 ? x : `select(0.0, ${x}, 4u * d + ${c}u < ${D}u)`;
+  };
+  return `vec4<f32>(${lane(0)}, ${lane(1)}, ${lane(2)}, ${lane(3)})`;
 }
-function st(t: string, array: string, at: string, v: string): string {
-  return `{ let sv = ${v}; ${array}[${at}] = ${t}(sv.x); ${array}[${at} + 1u] = ${t}(sv.y); ${array}[${at} + 2u] = ${t}(sv.z); ${array}[${at} + 3u] = ${t}(sv.w); }`;
+function st(t: string, array: string, at: string, v: string, D: number): string {
+  const lane = (c: number, x: string) => {
+    const store = `${array}[${at}${c > 0 ? ` + ${c}u` : ''}] = ${t}(sv.${x});`;
+    return D % 4 === 0 || c === 0 ? store : `if (4u * d + ${c}u < ${D}u) { ${store} }`;
+  };
+  return `{ let sv = ${v}; ${['x', 'y', 'z', 'w'].map((x, c) => lane(c, x)).join(' ')} }`;
 }
 
 /**
@@ -157,30 +169,30 @@ export const flashDqOp = defineOp<FlashParams>({
   let kvBase = ((b * P.kvHeads + h / P.group) * P.kcap) * ${D}u;
   let qBase = (bh * P.sq + i) * ${D}u;
   // Rows are held as vec4s: a quarter of the dynamically indexed private-array accesses.
-  var q: array<vec4<f32>, ${D / 4}>;
-  var go: array<vec4<f32>, ${D / 4}>;
+  var q: array<vec4<f32>, ${Math.ceil(D / 4)}>;
+  var go: array<vec4<f32>, ${Math.ceil(D / 4)}>;
   var delta = 0.0;
-  for (var d = 0u; d < ${D / 4}u; d++) {
-    q[d] = ${ld('Q', 'qBase + 4u * d')} * P.scale;
-    go[d] = ${ld('dO', 'qBase + 4u * d')};
-    delta += dot(go[d], ${ld('O', 'qBase + 4u * d')});
+  for (var d = 0u; d < ${Math.ceil(D / 4)}u; d++) {
+    q[d] = ${ld('Q', 'qBase + 4u * d', D)} * P.scale;
+    go[d] = ${ld('dO', 'qBase + 4u * d', D)};
+    delta += dot(go[d], ${ld('O', 'qBase + 4u * d', D)});
   }
   DELTA[bh * P.sq + i] = delta;
   let lse = LSE[bh * P.sq + i];
-  var dq: array<vec4<f32>, ${D / 4}>;
+  var dq: array<vec4<f32>, ${Math.ceil(D / 4)}>;
   for (var j = 0u; j < P.sk; j++) {
     if (!allowed(i, j, b)) { continue; }
     var s = 0.0;
     var dp = 0.0;
     let row = kvBase + j * ${D}u;
-    for (var d = 0u; d < ${D / 4}u; d++) {
-      s += dot(q[d], ${ld('K', 'row + 4u * d')});
-      dp += dot(go[d], ${ld('V', 'row + 4u * d')});
+    for (var d = 0u; d < ${Math.ceil(D / 4)}u; d++) {
+      s += dot(q[d], ${ld('K', 'row + 4u * d', D)});
+      dp += dot(go[d], ${ld('V', 'row + 4u * d', D)});
     }
     let ds = exp(s - lse) * (dp - delta);
-    for (var d = 0u; d < ${D / 4}u; d++) { dq[d] = fma(vec4<f32>(ds), ${ld('K', 'row + 4u * d')}, dq[d]); }
+    for (var d = 0u; d < ${Math.ceil(D / 4)}u; d++) { dq[d] = fma(vec4<f32>(ds), ${ld('K', 'row + 4u * d', D)}, dq[d]); }
   }
-  for (var d = 0u; d < ${D / 4}u; d++) { ${st(t, 'dQ', 'qBase + 4u * d', 'dq[d] * P.scale')} }
+  for (var d = 0u; d < ${Math.ceil(D / 4)}u; d++) { ${st(t, 'dQ', 'qBase + 4u * d', 'dq[d] * P.scale', D)} }
 }
 `,
         ]),
@@ -277,11 +289,11 @@ export const flashDkvOp = defineOp<FlashParams>({
   let j = wid.x * ${BR}u + lid;
   if (j >= P.sk) { return; }
   let kvAt = ((b * P.kvHeads + kvh) * P.kcap + j) * ${D}u;
-  var kr: array<vec4<f32>, ${D / 4}>;
-  var vr: array<vec4<f32>, ${D / 4}>;
-  for (var d = 0u; d < ${D / 4}u; d++) { kr[d] = ${ld('K', 'kvAt + 4u * d')}; vr[d] = ${ld('V', 'kvAt + 4u * d')}; }
-  var dk: array<vec4<f32>, ${D / 4}>;
-  var dv: array<vec4<f32>, ${D / 4}>;
+  var kr: array<vec4<f32>, ${Math.ceil(D / 4)}>;
+  var vr: array<vec4<f32>, ${Math.ceil(D / 4)}>;
+  for (var d = 0u; d < ${Math.ceil(D / 4)}u; d++) { kr[d] = ${ld('K', 'kvAt + 4u * d', D)}; vr[d] = ${ld('V', 'kvAt + 4u * d', D)}; }
+  var dk: array<vec4<f32>, ${Math.ceil(D / 4)}>;
+  var dv: array<vec4<f32>, ${Math.ceil(D / 4)}>;
   for (var g = 0u; g < P.group; g++) {
     let bh = b * P.heads + kvh * P.group + g;
     for (var i = 0u; i < P.sq; i++) {
@@ -289,20 +301,20 @@ export const flashDkvOp = defineOp<FlashParams>({
       let qBase = (bh * P.sq + i) * ${D}u;
       var s = 0.0;
       var dp = 0.0;
-      for (var d = 0u; d < ${D / 4}u; d++) {
-        s += dot(${ld('Q', 'qBase + 4u * d')}, kr[d]);
-        dp += dot(${ld('dO', 'qBase + 4u * d')}, vr[d]);
+      for (var d = 0u; d < ${Math.ceil(D / 4)}u; d++) {
+        s += dot(${ld('Q', 'qBase + 4u * d', D)}, kr[d]);
+        dp += dot(${ld('dO', 'qBase + 4u * d', D)}, vr[d]);
       }
       let pr = exp(s * P.scale - LSE[bh * P.sq + i]);
       let ds = pr * (dp - DELTA[bh * P.sq + i]);
-      for (var d = 0u; d < ${D / 4}u; d++) {
-        dv[d] = fma(vec4<f32>(pr), ${ld('dO', 'qBase + 4u * d')}, dv[d]);
-        dk[d] = fma(vec4<f32>(ds), ${ld('Q', 'qBase + 4u * d')}, dk[d]);
+      for (var d = 0u; d < ${Math.ceil(D / 4)}u; d++) {
+        dv[d] = fma(vec4<f32>(pr), ${ld('dO', 'qBase + 4u * d', D)}, dv[d]);
+        dk[d] = fma(vec4<f32>(ds), ${ld('Q', 'qBase + 4u * d', D)}, dk[d]);
       }
     }
   }
   let out = ((b * P.kvHeads + kvh) * P.sk + j) * ${D}u;
-  for (var d = 0u; d < ${D / 4}u; d++) { ${st(t, 'dK', 'out + 4u * d', 'dk[d] * P.scale')} ${st(t, 'dV', 'out + 4u * d', 'dv[d]')} }
+  for (var d = 0u; d < ${Math.ceil(D / 4)}u; d++) { ${st(t, 'dK', 'out + 4u * d', 'dk[d] * P.scale', D)} ${st(t, 'dV', 'out + 4u * d', 'dv[d]', D)} }
 }
 `,
         ]),

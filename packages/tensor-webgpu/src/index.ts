@@ -41,7 +41,7 @@ export {
   type SafetensorsHeader,
   saveSafetensors,
 } from './safetensors.js';
-export { keep, noGrad, type Trackable, tidy } from './scope.js';
+export { isGradEnabled, keep, noGrad, type Trackable, tidy } from './scope.js';
 export {
   broadcastShapes,
   contiguousStrides,

@@ -41,4 +41,11 @@ describe('tidy, keep and noGrad', () => {
     ).toThrow('boom');
     expect(T.mul(x, 2).requiresGrad).toBe(true);
   });
+
+  it('isGradEnabled tells whether a noGrad block is open', () => {
+    expect(T.isGradEnabled()).toBe(true);
+    expect(T.noGrad(() => T.isGradEnabled())).toBe(false);
+    expect(T.noGrad(() => T.noGrad(() => T.isGradEnabled()))).toBe(false);
+    expect(T.isGradEnabled()).toBe(true);
+  });
 });

@@ -56,6 +56,7 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
+/** Whether operations are recorded for autograd here (false inside `noGrad`), like `torch.is_grad_enabled()`. */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
