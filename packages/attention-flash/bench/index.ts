@@ -7,15 +7,17 @@
  *    decode-like one query against 4096 keys — forward and forward + backward: the kernel
  *    `attention()` picks on this adapter (`auto`), the earlier `row` kernel where it differs,
  *    and naive.
- * 2. Few query rows against many keys, forward: `auto` (split-K where the grid is small)
- *    against the same kernel with `keySplits: 1`, and naive.
+ * 2. Few query rows against many keys, forward: the `auto` kernel with 8 key splits
+ *    (split-K) against the same kernel unsplit, and naive; and the splits `auto` picks here.
  * 3. Long sequences, causal forward + backward: flash only (naive's score matrix exceeds the
  *    storage binding limit), with the device memory held above the inputs — linear in seq.
  * 4. A decode step (`decodeAttention`, 1 query, 8 heads) against KV-cache lengths.
  */
 import { loadavg } from 'node:os';
 import * as T from '@tessera/tensor-webgpu';
+import { chooseKernel, forwardRowsPerWorkgroup } from '../src/flash-forward.js';
 import { attention, decodeAttention, KVCache, naiveAttention } from '../src/index.js';
+import { autoKeySplits } from '../src/key-split.js';
 
 const long = process.argv.includes('--long');
 const rounds = 3;
@@ -28,8 +30,8 @@ console.log(
   `adapter: ${dev.info.adapter}; storage binding limit ${(dev.info.limits.maxStorageBufferBindingSize! / 2 ** 20).toFixed(0)} MiB; load average ${load()}\n`,
 );
 
-/** `unsplit`: the `auto` kernel with `keySplits: 1` (the forward before split-K). */
-type Contender = 'auto' | 'row' | 'naive' | 'unsplit';
+/** `unsplit` and `split`: the `auto` kernel with `keySplits` 1 and 8. */
+type Contender = 'auto' | 'row' | 'naive' | 'unsplit' | 'split';
 
 interface Shape {
   name: string;
@@ -58,8 +60,8 @@ async function timeOnce(s: Shape, who: Contender, backward: boolean, batch = 1):
   const run = (qq: T.Tensor, kk: T.Tensor, vv: T.Tensor) =>
     who === 'naive'
       ? naiveAttention(qq, kk, vv, { causal: s.causal })
-      : who === 'unsplit'
-        ? attention(qq, kk, vv, { causal: s.causal, keySplits: 1 })
+      : who === 'unsplit' || who === 'split'
+        ? attention(qq, kk, vv, { causal: s.causal, keySplits: who === 'split' ? 8 : 1 })
         : attention(qq, kk, vv, { causal: s.causal, kernel: who });
   const t0 = performance.now();
   if (!backward) await T.tidy(() => run(q, k, v)).data();
@@ -103,23 +105,45 @@ for (const s of SHAPES) {
   }
 }
 
+/** The key splits `keySplits: 'auto'` gives a shape here (batch 1). */
+function forwardSplits(s: Shape): number {
+  const p = {
+    batch: 1,
+    heads: s.heads,
+    kvHeads: s.kvHeads,
+    sq: s.sq,
+    sk: s.sk,
+    headDim: s.d,
+    scale: 1,
+    causal: s.causal,
+    window: 0,
+    hasMask: false,
+    documents: false,
+    kvCapacity: s.sk,
+    kernel: 'auto' as const,
+  };
+  const rows = forwardRowsPerWorkgroup(chooseKernel(p, dev.info));
+  return autoKeySplits(p, s.heads * Math.ceil(s.sq / rows), dev.info);
+}
+
 // Few query rows against many keys: too few workgroups to fill the adapter without split-K.
 const FEW_ROWS: Shape[] = [
-  { name: '1 head, 1 query', heads: 1, kvHeads: 1, sq: 1, sk: 8192, d: 64, causal: true },
-  { name: '1 head, 8 queries', heads: 1, kvHeads: 1, sq: 8, sk: 4096, d: 64, causal: true },
-  { name: '2 heads, 16 queries', heads: 2, kvHeads: 2, sq: 16, sk: 4096, d: 64, causal: true },
+  { name: '1 head, 1 query', heads: 1, kvHeads: 1, sq: 1, sk: 65536, d: 64, causal: true },
+  { name: '1 head, 8 queries', heads: 1, kvHeads: 1, sq: 8, sk: 65536, d: 64, causal: true },
+  { name: '2 heads, 16 queries', heads: 2, kvHeads: 2, sq: 16, sk: 32768, d: 64, causal: true },
+  { name: '8 heads, 8 queries', heads: 8, kvHeads: 8, sq: 8, sk: 16384, d: 64, causal: true },
   { name: '8 heads, 1 query', heads: 8, kvHeads: 8, sq: 1, sk: 4096, d: 64, causal: true },
 ];
 console.log(`\nload average ${load()}\n`);
 console.log(
-  '| few rows, forward [heads, Sq, Sk, d] | naive | flash, no split | flash auto (split-K) | split / no split | split / naive |',
+  '| few rows, forward [heads, Sq, Sk, d] | naive | no split | 8 key splits | 8 splits / no split | split / naive | auto splits |',
 );
-console.log('|---|--:|--:|--:|--:|--:|');
+console.log('|---|--:|--:|--:|--:|--:|--:|');
 for (const s of FEW_ROWS) {
-  const best = await race(s, ['auto', 'unsplit', 'naive'], false);
-  const [auto, unsplit, naive] = (['auto', 'unsplit', 'naive'] as const).map((w) => best.get(w)!);
+  const best = await race(s, ['split', 'unsplit', 'naive'], false);
+  const [split, unsplit, naive] = (['split', 'unsplit', 'naive'] as const).map((w) => best.get(w)!);
   console.log(
-    `| ${s.name} [${s.heads}, ${s.sq}, ${s.sk}, ${s.d}] | ${ms(naive!)} | ${ms(unsplit!)} | ${ms(auto!)} | ${(auto! / unsplit!).toFixed(2)}× | ${(auto! / naive!).toFixed(2)}× |`,
+    `| ${s.name} [${s.heads}, ${s.sq}, ${s.sk}, ${s.d}] | ${ms(naive!)} | ${ms(unsplit!)} | ${ms(split!)} | ${(split! / unsplit!).toFixed(2)}× | ${(split! / naive!).toFixed(2)}× | ${forwardSplits(s)} |`,
   );
 }
 

@@ -46,11 +46,10 @@ export interface FlashOptions extends SequenceAttentionOptions {
   kernel?: FlashKernel | 'auto';
   /**
    * Key splits of the forward pass on WebGPU (split-K, flash-decoding style; `key-split.ts`):
-   * `auto` (default) splits where the call has too few query blocks to fill the adapter
-   * (fewer than 16 workgroups on a CPU adapter, 256 on a GPU), with at least 8192 keys a split
-   * on a CPU adapter (256 on a GPU); an integer
-   * 1–64 forces that many (1: no split). Results are the same either way up to rounding; the CPU
-   * and wasm backends never split.
+   * `auto` (default) splits on a GPU where the call has too few query blocks to fill it (fewer
+   * than 256 workgroups), keeping at least 256 keys a split, and never on a CPU adapter (whose
+   * workgroups run one after another); an integer 1–64 forces that many (1: no split). Results
+   * are the same either way up to rounding; the CPU and wasm backends never split.
    */
   keySplits?: number | 'auto';
 }

@@ -21,9 +21,13 @@ describe('profile, the command', () => {
     const rate = lines[1]!.match(/^(\d+) tokens\/s over 1 steps, ([\d.]+) model GFLOP\/s$/);
     expect(rate).not.toBeNull();
     expect(Number(rate![1])).toBeGreaterThan(0);
-    const first = lines[2]!.match(/^time to first step ([\d.]+) s from the process's start$/);
+    const first = lines[2]!.match(
+      /^time to first step ([\d.]+) s from the process's start \((\d+) pipelines compiled; /,
+    );
     expect(first).not.toBeNull();
     expect(Number(first![1])).toBeGreaterThan(0);
+    // The step's kernels were compiled (the CPU reference compiles nothing).
+    if (!/ on cpu$/.test(lines[0]!)) expect(Number(first![2])).toBeGreaterThan(10);
     expect(out).toContain('3 steps, by kernel:');
     await expect(runCommand(profileCommand, ['--preset', 'huge'])).rejects.toThrow(
       "option '--preset <name>' argument 'huge' is invalid",

@@ -44,7 +44,10 @@ export const profileCommand = () =>
         console.log(
           `${Math.round(tokensPerSecond)} tokens/s over ${o.steps} steps, ${(flops / 1e9).toFixed(2)} model GFLOP/s`,
         );
-        console.log(`time to first step ${firstStep.toFixed(1)} s from the process's start`);
+        const pipelines = device.memory().pipelinesCompiled;
+        console.log(
+          `time to first step ${firstStep.toFixed(1)} s from the process's start (${pipelines} pipelines compiled; a driver's shader cache, such as Mesa's, makes later starts warm)`,
+        );
         const profile = await probe.profile();
         console.log(`\n3 steps, by kernel:\n\n${formatProfile(profile, 15)}`);
         console.log(`\n${formatTimeByOp(profile)}`);
