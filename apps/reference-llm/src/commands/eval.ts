@@ -11,7 +11,8 @@ import { Progress } from '../progress.js';
 import { queueCalls } from '../queue/bullmq.js';
 import { type Calls, callChatModel, callLanguageModel, localCalls } from '../queue/calls.js';
 import { readCheckpoint } from '../run-folder.js';
-import { builtInTasks, runBuiltInTasks, taskFlags } from './tasks.js';
+import { builtInTasks } from '../task-suite.js';
+import { runBuiltInTasks, taskFlags } from './tasks.js';
 
 /** Calls a coordinator keeps on the queue at once: enough for every worker to stay busy. */
 const QUEUED_AT_ONCE = 256;

@@ -1,13 +1,6 @@
 import { join } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
-import {
-  arithmeticTask,
-  knowledgeQuizTask,
-  type LanguageModel,
-  reportToMarkdown,
-  runBenchmark,
-  type TaskResult,
-} from '@tessera/eval';
+import { type LanguageModel, reportToMarkdown, type TaskResult } from '@tessera/eval';
 import { writeAtomic } from '../atomic-write.js';
 import {
   backendOption,
@@ -20,6 +13,7 @@ import { asLanguageModel } from '../language-model.js';
 import { loadCheckpoint } from '../load.js';
 import { Progress } from '../progress.js';
 import { FILES } from '../run-folder.js';
+import { runTaskSuite } from '../task-suite.js';
 import { heldoutArithmetic } from '../tuning/arithmetic-task.js';
 import { ChatFormat, hasChatTokens } from '../tuning/chat-format.js';
 
@@ -33,11 +27,8 @@ export const taskFlags = {
   seed: () => seedOption('choosing the few-shot examples'),
 };
 
-/** The built-in tasks of `tasks` and `eval --tasks`: two-digit arithmetic (generation) and the knowledge quiz (multiple choice). */
-export const builtInTasks = () => [arithmeticTask(50, 0), knowledgeQuizTask()];
-
 /**
- * Runs the built-in tasks on a model with a progress bar per task (then `more`, the rows a
+ * Runs the built-in tasks on a model (`runTaskSuite`) with a progress bar per task (then `more`, the rows a
  * command adds), writes the report to `dir`/tasks.json and prints it as a Markdown table.
  * `concurrency` docs of a task are scored at once (`runBenchmark`'s; default 1).
  */
@@ -48,11 +39,8 @@ export async function runBuiltInTasks(
   more: () => Promise<TaskResult[]> = async () => [],
 ): Promise<void> {
   const bars = new Map<string, Progress>();
-  const report = await runBenchmark(lm, builtInTasks(), {
-    numFewshot: o.fewshot,
-    limit: o.limit,
-    seed: o.seed,
-    concurrency: o.concurrency,
+  const report = await runTaskSuite(lm, {
+    ...o,
     onProgress: (task, done, total) => {
       if (!bars.has(task)) bars.set(task, new Progress(task, total));
       bars.get(task)!.update(done);

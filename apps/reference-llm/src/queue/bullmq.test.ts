@@ -1,7 +1,7 @@
 import { buildPrompt, type MultipleChoiceTask, runBenchmark } from '@tessera/eval';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtInTasks } from '../commands/tasks.js';
+import { builtInTasks } from '../task-suite.js';
 import { microRun } from '../test-utils/checkpoints.js';
 import { judgedItems, stubJudge } from '../test-utils/judge-endpoint.js';
 import { emptyQueue, freePort, queueCounts, startRedis } from '../test-utils/redis.js';
