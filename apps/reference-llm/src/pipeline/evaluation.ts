@@ -1,15 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TaskResult } from '@tessera/eval';
 import type { Device } from '@tessera/tensor-webgpu';
 import { DEFAULT_DATA } from '../data.js';
 import { evaluateCheckpoint } from '../evaluate.js';
+import { asLanguageModel } from '../language-model.js';
 import { type ModelState, readModel, readTokenizer } from '../load.js';
 import type { PretrainState } from '../pretrain.js';
 import { readCheckpoint } from '../run-folder.js';
+import { runTaskSuite, type TaskSuiteOptions } from '../task-suite.js';
 import { heldoutArithmetic } from '../tuning/arithmetic-task.js';
 import { addChatTokens, ChatFormat, resizeVocabulary } from '../tuning/chat-format.js';
-import { instructionData } from '../tuning/datasets.js';
+import { instructionData, preferenceData } from '../tuning/datasets.js';
 import { sourceText } from '../tuning/examples.js';
+import { parsePreferenceExample, readJsonl } from '../tuning/jsonl.js';
+import { likelihoodPreferenceAccuracy } from '../tuning/preference-accuracy.js';
 import { recipeFor, type TuningRecipe } from '../tuning/recipes.js';
 import { scoreReplies } from '../tuning/replies.js';
 
@@ -27,7 +32,20 @@ export interface StageRow {
    * null for the reward model (absent from rows measured before it was added).
    */
   arithmetic?: number | null;
-  /** Held-out preference-pair accuracy of the reward model, 0–1 (its stage's final evaluation); null for the other stages. */
+  /**
+   * The built-in benchmark tasks through the benchmark runner (`runTaskSuite`, as `tasks` runs
+   * them; `STAGE_TASKS` by default): two-digit arithmetic (`score`) and the knowledge quiz
+   * (`acc`, `acc_norm`); null for the reward model (absent from rows measured before it was added).
+   */
+  tasks?: TaskResult[] | null;
+  /**
+   * The language model's preference accuracy on the held-out preference pairs, 0–1: the share
+   * where the chosen reply has the higher mean per-token log-likelihood given the prompt
+   * (`likelihoodPreferenceAccuracy`); null for the reward model (absent from rows measured
+   * before it was added).
+   */
+  likelihoodPreferenceAccuracy?: number | null;
+  /** The reward model's own held-out preference-pair accuracy, 0–1 (its stage's final evaluation: its score of the chosen reply is the higher); null for the other stages. */
   preferenceAccuracy: number | null;
   /** The first held-out question and the stage's greedy reply; null for the reward model. */
   sample: StageAnswer | null;
@@ -46,21 +64,38 @@ export interface StageEvaluation {
   answers: StageAnswer[];
 }
 
+/**
+ * How the pipeline runs the benchmark tasks on every stage: 3 solved examples before each of the
+ * first 10 questions of each task (the tiny model's window of 64 tokens keeps the last of them).
+ */
+export const STAGE_TASKS: TaskSuiteOptions = { fewshot: 3, limit: 10, seed: 0 };
+
 export interface StageEvaluationOptions {
   device: Device;
   /** The pipeline's pretraining folder: its text gives the validation split and the task lines. */
   pretrain: string;
   /** The tuning recipe (held-out size, reply length); default the pretrained preset's. */
   recipe?: TuningRecipe;
+  /** The benchmark tasks' few-shot examples, questions and seed; default `STAGE_TASKS`. */
+  tasks?: TaskSuiteOptions;
+  /**
+   * The held-out preference pairs (JSONL, as `reward` and `dpo` write `data/pairs-heldout.jsonl`);
+   * default the pairs those stages generate: seed 1, the recipe's `dpo.heldout` of them.
+   */
+  pairs?: string;
 }
 
 /**
  * Measures one stage's checkpoint in `dir`: validation bits per byte on the pretraining text's
- * validation split, and task accuracy and format compliance of greedy replies to the held-out
- * instruction questions (`instructionData` with seed 1, the split `sft` holds out by default).
- * A model without chat tokens (the pretrained one) gets them as `sft` adds them (new embedding
- * rows at the mean), so its row shows the starting point. The reward model's row holds its
- * held-out pair accuracy, read from its report. Returns the row and every reply.
+ * validation split; task accuracy and format compliance of greedy replies to the held-out
+ * instruction questions (`instructionData` with seed 1, the split `sft` holds out by default);
+ * GRPO's held-out multi-step arithmetic; the built-in benchmark tasks through the benchmark
+ * runner (`runTaskSuite`, the code of `reference-llm tasks`); and the preference accuracy on the
+ * held-out preference pairs — the share where the chosen reply has the higher mean per-token
+ * log-likelihood given the prompt (`likelihoodPreferenceAccuracy`). A model without chat tokens
+ * (the pretrained one) gets them as `sft` adds them (new embedding rows at the mean), so its row
+ * shows the starting point. The reward model's row holds its own held-out pair accuracy (its
+ * score of the chosen reply is the higher), read from its report. Returns the row and every reply.
  */
 export async function evaluateStage(
   stage: string,
@@ -75,6 +110,8 @@ export async function evaluateStage(
       accuracy: null,
       format: null,
       arithmetic: null,
+      tasks: null,
+      likelihoodPreferenceAccuracy: null,
       preferenceAccuracy: report.after.accuracy,
       sample: null,
     };
@@ -103,6 +140,13 @@ export async function evaluateStage(
       count: recipe.grpo.heldout,
       maxNewTokens: recipe.grpo.maxNewTokens,
     });
+    const tasks = await runTaskSuite(
+      asLanguageModel(model, tokenizer, dir),
+      o.tasks ?? STAGE_TASKS,
+    );
+    const pairs = o.pairs
+      ? readJsonl(o.pairs, parsePreferenceExample)
+      : preferenceData(1, sourceText(source), { train: 0, heldout: recipe.dpo.heldout }).heldout;
     const answers = scores.answers.map((a) => ({ question: a.question, reply: a.reply }));
     const row = {
       stage,
@@ -110,6 +154,13 @@ export async function evaluateStage(
       accuracy: scores.accuracy,
       format: scores.format,
       arithmetic: arithmetic.metrics.accuracy!,
+      tasks: tasks.results,
+      likelihoodPreferenceAccuracy: await likelihoodPreferenceAccuracy(
+        model,
+        chat,
+        pairs,
+        recipe.dpo.batchSize,
+      ),
       preferenceAccuracy: null,
       sample: answers[0] ?? null,
     };

@@ -46,6 +46,11 @@ const rows = [
     accuracy: 0.38,
     format: 0.89,
     arithmetic: 0.12,
+    tasks: [
+      { task: 'arithmetic', n: 10, numFewshot: 3, metrics: { score: 0.3 } },
+      { task: 'knowledge-quiz', n: 10, numFewshot: 3, metrics: { acc: 0.2, acc_norm: 0.4 } },
+    ],
+    likelihoodPreferenceAccuracy: 0.625,
     sample: { question: 'Add 2 and 3', reply: '<b>5</b>\nAnswer: 5' },
   }),
   row('reward', { preferenceAccuracy: 0.85 }),
@@ -105,11 +110,19 @@ describe('writePipelineReport', () => {
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'))).toEqual(report);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toContain(
-      '| stage | validation bits/byte | task accuracy | format | multi-step arithmetic | preference accuracy | training time | tokens/s |',
+      '| stage | validation bits/byte | task accuracy | format | multi-step arithmetic | runner arithmetic | runner quiz | preference accuracy (log-likelihood) | reward-model accuracy | training time | tokens/s |',
     );
-    expect(md).toContain('| pretrain | 2.688 | 0.0% | 0.0% | – | – | 478.2 s | 4,927 |');
-    expect(md).toContain('| sft | 2.900 | 38.0% | 89.0% | 12.0% | – | 772.0 s | 3,778 |');
-    expect(md).toContain('| reward | – | – | – | – | 85.0% | 123.4 s | – |');
+    // A row measured before a column was added shows – there.
+    expect(md).toContain(
+      '| pretrain | 2.688 | 0.0% | 0.0% | – | – | – | – | – | 478.2 s | 4,927 |',
+    );
+    expect(md).toContain(
+      '| sft | 2.900 | 38.0% | 89.0% | 12.0% | 30.0% | 20.0% | 62.5% | – | 772.0 s | 3,778 |',
+    );
+    expect(md).toContain('| reward | – | – | – | – | – | – | – | 85.0% | 123.4 s | – |');
+    // The note names how the runner's tasks ran, from the rows.
+    expect(md).toContain('3-shot, on the first 10 and 10 questions');
+    expect(md).toContain('Reward-model accuracy: the reward model');
     expect(md).toContain('![sft/curves.svg](sft/curves.svg)');
     // Only the charts a stage drew, under a link to its folder.
     expect(md).toContain('### [pretrain](pretrain/)');
@@ -218,10 +231,10 @@ describe.runIf(present || process.env.CI === 'true')('report.html in headless Ch
         .evaluateAll((trs) =>
           trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)),
         );
-      expect(cells.map((c) => c.slice(0, 6))).toEqual([
-        ['pretrain', '2.688', '0.0%', '0.0%', '–', '–'],
-        ['sft', '2.900', '38.0%', '89.0%', '12.0%', '–'],
-        ['reward', '–', '–', '–', '–', '85.0%'],
+      expect(cells.map((c) => c.slice(0, 9))).toEqual([
+        ['pretrain', '2.688', '0.0%', '0.0%', '–', '–', '–', '–', '–'],
+        ['sft', '2.900', '38.0%', '89.0%', '12.0%', '30.0%', '20.0%', '62.5%', '–'],
+        ['reward', '–', '–', '–', '–', '–', '–', '–', '85.0%'],
       ]);
       expect(await page.locator('#stage-sft code').textContent()).toBe('<b>5</b>\nAnswer: 5');
       expect(await page.locator('#samples-sft tbody tr').count()).toBe(SAMPLE_QUESTIONS);

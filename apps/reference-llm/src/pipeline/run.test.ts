@@ -5,6 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { FILES, readCheckpoint } from '../run-folder.js';
 import { data, lines, tempDir, textFile } from '../test-utils/fixtures.js';
 import { microChat, microRecipe } from '../test-utils/tuning.js';
+import { readChatModel } from '../tuning/chat-model.js';
+import { DATA_FILES } from '../tuning/data-files.js';
+import { parsePreferenceExample, readJsonl } from '../tuning/jsonl.js';
+import { likelihoodPreferenceAccuracy } from '../tuning/preference-accuracy.js';
 import type { StageState } from '../tuning/stage.js';
 import { type PipelineOptions, resolveStages, runPipeline, STAGE_NAMES } from './run.js';
 
@@ -43,7 +47,22 @@ describe('runPipeline', () => {
       expect(row.accuracy).toBeGreaterThanOrEqual(0);
       expect(row.arithmetic).toBeGreaterThanOrEqual(0); // GRPO's held-out problems
       expect(row.sample!.question.length).toBeGreaterThan(0);
+      // The benchmark runner's tasks, as `tasks` runs them (STAGE_TASKS: 3-shot, 10 questions).
+      expect(row.tasks!.map((t) => [t.task, t.n, t.numFewshot])).toEqual([
+        ['arithmetic', 10, 3],
+        ['knowledge-quiz', 10, 3],
+      ]);
     }
+    // Preference accuracy by log-likelihood on the held-out pairs DPO wrote.
+    const { model, chat } = readChatModel(readCheckpoint(join(out, 'dpo')), device);
+    const pairs = readJsonl(
+      join(out, 'dpo', 'data', DATA_FILES.pairsHeldout),
+      parsePreferenceExample,
+    );
+    expect(r.rows!.find((row) => row.stage === 'dpo')!.likelihoodPreferenceAccuracy).toBe(
+      await likelihoodPreferenceAccuracy(model.eval(), chat, pairs, microRecipe.dpo.batchSize),
+    );
+    model.dispose();
     expect(r.rows!.find((row) => row.stage === 'reward')!.preferenceAccuracy).toBe(
       JSON.parse(readFileSync(join(out, 'reward', 'report.json'), 'utf8')).after.accuracy,
     );

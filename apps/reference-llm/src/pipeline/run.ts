@@ -7,6 +7,7 @@ import type { Preset } from '../presets.js';
 import { type PretrainState, resolvePreset } from '../pretrain.js';
 import { formatSeconds, type ProgressSink, stderrSink } from '../progress.js';
 import { FILES, readCheckpoint } from '../run-folder.js';
+import { DATA_FILES } from '../tuning/data-files.js';
 import type { TuningRecipe } from '../tuning/recipes.js';
 import { checkOut, estimateStageBytes } from './disk.js';
 import { evaluateStage, type StageAnswer, type StageRow } from './evaluation.js';
@@ -108,7 +109,8 @@ function readTimes(out: string): StageTimes {
  * a finished run is skipped, one with a checkpoint short of its last step is resumed, an empty
  * one starts; each prints one status line. A signal or the time limit stops the pipeline after
  * the stage saved (the same command resumes it). The `eval` stage measures every finished stage
- * (`evaluateStage`, each row kept in `out/eval/<stage>.json` for that checkpoint) and writes
+ * (`evaluateStage`, each row kept in `out/eval/<stage>.json` for that checkpoint; the held-out
+ * preference pairs are those the `dpo` or `reward` stage wrote, else generated alike) and writes
  * `report.json`, `report.md` and `report.html` into `out`; with `judge`, an LLM judge compares
  * every stage's replies with the SFT model's (`judgeStages`) and the report shows its verdicts.
  * The `serve` stage is the caller's: the result names the final model and whether to serve it.
@@ -265,6 +267,10 @@ async function evaluateStages(
   const rows: StageRow[] = [];
   const answers: Record<string, StageAnswer[]> = {};
   const pretrain = join(o.out, 'pretrain');
+  // The held-out pairs the reward model and DPO were measured on (the same seed, the same pairs).
+  const pairs = ['dpo', 'reward']
+    .map((s) => join(o.out, s, 'data', DATA_FILES.pairsHeldout))
+    .find((path) => existsSync(path));
   for (const stage of PIPELINE_STAGES) {
     const dir = join(o.out, stage.name);
     if (stageState(dir) !== 'complete') continue;
@@ -284,6 +290,7 @@ async function evaluateStages(
       device: o.device,
       pretrain,
       recipe: o.recipe,
+      pairs,
     });
     mkdirSync(join(o.out, EVAL_STAGE), { recursive: true });
     writeAtomic(cache, `${JSON.stringify({ model, ...measured }, null, 1)}\n`);
