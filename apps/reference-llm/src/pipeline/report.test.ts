@@ -121,7 +121,7 @@ describe('writePipelineReport', () => {
     );
     expect(md).toContain('| reward | – | – | – | – | – | – | – | 85.0% | 123.4 s | – |');
     // The note names how the runner's tasks ran, from the rows.
-    expect(md).toContain('3-shot, on the first 10 and 10 questions');
+    expect(md).toContain('3-shot, on the first 10 questions of each');
     expect(md).toContain('Reward-model accuracy: the reward model');
     expect(md).toContain('![sft/curves.svg](sft/curves.svg)');
     // Only the charts a stage drew, under a link to its folder.

@@ -91,7 +91,7 @@ const taskMetric = (row: StageRow, task: string, metric: string) =>
 function tableNote(rows: readonly StageRow[]): string {
   const tasks = rows.find((row) => row.tasks)?.tasks;
   const shots = tasks
-    ? `, ${tasks[0]!.numFewshot}-shot, on the first ${tasks.map((t) => `${t.n}`).join(' and ')} questions`
+    ? `, ${tasks[0]!.numFewshot}-shot, on the first ${tasks[0]!.n} questions of each`
     : '';
   return `Task accuracy and format: greedy replies to the held-out instruction questions (the pretrained model with the chat tokens added). Multi-step arithmetic: GRPO's held-out problems, greedy. Runner arithmetic and runner quiz: the benchmark runner's built-in tasks as \`reference-llm tasks\` runs them (two-digit arithmetic, exact match of the greedy answer; the knowledge quiz, log-likelihood of each choice)${shots}. Preference accuracy (log-likelihood): the share of the held-out preference pairs where the model gives the chosen reply a higher mean per-token log-likelihood than the rejected one, given the prompt. Reward-model accuracy: the reward model's own, on the same pairs (it scores the chosen reply higher).`;
 }
