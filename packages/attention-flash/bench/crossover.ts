@@ -46,6 +46,7 @@ async function once(s: Shape, who: 'row' | 'naive', backward: boolean): Promise<
 const SHAPES: Shape[] = [
   ...[8, 16, 32, 64, 128].map((d) => ({ batch: 1, heads: 4, seq: 256, d, causal: false })),
   ...[64, 128, 256, 384, 512].map((seq) => ({ batch: 1, heads: 4, seq, d: 64, causal: true })),
+  ...[32, 128].map((d) => ({ batch: 1, heads: 4, seq: 256, d, causal: true })),
   { batch: 8, heads: 4, seq: 64, d: 64, causal: false },
   { batch: 1, heads: 4, seq: 128, d: 128, causal: true },
   { batch: 1, heads: 4, seq: 512, d: 64, causal: false },
@@ -70,9 +71,10 @@ for (const s of SHAPES) {
     kvCapacity: s.seq,
     kernel: 'auto' as const,
   };
-  // As on an adapter where `lanes` cannot run: what `auto` chooses between row and naive.
-  const auto = naiveIsFaster(params, { ...dev.info, subgroups: false }) ? 'naive' : 'row';
   for (const backward of [false, true]) {
+    // As on an adapter where `lanes` cannot run: what `auto` chooses between row and naive.
+    const info = { ...dev.info, subgroups: false };
+    const auto = naiveIsFaster(params, info, backward) ? 'naive' : 'row';
     const best = { row: Number.POSITIVE_INFINITY, naive: Number.POSITIVE_INFINITY };
     for (const who of ['row', 'naive'] as const) await once(s, who, backward);
     for (let r = 0; r < rounds; r++)

@@ -219,6 +219,16 @@ describe('gradient check and tiles', () => {
     expect(() => naiveAttention(k, k, k, { kernel: 'row' } as never)).toThrow(
       /naiveAttention: unknown option "kernel"/,
     );
+    expect(() => attention(k, k, k, { kernel: null } as never)).toThrow(
+      /attention: kernel must be 'auto', 'tiled', 'row' or 'lanes', got null/,
+    );
+    expect(() => attention(k, k, k, { keySplits: null } as never)).toThrow(
+      /attention: keySplits must be 'auto' or an integer from 1 to 64, got null/,
+    );
+    expect(() => attention(k, k, k, { keySplits: Number.NaN })).toThrow(/got NaN/);
+    expect(() => attention(k, k, k, { returnLse: 'yes' } as never)).toThrow(
+      /attention: returnLse must be true or false, got "yes"/,
+    );
   });
 });
 
@@ -423,23 +433,30 @@ describe('auto runs the naive path where row would be slower', () => {
       ...o,
     }) as DeviceInfo;
 
-  it('decides by adapter, kernel, headDim, mask and size', () => {
+  it('decides by adapter, kernel, headDim, mask, size and whether backward follows', () => {
     const noSubgroups = adapter({});
-    // Without a causal mask: naive from headDim 64 on, at any length.
-    expect(naiveIsFaster(params(64, 64, 64), noSubgroups)).toBe(true);
-    expect(naiveIsFaster(params(1024, 1024, 32), noSubgroups)).toBe(false);
-    // Causal: row up to 384 × 384 positions below headDim 128.
-    expect(naiveIsFaster(params(383, 384, 64, 'auto', true), noSubgroups)).toBe(false);
-    expect(naiveIsFaster(params(384, 384, 64, 'auto', true), noSubgroups)).toBe(true);
-    expect(naiveIsFaster(params(64, 64, 128, 'auto', true), noSubgroups)).toBe(true);
+    const fwd = (p: FlashParams) => naiveIsFaster(p, noSubgroups);
+    const train = (p: FlashParams) => naiveIsFaster(p, noSubgroups, true);
+    // Without a mask: naive from headDim 64 for a forward pass, from 32 with backward.
+    expect(fwd(params(64, 64, 64))).toBe(true);
+    expect(fwd(params(1024, 1024, 32))).toBe(false);
+    expect(train(params(64, 64, 32))).toBe(true);
+    expect(train(params(1024, 1024, 16))).toBe(false);
+    // Causal: a forward pass from headDim 128 at any size; with backward from headDim 64 and
+    // 128 × 128 positions.
+    expect(fwd(params(1024, 1024, 64, 'auto', true))).toBe(false);
+    expect(fwd(params(16, 16, 128, 'auto', true))).toBe(true);
+    expect(train(params(127, 128, 64, 'auto', true))).toBe(false);
+    expect(train(params(128, 128, 64, 'auto', true))).toBe(true);
+    expect(train(params(1024, 1024, 32, 'auto', true))).toBe(false);
     // …never where the scores exceed the storage binding limit (4 heads × 4096² × 4 B = 256 MiB).
-    expect(naiveIsFaster(params(4096, 4096, 64), noSubgroups)).toBe(false);
+    expect(fwd(params(4096, 4096, 64))).toBe(false);
     // lanes runs where it fits; a headDim it does not take falls back to row, and so to naive.
     const lavapipe = adapter({ subgroups: true, subgroupMinSize: 8 });
     expect(naiveIsFaster(params(1024, 1024, 64), lavapipe)).toBe(false);
     expect(naiveIsFaster(params(1024, 1024, 66), lavapipe)).toBe(true);
     // A kernel asked for by name, a GPU and the CPU backends keep the flash kernels.
-    expect(naiveIsFaster(params(1024, 1024, 64, 'row'), noSubgroups)).toBe(false);
+    expect(fwd(params(1024, 1024, 64, 'row'))).toBe(false);
     expect(naiveIsFaster(params(1024, 1024, 64), adapter({ software: false }))).toBe(false);
     expect(naiveIsFaster(params(1024, 1024, 64), adapter({ backend: 'wasm' }))).toBe(false);
   });
@@ -475,6 +492,11 @@ describe('auto runs the naive path where row would be slower', () => {
         await attention(q, q, q, { returnLse: true }).lse.data();
       });
       expect(lse.kernels.map((x) => x.name).join()).toMatch(/flash_fwd:row:/);
+      // So does a forced keySplits (it asks for a flash kernel).
+      const split = await dev.profile(async () => {
+        await attention(q, q, q, { keySplits: 2 }).data();
+      });
+      expect(split.kernels.map((x) => x.name).join()).toMatch(/flash_fwd:row:.*:split/);
     },
     COMPILING,
   );

@@ -40,26 +40,34 @@ const attentionOp = defineOp<FlashParams>({
 
 export interface FlashOptions extends SequenceAttentionOptions {
   /**
-   * WebGPU kernel (forward and backward): `auto` (default) picks `lanes` on CPU WebGPU
-   * implementations with subgroups (else `row`) and `tiled` on GPUs; see `FlashKernel`.
+   * WebGPU kernel (forward and backward): `auto` (default) picks `tiled` on GPUs and `lanes` on
+   * CPU WebGPU implementations with subgroups where the headDim fits, else `row` — or the naive
+   * path (`naiveAttention`) where it measured faster than `row` (`naiveIsFaster`); see
+   * `FlashKernel`. A kernel named here always runs.
    */
   kernel?: FlashKernel | 'auto';
   /**
    * Key splits of the forward pass on WebGPU (split-K, flash-decoding style; `key-split.ts`):
    * `auto` (default) splits on a GPU where the call has too few query blocks to fill it (fewer
    * than 256 workgroups), keeping at least 256 keys a split, and never on a CPU adapter (whose
-   * workgroups run one after another); an integer 1–64 forces that many (1: no split). Results
-   * are the same either way up to rounding; the CPU and wasm backends never split.
+   * workgroups run one after another); an integer 1–64 forces that many (1: no split) and a
+   * flash kernel. Results are the same either way up to rounding; the CPU and wasm backends
+   * never split.
    */
   keySplits?: number | 'auto';
 }
 
+const KERNELS = ['auto', 'tiled', 'row', 'lanes'];
+
 /**
- * Exact attention softmax(q·kᵀ·scale + mask)·v without materialising the scores, forward and
- * backward. q: [batch, heads, Sq, headDim]; k, v: [batch, kvHeads, Sk, headDim] with kvHeads
- * dividing heads (MHA, GQA, MQA — K/V are indexed per group, never copied). Returns the output
- * [batch, heads, Sq, headDim]; with `returnLse`, also the per-row log-sum-exp [batch, heads, Sq].
- * With `documentIds`, packed examples attend only within themselves (forward and backward).
+ * Exact attention softmax(q·kᵀ·scale + mask)·v, forward and backward, by the flash kernels
+ * (the scores never materialised) or, where `kernel: 'auto'` finds it faster on a CPU adapter,
+ * the naive path. q: [batch, heads, Sq, headDim]; k, v: [batch, kvHeads, Sk, headDim] with
+ * kvHeads dividing heads (MHA, GQA, MQA — K/V are indexed per group, never copied). Returns the
+ * output [batch, heads, Sq, headDim]; with `returnLse`, also the per-row log-sum-exp
+ * [batch, heads, Sq] f32 (always from a flash kernel). With `documentIds`, packed examples attend
+ * only within themselves (forward and backward). Throws on bad shapes and options, naming them,
+ * and where forced `keySplits` would need partial outputs over the storage binding limit.
  */
 export function attention(
   q: Tensor,
@@ -82,18 +90,23 @@ export function attention(
     v,
     options,
   );
-  const kernel = options.kernel ?? 'auto';
-  if (!['auto', 'tiled', 'row', 'lanes'].includes(kernel))
+  const kernel = options.kernel === undefined ? 'auto' : options.kernel;
+  if (!KERNELS.includes(kernel))
     throw new TypeError(
       `attention: kernel must be 'auto', 'tiled', 'row' or 'lanes', got ${JSON.stringify(kernel)}`,
     );
-  checkKeySplits('attention', options.keySplits ?? 'auto');
+  const asked = options.keySplits === undefined ? 'auto' : options.keySplits;
+  checkKeySplits('attention', asked);
+  if (options.returnLse !== undefined && typeof options.returnLse !== 'boolean')
+    throw new TypeError(
+      `attention: returnLse must be true or false, got ${JSON.stringify(options.returnLse)}`,
+    );
   const params: FlashParams = { ...dims, kvCapacity: k.shape[2]!, kernel };
-  if (!options.returnLse && naiveIsFaster(params, q.device.info)) {
+  const training = isGradEnabled() && [q, k, v].some((t) => t.requiresGrad);
+  if (!options.returnLse && asked === 'auto' && naiveIsFaster(params, q.device.info, training)) {
     const { kernel: _k, keySplits: _s, returnLse: _r, ...sequenceOptions } = options;
-    const grad = isGradEnabled() && [q, k, v].some((t) => t.requiresGrad);
     // Without a graph to keep them for backward, the score matrix and its masks go at once.
-    return grad
+    return training
       ? naiveAttention(q, k, v, sequenceOptions)
       : tidy(() => naiveAttention(q, k, v, sequenceOptions));
   }
@@ -101,7 +114,7 @@ export function attention(
   // op; the backward kernels reuse those packed copies.
   const mask = kernelMask(options);
   const inputs = [q, k, v, ...(mask ? [mask] : [])];
-  params.splits = keySplits(params, options.keySplits ?? 'auto', q.device.info);
+  params.splits = keySplits(params, asked, q.device.info);
   const [out, lse, ...partials] = attentionOp(inputs, params);
   for (const t of partials) t.dispose(); // the combine pass's scratch; backward needs O and lse
   if (options.returnLse) return { out: out!, lse: lse! };
@@ -109,40 +122,66 @@ export function attention(
   return out!;
 }
 
+/** When the naive path beats `row`: from `headDim` without a mask; with one, from both `masked…`. */
+interface Crossover {
+  headDim: number;
+  maskedHeadDim: number;
+  maskedPositions: number;
+}
+
 /**
  * Where the naive path beats the `row` kernel on a CPU adapter, measured on lavapipe with
- * `kernel: 'row'` against `naiveAttention` (README, "Which kernel"): `row` walks K and V with a
- * scalar load per element, so its cost grows with headDim faster than the naive path's matmuls.
- * From headDim 64 without a causal mask or window the naive path takes about half the time at
- * every length measured (64 to 1024); with one, `row` skips the hidden keys and wins up to about
- * 384 × 384 positions (or below headDim 128); below headDim 64 `row` wins everywhere (0.1–0.7×).
+ * `kernel: 'row'` against `naiveAttention` (`bench/crossover.ts`, README "Which kernel"): `row`
+ * walks K and V with a scalar load per element, so its cost grows with headDim faster than the
+ * naive path's matmuls; a causal mask or window halves `row`'s work and none of naive's; and
+ * `row`'s backward passes cost more against naive's than its forward does. So for a forward pass
+ * alone, naive from headDim 64 without a mask (1.5–3.6× faster), and from headDim 128 with one;
+ * forward and backward (an input that requires grad), naive from headDim 32 without a mask
+ * (1.0–3.8×), and with one from headDim 64 and 128 × 128 positions (0.7–1.7×, near a tie at
+ * headDim 64 across runs).
  */
-export const ROW_NAIVE_CROSSOVER = { headDim: 64, maskedPositions: 384 * 384, maskedHeadDim: 128 };
+export const ROW_NAIVE_CROSSOVER: { forward: Crossover; training: Crossover } = {
+  forward: { headDim: 64, maskedHeadDim: 128, maskedPositions: 0 },
+  training: { headDim: 32, maskedHeadDim: 64, maskedPositions: 128 * 128 },
+};
 
 /**
  * Whether `kernel: 'auto'` runs the naive path: on a CPU WebGPU adapter where the flash kernel
  * would be `row` (no subgroups, or a headDim `lanes` does not take), where `ROW_NAIVE_CROSSOVER`
- * says it is faster and the [batch, heads, Sq, Sk] f32 scores fit the adapter's storage binding
- * limit.
+ * says it is faster — for a forward pass alone, or with `training` forward and backward — and
+ * the [batch, heads, Sq, Sk] f32 scores fit the adapter's storage binding limit.
  */
-export function naiveIsFaster(p: FlashParams, info: DeviceInfo): boolean {
+export function naiveIsFaster(p: FlashParams, info: DeviceInfo, training = false): boolean {
   if (p.kernel !== 'auto' || info.backend !== 'webgpu' || !info.software) return false;
   if (chooseKernel(p, info) !== 'row') return false;
-  const c = ROW_NAIVE_CROSSOVER;
-  const masked = p.causal || p.window > 0;
+  const c = training ? ROW_NAIVE_CROSSOVER.training : ROW_NAIVE_CROSSOVER.forward;
   const faster =
-    p.headDim >= c.headDim &&
-    (!masked || p.headDim >= c.maskedHeadDim || p.sq * p.sk >= c.maskedPositions);
+    p.causal || p.window > 0
+      ? p.headDim >= c.maskedHeadDim && p.sq * p.sk >= c.maskedPositions
+      : p.headDim >= c.headDim;
   const scoreBytes = p.batch * p.heads * p.sq * p.sk * 4;
   return faster && scoreBytes <= (info.limits.maxStorageBufferBindingSize ?? 0);
 }
 
-/** Key splits for a call: 1 off WebGPU, the number asked for, or `autoKeySplits`'s choice. */
+/**
+ * Key splits for a call: 1 off WebGPU, the number asked for, or `autoKeySplits`'s choice, within
+ * what the storage binding limit allows for the partial outputs (splits · batch·heads·Sq ·
+ * headDim f32). A forced number past it is an error naming it.
+ */
 function keySplits(p: FlashParams, asked: number | 'auto', info: DeviceInfo): number {
   if (info.backend !== 'webgpu') return 1;
-  if (asked !== 'auto') return asked;
+  const perSplit = p.batch * p.heads * p.sq * p.headDim * 4;
+  const limit = info.limits.maxStorageBufferBindingSize ?? Number.POSITIVE_INFINITY;
+  const most = Math.max(1, Math.floor(limit / Math.max(perSplit, 1)));
+  if (asked !== 'auto') {
+    if (asked > 1 && asked > most)
+      throw new RangeError(
+        `attention: keySplits ${asked} needs ${((asked * perSplit) / 2 ** 20).toFixed(1)} MiB of partial outputs (splits × batch·heads·Sq × headDim f32), over the adapter's ${(limit / 2 ** 20).toFixed(0)} MiB storage binding limit; at most ${most} fit`,
+      );
+    return asked;
+  }
   const rows = forwardRowsPerWorkgroup(chooseKernel(p, info));
-  return autoKeySplits(p, p.batch * p.heads * Math.ceil(p.sq / rows), info);
+  return Math.min(most, autoKeySplits(p, p.batch * p.heads * Math.ceil(p.sq / rows), info));
 }
 
 /**

@@ -155,6 +155,19 @@ describe.runIf(gpu)('split-K forward on WebGPU', () => {
     COMPILING,
   );
 
+  it('a forced keySplits whose partial outputs exceed the storage binding limit is named', () => {
+    // Rows enough that 64 splits × 8 heads × rows × 64 × 4 B pass the adapter's limit.
+    const limit = dev.info.limits.maxStorageBufferBindingSize!;
+    const rows = Math.ceil(limit / (64 * 8 * 64 * 4)) + 8;
+    const q = T.zeros([1, 8, rows, 64], { device: dev });
+    expect(() => attention(q, q, q, { keySplits: 64 })).toThrow(
+      /attention: keySplits 64 needs [\d.]+ MiB of partial outputs .* at most \d+ fit/,
+    );
+    // 2 splits fit: no error.
+    attention(q, q, q, { keySplits: 2 }).dispose();
+    q.dispose();
+  });
+
   it(
     'gradients through a split forward equal the naive gradients',
     async () => {

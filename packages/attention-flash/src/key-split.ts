@@ -40,7 +40,7 @@ export function checkKeySplits(where: string, value: unknown): void {
   if (value === 'auto') return;
   if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_KEY_SPLITS)
     throw new RangeError(
-      `${where}: keySplits must be 'auto' or an integer from 1 to ${MAX_KEY_SPLITS}, got ${JSON.stringify(value)}`,
+      `${where}: keySplits must be 'auto' or an integer from 1 to ${MAX_KEY_SPLITS}, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`,
     );
 }
 
