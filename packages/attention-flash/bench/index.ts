@@ -9,6 +9,7 @@
  *    and naive.
  * 2. Few query rows against many keys, forward: the `auto` kernel with 8 key splits
  *    (split-K) against the same kernel unsplit, and naive; and the splits `auto` picks here.
+ *    Then few keys against many queries, forward + backward, with 8 query splits of dK/dV.
  * 3. Long sequences, causal forward + backward: flash only (naive's score matrix exceeds the
  *    storage binding limit), with the device memory held above the inputs — linear in seq.
  * 4. A decode step (`decodeAttention`, 1 query, 8 heads) against KV-cache lengths.
@@ -17,7 +18,7 @@ import { loadavg } from 'node:os';
 import * as T from '@tessera/tensor-webgpu';
 import { chooseKernel, forwardRowsPerWorkgroup } from '../src/flash-forward.js';
 import { attention, decodeAttention, KVCache, naiveAttention } from '../src/index.js';
-import { autoKeySplits } from '../src/key-split.js';
+import { autoSplits } from '../src/key-split.js';
 
 const long = process.argv.includes('--long');
 const rounds = 3;
@@ -30,8 +31,11 @@ console.log(
   `adapter: ${dev.info.adapter}; storage binding limit ${(dev.info.limits.maxStorageBufferBindingSize! / 2 ** 20).toFixed(0)} MiB; load average ${load()}\n`,
 );
 
-/** `unsplit` and `split`: the `auto` kernel with `keySplits` 1 and 8. */
-type Contender = 'auto' | 'row' | 'naive' | 'unsplit' | 'split';
+/**
+ * `unsplit`: the `auto` kernel with `keySplits` and `dkvSplits` 1; `split` with 8 key splits of
+ * the forward, `splitDkv` with 8 query splits of the dK/dV pass.
+ */
+type Contender = 'auto' | 'row' | 'naive' | 'unsplit' | 'split' | 'splitDkv';
 
 interface Shape {
   name: string;
@@ -60,8 +64,12 @@ async function timeOnce(s: Shape, who: Contender, backward: boolean, batch = 1):
   const run = (qq: T.Tensor, kk: T.Tensor, vv: T.Tensor) =>
     who === 'naive'
       ? naiveAttention(qq, kk, vv, { causal: s.causal })
-      : who === 'unsplit' || who === 'split'
-        ? attention(qq, kk, vv, { causal: s.causal, keySplits: who === 'split' ? 8 : 1 })
+      : who === 'unsplit' || who === 'split' || who === 'splitDkv'
+        ? attention(qq, kk, vv, {
+            causal: s.causal,
+            keySplits: who === 'split' ? 8 : 1,
+            dkvSplits: who === 'splitDkv' ? 8 : 1,
+          })
         : attention(qq, kk, vv, { causal: s.causal, kernel: who });
   const t0 = performance.now();
   if (!backward) await T.tidy(() => run(q, k, v)).data();
@@ -123,7 +131,7 @@ function forwardSplits(s: Shape): number {
     kernel: 'auto' as const,
   };
   const rows = forwardRowsPerWorkgroup(chooseKernel(p, dev.info));
-  return autoKeySplits(p, s.heads * Math.ceil(s.sq / rows), dev.info);
+  return autoSplits(s.sk, s.heads * Math.ceil(s.sq / rows), dev.info);
 }
 
 // Few query rows against many keys: too few workgroups to fill the adapter without split-K.
@@ -144,6 +152,26 @@ for (const s of FEW_ROWS) {
   const [split, unsplit, naive] = (['split', 'unsplit', 'naive'] as const).map((w) => best.get(w)!);
   console.log(
     `| ${s.name} [${s.heads}, ${s.sq}, ${s.sk}, ${s.d}] | ${ms(naive!)} | ${ms(unsplit!)} | ${ms(split!)} | ${(split! / unsplit!).toFixed(2)}× | ${(split! / naive!).toFixed(2)}× | ${forwardSplits(s)} |`,
+  );
+}
+
+// Few keys against many queries, forward + backward: the dK/dV pass (a workgroup per key block)
+// idles the adapter without a split of the queries.
+const FEW_KEYS: Shape[] = [
+  { name: '1 head, 8 keys', heads: 1, kvHeads: 1, sq: 16384, sk: 8, d: 64, causal: false },
+  { name: '4 heads, 32 keys', heads: 4, kvHeads: 4, sq: 8192, sk: 32, d: 64, causal: false },
+];
+console.log(
+  '\n| few keys, forward + backward [heads, Sq, Sk, d] | naive | no split | 8 splits (dK/dV queries) | 8 splits / no split | split / naive |',
+);
+console.log('|---|--:|--:|--:|--:|--:|');
+for (const s of FEW_KEYS) {
+  const best = await race(s, ['splitDkv', 'unsplit', 'naive'], true);
+  const [split, unsplit, naive] = (['splitDkv', 'unsplit', 'naive'] as const).map(
+    (w) => best.get(w)!,
+  );
+  console.log(
+    `| ${s.name} [${s.heads}, ${s.sq}, ${s.sk}, ${s.d}] | ${ms(naive!)} | ${ms(unsplit!)} | ${ms(split!)} | ${(split! / unsplit!).toFixed(2)}× | ${(split! / naive!).toFixed(2)}× |`,
   );
 }
 

@@ -214,7 +214,7 @@ describe('gradient check and tiles', () => {
       /keyPaddingMask must be f32 \[1, 4\]/,
     );
     expect(() => attention(k, k, k, { casual: true } as never)).toThrow(
-      /attention: unknown option "casual" \(known options: scale, causal, window, keyPaddingMask, documentIds, kernel, keySplits, returnLse\)/,
+      /attention: unknown option "casual" \(known options: scale, causal, window, keyPaddingMask, documentIds, kernel, keySplits, dkvSplits, returnLse\)/,
     );
     expect(() => naiveAttention(k, k, k, { kernel: 'row' } as never)).toThrow(
       /naiveAttention: unknown option "kernel"/,

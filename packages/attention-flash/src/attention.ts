@@ -1,11 +1,13 @@
 import {
   add,
+  cast,
   contiguous,
   type DeviceInfo,
   defineOp,
   isGradEnabled,
   mul,
   sub,
+  sum,
   type Tensor,
   tidy,
 } from '@tessera/tensor-webgpu';
@@ -17,7 +19,7 @@ import {
   flashForwardOp,
   forwardRowsPerWorkgroup,
 } from './flash-forward.js';
-import { autoKeySplits, checkKeySplits } from './key-split.js';
+import { autoSplits, checkSplits } from './key-split.js';
 import { naiveAttention } from './naive.js';
 import {
   attentionDims,
@@ -33,10 +35,29 @@ const attentionOp = defineOp<FlashParams>({
     const extra = mask ? [mask] : [];
     const g = contiguous(gO!);
     const [dq, delta] = flashDqOp([q!, k!, v!, o!, g, lse!, ...extra], params);
-    const [dk, dv] = flashDkvOp([q!, k!, v!, g, lse!, delta!, ...extra], params);
+    const splits = params.dkvSplits ?? 1;
+    const grads = flashDkvOp([q!, k!, v!, g, lse!, delta!, ...extra], { ...params, splits });
+    // Split over queries: each split's partial f32 gradients, summed here.
+    const [dk, dv] =
+      splits > 1 ? grads.map((t) => castTo(sumSplits(t), k!.dtype)) : (grads as Tensor[]);
     return [dq!, dk!, dv!, ...(mask ? [null] : [])];
   },
 });
+
+/** Sums the split axis (0) of partial gradients, freeing them. */
+function sumSplits(parts: Tensor): Tensor {
+  const total = sum(parts, 0);
+  parts.dispose();
+  return total;
+}
+
+/** `t` as `dtype`, freeing `t` where a cast made a copy. */
+function castTo(t: Tensor, dtype: Tensor['dtype']): Tensor {
+  if (t.dtype === dtype) return t;
+  const out = cast(t, dtype);
+  t.dispose();
+  return out;
+}
 
 export interface FlashOptions extends SequenceAttentionOptions {
   /**
@@ -55,6 +76,14 @@ export interface FlashOptions extends SequenceAttentionOptions {
    * never split.
    */
   keySplits?: number | 'auto';
+  /**
+   * Query splits of the dK/dV backward pass on WebGPU (its workgroups own key rows, so few keys
+   * against many queries idle the adapter): `auto` (default) splits on a GPU where that pass has
+   * fewer than 256 workgroups, keeping at least 256 queries a split, never on a CPU adapter; an
+   * integer 1–64 forces that many. Each split writes f32 partial gradients [splits, batch,
+   * kvHeads, Sk, headDim], summed afterwards. The CPU and wasm backends never split.
+   */
+  dkvSplits?: number | 'auto';
 }
 
 const KERNELS = ['auto', 'tiled', 'row', 'lanes'];
@@ -84,7 +113,7 @@ export function attention(
 ): Tensor | { out: Tensor; lse: Tensor } {
   const dims = attentionDims(
     'attention',
-    [...SEQUENCE_ATTENTION_OPTION_KEYS, 'kernel', 'keySplits', 'returnLse'],
+    [...SEQUENCE_ATTENTION_OPTION_KEYS, 'kernel', 'keySplits', 'dkvSplits', 'returnLse'],
     q,
     k,
     v,
@@ -96,15 +125,18 @@ export function attention(
       `attention: kernel must be 'auto', 'tiled', 'row' or 'lanes', got ${JSON.stringify(kernel)}`,
     );
   const asked = options.keySplits === undefined ? 'auto' : options.keySplits;
-  checkKeySplits('attention', asked);
+  checkSplits('attention', 'keySplits', asked);
+  const askedDkv = options.dkvSplits === undefined ? 'auto' : options.dkvSplits;
+  checkSplits('attention', 'dkvSplits', askedDkv);
   if (options.returnLse !== undefined && typeof options.returnLse !== 'boolean')
     throw new TypeError(
       `attention: returnLse must be true or false, got ${JSON.stringify(options.returnLse)}`,
     );
   const params: FlashParams = { ...dims, kvCapacity: k.shape[2]!, kernel };
   const training = isGradEnabled() && [q, k, v].some((t) => t.requiresGrad);
-  if (!options.returnLse && asked === 'auto' && naiveIsFaster(params, q.device.info, training)) {
-    const { kernel: _k, keySplits: _s, returnLse: _r, ...sequenceOptions } = options;
+  const splitsForced = asked !== 'auto' || askedDkv !== 'auto';
+  if (!options.returnLse && !splitsForced && naiveIsFaster(params, q.device.info, training)) {
+    const { kernel: _k, keySplits: _s, dkvSplits: _d, returnLse: _r, ...sequenceOptions } = options;
     // Without a graph to keep them for backward, the score matrix and its masks go at once.
     return training
       ? naiveAttention(q, k, v, sequenceOptions)
@@ -115,6 +147,7 @@ export function attention(
   const mask = kernelMask(options);
   const inputs = [q, k, v, ...(mask ? [mask] : [])];
   params.splits = keySplits(params, asked, q.device.info);
+  params.dkvSplits = dkvSplits(params, askedDkv, q.device.info);
   const [out, lse, ...partials] = attentionOp(inputs, params);
   for (const t of partials) t.dispose(); // the combine pass's scratch; backward needs O and lse
   if (options.returnLse) return { out: out!, lse: lse! };
@@ -164,24 +197,44 @@ export function naiveIsFaster(p: FlashParams, info: DeviceInfo, training = false
 }
 
 /**
- * Key splits for a call: 1 off WebGPU, the number asked for, or `autoKeySplits`'s choice, within
- * what the storage binding limit allows for the partial outputs (splits · batch·heads·Sq ·
- * headDim f32). A forced number past it is an error naming it.
+ * Splits for a pass: 1 off WebGPU, the number asked for, or `autoSplits`'s choice for
+ * `workgroups` and a reduction over `length` rows, within what the storage binding limit allows
+ * for the partial outputs (`perSplit` bytes each). A forced number past it is an error naming
+ * the option.
  */
-function keySplits(p: FlashParams, asked: number | 'auto', info: DeviceInfo): number {
+function passSplits(
+  name: string,
+  asked: number | 'auto',
+  info: DeviceInfo,
+  [length, workgroups, perSplit]: [number, number, number],
+): number {
   if (info.backend !== 'webgpu') return 1;
-  const perSplit = p.batch * p.heads * p.sq * p.headDim * 4;
   const limit = info.limits.maxStorageBufferBindingSize ?? Number.POSITIVE_INFINITY;
   const most = Math.max(1, Math.floor(limit / Math.max(perSplit, 1)));
   if (asked !== 'auto') {
     if (asked > 1 && asked > most)
       throw new RangeError(
-        `attention: keySplits ${asked} needs ${((asked * perSplit) / 2 ** 20).toFixed(1)} MiB of partial outputs (splits × batch·heads·Sq × headDim f32), over the adapter's ${(limit / 2 ** 20).toFixed(0)} MiB storage binding limit; at most ${most} fit`,
+        `attention: ${name} ${asked} needs ${((asked * perSplit) / 2 ** 20).toFixed(1)} MiB of partial outputs, over the adapter's ${(limit / 2 ** 20).toFixed(0)} MiB storage binding limit; at most ${most} fit`,
       );
     return asked;
   }
-  const rows = forwardRowsPerWorkgroup(chooseKernel(p, info));
-  return Math.min(most, autoKeySplits(p, p.batch * p.heads * Math.ceil(p.sq / rows), info));
+  return Math.min(most, autoSplits(length, workgroups, info));
+}
+
+/** The forward's key splits: partial outputs splits × batch·heads·Sq × headDim f32. */
+function keySplits(p: FlashParams, asked: number | 'auto', info: DeviceInfo): number {
+  const rows = info.backend === 'webgpu' ? forwardRowsPerWorkgroup(chooseKernel(p, info)) : 1;
+  const workgroups = p.batch * p.heads * Math.ceil(p.sq / rows);
+  const perSplit = p.batch * p.heads * p.sq * p.headDim * 4;
+  return passSplits('keySplits', asked, info, [p.sk, workgroups, perSplit]);
+}
+
+/** dK/dV's query splits: partial gradients splits × batch·kvHeads·Sk × headDim f32, twice. */
+function dkvSplits(p: FlashParams, asked: number | 'auto', info: DeviceInfo): number {
+  const rows = info.backend === 'webgpu' ? forwardRowsPerWorkgroup(chooseKernel(p, info)) : 1;
+  const workgroups = p.batch * p.kvHeads * Math.ceil(p.sk / rows);
+  const perSplit = p.batch * p.kvHeads * p.sk * p.headDim * 4;
+  return passSplits('dkvSplits', asked, info, [p.sq, workgroups, perSplit]);
 }
 
 /**

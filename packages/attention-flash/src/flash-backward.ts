@@ -12,6 +12,7 @@ import {
   type FlashParams,
   maskWgsl,
 } from './flash-forward.js';
+import { SPLIT_KEYS_WGSL } from './key-split.js';
 import {
   KEY_KEEPS_WGSL,
   LANE_TILE,
@@ -73,19 +74,20 @@ function backwardKernel(
   [rows, heads]: [number, number],
   inputBindings: (t: string) => [string, string][],
   build: (t: string, D: number) => [[string, string][], string],
+  splits = 1,
 ): GpuKernel {
   const t = inputs[0]!.dtype === 'f16' ? 'f16' : 'f32';
   const mask = inputs[6];
   const u = attentionUniforms(p, mask ? mask.shape[1]! : 0);
   return {
-    key: `${name}:${t}:${p.headDim}:${mask ? 'mask' : ''}`,
+    key: `${name}:${t}:${p.headDim}:${mask ? 'mask' : ''}${splits > 1 ? ':split' : ''}`,
     uniforms: u,
-    workgroups: [Math.ceil(rows / BR), heads, 1],
+    workgroups: [Math.ceil(rows / BR), heads, splits],
     // Built only when the pipeline is compiled, not on every dispatch.
     code: () => {
       const [outputs, main] = build(t, p.headDim);
       return `${t === 'f16' ? 'enable f16;\n' : ''}${u.declaration(inputs.length + outputs.length)}${bindings(!!mask, inputBindings(t), outputs)}
-${maskWgsl(!!mask)}
+${maskWgsl(!!mask)}${splits > 1 ? SPLIT_KEYS_WGSL : ''}
 @compute @workgroup_size(${BR})
 ${main}`;
     },
@@ -102,22 +104,25 @@ function laneKernel(
   p: FlashParams,
   [rows, heads]: [number, number],
   [bindings, outputs]: [[string, boolean][], [string, boolean][]],
-  main: (D: number, t: string, hasMask: boolean) => string,
+  main: (D: number, t: string, hasMask: boolean, split: boolean) => string,
+  splits = 1,
 ): GpuKernel {
   const t = inputs[0]!.dtype === 'f16' ? 'f16' : 'f32';
   const mask = inputs[6];
   const u = attentionUniforms(p, mask ? mask.shape[1]! : 0);
-  const typed = (list: [string, boolean][]) =>
-    list.map(([n, vec]): [string, string] => [n, vec ? `vec4<${t}>` : 'f32']);
+  const typed = (list: [string, boolean][], vt = t) =>
+    list.map(([n, vec]): [string, string] => [n, vec ? `vec4<${vt}>` : 'f32']);
+  const split = splits > 1;
   return {
-    key: `${name}:lanes${LANE_TILE.rows}x${LANE_TILE.step}:${t}:${p.headDim}:${mask ? 'mask' : ''}`,
+    key: `${name}:lanes${LANE_TILE.rows}x${LANE_TILE.step}:${t}:${p.headDim}:${mask ? 'mask' : ''}${split ? ':split' : ''}`,
     uniforms: u,
-    workgroups: [Math.ceil(rows / (LANES * LANE_TILE.rows)), heads, 1],
+    workgroups: [Math.ceil(rows / (LANES * LANE_TILE.rows)), heads, splits],
     code: () =>
       `${laneHeader(t)}${u.declaration(inputs.length + outputs.length)}${storageBindings(
         [...typed(bindings), ...(mask ? [['mask', 'f32'] as [string, string]] : [])],
-        typed(outputs),
-      )}${maskWgsl(!!mask)}${mask ? KEY_KEEPS_WGSL : ''}${RANGE_WGSL}${main(p.headDim, t, !!mask)}`,
+        // Split partial gradients are summed afterwards: kept in f32.
+        typed(outputs, split ? 'f32' : t),
+      )}${maskWgsl(!!mask)}${mask ? KEY_KEEPS_WGSL : ''}${RANGE_WGSL}${split ? SPLIT_KEYS_WGSL : ''}${main(p.headDim, t, !!mask, split)}`,
   };
 }
 
@@ -236,6 +241,56 @@ export const flashDqOp = defineOp<FlashParams>({
   },
 });
 
+/**
+ * The `tiled`/`row` dK/dV pass (`t`: the gradients' element type): a thread per key row of a KV
+ * head, over every query head of its group and every query that sees it; with `split`, only the
+ * queries of split `wid.z`, written to that split's slice of the partial gradients.
+ */
+function dkvRowKernel(t: string, D: number, split: boolean): [[string, string][], string] {
+  return [
+    [
+      ['dK', t],
+      ['dV', t],
+    ],
+    `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let bkv = wid.y;
+  let b = bkv / P.kvHeads;
+  let kvh = bkv % P.kvHeads;
+  let j = wid.x * ${BR}u + lid;
+  if (j >= P.sk) { return; }
+  let kvAt = ((b * P.kvHeads + kvh) * P.kcap + j) * ${D}u;
+  var kr: array<vec4<f32>, ${Math.ceil(D / 4)}>;
+  var vr: array<vec4<f32>, ${Math.ceil(D / 4)}>;
+  for (var d = 0u; d < ${Math.ceil(D / 4)}u; d++) { kr[d] = ${ld('K', 'kvAt + 4u * d', D)}; vr[d] = ${ld('V', 'kvAt + 4u * d', D)}; }
+  let queries = ${split ? 'splitKeys(vec2<u32>(0u, P.sq), wid.z, 1u)' : 'vec2<u32>(0u, P.sq)'};
+  var dk: array<vec4<f32>, ${Math.ceil(D / 4)}>;
+  var dv: array<vec4<f32>, ${Math.ceil(D / 4)}>;
+  for (var g = 0u; g < P.group; g++) {
+    let bh = b * P.heads + kvh * P.group + g;
+    for (var i = queries.x; i < queries.y; i++) {
+      if (!allowed(i, j, b)) { continue; }
+      let qBase = (bh * P.sq + i) * ${D}u;
+      var s = 0.0;
+      var dp = 0.0;
+      for (var d = 0u; d < ${Math.ceil(D / 4)}u; d++) {
+        s += dot(${ld('Q', 'qBase + 4u * d', D)}, kr[d]);
+        dp += dot(${ld('dO', 'qBase + 4u * d', D)}, vr[d]);
+      }
+      let pr = exp(s * P.scale - LSE[bh * P.sq + i]);
+      let ds = pr * (dp - DELTA[bh * P.sq + i]);
+      for (var d = 0u; d < ${Math.ceil(D / 4)}u; d++) {
+        dv[d] = fma(vec4<f32>(pr), ${ld('dO', 'qBase + 4u * d', D)}, dv[d]);
+        dk[d] = fma(vec4<f32>(ds), ${ld('Q', 'qBase + 4u * d', D)}, dk[d]);
+      }
+    }
+  }
+  let out = ((${split ? '(wid.z * P.batch + b)' : 'b'} * P.kvHeads + kvh) * P.sk + j) * ${D}u;
+  for (var d = 0u; d < ${Math.ceil(D / 4)}u; d++) { ${st(t, 'dK', 'out + 4u * d', 'dk[d] * P.scale', D)} ${st(t, 'dV', 'out + 4u * d', 'dv[d]', D)} }
+}
+`,
+  ];
+}
+
 const DKV_INPUTS = (t: string): [string, string][] => [
   ['Q', t],
   ['K', t],
@@ -261,12 +316,22 @@ const DKV_LANE_BINDINGS: [[string, boolean][], [string, boolean][]] = [
   ],
 ];
 
+/**
+ * dK and dV [batch, kvHeads, Sk, headDim]; with `splits` > 1 (WebGPU only: the query
+ * dimension split across the grid's z, `dkvSplits`), the partial gradients of each split,
+ * [splits, batch, kvHeads, Sk, headDim] f32, for the caller to sum.
+ */
 export const flashDkvOp = defineOp<FlashParams>({
   name: 'flash_attention_dkv',
-  outputs: ([, k], p) => [
-    { shape: [p.batch, p.kvHeads, p.sk, p.headDim], dtype: k!.dtype },
-    { shape: [p.batch, p.kvHeads, p.sk, p.headDim], dtype: k!.dtype },
-  ],
+  outputs: ([, k], p) => {
+    const splits = p.splits ?? 1;
+    const shape = [...(splits > 1 ? [splits] : []), p.batch, p.kvHeads, p.sk, p.headDim];
+    const dtype = splits > 1 ? ('f32' as const) : k!.dtype;
+    return [
+      { shape, dtype },
+      { shape, dtype },
+    ];
+  },
   wgsl: (inputs: readonly TensorLayout[], _o, p, info) =>
     chooseKernel(p, info) === 'lanes'
       ? laneKernel(
@@ -276,48 +341,17 @@ export const flashDkvOp = defineOp<FlashParams>({
           [p.sk, p.batch * p.kvHeads],
           DKV_LANE_BINDINGS,
           laneDkvWgsl,
+          p.splits ?? 1,
         )
-      : backwardKernel('flash_dkv', inputs, p, [p.sk, p.batch * p.kvHeads], DKV_INPUTS, (t, D) => [
-          [
-            ['dK', t],
-            ['dV', t],
-          ],
-          `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let bkv = wid.y;
-  let b = bkv / P.kvHeads;
-  let kvh = bkv % P.kvHeads;
-  let j = wid.x * ${BR}u + lid;
-  if (j >= P.sk) { return; }
-  let kvAt = ((b * P.kvHeads + kvh) * P.kcap + j) * ${D}u;
-  var kr: array<vec4<f32>, ${Math.ceil(D / 4)}>;
-  var vr: array<vec4<f32>, ${Math.ceil(D / 4)}>;
-  for (var d = 0u; d < ${Math.ceil(D / 4)}u; d++) { kr[d] = ${ld('K', 'kvAt + 4u * d', D)}; vr[d] = ${ld('V', 'kvAt + 4u * d', D)}; }
-  var dk: array<vec4<f32>, ${Math.ceil(D / 4)}>;
-  var dv: array<vec4<f32>, ${Math.ceil(D / 4)}>;
-  for (var g = 0u; g < P.group; g++) {
-    let bh = b * P.heads + kvh * P.group + g;
-    for (var i = 0u; i < P.sq; i++) {
-      if (!allowed(i, j, b)) { continue; }
-      let qBase = (bh * P.sq + i) * ${D}u;
-      var s = 0.0;
-      var dp = 0.0;
-      for (var d = 0u; d < ${Math.ceil(D / 4)}u; d++) {
-        s += dot(${ld('Q', 'qBase + 4u * d', D)}, kr[d]);
-        dp += dot(${ld('dO', 'qBase + 4u * d', D)}, vr[d]);
-      }
-      let pr = exp(s * P.scale - LSE[bh * P.sq + i]);
-      let ds = pr * (dp - DELTA[bh * P.sq + i]);
-      for (var d = 0u; d < ${Math.ceil(D / 4)}u; d++) {
-        dv[d] = fma(vec4<f32>(pr), ${ld('dO', 'qBase + 4u * d', D)}, dv[d]);
-        dk[d] = fma(vec4<f32>(ds), ${ld('Q', 'qBase + 4u * d', D)}, dk[d]);
-      }
-    }
-  }
-  let out = ((b * P.kvHeads + kvh) * P.sk + j) * ${D}u;
-  for (var d = 0u; d < ${Math.ceil(D / 4)}u; d++) { ${st(t, 'dK', 'out + 4u * d', 'dk[d] * P.scale', D)} ${st(t, 'dV', 'out + 4u * d', 'dv[d]', D)} }
-}
-`,
-        ]),
+      : backwardKernel(
+          'flash_dkv',
+          inputs,
+          p,
+          [p.sk, p.batch * p.kvHeads],
+          DKV_INPUTS,
+          (t, D) => dkvRowKernel((p.splits ?? 1) > 1 ? 'f32' : t, D, (p.splits ?? 1) > 1),
+          p.splits ?? 1,
+        ),
   cpu: (inputs: readonly CpuTensor[], outputs: readonly CpuTensor[], p) => {
     const [q, k, v, dO, lse, delta, mask] = inputs;
     const [dk, dv] = outputs;

@@ -29,8 +29,10 @@ export interface FlashParams extends AttentionDims {
   /** Rows allocated per KV head in k and v (≥ sk: a KV cache has spare capacity). */
   kvCapacity: number;
   kernel: FlashKernel | 'auto';
-  /** Key splits of the forward pass (`key-split.ts`); default 1, no split. */
+  /** Splits of the pass run with these params (`key-split.ts`): the forward's keys, or dK/dV's queries; default 1. */
   splits?: number;
+  /** The query splits `attention()`'s backward gives the dK/dV pass; default 1. */
+  dkvSplits?: number;
 }
 
 /** The largest headDim the `lanes` kernels take (`lanesFit`). */

@@ -3,54 +3,42 @@ import type { DeviceInfo, Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
 import { maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
-import { autoKeySplits, checkKeySplits, MAX_KEY_SPLITS } from './key-split.js';
-import type { AttentionDims } from './options.js';
+import { autoSplits, checkSplits, MAX_KEY_SPLITS } from './key-split.js';
 
 const { gpu } = await testDevices();
 const kernels = ['tiled', 'row', 'lanes'] as const;
 /** Each split variant compiles its own pipelines; lavapipe's LLVM takes seconds for each. */
 const COMPILING = 300_000;
 
-const dims = (sk: number): AttentionDims => ({
-  batch: 1,
-  heads: 1,
-  kvHeads: 1,
-  sq: 1,
-  sk,
-  headDim: 64,
-  scale: 0.125,
-  causal: false,
-  window: 0,
-  hasMask: false,
-  documents: false,
-});
 const info = (backend: DeviceInfo['backend'], software: boolean) =>
   ({ backend, software }) as DeviceInfo;
 
-describe('autoKeySplits', () => {
+describe('autoSplits', () => {
   it('splits on a GPU only where the grid is small and the keys are many', () => {
     const gpu = info('webgpu', false);
     // One workgroup against 8192 keys: 256 workgroups wanted, 32 splits of 256 keys allowed.
-    expect(autoKeySplits(dims(8192), 1, gpu)).toBe(32);
+    expect(autoSplits(8192, 1, gpu)).toBe(32);
     // 128 workgroups: 2 splits reach the 256 wanted.
-    expect(autoKeySplits(dims(8192), 128, gpu)).toBe(2);
+    expect(autoSplits(8192, 128, gpu)).toBe(2);
     // Enough workgroups already, or too few keys to split.
-    expect(autoKeySplits(dims(8192), 256, gpu)).toBe(1);
-    expect(autoKeySplits(dims(511), 1, gpu)).toBe(1);
-    expect(autoKeySplits(dims(512), 1, gpu)).toBe(2);
+    expect(autoSplits(8192, 256, gpu)).toBe(1);
+    expect(autoSplits(511, 1, gpu)).toBe(1);
+    expect(autoSplits(512, 1, gpu)).toBe(2);
     // At most 64 splits.
-    expect(autoKeySplits(dims(1 << 16), 1, gpu)).toBe(MAX_KEY_SPLITS);
+    expect(autoSplits(1 << 16, 1, gpu)).toBe(MAX_KEY_SPLITS);
     // A CPU adapter runs a dispatch's workgroups one after another: never; nor the CPU backends.
-    expect(autoKeySplits(dims(1 << 16), 1, info('webgpu', true))).toBe(1);
-    expect(autoKeySplits(dims(1 << 16), 1, info('wasm', true))).toBe(1);
-    expect(autoKeySplits(dims(1 << 16), 1, info('cpu', true))).toBe(1);
+    expect(autoSplits(1 << 16, 1, info('webgpu', true))).toBe(1);
+    expect(autoSplits(1 << 16, 1, info('wasm', true))).toBe(1);
+    expect(autoSplits(1 << 16, 1, info('cpu', true))).toBe(1);
   });
 
   it('rejects a keySplits that is not auto or an integer 1..64, naming it', () => {
-    expect(() => checkKeySplits('attention', 'auto')).not.toThrow();
-    expect(() => checkKeySplits('attention', 7)).not.toThrow();
+    expect(() => checkSplits('attention', 'keySplits', 'auto')).not.toThrow();
+    expect(() => checkSplits('attention', 'keySplits', 7)).not.toThrow();
     for (const bad of [0, 65, 1.5, 'many', null])
-      expect(() => checkKeySplits('attention', bad)).toThrow(/attention: keySplits must be/);
+      expect(() => checkSplits('attention', 'keySplits', bad)).toThrow(
+        /attention: keySplits must be/,
+      );
     const q = T.randn([1, 1, 2, 4], { device: gpu ?? undefined, seed: 1 });
     expect(() => attention(q, q, q, { keySplits: 0 })).toThrow(/keySplits must be .* got 0/);
     q.dispose();
@@ -161,12 +149,62 @@ describe.runIf(gpu)('split-K forward on WebGPU', () => {
     const rows = Math.ceil(limit / (64 * 8 * 64 * 4)) + 8;
     const q = T.zeros([1, 8, rows, 64], { device: dev });
     expect(() => attention(q, q, q, { keySplits: 64 })).toThrow(
-      /attention: keySplits 64 needs [\d.]+ MiB of partial outputs .* at most \d+ fit/,
+      /attention: keySplits 64 needs [\d.]+ MiB of partial outputs.* at most \d+ fit/,
     );
     // 2 splits fit: no error.
     attention(q, q, q, { keySplits: 2 }).dispose();
     q.dispose();
   });
+
+  for (const c of CASES) {
+    it(
+      `dK/dV split over queries (3 and 7 splits) equal the naive gradients, every kernel: ${c.name}`,
+      async () => {
+        const grads = async (f: (q: Tensor, k: Tensor, v: Tensor, o: FlashOptions) => Tensor) => {
+          const { q, k, v, opts } = inputs(dev, c);
+          for (const t of [q, k, v]) t.requiresGrad = true;
+          const [b, h, , sq, , d] = c.shape;
+          const w = T.randn([b, h, sq, d], { device: dev, seed: 9 });
+          T.sum(T.mul(f(q, k, v, opts), w)).backward();
+          return Promise.all([q.grad!.data(), k.grad!.data(), v.grad!.data()]);
+        };
+        const want = await grads(naiveAttention);
+        for (const kernel of kernels)
+          for (const dkvSplits of kernel === 'lanes' ? [3, 7] : [3]) {
+            const got = await grads((q, k, v, o) =>
+              attention(q, k, v, { ...o, kernel, dkvSplits }),
+            );
+            for (let i = 0; i < 3; i++) expect(maxRelError(got[i]!, want[i]!)).toBeLessThan(1e-4);
+          }
+      },
+      COMPILING,
+    );
+  }
+
+  it(
+    'split dK/dV: f16 inputs get f16 gradients; a forced dkvSplits past the binding limit is named',
+    async () => {
+      const half = (t: Tensor) => T.cast(t, 'f16');
+      const [q, k, v] = [1, 2, 3].map((seed) =>
+        half(T.randn([1, 2, 40, 32], { device: dev, seed })),
+      ) as [Tensor, Tensor, Tensor];
+      for (const t of [q, k, v]) t.requiresGrad = true;
+      T.sum(attention(q, k, v, { causal: true, dkvSplits: 4 })).backward();
+      expect(k.grad!.dtype).toBe('f16');
+      const split = await T.cast(k.grad!, 'f32').data();
+      for (const t of [q, k, v]) t.grad = null;
+      T.sum(attention(q, k, v, { causal: true, dkvSplits: 1 })).backward();
+      expect(maxRelError(split, await T.cast(k.grad!, 'f32').data())).toBeLessThan(5e-3);
+      const limit = dev.info.limits.maxStorageBufferBindingSize!;
+      const keys = Math.ceil(limit / (64 * 8 * 64 * 4)) + 8;
+      const big = T.zeros([1, 8, keys, 64], { device: dev });
+      expect(() => attention(big, big, big, { dkvSplits: 64 })).toThrow(
+        /attention: dkvSplits 64 needs [\d.]+ MiB of partial outputs.* at most \d+ fit/,
+      );
+      big.dispose();
+    },
+    COMPILING,
+  );
 
   it(
     'gradients through a split forward equal the naive gradients',

@@ -1,52 +1,55 @@
 import type { DeviceInfo } from '@tessera/tensor-webgpu';
-import type { AttentionDims } from './options.js';
 
 /**
- * Split-K for the forward pass (flash-decoding, Dao et al. 2023, applied to whole sequences):
- * a workgroup owns a block of query rows of one (batch, head), so few rows — small batches,
- * one head, short query blocks against long keys — leave most of the adapter idle. Then the
- * keys a workgroup sees are cut into `splits` ranges run in parallel (the grid's z dimension);
- * each writes its rows' normalised partial output oₛ and log-sum-exp lseₛ, and a combine pass
- * merges them exactly: lse = log Σₛ exp(lseₛ), O = Σₛ exp(lseₛ − lse)·oₛ.
+ * Split-K (flash-decoding, Dao et al. 2023, applied to whole sequences and to the backward
+ * pass). The forward gives a workgroup a block of query rows of one (batch, head), so few rows —
+ * small batches, one head, short query blocks against long keys — leave most of the adapter
+ * idle. Then the keys a workgroup sees are cut into `splits` ranges run in parallel (the grid's z
+ * dimension); each writes its rows' normalised partial output oₛ and log-sum-exp lseₛ, and a
+ * combine pass merges them exactly: lse = log Σₛ exp(lseₛ), O = Σₛ exp(lseₛ − lse)·oₛ. The dK/dV
+ * pass gives a workgroup a block of key rows, so few keys against many queries idle it the same
+ * way: there the queries are split, and the partial gradients summed.
  */
 
-/** The most key splits a call takes. */
+/** The most splits a pass takes. */
 export const MAX_KEY_SPLITS = 64;
 
-/** Workgroups the forward aims to give a GPU: a few waves over its compute units. */
+/** Workgroups a split pass aims to give a GPU: a few waves over its compute units. */
 const TARGET_WORKGROUPS = 256;
 
-/** Fewest keys a split walks on a GPU: below this the combine pass costs more than the split saves. */
+/** Fewest rows (keys or queries) a split walks on a GPU: below this the combine costs more than the split saves. */
 export const MIN_KEYS_PER_SPLIT = 256;
 
 /**
- * The key splits `keySplits: 'auto'` picks: on a GPU, 1 where `workgroups` (the forward's grid
- * without a split) already reaches 256, else enough splits to reach it, with at least
- * `MIN_KEYS_PER_SPLIT` keys each and at most `MAX_KEY_SPLITS`. On a CPU adapter never: lavapipe
- * runs the workgroups of a dispatch one after another on one thread (1, 2 and 8 workgroups of
- * the same work took 0.43, 0.79 and 3.91 ms; a split forward took the same kernel time as an
+ * The splits `'auto'` picks for a pass that reduces over `length` rows (keys for the forward,
+ * queries for dK/dV): on a GPU, 1 where `workgroups` (the pass's grid without a split) already
+ * reaches 256, else enough splits to reach it, with at least `MIN_KEYS_PER_SPLIT` rows each and
+ * at most `MAX_KEY_SPLITS`. On a CPU adapter never: lavapipe runs the workgroups of a dispatch
+ * one after another on one thread (1, 2 and 8 workgroups of the same work took 0.43, 0.79 and
+ * 3.91 ms, alike with `LP_NUM_THREADS` 1 and 2; a split forward took the same kernel time as an
  * unsplit one, README), so a split only adds the combine pass. The CPU and wasm backends never
  * split either (each row is its own task there).
  */
-export function autoKeySplits(d: AttentionDims, workgroups: number, info: DeviceInfo): number {
+export function autoSplits(length: number, workgroups: number, info: DeviceInfo): number {
   if (info.backend !== 'webgpu' || info.software) return 1;
   const wanted = Math.ceil(TARGET_WORKGROUPS / workgroups);
-  const most = Math.min(MAX_KEY_SPLITS, Math.floor(d.sk / MIN_KEYS_PER_SPLIT));
+  const most = Math.min(MAX_KEY_SPLITS, Math.floor(length / MIN_KEYS_PER_SPLIT));
   return Math.max(1, Math.min(wanted, most));
 }
 
-/** Checks a `keySplits` option: 'auto' or an integer 1..MAX_KEY_SPLITS. */
-export function checkKeySplits(where: string, value: unknown): void {
+/** Checks a `keySplits` or `dkvSplits` option (`name`): 'auto' or an integer 1..MAX_KEY_SPLITS. */
+export function checkSplits(where: string, name: string, value: unknown): void {
   if (value === 'auto') return;
   if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_KEY_SPLITS)
     throw new RangeError(
-      `${where}: keySplits must be 'auto' or an integer from 1 to ${MAX_KEY_SPLITS}, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`,
+      `${where}: ${name} must be 'auto' or an integer from 1 to ${MAX_KEY_SPLITS}, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`,
     );
 }
 
 /**
- * WGSL `splitKeys(keys, z, step)`: split z's part of the key range [keys.x, keys.y) cut into
- * `P.splits` parts, each a multiple of `step` keys (a kernel's tile), the last one shorter.
+ * WGSL `splitKeys(keys, z, step)`: split z's part of the range [keys.x, keys.y) (keys, or the
+ * queries of dK/dV) cut into `P.splits` parts, each a multiple of `step` (a kernel's tile), the
+ * last one shorter.
  */
 export const SPLIT_KEYS_WGSL = `fn splitKeys(keys: vec2<u32>, z: u32, step: u32) -> vec2<u32> {
   let span = select(0u, keys.y - keys.x, keys.y > keys.x);

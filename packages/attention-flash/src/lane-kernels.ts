@@ -330,19 +330,21 @@ ${storeSlices(x, t, 'dQ', 'dq', 'bh * P.sq', 'P.sq', () => 'P.scale')}
  * their gradients here) and the queries that can see the workgroup's keys: p = exp(scale·q·k −
  * lse), ds = p·(dO·v − δ), then dV += p·dO and dK += scale·ds·q in slices.
  */
-export function laneDkvWgsl(D: number, t: string, hasMask: boolean): string {
+export function laneDkvWgsl(D: number, t: string, hasMask: boolean, split = false): string {
   const x = dims(D);
   const qs = range(x.C);
   const q = qs.map((c) => streamed(x, `q${c}`, 'Q', `qr${c}`));
   const g = qs.map((c) => streamed(x, `g${c}`, 'dO', `qr${c}`));
   const kv = (r: number) => `(bh * P.kcap + at${r}) * ${x.D4}u`;
+  // With `split`, split wid.z's partial gradients, [splits, batch · kvHeads, Sk] rows of f32.
+  const base = split ? '(wid.z * P.batch * P.kvHeads + bh) * P.sk' : 'bh * P.sk';
   return `${opening(x, 'P.sk', 'P.kvHeads')}
 ${rowRegisters(x, 'k', (r, d) => `vec4<f32>(K[${kv(r)} + ${d}u])`)}
 ${rowRegisters(x, 'v', (r, d) => `vec4<f32>(V[${kv(r)} + ${d}u])`)}
 ${sliceAccumulators(x, 'dk')}
 ${sliceAccumulators(x, 'dv')}
 ${hasMask ? eachRow(x, (r) => `  let km${r} = mask[b * P.maskStride + at${r}];`) : ''}
-  let queries = queryRange(first, last);
+  let queries = ${split ? `splitKeys(queryRange(first, last), wid.z, ${x.C}u)` : 'queryRange(first, last)'};
   for (var gi = 0u; gi < P.group; gi++) {
     let qh = b * P.heads + (bh % P.kvHeads) * P.group + gi;
     for (var t = queries.x; t < queries.y; t += ${x.C}u) {
@@ -373,8 +375,8 @@ ${accumulate(x, 'dv', (r, c) => `p${r}_${c}`, 'g')}
 ${accumulate(x, 'dk', (r, c) => `ds${r}_${c}`, 'q')}
     }
   }
-${storeSlices(x, t, 'dK', 'dk', 'bh * P.sk', 'P.sk', () => 'P.scale')}
-${storeSlices(x, t, 'dV', 'dv', 'bh * P.sk', 'P.sk', () => '1.0')}
+${storeSlices(x, split ? 'f32' : t, 'dK', 'dk', base, 'P.sk', () => 'P.scale')}
+${storeSlices(x, split ? 'f32' : t, 'dV', 'dv', base, 'P.sk', () => '1.0')}
 }
 `;
 }
