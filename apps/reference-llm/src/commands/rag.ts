@@ -98,7 +98,7 @@ const trainCommand = () =>
     .addOption(
       new Option(
         '--negatives <n>',
-        'reranker negatives per question (half BM25 hard negatives, half random)',
+        'reranker negatives per question, drawn afresh at each step (half among BM25 hard negatives, half random)',
       )
         .argParser(integer(1))
         .default(3),
