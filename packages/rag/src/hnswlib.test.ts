@@ -1,5 +1,10 @@
-import { FlatIndex, type Metric } from '@tessera/rag';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FlatIndex, HnswIndex, IndexFileError, type Metric } from '@tessera/rag';
 import { HnswlibStore } from '@tessera/rag/hnswlib';
+import { saveIndex } from '@tessera/rag/node';
 import { describe, expect, it } from 'vitest';
 import { gaussianVectors } from './test-utils/vectors.js';
 
@@ -48,5 +53,44 @@ describe('HnswlibStore', () => {
     );
     expect(() => store.search([1, 2], 1)).toThrow('query has 2 values, expected the dimension 4');
     expect(store.search([1, 2, 3, 4], 5)).toEqual([{ id: 'a', distance: 0 }]);
+  });
+
+  it('saves and loads the same graph, ids and deletions', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hnswlib-'));
+    const data = gaussianVectors(500, 16, 3);
+    const store = await HnswlibStore.create({ dimension: 16, metric: 'l2', efSearch: 32 });
+    store.add(data);
+    store.delete(['v0', 'v1']);
+    store.add([{ ...data[1]!, id: 'v1' }]); // a deleted id stored again
+    const path = join(dir, 'vectors.hnswlib');
+    await store.save(path);
+    const loaded = await HnswlibStore.load(path);
+    expect(loaded.size()).toBe(499);
+    for (const { vector } of gaussianVectors(20, 16, 4, 'q'))
+      expect(loaded.search(vector, 10)).toEqual(store.search(vector, 10));
+    expect(loaded.search(data[0]!.vector, 1)[0]!.id).not.toBe('v0');
+    expect(loaded.search(data[1]!.vector, 1)).toEqual([{ id: 'v1', distance: 0 }]);
+    loaded.add([{ id: 'new', vector: data[0]!.vector }]);
+    expect(loaded.search(data[0]!.vector, 1)).toEqual([{ id: 'new', distance: 0 }]);
+  });
+
+  it('names a missing, corrupt or other kind of file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hnswlib-'));
+    const path = join(dir, 'vectors.hnswlib');
+    await expect(HnswlibStore.load(path)).rejects.toThrow(`${path}: no index file there`);
+    const store = await HnswlibStore.create({ dimension: 4 });
+    store.add([{ id: 'a', vector: [1, 2, 3, 4] }]);
+    await store.save(path);
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 10]! ^= 1;
+    writeFileSync(path, bytes);
+    await expect(HnswlibStore.load(path)).rejects.toThrow(IndexFileError);
+    await expect(HnswlibStore.load(path)).rejects.toThrow('checksum mismatch');
+    const ours = new HnswIndex({ dimension: 4 });
+    ours.add([{ id: 'a', vector: [1, 2, 3, 4] }]);
+    await saveIndex(path, ours);
+    await expect(HnswlibStore.load(path)).rejects.toThrow(
+      `${path}: a "hnsw" index, not an hnswlib one (read it with loadIndex from @tessera/rag/node)`,
+    );
   });
 });

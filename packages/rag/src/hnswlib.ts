@@ -3,10 +3,16 @@
  * A {@link VectorStore} over hnswlib (`hnswlib-node`, the C++ library's Node binding): the same
  * algorithm as `HnswIndex`, natively compiled — about 2× the queries per second and a
  * faster build on this package's benchmark — for users who can install a native addon. Needs the
- * optional peer dependency `hnswlib-node` (tested with 3.0.0). In memory only: rebuild it from the
- * records, or keep `HnswIndex`'s file format where persistence matters.
+ * optional peer dependency `hnswlib-node` (tested with 3.0.0). `save` and `HnswlibStore.load`
+ * keep it in a file (Node only, as the addon is).
  */
+import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { HierarchicalNSW } from 'hnswlib-node';
+import { decodeIndexFile, encodeIndexFile, IndexFileError } from './index-file.js';
+import { writeFileAtomic } from './node.js';
 import { checkOptions } from './options.js';
 import {
   checkDimension,
@@ -44,6 +50,25 @@ const positive = (where: string, name: string, value: number) => {
   return value;
 };
 
+/** The `hnswlib-node` module, or a TypeError saying how to install it. */
+async function hnswlib(where: string): Promise<typeof import('hnswlib-node')> {
+  try {
+    // A CommonJS addon: Node's ESM loader puts its exports on `default`.
+    const mod = (await import('hnswlib-node')) as typeof import('hnswlib-node') & {
+      default?: typeof import('hnswlib-node');
+    };
+    return mod.default ?? mod;
+  } catch (e) {
+    throw new TypeError(
+      `${where}: the optional peer dependency hnswlib-node is not installed (npm install hnswlib-node)`,
+      { cause: e },
+    );
+  }
+}
+
+/** A path for hnswlib's own file, which it reads and writes only by name. */
+const scratchPath = () => join(tmpdir(), `tessera-hnswlib-${randomBytes(6).toString('hex')}.bin`);
+
 /**
  * Vectors in an hnswlib graph, ids mapped to hnswlib's integer labels. Deletion marks the label
  * (hnswlib's `markDelete`: the node keeps routing, is never returned); capacity doubles as
@@ -79,17 +104,7 @@ export class HnswlibStore implements VectorStore {
     const seed = options.seed ?? 100;
     if (!Number.isInteger(seed) || seed < 0)
       throw new RangeError(`${where}: seed must be a non-negative integer, got ${seed}`);
-    let lib: typeof import('hnswlib-node');
-    try {
-      // A CommonJS addon: Node's ESM loader puts its exports on `default`.
-      const mod = (await import('hnswlib-node')) as typeof lib & { default?: typeof lib };
-      lib = mod.default ?? mod;
-    } catch (e) {
-      throw new TypeError(
-        `${where}: the optional peer dependency hnswlib-node is not installed (npm install hnswlib-node)`,
-        { cause: e },
-      );
-    }
+    const lib = await hnswlib(where);
     const index = new lib.HierarchicalNSW(SPACE[metric], dimension);
     index.initIndex({ maxElements: 1024, m, efConstruction, randomSeed: seed });
     return new HnswlibStore(index, dimension, metric, efSearch);
@@ -137,6 +152,80 @@ export class HnswlibStore implements VectorStore {
 
   size(): number {
     return this.live;
+  }
+
+  /**
+   * Writes the store to `path` atomically (a temporary file in the same folder, then a rename):
+   * this package's index file (`TSRAGIDX`, format version, CRC-32) of kind `hnswlib`, holding
+   * the dimension, metric, efSearch and ids in its header and hnswlib's own graph file as its
+   * one section. Read it back with {@link HnswlibStore.load}.
+   */
+  async save(path: string): Promise<void> {
+    const scratch = scratchPath();
+    try {
+      await this.index.writeIndex(scratch);
+      const graph = new Uint8Array(await readFile(scratch));
+      const ids = this.ids.map((id, label) => (this.labels.get(id) === label ? id : null));
+      const header = { kind: 'hnswlib', dimension: this.dimension, metric: this.metric };
+      const file = encodeIndexFile({ ...header, efSearch: this.efSearch, ids }, [graph]);
+      await writeFileAtomic(path, file);
+    } finally {
+      await rm(scratch, { force: true });
+    }
+  }
+
+  /**
+   * Reads a store written by {@link HnswlibStore.save}: the same graph, ids, deletions and
+   * distances.
+   *
+   * @throws IndexFileError - no file at `path`, a truncated or corrupt file, another kind of
+   *   index, or a graph hnswlib cannot read
+   * @throws TypeError - `hnswlib-node` not installed
+   */
+  static async load(path: string): Promise<HnswlibStore> {
+    const where = 'HnswlibStore.load';
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new IndexFileError(
+        code === 'ENOENT' ? `${path}: no index file there` : `${path}: cannot read (${code ?? e})`,
+      );
+    }
+    const { header, sections } = decodeIndexFile(bytes, path);
+    if (header.kind !== 'hnswlib' || sections.length !== 1)
+      throw new IndexFileError(
+        `${path}: a ${JSON.stringify(header.kind)} index, not an hnswlib one${header.kind === 'hnsw' || header.kind === 'flat' ? ' (read it with loadIndex from @tessera/rag/node)' : ''}`,
+      );
+    const { dimension, metric, efSearch, ids } = header as {
+      dimension: number;
+      metric: Metric;
+      efSearch: number;
+      ids: (string | null)[];
+    };
+    const lib = await hnswlib(where);
+    const index = new lib.HierarchicalNSW(SPACE[checkMetric(where, metric)], dimension);
+    const scratch = scratchPath();
+    try {
+      await writeFileAtomic(scratch, sections[0]!);
+      await index.readIndex(scratch);
+    } catch (e) {
+      throw new IndexFileError(`${path}: hnswlib cannot read the graph (${(e as Error).message})`);
+    } finally {
+      await rm(scratch, { force: true });
+    }
+    if (index.getCurrentCount() !== ids.length)
+      throw new IndexFileError(
+        `${path}: the graph holds ${index.getCurrentCount()} vectors, the header names ${ids.length}`,
+      );
+    const store = new HnswlibStore(index, dimension, metric, efSearch);
+    ids.forEach((id, label) => {
+      store.ids.push(id ?? '');
+      if (id !== null) store.labels.set(id, label);
+    });
+    store.live = store.labels.size;
+    return store;
   }
 
   /** hnswlib's distance in this package's convention. */

@@ -24,6 +24,11 @@ describe('readIndex', () => {
     expect(() => readIndex(encodeIndexFile({ kind: 'ivf' }, []), 'f')).toThrow(
       new IndexFileError('f: unknown index kind "ivf"'),
     );
+    expect(() => readIndex(encodeIndexFile({ kind: 'hnswlib' }, []), 'f')).toThrow(
+      new IndexFileError(
+        'f: an hnswlib index; read it with HnswlibStore.load from @tessera/rag/hnswlib',
+      ),
+    );
     const short = encodeIndexFile({ kind: 'flat', metric: 'l2', dimension: 2, ids: ['a'] }, [
       new Float32Array(1),
     ]);

@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as T from '@tessera/tensor-webgpu';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../test-utils/fixtures.js';
+import { pretrainedMicro } from '../test-utils/tuning.js';
 
 // The commands as a user runs them, one real process each, on the CPU backend.
 const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));
@@ -69,6 +71,22 @@ describe('rag, the command', () => {
     expect(q.code, q.output).toBe(0);
     expect(q.output).toMatch(/^\[1\] -?\d+\.\d{3} {2}p\d+:0-\d+\n/m);
     expect(q.output).toMatch(/^\[2\] /m);
+    // With a language model of a 64-token window the prompt gets what the answer leaves.
+    const lm = await pretrainedMicro(await T.createDevice({ backend: 'cpu' }));
+    const asked = ['rag', 'query', '--index', index, '-k', '2', '--checkpoint', lm, ...cpu];
+    const a = await run(...asked, '--max-new-tokens', '4', 'who?');
+    expect(a.code, a.output).toBe(0);
+    const fit = a.output.match(
+      /^prompt: ([0-2]) of 2 passages fit \((\d+) tokens of the 60 that the 64-token window leaves beside 4 new tokens/m,
+    );
+    expect(fit, a.output).not.toBeNull();
+    expect(Number(fit![2])).toBeLessThanOrEqual(60);
+    expect(a.output).toMatch(/^answer: /m);
+    const long = await run(...asked, question.text);
+    expect(long.code).toBe(1);
+    expect(long.output).toMatch(
+      /the instructions and the question take \d+ tokens, over the 48 that the model's 64-token window leaves beside --max-new-tokens 16: ask a shorter question/,
+    );
   });
 
   it('refuses to overwrite an index, and names a folder that is not one', async () => {

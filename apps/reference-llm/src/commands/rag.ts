@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
-import { augmentPrompt } from '@tessera/rag';
 import { loadBeir } from '@tessera/rag/node';
 import { backendOption, integer, numberIn, withDevice } from '../command-options.js';
 import { DEFAULT_DATA, readText } from '../data.js';
 import { asLanguageModel } from '../language-model.js';
 import { loadCheckpoint } from '../load.js';
+import { answerPrompt } from '../rag/answer-prompt.js';
 import { buildBenchmark, writeBenchmark } from '../rag/benchmark.js';
 import {
+  ANSWER_INSTRUCTIONS,
   answerAccuracy,
   buildRetrievers,
   choiceAccuracy,
@@ -19,6 +20,7 @@ import {
   tuneDenseWeight,
 } from '../rag/evaluate-retrieval.js';
 import { buildIndexFolder, openIndexFolder } from '../rag/index-folder.js';
+import { INDEX_STORES } from '../rag/index-store.js';
 import { readRetrievalModels } from '../rag/retrieval-models.js';
 import { DEFAULT_ENCODER, trainRetrievalModels } from '../rag/train-retrieval.js';
 
@@ -98,7 +100,7 @@ const trainCommand = () =>
     .addOption(
       new Option(
         '--negatives <n>',
-        'reranker negatives per question (half BM25 hard negatives, half random)',
+        'reranker negatives per question, drawn afresh at each step (half among BM25 hard negatives, half random)',
       )
         .argParser(integer(1))
         .default(3),
@@ -142,16 +144,24 @@ const trainCommand = () =>
 
 const indexCommand = () =>
   new Command('index')
-    .summary('chunk a text file or BEIR corpus.jsonl, embed the chunks, store them (HNSW + BM25)')
+    .summary(
+      'chunk a text file or BEIR corpus.jsonl, embed the chunks, store them (HNSW: ours or hnswlib; BM25)',
+    )
     .requiredOption('--data <file>', 'a text file, or a BEIR corpus.jsonl')
     .requiredOption('--models <dir>', 'folder written by "rag train"')
     .requiredOption('--out <dir>', 'a new folder for the index')
+    .addOption(
+      new Option(
+        '--store <kind>',
+        "vector store: hnsw (this project's, plain TypeScript) or hnswlib (hnswlib's C++ through hnswlib-node: the same recall, about 2x the queries per second); default hnswlib where hnswlib-node is installed, else hnsw",
+      ).choices(INDEX_STORES),
+    )
     .addOption(backendOption())
     .action(async (o) => {
       await withDevice(o.backend, async (device) => {
-        const m = await buildIndexFolder(o.out, o.data, o.models, device);
+        const m = await buildIndexFolder(o.out, o.data, o.models, device, { store: o.store });
         console.log(
-          `${o.out}: ${m.chunks} chunks of ${m.documents} documents (≤ ${m.chunkSize} tokens each)`,
+          `${o.out}: ${m.chunks} chunks of ${m.documents} documents (≤ ${m.chunkSize} tokens each), store ${m.store}`,
         );
       });
     });
@@ -171,25 +181,43 @@ const queryCommand = () =>
       new Option('-k, --top-k <k>', 'passages to retrieve').argParser(integer(1)).default(3),
     )
     .addOption(
-      new Option('--max-new-tokens <n>', 'answer length').argParser(integer(1)).default(48),
+      new Option(
+        '--max-new-tokens <n>',
+        "answer length; the prompt gets the rest of the model's window (passages that do not fit are left out, lowest-ranked first)",
+      )
+        .argParser(integer(1))
+        .default(16),
     )
     .addOption(backendOption())
     .action(async (question, o) => {
       await withDevice(o.backend, async (device) => {
+        const lm = o.checkpoint ? loadCheckpoint(o.checkpoint, device) : undefined;
         const { retriever } = await openIndexFolder(o.index, device);
         const hits = await retriever.search(question, o.topK);
-        const { prompt, citations } = augmentPrompt(question, hits);
-        citations.forEach((c, i) => {
-          const h = hits[i]!;
-          console.log(`[${c.number}] ${h.score.toFixed(3)}  ${c.sourceId}:${c.start}-${c.end}`);
+        const print = (h: (typeof hits)[number], label: string) => {
+          console.log(`${label} ${h.score.toFixed(3)}  ${h.sourceId ?? h.id}:${h.start}-${h.end}`);
           console.log(`    ${h.text.replace(/\n/g, '\n    ')}`);
+        };
+        if (!lm) {
+          for (const [i, h] of hits.entries()) print(h, `[${i + 1}]`);
+          return;
+        }
+        const { model, tokenizer } = lm;
+        const fitted = answerPrompt(question, hits, {
+          tokenizer,
+          window: model.config.maxSeqLen,
+          maxNewTokens: o.maxNewTokens,
+          instructions: ANSWER_INSTRUCTIONS,
         });
-        if (!o.checkpoint) return;
-        const { model, tokenizer } = loadCheckpoint(o.checkpoint, device);
-        const answer = await asLanguageModel(model, tokenizer, o.checkpoint).generate(prompt, {
-          maxTokens: o.maxNewTokens,
-          stop: ['\n\n'],
-        });
+        for (const [i, h] of hits.entries())
+          print(h, i < fitted.citations.length ? `[${i + 1}]` : '[-]');
+        console.log(
+          `prompt: ${fitted.citations.length} of ${hits.length} passages fit (${fitted.tokens} tokens of the ${fitted.budget} that the ${model.config.maxSeqLen}-token window leaves beside ${o.maxNewTokens} new tokens${fitted.citations.length < hits.length ? '; [-] left out, lowest-ranked first' : ''})`,
+        );
+        const answer = await asLanguageModel(model, tokenizer, o.checkpoint!).generate(
+          fitted.prompt,
+          { maxTokens: o.maxNewTokens, stop: ['\n\n'] },
+        );
         console.log(`answer: ${answer.trim()}`);
       });
     });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { lines, tempDir } from '../test-utils/fixtures.js';
 import { PASSAGES, tinyModels } from '../test-utils/retrieval.js';
 import { buildIndexFolder, INDEX_FILES, openIndexFolder, readDocuments } from './index-folder.js';
+import { STORE_FILES } from './index-store.js';
 import { saveRetrievalModels } from './retrieval-models.js';
 
 const device = await T.createDevice({ backend: 'cpu' });
@@ -32,24 +33,42 @@ describe('index folder', () => {
     );
   });
 
-  it('chunks to the window, embeds, stores, and answers after reopening with cited spans', async () => {
-    const out = join(root, 'index');
-    const sink = lines();
-    const manifest = await buildIndexFolder(out, textFile, models, device, sink);
-    expect(manifest).toMatchObject({ format: 1, documents: 1, chunkSize: 48 });
-    expect(manifest.chunks).toBeGreaterThan(1);
-    expect(sink.lines.at(-1)).toMatch(
-      new RegExp(`^embed .* ${manifest.chunks}/${manifest.chunks}`),
+  it.each(['hnsw', 'hnswlib'] as const)(
+    'chunks to the window, embeds, stores (%s), and answers after reopening with cited spans',
+    async (store) => {
+      const out = join(root, `index-${store}`);
+      const sink = lines();
+      const manifest = await buildIndexFolder(out, textFile, models, device, { store, sink });
+      expect(manifest).toMatchObject({ format: 1, documents: 1, chunkSize: 48, store });
+      expect(manifest.chunks).toBeGreaterThan(1);
+      expect(sink.lines.at(-1)).toMatch(
+        new RegExp(`^embed .* ${manifest.chunks}/${manifest.chunks}`),
+      );
+      expect(readdirSync(out).sort()).toEqual(
+        [...Object.values(INDEX_FILES), STORE_FILES[store]].sort(),
+      );
+      expect(readdirSync(root).filter((f) => f.includes('partial'))).toEqual([]);
+      const { retriever } = await openIndexFolder(out, device);
+      // Every chunk is back (BM25 rebuilt, vectors loaded), each citing its span of the file.
+      const hits = await retriever.search('the ship sails through the storm', manifest.chunks);
+      expect(hits.map((h) => h.id).sort()).toEqual(
+        Array.from({ length: manifest.chunks }, (_, i) => `play.txt#${i}`).sort(),
+      );
+      for (const h of hits) expect(text.slice(h.start, h.end)).toBe(h.text);
+    },
+  );
+
+  it('finds the same passages in both stores, and uses hnswlib by default where it is installed', async () => {
+    const [ours, theirs, auto] = await Promise.all(
+      (['hnsw', 'hnswlib', undefined] as const).map(async (store) => {
+        const out = join(root, `same-${store ?? 'default'}`);
+        const m = await buildIndexFolder(out, textFile, models, device, { store });
+        const { retriever } = await openIndexFolder(out, device);
+        return { m, hits: await retriever.search('who counts gold in the tower', 2) };
+      }),
     );
-    expect(readdirSync(out).sort()).toEqual(Object.values(INDEX_FILES).sort());
-    expect(readdirSync(root).filter((f) => f.includes('partial'))).toEqual([]);
-    const { retriever } = await openIndexFolder(out, device);
-    // Every chunk is back (BM25 rebuilt, vectors loaded), each citing its span of the file.
-    const hits = await retriever.search('the ship sails through the storm', manifest.chunks);
-    expect(hits.map((h) => h.id).sort()).toEqual(
-      Array.from({ length: manifest.chunks }, (_, i) => `play.txt#${i}`).sort(),
-    );
-    for (const h of hits) expect(text.slice(h.start, h.end)).toBe(h.text);
+    expect(theirs!.hits).toEqual(ours!.hits);
+    expect(auto!.m.store).toBe('hnswlib');
   });
 
   it('refuses an existing folder, and leaves nothing behind when a build fails', async () => {
@@ -69,7 +88,9 @@ describe('index folder', () => {
     );
     const out = join(root, 'index2');
     await buildIndexFolder(out, textFile, models, device);
-    writeFileSync(join(out, INDEX_FILES.vectors), 'garbage');
-    await expect(openIndexFolder(out, device)).rejects.toThrow(/vectors\.hnsw/);
+    writeFileSync(join(out, STORE_FILES.hnswlib), 'garbage');
+    await expect(openIndexFolder(out, device)).rejects.toThrow(
+      /vectors\.hnswlib: not a Tessera index file/,
+    );
   });
 });

@@ -4,24 +4,28 @@ import {
   beirDocumentText,
   type Chunk,
   chunkDocuments,
-  HnswIndex,
   parseBeirCorpus,
   Retriever,
   type TextDocument,
 } from '@tessera/rag';
-import { loadIndex, saveIndex } from '@tessera/rag/node';
 import type * as T from '@tessera/tensor-webgpu';
 import { syncFolder, writeAtomic } from '../atomic-write.js';
 import { Progress, type ProgressSink } from '../progress.js';
 import { asEmbedder, asReranker } from './adapters.js';
 import { retrievalIds } from './encoders.js';
+import {
+  createIndexStore,
+  type IndexStoreKind,
+  loadIndexStore,
+  STORE_FILES,
+  saveIndexStore,
+} from './index-store.js';
 import { type RetrievalModels, readRetrievalModels } from './retrieval-models.js';
 
-/** The files of an index folder; `index.json` says what built it. */
+/** The files of an index folder besides the vectors' ({@link STORE_FILES}); `index.json` says what built it. */
 export const INDEX_FILES = {
   manifest: 'index.json',
   chunks: 'chunks.jsonl',
-  vectors: 'vectors.hnsw',
 } as const;
 
 /** `index.json`. */
@@ -35,6 +39,8 @@ export interface IndexManifest {
   chunks: number;
   /** Chunk size in the encoder's tokens. */
   chunkSize: number;
+  /** The vector store, kept in its `STORE_FILES` file (folders from before it was recorded: `hnsw`). */
+  store: IndexStoreKind;
 }
 
 /**
@@ -65,18 +71,20 @@ export interface OpenedIndex {
 
 /**
  * Chunks the documents to the encoder's window (in its tokens, with an eighth as overlap),
- * embeds the chunks with the bi-encoder (a progress bar per batch) into an HNSW index, and
+ * embeds the chunks with the bi-encoder (a progress bar per batch) into an HNSW graph — `store`,
+ * by default hnswlib's where `hnswlib-node` is installed, else ours (`createIndexStore`) — and
  * writes `out`: the chunks, the vectors, the manifest. The folder is built beside `out` under a
  * temporary name and renamed at the end, so a failed run leaves no half-written index.
  *
- * @throws Error - `out` exists, a document is empty, ids repeat (naming them)
+ * @throws Error - `out` exists, a document is empty, ids repeat (naming them), `hnswlib` asked
+ *   for without `hnswlib-node` installed
  */
 export async function buildIndexFolder(
   out: string,
   data: string,
   modelsDir: string,
   device: T.Device,
-  sink?: ProgressSink,
+  o: { store?: IndexStoreKind; sink?: ProgressSink } = {},
 ): Promise<IndexManifest> {
   if (existsSync(out)) throw new Error(`--out ${out} exists; give a new folder for the index`);
   const models = readRetrievalModels(modelsDir, device);
@@ -89,9 +97,9 @@ export async function buildIndexFolder(
     tokenizer,
   });
   const embedder = asEmbedder(models.biEncoder, models.tokenizer);
-  const store = new HnswIndex({ dimension: models.manifest.model.dModel });
+  const { kind, store } = await createIndexStore(o.store, models.manifest.model.dModel);
   const retriever = new Retriever({ embedder, store });
-  const progress = new Progress('embed', chunks.length, sink);
+  const progress = new Progress('embed', chunks.length, o.sink);
   for (let from = 0; from < chunks.length; from += 64) {
     await retriever.add(chunks.slice(from, from + 64));
     progress.update(Math.min(chunks.length, from + 64), `${docs.length} documents`);
@@ -103,6 +111,7 @@ export async function buildIndexFolder(
     documents: docs.length,
     chunks: chunks.length,
     chunkSize,
+    store: kind,
   };
   const partial = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
   rmSync(partial, { recursive: true, force: true });
@@ -112,7 +121,7 @@ export async function buildIndexFolder(
       join(partial, INDEX_FILES.chunks),
       chunks.map((c) => `${JSON.stringify(c)}\n`).join(''),
     );
-    await saveIndex(join(partial, INDEX_FILES.vectors), store);
+    await saveIndexStore(join(partial, STORE_FILES[kind]), store);
     writeAtomic(join(partial, INDEX_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
     renameSync(partial, out);
     syncFolder(dirname(out));
@@ -124,7 +133,7 @@ export async function buildIndexFolder(
 }
 
 /**
- * Opens an index folder: its models, the HNSW vectors, and BM25 rebuilt from the chunks, as one
+ * Opens an index folder: its models, the vectors in the store it records, and BM25 rebuilt from the chunks, as one
  * hybrid retriever (reciprocal rank fusion, then the cross-encoder over `candidates` passages).
  * A missing or corrupt file is an error naming it.
  */
@@ -151,7 +160,12 @@ export async function openIndexFolder(
     throw new Error(
       `--index ${dir}: ${INDEX_FILES.manifest} says format ${manifest.format} with ${manifest.chunks} chunks, ${INDEX_FILES.chunks} holds ${chunks.length}`,
     );
-  const store = await loadIndex(path(INDEX_FILES.vectors));
+  const kind = manifest.store ?? 'hnsw';
+  if (!Object.hasOwn(STORE_FILES, kind))
+    throw new Error(
+      `--index ${dir}: ${INDEX_FILES.manifest} names the store ${JSON.stringify(kind)}, expected one of ${Object.keys(STORE_FILES).join(', ')}`,
+    );
+  const store = await loadIndexStore(kind, path(STORE_FILES[kind]));
   const models = readRetrievalModels(manifest.models, device);
   const retriever = new Retriever({
     embedder: asEmbedder(models.biEncoder, models.tokenizer),

@@ -45,48 +45,52 @@ describe('training the retrieval encoders', () => {
     expect(sink.lines.at(-1)).toMatch(/^bi-encoder .* 60\/60/);
   });
 
-  it('a cross-encoder learns to score the passage above its hard negatives', async () => {
+  it("a cross-encoder learns to rank each question's passage first among all passages", async () => {
     const model = new CrossEncoder(tinyEncoder, device);
-    const examples = pairs.map((p, i) => ({
+    // Each question's other passages are its hard negatives; each step draws two of them and
+    // three at random among all passages, so that every step holds the whole task.
+    const examples = pairs.map((p) => ({
       ...p,
-      negatives: [PASSAGES[(i + 1) % 6]!, PASSAGES[(i + 2) % 6]!],
+      negatives: PASSAGES.filter((x) => x !== p.passage),
     }));
     const reranker = asReranker(model, tok);
-    const own = (q: string, i: number) =>
-      Promise.resolve(reranker.score(q, [PASSAGES[i]!, ...examples[i]!.negatives]));
-    const ordered = async () => {
+    const firsts = async () => {
       let n = 0;
       for (let i = 0; i < 6; i++) {
-        const [pos, ...neg] = await own(QUESTIONS[i]!, i);
-        if (pos! > Math.max(...neg)) n++;
+        const s = await reranker.score(QUESTIONS[i]!, PASSAGES);
+        if (s.every((x, j) => j === i || x < s[i]!)) n++;
       }
       return n;
     };
-    const before = await ordered();
+    const before = await firsts();
     const history = await trainCrossEncoder(model, tok, examples, {
       ...settings,
-      batchSize: 3,
+      steps: 150,
+      batchSize: 6,
+      hard: 2,
+      random: 3,
+      passages: PASSAGES,
       sink: lines(),
     });
     expect(history.trainLoss.at(-1)!).toBeLessThan(history.trainLoss[0]! / 2);
-    expect(await ordered()).toBe(6);
+    expect(await firsts()).toBe(6);
     expect(before).toBeLessThan(6);
   });
 
-  it('needs the same number of negatives in every example', () => {
+  it('refuses negatives it cannot draw, naming the numbers', () => {
     const model = new CrossEncoder(tinyEncoder, device);
+    const base = { ...settings, hard: 1, random: 1, passages: PASSAGES };
+    const one = [{ ...pairs[0]!, negatives: [PASSAGES[1]!] }];
+    expect(() => trainCrossEncoder(model, tok, one, { ...base, hard: 0, random: 0 })).toThrow(
+      'trainCrossEncoder: hard and random must be integers ≥ 0 with a sum ≥ 1, got 0 and 0',
+    );
+    expect(() => trainCrossEncoder(model, tok, one, { ...base, hard: 2 })).toThrow(
+      'trainCrossEncoder: example 0 has 1 negatives, fewer than hard = 2',
+    );
     expect(() =>
-      trainCrossEncoder(
-        model,
-        tok,
-        [
-          { ...pairs[0]!, negatives: ['a'] },
-          { ...pairs[1]!, negatives: [] },
-        ],
-        settings,
-      ),
+      trainCrossEncoder(model, tok, one, { ...base, passages: PASSAGES.slice(0, 2) }),
     ).toThrow(
-      'trainCrossEncoder: every example needs the same number (≥ 1) of negatives; example 0 has 1, example 1 0',
+      'trainCrossEncoder: 1 hard and 1 random negatives need at least 3 distinct passages, got 2',
     );
   });
 });

@@ -28,6 +28,19 @@ export interface RerankExample extends QueryPair {
   negatives: string[];
 }
 
+/**
+ * How a reranker's negatives are drawn, afresh at every step: `hard` from each example's
+ * `negatives` and `random` from all of `passages` (never the example's own passage). Fresh draws
+ * matter: with the same few negatives at every step a cross-encoder learns which passages were
+ * wrong for which question rather than how a question matches a passage, and then ranks the
+ * passages it never saw beside a question as high as the answer.
+ */
+export interface NegativeSampling {
+  hard: number;
+  random: number;
+  passages: readonly string[];
+}
+
 /** `batchSize` distinct example indices of step `step` (a function of the step, as the loop wants). */
 function batchOf(count: number, batchSize: number, seed: number, step: number): number[] {
   const rng = new T.Rng(seed * 1_000_003 + step);
@@ -37,6 +50,18 @@ function batchOf(count: number, batchSize: number, seed: number, step: number): 
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
   return order.slice(0, Math.min(batchSize, count));
+}
+
+/** `count` distinct items of `pool` other than those in `taken`, drawn with `rng`. */
+function drawDistinct<X>(pool: readonly X[], count: number, taken: X[], rng: T.Rng): X[] {
+  const out: X[] = [];
+  const free = pool.filter((x) => !taken.includes(x));
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(rng.next() * (free.length - i));
+    [free[i], free[j]] = [free[j]!, free[i]!];
+    out.push(free[i]!);
+  }
+  return out;
 }
 
 /** One AdamW step on `loss` with the global gradient norm clipped to 1; returns the loss. */
@@ -130,41 +155,55 @@ export function trainBiEncoder(
 
 /**
  * Trains a cross-encoder reranker: each step takes `batchSize` questions, scores each with its
- * passage and its hard negatives (all examples have as many), and minimises the listwise softmax
- * loss with the positive first (`listwiseLoss`). Returns the loss of every step.
+ * passage and `hard + random` negatives drawn for that step ({@link NegativeSampling}), and
+ * minimises the listwise softmax loss with the positive first (`listwiseLoss`). Returns the loss
+ * of every step.
  *
- * @throws RangeError - examples with different numbers of negatives, or none
+ * @throws RangeError - no negatives asked for, an example with fewer than `hard` negatives, or
+ * fewer than `random` passages besides an example's own
  */
 export function trainCrossEncoder(
   model: CrossEncoder,
   tokenizer: Tokenizer,
   examples: readonly RerankExample[],
-  o: EncoderTraining,
+  o: EncoderTraining & NegativeSampling,
 ): Promise<History> {
-  const n = examples[0]?.negatives.length ?? 0;
-  const bad = examples.findIndex((e) => e.negatives.length !== n);
-  if (n === 0 || bad >= 0)
+  const where = 'trainCrossEncoder';
+  const n = o.hard + o.random;
+  if (
+    !(
+      Number.isInteger(o.hard) &&
+      Number.isInteger(o.random) &&
+      o.hard >= 0 &&
+      o.random >= 0 &&
+      n >= 1
+    )
+  )
     throw new RangeError(
-      `trainCrossEncoder: every example needs the same number (≥ 1) of negatives; example 0 has ${n}${bad >= 0 ? `, example ${bad} ${examples[bad]!.negatives.length}` : ''}`,
+      `${where}: hard and random must be integers ≥ 0 with a sum ≥ 1, got ${o.hard} and ${o.random}`,
+    );
+  const short = examples.findIndex((e) => e.negatives.length < o.hard);
+  if (short >= 0)
+    throw new RangeError(
+      `${where}: example ${short} has ${examples[short]!.negatives.length} negatives, fewer than hard = ${o.hard}`,
+    );
+  const passages = [...new Set(o.passages)];
+  if (o.random > 0 && passages.length < n + 1)
+    throw new RangeError(
+      `${where}: ${o.hard} hard and ${o.random} random negatives need at least ${n + 1} distinct passages, got ${passages.length}`,
     );
   const pad = tokenizer.specialId('[PAD]');
-  const rows = examples.map((e) =>
-    [e.passage, ...e.negatives].map((p) => model.pairRow(tokenizer, e.query, p)),
-  );
-  return train(
-    'reranker',
-    model,
-    o,
-    (step) => batchOf(examples.length, o.batchSize, o.seed, step),
-    (batch) => {
-      const scores = model.forward(
-        padRows(
-          batch.flatMap((i) => rows[i]!),
-          pad,
-          model.device,
-        ),
-      );
-      return listwiseLoss(T.reshape(scores, [batch.length, n + 1]));
-    },
-  );
+  const draw = (step: number) => {
+    const rng = new T.Rng(o.seed * 2_000_003 + step);
+    return batchOf(examples.length, o.batchSize, o.seed, step).map((i) => {
+      const e = examples[i]!;
+      const hard = drawDistinct(e.negatives, o.hard, [e.passage], rng);
+      const random = drawDistinct(passages, o.random, [e.passage, ...hard], rng);
+      return [e.passage, ...hard, ...random].map((p) => model.pairRow(tokenizer, e.query, p));
+    });
+  };
+  return train('reranker', model, o, draw, (batch) => {
+    const scores = model.forward(padRows(batch.flat(), pad, model.device));
+    return listwiseLoss(T.reshape(scores, [batch.length, n + 1]));
+  });
 }

@@ -21,9 +21,10 @@ export interface RetrievalTrainingOptions {
   rerankLr: number;
   temperature: number;
   /**
-   * Negatives per question for the reranker: the first ⌈n/2⌉ from BM25's top ranks (hard), the
-   * rest drawn at random, so that the reranker also sees the unrelated passages a dense
-   * retriever brings into the fused candidates.
+   * Negatives per question and step for the reranker, drawn afresh at every step: ⌈n/2⌉ from
+   * BM25's 4⌈n/2⌉ best-ranked wrong passages (hard), the rest at random among the training
+   * passages, so that the reranker also sees the unrelated passages a dense retriever brings
+   * into the fused candidates.
    */
   negatives: number;
   seed: number;
@@ -66,8 +67,8 @@ export function hardNegatives(
  * Trains the retrieval models on a BEIR data set's training split and writes them to `out`: a
  * BPE tokenizer learned from the corpus and the questions, a bi-encoder (InfoNCE with in-batch
  * negatives on question–passage pairs), and a cross-encoder reranker (listwise loss over each
- * question's passage and `negatives` negatives among the passages the split judges, half of them
- * BM25's hard negatives, half random).
+ * question's passage and `negatives` negatives drawn at each step among the passages the split
+ * judges, half of them BM25's hard negatives, half random).
  */
 export async function trainRetrievalModels(
   data: BeirDataset,
@@ -104,18 +105,16 @@ export async function trainRetrievalModels(
   const trainIds = [...new Set(judged.flatMap((j) => [...j.relevant]))];
   const bm25 = new Bm25Index();
   bm25.add(trainIds.map((id) => ({ id, text: text.get(id)! })));
+  const hard = Math.ceil(o.negatives / 2);
   const examples: RerankExample[] = judged.flatMap(({ query, relevant }, i) => {
-    // Random negatives: the training passages from a place that moves with the question.
-    const random = [...trainIds.slice((i * 7919) % trainIds.length), ...trainIds];
-    const hard = hardNegatives(bm25, query, relevant, Math.ceil(o.negatives / 2), random);
-    const negatives = [
-      ...hard,
-      ...random.filter((id) => !relevant.has(id) && !hard.includes(id)),
-    ].slice(0, o.negatives);
+    // A pool of hard negatives four times what a step draws, filled from the training passages
+    // (from a place that moves with the question) when BM25 finds too few.
+    const fill = [...trainIds.slice((i * 7919) % trainIds.length), ...trainIds];
+    const pool = hardNegatives(bm25, query, relevant, 4 * hard, fill);
     return [...relevant].map((d) => ({
       query,
       passage: text.get(d)!,
-      negatives: negatives.map((id) => text.get(id)!),
+      negatives: pool.map((id) => text.get(id)!),
     }));
   });
   const crossEncoder = new CrossEncoder(config, device);
@@ -123,6 +122,9 @@ export async function trainRetrievalModels(
     ...settings,
     lr: o.rerankLr,
     steps: o.rerankSteps,
+    hard,
+    random: o.negatives - hard,
+    passages: trainIds.map((id) => text.get(id)!),
   });
   const { sink: _, ...settingsRecord } = o;
   const models: RetrievalModels = {
