@@ -8,6 +8,7 @@
 import * as T from '@tessera/tensor-webgpu';
 import { naiveIsFaster } from '../src/attention.js';
 import { attention, naiveAttention } from '../src/index.js';
+import { shapeParams } from './params.js';
 
 const dev = await T.createDevice({ backend: 'webgpu' });
 const rounds = 3;
@@ -56,21 +57,7 @@ console.log(`adapter: ${dev.info.adapter}\n`);
 console.log('| [batch, heads, seq, d], mask | pass | row | naive | row / naive | auto runs |');
 console.log('|---|---|--:|--:|--:|---|');
 for (const s of SHAPES) {
-  const params = {
-    batch: s.batch,
-    heads: s.heads,
-    kvHeads: s.heads,
-    sq: s.seq,
-    sk: s.seq,
-    headDim: s.d,
-    scale: 1,
-    causal: s.causal,
-    window: 0,
-    hasMask: false,
-    documents: false,
-    kvCapacity: s.seq,
-    kernel: 'auto' as const,
-  };
+  const params = shapeParams({ ...s, kvHeads: s.heads, sq: s.seq, sk: s.seq });
   for (const backward of [false, true]) {
     // As on an adapter where `lanes` cannot run: what `auto` chooses between row and naive.
     const info = { ...dev.info, subgroups: false };

@@ -19,6 +19,7 @@ import * as T from '@tessera/tensor-webgpu';
 import { chooseKernel, forwardRowsPerWorkgroup } from '../src/flash-forward.js';
 import { attention, decodeAttention, KVCache, naiveAttention } from '../src/index.js';
 import { autoSplits } from '../src/key-split.js';
+import { shapeParams } from './params.js';
 
 const long = process.argv.includes('--long');
 const rounds = 3;
@@ -115,21 +116,7 @@ for (const s of SHAPES) {
 
 /** The key splits `keySplits: 'auto'` gives a shape here (batch 1). */
 function forwardSplits(s: Shape): number {
-  const p = {
-    batch: 1,
-    heads: s.heads,
-    kvHeads: s.kvHeads,
-    sq: s.sq,
-    sk: s.sk,
-    headDim: s.d,
-    scale: 1,
-    causal: s.causal,
-    window: 0,
-    hasMask: false,
-    documents: false,
-    kvCapacity: s.sk,
-    kernel: 'auto' as const,
-  };
+  const p = shapeParams(s);
   const rows = forwardRowsPerWorkgroup(chooseKernel(p, dev.info));
   return autoSplits(s.sk, s.heads * Math.ceil(s.sq / rows), dev.info);
 }

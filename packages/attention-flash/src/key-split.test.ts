@@ -84,7 +84,21 @@ function inputs(dev: T.Device, c: Case) {
   return { q, k, v, opts: { ...c.opts, keyPaddingMask } };
 }
 
-describe.runIf(gpu)('split-K forward on WebGPU', () => {
+/** dQ, dK and dV of Σ f(q, k, v)·w for a case, w fixed. */
+async function gradients(
+  dev: T.Device,
+  c: Case,
+  f: (q: Tensor, k: Tensor, v: Tensor, o: FlashOptions) => Tensor,
+) {
+  const { q, k, v, opts } = inputs(dev, c);
+  for (const t of [q, k, v]) t.requiresGrad = true;
+  const [b, h, , sq, , d] = c.shape;
+  const w = T.randn([b, h, sq, d], { device: dev, seed: 9 });
+  T.sum(T.mul(f(q, k, v, opts), w)).backward();
+  return Promise.all([q.grad!.data(), k.grad!.data(), v.grad!.data()]);
+}
+
+describe.runIf(gpu)('split-K on WebGPU', () => {
   const dev = gpu!;
   for (const c of CASES) {
     it(
@@ -160,18 +174,10 @@ describe.runIf(gpu)('split-K forward on WebGPU', () => {
     it(
       `dK/dV split over queries (3 and 7 splits) equal the naive gradients, every kernel: ${c.name}`,
       async () => {
-        const grads = async (f: (q: Tensor, k: Tensor, v: Tensor, o: FlashOptions) => Tensor) => {
-          const { q, k, v, opts } = inputs(dev, c);
-          for (const t of [q, k, v]) t.requiresGrad = true;
-          const [b, h, , sq, , d] = c.shape;
-          const w = T.randn([b, h, sq, d], { device: dev, seed: 9 });
-          T.sum(T.mul(f(q, k, v, opts), w)).backward();
-          return Promise.all([q.grad!.data(), k.grad!.data(), v.grad!.data()]);
-        };
-        const want = await grads(naiveAttention);
+        const want = await gradients(dev, c, naiveAttention);
         for (const kernel of kernels)
           for (const dkvSplits of kernel === 'lanes' ? [3, 7] : [3]) {
-            const got = await grads((q, k, v, o) =>
+            const got = await gradients(dev, c, (q, k, v, o) =>
               attention(q, k, v, { ...o, kernel, dkvSplits }),
             );
             for (let i = 0; i < 3; i++) expect(maxRelError(got[i]!, want[i]!)).toBeLessThan(1e-4);
@@ -210,16 +216,10 @@ describe.runIf(gpu)('split-K forward on WebGPU', () => {
     'gradients through a split forward equal the naive gradients',
     async () => {
       const c = CASES[1]!;
-      const grads = async (f: (q: Tensor, k: Tensor, v: Tensor, o: FlashOptions) => Tensor) => {
-        const { q, k, v, opts } = inputs(dev, c);
-        for (const t of [q, k, v]) t.requiresGrad = true;
-        const [b, h, , sq, , d] = c.shape;
-        const w = T.randn([b, h, sq, d], { device: dev, seed: 9 });
-        T.sum(T.mul(f(q, k, v, opts), w)).backward();
-        return Promise.all([q.grad!.data(), k.grad!.data(), v.grad!.data()]);
-      };
-      const want = await grads(naiveAttention);
-      const got = await grads((q, k, v, o) => attention(q, k, v, { ...o, keySplits: 6 }));
+      const want = await gradients(dev, c, naiveAttention);
+      const got = await gradients(dev, c, (q, k, v, o) =>
+        attention(q, k, v, { ...o, keySplits: 6 }),
+      );
       for (let i = 0; i < 3; i++) expect(maxRelError(got[i]!, want[i]!)).toBeLessThan(1e-4);
     },
     COMPILING,

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HierarchicalNSW } from 'hnswlib-node';
 import { decodeIndexFile, encodeIndexFile, IndexFileError } from './index-file.js';
-import { writeFileAtomic } from './node.js';
+import { readIndexFile, writeFileAtomic } from './node.js';
 import { checkOptions } from './options.js';
 import {
   checkDimension,
@@ -184,15 +184,7 @@ export class HnswlibStore implements VectorStore {
    */
   static async load(path: string): Promise<HnswlibStore> {
     const where = 'HnswlibStore.load';
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(path);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new IndexFileError(
-        code === 'ENOENT' ? `${path}: no index file there` : `${path}: cannot read (${code ?? e})`,
-      );
-    }
+    const bytes = await readIndexFile(path);
     const { header, sections } = decodeIndexFile(bytes, path);
     if (header.kind !== 'hnswlib' || sections.length !== 1)
       throw new IndexFileError(

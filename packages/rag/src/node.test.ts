@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlatIndex, HnswIndex, IndexFileError } from '@tessera/rag';
-import { loadBeir, loadIndex, saveIndex, writeFileAtomic } from '@tessera/rag/node';
+import { loadBeir, loadIndex, readIndexFile, saveIndex, writeFileAtomic } from '@tessera/rag/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gaussianVectors } from './test-utils/vectors.js';
 
@@ -34,6 +34,19 @@ describe('index files on disk', () => {
     await expect(writeFileAtomic(blocked, 'new')).rejects.toThrow();
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(readFileSync(path)).toEqual(before);
+  });
+
+  it('readIndexFile gives the bytes, or an IndexFileError naming a missing or unreadable path', async () => {
+    const path = join(dir, 'bytes.idx');
+    writeFileSync(path, new Uint8Array([1, 2, 3]));
+    expect([...(await readIndexFile(path))]).toEqual([1, 2, 3]);
+    const missing = join(dir, 'nowhere.idx');
+    await expect(readIndexFile(missing)).rejects.toThrow(
+      new IndexFileError(`${missing}: no index file there`),
+    );
+    await expect(readIndexFile(dir)).rejects.toThrow(
+      new IndexFileError(`${dir}: cannot read (EISDIR)`),
+    );
   });
 
   it('a missing or corrupt file is a clear IndexFileError', async () => {

@@ -34,22 +34,29 @@ export async function saveIndex(path: string, index: FlatIndex | HnswIndex): Pro
 }
 
 /**
- * Loads an index saved by {@link saveIndex}: a `FlatIndex` or an `HnswIndex`, as saved.
+ * The bytes of an index file, for the loaders ({@link loadIndex}, `HnswlibStore.load`).
  *
- * @throws IndexFileError - no file at `path`, or a file that is not a readable index of this
- *   format version (truncated, corrupt, another kind of file)
+ * @throws IndexFileError - no file at `path`, or one that cannot be read (the error code named)
  */
-export async function loadIndex(path: string): Promise<FlatIndex | HnswIndex> {
-  let bytes: Uint8Array;
+export async function readIndexFile(path: string): Promise<Uint8Array> {
   try {
-    bytes = await readFile(path);
+    return await readFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new IndexFileError(
       code === 'ENOENT' ? `${path}: no index file there` : `${path}: cannot read (${code ?? e})`,
     );
   }
-  return readIndex(bytes, path);
+}
+
+/**
+ * Loads an index saved by {@link saveIndex}: a `FlatIndex` or an `HnswIndex`, as saved.
+ *
+ * @throws IndexFileError - no file at `path`, or a file that is not a readable index of this
+ *   format version (truncated, corrupt, another kind of file)
+ */
+export async function loadIndex(path: string): Promise<FlatIndex | HnswIndex> {
+  return readIndex(await readIndexFile(path), path);
 }
 
 /**
