@@ -19,7 +19,7 @@ import * as T from '@tessera/tensor-webgpu';
 import { chooseKernel, forwardRowsPerWorkgroup } from '../src/flash-forward.js';
 import { attention, decodeAttention, KVCache, naiveAttention } from '../src/index.js';
 import { autoSplits } from '../src/key-split.js';
-import { shapeParams } from './params.js';
+import { type AttentionShape, shapeParams } from './params.js';
 
 const long = process.argv.includes('--long');
 const rounds = 3;
@@ -38,14 +38,8 @@ console.log(
  */
 type Contender = 'auto' | 'row' | 'naive' | 'unsplit' | 'split' | 'splitDkv';
 
-interface Shape {
+interface Shape extends AttentionShape {
   name: string;
-  heads: number;
-  kvHeads: number;
-  sq: number;
-  sk: number;
-  d: number;
-  causal: boolean;
 }
 
 const SHAPES: Shape[] = [

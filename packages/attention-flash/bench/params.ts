@@ -1,7 +1,7 @@
 import type { FlashParams } from '../src/flash-forward.js';
 
-/** The params `attention()` would build for an unmasked call of this shape (batch 1 unless given), `kernel: 'auto'`. */
-export function shapeParams(s: {
+/** An attention call's shape: [batch, heads, Sq, d] queries against [batch, kvHeads, Sk, d]. */
+export interface AttentionShape {
   batch?: number;
   heads: number;
   kvHeads: number;
@@ -9,7 +9,10 @@ export function shapeParams(s: {
   sk: number;
   d: number;
   causal: boolean;
-}): FlashParams {
+}
+
+/** The params `attention()` would build for an unmasked call of this shape (batch 1 unless given), `kernel: 'auto'`. */
+export function shapeParams(s: AttentionShape): FlashParams {
   return {
     batch: s.batch ?? 1,
     heads: s.heads,
