@@ -1,5 +1,6 @@
 /**
- * Attention benchmarks: `npm run bench -w @tessera/attention-flash` (`-- --long` adds seq 16384).
+ * Attention benchmarks: `npx tsx bench/index.ts [--long]` in the package (`--long` adds seq 16384;
+ * `npm run bench -w @tessera/attention-flash` runs it without, then `bench/wasm.ts`).
  * Every figure is a ratio against the naive path (scores materialised from core ops) measured in
  * the same run: each shape runs its contenders in alternating rounds and keeps each one's best
  * wall time, read-back included (the machine may be shared; the load average is printed).

@@ -4,7 +4,7 @@ import * as T from '@tessera/tensor-webgpu';
 import { gradCheck, maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 import { naiveIsFaster } from './attention.js';
-import type { FlashParams } from './flash-forward.js';
+import { chooseKernel, type FlashParams } from './flash-forward.js';
 
 const { all, gpu, cpu } = await testDevices();
 const kernels = ['tiled', 'row', 'lanes'] as const;
@@ -229,6 +229,17 @@ describe('gradient check and tiles', () => {
     expect(() => attention(k, k, k, { returnLse: 'yes' } as never)).toThrow(
       /attention: returnLse must be true or false, got "yes"/,
     );
+    expect(() => attention(k, k, k, { causal: 'false' } as never)).toThrow(
+      /attention: causal must be true or false, got "false"/,
+    );
+    const empty = T.zeros([1, 2, 4, 0], { device: cpu });
+    expect(() => attention(empty, empty, empty)).toThrow(/headDim must be 1 to 256, got 0/);
+    // returnLse: false, or a boolean known only at run time, type-check and behave.
+    const plain: Tensor = attention(k, k, k, { returnLse: false });
+    expect(plain.shape).toEqual([1, 2, 4, 8]);
+    const flag = plain.shape.length === 4;
+    const either = attention(k, k, k, { returnLse: flag });
+    expect('lse' in either ? either.lse.shape : []).toEqual([1, 2, 4]);
   });
 });
 
@@ -492,7 +503,12 @@ describe('auto runs the naive path where row would be slower', () => {
         await attention(q, q, q, { returnLse: true }).lse.data();
       });
       expect(lse.kernels.map((x) => x.name).join()).toMatch(/flash_fwd:row:/);
-      // So does a forced keySplits (it asks for a flash kernel).
+      // A forced dkvSplits in a call without backward changes nothing: still naive.
+      const fwdOnly = await dev.profile(async () => {
+        await attention(q, q, q, { dkvSplits: 2 }).data();
+      });
+      expect(fwdOnly.kernels.map((x) => x.name).join()).not.toMatch(/flash_/);
+      // A forced keySplits asks for a flash kernel: row runs, split.
       const split = await dev.profile(async () => {
         await attention(q, q, q, { keySplits: 2 }).data();
       });
@@ -500,6 +516,32 @@ describe('auto runs the naive path where row would be slower', () => {
     },
     COMPILING,
   );
+});
+
+describe('tiled needs its K/V tiles in workgroup memory', () => {
+  const params = (headDim: number, kernel: FlashParams['kernel']) =>
+    ({ headDim, kernel }) as FlashParams;
+  const gpuInfo = {
+    software: false,
+    adapter: 'a GPU',
+    limits: { maxComputeWorkgroupStorageSize: 32768 },
+  } as unknown as DeviceInfo;
+  it('auto runs row on a GPU past headDim 128 at 32 KiB; tiled by name says why it cannot', () => {
+    expect(chooseKernel(params(128, 'auto'), gpuInfo)).toBe('tiled');
+    expect(chooseKernel(params(132, 'auto'), gpuInfo)).toBe('row');
+    expect(() => chooseKernel(params(132, 'tiled'), gpuInfo)).toThrow(
+      /kernel 'tiled' stages 32 keys and values of headDim 132 in 33792 bytes of workgroup memory, over the adapter's 32768 \(adapter a GPU\); use 'row' or 'auto'/,
+    );
+  });
+
+  it.runIf(gpu)('on this adapter too: headDim 132 by name is refused before compiling', () => {
+    const q = T.zeros([1, 1, 3, 132], { device: gpu! });
+    const limit = gpu!.info.limits.maxComputeWorkgroupStorageSize ?? 16384;
+    if (2 * 32 * 132 * 4 > limit)
+      expect(() => attention(q, q, q, { kernel: 'tiled' })).toThrow(/kernel 'tiled' stages/);
+    else expect(() => attention(q, q, q, { kernel: 'tiled' }).dispose()).not.toThrow();
+    q.dispose();
+  });
 });
 
 describe.runIf(gpu?.info.subgroups)('the lanes kernel by name', () => {

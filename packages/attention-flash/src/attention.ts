@@ -59,6 +59,7 @@ function castTo(t: Tensor, dtype: Tensor['dtype']): Tensor {
   return out;
 }
 
+/** Options of `attention()`: the masks and scale of every entry point, then the kernel's. */
 export interface FlashOptions extends SequenceAttentionOptions {
   /**
    * WebGPU kernel (forward and backward): `auto` (default) picks `tiled` on GPUs and `lanes` on
@@ -81,9 +82,24 @@ export interface FlashOptions extends SequenceAttentionOptions {
    * against many queries idle the adapter): `auto` (default) splits on a GPU where that pass has
    * fewer than 256 workgroups, keeping at least 256 queries a split, never on a CPU adapter; an
    * integer 1–64 forces that many. Each split writes f32 partial gradients [splits, batch,
-   * kvHeads, Sk, headDim], summed afterwards. The CPU and wasm backends never split.
+   * kvHeads, Sk, headDim], summed afterwards. Only calls that record a backward pass (an input
+   * requires grad) use it. The CPU and wasm backends never split.
    */
   dkvSplits?: number | 'auto';
+}
+
+/** `attention()`'s `returnLse` option. */
+export interface ReturnLseOption {
+  /** Also return the per-row log-sum-exp (default false): `attention()` then gives `AttentionWithLse`. */
+  returnLse?: boolean;
+}
+
+/** `attention()`'s result with `returnLse: true`. */
+export interface AttentionWithLse {
+  /** The attention output [batch, heads, Sq, headDim], q's dtype. */
+  out: Tensor;
+  /** log Σⱼ exp(scale·q·kⱼ) over the keys each row sees, [batch, heads, Sq] f32; −∞ for a row that sees none. */
+  lse: Tensor;
 }
 
 const KERNELS = ['auto', 'tiled', 'row', 'lanes'];
@@ -103,14 +119,25 @@ export function attention(
   k: Tensor,
   v: Tensor,
   options: FlashOptions & { returnLse: true },
-): { out: Tensor; lse: Tensor };
-export function attention(q: Tensor, k: Tensor, v: Tensor, options?: FlashOptions): Tensor;
+): AttentionWithLse;
 export function attention(
   q: Tensor,
   k: Tensor,
   v: Tensor,
-  options: FlashOptions & { returnLse?: boolean } = {},
-): Tensor | { out: Tensor; lse: Tensor } {
+  options?: FlashOptions & { returnLse?: false },
+): Tensor;
+export function attention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: FlashOptions & ReturnLseOption,
+): Tensor | AttentionWithLse;
+export function attention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: FlashOptions & ReturnLseOption = {},
+): Tensor | AttentionWithLse {
   const dims = attentionDims(
     'attention',
     [...SEQUENCE_ATTENTION_OPTION_KEYS, 'kernel', 'keySplits', 'dkvSplits', 'returnLse'],
@@ -134,7 +161,8 @@ export function attention(
     );
   const params: FlashParams = { ...dims, kvCapacity: k.shape[2]!, kernel };
   const training = isGradEnabled() && [q, k, v].some((t) => t.requiresGrad);
-  const splitsForced = asked !== 'auto' || askedDkv !== 'auto';
+  // dkvSplits concerns the backward pass: it counts only where one will follow.
+  const splitsForced = asked !== 'auto' || (training && askedDkv !== 'auto');
   if (!options.returnLse && !splitsForced && naiveIsFaster(params, q.device.info, training)) {
     const { kernel: _k, keySplits: _s, dkvSplits: _d, returnLse: _r, ...sequenceOptions } = options;
     // Without a graph to keep them for backward, the score matrix and its masks go at once.
@@ -147,7 +175,7 @@ export function attention(
   const mask = kernelMask(options);
   const inputs = [q, k, v, ...(mask ? [mask] : [])];
   params.splits = keySplits(params, asked, q.device.info);
-  params.dkvSplits = dkvSplits(params, askedDkv, q.device.info);
+  params.dkvSplits = training ? dkvSplits(params, askedDkv, q.device.info) : 1;
   const [out, lse, ...partials] = attentionOp(inputs, params);
   for (const t of partials) t.dispose(); // the combine pass's scratch; backward needs O and lse
   if (options.returnLse) return { out: out!, lse: lse! };

@@ -54,17 +54,30 @@ export function lanesFit(headDim: number, info: DeviceInfo): boolean {
 
 /**
  * The kernel `auto` runs: `lanes` on CPU WebGPU where it fits (the fastest there at every shape
- * measured, README), else `row`; `tiled` on GPUs. A kernel asked for by name that cannot run on
- * this adapter is an error.
+ * measured, README), else `row`; `tiled` on GPUs where its K/V tiles fit the workgroup memory,
+ * else `row`. A kernel asked for by name that cannot run on this adapter is an error.
  */
 export function chooseKernel(p: FlashParams, info: DeviceInfo): FlashKernel {
   if (p.kernel === 'lanes' && !lanesFit(p.headDim, info))
     throw new RangeError(
       `attention: kernel 'lanes' needs subgroups of at least ${LANES} lanes and headDim a multiple of 4 up to ${MAX_LANES_HEAD_DIM} (adapter ${info.adapter}, headDim ${p.headDim})`,
     );
+  if (p.kernel === 'tiled' && !tiledFits(p.headDim, info))
+    throw new RangeError(
+      `attention: kernel 'tiled' stages ${BC} keys and values of headDim ${p.headDim} in ${tiledBytes(p.headDim)} bytes of workgroup memory, over the adapter's ${workgroupStorage(info)} (adapter ${info.adapter}); use 'row' or 'auto'`,
+    );
   if (p.kernel !== 'auto') return p.kernel;
-  if (!info.software) return 'tiled';
+  if (!info.software) return tiledFits(p.headDim, info) ? 'tiled' : 'row';
   return lanesFit(p.headDim, info) ? 'lanes' : 'row';
+}
+
+/** Workgroup memory the `tiled` forward stages: a K and a V tile of BC rows, f32. */
+const tiledBytes = (headDim: number) => 2 * BC * headDim * 4;
+/** The adapter's workgroup memory (WebGPU's default limit, 16 KiB, where it reports none). */
+const workgroupStorage = (info: DeviceInfo) => info.limits.maxComputeWorkgroupStorageSize ?? 16384;
+/** Whether the `tiled` forward's K/V tiles fit the adapter's workgroup memory (headDim ≤ 128 at 32 KiB). */
+function tiledFits(headDim: number, info: DeviceInfo): boolean {
+  return tiledBytes(headDim) <= workgroupStorage(info);
 }
 
 /** Uniforms every attention kernel shares. */

@@ -92,10 +92,13 @@ export function checkRows(
   return picked;
 }
 
+/** Options of `new KVCache(...)`: its rows and head shape, paging, dtype and device. */
 export interface KVCacheOptions {
   /** Sequences the cache holds (a batch, or a server's slots); each keeps its own length. */
   rows: number;
+  /** Key/value heads per position (the model's `kvHeads`: fewer than its query heads under GQA). */
   kvHeads: number;
+  /** Elements per head, 1–256. */
   headDim: number;
   /** Capacity grows in whole pages of this many positions (default 256). */
   pageSize?: number;
@@ -103,6 +106,7 @@ export interface KVCacheOptions {
   capacity?: number;
   /** Storage dtype, `f32` (default) or `f16`. */
   dtype?: DType;
+  /** The device the storage lives on (default: the default device). */
   device?: Device;
 }
 
@@ -128,13 +132,20 @@ const OPTION_KEYS: Record<keyof KVCacheOptions, true> = {
  * per token).
  */
 export class KVCache {
+  /** The keys, [rows, kvHeads, capacity, headDim]; replaced (not written in place) when capacity grows. */
   k: Tensor;
+  /** The values, shaped as `k`. */
   v: Tensor;
+  /** Positions per page of capacity (`options.pageSize`, default 256). */
   readonly pageSize: number;
   private readonly device: Device;
   private readonly rowLengths: number[];
 
-  /** Throws on unknown options or sizes that are not positive integers, naming them. */
+  /**
+   * Throws on unknown options or sizes that are not positive integers, naming them.
+   *
+   * @param options - the cache's shape, paging, dtype and device, kept as given
+   */
   constructor(readonly options: KVCacheOptions) {
     checkOptions('KVCache', options, Object.keys(OPTION_KEYS));
     for (const key of ['rows', 'kvHeads', 'headDim'] as const) {

@@ -102,8 +102,10 @@ export function attentionDims(
     );
   if (heads % kvHeads !== 0)
     throw new RangeError(`attention: kv heads (${kvHeads}) must divide query heads (${heads})`);
-  if (headDim > 256)
-    throw new RangeError(`attention: headDim ${headDim} exceeds the supported 256`);
+  if (headDim < 1 || headDim > 256)
+    throw new RangeError(`attention: headDim must be 1 to 256, got ${headDim}`);
+  if (o.causal !== undefined && typeof o.causal !== 'boolean')
+    throw new TypeError(`attention: causal must be true or false, got ${JSON.stringify(o.causal)}`);
   const sk = cacheLength ?? skFull;
   const window = o.window ?? 0;
   if (!Number.isInteger(window) || window < 0)
