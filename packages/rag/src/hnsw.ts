@@ -37,7 +37,8 @@ export interface HnswOptions {
   seed?: number;
 }
 
-const OPTION_KEYS = ['dimension', 'metric', 'm', 'efConstruction', 'efSearch', 'seed'];
+/** The keys of {@link HnswOptions}, for `checkOptions`. */
+export const HNSW_OPTION_KEYS = ['dimension', 'metric', 'm', 'efConstruction', 'efSearch', 'seed'];
 
 function positiveInteger(where: string, name: string, value: unknown, min = 1): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
@@ -106,7 +107,7 @@ export class HnswIndex implements VectorStore {
 
   /** @throws RangeError or TypeError - a bad dimension, metric, m, ef or seed, or an unknown option */
   constructor(options: HnswOptions) {
-    checkOptions('HnswIndex', options, OPTION_KEYS);
+    checkOptions('HnswIndex', options, HNSW_OPTION_KEYS);
     this.dimension = checkDimension('HnswIndex', options?.dimension);
     this.metric = checkMetric('HnswIndex', options.metric ?? 'cosine');
     this.m = positiveInteger('HnswIndex', 'm', options.m ?? 16, 2);

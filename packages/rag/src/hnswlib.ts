@@ -11,6 +11,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HierarchicalNSW } from 'hnswlib-node';
+import { HNSW_OPTION_KEYS, type HnswOptions } from './hnsw.js';
 import { decodeIndexFile, encodeIndexFile, IndexFileError } from './index-file.js';
 import { readIndexFile, writeFileAtomic } from './node.js';
 import { checkOptions } from './options.js';
@@ -18,6 +19,7 @@ import {
   checkDimension,
   checkK,
   checkMetric,
+  checkPositiveInteger,
   checkRecords,
   checkVector,
   type Metric,
@@ -26,29 +28,10 @@ import {
   type VectorStore,
 } from './vector-store.js';
 
-/** Options of {@link HnswlibStore.create}. */
-export interface HnswlibStoreOptions {
-  /** Values per vector. */
-  dimension: number;
-  /** Default `'cosine'`. */
-  metric?: Metric;
-  /** Links per node on the upper layers (hnswlib's M; 2M on layer 0). Default 16. */
-  m?: number;
-  /** Candidate list size while inserting. Default 200. */
-  efConstruction?: number;
-  /** Candidate list size while searching; a search uses max(efSearch, k). Default 64. */
-  efSearch?: number;
-  /** Seed of the layer draws. Default 100 (hnswlib's). */
-  seed?: number;
-}
+/** Options of {@link HnswlibStore.create}: those of our own `HnswIndex`, with the same defaults (hnswlib's). */
+export type HnswlibStoreOptions = HnswOptions;
 
-const OPTION_KEYS = ['dimension', 'metric', 'm', 'efConstruction', 'efSearch', 'seed'];
 const SPACE = { l2: 'l2', dot: 'ip', cosine: 'cosine' } as const;
-const positive = (where: string, name: string, value: number) => {
-  if (!Number.isInteger(value) || value < 1)
-    throw new RangeError(`${where}: ${name} must be a positive integer, got ${value}`);
-  return value;
-};
 
 /** The `hnswlib-node` module, or a TypeError saying how to install it. */
 async function hnswlib(where: string): Promise<typeof import('hnswlib-node')> {
@@ -95,12 +78,16 @@ export class HnswlibStore implements VectorStore {
    */
   static async create(options: HnswlibStoreOptions): Promise<HnswlibStore> {
     const where = 'HnswlibStore.create';
-    checkOptions(where, options, OPTION_KEYS);
+    checkOptions(where, options, HNSW_OPTION_KEYS);
     const dimension = checkDimension(where, options.dimension);
     const metric = checkMetric(where, options.metric ?? 'cosine');
-    const m = positive(where, 'm', options.m ?? 16);
-    const efConstruction = positive(where, 'efConstruction', options.efConstruction ?? 200);
-    const efSearch = positive(where, 'efSearch', options.efSearch ?? 64);
+    const m = checkPositiveInteger(where, 'm', options.m ?? 16);
+    const efConstruction = checkPositiveInteger(
+      where,
+      'efConstruction',
+      options.efConstruction ?? 200,
+    );
+    const efSearch = checkPositiveInteger(where, 'efSearch', options.efSearch ?? 64);
     const seed = options.seed ?? 100;
     if (!Number.isInteger(seed) || seed < 0)
       throw new RangeError(`${where}: seed must be a non-negative integer, got ${seed}`);

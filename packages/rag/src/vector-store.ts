@@ -43,13 +43,16 @@ export interface VectorStore {
   size(): number | Promise<number>;
 }
 
+/** @throws RangeError - `value` (the argument `name` of `where`) is not a positive integer */
+export function checkPositiveInteger(where: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw new RangeError(`${where}: ${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
 /** @throws RangeError - `dimension` is not a positive integer */
 export function checkDimension(where: string, dimension: unknown): number {
-  if (typeof dimension !== 'number' || !Number.isInteger(dimension) || dimension < 1)
-    throw new RangeError(
-      `${where}: dimension must be a positive integer, got ${String(dimension)}`,
-    );
-  return dimension;
+  return checkPositiveInteger(where, 'dimension', dimension);
 }
 
 /** @throws RangeError - `metric` is not one of {@link METRICS} */
@@ -63,9 +66,7 @@ export function checkMetric(where: string, metric: unknown): Metric {
 
 /** @throws RangeError - `k` is not a positive integer */
 export function checkK(where: string, k: unknown): number {
-  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1)
-    throw new RangeError(`${where}: k must be a positive integer, got ${String(k)}`);
-  return k;
+  return checkPositiveInteger(where, 'k', k);
 }
 
 /**
