@@ -5,6 +5,7 @@ import { gradCheck, maxRelError, testDevices } from '@tessera/tensor-webgpu/test
 import { describe, expect, it } from 'vitest';
 import { naiveIsFaster } from './attention.js';
 import { chooseKernel, type FlashParams } from './flash-forward.js';
+import { type AttentionFn, weightedGradients } from './test-utils/gradients.js';
 
 const { all, gpu, cpu } = await testDevices();
 const kernels = ['tiled', 'row', 'lanes'] as const;
@@ -134,12 +135,10 @@ describe.each(all)('flash backward equals the naive gradients ($info.backend)', 
     it(
       c.name,
       async () => {
-        const grads = async (f: (q: Tensor, k: Tensor, v: Tensor, o: FlashOptions) => Tensor) => {
+        const grads = (f: AttentionFn) => {
           const { q, k, v, opts } = inputs(dev, c);
-          for (const t of [q, k, v]) t.requiresGrad = true;
           const w = T.randn([c.b, c.h, c.sq, c.d], { device: dev, seed: 9 });
-          T.sum(T.mul(f(q, k, v, opts), w)).backward();
-          return Promise.all([q.grad!.data(), k.grad!.data(), v.grad!.data()]);
+          return weightedGradients(f, [q, k, v], opts, w);
         };
         const want = await grads(naiveAttention);
         for (const kernel of dev.backend === 'webgpu' ? kernels : (['row'] as const)) {
@@ -316,12 +315,10 @@ describe.each(all)('packed documents (documentIds) ($info.backend)', (dev) => {
         Array.from({ length: 2 * S }, (_, i) => (i === 5 || i === S + 3 ? 0 : 1)),
         { device: dev, shape: [2, S] },
       );
-      const grads = async (f: (q: Tensor, k: Tensor, v: Tensor, o: FlashOptions) => Tensor) => {
-        const [q, k, v] = qkv();
+      const grads = (f: AttentionFn) => {
         const w = T.randn([2, 4, S, 32], { device: dev, seed: 9 });
         const opts = { causal: true, documentIds: docs(), keyPaddingMask: pad };
-        T.sum(T.mul(f(q, k, v, opts), w)).backward();
-        return Promise.all([q.grad!.data(), k.grad!.data(), v.grad!.data()]);
+        return weightedGradients(f, qkv(), opts, w);
       };
       const want = await grads(naiveAttention);
       for (const kernel of dev.backend === 'webgpu' ? kernels : (['row'] as const)) {

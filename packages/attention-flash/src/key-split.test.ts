@@ -4,6 +4,7 @@ import * as T from '@tessera/tensor-webgpu';
 import { maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 import { autoSplits, checkSplits, MAX_KEY_SPLITS } from './key-split.js';
+import { type AttentionFn, weightedGradients } from './test-utils/gradients.js';
 
 const { gpu } = await testDevices();
 const kernels = ['tiled', 'row', 'lanes'] as const;
@@ -85,17 +86,11 @@ function inputs(dev: T.Device, c: Case) {
 }
 
 /** dQ, dK and dV of Σ f(q, k, v)·w for a case, w fixed. */
-async function gradients(
-  dev: T.Device,
-  c: Case,
-  f: (q: Tensor, k: Tensor, v: Tensor, o: FlashOptions) => Tensor,
-) {
+function gradients(dev: T.Device, c: Case, f: AttentionFn) {
   const { q, k, v, opts } = inputs(dev, c);
-  for (const t of [q, k, v]) t.requiresGrad = true;
   const [b, h, , sq, , d] = c.shape;
   const w = T.randn([b, h, sq, d], { device: dev, seed: 9 });
-  T.sum(T.mul(f(q, k, v, opts), w)).backward();
-  return Promise.all([q.grad!.data(), k.grad!.data(), v.grad!.data()]);
+  return weightedGradients(f, [q, k, v], opts, w);
 }
 
 describe.runIf(gpu)('split-K on WebGPU', () => {
