@@ -17,7 +17,7 @@
  */
 import { loadavg } from 'node:os';
 import * as T from '@tessera/tensor-webgpu';
-import { chooseKernel, forwardRowsPerWorkgroup } from '../src/flash-forward.js';
+import { chooseKernel, rowsPerWorkgroup } from '../src/flash-forward.js';
 import { attention, decodeAttention, KVCache, naiveAttention } from '../src/index.js';
 import { autoSplits } from '../src/key-split.js';
 import { type AttentionShape, shapeParams } from './params.js';
@@ -112,7 +112,7 @@ for (const s of SHAPES) {
 /** The key splits `keySplits: 'auto'` gives a shape here (batch 1). */
 function forwardSplits(s: Shape): number {
   const p = shapeParams(s);
-  const rows = forwardRowsPerWorkgroup(chooseKernel(p, dev.info));
+  const rows = rowsPerWorkgroup(chooseKernel(p, dev.info));
   return autoSplits(s.sk, s.heads * Math.ceil(s.sq / rows), dev.info);
 }
 

@@ -17,7 +17,7 @@ import {
   type FlashKernel,
   type FlashParams,
   flashForwardOp,
-  forwardRowsPerWorkgroup,
+  rowsPerWorkgroup,
 } from './flash-forward.js';
 import { autoSplits, checkSplits } from './key-split.js';
 import { naiveAttention } from './naive.js';
@@ -251,7 +251,7 @@ function passSplits(
 
 /** The forward's key splits: partial outputs splits × batch·heads·Sq × headDim f32. */
 function keySplits(p: FlashParams, asked: number | 'auto', info: DeviceInfo): number {
-  const rows = info.backend === 'webgpu' ? forwardRowsPerWorkgroup(chooseKernel(p, info)) : 1;
+  const rows = info.backend === 'webgpu' ? rowsPerWorkgroup(chooseKernel(p, info)) : 1;
   const workgroups = p.batch * p.heads * Math.ceil(p.sq / rows);
   const perSplit = p.batch * p.heads * p.sq * p.headDim * 4;
   return passSplits('keySplits', asked, info, [p.sk, workgroups, perSplit]);
@@ -259,7 +259,7 @@ function keySplits(p: FlashParams, asked: number | 'auto', info: DeviceInfo): nu
 
 /** dK/dV's query splits: partial gradients splits × batch·kvHeads·Sk × headDim f32, twice. */
 function dkvSplits(p: FlashParams, asked: number | 'auto', info: DeviceInfo): number {
-  const rows = info.backend === 'webgpu' ? forwardRowsPerWorkgroup(chooseKernel(p, info)) : 1;
+  const rows = info.backend === 'webgpu' ? rowsPerWorkgroup(chooseKernel(p, info)) : 1;
   const workgroups = p.batch * p.kvHeads * Math.ceil(p.sk / rows);
   const perSplit = p.batch * p.kvHeads * p.sk * p.headDim * 4;
   return passSplits('dkvSplits', asked, info, [p.sq, workgroups, perSplit]);

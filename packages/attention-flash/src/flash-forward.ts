@@ -277,8 +277,8 @@ export function qkvBindings(t: string, hasMask: boolean, outputs: [string, strin
   return storageBindings(inputs, outputs);
 }
 
-/** Query rows a forward workgroup owns with `kernel`. */
-export function forwardRowsPerWorkgroup(kernel: FlashKernel): number {
+/** Rows a workgroup owns with `kernel`: query rows in the forward and dQ passes, key rows in dK/dV. */
+export function rowsPerWorkgroup(kernel: FlashKernel): number {
   return kernel === 'lanes' ? LANES * LANE_TILE.rows : BR;
 }
 
@@ -325,7 +325,7 @@ export const flashForwardOp = defineOp<FlashParams>({
     ];
     const suffix = `${t}:${p.headDim}:${mask ? 'mask' : ''}${split ? ':split' : ''}`;
     const workgroups: [number, number, number] = [
-      Math.ceil(p.sq / forwardRowsPerWorkgroup(kernel)),
+      Math.ceil(p.sq / rowsPerWorkgroup(kernel)),
       p.batch * p.heads,
       splits,
     ];

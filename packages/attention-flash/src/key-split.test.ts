@@ -3,7 +3,7 @@ import type { DeviceInfo, Tensor } from '@tessera/tensor-webgpu';
 import * as T from '@tessera/tensor-webgpu';
 import { maxRelError, testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
-import { autoSplits, checkSplits, MAX_KEY_SPLITS } from './key-split.js';
+import { autoSplits, checkSplits, MAX_SPLITS } from './key-split.js';
 import { type AttentionFn, weightedGradients } from './test-utils/gradients.js';
 
 const { gpu } = await testDevices();
@@ -26,7 +26,7 @@ describe('autoSplits', () => {
     expect(autoSplits(511, 1, gpu)).toBe(1);
     expect(autoSplits(512, 1, gpu)).toBe(2);
     // At most 64 splits.
-    expect(autoSplits(1 << 16, 1, gpu)).toBe(MAX_KEY_SPLITS);
+    expect(autoSplits(1 << 16, 1, gpu)).toBe(MAX_SPLITS);
     // A CPU adapter runs a dispatch's workgroups one after another: never; nor the CPU backends.
     expect(autoSplits(1 << 16, 1, info('webgpu', true))).toBe(1);
     expect(autoSplits(1 << 16, 1, info('wasm', true))).toBe(1);

@@ -12,19 +12,19 @@ import type { DeviceInfo } from '@tessera/tensor-webgpu';
  */
 
 /** The most splits a pass takes. */
-export const MAX_KEY_SPLITS = 64;
+export const MAX_SPLITS = 64;
 
 /** Workgroups a split pass aims to give a GPU: a few waves over its compute units. */
 const TARGET_WORKGROUPS = 256;
 
 /** Fewest rows (keys or queries) a split walks on a GPU: below this the combine costs more than the split saves. */
-export const MIN_KEYS_PER_SPLIT = 256;
+export const MIN_ROWS_PER_SPLIT = 256;
 
 /**
  * The splits `'auto'` picks for a pass that reduces over `length` rows (keys for the forward,
  * queries for dK/dV): on a GPU, 1 where `workgroups` (the pass's grid without a split) already
- * reaches 256, else enough splits to reach it, with at least `MIN_KEYS_PER_SPLIT` rows each and
- * at most `MAX_KEY_SPLITS`. On a CPU adapter never: lavapipe runs the workgroups of a dispatch
+ * reaches 256, else enough splits to reach it, with at least `MIN_ROWS_PER_SPLIT` rows each and
+ * at most `MAX_SPLITS`. On a CPU adapter never: lavapipe runs the workgroups of a dispatch
  * one after another on one thread (1, 2 and 8 workgroups of the same work took 0.43, 0.79 and
  * 3.91 ms, alike with `LP_NUM_THREADS` 1 and 2; a split forward took the same kernel time as an
  * unsplit one, README), so a split only adds the combine pass. The CPU and wasm backends never
@@ -33,16 +33,16 @@ export const MIN_KEYS_PER_SPLIT = 256;
 export function autoSplits(length: number, workgroups: number, info: DeviceInfo): number {
   if (info.backend !== 'webgpu' || info.software) return 1;
   const wanted = Math.ceil(TARGET_WORKGROUPS / workgroups);
-  const most = Math.min(MAX_KEY_SPLITS, Math.floor(length / MIN_KEYS_PER_SPLIT));
+  const most = Math.min(MAX_SPLITS, Math.floor(length / MIN_ROWS_PER_SPLIT));
   return Math.max(1, Math.min(wanted, most));
 }
 
-/** Checks a `keySplits` or `dkvSplits` option (`name`): 'auto' or an integer 1..MAX_KEY_SPLITS. */
+/** Checks a `keySplits` or `dkvSplits` option (`name`): 'auto' or an integer 1..MAX_SPLITS. */
 export function checkSplits(where: string, name: string, value: unknown): void {
   if (value === 'auto') return;
-  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_KEY_SPLITS)
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_SPLITS)
     throw new RangeError(
-      `${where}: ${name} must be 'auto' or an integer from 1 to ${MAX_KEY_SPLITS}, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`,
+      `${where}: ${name} must be 'auto' or an integer from 1 to ${MAX_SPLITS}, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`,
     );
 }
 
