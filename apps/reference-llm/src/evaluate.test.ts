@@ -2,7 +2,7 @@ import * as T from '@tessera/tensor-webgpu';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 import { splitText } from './data.js';
-import { evaluateCheckpoint } from './evaluate.js';
+import { evaluateCheckpoint, evaluateModel } from './evaluate.js';
 import { loadCheckpoint } from './load.js';
 import { pretrain } from './pretrain.js';
 import { overflowingCopy } from './test-utils/checkpoints.js';
@@ -47,6 +47,10 @@ describe('evaluateCheckpoint', () => {
     // Batching changes nothing.
     const one = await evaluateCheckpoint(dir, { data, device, seqLen, batch: 1 });
     expect(one.meanNll).toBeCloseTo(got.meanNll, 5);
+    // evaluateModel on a loaded model gives the same, and leaves the model to its caller.
+    const same = await evaluateModel(model, tokenizer, dir, { data, seqLen, batch: 3 });
+    expect(same.meanNll).toBeCloseTo(got.meanNll, 5);
+    expect(model.parameters().every((p) => !p.isDisposed)).toBe(true);
     model.dispose();
   });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { TaskResult } from '@tessera/eval';
 import type { Device } from '@tessera/tensor-webgpu';
 import { DEFAULT_DATA } from '../data.js';
-import { evaluateCheckpoint } from '../evaluate.js';
+import { evaluateModel } from '../evaluate.js';
 import { asLanguageModel } from '../language-model.js';
 import { type ModelState, readModel, readTokenizer } from '../load.js';
 import type { PretrainState } from '../pretrain.js';
@@ -120,7 +120,6 @@ export async function evaluateStage(
   const source = readCheckpoint<PretrainState>(o.pretrain);
   const path = source.state.data?.path;
   const data = path === undefined || path === 'bundled' ? DEFAULT_DATA : path;
-  const { bitsPerByte } = await evaluateCheckpoint(dir, { data, device: o.device });
   const recipe = o.recipe ?? recipeFor(source.state.preset.name);
   const heldout = instructionData(1, sourceText(source), {
     train: 0,
@@ -128,9 +127,13 @@ export async function evaluateStage(
   }).heldout;
   const ckpt = readCheckpoint<ModelState>(dir);
   let model = readModel(ckpt, o.device);
-  const tokenizer = addChatTokens(readTokenizer(ckpt, model.vocabSize));
-  if (model.vocabSize !== tokenizer.vocabSize) model = resizeVocabulary(model, tokenizer.vocabSize);
+  const saved = readTokenizer(ckpt, model.vocabSize);
   try {
+    // Bits per byte of the model as saved, before chat tokens widen its vocabulary.
+    const { bitsPerByte } = await evaluateModel(model.eval(), saved, dir, { data });
+    const tokenizer = addChatTokens(saved);
+    if (model.vocabSize !== tokenizer.vocabSize)
+      model = resizeVocabulary(model, tokenizer.vocabSize);
     const chat = new ChatFormat(tokenizer);
     const scores = await scoreReplies(model.eval(), chat, heldout, {
       maxNewTokens: recipe.replyTokens,
