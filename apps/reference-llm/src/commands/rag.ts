@@ -10,19 +10,20 @@ import { buildBenchmark, writeBenchmark } from '../rag/benchmark.js';
 import {
   ANSWER_INSTRUCTIONS,
   answerAccuracy,
-  buildRetrievers,
   choiceAccuracy,
-  corpusPassages,
   DENSE_WEIGHTS,
-  embedPassages,
+  evaluateBenchmark,
   evaluateRetrievers,
   formatMetricsTable,
-  tuneDenseWeight,
 } from '../rag/evaluate-retrieval.js';
 import { buildIndexFolder, openIndexFolder } from '../rag/index-folder.js';
 import { INDEX_STORES } from '../rag/index-store.js';
 import { readRetrievalModels } from '../rag/retrieval-models.js';
-import { DEFAULT_ENCODER, trainRetrievalModels } from '../rag/train-retrieval.js';
+import {
+  DEFAULT_ENCODER,
+  RETRIEVAL_TRAINING,
+  trainRetrievalModels,
+} from '../rag/train-retrieval.js';
 
 const benchCommand = () =>
   new Command('bench')
@@ -75,27 +76,35 @@ const trainCommand = () =>
     )
     .requiredOption('--bench <dir>', 'a BEIR folder with qrels/train.tsv (see "rag bench")')
     .requiredOption('--out <dir>', 'folder for the tokenizer and both models')
-    .addOption(new Option('--steps <n>', 'bi-encoder steps').argParser(integer(1)).default(300))
     .addOption(
-      new Option('--rerank-steps <n>', 'reranker steps').argParser(integer(1)).default(300),
+      new Option('--steps <n>', 'bi-encoder steps')
+        .argParser(integer(1))
+        .default(RETRIEVAL_TRAINING.steps),
     )
     .addOption(
-      new Option('--batch-size <n>', 'questions per step').argParser(integer(2)).default(32),
+      new Option('--rerank-steps <n>', 'reranker steps')
+        .argParser(integer(1))
+        .default(RETRIEVAL_TRAINING.rerankSteps),
+    )
+    .addOption(
+      new Option('--batch-size <n>', 'questions per step')
+        .argParser(integer(2))
+        .default(RETRIEVAL_TRAINING.batchSize),
     )
     .addOption(
       new Option('--lr <rate>', "the bi-encoder's AdamW learning rate")
         .argParser(numberIn({ above: 0 }))
-        .default(1e-4),
+        .default(RETRIEVAL_TRAINING.lr),
     )
     .addOption(
       new Option('--rerank-lr <rate>', "the reranker's AdamW learning rate")
         .argParser(numberIn({ above: 0 }))
-        .default(1e-3),
+        .default(RETRIEVAL_TRAINING.rerankLr),
     )
     .addOption(
       new Option('--temperature <t>', 'InfoNCE temperature')
         .argParser(numberIn({ above: 0 }))
-        .default(0.05),
+        .default(RETRIEVAL_TRAINING.temperature),
     )
     .addOption(
       new Option(
@@ -103,10 +112,12 @@ const trainCommand = () =>
         'reranker negatives per question, drawn afresh at each step (half among BM25 hard negatives, half random)',
       )
         .argParser(integer(1))
-        .default(3),
+        .default(RETRIEVAL_TRAINING.negatives),
     )
     .addOption(
-      new Option('--vocab-size <n>', 'BPE vocabulary').argParser(integer(260)).default(1024),
+      new Option('--vocab-size <n>', 'BPE vocabulary')
+        .argParser(integer(260))
+        .default(RETRIEVAL_TRAINING.vocabSize),
     )
     .addOption(
       new Option('--d-model <n>', 'encoder width')
@@ -118,7 +129,11 @@ const trainCommand = () =>
         .argParser(integer(1))
         .default(DEFAULT_ENCODER.layers),
     )
-    .addOption(new Option('--seed <n>', 'seed of the batches').argParser(integer(0)).default(1))
+    .addOption(
+      new Option('--seed <n>', 'seed of the batches')
+        .argParser(integer(0))
+        .default(RETRIEVAL_TRAINING.seed),
+    )
     .addOption(backendOption())
     .action(async (o) => {
       await withDevice(o.backend, async (device) => {
@@ -247,21 +262,18 @@ const evalCommand = () =>
     .addOption(backendOption())
     .action(async (o) => {
       await withDevice(o.backend, async (device) => {
-        const data = await loadBeir(o.bench, o.split);
-        const tuning = await loadBeir(o.bench, o.tune);
         const models = readRetrievalModels(o.models, device);
-        const passages = corpusPassages(data);
-        const store = await embedPassages(passages, models);
-        const { weight, ndcg } = await tuneDenseWeight(tuning, passages, models, store);
+        const { figures, data, tuning, retrievers } = await evaluateBenchmark(o.bench, models, {
+          split: o.split,
+          tune: o.tune,
+        });
         console.log(
-          `dense weight of weighted fusion: ${weight} (nDCG@10 on the ${tuning.queries.size} questions of ${o.tune}: ${DENSE_WEIGHTS.map((w, i) => `${w}: ${ndcg[i]!.toFixed(3)}`).join(', ')})`,
+          `dense weight of weighted fusion: ${figures.denseWeight} (nDCG@10 on the ${figures.tuneQuestions} questions of ${o.tune}: ${DENSE_WEIGHTS.map((w, i) => `${w}: ${figures.tuning[i]!.toFixed(3)}`).join(', ')})`,
         );
-        const retrievers = await buildRetrievers(passages, models, store, { denseWeight: weight });
-        const rows = await evaluateRetrievers(data, retrievers);
         console.log(
-          `${data.queries.size} questions of ${join(o.bench, 'qrels', `${o.split}.tsv`)}, ${data.corpus.size} passages\n`,
+          `${figures.questions} questions of ${join(o.bench, 'qrels', `${o.split}.tsv`)}, ${figures.passages} passages\n`,
         );
-        console.log(formatMetricsTable(rows));
+        console.log(formatMetricsTable(figures.rows));
         if (!o.checkpoint) return;
         const answersOf = new Map(
           readText(join(o.bench, 'queries.jsonl'))

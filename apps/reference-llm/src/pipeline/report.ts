@@ -4,6 +4,7 @@ import { writeAtomic } from '../atomic-write.js';
 import { escapeXml } from '../expert-load.js';
 import { CHART } from '../report.js';
 import type { StageAnswer, StageRow } from './evaluation.js';
+import { type ExtraResult, extrasHtml, extrasMarkdown } from './extras-report.js';
 import type { JudgeSection, StageComparison } from './judge.js';
 
 /** What the pipeline's report shows. */
@@ -20,6 +21,8 @@ export interface PipelineReport {
   judge?: JudgeSection;
   /** Greedy replies to the same held-out questions before and after each tuning stage. */
   samples?: StageSamples[];
+  /** The optional stages' results, or how to produce them (`readExtras`); shown "Beyond the chain". */
+  extras?: ExtraResult[];
 }
 
 /** A stage's greedy replies next to those of the model it started from, on the same questions. */
@@ -155,7 +158,7 @@ function markdown(out: string, r: PipelineReport): string {
   const beforeAfterSection = beforeAfter
     ? `\n\n## Before and after each stage\n\n${SAMPLES_NOTE}\n\n${beforeAfter}`
     : '';
-  return `# reference-llm pipeline\n\n${table}${judge}\n\n${tableNote(r.rows)}\n\n## Samples\n\n${samples}${beforeAfterSection}\n\n## Configuration\n\n${config}\n\n## Curves\n\n${charts}\n`;
+  return `# reference-llm pipeline\n\n${table}${judge}\n\n${tableNote(r.rows)}\n\n## Samples\n\n${samples}${beforeAfterSection}\n\n## Configuration\n\n${config}\n\n## Curves\n\n${charts}\n${r.extras ? `\n${extrasMarkdown(out, r.extras)}` : ''}`;
 }
 
 function html(out: string, r: PipelineReport): string {
@@ -222,6 +225,7 @@ ${body}
 ${samplesSection}
 ${judge}
 ${stages}
+${r.extras ? extrasHtml(out, r.extras) : ''}
 </body></html>
 `;
 }

@@ -10,14 +10,14 @@ import { DATA_FILES } from '../tuning/data-files.js';
 import { parsePreferenceExample, readJsonl } from '../tuning/jsonl.js';
 import { likelihoodPreferenceAccuracy } from '../tuning/preference-accuracy.js';
 import type { StageState } from '../tuning/stage.js';
-import { type PipelineOptions, resolveStages, runPipeline, STAGE_NAMES } from './run.js';
+import { DEFAULT_STAGES, type PipelineOptions, resolveStages, runPipeline } from './run.js';
 
 const { gpu, cpu } = await testDevices();
 const device = gpu ?? cpu;
 const run = (o: Partial<PipelineOptions> & { out: string }) =>
   runPipeline({ preset: microChat, recipe: microRecipe, data, steps: 4, device, ...o });
 const modelSha = (dir: string) => readCheckpoint(dir).state.files[FILES.model];
-const trainedStages = STAGE_NAMES.filter((s) => s !== 'eval' && s !== 'serve');
+const trainedStages = DEFAULT_STAGES.filter((s) => s !== 'eval');
 
 describe('runPipeline', () => {
   const out = tempDir();
@@ -152,6 +152,30 @@ describe('runPipeline after an interruption', () => {
   });
 });
 
+describe('runPipeline with an optional stage', () => {
+  it('runs it only when asked, skips it once complete, and the report shows it beyond the chain', async () => {
+    const out = tempDir();
+    const first = lines();
+    await run({ out, stages: ['moe', 'eval'], sink: first });
+    expect(first.lines).toContain(`moe: training into ${join(out, 'moe')}`);
+    expect(first.lines.some((l) => l.startsWith('moe: done, 4 steps in '))).toBe(true);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.extras.map((e: { stage: string }) => e.stage)).toEqual([
+      'moe',
+      'dllm',
+      'vit',
+      'rag',
+    ]);
+    expect(report.extras[0]).toMatchObject({ stage: 'moe', steps: 4, dense: null });
+    expect(report.extras[1]).toMatchObject({ stage: 'dllm', state: 'empty' });
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('## Beyond the chain');
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<section id="extra-moe">');
+    const again = lines();
+    await run({ out, stages: ['moe'], sink: again });
+    expect(again.lines).toEqual([`moe: complete in ${join(out, 'moe')}, skipped`]);
+  });
+});
+
 describe('runPipeline errors', () => {
   it('names a failing stage, the cause and how to resume', async () => {
     const out = tempDir();
@@ -171,7 +195,7 @@ describe('runPipeline errors', () => {
     // By default every stage but serve: the run ends by printing the serve command.
     expect(resolveStages(out)).toEqual(['pretrain', 'sft', 'reward', 'dpo', 'ppo', 'grpo', 'eval']);
     expect(() => resolveStages(out, ['pretrain', 'rlaif'])).toThrow(
-      '--stages: unknown stage "rlaif"; expected a comma-separated list of pretrain, sft, reward, dpo, ppo, grpo, eval, serve',
+      '--stages: unknown stage "rlaif"; expected a comma-separated list of pretrain, sft, reward, dpo, ppo, grpo, moe, dllm, vit, rag, eval, serve',
     );
     expect(() => resolveStages(out, ['dpo'])).toThrow(
       `--stages: dpo starts from sft, which is neither in --stages nor complete in ${join(out, 'sft')}; add sft to --stages`,

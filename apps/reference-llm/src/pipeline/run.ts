@@ -11,6 +11,8 @@ import { DATA_FILES } from '../tuning/data-files.js';
 import type { TuningRecipe } from '../tuning/recipes.js';
 import { checkOut, estimateStageBytes } from './disk.js';
 import { evaluateStage, type StageAnswer, type StageRow } from './evaluation.js';
+import { EXTRA_STAGES, type ExtraSettings } from './extra-stages.js';
+import { readExtras } from './extras-report.js';
 import { endpointJudge, type JudgeEndpoint, judgeStages } from './judge.js';
 import { stageSamples, writePipelineReport } from './report.js';
 import { PIPELINE_STAGES, type PipelineContext, stageState } from './stages.js';
@@ -24,15 +26,25 @@ export const SERVE_STAGE = 'serve';
 /** Every stage name `--stages` takes, in the order they run. */
 export const STAGE_NAMES: readonly string[] = [
   ...PIPELINE_STAGES.map((s) => s.name),
+  ...EXTRA_STAGES.map((s) => s.name),
   EVAL_STAGE,
   SERVE_STAGE,
 ];
 
 /**
- * The stages run when `--stages` is not given: every training stage and the evaluation. The run
- * then ends by printing the serve command; `serve` is asked for by name (it does not return).
+ * The stages run when `--stages` is not given: the chain's training stages and the evaluation.
+ * The run then ends by printing the serve command; `serve` (it does not return) and the optional
+ * stages (`EXTRA_STAGES`) are asked for by name.
  */
-export const DEFAULT_STAGES: readonly string[] = STAGE_NAMES.filter((s) => s !== SERVE_STAGE);
+export const DEFAULT_STAGES: readonly string[] = STAGE_NAMES.filter(
+  (s) => s !== SERVE_STAGE && !EXTRA_STAGES.some((e) => e.name === s),
+);
+
+/** Every stage that trains, in order: the chain's, then the optional ones, each with its state. */
+const TRAINING_STAGES = [
+  ...PIPELINE_STAGES.map((s) => ({ ...s, state: stageState })),
+  ...EXTRA_STAGES,
+];
 
 /** The pipeline's record of time spent per stage (`pipeline.json`), summed over resumed runs. */
 export const TIMES_FILE = 'pipeline.json';
@@ -48,6 +60,8 @@ export interface PipelineOptions {
   data?: string;
   /** Steps of every training stage; default each stage's recipe. */
   steps?: number;
+  /** What the optional stages train; default `EXTRA_SETTINGS`. */
+  extras?: ExtraSettings;
   device: Device;
   /** An OpenAI-compatible endpoint that judges the stages' replies pairwise (`judgeStages`); default none. */
   judge?: JudgeEndpoint;
@@ -105,15 +119,16 @@ function readTimes(out: string): StageTimes {
 
 /**
  * Runs the pipeline: each chosen training stage through the function its own command calls
- * (`PIPELINE_STAGES`), from the checkpoints of the stages before it. A stage whose folder holds
+ * (`PIPELINE_STAGES`, then the optional `EXTRA_STAGES`), from the checkpoints of the stages
+ * before it. A stage whose folder holds
  * a finished run is skipped, one with a checkpoint short of its last step is resumed, an empty
  * one starts; each prints one status line. A signal or the time limit stops the pipeline after
  * the stage saved (the same command resumes it). The `eval` stage measures every finished stage
  * (`evaluateStage`, each row kept in `out/eval/<stage>.json` for that checkpoint; the held-out
  * preference pairs are those the `dpo` or `reward` stage wrote, else generated alike) and writes
  * `report.json`, `report.md` and `report.html` into `out`; with `judge`, an LLM judge compares
- * every stage's replies with the SFT model's (`judgeStages`) and the report shows its verdicts.
- * The `serve` stage is the caller's: the result names the final model and whether to serve it.
+ * every stage's replies with the SFT model's (`judgeStages`) and the report shows its verdicts;
+ * the optional stages' results found in `out` join it (`readExtras`). The `serve` stage is the caller's: the result names the final model and whether to serve it.
  *
  * @throws Error - a bad `--stages`, an unwritable `out` or too little space free there for the
  *   stages to train (`checkOut`, before any training); a stage that fails, naming it, the cause
@@ -122,8 +137,8 @@ function readTimes(out: string): StageTimes {
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const chosen = resolveStages(o.out, o.stages);
   checkPreset(o.out, resolvePreset(o.preset ?? 'tiny').name);
-  const training = PIPELINE_STAGES.filter(
-    (s) => chosen.includes(s.name) && stageState(join(o.out, s.name)) !== 'complete',
+  const training = TRAINING_STAGES.filter(
+    (s) => chosen.includes(s.name) && s.state(join(o.out, s.name)) !== 'complete',
   ).map((s) => s.name);
   checkOut(
     o.out,
@@ -139,14 +154,15 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     recipe: o.recipe,
     data: o.data,
     steps: o.steps,
+    extras: o.extras,
     device: o.device,
     stop: o.stop ?? {},
     sink,
   };
   const times = readTimes(o.out);
-  for (const stage of PIPELINE_STAGES.filter((s) => chosen.includes(s.name))) {
+  for (const stage of TRAINING_STAGES.filter((s) => chosen.includes(s.name))) {
     const dir = join(o.out, stage.name);
-    const state = stageState(dir);
+    const state = stage.state(dir);
     if (state === 'complete') {
       status(`${stage.name}: complete in ${dir}, skipped`);
       continue;
@@ -154,7 +170,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     const resume = state === 'partial';
     status(
       resume
-        ? `${stage.name}: resuming ${dir} from step ${readCheckpoint(dir).state.step}`
+        ? `${stage.name}: resuming ${dir} ${existsSync(join(dir, FILES.pointer)) ? `from step ${readCheckpoint(dir).state.step}` : '(its finished parts are kept)'}`
         : `${stage.name}: training into ${dir}`,
     );
     const started = performance.now();
@@ -212,6 +228,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     samples: stageSamples(answers, from),
     seconds: times,
     tokensPerSecond: stageThroughputs(o.out, rows),
+    extras: readExtras(o.out),
     config: {
       preset: typeof context.preset === 'string' ? context.preset : context.preset.name,
       stages: chosen,

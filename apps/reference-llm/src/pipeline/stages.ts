@@ -12,6 +12,7 @@ import { ppo } from '../tuning/ppo.js';
 import type { TuningRecipe } from '../tuning/recipes.js';
 import { trainRewardModel } from '../tuning/reward.js';
 import { sft } from '../tuning/sft.js';
+import type { ExtraSettings } from './extra-stages.js';
 
 /** What every stage of a pipeline run is given. */
 export interface PipelineContext {
@@ -28,6 +29,8 @@ export interface PipelineContext {
   device: Device;
   stop: StopSignal;
   sink: ProgressSink;
+  /** What the optional stages train; default `EXTRA_SETTINGS`. */
+  extras?: ExtraSettings;
 }
 
 /** How a stage's training went (this call's share of it). */
@@ -64,7 +67,7 @@ export function stageState(dir: string): 'empty' | 'partial' | 'complete' {
 
 const folder = (c: PipelineContext, stage: string) => join(c.out, stage);
 /** The options every stage function takes, from the context. */
-const common = (c: PipelineContext, out: string, resume: boolean) => ({
+export const stageOptions = (c: PipelineContext, out: string, resume: boolean) => ({
   out,
   resume: resume || undefined,
   steps: c.steps,
@@ -91,7 +94,7 @@ export const PIPELINE_STAGES: readonly PipelineStage[] = [
     needs: [],
     run: async (c, out, resume) => {
       const r = await pretrain({
-        ...common(c, out, resume),
+        ...stageOptions(c, out, resume),
         preset: resume ? undefined : c.preset,
         data: resume ? undefined : c.data,
       });
@@ -104,7 +107,11 @@ export const PIPELINE_STAGES: readonly PipelineStage[] = [
     needs: ['pretrain'],
     run: async (c, out, resume) =>
       loopOutcome(
-        await sft({ ...common(c, out, resume), from: folder(c, 'pretrain'), recipe: c.recipe }),
+        await sft({
+          ...stageOptions(c, out, resume),
+          from: folder(c, 'pretrain'),
+          recipe: c.recipe,
+        }),
       ),
   },
   {
@@ -114,7 +121,7 @@ export const PIPELINE_STAGES: readonly PipelineStage[] = [
     run: async (c, out, resume) =>
       loopOutcome(
         await trainRewardModel({
-          ...common(c, out, resume),
+          ...stageOptions(c, out, resume),
           from: folder(c, 'sft'),
           recipe: c.recipe,
         }),
@@ -126,7 +133,7 @@ export const PIPELINE_STAGES: readonly PipelineStage[] = [
     needs: ['sft'],
     run: async (c, out, resume) =>
       loopOutcome(
-        await dpo({ ...common(c, out, resume), from: folder(c, 'sft'), recipe: c.recipe }),
+        await dpo({ ...stageOptions(c, out, resume), from: folder(c, 'sft'), recipe: c.recipe }),
       ),
   },
   {
@@ -136,7 +143,7 @@ export const PIPELINE_STAGES: readonly PipelineStage[] = [
     run: async (c, out, resume) =>
       loopOutcome(
         await ppo({
-          ...common(c, out, resume),
+          ...stageOptions(c, out, resume),
           from: folder(c, 'sft'),
           reward: folder(c, 'reward'),
           recipe: c.recipe,
@@ -149,7 +156,7 @@ export const PIPELINE_STAGES: readonly PipelineStage[] = [
     needs: ['sft'],
     run: async (c, out, resume) =>
       loopOutcome(
-        await grpo({ ...common(c, out, resume), from: folder(c, 'sft'), recipe: c.recipe }),
+        await grpo({ ...stageOptions(c, out, resume), from: folder(c, 'sft'), recipe: c.recipe }),
       ),
   },
 ];

@@ -1,10 +1,14 @@
+import { join } from 'node:path';
 import type { LanguageModel } from '@tessera/eval';
 import { Bm25Index, evaluateRun, Retriever } from '@tessera/rag';
+import { loadBeir } from '@tessera/rag/node';
 import * as T from '@tessera/tensor-webgpu';
 import { describe, expect, it } from 'vitest';
-import { lines } from '../test-utils/fixtures.js';
+import { readText } from '../data.js';
+import { lines, tempDir, data as textData } from '../test-utils/fixtures.js';
 import { PASSAGES, QUESTIONS, tinyModels } from '../test-utils/retrieval.js';
 import { asEmbedder } from './adapters.js';
+import { buildBenchmark, writeBenchmark } from './benchmark.js';
 import {
   answerAccuracy,
   buildRetrievers,
@@ -12,6 +16,7 @@ import {
   corpusPassages,
   DENSE_WEIGHTS,
   embedPassages,
+  evaluateBenchmark,
   evaluateRetriever,
   evaluateRetrievers,
   formatMetricsTable,
@@ -75,6 +80,35 @@ describe('evaluating retrieval', () => {
       await r.restore(passages);
       expect(ndcg[i]).toBe((await evaluateRetriever(data, r, 'check', lines()))['nDCG@10']);
     }
+  });
+
+  it('measures a benchmark folder as rag eval does: the weight chosen on dev, every method on test', async () => {
+    const dir = join(tempDir(), 'bench');
+    writeBenchmark(dir, buildBenchmark(readText(textData), { passages: 30 }));
+    const r = await evaluateBenchmark(dir, models, { split: 'test', tune: 'dev', sink: lines() });
+    const test = await loadBeir(dir, 'test');
+    const dev = await loadBeir(dir, 'dev');
+    expect(r.data).toEqual(test);
+    expect(r.tuning).toEqual(dev);
+    const corpus = corpusPassages(test);
+    const tuned = await tuneDenseWeight(
+      dev,
+      corpus,
+      models,
+      await embedPassages(corpus, models, lines()),
+      lines(),
+    );
+    expect(r.figures).toEqual({
+      split: 'test',
+      questions: test.queries.size,
+      passages: 30,
+      tune: 'dev',
+      tuneQuestions: dev.queries.size,
+      denseWeight: tuned.weight,
+      tuning: tuned.ndcg,
+      rows: await evaluateRetrievers(test, r.retrievers, lines()),
+    });
+    expect(r.figures.questions).toBeGreaterThan(0);
   });
 
   it('reads by choosing among the retrieved speakers, scoring the question after each context', async () => {

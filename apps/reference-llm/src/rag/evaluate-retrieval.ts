@@ -9,6 +9,7 @@ import {
   type Passage,
   Retriever,
 } from '@tessera/rag';
+import { loadBeir } from '@tessera/rag/node';
 import { Progress, type ProgressSink } from '../progress.js';
 import { asEmbedder, asReranker } from './adapters.js';
 import type { RetrievalModels } from './retrieval-models.js';
@@ -163,6 +164,60 @@ export async function tuneDenseWeight(
     ndcg.push((await evaluateRetriever(data, r, `weight ${w.toFixed(1)}`, sink))['nDCG@10']);
   }
   return { weight: DENSE_WEIGHTS[ndcg.indexOf(Math.max(...ndcg))]!, ndcg };
+}
+
+/** What `rag eval` measures on a benchmark folder (`rag bench`'s BEIR files). */
+export interface BenchmarkEvaluation {
+  /** The qrels split evaluated, its questions and the corpus's passages. */
+  split: string;
+  questions: number;
+  passages: number;
+  /** The qrels split the dense weight was chosen on, and its questions. */
+  tune: string;
+  tuneQuestions: number;
+  /** The dense weight of weighted fusion chosen there ({@link tuneDenseWeight}). */
+  denseWeight: number;
+  /** nDCG@10 on the tuning split of each weight of {@link DENSE_WEIGHTS}. */
+  tuning: number[];
+  /** Each method's figures on the evaluated split, in the order of {@link METHODS}. */
+  rows: MethodFigures[];
+}
+
+/**
+ * `rag eval`'s measurement: embeds the corpus of the BEIR folder `bench` with the bi-encoder,
+ * chooses the dense weight of weighted fusion on the `tune` split, then scores every method on
+ * the `split` split. Returns the figures, and the data sets and retrievers for what follows.
+ *
+ * @throws Error - a missing or malformed BEIR file or split (`loadBeir`'s, naming the file)
+ */
+export async function evaluateBenchmark(
+  bench: string,
+  models: RetrievalModels,
+  o: { split: string; tune: string; sink?: ProgressSink },
+): Promise<{
+  figures: BenchmarkEvaluation;
+  data: BeirDataset;
+  tuning: BeirDataset;
+  retrievers: Record<Method, Retriever>;
+}> {
+  const data = await loadBeir(bench, o.split);
+  const tuning = await loadBeir(bench, o.tune);
+  const passages = corpusPassages(data);
+  const store = await embedPassages(passages, models, o.sink);
+  const tuned = await tuneDenseWeight(tuning, passages, models, store, o.sink);
+  const retrievers = await buildRetrievers(passages, models, store, { denseWeight: tuned.weight });
+  const rows = await evaluateRetrievers(data, retrievers, o.sink);
+  const figures: BenchmarkEvaluation = {
+    split: o.split,
+    questions: data.queries.size,
+    passages: data.corpus.size,
+    tune: o.tune,
+    tuneQuestions: tuning.queries.size,
+    denseWeight: tuned.weight,
+    tuning: tuned.ndcg,
+    rows,
+  };
+  return { figures, data, tuning, retrievers };
 }
 
 /** The metrics table as Markdown, four decimals. */

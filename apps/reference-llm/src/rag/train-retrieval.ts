@@ -42,6 +42,20 @@ export const DEFAULT_ENCODER: RetrievalTrainingOptions['model'] = {
   seed: 1,
 };
 
+/** `rag train`'s defaults: 300 steps of 32 questions for each encoder, AdamW, the default encoders. */
+export const RETRIEVAL_TRAINING: Omit<RetrievalTrainingOptions, 'sink'> = {
+  model: DEFAULT_ENCODER,
+  vocabSize: 1024,
+  steps: 300,
+  rerankSteps: 300,
+  batchSize: 32,
+  lr: 1e-4,
+  rerankLr: 1e-3,
+  temperature: 0.05,
+  negatives: 3,
+  seed: 1,
+};
+
 /**
  * BM25's best-ranked passages for a question that are not among its relevant ones: the hard
  * negatives a reranker learns from (as in monoBERT and RocketQA's denoised BM25 negatives). When
