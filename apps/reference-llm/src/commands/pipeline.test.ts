@@ -67,7 +67,7 @@ describe('reference-llm pipeline', () => {
     await expect(
       runCommand(pipelineCommand, ['--stages', 'pretrain, rlaif', '--out', tempDir()]),
     ).rejects.toThrow(
-      '--stages: unknown stage "rlaif"; expected a comma-separated list of pretrain, sft, reward, dpo, ppo, grpo, eval, serve',
+      '--stages: unknown stage "rlaif"; expected a comma-separated list of pretrain, sft, reward, dpo, ppo, grpo, moe, dllm, vit, rag, eval, serve',
     );
   });
 

@@ -1,5 +1,6 @@
 import { Command, Option } from '@commander-js/extra-typings';
 import { backendOption, integer, withDevice } from '../command-options.js';
+import { EXTRA_SETTINGS, EXTRA_STAGES } from '../pipeline/extra-stages.js';
 import { DEFAULT_STAGES, runPipeline, STAGE_NAMES } from '../pipeline/run.js';
 import { PRESETS } from '../presets.js';
 import { SERVE_DEFAULTS, startServing, untilStopSignal } from '../serve/start.js';
@@ -11,7 +12,7 @@ export const pipelineCommand = () =>
       'the whole chain in one command: pretrain → sft → reward → dpo → ppo → grpo, the same evaluation of every stage in one report, then serving the final model',
     )
     .description(
-      "Runs each stage through the same function as its own command, from the previous stage's checkpoint, each into OUT/<stage>. A stage whose folder holds a finished run is skipped; one holding a checkpoint short of its last step resumes from it; so after Ctrl-C, SIGTERM or a crash the same command continues where the run stopped. One status line per stage. The eval stage measures every finished stage the same way (validation bits per byte, held-out task accuracy and format compliance, GRPO's held-out arithmetic, the benchmark runner's built-in tasks as `tasks` runs them, preference accuracy on the held-out pairs by mean token log-likelihood and, for the reward model, its own, a sample reply) and writes OUT/report.json, report.md and report.html (self-contained, with each stage's curves). With --judge-url an LLM judge compares each stage's replies with the SFT model's (both orders, rationale before verdict, position and length bias) and the report shows its verdicts. The serve stage ends the pipeline by serving the last finished model (the code of `reference-llm serve`, on --port, until Ctrl-C); without it the run ends by printing the serve command for that model.",
+      `Runs each stage through the same function as its own command, from the previous stage's checkpoint, each into OUT/<stage>. A stage whose folder holds a finished run is skipped; one holding a checkpoint short of its last step resumes from it; so after Ctrl-C, SIGTERM or a crash the same command continues where the run stopped. One status line per stage. The eval stage measures every finished stage the same way (validation bits per byte, held-out task accuracy and format compliance, GRPO's held-out arithmetic, the benchmark runner's built-in tasks as \`tasks\` runs them, preference accuracy on the held-out pairs by mean token log-likelihood and, for the reward model, its own, a sample reply) and writes OUT/report.json, report.md and report.html (self-contained, with each stage's curves). With --judge-url an LLM judge compares each stage's replies with the SFT model's (both orders, rationale before verdict, position and length bias) and the report shows its verdicts. The optional stages, not in the default --stages (add them by name, e.g. --stages pretrain,sft,reward,dpo,ppo,grpo,moe,dllm,vit,rag,eval), run after grpo, each through its own command's function into OUT/<stage>: moe pretrains the same preset with a mixture of experts (pretrain --moe ${EXTRA_SETTINGS.moe.experts}x${EXTRA_SETTINGS.moe.topK} --balance ${EXTRA_SETTINGS.moe.balance}), dllm trains the masked diffusion LM on it (dllm train) and writes a greedy sample, vit runs vit train's MNIST task (--steps, default ${EXTRA_SETTINGS.vit.steps} steps), rag builds the retrieval benchmark, trains its encoders (--steps each, default ${EXTRA_SETTINGS.rag.training.steps}) and writes rag eval's figures to OUT/rag/metrics.json; the report's "Beyond the chain" section shows each one's results, or the --stages value that produces it. The serve stage ends the pipeline by serving the last finished model (the code of \`reference-llm serve\`, on --port, until Ctrl-C); without it the run ends by printing the serve command for that model.`,
     )
     .addOption(
       new Option('--preset <name>', 'pretraining preset; the tuning stages follow its recipe')
@@ -20,7 +21,7 @@ export const pipelineCommand = () =>
     )
     .option(
       '--stages <list>',
-      `comma-separated stages to run, of ${STAGE_NAMES.join(',')} (add serve to end by serving the final model)`,
+      `comma-separated stages to run, of ${STAGE_NAMES.join(',')} (add serve to end by serving the final model; ${EXTRA_STAGES.map((s) => s.name).join(', ')} are optional)`,
       DEFAULT_STAGES.join(','),
     )
     .option(
