@@ -55,6 +55,7 @@ export interface MissingResult {
   how: string;
 }
 
+/** One optional stage in the report: its headline figures, or how to produce them. */
 export type ExtraResult = MoEResult | DiffusionResult | VitResult | RagResult | MissingResult;
 
 /** The pictures each optional stage draws in its folder, shown under its results. */
