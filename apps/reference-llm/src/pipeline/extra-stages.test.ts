@@ -10,14 +10,13 @@ import { moePresetName } from '../presets.js';
 import type { PretrainState } from '../pretrain.js';
 import { evaluateBenchmark } from '../rag/evaluate-retrieval.js';
 import { MODEL_FILES, readRetrievalModels } from '../rag/retrieval-models.js';
-import { RETRIEVAL_TRAINING } from '../rag/train-retrieval.js';
 import { FILES, readCheckpoint } from '../run-folder.js';
+import { microExtras } from '../test-utils/extras.js';
 import { data, lines, micro, tempDir } from '../test-utils/fixtures.js';
 import {
   DLLM_SAMPLE,
   EXTRA_SETTINGS,
   EXTRA_STAGES,
-  type ExtraSettings,
   RAG_FIGURES,
   RAG_FOLDERS,
 } from './extra-stages.js';
@@ -26,23 +25,7 @@ import type { PipelineContext } from './stages.js';
 const { gpu, cpu } = await testDevices();
 const device = gpu ?? cpu;
 
-/** Settings small enough for seconds: a short sample, a narrow ViT, tiny retrieval encoders on 30 passages. */
-const extras: ExtraSettings = {
-  ...EXTRA_SETTINGS,
-  dllm: { prompt: 'ROMEO:', length: 6 },
-  vit: { steps: 2, batchSize: 16, model: { dModel: 16, layers: 1, heads: 2, ffnHidden: 32 } },
-  rag: {
-    passages: 30,
-    training: {
-      ...RETRIEVAL_TRAINING,
-      model: { ...RETRIEVAL_TRAINING.model, dModel: 16, layers: 1, heads: 2 },
-      vocabSize: 300,
-      steps: 2,
-      rerankSteps: 1,
-      batchSize: 4,
-    },
-  },
-};
+const extras = microExtras;
 const context = (out: string, o: Partial<PipelineContext> = {}): PipelineContext => ({
   out,
   preset: micro,

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 import { FILES, readCheckpoint } from '../run-folder.js';
+import { microExtras } from '../test-utils/extras.js';
 import { data, lines, tempDir, textFile } from '../test-utils/fixtures.js';
 import { microChat, microRecipe } from '../test-utils/tuning.js';
 import { readChatModel } from '../tuning/chat-model.js';
@@ -173,6 +174,15 @@ describe('runPipeline with an optional stage', () => {
     const again = lines();
     await run({ out, stages: ['moe'], sink: again });
     expect(again.lines).toEqual([`moe: complete in ${join(out, 'moe')}, skipped`]);
+  });
+
+  it('continues a stage that keeps no checkpoint from the parts it finished', async () => {
+    const out = tempDir();
+    mkdirSync(join(out, 'rag', 'bench'), { recursive: true });
+    const sink = lines();
+    await run({ out, stages: ['rag'], extras: microExtras, sink });
+    expect(sink.lines).toContain(`rag: resuming ${join(out, 'rag')} (its finished parts are kept)`);
+    expect(sink.lines.some((l) => l.startsWith('rag: done, 8 steps in '))).toBe(true);
   });
 });
 
