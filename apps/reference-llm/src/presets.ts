@@ -172,6 +172,11 @@ export function moePresetName(base: string, m: MoEChoice): string {
   return `${base}-moe${m.experts}x${m.topK}${shared}${m.balance === 'aux-free' ? '-auxfree' : ''}`;
 }
 
+/** The preset a name is a variant of: `tiny-moe8x2s1` → `tiny` (`moePresetName`'s inverse); other names unchanged. */
+export function basePresetName(name: string): string {
+  return name.replace(/-moe\d+x\d+(s\d+)?(-auxfree)?$/, '');
+}
+
 /** `8x2` → 8 experts, top-2. */
 export function parseMoE(spec: string): { experts: number; topK: number } {
   const m = /^(\d+)x(\d+)$/.exec(spec);
