@@ -182,7 +182,7 @@ describe('reference-llm pipeline', () => {
     try {
       await runCommand(pipelineCommand, [...args, server.url]);
       const { json, md, html } = report();
-      const caveat = `self-enhancement: the judge "judge" is this pipeline's sft model (${join(out, 'sft')}); a judge tends to favour answers like its own, so its verdicts may lean towards that model's stages; prefer an independent judge`;
+      const caveat = `self-enhancement: the judge "judge" is this pipeline's sft model (${join(out, 'sft')}); a judge tends to favour answers like its own, so its verdicts may favour the stages whose answers resemble its own; prefer an independent judge`;
       expect(json.judge).toEqual({ url: server.url, model: 'judge' });
       expect(json.caveat).toBe(caveat);
       expect(md).toContain(`## LLM judge: judge at ${server.url}\n\n**Caveat** — ${caveat}.`);

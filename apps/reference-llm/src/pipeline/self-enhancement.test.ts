@@ -34,7 +34,7 @@ const checkpoints: StageCheckpoint[] = [
   { stage: 'dpo', dir: '/runs/p/dpo', weights: 'c'.repeat(64) },
 ];
 const tail =
-  "; a judge tends to favour answers like its own, so its verdicts may lean towards that model's stages; prefer an independent judge";
+  '; a judge tends to favour answers like its own, so its verdicts may favour the stages whose answers resemble its own; prefer an independent judge';
 
 describe('selfEnhancementCaveat', () => {
   it('names the stage whose checkpoint the judge is, by its weights or the folder it was loaded from', () => {

@@ -81,6 +81,6 @@ export function selfEnhancementCaveat(
         : undefined;
   return (
     why &&
-    `self-enhancement: ${why}; a judge tends to favour answers like its own, so its verdicts may lean towards that model's stages; prefer an independent judge`
+    `self-enhancement: ${why}; a judge tends to favour answers like its own, so its verdicts may favour the stages whose answers resemble its own; prefer an independent judge`
   );
 }
