@@ -7,6 +7,7 @@ import {
   backendOption,
   checkpointOption,
   integer,
+  nonBlank,
   numberIn,
   seedOption,
   withDevice,
@@ -22,7 +23,7 @@ export const agentCommand = () =>
     .description(
       'Runs a ReAct loop with the tools search (a "rag index" folder) and calculator, in the chat format and tool-call JSON of the serving API; prints each step and saves the transcript as JSON.',
     )
-    .argument('<question>')
+    .argument('<question>', 'what the agent answers (not empty)', nonBlank)
     .addOption(checkpointOption())
     .option(
       '--index <dir>',
