@@ -41,7 +41,7 @@ export interface AgentRun {
   messages: ChatMessage[];
 }
 
-/** The ReAct instructions, followed by the tools' signatures and the call format in the system message. */
+/** The ReAct instructions; the tools' signatures and the call format follow in the system message. */
 export const REACT_INSTRUCTIONS = 'Think, then answer as "Answer: ..." or call a tool:';
 
 /**
