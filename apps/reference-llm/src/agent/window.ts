@@ -40,12 +40,15 @@ export const OBSERVATION_LEFT_OUT = '(left out to fit the window)';
 /** What ends an observation cut to fit. */
 export const OBSERVATION_CUT = '…(cut)';
 
-/** How a conversation is rendered: everything, or with the earlier parts left out. */
-interface Leave {
+/** What {@link renderConversation} leaves out of a conversation. */
+export interface Leave {
+  /** The first this many steps, whole. */
   steps: number;
+  /** The observations of the first this many steps, each replaced by {@link OBSERVATION_LEFT_OUT}. */
   observations: number;
+  /** The newest step's reply. */
   newestReply: boolean;
-  /** Characters of the newest step's observations kept (all when undefined). */
+  /** Characters of the newest step's observations kept, in order (all when undefined). */
   keep?: number;
 }
 
