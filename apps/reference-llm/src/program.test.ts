@@ -82,6 +82,14 @@ describe('the command line', () => {
       "option '--steps <n>' argument '0' is invalid. Expected an integer >= 1.",
     ],
     [['dllm', 'sample'], "unknown command 'sample'"],
+    [
+      ['rag', 'query', '--index', 'index', ''],
+      "command-argument value '' is invalid for argument 'question'. Expected text that is not empty or only whitespace.",
+    ],
+    [
+      ['agent', ' \t'],
+      "command-argument value ' \t' is invalid for argument 'question'. Expected text that is not empty or only whitespace.",
+    ],
     [['train'], "unknown command 'train'"],
   ])('%j is an error naming the flag', async (args, message) => {
     const { error, err } = await parse(args);
