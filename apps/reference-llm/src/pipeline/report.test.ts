@@ -131,13 +131,14 @@ describe('writePipelineReport', () => {
     expect(md).toContain('- **sft**: Add 2 and 3 → `<b>5</b> ↵ Answer: 5`');
   });
 
-  it('shows the judge, each comparison’s wins and biases, and every rationale', () => {
+  it('shows the judge, its caveat, each comparison’s wins and biases, and every rationale in both orders', () => {
     const { out, report } = pipelineFolder();
     const winners: ('A' | 'B' | 'tie' | 'inconsistent')[] = ['A', 'B', 'A', 'inconsistent'];
     const judged = {
       ...report,
       judge: {
         judge: { url: 'http://127.0.0.1:8000', model: 'sft' },
+        caveat: 'self-enhancement: the judge "sft" is this pipeline\'s sft model (runs/p/sft)',
         comparisons: [
           {
             stage: 'dpo',
@@ -173,13 +174,26 @@ describe('writePipelineReport', () => {
     };
     writePipelineReport(out, judged);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(md).toContain('## LLM judge: sft at http://127.0.0.1:8000');
+    expect(md).toContain(
+      '## LLM judge: sft at http://127.0.0.1:8000\n\n**Caveat** — self-enhancement: the judge "sft" is this pipeline\'s sft model (runs/p/sft).\n\nEach question is judged in both orders',
+    );
+    // Every rationale, in both orders, under its comparison.
+    expect(md).toContain(
+      '  - Add 2 and 3\n    - dpo first: `It is 5 <ok>. ↵ WINNER: 1`\n    - sft first: `WINNER: 2`\n- ppo vs sft',
+    );
     expect(md).toContain(
       '- dpo vs sft: dpo wins 2, sft wins 1, ties 0, the two orders disagree on 1 of 4; first-position rate 50.0%, longer answer wins 66.7% of 3, length-controlled win rate of dpo 43.1%; self-enhancement: the judge "sft" is also a candidate model; prefer an independent judge',
     );
     expect(md).toContain('- ppo vs sft: no verdict (judge: expected a final line)');
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain('<pre>It is 5 &lt;ok&gt;.\nWINNER: 1</pre>');
+    expect(html).toContain(
+      '<p class="caveat"><b>Caveat</b> — self-enhancement: the judge &quot;sft&quot; is this pipeline&apos;s sft model (runs/p/sft).</p>',
+    );
+    // Without a caveat (an independent judge), none is shown.
+    writePipelineReport(out, { ...judged, judge: { ...judged.judge, caveat: undefined } });
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).not.toContain('Caveat');
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).not.toContain('class="caveat"');
   });
 
   it('puts each stage’s replies next to those of the stage it started from, on the same questions', () => {
@@ -238,7 +252,8 @@ describe.runIf(present || process.env.CI === 'true')('report.html in headless Ch
       ]);
       expect(await page.locator('#stage-sft code').textContent()).toBe('<b>5</b>\nAnswer: 5');
       expect(await page.locator('#samples-sft tbody tr').count()).toBe(SAMPLE_QUESTIONS);
-      // Each chart drawn: the image decoded, and a fifth of its pixels or more are not background.
+      // Each chart drawn: the image decoded, and more than 0.2% of its pixels are not background
+      // (an image that failed to decode leaves every pixel white).
       const charts = await page.locator('figure.chart img').evaluateAll((imgs) =>
         (imgs as HTMLImageElement[]).map((img) => {
           const canvas = document.createElement('canvas');

@@ -80,6 +80,39 @@ export function comparisonLine(c: StageComparison): string {
 const JUDGE_NOTE =
   'Each question is judged in both orders (rationale before verdict); a winner counts only where the orders agree. The first-position rate and how often the longer answer wins show position and verbosity bias; the length-controlled win rate (after AlpacaEval 2.0) is the win rate with the length difference regressed out.';
 
+/** The judge's section of `report.md`: the judge, its caveat, each comparison and every rationale in both orders. */
+function judgeMarkdown(j: JudgeSection): string {
+  const quote = (text: string) => `\`${text.replaceAll('\n', ' ↵ ')}\``;
+  const comparisons = j.comparisons.map((c) =>
+    [
+      `- ${comparisonLine(c)}`,
+      ...c.verdicts.flatMap((v) => [
+        `  - ${v.question.replaceAll('\n', ' ')}`,
+        `    - ${c.stage} first: ${quote(v.stageFirst)}`,
+        `    - ${c.against} first: ${quote(v.againstFirst)}`,
+      ]),
+    ].join('\n'),
+  );
+  const caveat = j.caveat ? `**Caveat** — ${j.caveat}.\n\n` : '';
+  return `## LLM judge: ${j.judge.model} at ${j.judge.url}\n\n${caveat}${JUDGE_NOTE}\n\n${comparisons.join('\n')}`;
+}
+
+/** The judge's section of `report.html`: the judge, its caveat, each comparison, every rationale in both orders. */
+function judgeHtml(j: JudgeSection): string {
+  const caveat = j.caveat ? `<p class="caveat"><b>Caveat</b> — ${escapeXml(j.caveat)}.</p>` : '';
+  return `<h2>LLM judge: ${escapeXml(j.judge.model)} at ${escapeXml(j.judge.url)}</h2>${caveat}<p>${JUDGE_NOTE}</p>${j.comparisons
+    .map(
+      (c) =>
+        `<section class="judged"><p>${escapeXml(comparisonLine(c))}</p>${c.verdicts
+          .map(
+            (v) =>
+              `<details><summary>${escapeXml(v.question)}</summary><p><b>${c.stage} first</b></p><pre>${escapeXml(v.stageFirst)}</pre><p><b>${c.against} first</b></p><pre>${escapeXml(v.againstFirst)}</pre></details>`,
+          )
+          .join('')}</section>`,
+    )
+    .join('\n')}`;
+}
+
 const SAMPLES_NOTE =
   'Greedy replies to the same held-out questions by the model a stage started from (before) and by the stage (after).';
 
@@ -131,9 +164,7 @@ function markdown(out: string, r: PipelineReport): string {
         .map((p) => `![${p}](${p})`),
     ])
     .join('\n\n');
-  const judge = r.judge
-    ? `\n\n## LLM judge: ${r.judge.judge.model} at ${r.judge.judge.url}\n\n${JUDGE_NOTE}\n\n${r.judge.comparisons.map((c) => `- ${comparisonLine(c)}`).join('\n')}`
-    : '';
+  const judge = r.judge ? `\n\n${judgeMarkdown(r.judge)}` : '';
   const oneLine = (text: string) => `\`${text.replaceAll('\n', ' ↵ ')}\``;
   const beforeAfter = (r.samples ?? [])
     .map(
@@ -171,19 +202,7 @@ function html(out: string, r: PipelineReport): string {
   const config = Object.entries(r.config)
     .map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(JSON.stringify(v))}</td></tr>`)
     .join('');
-  const judge = r.judge
-    ? `<h2>LLM judge: ${escapeXml(r.judge.judge.model)} at ${escapeXml(r.judge.judge.url)}</h2><p>${JUDGE_NOTE}</p>${r.judge.comparisons
-        .map(
-          (c) =>
-            `<section class="judged"><p>${escapeXml(comparisonLine(c))}</p>${c.verdicts
-              .map(
-                (v) =>
-                  `<details><summary>${escapeXml(v.question)}</summary><p><b>${c.stage} first</b></p><pre>${escapeXml(v.stageFirst)}</pre><p><b>${c.against} first</b></p><pre>${escapeXml(v.againstFirst)}</pre></details>`,
-              )
-              .join('')}</section>`,
-        )
-        .join('\n')}`
-    : '';
+  const judge = r.judge ? judgeHtml(r.judge) : '';
   const beforeAfter = (r.samples ?? [])
     .map(
       (s) =>
