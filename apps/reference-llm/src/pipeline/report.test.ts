@@ -41,6 +41,7 @@ const rows = [
     format: 0,
     sample: { question: 'Add 2 and 3', reply: 'the king' },
   }),
+  // Stored by an older run, with the built-in 3-shot tasks the table no longer shows.
   row('sft', {
     bitsPerByte: 2.9,
     accuracy: 0.38,
@@ -52,7 +53,7 @@ const rows = [
     ],
     likelihoodPreferenceAccuracy: 0.625,
     sample: { question: 'Add 2 and 3', reply: '<b>5</b>\nAnswer: 5' },
-  }),
+  } as Partial<StageRow>),
   row('reward', { preferenceAccuracy: 0.85 }),
 ];
 
@@ -110,18 +111,17 @@ describe('writePipelineReport', () => {
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'))).toEqual(report);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toContain(
-      '| stage | validation bits/byte | task accuracy | format | multi-step arithmetic | runner arithmetic | runner quiz | preference accuracy (log-likelihood) | reward-model accuracy | training time | tokens/s |',
+      '| stage | validation bits/byte | task accuracy | format | multi-step arithmetic | preference accuracy (log-likelihood) | reward-model accuracy | training time | tokens/s |',
     );
     // A row measured before a column was added shows – there.
+    expect(md).toContain('| pretrain | 2.688 | 0.0% | 0.0% | – | – | – | 478.2 s | 4,927 |');
+    expect(md).toContain('| sft | 2.900 | 38.0% | 89.0% | 12.0% | 62.5% | – | 772.0 s | 3,778 |');
+    expect(md).toContain('| reward | – | – | – | – | – | 85.0% | 123.4 s | – |');
+    expect(md).not.toContain('runner quiz');
+    // The note says how the task columns were measured.
     expect(md).toContain(
-      '| pretrain | 2.688 | 0.0% | 0.0% | – | – | – | – | – | 478.2 s | 4,927 |',
+      "`@tessera/eval`'s benchmark runner, 0-shot, on greedy replies in the ChatML",
     );
-    expect(md).toContain(
-      '| sft | 2.900 | 38.0% | 89.0% | 12.0% | 30.0% | 20.0% | 62.5% | – | 772.0 s | 3,778 |',
-    );
-    expect(md).toContain('| reward | – | – | – | – | – | – | – | 85.0% | 123.4 s | – |');
-    // The note names how the runner's tasks ran, from the rows.
-    expect(md).toContain('3-shot, on the first 10 questions of each');
     expect(md).toContain('Reward-model accuracy: the reward model');
     expect(md).toContain('![sft/curves.svg](sft/curves.svg)');
     // Only the charts a stage drew, under a link to its folder.
@@ -245,10 +245,10 @@ describe.runIf(present || process.env.CI === 'true')('report.html in headless Ch
         .evaluateAll((trs) =>
           trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)),
         );
-      expect(cells.map((c) => c.slice(0, 9))).toEqual([
-        ['pretrain', '2.688', '0.0%', '0.0%', '–', '–', '–', '–', '–'],
-        ['sft', '2.900', '38.0%', '89.0%', '12.0%', '30.0%', '20.0%', '62.5%', '–'],
-        ['reward', '–', '–', '–', '–', '–', '–', '–', '85.0%'],
+      expect(cells.map((c) => c.slice(0, 7))).toEqual([
+        ['pretrain', '2.688', '0.0%', '0.0%', '–', '–', '–'],
+        ['sft', '2.900', '38.0%', '89.0%', '12.0%', '62.5%', '–'],
+        ['reward', '–', '–', '–', '–', '–', '85.0%'],
       ]);
       expect(await page.locator('#stage-sft code').textContent()).toBe('<b>5</b>\nAnswer: 5');
       expect(await page.locator('#samples-sft tbody tr').count()).toBe(SAMPLE_QUESTIONS);

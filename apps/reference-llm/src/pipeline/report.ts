@@ -116,18 +116,9 @@ function judgeHtml(j: JudgeSection): string {
 const SAMPLES_NOTE =
   'Greedy replies to the same held-out questions by the model a stage started from (before) and by the stage (after).';
 
-/** A metric of one of the benchmark runner's tasks in a row; null where the row has none. */
-const taskMetric = (row: StageRow, task: string, metric: string) =>
-  row.tasks?.find((t) => t.task === task)?.metrics[metric] ?? null;
-
 /** What the table's columns measure, under it. */
-function tableNote(rows: readonly StageRow[]): string {
-  const tasks = rows.find((row) => row.tasks)?.tasks;
-  const shots = tasks
-    ? `, ${tasks[0]!.numFewshot}-shot, on the first ${tasks[0]!.n} questions of each`
-    : '';
-  return `Task accuracy and format: greedy replies to the held-out instruction questions (the pretrained model with the chat tokens added). Multi-step arithmetic: GRPO's held-out problems, greedy. Runner arithmetic and runner quiz: the benchmark runner's built-in tasks as \`reference-llm tasks\` runs them (two-digit arithmetic, exact match of the greedy answer; the knowledge quiz, log-likelihood of each choice)${shots}. Preference accuracy (log-likelihood): the share of the held-out preference pairs where the model gives the chosen reply a higher mean per-token log-likelihood than the rejected one, given the prompt. Reward-model accuracy: the reward model's own, on the same pairs (it scores the chosen reply higher).`;
-}
+const TABLE_NOTE =
+  "Task accuracy, format and multi-step arithmetic: `@tessera/eval`'s benchmark runner, 0-shot, on greedy replies in the ChatML the tuned stages were trained on (the pretrained model with the chat tokens added) — task accuracy and format compliance on the held-out instruction questions, accuracy on GRPO's held-out multi-step arithmetic. Preference accuracy (log-likelihood): the share of the held-out preference pairs where the model gives the chosen reply a higher mean per-token log-likelihood than the rejected one, given the prompt. Reward-model accuracy: the reward model's own, on the same pairs (it scores the chosen reply higher).";
 
 /** The table's columns: heading and cell of a row. */
 function columns(r: PipelineReport): [string, (row: StageRow) => string][] {
@@ -137,8 +128,6 @@ function columns(r: PipelineReport): [string, (row: StageRow) => string][] {
     ['task accuracy', (row) => percent(row.accuracy)],
     ['format', (row) => percent(row.format)],
     ['multi-step arithmetic', (row) => percent(row.arithmetic ?? null)],
-    ['runner arithmetic', (row) => percent(taskMetric(row, 'arithmetic', 'score'))],
-    ['runner quiz', (row) => percent(taskMetric(row, 'knowledge-quiz', 'acc'))],
     [
       'preference accuracy (log-likelihood)',
       (row) => percent(row.likelihoodPreferenceAccuracy ?? null),
@@ -186,7 +175,7 @@ function markdown(out: string, r: PipelineReport): string {
   const beforeAfterSection = beforeAfter
     ? `\n\n## Before and after each stage\n\n${SAMPLES_NOTE}\n\n${beforeAfter}`
     : '';
-  return `# reference-llm pipeline\n\n${table}${judge}\n\n${tableNote(r.rows)}\n\n## Samples\n\n${samples}${beforeAfterSection}\n\n## Configuration\n\n${config}\n\n## Curves\n\n${charts}\n`;
+  return `# reference-llm pipeline\n\n${table}${judge}\n\n${TABLE_NOTE}\n\n## Samples\n\n${samples}${beforeAfterSection}\n\n## Configuration\n\n${config}\n\n## Curves\n\n${charts}\n`;
 }
 
 function html(out: string, r: PipelineReport): string {
@@ -236,7 +225,7 @@ function html(out: string, r: PipelineReport): string {
 <table id="stages"><thead><tr>${head}</tr></thead><tbody>
 ${body}
 </tbody></table>
-<p>${escapeXml(tableNote(r.rows))}</p>
+<p>${escapeXml(TABLE_NOTE)}</p>
 <h2>Configuration</h2><table id="config">${config}</table>
 ${samplesSection}
 ${judge}
