@@ -134,6 +134,16 @@ describe('readExtras', () => {
 });
 
 describe('the "Beyond the chain" section', () => {
+  it('shows a dense model found in the moe folder as having no expert load', () => {
+    const out = tempDir();
+    runFolder(join(out, 'moe'), 2, 2, { preset: 'tiny', parameters: 69360, steps: 2 });
+    const [moe] = readExtras(out);
+    expect(moe).toMatchObject({ activeParameters: 69360, finalMaxLoad: {}, bitsPerByte: null });
+    expect(extrasMarkdown(out, [moe!])).toContain(
+      'No expert load: the model in this folder has no mixture of experts.',
+    );
+  });
+
   it('renders each stage’s figures in Markdown, linking its pictures', () => {
     const out = completeFolder();
     const md = extrasMarkdown(out, readExtras(out));

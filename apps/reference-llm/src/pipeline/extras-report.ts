@@ -79,10 +79,11 @@ function readMoE(out: string): MoEResult {
     stage: 'moe',
     preset: r.preset,
     parameters: r.parameters,
-    activeParameters: r.activeParameters,
+    // A dense model in the folder (pretrain without --moe) has every parameter active and no load.
+    activeParameters: r.activeParameters ?? r.parameters,
     steps: r.steps,
     bitsPerByte: lastBpb(r),
-    finalMaxLoad: r.finalMaxLoad,
+    finalMaxLoad: r.finalMaxLoad ?? {},
     dense: dense
       ? {
           preset: dense.preset,
@@ -186,6 +187,9 @@ function block(r: ExtraResult): Block {
       const loads = Object.values(r.finalMaxLoad)
         .map((x) => x.toFixed(2))
         .join(', ');
+      const load = loads
+        ? `Expert load at the end, the busiest expert's load over the mean, per layer (1 = balanced): ${loads}.`
+        : 'No expert load: the model in this folder has no mixture of experts.';
       return {
         stage: 'moe',
         title: 'moe: the same preset with a mixture of experts',
@@ -197,7 +201,7 @@ function block(r: ExtraResult): Block {
           ...(r.dense
             ? []
             : ['The dense pretraining is not complete in this folder: nothing to compare with.']),
-          `Expert load at the end, the busiest expert's load over the mean, per layer (1 = balanced): ${loads}.`,
+          load,
         ],
       };
     }
