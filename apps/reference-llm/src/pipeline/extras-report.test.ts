@@ -1,8 +1,15 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { warmupCosine } from '@tessera/optim';
+import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { expertLoadSvg } from '../expert-load.js';
+import { lossChartSvg } from '../report.js';
+import { routingSvg } from '../routing-picture.js';
 import { writeCheckpoint } from '../run-folder.js';
 import { tempDir } from '../test-utils/fixtures.js';
+import { accuracyChartSvg, confusionMatrixSvg } from '../vit-pictures.js';
 import { DLLM_SAMPLE, RAG_FIGURES, RAG_FOLDERS } from './extra-stages.js';
 import { extrasHtml, extrasMarkdown, readExtras } from './extras-report.js';
 
@@ -11,8 +18,15 @@ function runFolder(dir: string, step: number, totalSteps: number, report?: objec
   writeCheckpoint(dir, { 'model.safetensors': 'weights' }, { stage: 'test', step, totalSteps });
   if (report) writeFileSync(join(dir, 'report.json'), JSON.stringify(report));
 }
-const svg = (label: string) =>
-  `<svg xmlns="http://www.w3.org/2000/svg"><text>${label}</text></svg>`;
+/** A training history of 30 steps with two evaluations, for the charts the stages draw. */
+const history = {
+  trainLoss: Array.from({ length: 30 }, (_, i) => 6 - 0.1 * i),
+  val: [
+    { step: 15, loss: 4.6, accuracy: 0.6 },
+    { step: 30, loss: 3.2, accuracy: 0.9 },
+  ],
+};
+const schedules = { adamw: warmupCosine({ lr: 3e-3, warmup: 3, total: 30 }) };
 
 const rag = {
   split: 'test',
@@ -45,8 +59,28 @@ function completeFolder(): string {
     validation: { step: 685, loss: 1.91, bpb: 2.7012 },
     finalMaxLoad: { 'model.layers.0.mlp': 1.0213, 'model.layers.1.mlp': 1.0349 },
   });
-  writeFileSync(join(out, 'moe', 'expert-load.svg'), svg('load'));
-  writeFileSync(join(out, 'moe', 'routing.svg'), svg('routing'));
+  const load = [0, 1].map((l) => [
+    `model.layers.${l}.mlp`,
+    Array.from({ length: 10 }, (_, i) => [2 - i / 10, i / 10, 1, 1]),
+  ]);
+  writeFileSync(
+    join(out, 'moe', 'expert-load.svg'),
+    expertLoadSvg(
+      { steps: Array.from({ length: 10 }, (_, i) => i + 1), load: Object.fromEntries(load) },
+      'expert load',
+    ),
+  );
+  const routing = {
+    tokens: ['RO', 'MEO', ':'],
+    experts: {
+      'model.layers.0.mlp': [
+        [0, 1],
+        [2, 3],
+        [1, 2],
+      ],
+    },
+  };
+  writeFileSync(join(out, 'moe', 'routing.svg'), routingSvg(routing, 4, 'routing'));
   runFolder(join(out, 'dllm'), 678, 678, {
     preset: 'tiny',
     steps: 678,
@@ -56,13 +90,16 @@ function completeFolder(): string {
     join(out, 'dllm', DLLM_SAMPLE),
     JSON.stringify({ prompt: 'ROMEO:', text: ' the <king>\nand', forwardPasses: 32 }),
   );
-  writeFileSync(join(out, 'dllm', 'loss.svg'), svg('dllm loss'));
+  writeFileSync(join(out, 'dllm', 'loss.svg'), lossChartSvg(history, schedules));
   runFolder(join(out, 'vit'), 200, 200, {
     vit: { steps: 200, test: { accuracy: 0.9125, loss: 0.3 } },
     mlp: { steps: 200, test: { accuracy: 0.9345, loss: 0.2 } },
   });
-  writeFileSync(join(out, 'vit', 'confusion.svg'), svg('confusion'));
-  writeFileSync(join(out, 'vit', 'accuracy.svg'), svg('accuracy'));
+  const confusion = Array.from({ length: 10 }, (_, t) =>
+    Array.from({ length: 10 }, (_, p) => (t === p ? 180 : 2)),
+  );
+  writeFileSync(join(out, 'vit', 'confusion.svg'), confusionMatrixSvg(confusion));
+  writeFileSync(join(out, 'vit', 'accuracy.svg'), accuracyChartSvg({ ViT: history }));
   mkdirSync(join(out, 'rag', RAG_FOLDERS.bench), { recursive: true });
   writeFileSync(join(out, 'rag', RAG_FIGURES), JSON.stringify(rag));
   return out;
@@ -194,3 +231,66 @@ describe('the "Beyond the chain" section', () => {
     expect(html).not.toMatch(/src="(?!data:)/); // nothing fetched: self-contained
   });
 });
+
+/** Debian's Chromium (`apt-get install chromium`), as `report.test.ts` uses it; CI installs it. */
+const CHROMIUM = '/usr/bin/chromium';
+
+describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')(
+  'the section in headless Chromium',
+  () => {
+    it('draws every inlined picture and fetches nothing', async () => {
+      expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(
+        true,
+      );
+      const out = completeFolder();
+      const page = join(out, 'extras.html');
+      writeFileSync(
+        page,
+        `<!doctype html><html><body>${extrasHtml(out, readExtras(out))}</body></html>`,
+      );
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+      });
+      try {
+        const tab = await browser.newPage();
+        const requests: string[] = [];
+        tab.on('request', (r) => requests.push(r.url()));
+        const url = pathToFileURL(page).href;
+        await tab.goto(url);
+        // Each picture decoded and drawn: more than 0.2% of its pixels are not background.
+        const drawn = await tab.locator('#extras img').evaluateAll((imgs) =>
+          (imgs as HTMLImageElement[]).map((img) => {
+            const canvas = document.createElement('canvas');
+            canvas.width = img.naturalWidth;
+            canvas.height = img.naturalHeight;
+            const g = canvas.getContext('2d')!;
+            g.fillStyle = '#fff';
+            g.fillRect(0, 0, canvas.width, canvas.height);
+            g.drawImage(img, 0, 0);
+            const { data } = g.getImageData(0, 0, canvas.width, canvas.height);
+            let inked = 0;
+            for (let i = 0; i < data.length; i += 4)
+              if (data[i]! < 200 || data[i + 1]! < 200 || data[i + 2]! < 200) inked++;
+            return { alt: img.alt, width: img.naturalWidth, inked: inked / (data.length / 4) };
+          }),
+        );
+        expect(drawn.map((d) => d.alt)).toEqual([
+          'moe expert-load.svg',
+          'moe routing.svg',
+          'dllm loss.svg',
+          'vit accuracy.svg',
+          'vit confusion.svg',
+        ]);
+        for (const d of drawn) {
+          expect(d.width, d.alt).toBeGreaterThan(100);
+          expect(d.inked, d.alt).toBeGreaterThan(0.002);
+        }
+        expect(await tab.locator('#extra-rag tbody tr').count()).toBe(2);
+        expect(requests.filter((r) => r !== url && !r.startsWith('data:'))).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    });
+  },
+);
