@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as T from '@tessera/tensor-webgpu';
 import { describe, expect, it } from 'vitest';
+import { METHODS } from '../rag/retrieval-methods.js';
 import { tempDir } from '../test-utils/fixtures.js';
 import { pretrainedMicro } from '../test-utils/tuning.js';
 
@@ -36,19 +37,31 @@ describe('rag, the command', () => {
     );
     expect(t.code, t.output).toBe(0);
     expect(t.output).toMatch(/bi-encoder loss \d\.\d{3} → \d\.\d{3}, reranker loss/);
+    const chosen = t.output.match(
+      /^method of "rag query" and "agent": ([a-z0-9-]+) \(nDCG@10 on dev: bm25 \d\.\d{3}, /m,
+    );
+    expect(chosen, t.output).not.toBeNull();
+    expect(t.output).toMatch(
+      /dense weight of weighted fusion: (0|1|0\.\d) \(nDCG@10 on the 3 questions of dev: 0: \d\.\d{3}, 0\.1: /,
+    );
     const e = await run('rag', 'eval', '--bench', bench, '--models', models, ...cpu);
     expect(e.code, e.output).toBe(0);
     expect(e.output).toMatch(/6 questions of .*test\.tsv, 30 passages/);
-    expect(e.output).toMatch(
-      /dense weight of weighted fusion: (0|1|0\.\d) \(nDCG@10 on the 3 questions of dev: 0: /,
+    // eval uses what train recorded, and says so.
+    expect(e.output).toContain(
+      `method of "rag query" and "agent": ${chosen![1]} (nDCG@10 on dev: `,
     );
-    for (const method of [
-      'BM25',
-      'dense',
-      'hybrid \\(RRF\\)',
-      'hybrid \\(weighted\\)',
-      'hybrid \\+ rerank',
-    ])
+    expect(e.output).toContain(`as recorded in ${join(models, 'retrieval.json')}`);
+    const retuned = await run(
+      ...['rag', 'eval', '--bench', bench, '--models', models],
+      ...cpu,
+      '--tune',
+      'test',
+    );
+    expect(retuned.output).toMatch(/nDCG@10 on the 6 questions of test: .*; recorded in /s);
+    const after = JSON.parse(readFileSync(join(models, 'retrieval.json'), 'utf8'));
+    expect(after.tuned).toMatchObject({ split: 'test', questions: 6 });
+    for (const method of METHODS)
       expect(e.output).toMatch(
         new RegExp(`\\| ${method} \\| \\d\\.\\d{4} \\| \\d\\.\\d{4} \\| \\d\\.\\d{4} \\|`),
       );
@@ -69,11 +82,19 @@ describe('rag, the command', () => {
     const question = JSON.parse(readFileSync(join(bench, 'queries.jsonl'), 'utf8').split('\n')[0]!);
     const q = await run('rag', 'query', '--index', index, '-k', '2', ...cpu, question.text);
     expect(q.code, q.output).toBe(0);
+    // query retrieves with the method the models folder records now.
+    expect(q.output).toMatch(
+      new RegExp(`^method: ${after.tuned.method}( \\(dense weight [\\d.]+\\))?\n`, 'm'),
+    );
+    const b25 = await run('rag', 'query', '--index', index, '--method', 'bm25', ...cpu, 'who?');
+    expect(b25.output).toMatch(/^method: bm25\n/m);
     expect(q.output).toMatch(/^\[1\] -?\d+\.\d{3} {2}p\d+:0-\d+\n/m);
     expect(q.output).toMatch(/^\[2\] /m);
     // With a language model of a 64-token window the prompt gets what the answer leaves.
     const lm = await pretrainedMicro(await T.createDevice({ backend: 'cpu' }));
-    const asked = ['rag', 'query', '--index', index, '-k', '2', '--checkpoint', lm, ...cpu];
+    // (A method with a dense half, which finds 2 passages for any question: BM25 may find fewer.)
+    const asked = ['rag', 'query', '--index', index, '-k', '2', '--method', 'hybrid-rrf'];
+    asked.push('--checkpoint', lm, ...cpu);
     const a = await run(...asked, '--max-new-tokens', '4', 'who?');
     expect(a.code, a.output).toBe(0);
     const fit = a.output.match(

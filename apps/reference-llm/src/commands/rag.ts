@@ -13,15 +13,20 @@ import {
   buildRetrievers,
   choiceAccuracy,
   corpusPassages,
-  DENSE_WEIGHTS,
   embedPassages,
   evaluateRetrievers,
   formatMetricsTable,
-  tuneDenseWeight,
+  tuneRetrieval,
 } from '../rag/evaluate-retrieval.js';
 import { buildIndexFolder, openIndexFolder } from '../rag/index-folder.js';
 import { INDEX_STORES } from '../rag/index-store.js';
-import { readRetrievalModels } from '../rag/retrieval-models.js';
+import { describeMethod, METHODS } from '../rag/retrieval-methods.js';
+import {
+  MODEL_FILES,
+  readRetrievalModels,
+  recordTuning,
+  type TunedRetrieval,
+} from '../rag/retrieval-models.js';
 import { DEFAULT_ENCODER, trainRetrievalModels } from '../rag/train-retrieval.js';
 
 const benchCommand = () =>
@@ -119,10 +124,16 @@ const trainCommand = () =>
         .default(DEFAULT_ENCODER.layers),
     )
     .addOption(new Option('--seed <n>', 'seed of the batches').argParser(integer(0)).default(1))
+    .option(
+      '--tune <name>',
+      'qrels split (not trained on) where the default retrieval of "rag query" and "agent" is chosen after training: the dense weight of weighted fusion, then the best method; recorded in retrieval.json',
+      'dev',
+    )
     .addOption(backendOption())
     .action(async (o) => {
       await withDevice(o.backend, async (device) => {
         const data = await loadBeir(o.bench, 'train');
+        const tuning = await loadBeir(o.bench, o.tune);
         const models = await trainRetrievalModels(data, o.out, device, {
           model: { ...DEFAULT_ENCODER, dModel: o.dModel, layers: o.layers },
           vocabSize: o.vocabSize,
@@ -134,11 +145,13 @@ const trainCommand = () =>
           temperature: o.temperature,
           negatives: o.negatives,
           seed: o.seed,
+          tune: { split: o.tune, data: tuning },
         });
         const t = models.manifest.training as { biEncoderLoss: number[]; rerankerLoss: number[] };
         console.log(
           `${o.out}: bi-encoder loss ${t.biEncoderLoss[0]!.toFixed(3)} → ${t.biEncoderLoss.at(-1)!.toFixed(3)}, reranker loss ${t.rerankerLoss[0]!.toFixed(3)} → ${t.rerankerLoss.at(-1)!.toFixed(3)}`,
         );
+        console.log(describeTuning(models.manifest.tuned!));
       });
     });
 
@@ -169,13 +182,19 @@ const indexCommand = () =>
 const queryCommand = () =>
   new Command('query')
     .summary(
-      'retrieve (hybrid + rerank), print the passages with scores and citations, then answer',
+      "retrieve (by default with the method the models' tuning chose), print the passages with scores and citations, then answer",
     )
     .argument('<question>')
     .requiredOption('--index <dir>', 'folder written by "rag index"')
     .option(
       '--checkpoint <dir>',
       'a language model run folder to write the answer (none: passages only)',
+    )
+    .addOption(
+      new Option(
+        '--method <name>',
+        'retrieval method, as named in "rag eval"\'s table (default: the one "rag train" or "rag eval" chose on the dev split and recorded in the models\' retrieval.json)',
+      ).choices(METHODS),
     )
     .addOption(
       new Option('-k, --top-k <k>', 'passages to retrieve').argParser(integer(1)).default(3),
@@ -192,8 +211,9 @@ const queryCommand = () =>
     .action(async (question, o) => {
       await withDevice(o.backend, async (device) => {
         const lm = o.checkpoint ? loadCheckpoint(o.checkpoint, device) : undefined;
-        const { retriever } = await openIndexFolder(o.index, device);
-        const hits = await retriever.search(question, o.topK);
+        const index = await openIndexFolder(o.index, device, { method: o.method });
+        console.log(`method: ${describeMethod(index.method, index.denseWeight)}`);
+        const hits = await index.retriever.search(question, o.topK);
         const print = (h: (typeof hits)[number], label: string) => {
           console.log(`${label} ${h.score.toFixed(3)}  ${h.sourceId ?? h.id}:${h.start}-${h.end}`);
           console.log(`    ${h.text.replace(/\n/g, '\n    ')}`);
@@ -225,15 +245,14 @@ const queryCommand = () =>
 const evalCommand = () =>
   new Command('eval')
     .summary(
-      'nDCG@10, recall@10 and MRR of BM25, dense, hybrid (RRF, weighted) and hybrid + rerank on a BEIR split',
+      'nDCG@10, recall@10 and MRR of bm25, dense, hybrid-rrf, hybrid-weighted and hybrid-rerank on a BEIR split',
     )
     .requiredOption('--bench <dir>', 'a BEIR folder (see "rag bench")')
     .requiredOption('--models <dir>', 'folder written by "rag train"')
     .option('--split <name>', 'qrels split to evaluate', 'test')
     .option(
       '--tune <name>',
-      'qrels split on which the weight of weighted fusion is chosen (a split the encoders did not train on)',
-      'dev',
+      'qrels split (not trained on) where the dense weight of weighted fusion and the default method of "rag query" and "agent" are chosen again and recorded in retrieval.json (default: use the recorded choice; where none is recorded, choose it on dev and record it)',
     )
     .option(
       '--checkpoint <dir>',
@@ -248,15 +267,24 @@ const evalCommand = () =>
     .action(async (o) => {
       await withDevice(o.backend, async (device) => {
         const data = await loadBeir(o.bench, o.split);
-        const tuning = await loadBeir(o.bench, o.tune);
         const models = readRetrievalModels(o.models, device);
         const passages = corpusPassages(data);
         const store = await embedPassages(passages, models);
-        const { weight, ndcg } = await tuneDenseWeight(tuning, passages, models, store);
-        console.log(
-          `dense weight of weighted fusion: ${weight} (nDCG@10 on the ${tuning.queries.size} questions of ${o.tune}: ${DENSE_WEIGHTS.map((w, i) => `${w}: ${ndcg[i]!.toFixed(3)}`).join(', ')})`,
-        );
-        const retrievers = await buildRetrievers(passages, models, store, { denseWeight: weight });
+        const manifest = join(o.models, MODEL_FILES.manifest);
+        let tuned = models.manifest.tuned;
+        if (o.tune || !tuned) {
+          const split = o.tune ?? 'dev';
+          tuned = await tuneRetrieval(
+            await loadBeir(o.bench, split),
+            split,
+            passages,
+            models,
+            store,
+          );
+          recordTuning(o.models, tuned);
+          console.log(`${describeTuning(tuned)}; recorded in ${manifest}`);
+        } else console.log(`${describeTuning(tuned)}, as recorded in ${manifest}`);
+        const retrievers = await buildRetrievers(passages, models, store, tuned);
         const rows = await evaluateRetrievers(data, retrievers);
         console.log(
           `${data.queries.size} questions of ${join(o.bench, 'qrels', `${o.split}.tsv`)}, ${data.corpus.size} passages\n`,
@@ -274,11 +302,8 @@ const evalCommand = () =>
           .filter(([id]) => answersOf.get(id))
           .slice(0, o.answers)
           .map(([id, question]) => ({ question, answer: answersOf.get(id)! }));
-        // The readers read what the retriever best on the tuning split finds.
-        const best = (await evaluateRetrievers(tuning, retrievers)).reduce((a, b) =>
-          b['nDCG@10'] > a['nDCG@10'] ? b : a,
-        ).method;
-        const retriever = retrievers[best];
+        // The readers read what "rag query" retrieves: the method chosen on the tuning split.
+        const retriever = retrievers[tuned.method];
         const { model, tokenizer } = loadCheckpoint(o.checkpoint, device);
         const lm = asLanguageModel(model, tokenizer, o.checkpoint);
         const settings = { k: 3, maxPromptChars: 4 * model.config.maxSeqLen, maxTokens: 8 };
@@ -286,7 +311,7 @@ const evalCommand = () =>
         const withRag = await answerAccuracy(lm, questions, retriever, settings);
         const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
         console.log(
-          `\nanswer accuracy on ${questions.length} held-out questions, retrieving with ${best} (the best nDCG@10 on ${o.tune}), top 3:`,
+          `\nanswer accuracy on ${questions.length} held-out questions, retrieving with ${tuned.method} (the best nDCG@10 on ${tuned.split}), top 3:`,
         );
         console.log(
           `- generated (greedy, 8 tokens): ${percent(without.accuracy)} without retrieval, ${percent(withRag.accuracy)} with`,
@@ -302,6 +327,15 @@ const evalCommand = () =>
         );
       });
     });
+
+/** The tuned retrieval in a line: the dense weight and the method, with the nDCG@10 that chose them. */
+function describeTuning(t: TunedRetrieval): string {
+  const weights = t.weights.map((w) => `${w.weight}: ${w.ndcg.toFixed(3)}`).join(', ');
+  const methods = Object.entries(t.methods)
+    .map(([m, ndcg]) => `${m} ${ndcg.toFixed(3)}`)
+    .join(', ');
+  return `dense weight of weighted fusion: ${t.denseWeight} (nDCG@10 on the ${t.questions} questions of ${t.split}: ${weights})\nmethod of "rag query" and "agent": ${t.method} (nDCG@10 on ${t.split}: ${methods})`;
+}
 
 export const ragCommand = () =>
   new Command('rag')

@@ -15,9 +15,10 @@ import {
   evaluateRetriever,
   evaluateRetrievers,
   formatMetricsTable,
-  METHODS,
   tuneDenseWeight,
+  tuneRetrieval,
 } from './evaluate-retrieval.js';
+import { METHODS } from './retrieval-methods.js';
 
 const device = await T.createDevice({ backend: 'cpu' });
 const speakers = ['KING', 'MAID', 'SAILOR', 'GROOM', 'COOK', 'MISER'];
@@ -48,19 +49,19 @@ describe('evaluating retrieval', () => {
     );
     const want = evaluateRun(run, data.qrels, { cutoffs: [10] }).mean;
     expect(rows[0]).toEqual({
-      method: 'BM25',
+      method: 'bm25',
       'nDCG@10': want['nDCG@10'],
       'Recall@10': want['Recall@10'],
       MRR: want.MRR,
     });
     for (const r of rows) expect(r['Recall@10']).toBe(1); // six passages: all are in the top 10
     expect(formatMetricsTable(rows).split('\n')[2]).toBe(
-      `| BM25 | ${want['nDCG@10']!.toFixed(4)} | 1.0000 | ${want.MRR!.toFixed(4)} |`,
+      `| bm25 | ${want['nDCG@10']!.toFixed(4)} | 1.0000 | ${want.MRR!.toFixed(4)} |`,
     );
   });
 
   it('reranks only the fused top candidates', async () => {
-    const hits = await retrievers['hybrid + rerank'].search(QUESTIONS[0]!, 10);
+    const hits = await retrievers['hybrid-rerank'].search(QUESTIONS[0]!, 10);
     expect(hits).toHaveLength(4);
   });
 
@@ -75,6 +76,19 @@ describe('evaluating retrieval', () => {
       await r.restore(passages);
       expect(ndcg[i]).toBe((await evaluateRetriever(data, r, 'check', lines()))['nDCG@10']);
     }
+  });
+
+  it('chooses the weight, then the method with the best nDCG@10 at that weight, for rag query', async () => {
+    const tuned = await tuneRetrieval(data, 'dev', passages, models, store, lines());
+    const { weight, ndcg } = await tuneDenseWeight(data, passages, models, store, lines());
+    expect(tuned.denseWeight).toBe(weight);
+    expect(tuned.weights).toEqual(DENSE_WEIGHTS.map((weight, i) => ({ weight, ndcg: ndcg[i] })));
+    const at = await buildRetrievers(passages, models, store, { denseWeight: weight });
+    const rows = await evaluateRetrievers(data, at, lines());
+    expect(tuned.methods).toEqual(Object.fromEntries(rows.map((r) => [r.method, r['nDCG@10']])));
+    const best = Math.max(...rows.map((r) => r['nDCG@10']));
+    expect(tuned.method).toBe(rows.find((r) => r['nDCG@10'] === best)!.method);
+    expect(tuned).toMatchObject({ split: 'dev', questions: 6 });
   });
 
   it('reads by choosing among the retrieved speakers, scoring the question after each context', async () => {

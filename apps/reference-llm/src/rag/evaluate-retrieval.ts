@@ -10,18 +10,9 @@ import {
   Retriever,
 } from '@tessera/rag';
 import { Progress, type ProgressSink } from '../progress.js';
-import { asEmbedder, asReranker } from './adapters.js';
-import type { RetrievalModels } from './retrieval-models.js';
-
-/** The retrieval methods `rag eval` compares, in the order of its table. */
-export const METHODS = [
-  'BM25',
-  'dense',
-  'hybrid (RRF)',
-  'hybrid (weighted)',
-  'hybrid + rerank',
-] as const;
-export type Method = (typeof METHODS)[number];
+import { asEmbedder } from './adapters.js';
+import { METHODS, type Method, type MethodSettings, methodRetriever } from './retrieval-methods.js';
+import type { RetrievalModels, TunedRetrieval } from './retrieval-models.js';
 
 /** The figures of one method: the mean over the split's queries. */
 export interface RetrievalFigures {
@@ -63,45 +54,19 @@ export async function embedPassages(
   return store;
 }
 
-/** Settings of {@link buildRetrievers}. */
-export interface RetrieverSettings {
-  /** The dense weight w of weighted fusion, BM25's being 1 − w (see {@link tuneDenseWeight}). */
-  denseWeight: number;
-  /**
-   * How deep each half (BM25, the bi-encoder) retrieves for the reranked method: their union, up
-   * to twice as many passages, is what the cross-encoder reorders. Default 20.
-   */
-  rerankDepth?: number;
-}
-
 /**
- * The retrievers `rag eval` compares over passages embedded in `store` ({@link embedPassages}):
- * BM25 alone, the bi-encoder alone, both fused by reciprocal rank (k = 60, equal weights), both
- * fused by weighted min-max scores ([1 − w, w], Bruch et al. 2023), and that weighted fusion
- * reranked by the cross-encoder over the union of each half's top `rerankDepth`.
+ * The retrievers `rag eval` compares ({@link METHODS}, `methodRetriever`) over passages embedded
+ * in `store` ({@link embedPassages}).
  */
 export async function buildRetrievers(
   passages: readonly Passage[],
   models: RetrievalModels,
   store: FlatIndex,
-  o: RetrieverSettings,
+  o: MethodSettings & { denseWeight: number },
 ): Promise<Record<Method, Retriever>> {
-  const embedder = asEmbedder(models.biEncoder, models.tokenizer);
-  const reranker = asReranker(models.crossEncoder, models.tokenizer);
-  const weighted = { fusion: 'weighted', weights: [1 - o.denseWeight, o.denseWeight] } as const;
-  const retrievers: Record<Method, Retriever> = {
-    BM25: new Retriever(),
-    dense: new Retriever({ bm25: false, embedder, store }),
-    'hybrid (RRF)': new Retriever({ embedder, store }),
-    'hybrid (weighted)': new Retriever({ embedder, store, ...weighted }),
-    'hybrid + rerank': new Retriever({
-      embedder,
-      store,
-      ...weighted,
-      reranker,
-      candidates: o.rerankDepth ?? 20,
-    }),
-  };
+  const retrievers = Object.fromEntries(
+    METHODS.map((m) => [m, methodRetriever(m, models, store, o)]),
+  ) as Record<Method, Retriever>;
   for (const r of Object.values(retrievers)) await r.restore(passages);
   return retrievers;
 }
@@ -155,14 +120,43 @@ export async function tuneDenseWeight(
   store: FlatIndex,
   sink?: ProgressSink,
 ): Promise<{ weight: number; ndcg: number[] }> {
-  const embedder = asEmbedder(models.biEncoder, models.tokenizer);
   const ndcg: number[] = [];
   for (const w of DENSE_WEIGHTS) {
-    const r = new Retriever({ embedder, store, fusion: 'weighted', weights: [1 - w, w] });
+    const r = methodRetriever('hybrid-weighted', models, store, { denseWeight: w });
     await r.restore(passages);
     ndcg.push((await evaluateRetriever(data, r, `weight ${w.toFixed(1)}`, sink))['nDCG@10']);
   }
   return { weight: DENSE_WEIGHTS[ndcg.indexOf(Math.max(...ndcg))]!, ndcg };
+}
+
+/**
+ * The retrieval `rag query` and `agent` use by default, chosen on the tuning split `split`
+ * (`data`'s queries): the dense weight by {@link tuneDenseWeight}, then, at that weight, the
+ * method of {@link METHODS} with the best nDCG@10 (the earlier in the list on a tie).
+ */
+export async function tuneRetrieval(
+  data: BeirDataset,
+  split: string,
+  passages: readonly Passage[],
+  models: RetrievalModels,
+  store: FlatIndex,
+  sink?: ProgressSink,
+): Promise<TunedRetrieval> {
+  const { weight, ndcg } = await tuneDenseWeight(data, passages, models, store, sink);
+  const retrievers = await buildRetrievers(passages, models, store, { denseWeight: weight });
+  const rows = await evaluateRetrievers(data, retrievers, sink);
+  const best = rows.reduce((a, b) => (b['nDCG@10'] > a['nDCG@10'] ? b : a));
+  return {
+    method: best.method,
+    denseWeight: weight,
+    split,
+    questions: data.queries.size,
+    weights: DENSE_WEIGHTS.map((weight, i) => ({ weight, ndcg: ndcg[i]! })),
+    methods: Object.fromEntries(rows.map((r) => [r.method, r['nDCG@10']])) as Record<
+      Method,
+      number
+    >,
+  };
 }
 
 /** The metrics table as Markdown, four decimals. */

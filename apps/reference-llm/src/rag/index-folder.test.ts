@@ -1,17 +1,29 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FlatIndex } from '@tessera/rag';
 import * as T from '@tessera/tensor-webgpu';
 import { describe, expect, it } from 'vitest';
 import { lines, tempDir } from '../test-utils/fixtures.js';
 import { PASSAGES, tinyModels } from '../test-utils/retrieval.js';
 import { buildIndexFolder, INDEX_FILES, openIndexFolder, readDocuments } from './index-folder.js';
 import { STORE_FILES } from './index-store.js';
-import { saveRetrievalModels } from './retrieval-models.js';
+import { methodRetriever } from './retrieval-methods.js';
+import { saveRetrievalModels, type TunedRetrieval } from './retrieval-models.js';
 
 const device = await T.createDevice({ backend: 'cpu' });
 const root = tempDir();
 const models = join(root, 'models');
-await saveRetrievalModels(models, tinyModels(device));
+const untuned = tinyModels(device);
+/** What `rag train` records: the method and weight `openIndexFolder` uses by default. */
+const tuned: TunedRetrieval = {
+  method: 'hybrid-weighted',
+  denseWeight: 0.3,
+  split: 'dev',
+  questions: 6,
+  weights: [],
+  methods: { bm25: 0, dense: 0, 'hybrid-rrf': 0, 'hybrid-weighted': 1, 'hybrid-rerank': 0 },
+};
+await saveRetrievalModels(models, { ...untuned, manifest: { ...untuned.manifest, tuned } });
 const text = PASSAGES.join('\n\n');
 const textFile = join(root, 'play.txt');
 writeFileSync(textFile, text);
@@ -67,8 +79,53 @@ describe('index folder', () => {
         return { m, hits: await retriever.search('who counts gold in the tower', 2) };
       }),
     );
-    expect(theirs!.hits).toEqual(ours!.hits);
+    // The same passages; weighted fusion's scores carry each library's float32 distances.
+    expect(theirs!.hits.map((h) => h.id)).toEqual(ours!.hits.map((h) => h.id));
+    for (const [i, h] of theirs!.hits.entries())
+      expect(h.score).toBeCloseTo(ours!.hits[i]!.score, 6);
     expect(auto!.m.store).toBe('hnswlib');
+  });
+
+  it('retrieves with the recorded method and weight by default, or with the method asked for', async () => {
+    const out = join(root, 'index-methods');
+    await buildIndexFolder(out, textFile, models, device, { store: 'hnsw' });
+    const chunks = readFileSync(join(out, INDEX_FILES.chunks), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    const question = 'who counts gold in the tower';
+    const opened = await openIndexFolder(out, device);
+    expect(opened).toMatchObject({ method: 'hybrid-weighted', denseWeight: 0.3 });
+    for (const method of ['bm25', 'hybrid-weighted', 'hybrid-rerank'] as const) {
+      const index =
+        method === 'hybrid-weighted' ? opened : await openIndexFolder(out, device, { method });
+      expect(index.method).toBe(method);
+      // The same retriever as the method's over a fresh store holding the same vectors.
+      const want = methodRetriever(method, index.models, new FlatIndex({ dimension: 32 }), {
+        denseWeight: 0.3,
+      });
+      await want.add(chunks);
+      expect((await index.retriever.search(question, 3)).map((h) => h.id)).toEqual(
+        (await want.search(question, 3)).map((h) => h.id),
+      );
+    }
+    expect((await openIndexFolder(out, device, { method: 'dense' })).denseWeight).toBeUndefined();
+  });
+
+  it('says how to record a method when the models folder has none', async () => {
+    const old = join(root, 'models-untuned');
+    await saveRetrievalModels(old, untuned);
+    const out = join(root, 'index-untuned');
+    await buildIndexFolder(out, textFile, old, device, { store: 'hnsw' });
+    await expect(openIndexFolder(out, device)).rejects.toThrow(
+      `${join(old, 'retrieval.json')} records no tuned retrieval method (models trained before "rag train" recorded one): run "rag eval --bench BENCH --models ${old}" to choose it on the dev split and record it, or choose --method bm25, dense or hybrid-rrf`,
+    );
+    await expect(openIndexFolder(out, device, { method: 'hybrid-rerank' })).rejects.toThrow(
+      'records no tuned dense weight',
+    );
+    expect((await openIndexFolder(out, device, { method: 'hybrid-rrf' })).method).toBe(
+      'hybrid-rrf',
+    );
   });
 
   it('refuses an existing folder, and leaves nothing behind when a build fails', async () => {

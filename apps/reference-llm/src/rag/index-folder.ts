@@ -11,7 +11,7 @@ import {
 import type * as T from '@tessera/tensor-webgpu';
 import { syncFolder, writeAtomic } from '../atomic-write.js';
 import { Progress, type ProgressSink } from '../progress.js';
-import { asEmbedder, asReranker } from './adapters.js';
+import { asEmbedder } from './adapters.js';
 import { retrievalIds } from './encoders.js';
 import {
   createIndexStore,
@@ -20,7 +20,8 @@ import {
   STORE_FILES,
   saveIndexStore,
 } from './index-store.js';
-import { type RetrievalModels, readRetrievalModels } from './retrieval-models.js';
+import { type Method, methodRetriever, WEIGHTED_METHODS } from './retrieval-methods.js';
+import { MODEL_FILES, type RetrievalModels, readRetrievalModels } from './retrieval-models.js';
 
 /** The files of an index folder besides the vectors' ({@link STORE_FILES}); `index.json` says what built it. */
 export const INDEX_FILES = {
@@ -62,11 +63,25 @@ export function readDocuments(path: string): TextDocument[] {
   return [{ id: basename(path), text }];
 }
 
-/** A retriever over an opened index: BM25 and the bi-encoder's vectors, fused, reranked. */
+/** A retriever over an opened index, of the method it was opened with. */
 export interface OpenedIndex {
   retriever: Retriever;
   models: RetrievalModels;
   manifest: IndexManifest;
+  method: Method;
+  /** The dense weight of weighted fusion, for the methods that fuse by weight. */
+  denseWeight?: number;
+}
+
+/** Options of {@link openIndexFolder}. */
+export interface OpenIndexOptions {
+  /**
+   * How to retrieve. Default: the method the models folder records as the best on its tuning
+   * split (`retrieval.json`'s `tuned`, written by `rag train` or `rag eval`).
+   */
+  method?: Method;
+  /** How deep each half retrieves for `hybrid-rerank`. Default 20. */
+  rerankDepth?: number;
 }
 
 /**
@@ -133,14 +148,18 @@ export async function buildIndexFolder(
 }
 
 /**
- * Opens an index folder: its models, the vectors in the store it records, and BM25 rebuilt from the chunks, as one
- * hybrid retriever (reciprocal rank fusion, then the cross-encoder over `candidates` passages).
- * A missing or corrupt file is an error naming it.
+ * Opens an index folder: its models, the vectors in the store it records, and BM25 rebuilt from
+ * the chunks, as a retriever of `o.method` — by default the method the models folder records as
+ * tuned, with its dense weight (see {@link OpenIndexOptions}). A missing or corrupt file is an
+ * error naming it.
+ *
+ * @throws Error - no method given and none recorded, or a weighted method without a recorded
+ *   dense weight: saying how to record one
  */
 export async function openIndexFolder(
   dir: string,
   device: T.Device,
-  candidates = 20,
+  o: OpenIndexOptions = {},
 ): Promise<OpenedIndex> {
   const path = (name: string) => join(dir, name);
   let manifest: IndexManifest;
@@ -167,12 +186,17 @@ export async function openIndexFolder(
     );
   const store = await loadIndexStore(kind, path(STORE_FILES[kind]));
   const models = readRetrievalModels(manifest.models, device);
-  const retriever = new Retriever({
-    embedder: asEmbedder(models.biEncoder, models.tokenizer),
-    store,
-    reranker: asReranker(models.crossEncoder, models.tokenizer),
-    candidates,
+  const tuned = models.manifest.tuned;
+  const method = o.method ?? tuned?.method;
+  if (!method || (WEIGHTED_METHODS.includes(method) && !tuned))
+    throw new Error(
+      `${join(manifest.models, MODEL_FILES.manifest)} records no tuned ${method ? 'dense weight' : 'retrieval method'} (models trained before "rag train" recorded one): run "rag eval --bench BENCH --models ${manifest.models}" to choose it on the dev split and record it, or choose --method bm25, dense or hybrid-rrf`,
+    );
+  const denseWeight = WEIGHTED_METHODS.includes(method) ? tuned!.denseWeight : undefined;
+  const retriever = methodRetriever(method, models, store, {
+    denseWeight,
+    rerankDepth: o.rerankDepth,
   });
   await retriever.restore(chunks);
-  return { retriever, models, manifest };
+  return { retriever, models, manifest, method, denseWeight };
 }

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '@tessera/tensor-webgpu';
 import { toHuggingFaceJson, trainBpe } from '@tessera/tokenizer';
@@ -6,7 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../test-utils/fixtures.js';
 import { PASSAGES, tinyModels } from '../test-utils/retrieval.js';
 import { asEmbedder, asReranker } from './adapters.js';
-import { MODEL_FILES, readRetrievalModels, saveRetrievalModels } from './retrieval-models.js';
+import {
+  MODEL_FILES,
+  readRetrievalModels,
+  recordTuning,
+  saveRetrievalModels,
+  type TunedRetrieval,
+} from './retrieval-models.js';
 
 const device = await T.createDevice({ backend: 'cpu' });
 
@@ -23,6 +29,30 @@ describe('retrieval models folder', () => {
     expect(await asReranker(read.crossEncoder, read.tokenizer).score('who', PASSAGES)).toEqual(
       await asReranker(saved.crossEncoder, saved.tokenizer).score('who', PASSAGES),
     );
+  });
+
+  it('records a tuned retrieval in the manifest, leaving the encoders as they are', async () => {
+    const dir = join(tempDir(), 'models');
+    const saved = tinyModels(device);
+    await saveRetrievalModels(dir, saved);
+    const weights = readFileSync(join(dir, MODEL_FILES.biEncoder));
+    const tuned: TunedRetrieval = {
+      method: 'bm25',
+      denseWeight: 0.2,
+      split: 'dev',
+      questions: 3,
+      weights: [{ weight: 0.2, ndcg: 0.5 }],
+      methods: {
+        bm25: 0.6,
+        dense: 0.1,
+        'hybrid-rrf': 0.4,
+        'hybrid-weighted': 0.5,
+        'hybrid-rerank': 0,
+      },
+    };
+    recordTuning(dir, tuned);
+    expect(readRetrievalModels(dir, device).manifest).toEqual({ ...saved.manifest, tuned });
+    expect(readFileSync(join(dir, MODEL_FILES.biEncoder))).toEqual(weights);
   });
 
   it('names the file that is missing, corrupt or not of the retrieval tokenizer', async () => {

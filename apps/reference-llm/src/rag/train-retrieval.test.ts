@@ -4,6 +4,7 @@ import * as T from '@tessera/tensor-webgpu';
 import { describe, expect, it } from 'vitest';
 import { lines, tempDir } from '../test-utils/fixtures.js';
 import { PASSAGES, QUESTIONS, tinyEncoder } from '../test-utils/retrieval.js';
+import { corpusPassages, embedPassages, tuneRetrieval } from './evaluate-retrieval.js';
 import { readRetrievalModels } from './retrieval-models.js';
 import { hardNegatives, trainRetrievalModels } from './train-retrieval.js';
 
@@ -44,9 +45,21 @@ describe('training the retrieval models', () => {
       temperature: 0.05,
       negatives: 2,
       seed: 1,
+      tune: { split: 'dev', data },
       sink: lines(),
     });
     const read = readRetrievalModels(out, device);
+    // The default retrieval chosen on the tuning split, as tuneRetrieval chooses it.
+    const passages = corpusPassages(data);
+    const want = await tuneRetrieval(
+      data,
+      'dev',
+      passages,
+      read,
+      await embedPassages(passages, read, lines()),
+      lines(),
+    );
+    expect(read.manifest.tuned).toEqual(want);
     expect(read.manifest.model).toMatchObject({ dModel, vocabSize: 300 });
     expect(read.manifest.training).toMatchObject({ pairs: 6 });
     expect(read.manifest.training.biEncoderLoss).toHaveLength(3);
