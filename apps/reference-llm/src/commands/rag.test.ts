@@ -124,6 +124,23 @@ describe('rag, the command', () => {
     );
     expect(again.code).toBe(1);
     expect(again.output).toContain(`--out ${index} exists; give a new folder for the index`);
+    // bench and train refuse an existing --out (train before any training) unless --force.
+    const other = join(dir, 'bench-again');
+    expect((await run('rag', 'bench', '--out', other, '--passages', '20')).code).toBe(0);
+    const b = await run('rag', 'bench', '--out', other, '--passages', '30');
+    expect(b.code).toBe(1);
+    expect(b.output).toContain(
+      `--out ${other} exists; give a new folder for the benchmark, or --force to replace it`,
+    );
+    const forced = await run('rag', 'bench', '--out', other, '--passages', '30', '--force');
+    expect(forced.output).toContain(`${other}: 30 passages`);
+    expect(readFileSync(join(other, 'corpus.jsonl'), 'utf8').trim().split('\n')).toHaveLength(30);
+    const t = await run('rag', 'train', '--bench', bench, '--out', models, ...cpu);
+    expect(t.code).toBe(1);
+    expect(t.output).toContain(
+      `--out ${models} exists; give a new folder for the models, or --force to replace it`,
+    );
+    expect(t.output).not.toContain('embed');
     const none = await run('rag', 'query', '--index', bench, ...cpu, 'who?');
     expect(none.code).toBe(1);
     expect(none.output).toContain(`--index ${bench}: not an index folder written by "rag index"`);

@@ -20,11 +20,13 @@ import {
 } from '../rag/evaluate-retrieval.js';
 import { buildIndexFolder, openIndexFolder } from '../rag/index-folder.js';
 import { INDEX_STORES } from '../rag/index-store.js';
+import { checkNewFolder, writeNewFolder } from '../rag/new-folder.js';
 import { describeMethod, METHODS } from '../rag/retrieval-methods.js';
 import {
   MODEL_FILES,
   readRetrievalModels,
   recordTuning,
+  saveRetrievalModels,
   type TunedRetrieval,
 } from '../rag/retrieval-models.js';
 import { DEFAULT_ENCODER, trainRetrievalModels } from '../rag/train-retrieval.js';
@@ -58,7 +60,10 @@ const benchCommand = () =>
         .default(4),
     )
     .addOption(new Option('--seed <n>', 'seed of the draw').argParser(integer(0)).default(19))
-    .action((o) => {
+    .option('--force', 'replace --out if it exists')
+    .action(async (o) => {
+      const out = { what: 'the benchmark', force: o.force === true };
+      checkNewFolder(o.out, out);
       const bench = buildBenchmark(readText(o.data ?? DEFAULT_DATA), {
         passages: o.passages,
         heldout: o.heldout,
@@ -66,7 +71,7 @@ const benchCommand = () =>
         trainQuestions: o.trainQuestions,
         seed: o.seed,
       });
-      writeBenchmark(o.out, bench);
+      await writeNewFolder(o.out, out, (dir) => writeBenchmark(dir, bench));
       const count = (split: 'train' | 'dev' | 'test') => Object.keys(bench.qrels[split]).length;
       console.log(
         `${o.out}: ${bench.corpus.length} passages; ${count('train')} training, ${count('dev')} dev and ${count('test')} test questions`,
@@ -129,12 +134,18 @@ const trainCommand = () =>
       'qrels split (not trained on) where the default retrieval of "rag query" and "agent" is chosen after training: the dense weight of weighted fusion, then the best method; recorded in retrieval.json',
       'dev',
     )
+    .option(
+      '--force',
+      'replace --out if it exists (indexes built with the old models then refuse to open)',
+    )
     .addOption(backendOption())
     .action(async (o) => {
+      const out = { what: 'the models', force: o.force === true };
+      checkNewFolder(o.out, out);
       await withDevice(o.backend, async (device) => {
         const data = await loadBeir(o.bench, 'train');
         const tuning = await loadBeir(o.bench, o.tune);
-        const models = await trainRetrievalModels(data, o.out, device, {
+        const models = await trainRetrievalModels(data, device, {
           model: { ...DEFAULT_ENCODER, dModel: o.dModel, layers: o.layers },
           vocabSize: o.vocabSize,
           steps: o.steps,
@@ -147,6 +158,7 @@ const trainCommand = () =>
           seed: o.seed,
           tune: { split: o.tune, data: tuning },
         });
+        await writeNewFolder(o.out, out, (dir) => saveRetrievalModels(dir, models));
         const t = models.manifest.training as { biEncoderLoss: number[]; rerankerLoss: number[] };
         console.log(
           `${o.out}: bi-encoder loss ${t.biEncoderLoss[0]!.toFixed(3)} → ${t.biEncoderLoss.at(-1)!.toFixed(3)}, reranker loss ${t.rerankerLoss[0]!.toFixed(3)} → ${t.rerankerLoss.at(-1)!.toFixed(3)}`,

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlatIndex } from '@tessera/rag';
 import * as T from '@tessera/tensor-webgpu';
@@ -8,7 +8,11 @@ import { PASSAGES, tinyModels } from '../test-utils/retrieval.js';
 import { buildIndexFolder, INDEX_FILES, openIndexFolder, readDocuments } from './index-folder.js';
 import { STORE_FILES } from './index-store.js';
 import { methodRetriever } from './retrieval-methods.js';
-import { saveRetrievalModels, type TunedRetrieval } from './retrieval-models.js';
+import {
+  encoderFingerprint,
+  saveRetrievalModels,
+  type TunedRetrieval,
+} from './retrieval-models.js';
 
 const device = await T.createDevice({ backend: 'cpu' });
 const root = tempDir();
@@ -51,7 +55,7 @@ describe('index folder', () => {
       const out = join(root, `index-${store}`);
       const sink = lines();
       const manifest = await buildIndexFolder(out, textFile, models, device, { store, sink });
-      expect(manifest).toMatchObject({ format: 1, documents: 1, chunkSize: 48, store });
+      expect(manifest).toMatchObject({ format: 2, documents: 1, chunkSize: 48, store });
       expect(manifest.chunks).toBeGreaterThan(1);
       expect(sink.lines.at(-1)).toMatch(
         new RegExp(`^embed .* ${manifest.chunks}/${manifest.chunks}`),
@@ -125,6 +129,43 @@ describe('index folder', () => {
     );
     expect((await openIndexFolder(out, device, { method: 'hybrid-rrf' })).method).toBe(
       'hybrid-rrf',
+    );
+  });
+
+  it('records its models relative to itself with their fingerprint, and refuses models retrained under it', async () => {
+    const place = tempDir();
+    const own = join(place, 'models');
+    await saveRetrievalModels(own, { ...untuned, manifest: { ...untuned.manifest, tuned } });
+    const out = join(place, 'index');
+    const manifest = await buildIndexFolder(out, textFile, own, device, { store: 'hnsw' });
+    expect(manifest).toMatchObject({
+      format: 2,
+      models: '../models',
+      modelsSha256: encoderFingerprint(own),
+    });
+    expect(manifest.modelsSha256).toMatch(/^[0-9a-f]{64}$/);
+    // The two folders move together.
+    const moved = join(tempDir(), 'moved');
+    renameSync(place, moved);
+    const question = 'who counts gold in the tower';
+    const hits = await (await openIndexFolder(join(moved, 'index'), device)).retriever.search(
+      question,
+      2,
+    );
+    // Format 1 (an absolute path, no fingerprint) still opens, to the same results.
+    const old = JSON.parse(readFileSync(join(moved, 'index', INDEX_FILES.manifest), 'utf8'));
+    writeFileSync(
+      join(moved, 'index', INDEX_FILES.manifest),
+      JSON.stringify({ ...old, format: 1, models: join(moved, 'models'), modelsSha256: undefined }),
+    );
+    const opened = await openIndexFolder(join(moved, 'index'), device);
+    expect(await opened.retriever.search(question, 2)).toEqual(hits);
+    writeFileSync(join(moved, 'index', INDEX_FILES.manifest), JSON.stringify(old));
+    // Other weights in the models folder: the index is refused, naming both.
+    const other = tinyModels(device, 4);
+    await saveRetrievalModels(join(moved, 'models'), other);
+    await expect(openIndexFolder(join(moved, 'index'), device)).rejects.toThrow(
+      `--index ${join(moved, 'index')}: built with the models ${old.modelsSha256.slice(0, 12)} of ${join(moved, 'models')}, which now holds ${encoderFingerprint(join(moved, 'models')).slice(0, 12)} (retrained or replaced), whose embeddings would not match the index's vectors; rebuild the index with "rag index"`,
     );
   });
 

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
 import {
   beirDocumentText,
   type Chunk,
@@ -9,7 +9,7 @@ import {
   type TextDocument,
 } from '@tessera/rag';
 import type * as T from '@tessera/tensor-webgpu';
-import { syncFolder, writeAtomic } from '../atomic-write.js';
+import { writeAtomic } from '../atomic-write.js';
 import { Progress, type ProgressSink } from '../progress.js';
 import { asEmbedder } from './adapters.js';
 import { retrievalIds } from './encoders.js';
@@ -20,8 +20,14 @@ import {
   STORE_FILES,
   saveIndexStore,
 } from './index-store.js';
+import { checkNewFolder, writeNewFolder } from './new-folder.js';
 import { type Method, methodRetriever, WEIGHTED_METHODS } from './retrieval-methods.js';
-import { MODEL_FILES, type RetrievalModels, readRetrievalModels } from './retrieval-models.js';
+import {
+  encoderFingerprint,
+  MODEL_FILES,
+  type RetrievalModels,
+  readRetrievalModels,
+} from './retrieval-models.js';
 
 /** The files of an index folder besides the vectors' ({@link STORE_FILES}); `index.json` says what built it. */
 export const INDEX_FILES = {
@@ -29,11 +35,19 @@ export const INDEX_FILES = {
   chunks: 'chunks.jsonl',
 } as const;
 
-/** `index.json`. */
+/**
+ * `index.json`. Format 2; format 1 (still read) recorded `models` as an absolute path and no
+ * `modelsSha256`.
+ */
 export interface IndexManifest {
-  format: 1;
-  /** The retrieval-models folder whose bi-encoder embedded the chunks (absolute). */
+  format: 1 | 2;
+  /** The retrieval-models folder whose bi-encoder embedded the chunks, relative to the index folder. */
   models: string;
+  /**
+   * `encoderFingerprint` of that folder when the chunks were embedded: the SHA-256 of its
+   * tokenizer and bi-encoder, so that an index whose models were retrained or replaced is refused.
+   */
+  modelsSha256?: string;
   /** The data file indexed. */
   data: string;
   documents: number;
@@ -101,7 +115,7 @@ export async function buildIndexFolder(
   device: T.Device,
   o: { store?: IndexStoreKind; sink?: ProgressSink } = {},
 ): Promise<IndexManifest> {
-  if (existsSync(out)) throw new Error(`--out ${out} exists; give a new folder for the index`);
+  checkNewFolder(out, { what: 'the index' });
   const models = readRetrievalModels(modelsDir, device);
   const docs = readDocuments(data);
   const chunkSize = models.manifest.model.maxSeqLen;
@@ -120,30 +134,23 @@ export async function buildIndexFolder(
     progress.update(Math.min(chunks.length, from + 64), `${docs.length} documents`);
   }
   const manifest: IndexManifest = {
-    format: 1,
-    models: resolve(modelsDir),
+    format: 2,
+    models: relative(resolve(out), resolve(modelsDir)),
+    modelsSha256: encoderFingerprint(modelsDir),
     data: resolve(data),
     documents: docs.length,
     chunks: chunks.length,
     chunkSize,
     store: kind,
   };
-  const partial = join(dirname(out), `.${basename(out)}.partial-${process.pid}`);
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(partial, { recursive: true });
-  try {
+  await writeNewFolder(out, { what: 'the index' }, async (dir) => {
     writeAtomic(
-      join(partial, INDEX_FILES.chunks),
+      join(dir, INDEX_FILES.chunks),
       chunks.map((c) => `${JSON.stringify(c)}\n`).join(''),
     );
-    await saveIndexStore(join(partial, STORE_FILES[kind]), store);
-    writeAtomic(join(partial, INDEX_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
-    renameSync(partial, out);
-    syncFolder(dirname(out));
-  } catch (e) {
-    rmSync(partial, { recursive: true, force: true });
-    throw e;
-  }
+    await saveIndexStore(join(dir, STORE_FILES[kind]), store);
+    writeAtomic(join(dir, INDEX_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+  });
   return manifest;
 }
 
@@ -175,7 +182,7 @@ export async function openIndexFolder(
       `--index ${dir}: not an index folder written by "rag index" (${(e as Error).message})`,
     );
   }
-  if (manifest.format !== 1 || chunks.length !== manifest.chunks)
+  if ((manifest.format !== 1 && manifest.format !== 2) || chunks.length !== manifest.chunks)
     throw new Error(
       `--index ${dir}: ${INDEX_FILES.manifest} says format ${manifest.format} with ${manifest.chunks} chunks, ${INDEX_FILES.chunks} holds ${chunks.length}`,
     );
@@ -185,12 +192,22 @@ export async function openIndexFolder(
       `--index ${dir}: ${INDEX_FILES.manifest} names the store ${JSON.stringify(kind)}, expected one of ${Object.keys(STORE_FILES).join(', ')}`,
     );
   const store = await loadIndexStore(kind, path(STORE_FILES[kind]));
-  const models = readRetrievalModels(manifest.models, device);
+  // Format 2 records the folder relative to the index, format 1 absolute: resolve reads both.
+  const modelsDir = resolve(dir, manifest.models);
+  if (manifest.modelsSha256) {
+    const now = encoderFingerprint(modelsDir);
+    const id = (sha: string) => sha.slice(0, 12);
+    if (now !== manifest.modelsSha256)
+      throw new Error(
+        `--index ${dir}: built with the models ${id(manifest.modelsSha256)} of ${modelsDir}, which now holds ${id(now)} (retrained or replaced), whose embeddings would not match the index's vectors; rebuild the index with "rag index"`,
+      );
+  }
+  const models = readRetrievalModels(modelsDir, device);
   const tuned = models.manifest.tuned;
   const method = o.method ?? tuned?.method;
   if (!method || (WEIGHTED_METHODS.includes(method) && !tuned))
     throw new Error(
-      `${join(manifest.models, MODEL_FILES.manifest)} records no tuned ${method ? 'dense weight' : 'retrieval method'} (models trained before "rag train" recorded one): run "rag eval --bench BENCH --models ${manifest.models}" to choose it on the dev split and record it, or choose --method bm25, dense or hybrid-rrf`,
+      `${join(modelsDir, MODEL_FILES.manifest)} records no tuned ${method ? 'dense weight' : 'retrieval method'} (models trained before "rag train" recorded one): run "rag eval --bench BENCH --models ${modelsDir}" to choose it on the dev split and record it, or choose --method bm25, dense or hybrid-rrf`,
     );
   const denseWeight = WEIGHTED_METHODS.includes(method) ? tuned!.denseWeight : undefined;
   const retriever = methodRetriever(method, models, store, {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as T from '@tessera/tensor-webgpu';
@@ -78,6 +79,20 @@ export function recordTuning(dir: string, tuned: TunedRetrieval): void {
     join(dir, MODEL_FILES.manifest),
     `${JSON.stringify({ ...manifest, tuned }, null, 2)}\n`,
   );
+}
+
+/**
+ * The SHA-256 (hex) of what a models folder's embeddings depend on: its tokenizer and bi-encoder
+ * files (`rag eval` rewriting `retrieval.json`'s `tuned` leaves it as it was). An index records it
+ * to notice models retrained or replaced under it.
+ *
+ * @throws Error - a file that cannot be read, naming it
+ */
+export function encoderFingerprint(dir: string): string {
+  const hash = createHash('sha256');
+  for (const name of [MODEL_FILES.tokenizer, MODEL_FILES.biEncoder])
+    hash.update(name).update(readModelFile(dir, name));
+  return hash.digest('hex');
 }
 
 /** A file of a models folder; a file that cannot be read is an error naming it. */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { lines, tempDir } from '../test-utils/fixtures.js';
 import { PASSAGES, QUESTIONS, tinyEncoder } from '../test-utils/retrieval.js';
 import { corpusPassages, embedPassages, tuneRetrieval } from './evaluate-retrieval.js';
-import { readRetrievalModels } from './retrieval-models.js';
+import { readRetrievalModels, saveRetrievalModels } from './retrieval-models.js';
 import { hardNegatives, trainRetrievalModels } from './train-retrieval.js';
 
 const device = await T.createDevice({ backend: 'cpu' });
@@ -34,7 +34,7 @@ describe('training the retrieval models', () => {
   it('trains both encoders on the training split and writes a folder that reads back', async () => {
     const out = join(tempDir(), 'models');
     const { maxSeqLen, dModel, layers, heads, seed } = tinyEncoder;
-    await trainRetrievalModels(data, out, device, {
+    const trained = await trainRetrievalModels(data, device, {
       model: { maxSeqLen, dModel, layers, heads, seed },
       vocabSize: 300,
       steps: 3,
@@ -48,6 +48,7 @@ describe('training the retrieval models', () => {
       tune: { split: 'dev', data },
       sink: lines(),
     });
+    await saveRetrievalModels(out, trained);
     const read = readRetrievalModels(out, device);
     // The default retrieval chosen on the tuning split, as tuneRetrieval chooses it.
     const passages = corpusPassages(data);
@@ -67,8 +68,8 @@ describe('training the retrieval models', () => {
   });
 
   it('needs relevant passages to learn from', async () => {
-    await expect(
-      trainRetrievalModels({ ...data, qrels: {} }, tempDir(), device, {} as never),
-    ).rejects.toThrow('rag train: the training split judges no passage relevant');
+    await expect(trainRetrievalModels({ ...data, qrels: {} }, device, {} as never)).rejects.toThrow(
+      'rag train: the training split judges no passage relevant',
+    );
   });
 });

@@ -4,7 +4,7 @@ import type { TransformerConfig } from '@tessera/transformer';
 import type { ProgressSink } from '../progress.js';
 import { BiEncoder, CrossEncoder, retrievalTokenizer } from './encoders.js';
 import { corpusPassages, embedPassages, tuneRetrieval } from './evaluate-retrieval.js';
-import { type RetrievalModels, saveRetrievalModels } from './retrieval-models.js';
+import type { RetrievalModels } from './retrieval-models.js';
 import { type RerankExample, trainBiEncoder, trainCrossEncoder } from './train-encoders.js';
 
 /** Settings of `rag train`. */
@@ -70,7 +70,7 @@ export function hardNegatives(
 }
 
 /**
- * Trains the retrieval models on a BEIR data set's training split and writes them to `out`: a
+ * Trains the retrieval models on a BEIR data set's training split (`saveRetrievalModels` writes them): a
  * BPE tokenizer learned from the corpus and the questions, a bi-encoder (InfoNCE with in-batch
  * negatives on question–passage pairs), and a cross-encoder reranker (listwise loss over each
  * question's passage and `negatives` negatives drawn at each step among the passages the split
@@ -79,7 +79,6 @@ export function hardNegatives(
  */
 export async function trainRetrievalModels(
   data: BeirDataset,
-  out: string,
   device: T.Device,
   o: RetrievalTrainingOptions,
 ): Promise<RetrievalModels> {
@@ -161,6 +160,5 @@ export async function trainRetrievalModels(
       o.sink,
     );
   }
-  await saveRetrievalModels(out, models);
   return models;
 }
