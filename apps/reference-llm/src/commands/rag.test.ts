@@ -13,8 +13,11 @@ const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));
 const dir = tempDir();
 
 function run(...args: string[]): Promise<{ code: number | null; output: string }> {
+  // Without DATABASE_URL, whatever the environment has: pgvector's message is tested.
+  const { DATABASE_URL: _, ...env } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env,
   });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
@@ -141,6 +144,20 @@ describe('rag, the command', () => {
       `--out ${models} exists; give a new folder for the models, or --force to replace it`,
     );
     expect(t.output).not.toContain('embed');
+    // LanceDB in the index folder; pgvector needs a database.
+    const data = ['--data', join(bench, 'corpus.jsonl'), '--models', models, ...cpu];
+    const lance = join(dir, 'index-lance');
+    const l = await run('rag', 'index', ...data, '--out', lance, '--store', 'lancedb');
+    expect(l.output).toMatch(/chunks of 30 documents .*, store lancedb/);
+    const lq = await run('rag', 'query', '--index', lance, '--method', 'dense', ...cpu, 'who?');
+    expect(lq.code, lq.output).toBe(0);
+    expect(lq.output).toMatch(/^method: dense\n\[1\] /m);
+    expect(lq.output).not.toContain('WARN');
+    const p = await run('rag', 'index', ...data, '--out', join(dir, 'pg'), '--store', 'pgvector');
+    expect(p.code).toBe(1);
+    expect(p.output).toContain(
+      '--store pgvector keeps its vectors in PostgreSQL: give --database-url postgres://… or set DATABASE_URL',
+    );
     const none = await run('rag', 'query', '--index', bench, ...cpu, 'who?');
     expect(none.code).toBe(1);
     expect(none.output).toContain(`--index ${bench}: not an index folder written by "rag index"`);

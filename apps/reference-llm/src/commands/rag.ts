@@ -31,6 +31,13 @@ import {
 } from '../rag/retrieval-models.js';
 import { DEFAULT_ENCODER, trainRetrievalModels } from '../rag/train-retrieval.js';
 
+/** Where a pgvector index's PostgreSQL is; the URL is never written to the index folder. */
+const databaseUrlOption = () =>
+  new Option(
+    '--database-url <url>',
+    'PostgreSQL of a pgvector index (postgres://user:password@host:port/database)',
+  ).env('DATABASE_URL');
+
 const benchCommand = () =>
   new Command('bench')
     .summary(
@@ -170,7 +177,7 @@ const trainCommand = () =>
 const indexCommand = () =>
   new Command('index')
     .summary(
-      'chunk a text file or BEIR corpus.jsonl, embed the chunks, store them (HNSW: ours or hnswlib; BM25)',
+      'chunk a text file or BEIR corpus.jsonl, embed the chunks, store them (HNSW: ours or hnswlib; LanceDB; pgvector; BM25)',
     )
     .requiredOption('--data <file>', 'a text file, or a BEIR corpus.jsonl')
     .requiredOption('--models <dir>', 'folder written by "rag train"')
@@ -178,13 +185,17 @@ const indexCommand = () =>
     .addOption(
       new Option(
         '--store <kind>',
-        "vector store: hnsw (this project's, plain TypeScript) or hnswlib (hnswlib's C++ through hnswlib-node: the same recall, about 2x the queries per second); default hnswlib where hnswlib-node is installed, else hnsw",
+        "vector store: hnsw (this project's HNSW, plain TypeScript), hnswlib (hnswlib's C++ through hnswlib-node: the same recall, about 2x the queries per second), lancedb (LanceDB's embedded database in the index folder, exact search; @lancedb/lancedb) or pgvector (a PostgreSQL table with pgvector, exact search; pg, --database-url); default hnswlib where hnswlib-node is installed, else hnsw",
       ).choices(INDEX_STORES),
     )
+    .addOption(databaseUrlOption())
     .addOption(backendOption())
     .action(async (o) => {
       await withDevice(o.backend, async (device) => {
-        const m = await buildIndexFolder(o.out, o.data, o.models, device, { store: o.store });
+        const m = await buildIndexFolder(o.out, o.data, o.models, device, {
+          store: o.store,
+          databaseUrl: o.databaseUrl,
+        });
         console.log(
           `${o.out}: ${m.chunks} chunks of ${m.documents} documents (≤ ${m.chunkSize} tokens each), store ${m.store}`,
         );
@@ -211,6 +222,7 @@ const queryCommand = () =>
     .addOption(
       new Option('-k, --top-k <k>', 'passages to retrieve').argParser(integer(1)).default(3),
     )
+    .addOption(databaseUrlOption())
     .addOption(
       new Option(
         '--max-new-tokens <n>',
@@ -223,9 +235,12 @@ const queryCommand = () =>
     .action(async (question, o) => {
       await withDevice(o.backend, async (device) => {
         const lm = o.checkpoint ? loadCheckpoint(o.checkpoint, device) : undefined;
-        const index = await openIndexFolder(o.index, device, { method: o.method });
+        const index = await openIndexFolder(o.index, device, {
+          method: o.method,
+          databaseUrl: o.databaseUrl,
+        });
         console.log(`method: ${describeMethod(index.method, index.denseWeight)}`);
-        const hits = await index.retriever.search(question, o.topK);
+        const hits = await index.retriever.search(question, o.topK).finally(() => index.close());
         const print = (h: (typeof hits)[number], label: string) => {
           console.log(`${label} ${h.score.toFixed(3)}  ${h.sourceId ?? h.id}:${h.start}-${h.end}`);
           console.log(`    ${h.text.replace(/\n/g, '\n    ')}`);

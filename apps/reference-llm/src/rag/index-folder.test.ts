@@ -2,11 +2,13 @@ import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from
 import { join } from 'node:path';
 import { FlatIndex } from '@tessera/rag';
 import * as T from '@tessera/tensor-webgpu';
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lines, tempDir } from '../test-utils/fixtures.js';
-import { PASSAGES, tinyModels } from '../test-utils/retrieval.js';
+import { startPglite } from '../test-utils/pglite.js';
+import { PASSAGES, QUESTIONS, tinyModels } from '../test-utils/retrieval.js';
 import { buildIndexFolder, INDEX_FILES, openIndexFolder, readDocuments } from './index-folder.js';
-import { STORE_FILES } from './index-store.js';
+import { INDEX_STORES, STORE_FILES } from './index-store.js';
 import { methodRetriever } from './retrieval-methods.js';
 import {
   encoderFingerprint,
@@ -15,6 +17,11 @@ import {
 } from './retrieval-models.js';
 
 const device = await T.createDevice({ backend: 'cpu' });
+let postgres: Awaited<ReturnType<typeof startPglite>>;
+beforeAll(async () => {
+  postgres = await startPglite();
+}, 300_000);
+afterAll(async () => postgres?.stop());
 const root = tempDir();
 const models = join(root, 'models');
 const untuned = tinyModels(device);
@@ -49,12 +56,16 @@ describe('index folder', () => {
     );
   });
 
-  it.each(['hnsw', 'hnswlib'] as const)(
+  it.each(INDEX_STORES)(
     'chunks to the window, embeds, stores (%s), and answers after reopening with cited spans',
     async (store) => {
       const out = join(root, `index-${store}`);
       const sink = lines();
-      const manifest = await buildIndexFolder(out, textFile, models, device, { store, sink });
+      const manifest = await buildIndexFolder(out, textFile, models, device, {
+        store,
+        sink,
+        databaseUrl: postgres.url,
+      });
       expect(manifest).toMatchObject({ format: 2, documents: 1, chunkSize: 48, store });
       expect(manifest.chunks).toBeGreaterThan(1);
       expect(sink.lines.at(-1)).toMatch(
@@ -64,9 +75,12 @@ describe('index folder', () => {
         [...Object.values(INDEX_FILES), STORE_FILES[store]].sort(),
       );
       expect(readdirSync(root).filter((f) => f.includes('partial'))).toEqual([]);
-      const { retriever } = await openIndexFolder(out, device);
+      const { retriever, close } = await openIndexFolder(out, device, {
+        databaseUrl: postgres.url,
+      });
       // Every chunk is back (BM25 rebuilt, vectors loaded), each citing its span of the file.
       const hits = await retriever.search('the ship sails through the storm', manifest.chunks);
+      await close();
       expect(hits.map((h) => h.id).sort()).toEqual(
         Array.from({ length: manifest.chunks }, (_, i) => `play.txt#${i}`).sort(),
       );
@@ -74,20 +88,69 @@ describe('index folder', () => {
     },
   );
 
-  it('finds the same passages in both stores, and uses hnswlib by default where it is installed', async () => {
-    const [ours, theirs, auto] = await Promise.all(
-      (['hnsw', 'hnswlib', undefined] as const).map(async (store) => {
+  it('finds the same passages in every store, and uses hnswlib by default where it is installed', async () => {
+    const [ours, ...others] = await Promise.all(
+      [...INDEX_STORES, undefined].map(async (store) => {
         const out = join(root, `same-${store ?? 'default'}`);
-        const m = await buildIndexFolder(out, textFile, models, device, { store });
-        const { retriever } = await openIndexFolder(out, device);
-        return { m, hits: await retriever.search('who counts gold in the tower', 2) };
+        const connection = { databaseUrl: postgres.url };
+        const m = await buildIndexFolder(out, textFile, models, device, { store, ...connection });
+        const index = await openIndexFolder(out, device, connection);
+        const hits = [];
+        for (const q of QUESTIONS) hits.push(...(await index.retriever.search(q, 3)));
+        await index.close();
+        return { m, hits };
       }),
     );
-    // The same passages; weighted fusion's scores carry each library's float32 distances.
-    expect(theirs!.hits.map((h) => h.id)).toEqual(ours!.hits.map((h) => h.id));
-    for (const [i, h] of theirs!.hits.entries())
-      expect(h.score).toBeCloseTo(ours!.hits[i]!.score, 6);
-    expect(auto!.m.store).toBe('hnswlib');
+    // The same passages; weighted fusion's scores carry each store's float32 distances.
+    for (const other of others) {
+      expect(other.hits.map((h) => h.id)).toEqual(ours!.hits.map((h) => h.id));
+      for (const [i, h] of other.hits.entries())
+        expect(h.score).toBeCloseTo(ours!.hits[i]!.score, 5);
+    }
+    expect(others.at(-1)!.m.store).toBe('hnswlib');
+  });
+
+  it('drops the PostgreSQL table of a failed build, and needs the database to open a pgvector index', async () => {
+    const pool = new pg.Pool({ connectionString: postgres.url, max: 1 });
+    const tables = async () =>
+      (await pool.query("SELECT tablename FROM pg_tables WHERE tablename LIKE 'tessera_rag_%'"))
+        .rows.length;
+    try {
+      const before = await tables();
+      // The build fails after the table was created and its first batch written (the progress
+      // line comes after each batch).
+      let writes = 0;
+      const sink = {
+        write() {
+          writes++;
+          throw new Error('terminal gone');
+        },
+      };
+      const out = join(root, 'pg-failed');
+      await expect(
+        buildIndexFolder(out, textFile, models, device, {
+          store: 'pgvector',
+          sink,
+          databaseUrl: postgres.url,
+        }),
+      ).rejects.toThrow('terminal gone');
+      expect(writes).toBe(1);
+      expect(existsSync(out)).toBe(false);
+      expect(await tables()).toBe(before);
+      expect(readdirSync(root).filter((f) => f.includes('partial'))).toEqual([]);
+    } finally {
+      await pool.end();
+    }
+    const built = join(root, 'index-pgvector');
+    const saved = process.env.DATABASE_URL;
+    delete process.env.DATABASE_URL;
+    try {
+      await expect(openIndexFolder(built, device)).rejects.toThrow(
+        /\(table tessera_rag_[0-9a-f]{12}\) keeps its vectors in PostgreSQL: give --database-url/,
+      );
+    } finally {
+      if (saved !== undefined) process.env.DATABASE_URL = saved;
+    }
   });
 
   it('retrieves with the recorded method and weight by default, or with the method asked for', async () => {

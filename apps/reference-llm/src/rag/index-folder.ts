@@ -14,10 +14,13 @@ import { Progress, type ProgressSink } from '../progress.js';
 import { asEmbedder } from './adapters.js';
 import { retrievalIds } from './encoders.js';
 import {
+  closeIndexStore,
   createIndexStore,
+  discardIndexStore,
   type IndexStoreKind,
   loadIndexStore,
   STORE_FILES,
+  type StoreConnection,
   saveIndexStore,
 } from './index-store.js';
 import { checkNewFolder, writeNewFolder } from './new-folder.js';
@@ -85,10 +88,12 @@ export interface OpenedIndex {
   method: Method;
   /** The dense weight of weighted fusion, for the methods that fuse by weight. */
   denseWeight?: number;
+  /** Releases the store's database connection (LanceDB, PostgreSQL); nothing for the others. */
+  close(): Promise<void>;
 }
 
 /** Options of {@link openIndexFolder}. */
-export interface OpenIndexOptions {
+export interface OpenIndexOptions extends StoreConnection {
   /**
    * How to retrieve. Default: the method the models folder records as the best on its tuning
    * split (`retrieval.json`'s `tuned`, written by `rag train` or `rag eval`).
@@ -100,20 +105,23 @@ export interface OpenIndexOptions {
 
 /**
  * Chunks the documents to the encoder's window (in its tokens, with an eighth as overlap),
- * embeds the chunks with the bi-encoder (a progress bar per batch) into an HNSW graph — `store`,
- * by default hnswlib's where `hnswlib-node` is installed, else ours (`createIndexStore`) — and
- * writes `out`: the chunks, the vectors, the manifest. The folder is built beside `out` under a
- * temporary name and renamed at the end, so a failed run leaves no half-written index.
+ * embeds the chunks with the bi-encoder (a progress bar per batch) into the vector store `store`
+ * (`createIndexStore`: by default hnswlib's HNSW graph where `hnswlib-node` is installed, else
+ * ours; or LanceDB in the folder; or a PostgreSQL table at `databaseUrl`) and writes `out`: the
+ * chunks, the vectors (or the table's name), the manifest. The folder is built beside `out`
+ * under a temporary name and renamed at the end, and a PostgreSQL table of a failed build is
+ * dropped, so a failed run leaves no half-written index.
  *
  * @throws Error - `out` exists, a document is empty, ids repeat (naming them), `hnswlib` asked
- *   for without `hnswlib-node` installed
+ *   for without `hnswlib-node` installed, `pgvector` without a database URL
+ * @throws StoreConnectionError - the database cannot be opened or reached
  */
 export async function buildIndexFolder(
   out: string,
   data: string,
   modelsDir: string,
   device: T.Device,
-  o: { store?: IndexStoreKind; sink?: ProgressSink } = {},
+  o: { store?: IndexStoreKind; sink?: ProgressSink } & StoreConnection = {},
 ): Promise<IndexManifest> {
   checkNewFolder(out, { what: 'the index' });
   const models = readRetrievalModels(modelsDir, device);
@@ -126,13 +134,7 @@ export async function buildIndexFolder(
     tokenizer,
   });
   const embedder = asEmbedder(models.biEncoder, models.tokenizer);
-  const { kind, store } = await createIndexStore(o.store, models.manifest.model.dModel);
-  const retriever = new Retriever({ embedder, store });
-  const progress = new Progress('embed', chunks.length, o.sink);
-  for (let from = 0; from < chunks.length; from += 64) {
-    await retriever.add(chunks.slice(from, from + 64));
-    progress.update(Math.min(chunks.length, from + 64), `${docs.length} documents`);
-  }
+  const dimension = models.manifest.model.dModel;
   const manifest: IndexManifest = {
     format: 2,
     models: relative(resolve(out), resolve(modelsDir)),
@@ -141,15 +143,32 @@ export async function buildIndexFolder(
     documents: docs.length,
     chunks: chunks.length,
     chunkSize,
-    store: kind,
+    store: o.store ?? 'hnsw',
   };
   await writeNewFolder(out, { what: 'the index' }, async (dir) => {
-    writeAtomic(
-      join(dir, INDEX_FILES.chunks),
-      chunks.map((c) => `${JSON.stringify(c)}\n`).join(''),
-    );
-    await saveIndexStore(join(dir, STORE_FILES[kind]), store);
-    writeAtomic(join(dir, INDEX_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+    const { kind, store } = await createIndexStore(o.store, dimension, dir, {
+      databaseUrl: o.databaseUrl,
+    });
+    manifest.store = kind;
+    // Everything but the store is written first: the store is kept (and released) last, and
+    // until then a failure drops a database table along with the folder.
+    try {
+      const retriever = new Retriever({ embedder, store });
+      const progress = new Progress('embed', chunks.length, o.sink);
+      for (let from = 0; from < chunks.length; from += 64) {
+        await retriever.add(chunks.slice(from, from + 64));
+        progress.update(Math.min(chunks.length, from + 64), `${docs.length} documents`);
+      }
+      writeAtomic(
+        join(dir, INDEX_FILES.chunks),
+        chunks.map((c) => `${JSON.stringify(c)}\n`).join(''),
+      );
+      writeAtomic(join(dir, INDEX_FILES.manifest), `${JSON.stringify(manifest, null, 2)}\n`);
+    } catch (e) {
+      await discardIndexStore(store).catch(() => undefined);
+      throw e;
+    }
+    await saveIndexStore(dir, store);
   });
   return manifest;
 }
@@ -158,7 +177,8 @@ export async function buildIndexFolder(
  * Opens an index folder: its models, the vectors in the store it records, and BM25 rebuilt from
  * the chunks, as a retriever of `o.method` — by default the method the models folder records as
  * tuned, with its dense weight (see {@link OpenIndexOptions}). A missing or corrupt file is an
- * error naming it.
+ * error naming it. A database store connects at `databaseUrl` (default `DATABASE_URL`); call
+ * `close` when done.
  *
  * @throws Error - no method given and none recorded, or a weighted method without a recorded
  *   dense weight: saying how to record one
@@ -191,7 +211,6 @@ export async function openIndexFolder(
     throw new Error(
       `--index ${dir}: ${INDEX_FILES.manifest} names the store ${JSON.stringify(kind)}, expected one of ${Object.keys(STORE_FILES).join(', ')}`,
     );
-  const store = await loadIndexStore(kind, path(STORE_FILES[kind]));
   // Format 2 records the folder relative to the index, format 1 absolute: resolve reads both.
   const modelsDir = resolve(dir, manifest.models);
   if (manifest.modelsSha256) {
@@ -210,10 +229,17 @@ export async function openIndexFolder(
       `${join(modelsDir, MODEL_FILES.manifest)} records no tuned ${method ? 'dense weight' : 'retrieval method'} (models trained before "rag train" recorded one): run "rag eval --bench BENCH --models ${modelsDir}" to choose it on the dev split and record it, or choose --method bm25, dense or hybrid-rrf`,
     );
   const denseWeight = WEIGHTED_METHODS.includes(method) ? tuned!.denseWeight : undefined;
+  const store = await loadIndexStore(kind, dir, models.manifest.model.dModel, o);
   const retriever = methodRetriever(method, models, store, {
     denseWeight,
     rerankDepth: o.rerankDepth,
   });
-  await retriever.restore(chunks);
-  return { retriever, models, manifest, method, denseWeight };
+  try {
+    await retriever.restore(chunks);
+  } catch (e) {
+    await closeIndexStore(store);
+    throw new Error(`--index ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+  const close = () => closeIndexStore(store);
+  return { retriever, models, manifest, method, denseWeight, close };
 }
