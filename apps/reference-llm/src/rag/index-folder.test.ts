@@ -1,4 +1,12 @@
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { FlatIndex } from '@tessera/rag';
 import * as T from '@tessera/tensor-webgpu';
@@ -243,15 +251,49 @@ describe('index folder', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('names a missing or corrupt index', async () => {
-    await expect(openIndexFolder(join(root, 'nothing'), device)).rejects.toThrow(
-      /^--index .*nothing: not an index folder written by "rag index"/,
+  it('names a missing or corrupt index, file by file', async () => {
+    const nothing = join(root, 'nothing');
+    await expect(openIndexFolder(nothing, device)).rejects.toThrow(
+      `--index ${nothing}: not an index folder written by "rag index" (no such folder)`,
+    );
+    await expect(openIndexFolder(root, device)).rejects.toThrow(
+      `--index ${root}: not an index folder written by "rag index" (no index.json)`,
     );
     const out = join(root, 'index2');
-    await buildIndexFolder(out, textFile, models, device);
-    writeFileSync(join(out, STORE_FILES.hnswlib), 'garbage');
-    await expect(openIndexFolder(out, device)).rejects.toThrow(
-      /vectors\.hnswlib: not a Tessera index file/,
+    await buildIndexFolder(out, textFile, models, device, { store: 'hnswlib' });
+    const file = (name: string) => join(out, name);
+    const keep = (name: string) => readFileSync(file(name));
+    const rebuild = 'rebuild the index with "rag index"';
+    const cases: [string, string | null, string | RegExp][] = [
+      [INDEX_FILES.chunks, null, `--index ${out}: chunks.jsonl is missing; ${rebuild}`],
+      [
+        INDEX_FILES.chunks,
+        `${keep(INDEX_FILES.chunks).toString().split('\n')[0]}\n{"id": \n`,
+        new RegExp(`^--index ${out}: chunks\\.jsonl line 2 is not JSON \\(.*\\); ${rebuild}$`),
+      ],
+      [
+        INDEX_FILES.manifest,
+        '{"format": 2',
+        new RegExp(`^--index ${out}: index\\.json is not JSON \\(.*\\); ${rebuild}$`),
+      ],
+      [STORE_FILES.hnswlib, null, /vectors\.hnswlib/],
+      [STORE_FILES.hnswlib, 'garbage', /vectors\.hnswlib: not a Tessera index file/],
+    ];
+    for (const [name, content, error] of cases) {
+      const kept = keep(name);
+      if (content === null) unlinkSync(file(name));
+      else writeFileSync(file(name), content);
+      await expect(openIndexFolder(out, device), name).rejects.toThrow(error);
+      writeFileSync(file(name), kept);
+    }
+    // The models folder it names is gone.
+    const gone = join(root, 'models-gone');
+    await saveRetrievalModels(gone, untuned);
+    const orphan = join(root, 'index-orphan');
+    await buildIndexFolder(orphan, textFile, gone, device, { store: 'hnsw' });
+    rmSync(gone, { recursive: true });
+    await expect(openIndexFolder(orphan, device)).rejects.toThrow(
+      `${gone}: no such folder; "rag train --out ${gone}" writes a models folder`,
     );
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import {
   beirDocumentText,
@@ -174,6 +174,38 @@ export async function buildIndexFolder(
 }
 
 /**
+ * The text of an index folder's file. A missing folder or `index.json` is "not an index folder";
+ * a missing chunks file says to rebuild the index.
+ */
+function readIndexFile(dir: string, name: string): string {
+  const notIndex = (why: string) =>
+    new Error(`--index ${dir}: not an index folder written by "rag index" (${why})`);
+  let text: string;
+  try {
+    text = readFileSync(join(dir, name), 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !existsSync(dir)) throw notIndex('no such folder');
+    if (code === 'ENOENT' && name === INDEX_FILES.manifest) throw notIndex(`no ${name}`);
+    if (code === 'ENOENT')
+      throw new Error(`--index ${dir}: ${name} is missing; rebuild the index with "rag index"`);
+    throw new Error(`--index ${dir}: cannot read ${name} (${code ?? e})`);
+  }
+  return text;
+}
+
+/** A line of an index folder's JSON file, parsed; one that is not JSON says to rebuild the index. */
+function parseIndexJson(dir: string, name: string, text: string, line?: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(
+      `--index ${dir}: ${name}${line ? ` line ${line}` : ''} is not JSON (${(e as Error).message}); rebuild the index with "rag index"`,
+    );
+  }
+}
+
+/**
  * Opens an index folder: its models, the vectors in the store it records, and BM25 rebuilt from
  * the chunks, as a retriever of `o.method` — by default the method the models folder records as
  * tuned, with its dense weight (see {@link OpenIndexOptions}). A missing or corrupt file is an
@@ -188,20 +220,15 @@ export async function openIndexFolder(
   device: T.Device,
   o: OpenIndexOptions = {},
 ): Promise<OpenedIndex> {
-  const path = (name: string) => join(dir, name);
-  let manifest: IndexManifest;
-  let chunks: Chunk[];
-  try {
-    manifest = JSON.parse(readFileSync(path(INDEX_FILES.manifest), 'utf8'));
-    chunks = readFileSync(path(INDEX_FILES.chunks), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line));
-  } catch (e) {
-    throw new Error(
-      `--index ${dir}: not an index folder written by "rag index" (${(e as Error).message})`,
-    );
-  }
+  const { manifest: manifestFile, chunks: chunksFile } = INDEX_FILES;
+  const manifest = parseIndexJson(
+    dir,
+    manifestFile,
+    readIndexFile(dir, manifestFile),
+  ) as IndexManifest;
+  const chunks = readIndexFile(dir, chunksFile)
+    .split('\n')
+    .flatMap((line, i) => (line ? [parseIndexJson(dir, chunksFile, line, i + 1) as Chunk] : []));
   if ((manifest.format !== 1 && manifest.format !== 2) || chunks.length !== manifest.chunks)
     throw new Error(
       `--index ${dir}: ${INDEX_FILES.manifest} says format ${manifest.format} with ${manifest.chunks} chunks, ${INDEX_FILES.chunks} holds ${chunks.length}`,

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as T from '@tessera/tensor-webgpu';
 import { toHuggingFaceJson, trainBpe } from '@tessera/tokenizer';
@@ -58,7 +58,23 @@ describe('retrieval models folder', () => {
   it('names the file that is missing, corrupt or not of the retrieval tokenizer', async () => {
     const dir = join(tempDir(), 'models');
     expect(() => readRetrievalModels(dir, device)).toThrow(
-      `${join(dir, MODEL_FILES.manifest)}: cannot read (ENOENT); is ${dir} a folder written by "rag train"?`,
+      new RegExp(`^${dir}: no such folder; "rag train --out ${dir}" writes a models folder$`),
+    );
+    await saveRetrievalModels(dir, tinyModels(device));
+    // A missing file is missing (it used to be reported as "not JSON").
+    for (const name of [MODEL_FILES.manifest, MODEL_FILES.biEncoder]) {
+      const kept = readFileSync(join(dir, name));
+      unlinkSync(join(dir, name));
+      expect(() => readRetrievalModels(dir, device)).toThrow(
+        new RegExp(
+          `^${join(dir, name)}: missing; "rag train" writes it \\(is ${dir} a folder written by "rag train"\\?\\)$`,
+        ),
+      );
+      writeFileSync(join(dir, name), kept);
+    }
+    writeFileSync(join(dir, MODEL_FILES.manifest), '{"format": 2,');
+    expect(() => readRetrievalModels(dir, device)).toThrow(
+      new RegExp(`^${join(dir, MODEL_FILES.manifest)}: not JSON \\(`),
     );
     await saveRetrievalModels(dir, tinyModels(device));
     writeFileSync(join(dir, MODEL_FILES.crossEncoder), 'not safetensors');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as T from '@tessera/tensor-webgpu';
 import { fromHuggingFaceJson, type Tokenizer, toHuggingFaceJson } from '@tessera/tokenizer';
@@ -95,22 +95,32 @@ export function encoderFingerprint(dir: string): string {
   return hash.digest('hex');
 }
 
-/** A file of a models folder; a file that cannot be read is an error naming it. */
+/**
+ * A file of a models folder. A missing folder or file is an error saying `rag train` writes it;
+ * another failure names the file and the system's code.
+ */
 function readModelFile(dir: string, name: string): Buffer {
+  const path = join(dir, name);
   try {
-    return readFileSync(join(dir, name));
+    return readFileSync(path);
   } catch (e) {
-    throw new Error(
-      `${join(dir, name)}: cannot read (${(e as NodeJS.ErrnoException).code ?? e}); is ${dir} a folder written by "rag train"?`,
-    );
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !existsSync(dir))
+      throw new Error(`${dir}: no such folder; "rag train --out ${dir}" writes a models folder`);
+    if (code === 'ENOENT')
+      throw new Error(
+        `${path}: missing; "rag train" writes it (is ${dir} a folder written by "rag train"?)`,
+      );
+    throw new Error(`${path}: cannot read (${code ?? e})`);
   }
 }
 
 /** Reads and checks a models folder's `retrieval.json`. */
 function readRetrievalManifest(dir: string): RetrievalManifest {
+  const text = readModelFile(dir, MODEL_FILES.manifest).toString('utf8');
   let manifest: RetrievalManifest;
   try {
-    manifest = JSON.parse(readModelFile(dir, MODEL_FILES.manifest).toString('utf8'));
+    manifest = JSON.parse(text);
   } catch (e) {
     throw new Error(`${join(dir, MODEL_FILES.manifest)}: not JSON (${(e as Error).message})`);
   }
