@@ -138,6 +138,20 @@ describe('rag, the command', () => {
     const forced = await run('rag', 'bench', '--out', other, '--passages', '30', '--force');
     expect(forced.output).toContain(`${other}: 30 passages`);
     expect(readFileSync(join(other, 'corpus.jsonl'), 'utf8').trim().split('\n')).toHaveLength(30);
+    const nodev = await run(
+      'rag',
+      'train',
+      '--bench',
+      bench,
+      '--out',
+      join(dir, 'm2'),
+      '--tune',
+      'x',
+    );
+    expect(nodev.code).toBe(1);
+    expect(nodev.output).toContain(
+      `--tune x: loadBeir: cannot read ${join(bench, 'qrels', 'x.tsv')} (ENOENT); give a split the encoders do not train on (rag bench writes dev)`,
+    );
     const t = await run('rag', 'train', '--bench', bench, '--out', models, ...cpu);
     expect(t.code).toBe(1);
     expect(t.output).toContain(

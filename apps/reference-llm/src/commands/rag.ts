@@ -38,6 +38,15 @@ const databaseUrlOption = () =>
     'PostgreSQL of a pgvector index (postgres://user:password@host:port/database)',
   ).env('DATABASE_URL');
 
+/** The `--tune` split; a missing one is an error naming the option. */
+function loadTuning(bench: string, split: string) {
+  return loadBeir(bench, split).catch((e: Error) => {
+    throw new Error(
+      `--tune ${split}: ${e.message}; give a split the encoders do not train on (rag bench writes dev)`,
+    );
+  });
+}
+
 const benchCommand = () =>
   new Command('bench')
     .summary(
@@ -151,7 +160,7 @@ const trainCommand = () =>
       checkNewFolder(o.out, out);
       await withDevice(o.backend, async (device) => {
         const data = await loadBeir(o.bench, 'train');
-        const tuning = await loadBeir(o.bench, o.tune);
+        const tuning = await loadTuning(o.bench, o.tune);
         const models = await trainRetrievalModels(data, device, {
           model: { ...DEFAULT_ENCODER, dModel: o.dModel, layers: o.layers },
           vocabSize: o.vocabSize,
@@ -302,7 +311,7 @@ const evalCommand = () =>
         if (o.tune || !tuned) {
           const split = o.tune ?? 'dev';
           tuned = await tuneRetrieval(
-            await loadBeir(o.bench, split),
+            await loadTuning(o.bench, split),
             split,
             passages,
             models,
