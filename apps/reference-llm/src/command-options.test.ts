@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@commander-js/extra-typings';
 import { describe, expect, it } from 'vitest';
-import { integer, numberIn, threadsFromEnv, withDevice } from './command-options.js';
+import { integer, nonBlank, numberIn, threadsFromEnv, withDevice } from './command-options.js';
 
 describe('option parsers', () => {
   it('integer(min) takes whole numbers from min up and says what it expected', () => {
@@ -19,6 +19,14 @@ describe('option parsers', () => {
       expect(() => topP(bad), bad).toThrow('Expected a number > 0 and <= 1.');
     expect(numberIn({ atLeast: 0 })('0')).toBe(0);
     expect(() => numberIn({ atLeast: 0 })('-1')).toThrow('Expected a number >= 0.');
+  });
+
+  it('nonBlank takes text with a non-space character', () => {
+    expect(nonBlank(' who? ')).toBe(' who? ');
+    for (const bad of ['', ' ', '\n\t'])
+      expect(() => nonBlank(bad), JSON.stringify(bad)).toThrow(
+        new InvalidArgumentError('Expected text that is not empty or only whitespace.'),
+      );
   });
 
   it('withDevice destroys the device after the work, also when it throws', async () => {

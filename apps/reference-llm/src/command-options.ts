@@ -51,6 +51,13 @@ export function numberIn(range: {
   };
 }
 
+/** Text with something besides whitespace (a question); the message completes commander's "argument 'x' is invalid." */
+export function nonBlank(value: string): string {
+  if (value.trim() === '')
+    throw new InvalidArgumentError('Expected text that is not empty or only whitespace.');
+  return value;
+}
+
 /** `--backend`: where tensors live. */
 export const backendOption = () =>
   new Option(

@@ -8,6 +8,7 @@ import {
   ExpertLoadRecorder,
   escapeXml,
   expertLoadSvg,
+  finalDroppedShare,
   finalMaxLoad,
   loadColour,
 } from './expert-load.js';
@@ -41,6 +42,30 @@ describe('ExpertLoadRecorder', () => {
     await recorder.read(4); // nothing new since step 4
     expect(recorder.history.steps).toEqual([3, 4]);
     expect(recorder.history.load.mlp![1]!.reduce((a, b) => a + b, 0)).toBeCloseTo(3, 6);
+    expect(recorder.history.dropped).toEqual({ mlp: [0, 0] }); // dropless
+  });
+
+  it('records the share of assignments a capacity factor drops', async () => {
+    const model = new (class extends Module {
+      mlp = new MoE({
+        dim: 4,
+        hidden: 6,
+        experts: 3,
+        topK: 1,
+        seed: 1,
+        device: cpu,
+        capacityFactor: 0.5,
+      });
+    })();
+    const recorder = new ExpertLoadRecorder(model, 1);
+    const x = T.randn([6, 4], { seed: 2, device: cpu });
+    const chosen = (await model.mlp.gate.route(x).indices.toArray()) as number[][];
+    model.mlp.forward(x);
+    await recorder.afterStep(1);
+    // Capacity ⌈0.5 · 6 tokens · 1 / 3 experts⌉ = 1: each chosen expert keeps one assignment.
+    const kept = new Set(chosen.map(([e]) => e)).size;
+    expect(finalDroppedShare(recorder.history)).toEqual({ mlp: (6 - kept) / 6 });
+    expect(kept).toBeLessThan(6);
   });
 
   it('records nothing for a dense model, and continues a saved history', async () => {
@@ -48,6 +73,7 @@ describe('ExpertLoadRecorder', () => {
     const dense = new ExpertLoadRecorder(new (class extends Module {})(), 10, saved);
     await dense.read(5);
     expect(dense.history).toEqual({ steps: [2], load: { mlp: [[1, 1, 1]] } });
+    expect(finalDroppedShare(dense.history)).toEqual({}); // recorded before drops were
   });
 });
 

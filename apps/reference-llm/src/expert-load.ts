@@ -7,6 +7,11 @@ export interface ExpertLoadHistory {
   steps: number[];
   /** By layer path (`model.layers.0.mlp`): per column, each expert's assignments over the mean (1 = balanced). */
   load: Record<string, number[][]>;
+  /**
+   * By layer path: per column, the share of assignments the capacity cut dropped (0 when
+   * dropless). Absent from runs recorded before it was.
+   */
+  dropped?: Record<string, number[]>;
 }
 
 /**
@@ -25,7 +30,7 @@ export class ExpertLoadRecorder {
     columns = 200,
   ) {
     this.every = Math.max(1, Math.ceil(totalSteps / columns));
-    this.history = saved ?? { steps: [], load: {} };
+    this.history = saved ?? { steps: [], load: {}, dropped: {} };
   }
 
   /** After step `stepsDone` (1-based count): reads the counts when a column is full. */
@@ -43,6 +48,8 @@ export class ExpertLoadRecorder {
       const mean = s.tokensPerExpert.reduce((a, b) => a + b, 0) / s.tokensPerExpert.length;
       const column = s.tokensPerExpert.map((n) => (mean > 0 ? n / mean : 0));
       this.history.load[layer] = [...(this.history.load[layer] ?? []), column];
+      this.history.dropped ??= {};
+      this.history.dropped[layer] = [...(this.history.dropped[layer] ?? []), s.droppedShare];
     }
   }
 }
@@ -51,6 +58,13 @@ export class ExpertLoadRecorder {
 export function finalMaxLoad(h: ExpertLoadHistory): Record<string, number> {
   return Object.fromEntries(
     Object.entries(h.load).map(([layer, cols]) => [layer, Math.max(...(cols.at(-1) ?? [0]))]),
+  );
+}
+
+/** The share of assignments dropped by the capacity cut in the last column, by layer (0 when dropless); empty for runs recorded before it was. */
+export function finalDroppedShare(h: ExpertLoadHistory): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(h.dropped ?? {}).map(([layer, cols]) => [layer, cols.at(-1) ?? 0]),
   );
 }
 

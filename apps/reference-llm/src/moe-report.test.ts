@@ -53,4 +53,39 @@ describe('moeReport', () => {
     );
     expect(r.figures[1]!.svg).toContain('token → expert routing: &quot;ab&quot;');
   });
+
+  it('adds the dropped share of each layer when the model has a capacity factor', () => {
+    const model = new DecoderLM(
+      {
+        vocabSize: 40,
+        dModel: 16,
+        layers: 1,
+        heads: 2,
+        maxSeqLen: 16,
+        ffn: 'moe',
+        moe: { experts: 4, topK: 1, hidden: 8, capacityFactor: 1.25 },
+      },
+      cpu,
+    );
+    const layer = 'model.layers.0.mlp';
+    const load = {
+      steps: [1, 2],
+      load: {
+        [layer]: [
+          [1, 1, 1, 1],
+          [2, 2, 0, 0],
+        ],
+      },
+      dropped: { [layer]: [0.5, 0.125] },
+    };
+    const r = moeReport(model, { load, sentence: { tokens: ['a'], experts: { [layer]: [[0]] } } });
+    expect(r.facts.at(-1)).toEqual([
+      'assignments dropped at the end (capacity factor 1.25, per layer)',
+      '12.5%',
+    ]);
+    expect(r.summary).toMatchObject({
+      capacityFactor: 1.25,
+      finalDroppedShare: { [layer]: 0.125 },
+    });
+  });
 });

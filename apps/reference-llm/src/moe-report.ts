@@ -1,5 +1,10 @@
 import type { DecoderLM } from '@tessera/transformer';
-import { type ExpertLoadHistory, expertLoadSvg, finalMaxLoad } from './expert-load.js';
+import {
+  type ExpertLoadHistory,
+  expertLoadSvg,
+  finalDroppedShare,
+  finalMaxLoad,
+} from './expert-load.js';
 import type { RunReport } from './report.js';
 import { routingSvg, type SentenceRouting } from './routing-picture.js';
 
@@ -11,15 +16,17 @@ export interface MoERun {
 
 /**
  * The MoE part of a pretraining report: rows for the active parameters and each layer's max /
- * mean expert load at the end, the same in `report.json`, and the two pictures (`expert-load.svg`,
- * `routing.svg`).
+ * mean expert load at the end — with a capacity factor, also the share of assignments each
+ * layer dropped in the last column — the same in `report.json`, and the two pictures
+ * (`expert-load.svg`, `routing.svg`).
  */
 export function moeReport(
   model: DecoderLM,
   run: MoERun,
 ): Pick<Required<RunReport>, 'facts' | 'summary' | 'figures'> {
   const maxLoad = finalMaxLoad(run.load);
-  const experts = model.config.moe!.experts;
+  const { experts, capacityFactor } = model.config.moe!;
+  const dropped = capacityFactor === undefined ? undefined : finalDroppedShare(run.load);
   const text = run.sentence.tokens.join('');
   return {
     facts: [
@@ -30,8 +37,22 @@ export function moeReport(
           .map((x) => x.toFixed(2))
           .join(', '),
       ],
+      ...(dropped
+        ? [
+            [
+              `assignments dropped at the end (capacity factor ${capacityFactor}, per layer)`,
+              Object.values(dropped)
+                .map((x) => `${(100 * x).toFixed(1)}%`)
+                .join(', '),
+            ] as [string, string],
+          ]
+        : []),
     ],
-    summary: { activeParameters: model.activeParameters(), finalMaxLoad: maxLoad },
+    summary: {
+      activeParameters: model.activeParameters(),
+      finalMaxLoad: maxLoad,
+      ...(dropped ? { capacityFactor, finalDroppedShare: dropped } : {}),
+    },
     figures: [
       {
         file: 'expert-load.svg',

@@ -2,7 +2,9 @@ import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { DecoderLM } from '@tessera/transformer';
 import { describe, expect, it } from 'vitest';
 import {
+  basePresetName,
   moePreset,
+  moePresetName,
   PRESETS,
   parseMoE,
   presetBudget,
@@ -62,6 +64,19 @@ describe('presets', () => {
     expect(() => moePreset(moe, { experts: 2, topK: 1 })).toThrow(
       /not a dense SwiGLU model \(ffn moe\)/,
     );
+  });
+
+  it('name MoE variants after their base preset, and basePresetName inverts that', () => {
+    for (const m of [
+      { experts: 8, topK: 2 },
+      { experts: 4, topK: 1, sharedExperts: 1, balance: 'aux-free' as const },
+    ]) {
+      const name = moePresetName('small', m);
+      expect(name).toMatch(/^small-moe/);
+      expect(basePresetName(name)).toBe('small');
+    }
+    expect(basePresetName('tiny')).toBe('tiny');
+    expect(basePresetName('my-moe-model')).toBe('my-moe-model');
   });
 
   it('parse --moe EXPERTSxTOPK', () => {

@@ -112,6 +112,11 @@ export interface MoEChoice {
    * DeepSeek-V3's selection bias (γ = AUX_FREE_RATE) and no balancing loss. Default `aux`.
    */
   balance?: 'aux' | 'aux-free';
+  /**
+   * Expert capacity factor (`@tessera/moe`'s `capacityFactor`: each expert keeps at most
+   * ⌈factor · N · k / E⌉ of a batch's N·k assignments, the rest dropped); default none, dropless.
+   */
+  capacityFactor?: number;
 }
 
 /**
@@ -131,7 +136,7 @@ export const AUX_FREE_RATE = 0.005;
  * @throws TypeError - a preset that is not dense SwiGLU
  */
 export function moePreset(p: Preset, m: MoEChoice): Preset {
-  const { experts, topK, sharedExperts = 0, balance = 'aux' } = m;
+  const { experts, topK, sharedExperts = 0, balance = 'aux', capacityFactor } = m;
   if (p.model.ffn !== undefined && p.model.ffn !== 'swiglu')
     throw new TypeError(
       `moePreset: preset ${p.name} is not a dense SwiGLU model (ffn ${String(p.model.ffn)})`,
@@ -142,6 +147,8 @@ export function moePreset(p: Preset, m: MoEChoice): Preset {
     );
   if (!Number.isInteger(sharedExperts) || sharedExperts < 0)
     throw new RangeError(`moePreset: sharedExperts must be an integer >= 0, got ${sharedExperts}`);
+  if (capacityFactor !== undefined && !(capacityFactor > 0))
+    throw new RangeError(`moePreset: capacityFactor must be a number > 0, got ${capacityFactor}`);
   const dense = p.model.ffnHidden ?? swigluHidden(p.model.dModel);
   const hidden = Math.round(dense / (topK + sharedExperts));
   if (hidden < 1)
@@ -151,7 +158,7 @@ export function moePreset(p: Preset, m: MoEChoice): Preset {
   return {
     ...p,
     name: moePresetName(p.name, m),
-    description: `${p.description}; ${experts} experts of width ${hidden}, ${topK} per token${sharedExperts ? ` + ${sharedExperts} shared` : ''}, ${balance === 'aux' ? 'load-balancing loss' : 'auxiliary-loss-free bias'}`,
+    description: `${p.description}; ${experts} experts of width ${hidden}, ${topK} per token${sharedExperts ? ` + ${sharedExperts} shared` : ''}, ${balance === 'aux' ? 'load-balancing loss' : 'auxiliary-loss-free bias'}${capacityFactor === undefined ? '' : `, capacity factor ${capacityFactor}`}`,
     model: {
       ...p.model,
       ffn: 'moe',
@@ -161,15 +168,22 @@ export function moePreset(p: Preset, m: MoEChoice): Preset {
         hidden,
         ...(sharedExperts > 0 ? { sharedExperts } : {}),
         ...(balance === 'aux-free' ? { biasUpdateRate: AUX_FREE_RATE } : {}),
+        ...(capacityFactor === undefined ? {} : { capacityFactor }),
       },
     },
   };
 }
 
-/** The name of a preset's MoE variant: `<preset>-moe<E>x<k>[s<s>][-auxfree]`. */
+/** The name of a preset's MoE variant: `<preset>-moe<E>x<k>[s<s>][-auxfree][-cf<factor>]`. */
 export function moePresetName(base: string, m: MoEChoice): string {
   const shared = m.sharedExperts ? `s${m.sharedExperts}` : '';
-  return `${base}-moe${m.experts}x${m.topK}${shared}${m.balance === 'aux-free' ? '-auxfree' : ''}`;
+  const capacity = m.capacityFactor === undefined ? '' : `-cf${m.capacityFactor}`;
+  return `${base}-moe${m.experts}x${m.topK}${shared}${m.balance === 'aux-free' ? '-auxfree' : ''}${capacity}`;
+}
+
+/** The preset a name is a variant of: `tiny-moe8x2s1` → `tiny` (`moePresetName`'s inverse); other names unchanged. */
+export function basePresetName(name: string): string {
+  return name.replace(/-moe\d+x\d+(s\d+)?(-auxfree)?(-cf[\d.e+-]+)?$/, '');
 }
 
 /** `8x2` → 8 experts, top-2. */

@@ -332,4 +332,19 @@ describe('pretrain', () => {
       /--preset micro-moe8x2 conflicts with the checkpoint, which was started with micro-moe4x2-auxfree/,
     );
   });
+
+  it('trains the MoE variant with a capacity factor: named for it, and the report gives the share dropped', async () => {
+    const dir = tempDir();
+    await run({ out: dir, steps: 2, moe: { experts: 4, topK: 2, capacityFactor: 0.5 } });
+    const { state } = readCheckpoint<PretrainState>(dir);
+    expect(state.preset.name).toBe('micro-moe4x2-cf0.5');
+    expect(state.model).toMatchObject({ moe: { capacityFactor: 0.5 } });
+    // Capacity ⌈0.5 · N · 2 / 4⌉ per expert keeps at most N of the 2N assignments: half or more dropped.
+    const dropped = state.expertLoad!.dropped!['model.layers.0.mlp']!;
+    expect(dropped).toHaveLength(2);
+    for (const share of dropped) expect(share).toBeGreaterThanOrEqual(0.5);
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(
+      /\| assignments dropped at the end \(capacity factor 0\.5, per layer\) \| \d+\.\d%/,
+    );
+  });
 });

@@ -22,6 +22,7 @@ import { type MoERun, moeReport } from './moe-report.js';
 import { buildOptimizer, OPTIMIZERS, type OptimizerName } from './optimizer.js';
 import { restoreOptimizer } from './optimizer-state.js';
 import {
+  basePresetName,
   type MoEChoice,
   moePreset,
   moePresetName,
@@ -139,7 +140,7 @@ function resumeSettings(ckpt: Checkpoint<PretrainState>, o: PretrainOptions) {
   if (s.preset === null || typeof s.preset !== 'object' || typeof s.preset.name !== 'string')
     throw field('preset', 'is missing: the recipe the run was started with');
   const base =
-    o.preset === undefined ? s.preset.name.split('-moe')[0]! : resolvePreset(o.preset).name;
+    o.preset === undefined ? basePresetName(s.preset.name) : resolvePreset(o.preset).name;
   const givenPreset =
     o.moe !== undefined ? moePresetName(base, o.moe) : o.preset === undefined ? undefined : base;
   if (givenPreset !== undefined && givenPreset !== s.preset.name)

@@ -82,6 +82,14 @@ describe('the command line', () => {
       "option '--steps <n>' argument '0' is invalid. Expected an integer >= 1.",
     ],
     [['dllm', 'sample'], "unknown command 'sample'"],
+    [
+      ['rag', 'query', '--index', 'index', ''],
+      "command-argument value '' is invalid for argument 'question'. Expected text that is not empty or only whitespace.",
+    ],
+    [
+      ['agent', ' \t'],
+      "command-argument value ' \t' is invalid for argument 'question'. Expected text that is not empty or only whitespace.",
+    ],
     [['train'], "unknown command 'train'"],
   ])('%j is an error naming the flag', async (args, message) => {
     const { error, err } = await parse(args);
@@ -138,7 +146,7 @@ describe('the command line', () => {
     });
   });
 
-  it('pretrain --moe parses EXPERTSxK, with --shared-experts and --balance', async () => {
+  it('pretrain --moe parses EXPERTSxK, with --shared-experts, --balance and --capacity-factor', async () => {
     const program = buildProgram();
     let seen: unknown;
     const pretrain = program.commands.find((c) => c.name() === 'pretrain')!;
@@ -146,13 +154,19 @@ describe('the command line', () => {
       seen = o;
     });
     await program.parseAsync(
-      'node x pretrain --moe 8x2 --shared-experts 1 --balance aux-free'.split(' '),
+      'node x pretrain --moe 8x2 --shared-experts 1 --balance aux-free --capacity-factor 1.25'.split(
+        ' ',
+      ),
     );
     expect(seen).toMatchObject({
       moe: { experts: 8, topK: 2 },
       sharedExperts: 1,
       balance: 'aux-free',
+      capacityFactor: 1.25,
     });
+    expect((await parse(['pretrain', '--moe', '8x2', '--capacity-factor', '0'])).err).toContain(
+      "option '--capacity-factor <f>' argument '0' is invalid",
+    );
     const bad = await parse(['pretrain', '--moe', '2x3']);
     expect(bad.err).toContain(
       "option '--moe <EXPERTSxK>' argument '2x3' is invalid. Expected EXPERTSxK with 1 <= K <= EXPERTS, e.g. 8x2.",

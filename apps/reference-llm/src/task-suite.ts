@@ -25,7 +25,7 @@ export interface TaskSuiteOptions {
 
 /**
  * The built-in tasks (`builtInTasks`) through `@tessera/eval`'s benchmark runner: what `tasks`,
- * `eval --tasks`, `dllm tasks` and the pipeline's per-stage evaluation measure. Metrics per task:
+ * `eval --tasks` and `dllm tasks` measure. Metrics per task:
  * `score` (exact match of the greedy answer) for arithmetic, `acc` and `acc_norm` for the quiz.
  */
 export function runTaskSuite(lm: LanguageModel, o: TaskSuiteOptions): Promise<BenchmarkReport> {

@@ -28,7 +28,8 @@ import {
  * Reference attention with the score matrix materialised: (q·kᵀ)·scale, masks as −∞, softmax,
  * then ·v — on either backend, from core ops. The oracle for the flash kernels and the baseline
  * of their benchmark. GQA by broadcasting k and v over each group (a view, not a copy);
- * `documentIds` as a block-diagonal mask over the score matrix.
+ * `documentIds` as a block-diagonal mask over the score matrix. A row that sees no key (masked
+ * out, or no keys at all) outputs zeros.
  */
 export function naiveAttention(
   q: Tensor,
@@ -37,6 +38,8 @@ export function naiveAttention(
   options: SequenceAttentionOptions = {},
 ): Tensor {
   const d = attentionDims('naiveAttention', SEQUENCE_ATTENTION_OPTION_KEYS, q, k, v, options);
+  // No keys: every row sees nothing and outputs zeros, as the flash kernels do (q·0 keeps the graph).
+  if (d.sk === 0) return mul(q, 0);
   const group = d.heads / d.kvHeads;
   const device = q.device;
   const qg = reshape(q, [d.batch, d.kvHeads, group, d.sq, d.headDim]);

@@ -58,6 +58,7 @@ export {
 export {
   type BenchmarkReport,
   buildPrompt,
+  type DocResult,
   type GenerationDoc,
   type GenerationTask,
   type LanguageModel,

@@ -1,6 +1,7 @@
 import {
   arithmeticTask,
   buildPrompt,
+  type DocResult,
   knowledgeQuizTask,
   type LanguageModel,
   type RunOptions,
@@ -34,6 +35,30 @@ describe('benchmark runner', () => {
     expect(reportToMarkdown(report)).toContain('| knowledge-quiz | 0 | 10 | acc | 1.0000 |');
   });
 
+  it("hands every doc's prompt, raw generation and score to onDoc", async () => {
+    const docs: [string, DocResult][] = [];
+    const task = arithmeticTask(3, 5);
+    const report = await runBenchmark(oracle, [quiz, task], {
+      limit: 3,
+      onDoc: (name, doc) => docs.push([name, doc]),
+    });
+    expect(docs.map(([name, d]) => [name, d.index, d.score])).toEqual([
+      ['knowledge-quiz', 0, 1],
+      ['knowledge-quiz', 1, 1],
+      ['knowledge-quiz', 2, 1],
+      ['arithmetic', 0, 1],
+      ['arithmetic', 1, 1],
+      ['arithmetic', 2, 1],
+    ]);
+    expect(docs[0]![1]).toEqual({ index: 0, prompt: buildPrompt(quiz, 0), score: 1 });
+    // The generation as the model returned it: the stop sequence and what follows are still there.
+    const [, first] = docs[3]!;
+    expect(first.prompt).toBe(task.docs[0]!.prompt);
+    expect(first.response).toBe(`${oracle.generate(first.prompt, { maxTokens: 8, stop: ['\n'] })}`);
+    expect(first.response).toContain('\nQ: and more');
+    expect(report.results[1]!.metrics.score).toBe(1);
+  });
+
   // A model whose log-likelihood is -0.5 per character prefers short choices; acc_norm removes that.
   it('acc_norm divides by the continuation length', async () => {
     const task = {
@@ -62,7 +87,7 @@ describe('benchmark runner', () => {
   it('rejects unknown options', async () => {
     const misspelt = { numFewShot: 2 } as RunOptions;
     await expect(runBenchmark(oracle, [quiz], misspelt)).rejects.toThrow(
-      'runBenchmark: unknown option "numFewShot" (known options: numFewshot, seed, limit, onProgress, concurrency)',
+      'runBenchmark: unknown option "numFewShot" (known options: numFewshot, seed, limit, onProgress, onDoc, concurrency)',
     );
   });
 

@@ -61,11 +61,28 @@ export interface RunOptions {
   /** Called after every doc; the CLI prints it as a progress line. */
   onProgress?: (task: string, done: number, total: number) => void;
   /**
+   * Called with every doc's result, as lm-evaluation-harness logs samples: the prompt, the
+   * model's generation as it returned it (before the cut at stop sequences) and the doc's score.
+   */
+  onDoc?: (task: string, doc: DocResult) => void;
+  /**
    * Docs of a task scored at once (default 1: one after another). A model whose calls run
    * elsewhere (a job queue, a server) can take many; the metrics are the same at any value,
    * summed in the docs' order.
    */
   concurrency?: number;
+}
+
+/** One doc's result, as `RunOptions.onDoc` receives it. */
+export interface DocResult {
+  /** The doc's index in its task. */
+  index: number;
+  /** The prompt the model was given (few-shot examples included). */
+  prompt: string;
+  /** Generation tasks: the model's text as `generate` returned it, before the cut at the stop sequences. */
+  response?: string;
+  /** Generation: the metric's score; multiple choice: 1 when the choice of highest log-likelihood is the answer (acc), else 0. */
+  score: number;
 }
 
 export interface TaskResult {
@@ -132,20 +149,23 @@ async function scoreDoc(
   task: Task,
   index: number,
   prompt: string,
-): Promise<[number, number]> {
+): Promise<{ hits: [number, number]; response?: string }> {
   if (task.kind === 'multiple-choice') {
     const doc = task.docs[index]!;
     const lls: number[] = [];
     for (const choice of doc.choices) lls.push(await model.logLikelihood(prompt, ` ${choice}`));
     const norm = lls.map((ll, c) => ll / (doc.choices[c]!.length + 1));
-    return [Number(argmax(lls) === doc.answer), Number(argmax(norm) === doc.answer)];
+    return { hits: [Number(argmax(lls) === doc.answer), Number(argmax(norm) === doc.answer)] };
   }
-  const raw = await model.generate(prompt, {
+  const response = await model.generate(prompt, {
     maxTokens: task.maxTokens ?? 32,
     stop: task.stop ?? ['\n\n'],
   });
-  const prediction = truncateAtStop(raw, task.stop ?? ['\n\n']).trim();
-  return [(task.metric ?? exactMatch)(prediction, task.docs[index]!.targets), 0];
+  const prediction = truncateAtStop(response, task.stop ?? ['\n\n']).trim();
+  return {
+    hits: [(task.metric ?? exactMatch)(prediction, task.docs[index]!.targets), 0],
+    response,
+  };
 }
 
 async function runTask(model: LanguageModel, task: Task, options: RunOptions): Promise<TaskResult> {
@@ -159,9 +179,16 @@ async function runTask(model: LanguageModel, task: Task, options: RunOptions): P
     Array.from({ length: n }, (_, i) => i),
     options.concurrency ?? 1,
     async (i) => {
-      const score = await scoreDoc(model, task, i, buildPrompt(task, i, k, seed));
+      const prompt = buildPrompt(task, i, k, seed);
+      const { hits, response } = await scoreDoc(model, task, i, prompt);
+      options.onDoc?.(task.name, {
+        index: i,
+        prompt,
+        ...(response === undefined ? {} : { response }),
+        score: hits[0],
+      });
       options.onProgress?.(task.name, ++done, n);
-      return score;
+      return hits;
     },
   );
   let sum = 0;
@@ -186,6 +213,7 @@ export async function runBenchmark(
     'seed',
     'limit',
     'onProgress',
+    'onDoc',
     'concurrency',
   ]);
   const results: TaskResult[] = [];

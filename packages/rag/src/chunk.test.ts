@@ -1,15 +1,24 @@
 import { readFileSync } from 'node:fs';
-import { type Chunk, chunkDocuments, chunkText } from '@tessera/rag';
+import { type Chunk, chunkDocuments, chunkText, type TokenizerLike } from '@tessera/rag';
 import { describe, expect, it } from 'vitest';
 
-/** Every chunk is its exact span of the source, trimmed, within the size; none is lost. */
-function checkTiling(source: string, chunks: Chunk[], size: number, overlapping: boolean) {
+/**
+ * Every chunk is its exact span of the source, trimmed, within the size (`measure`: characters
+ * by default); none is lost.
+ */
+function checkTiling(
+  source: string,
+  chunks: Chunk[],
+  size: number,
+  overlapping: boolean,
+  measure: (text: string) => number = (t) => t.length,
+) {
   let covered = 0;
   chunks.forEach((c, i) => {
     expect(c.text).toBe(source.slice(c.start, c.end));
     expect(c.text).toBe(c.text.trim());
     expect(c.text.length).toBeGreaterThan(0);
-    expect(c.text.length).toBeLessThanOrEqual(size);
+    expect(measure(c.text)).toBeLessThanOrEqual(size);
     expect(c.index).toBe(i);
     expect(c.id).toBe(`${c.sourceId}#${i}`);
     // Nothing but whitespace between the end of what is covered and the chunk's start.
@@ -21,6 +30,16 @@ function checkTiling(source: string, chunks: Chunk[], size: number, overlapping:
 }
 
 const sentence = (n: number) => `Sentence number ${n} says a thing.`; // 30 or 31 characters
+
+/** A toy tokenizer: a token per word and per punctuation mark; spaces are free. */
+const words: TokenizerLike = {
+  encode: (text) => (text.match(/\w+|[^\w\s]/g) ?? []).map((_, i) => i),
+};
+/** A toy tokenizer: a token per two UTF-16 code units, spaces included. */
+const pairs: TokenizerLike = {
+  encode: (text) => Array.from({ length: Math.ceil(text.length / 2) }, (_, i) => i),
+};
+const tokens = (tokenizer: TokenizerLike) => (text: string) => tokenizer.encode(text).length;
 
 describe('chunkText', () => {
   it('packs whole paragraphs while they fit', () => {
@@ -93,6 +112,105 @@ describe('chunkText', () => {
         size,
         overlap > 0,
       );
+  });
+
+  it('counts sizes in tokens with a tokenizer, not characters', () => {
+    // A sentence is 7 tokens (six words and the full stop) but 30 or 31 characters.
+    const text = [1, 2, 3, 4, 5].map(sentence).join(' ');
+    const chunks = chunkText('doc', text, { chunkSize: 14, tokenizer: words });
+    checkTiling(text, chunks, 14, false, tokens(words));
+    expect(chunks.map((c) => c.text)).toEqual([
+      `${sentence(1)} ${sentence(2)}`,
+      `${sentence(3)} ${sentence(4)}`,
+      sentence(5),
+    ]);
+    // A bigger size packs more; in characters, 14 would not hold one sentence.
+    const three = chunkText('doc', text, { chunkSize: 21, tokenizer: words });
+    expect(three.map((c) => c.text)).toEqual([
+      [1, 2, 3].map(sentence).join(' '),
+      `${sentence(4)} ${sentence(5)}`,
+    ]);
+    // The default is 256 tokens, not 1000 characters: 300 one-letter words (600 characters).
+    const many = Array.from({ length: 300 }, () => 'w').join(' ');
+    expect(chunkText('doc', many).map((c) => c.text.length)).toEqual([599]);
+    const byToken = chunkText('doc', many, { tokenizer: words });
+    expect(byToken.map((c) => words.encode(c.text).length)).toEqual([256, 44]);
+    expect(byToken.map((c) => [c.start, c.end])).toEqual([
+      [0, 511],
+      [512, 599],
+    ]);
+  });
+
+  it('measures the overlap in tokens, repeating whole sentences', () => {
+    const text = [1, 2, 3, 4, 5].map(sentence).join(' ');
+    const chunks = chunkText('doc', text, { chunkSize: 14, chunkOverlap: 7, tokenizer: words });
+    checkTiling(text, chunks, 14, true, tokens(words));
+    expect(chunks.map((c) => c.text)).toEqual([
+      `${sentence(1)} ${sentence(2)}`,
+      `${sentence(2)} ${sentence(3)}`,
+      `${sentence(3)} ${sentence(4)}`,
+      `${sentence(4)} ${sentence(5)}`,
+    ]);
+    // Six tokens of overlap cannot hold a 7-token sentence: nothing is repeated.
+    const none = chunkText('doc', text, { chunkSize: 14, chunkOverlap: 6, tokenizer: words });
+    expect(none.map((c) => c.text)).toEqual(
+      chunks
+        .slice(0, 1)
+        .map((c) => c.text)
+        .concat([`${sentence(3)} ${sentence(4)}`, sentence(5)]),
+    );
+    // Inside a word, the longest prefix of chunkSize tokens, and the longest tail of chunkOverlap.
+    const hard = chunkText('doc', 'z'.repeat(30), {
+      chunkSize: 5,
+      chunkOverlap: 2,
+      tokenizer: pairs,
+    });
+    expect(hard.map((c) => [c.start, c.end])).toEqual([
+      [0, 10],
+      [6, 16],
+      [12, 22],
+      [18, 28],
+      [24, 30],
+    ]);
+  });
+
+  it('keeps every chunk within chunkSize tokens and its span exact on real text', () => {
+    const play = readFileSync(new URL('../fixtures/bm25.json', import.meta.url), 'utf8').slice(
+      0,
+      20_000,
+    );
+    for (const tokenizer of [words, pairs])
+      for (const [size, overlap] of [
+        [64, 0],
+        [96, 24],
+        [9, 4],
+      ] as const) {
+        const chunks = chunkText('play', play, {
+          chunkSize: size,
+          chunkOverlap: overlap,
+          tokenizer,
+        });
+        checkTiling(play, chunks, size, overlap > 0, tokens(tokenizer));
+        // Packed up to the size: a chunk and the next piece would not fit together.
+        const largest = Math.max(...chunks.map((c) => tokenizer.encode(c.text).length));
+        expect(largest).toBeGreaterThan(size / 2);
+      }
+    // chunkDocuments passes the tokenizer to each document.
+    const docs = chunkDocuments(
+      [
+        { id: 'a', text: `${sentence(1)} ${sentence(2)}` },
+        { id: 'b', text: sentence(3) },
+      ],
+      { chunkSize: 7, tokenizer: words },
+    );
+    expect(docs.map((c) => [c.id, c.text])).toEqual([
+      ['a#0', sentence(1)],
+      ['a#1', sentence(2)],
+      ['b#0', sentence(3)],
+    ]);
+    expect(() => chunkText('doc', 'text', { tokenizer: {} as never })).toThrow(
+      'chunkText: tokenizer must have an encode(text) method',
+    );
   });
 
   it('rejects empty texts, repeated ids and bad sizes', () => {

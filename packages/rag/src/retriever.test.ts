@@ -127,6 +127,18 @@ describe('Retriever', () => {
     expect(() => new Retriever({ topK: 3 } as never)).toThrow(/unknown option "topK"/);
   });
 
+  it('names an empty or blank query before searching either half', async () => {
+    const retriever = new Retriever({ embedder: hashing, store: new FlatIndex({ dimension: 32 }) });
+    await retriever.add(passages);
+    for (const query of ['', ' \n\t '])
+      await expect(retriever.search(query, 3)).rejects.toThrow(
+        `Retriever.search: query must be text that is not empty or only whitespace, got ${JSON.stringify(query)}`,
+      );
+    await expect(retriever.search(undefined as never, 3)).rejects.toThrow(
+      'Retriever.search: query must be a string, got undefined',
+    );
+  });
+
   it('restores passages whose vectors a loaded index holds, answering as the original', async () => {
     const store = new HnswIndex({ dimension: 32 });
     const original = new Retriever({ embedder: hashing, store });

@@ -130,9 +130,17 @@ export class Retriever {
   /**
    * The `k` best passages for `query`, best first.
    *
-   * @throws RangeError - `k` is not a positive integer, or the query embeds badly
+   * @throws TypeError - `query` is not a string
+   * @throws RangeError - `query` is empty or only whitespace, `k` is not a positive integer, or
+   *   the query embeds badly
    */
   async search(query: string, k: number): Promise<RetrievedPassage[]> {
+    if (typeof query !== 'string')
+      throw new TypeError(`Retriever.search: query must be a string, got ${typeof query}`);
+    if (query.trim() === '')
+      throw new RangeError(
+        `Retriever.search: query must be text that is not empty or only whitespace, got ${JSON.stringify(query)}`,
+      );
     checkK('Retriever.search', k);
     const rankings: Hit[][] = [];
     const weights: number[] = [];

@@ -26,13 +26,20 @@ describe('asChatModel', () => {
     expect(await chat.chat(messages)).toBe('Answer: four');
   });
 
-  it('cuts the oldest tokens of a conversation longer than the window, and says so', async () => {
-    const cuts: number[] = [];
-    const window = prompt.length + 4; // room for 8 new tokens needs 4 more
+  it('counts a conversation in its format and refuses one that does not fit, never cutting it', async () => {
+    const window = prompt.length + 4; // 8 new tokens leave room for prompt.length - 4
     const lm = new ScriptedLM(device, tokenizer.vocabSize, [], window);
-    await asChatModel(lm, tokenizer, { ...sampling, maxNewTokens: 8 }, 'm', (n) =>
-      cuts.push(n),
-    ).chat(messages);
-    expect(cuts).toEqual([4]);
+    const chat = asChatModel(lm, tokenizer, { ...sampling, maxNewTokens: 8 }, 'm');
+    expect(chat.window.size).toBe(window);
+    expect(chat.window.replyTokens).toBe(8);
+    expect(chat.window.tokens(messages)).toBe(prompt.length);
+    await expect(chat.chat(messages)).rejects.toThrow(
+      new RangeError(
+        `asChatModel: the conversation takes ${prompt.length} tokens, over the ${prompt.length - 4} that the model's ${window}-token window leaves beside --max-new-tokens 8`,
+      ),
+    );
+    expect(() => asChatModel(lm, tokenizer, { ...sampling, maxNewTokens: window }, 'm')).toThrow(
+      `--max-new-tokens ${window} leaves no room for a prompt in the model's ${window}-token window`,
+    );
   });
 });

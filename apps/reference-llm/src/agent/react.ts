@@ -1,12 +1,19 @@
 import type { ChatModel } from '@tessera/eval';
 import type { ChatMessage } from '@tessera/tokenizer';
 import {
-  formatToolResult,
   type ToolCall,
   type ToolDefinition,
   Toolset,
-  toolsPrompt,
+  toolSignaturesPrompt,
 } from '../serve/tools.js';
+import {
+  type ConversationWindow,
+  checkAgentPrompt,
+  type Exchange,
+  fitConversation,
+  renderConversation,
+  type WindowFit,
+} from './window.js';
 
 /** A tool the agent may call: its definition as the serving API takes it, and what it does. */
 export interface AgentTool {
@@ -20,6 +27,8 @@ export interface AgentStep {
   /** The model's text outside its tool calls (its thought, or the final answer). */
   thought: string;
   calls: { name: string; arguments: unknown; observation: string }[];
+  /** What the model read before writing this step (when the run had a window). */
+  window?: WindowFit;
 }
 
 /** How a run ended, with every step and the whole conversation (the transcript). */
@@ -32,40 +41,70 @@ export interface AgentRun {
   messages: ChatMessage[];
 }
 
-/** The ReAct instructions that precede the tools' signatures in the system message. */
-export const REACT_INSTRUCTIONS =
-  'Answer the question. Think step by step: write a short thought, then call one tool and wait for its result, or give the final answer as "Answer: ...".';
+/** The ReAct instructions; the tools' signatures and the call format follow in the system message. */
+export const REACT_INSTRUCTIONS = 'Think, then answer as "Answer: ..." or call a tool:';
+
+/**
+ * The agent's system message: {@link REACT_INSTRUCTIONS}, then the tools as signatures
+ * (`toolSignaturesPrompt`), which take a fraction of the tokens of their JSON Schemas so that
+ * the prompt fits a small model's window.
+ */
+export function agentPrompt(tools: readonly ToolDefinition[]): string {
+  return `${REACT_INSTRUCTIONS}\n${toolSignaturesPrompt(tools)}`;
+}
 
 /**
  * A ReAct agent (Yao et al., 2023): the model writes a thought and a tool call, the tool's result
  * comes back as an observation, and so on until the model writes no call — its text is then the
  * answer (after "Answer:", when present) — or `maxSteps` model turns have passed. Tools are shown
- * and parsed exactly as the server does (`serve/tools.ts`: Hermes-style `<tool_call>` JSON,
- * arguments checked against each tool's JSON Schema); a call that does not parse or fails comes
- * back as an observation saying why, so the model can correct it.
+ * as signatures ({@link agentPrompt}) and parsed exactly as the server does (`serve/tools.ts`:
+ * Hermes-style `<tool_call>` JSON, arguments checked against each tool's JSON Schema); a call
+ * that does not parse or fails comes back as an observation saying why, so the model can
+ * correct it.
  *
- * @throws RangeError - `maxSteps` is not a positive integer
+ * With a `window`, the prompt must fit it (`checkAgentPrompt`: refused before any generation,
+ * with the counts), and at each step the model reads the conversation fitted to it
+ * (`fitConversation`: the oldest observations, then the oldest steps left out, the newest
+ * observations cut); each step's `window` says what was left out. `messages` keeps everything.
+ *
+ * @throws RangeError - `maxSteps` is not a positive integer; the prompt does not fit the window
  */
 export async function runAgent(
   model: ChatModel,
   question: string,
   tools: readonly AgentTool[],
-  o: { maxSteps?: number; onStep?: (step: AgentStep, index: number) => void } = {},
+  o: {
+    maxSteps?: number;
+    onStep?: (step: AgentStep, index: number) => void;
+    window?: ConversationWindow;
+  } = {},
 ): Promise<AgentRun> {
   const maxSteps = o.maxSteps ?? 6;
   if (!(Number.isInteger(maxSteps) && maxSteps >= 1))
     throw new RangeError(`runAgent: maxSteps must be a positive integer, got ${maxSteps}`);
   const toolset = new Toolset(tools.map((t) => t.definition));
-  const messages: ChatMessage[] = [
-    { role: 'system', content: `${REACT_INSTRUCTIONS}\n${toolsPrompt(toolset.tools)}` },
+  const head: ChatMessage[] = [
+    { role: 'system', content: agentPrompt(toolset.tools) },
     { role: 'user', content: question },
   ];
+  if (o.window) checkAgentPrompt(head, o.window);
+  const exchanges: Exchange[] = [];
   const steps: AgentStep[] = [];
+  const end = (answer: string | null, stoppedBy: AgentRun['stoppedBy']): AgentRun => ({
+    question,
+    answer,
+    stoppedBy,
+    steps,
+    messages: renderConversation(head, exchanges),
+  });
   for (let i = 0; i < maxSteps; i++) {
-    const reply = await model.chat(messages);
+    const read = o.window
+      ? fitConversation(head, exchanges, o.window)
+      : { messages: renderConversation(head, exchanges), fit: undefined };
+    const reply = await model.chat(read.messages);
     const parsed = toolset.parse(reply);
-    messages.push({ role: 'assistant', content: reply });
     const step: AgentStep = { thought: parsed.content.trim(), calls: [] };
+    if (read.fit) step.window = read.fit;
     const observations = parsed.errors.map((e) => `error: ${e}`);
     for (const call of parsed.calls) {
       const observation = await runCall(tools, call);
@@ -76,16 +115,13 @@ export async function runAgent(
       });
       observations.push(observation);
     }
+    exchanges.push({ reply, observations });
     steps.push(step);
     o.onStep?.(step, i);
-    if (observations.length === 0) {
-      const answer = /Answer:\s*([\s\S]*)$/i.exec(step.thought)?.[1]?.trim() ?? step.thought;
-      return { question, answer, stoppedBy: 'answer', steps, messages };
-    }
-    for (const observation of observations)
-      messages.push({ role: 'tool', content: formatToolResult(observation) });
+    if (observations.length === 0)
+      return end(/Answer:\s*([\s\S]*)$/i.exec(step.thought)?.[1]?.trim() ?? step.thought, 'answer');
   }
-  return { question, answer: null, stoppedBy: 'step limit', steps, messages };
+  return end(null, 'step limit');
 }
 
 async function runCall(tools: readonly AgentTool[], call: ToolCall): Promise<string> {

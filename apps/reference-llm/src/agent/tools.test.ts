@@ -21,4 +21,16 @@ describe('agent tools', () => {
     expect(out).toBe(`[1] play.txt:0-${end} ${text.slice(0, end)}`);
     expect(await searchTool(retriever).run({ query: 'zebra' })).toBe('no passages found');
   });
+
+  it('search refuses an empty query by its schema and a blank one by the retriever', async () => {
+    const retriever = new Retriever();
+    await retriever.add(chunkText('play.txt', 'ROMEO:\nBut soft!'));
+    const tool = searchTool(retriever);
+    expect(new Toolset([tool.definition]).check('search', { query: '' })).toBe(
+      'arguments of "search" do not fit its parameters: /query must NOT have fewer than 1 characters',
+    );
+    await expect(tool.run({ query: ' \n' })).rejects.toThrow(
+      'Retriever.search: query must be text that is not empty or only whitespace, got " \\n"',
+    );
+  });
 });

@@ -2,13 +2,15 @@ import type { Retriever } from '@tessera/rag';
 import { calculate } from './calculator.js';
 import type { AgentTool } from './react.js';
 
-/** `calculator`: evaluates an arithmetic expression (see `calculate`). */
+/**
+ * `calculator`: evaluates an arithmetic expression (`calculate`: numbers, + - * / % ^ and
+ * parentheses). No description: its signature says what it does, in fewer of the window's tokens.
+ */
 export const calculatorTool: AgentTool = {
   definition: {
     type: 'function',
     function: {
       name: 'calculator',
-      description: 'Evaluates an arithmetic expression: numbers, + - * / % ^ and parentheses.',
       parameters: {
         type: 'object',
         properties: { expression: { type: 'string' } },
@@ -22,7 +24,7 @@ export const calculatorTool: AgentTool = {
 
 /**
  * `search`: the top `k` passages of a RAG index for a query, numbered, each with its source and
- * span (`[1] play.txt:120-410 text`), so the answer can cite them.
+ * span (`[1] play.txt:120-410 text`), so the answer can cite them. No description, as above.
  */
 export function searchTool(retriever: Retriever, k = 3): AgentTool {
   return {
@@ -30,7 +32,6 @@ export function searchTool(retriever: Retriever, k = 3): AgentTool {
       type: 'function',
       function: {
         name: 'search',
-        description: 'Searches the document index; returns the best passages with their sources.',
         parameters: {
           type: 'object',
           properties: { query: { type: 'string', minLength: 1 } },

@@ -2,11 +2,13 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { asChatModel } from '../agent/chat-model.js';
 import { type AgentTool, runAgent } from '../agent/react.js';
 import { calculatorTool, searchTool } from '../agent/tools.js';
+import { describeFit } from '../agent/window.js';
 import { writeAtomic } from '../atomic-write.js';
 import {
   backendOption,
   checkpointOption,
   integer,
+  nonBlank,
   numberIn,
   seedOption,
   withDevice,
@@ -22,7 +24,7 @@ export const agentCommand = () =>
     .description(
       'Runs a ReAct loop with the tools search (a "rag index" folder) and calculator, in the chat format and tool-call JSON of the serving API; prints each step and saves the transcript as JSON.',
     )
-    .argument('<question>')
+    .argument('<question>', 'what the agent answers (not empty)', nonBlank)
     .addOption(checkpointOption())
     .option(
       '--index <dir>',
@@ -34,9 +36,12 @@ export const agentCommand = () =>
         .default(6),
     )
     .addOption(
-      new Option('--max-new-tokens <n>', 'tokens a turn may have')
+      new Option(
+        '--max-new-tokens <n>',
+        "tokens a turn may have, kept free in the model's window (a tool call with a short thought takes 60 to 90)",
+      )
         .argParser(integer(1))
-        .default(96),
+        .default(72),
     )
     .addOption(
       new Option('--temperature <t>', 'softmax temperature; 0 is greedy')
@@ -51,38 +56,36 @@ export const agentCommand = () =>
         const tools: AgentTool[] = [calculatorTool];
         if (o.index) tools.unshift(searchTool((await openIndexFolder(o.index, device)).retriever));
         const { model, tokenizer } = loadCheckpoint(o.checkpoint, device);
-        let cut = 0;
-        const chat = asChatModel(
-          model,
-          tokenizer,
-          { maxNewTokens: o.maxNewTokens, temperature: o.temperature, seed: o.seed },
-          o.checkpoint,
-          (n) => {
-            cut = Math.max(cut, n);
-          },
-        );
-        const run = await runAgent(chat, question, tools, {
-          maxSteps: o.maxSteps,
-          onStep: (step, i) => {
-            console.log(`step ${i + 1} thought: ${step.thought || '(none)'}`);
-            for (const c of step.calls) {
-              console.log(`  call ${c.name}(${JSON.stringify(c.arguments)})`);
-              console.log(`  observation: ${c.observation.replace(/\n/g, '\n    ')}`);
-            }
-          },
-        });
-        if (cut > 0)
-          console.log(
-            `(the conversation outgrew the model's ${model.maxSequenceLength}-token window: up to ${cut} of its oldest tokens were cut)`,
+        try {
+          const chat = asChatModel(
+            model,
+            tokenizer,
+            { maxNewTokens: o.maxNewTokens, temperature: o.temperature, seed: o.seed },
+            o.checkpoint,
           );
-        console.log(
-          run.answer === null ? `no answer after ${o.maxSteps} steps` : `answer: ${run.answer}`,
-        );
-        writeAtomic(
-          o.transcript,
-          `${JSON.stringify({ checkpoint: o.checkpoint, ...run }, null, 2)}\n`,
-        );
-        console.log(`transcript: ${o.transcript}`);
-        model.dispose();
+          const run = await runAgent(chat, question, tools, {
+            maxSteps: o.maxSteps,
+            window: chat.window,
+            onStep: (step, i) => {
+              console.log(`step ${i + 1} thought: ${step.thought || '(none)'}`);
+              const fitted = step.window && describeFit(step.window, i + 1);
+              if (fitted) console.log(`  ${fitted}`);
+              for (const c of step.calls) {
+                console.log(`  call ${c.name}(${JSON.stringify(c.arguments)})`);
+                console.log(`  observation: ${c.observation.replace(/\n/g, '\n    ')}`);
+              }
+            },
+          });
+          console.log(
+            run.answer === null ? `no answer after ${o.maxSteps} steps` : `answer: ${run.answer}`,
+          );
+          writeAtomic(
+            o.transcript,
+            `${JSON.stringify({ checkpoint: o.checkpoint, ...run }, null, 2)}\n`,
+          );
+          console.log(`transcript: ${o.transcript}`);
+        } finally {
+          model.dispose();
+        }
       });
     });

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typin
 import {
   howItEnded,
   integer,
+  numberIn,
   presetOptions,
   runTrainingCommand,
   trainingOptions,
@@ -42,6 +43,12 @@ export const pretrainCommand = () =>
           '--balance <how>',
           'expert load balancing (with --moe): aux, the load-balancing loss, or aux-free, the selection bias of DeepSeek-V3 (default: aux)',
         ).choices(['aux', 'aux-free'] as const),
+      )
+      .addOption(
+        new Option(
+          '--capacity-factor <f>',
+          "expert capacity (with --moe): each expert keeps at most ⌈f·N·K/EXPERTS⌉ of a batch's N·K token assignments and drops the rest (Switch Transformer; default: dropless)",
+        ).argParser(numberIn({ above: 0 })),
       ),
     {
       out: 'runs/<preset>',
@@ -49,9 +56,17 @@ export const pretrainCommand = () =>
       saveEvery: 'the validation interval, --eval-every',
     },
   ).action(async (o) => {
-    if (!o.moe && (o.sharedExperts !== undefined || o.balance !== undefined))
-      throw new Error('pretrain: --shared-experts and --balance need --moe');
-    const moe = o.moe && { ...o.moe, sharedExperts: o.sharedExperts, balance: o.balance };
+    if (
+      !o.moe &&
+      (o.sharedExperts !== undefined || o.balance !== undefined || o.capacityFactor !== undefined)
+    )
+      throw new Error('pretrain: --shared-experts, --balance and --capacity-factor need --moe');
+    const moe = o.moe && {
+      ...o.moe,
+      sharedExperts: o.sharedExperts,
+      balance: o.balance,
+      capacityFactor: o.capacityFactor,
+    };
     const out =
       o.out ?? `runs/${o.preset ?? 'tiny'}${o.moe ? `-moe${o.moe.experts}x${o.moe.topK}` : ''}`;
     await runTrainingCommand(

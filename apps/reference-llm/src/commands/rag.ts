@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { loadBeir } from '@tessera/rag/node';
-import { backendOption, integer, numberIn, withDevice } from '../command-options.js';
+import { backendOption, integer, nonBlank, numberIn, withDevice } from '../command-options.js';
 import { DEFAULT_DATA, readText } from '../data.js';
 import { asLanguageModel } from '../language-model.js';
 import { loadCheckpoint } from '../load.js';
@@ -216,7 +216,7 @@ const queryCommand = () =>
     .summary(
       "retrieve (by default with the method the models' tuning chose), print the passages with scores and citations, then answer",
     )
-    .argument('<question>')
+    .argument('<question>', 'what to retrieve passages for (not empty)', nonBlank)
     .requiredOption('--index <dir>', 'folder written by "rag index"')
     .option(
       '--checkpoint <dir>',

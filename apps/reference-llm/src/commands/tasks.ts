@@ -71,7 +71,7 @@ export const tasksCommand = () =>
           async () =>
             hasChatTokens(tokenizer)
               ? [
-                  await heldoutArithmetic(model, new ChatFormat(tokenizer), {
+                  await heldoutArithmetic(model, new ChatFormat(tokenizer), o.checkpoint, {
                     seed: 1,
                     count: o.limit ?? 100,
                     maxNewTokens: 32,

@@ -2,16 +2,16 @@ import { join } from 'node:path';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 import { evaluateCheckpoint } from '../evaluate.js';
-import { asLanguageModel } from '../language-model.js';
 import { readCheckpoint } from '../run-folder.js';
-import { runTaskSuite } from '../task-suite.js';
 import { data, tempDir } from '../test-utils/fixtures.js';
 import { microRecipe, pretrainedMicro } from '../test-utils/tuning.js';
+import { arithmeticData } from '../tuning/arithmetic.js';
 import { readChatModel } from '../tuning/chat-model.js';
 import { preferenceData } from '../tuning/datasets.js';
 import { sourceText } from '../tuning/examples.js';
 import { writeJsonl } from '../tuning/jsonl.js';
 import { likelihoodPreferenceAccuracy } from '../tuning/preference-accuracy.js';
+import { scoreReplies } from '../tuning/replies.js';
 import { trainRewardModel } from '../tuning/reward.js';
 import { sft } from '../tuning/sft.js';
 import { evaluateStage } from './evaluation.js';
@@ -21,12 +21,11 @@ const device = gpu ?? cpu;
 const quiet = { write: () => {} };
 
 describe('evaluateStage', () => {
-  it('measures the held-out questions sft measures, before (the pretrained model) and after tuning', async () => {
+  it('measures the held-out questions sft measures through the benchmark runner, with the figures sft computes, before (the pretrained model) and after tuning', async () => {
     const pretrain = await pretrainedMicro(device);
     const out = tempDir();
     const tuned = await sft({ from: pretrain, out, recipe: microRecipe, device, sink: quiet });
-    const tasks = { fewshot: 1, limit: 2, seed: 0 };
-    const o = { device, pretrain, recipe: microRecipe, tasks };
+    const o = { device, pretrain, recipe: microRecipe };
     const before = (await evaluateStage('pretrain', pretrain, o)).row;
     const { row: after, answers } = await evaluateStage('sft', out, o);
     expect([before.accuracy, before.format]).toEqual([tuned.before.accuracy, tuned.before.format]);
@@ -41,11 +40,14 @@ describe('evaluateStage', () => {
     // Bits per byte over the whole validation split of the text the model was pretrained on.
     expect(after.bitsPerByte).toBe((await evaluateCheckpoint(out, { data, device })).bitsPerByte);
     expect(after.preferenceAccuracy).toBeNull();
-    // The benchmark runner's tasks (`tasks`'s code) and the held-out pairs DPO generates, scored
-    // by mean token log-likelihood, on the SFT model as its own command would load it.
+    // GRPO's held-out arithmetic, scored directly as grpo scores it, and the held-out pairs DPO
+    // generates, scored by mean token log-likelihood, on the SFT model as its own command loads it.
     const { model, chat } = readChatModel(readCheckpoint(out), device);
-    const lm = asLanguageModel(model, chat.tokenizer, out);
-    expect(after.tasks).toEqual((await runTaskSuite(lm, tasks)).results);
+    const problems = arithmeticData(1, { train: 0, heldout: microRecipe.grpo.heldout }).heldout;
+    const direct = await scoreReplies(model.eval(), chat, problems, {
+      maxNewTokens: microRecipe.grpo.maxNewTokens,
+    });
+    expect(after.arithmetic).toBe(direct.accuracy);
     const pairs = preferenceData(1, sourceText(readCheckpoint(pretrain)), {
       train: 0,
       heldout: microRecipe.dpo.heldout,
@@ -66,11 +68,6 @@ describe('evaluateStage', () => {
     const fromFile = (await evaluateStage('sft', out, { ...o, pairs: swapped })).row;
     expect(fromFile.likelihoodPreferenceAccuracy).toBeCloseTo(1 - byLikelihood, 10);
     model.dispose();
-    // GRPO's held-out multi-step arithmetic, greedy: a share of the problems.
-    for (const row of [before, after]) {
-      expect(row.arithmetic).toBeGreaterThanOrEqual(0);
-      expect(row.arithmetic).toBeLessThanOrEqual(1);
-    }
 
     const reward = tempDir();
     const rm = await trainRewardModel({
@@ -87,7 +84,6 @@ describe('evaluateStage', () => {
         accuracy: null,
         format: null,
         arithmetic: null,
-        tasks: null,
         likelihoodPreferenceAccuracy: null,
         preferenceAccuracy: rm.after.accuracy,
         sample: null,

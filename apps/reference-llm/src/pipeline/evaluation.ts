@@ -1,43 +1,39 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TaskResult } from '@tessera/eval';
 import type { Device } from '@tessera/tensor-webgpu';
 import { DEFAULT_DATA } from '../data.js';
 import { evaluateModel } from '../evaluate.js';
-import { asLanguageModel } from '../language-model.js';
 import { type ModelState, readModel, readTokenizer } from '../load.js';
 import type { PretrainState } from '../pretrain.js';
 import { readCheckpoint } from '../run-folder.js';
-import { runTaskSuite, type TaskSuiteOptions } from '../task-suite.js';
 import { heldoutArithmetic } from '../tuning/arithmetic-task.js';
 import { addChatTokens, ChatFormat, resizeVocabulary } from '../tuning/chat-format.js';
+import { chatLanguageModel } from '../tuning/chat-language-model.js';
+import { runChatTask } from '../tuning/chat-task.js';
 import { instructionData, preferenceData } from '../tuning/datasets.js';
 import { sourceText } from '../tuning/examples.js';
 import { parsePreferenceExample, readJsonl } from '../tuning/jsonl.js';
 import { likelihoodPreferenceAccuracy } from '../tuning/preference-accuracy.js';
 import { recipeFor, type TuningRecipe } from '../tuning/recipes.js';
-import { scoreReplies } from '../tuning/replies.js';
 
 /** The same measures of every stage's checkpoint: one row of the pipeline's table. */
 export interface StageRow {
   stage: string;
   /** Validation bits per byte of the pretraining text (`evaluateCheckpoint`); null for the reward model. */
   bitsPerByte: number | null;
-  /** Held-out task accuracy, 0–1 (greedy replies, `scoreReplies`); null for the reward model. */
+  /**
+   * Held-out instruction-task accuracy, 0–1: the benchmark runner's score of greedy ChatML
+   * replies, 0-shot (`runChatTask`); null for the reward model.
+   */
   accuracy: number | null;
-  /** Held-out format compliance, 0–1; null for the reward model. */
+  /** Format compliance of the same replies, 0–1; null for the reward model. */
   format: number | null;
   /**
-   * Accuracy on GRPO's held-out multi-step arithmetic (seed 1, greedy, `heldoutArithmetic`), 0–1;
-   * null for the reward model (absent from rows measured before it was added).
+   * Accuracy on GRPO's held-out multi-step arithmetic (seed 1, greedy ChatML replies through the
+   * benchmark runner, 0-shot, as `heldoutArithmetic` and `tasks` score it), 0–1; null for the
+   * reward model (absent from rows measured before it was added).
    */
   arithmetic?: number | null;
-  /**
-   * The built-in benchmark tasks through the benchmark runner (`runTaskSuite`, as `tasks` runs
-   * them; `STAGE_TASKS` by default): two-digit arithmetic (`score`) and the knowledge quiz
-   * (`acc`, `acc_norm`); null for the reward model (absent from rows measured before it was added).
-   */
-  tasks?: TaskResult[] | null;
   /**
    * The language model's preference accuracy on the held-out preference pairs, 0–1: the share
    * where the chosen reply has the higher mean per-token log-likelihood given the prompt
@@ -64,20 +60,12 @@ export interface StageEvaluation {
   answers: StageAnswer[];
 }
 
-/**
- * How the pipeline runs the benchmark tasks on every stage: 3 solved examples before each of the
- * first 10 questions of each task (the tiny model's window of 64 tokens keeps the last of them).
- */
-export const STAGE_TASKS: TaskSuiteOptions = { fewshot: 3, limit: 10, seed: 0 };
-
 export interface StageEvaluationOptions {
   device: Device;
   /** The pipeline's pretraining folder: its text gives the validation split and the task lines. */
   pretrain: string;
   /** The tuning recipe (held-out size, reply length); default the pretrained preset's. */
   recipe?: TuningRecipe;
-  /** The benchmark tasks' few-shot examples, questions and seed; default `STAGE_TASKS`. */
-  tasks?: TaskSuiteOptions;
   /**
    * The held-out preference pairs (JSONL, as `reward` and `dpo` write `data/pairs-heldout.jsonl`);
    * default the pairs those stages generate: seed 1, the recipe's `dpo.heldout` of them.
@@ -87,15 +75,17 @@ export interface StageEvaluationOptions {
 
 /**
  * Measures one stage's checkpoint in `dir`: validation bits per byte on the pretraining text's
- * validation split; task accuracy and format compliance of greedy replies to the held-out
- * instruction questions (`instructionData` with seed 1, the split `sft` holds out by default);
- * GRPO's held-out multi-step arithmetic; the built-in benchmark tasks through the benchmark
- * runner (`runTaskSuite`, the code of `reference-llm tasks`); and the preference accuracy on the
- * held-out preference pairs — the share where the chosen reply has the higher mean per-token
- * log-likelihood given the prompt (`likelihoodPreferenceAccuracy`). A model without chat tokens
- * (the pretrained one) gets them as `sft` adds them (new embedding rows at the mean), so its row
- * shows the starting point. The reward model's row holds its own held-out pair accuracy (its
- * score of the chosen reply is the higher), read from its report. Returns the row and every reply.
+ * validation split; through `@tessera/eval`'s benchmark runner (`runChatTask`: 0-shot, greedy
+ * replies in the ChatML the tuned stages were trained on, all of a task decoded in one batch),
+ * task accuracy and format compliance on the held-out instruction questions (`instructionData`
+ * with seed 1, the split `sft` holds out by default) and accuracy on GRPO's held-out multi-step
+ * arithmetic (`heldoutArithmetic`: seed 1, the recipe's `grpo.heldout` problems and reply length); and the preference
+ * accuracy on the held-out preference pairs — the share where the chosen reply has the higher
+ * mean per-token log-likelihood given the prompt (`likelihoodPreferenceAccuracy`). A model
+ * without chat tokens (the pretrained one) gets them as `sft` adds them (new embedding rows at
+ * the mean), so its row shows the starting point. The reward model's row holds its own held-out
+ * pair accuracy (its score of the chosen reply is the higher), read from its report. Returns the
+ * row and every reply to the instruction questions.
  */
 export async function evaluateStage(
   stage: string,
@@ -110,7 +100,6 @@ export async function evaluateStage(
       accuracy: null,
       format: null,
       arithmetic: null,
-      tasks: null,
       likelihoodPreferenceAccuracy: null,
       preferenceAccuracy: report.after.accuracy,
       sample: null,
@@ -135,29 +124,23 @@ export async function evaluateStage(
     if (model.vocabSize !== tokenizer.vocabSize)
       model = resizeVocabulary(model, tokenizer.vocabSize);
     const chat = new ChatFormat(tokenizer);
-    const scores = await scoreReplies(model.eval(), chat, heldout, {
-      maxNewTokens: recipe.replyTokens,
-    });
-    const arithmetic = await heldoutArithmetic(model, chat, {
+    const lm = chatLanguageModel(model.eval(), chat, dir);
+    const instructions = await runChatTask(lm, chat, 'instructions', heldout, recipe.replyTokens);
+    const arithmetic = await heldoutArithmetic(model, chat, dir, {
       seed: 1,
       count: recipe.grpo.heldout,
       maxNewTokens: recipe.grpo.maxNewTokens,
     });
-    const tasks = await runTaskSuite(
-      asLanguageModel(model, tokenizer, dir),
-      o.tasks ?? STAGE_TASKS,
-    );
     const pairs = o.pairs
       ? readJsonl(o.pairs, parsePreferenceExample)
       : preferenceData(1, sourceText(source), { train: 0, heldout: recipe.dpo.heldout }).heldout;
-    const answers = scores.answers.map((a) => ({ question: a.question, reply: a.reply }));
+    const answers = instructions.answers.map((a) => ({ question: a.question, reply: a.reply }));
     const row = {
       stage,
       bitsPerByte,
-      accuracy: scores.accuracy,
-      format: scores.format,
+      accuracy: instructions.result.metrics.accuracy!,
+      format: instructions.result.metrics.format!,
       arithmetic: arithmetic.metrics.accuracy!,
-      tasks: tasks.results,
       likelihoodPreferenceAccuracy: await likelihoodPreferenceAccuracy(
         model,
         chat,

@@ -66,6 +66,7 @@ describe('judgeStages', () => {
     expect(judge.id).toBe('stub');
     const r = await judgeStages(judge, stub.url, answers, 'sft');
     expect(r.judge).toEqual({ url: stub.url, model: 'stub' });
+    expect('caveat' in r).toBe(false);
     expect(r.comparisons.map((c) => [c.stage, c.against])).toEqual([['dpo', 'sft']]);
     const report = r.comparisons[0]!.report;
     expect(report).toMatchObject({
@@ -88,10 +89,11 @@ describe('judgeStages', () => {
     });
   });
 
-  it('warns of self-enhancement when the judge is one of the stages', async () => {
+  it('keeps the caveat it is given, and each comparison warns when the judge is one of its two stages', async () => {
     const stub = await stubJudge();
     const judge = await endpointJudge({ url: stub.url, model: 'dpo' });
-    const r = await judgeStages(judge, stub.url, answers, 'sft');
+    const r = await judgeStages(judge, stub.url, answers, 'sft', 'self-enhancement: …');
+    expect(r.caveat).toBe('self-enhancement: …');
     expect((r.comparisons[0]!.report as { warnings: string[] }).warnings).toEqual([
       'self-enhancement: the judge "dpo" is also a candidate model; prefer an independent judge',
     ]);

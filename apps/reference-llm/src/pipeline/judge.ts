@@ -74,6 +74,8 @@ export interface StageComparison {
 export interface JudgeSection {
   /** The endpoint and model that judged. */
   judge: { url: string; model: string };
+  /** Why the judge may favour some stages' answers (`selfEnhancementCaveat`); absent for an independent judge. */
+  caveat?: string;
   comparisons: StageComparison[];
 }
 
@@ -83,12 +85,14 @@ export interface JudgeSection {
  * both orders, a winner only where they agree, the position- and length-bias figures,
  * the rationale asked before the verdict), each call's output kept as the rationale. A judge
  * whose output has no verdict line fails that comparison only, with the error in its place.
+ * `caveat` (the judge's self-enhancement caveat, if any) goes into the section as given.
  */
 export async function judgeStages(
   judge: ChatModel,
   url: string,
   answers: Record<string, StageAnswer[]>,
   against: string,
+  caveat?: string,
 ): Promise<JudgeSection> {
   const comparisons: StageComparison[] = [];
   const base = answers[against] ?? [];
@@ -125,5 +129,5 @@ export async function judgeStages(
     }));
     comparisons.push({ stage, against, report, verdicts });
   }
-  return { judge: { url, model: judge.id }, comparisons };
+  return { judge: { url, model: judge.id }, ...(caveat && { caveat }), comparisons };
 }

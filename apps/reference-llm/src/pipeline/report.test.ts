@@ -41,6 +41,7 @@ const rows = [
     format: 0,
     sample: { question: 'Add 2 and 3', reply: 'the king' },
   }),
+  // Stored by an older run, with the built-in 3-shot tasks the table no longer shows.
   row('sft', {
     bitsPerByte: 2.9,
     accuracy: 0.38,
@@ -52,7 +53,7 @@ const rows = [
     ],
     likelihoodPreferenceAccuracy: 0.625,
     sample: { question: 'Add 2 and 3', reply: '<b>5</b>\nAnswer: 5' },
-  }),
+  } as Partial<StageRow>),
   row('reward', { preferenceAccuracy: 0.85 }),
 ];
 
@@ -110,18 +111,17 @@ describe('writePipelineReport', () => {
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'))).toEqual(report);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toContain(
-      '| stage | validation bits/byte | task accuracy | format | multi-step arithmetic | runner arithmetic | runner quiz | preference accuracy (log-likelihood) | reward-model accuracy | training time | tokens/s |',
+      '| stage | validation bits/byte | task accuracy | format | multi-step arithmetic | preference accuracy (log-likelihood) | reward-model accuracy | training time | tokens/s |',
     );
     // A row measured before a column was added shows – there.
+    expect(md).toContain('| pretrain | 2.688 | 0.0% | 0.0% | – | – | – | 478.2 s | 4,927 |');
+    expect(md).toContain('| sft | 2.900 | 38.0% | 89.0% | 12.0% | 62.5% | – | 772.0 s | 3,778 |');
+    expect(md).toContain('| reward | – | – | – | – | – | 85.0% | 123.4 s | – |');
+    expect(md).not.toContain('runner quiz');
+    // The note says how the task columns were measured.
     expect(md).toContain(
-      '| pretrain | 2.688 | 0.0% | 0.0% | – | – | – | – | – | 478.2 s | 4,927 |',
+      "`@tessera/eval`'s benchmark runner, 0-shot, on greedy replies in the ChatML",
     );
-    expect(md).toContain(
-      '| sft | 2.900 | 38.0% | 89.0% | 12.0% | 30.0% | 20.0% | 62.5% | – | 772.0 s | 3,778 |',
-    );
-    expect(md).toContain('| reward | – | – | – | – | – | – | – | 85.0% | 123.4 s | – |');
-    // The note names how the runner's tasks ran, from the rows.
-    expect(md).toContain('3-shot, on the first 10 questions of each');
     expect(md).toContain('Reward-model accuracy: the reward model');
     expect(md).toContain('![sft/curves.svg](sft/curves.svg)');
     // Only the charts a stage drew, under a link to its folder.
@@ -131,13 +131,14 @@ describe('writePipelineReport', () => {
     expect(md).toContain('- **sft**: Add 2 and 3 → `<b>5</b> ↵ Answer: 5`');
   });
 
-  it('shows the judge, each comparison’s wins and biases, and every rationale', () => {
+  it('shows the judge, its caveat, each comparison’s wins and biases, and every rationale in both orders', () => {
     const { out, report } = pipelineFolder();
     const winners: ('A' | 'B' | 'tie' | 'inconsistent')[] = ['A', 'B', 'A', 'inconsistent'];
     const judged = {
       ...report,
       judge: {
         judge: { url: 'http://127.0.0.1:8000', model: 'sft' },
+        caveat: 'self-enhancement: the judge "sft" is this pipeline\'s sft model (runs/p/sft)',
         comparisons: [
           {
             stage: 'dpo',
@@ -173,13 +174,26 @@ describe('writePipelineReport', () => {
     };
     writePipelineReport(out, judged);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(md).toContain('## LLM judge: sft at http://127.0.0.1:8000');
+    expect(md).toContain(
+      '## LLM judge: sft at http://127.0.0.1:8000\n\n**Caveat** — self-enhancement: the judge "sft" is this pipeline\'s sft model (runs/p/sft).\n\nEach question is judged in both orders',
+    );
+    // Every rationale, in both orders, under its comparison.
+    expect(md).toContain(
+      '  - Add 2 and 3\n    - dpo first: `It is 5 <ok>. ↵ WINNER: 1`\n    - sft first: `WINNER: 2`\n- ppo vs sft',
+    );
     expect(md).toContain(
       '- dpo vs sft: dpo wins 2, sft wins 1, ties 0, the two orders disagree on 1 of 4; first-position rate 50.0%, longer answer wins 66.7% of 3, length-controlled win rate of dpo 43.1%; self-enhancement: the judge "sft" is also a candidate model; prefer an independent judge',
     );
     expect(md).toContain('- ppo vs sft: no verdict (judge: expected a final line)');
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain('<pre>It is 5 &lt;ok&gt;.\nWINNER: 1</pre>');
+    expect(html).toContain(
+      '<p class="caveat"><b>Caveat</b> — self-enhancement: the judge &quot;sft&quot; is this pipeline&apos;s sft model (runs/p/sft).</p>',
+    );
+    // Without a caveat (an independent judge), none is shown.
+    writePipelineReport(out, { ...judged, judge: { ...judged.judge, caveat: undefined } });
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).not.toContain('Caveat');
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).not.toContain('class="caveat"');
   });
 
   it('puts each stage’s replies next to those of the stage it started from, on the same questions', () => {
@@ -231,14 +245,15 @@ describe.runIf(present || process.env.CI === 'true')('report.html in headless Ch
         .evaluateAll((trs) =>
           trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)),
         );
-      expect(cells.map((c) => c.slice(0, 9))).toEqual([
-        ['pretrain', '2.688', '0.0%', '0.0%', '–', '–', '–', '–', '–'],
-        ['sft', '2.900', '38.0%', '89.0%', '12.0%', '30.0%', '20.0%', '62.5%', '–'],
-        ['reward', '–', '–', '–', '–', '–', '–', '–', '85.0%'],
+      expect(cells.map((c) => c.slice(0, 7))).toEqual([
+        ['pretrain', '2.688', '0.0%', '0.0%', '–', '–', '–'],
+        ['sft', '2.900', '38.0%', '89.0%', '12.0%', '62.5%', '–'],
+        ['reward', '–', '–', '–', '–', '–', '85.0%'],
       ]);
       expect(await page.locator('#stage-sft code').textContent()).toBe('<b>5</b>\nAnswer: 5');
       expect(await page.locator('#samples-sft tbody tr').count()).toBe(SAMPLE_QUESTIONS);
-      // Each chart drawn: the image decoded, and a fifth of its pixels or more are not background.
+      // Each chart drawn: the image decoded, and more than 0.2% of its pixels are not background
+      // (an image that failed to decode leaves every pixel white).
       const charts = await page.locator('figure.chart img').evaluateAll((imgs) =>
         (imgs as HTMLImageElement[]).map((img) => {
           const canvas = document.createElement('canvas');

@@ -80,21 +80,45 @@ export function comparisonLine(c: StageComparison): string {
 const JUDGE_NOTE =
   'Each question is judged in both orders (rationale before verdict); a winner counts only where the orders agree. The first-position rate and how often the longer answer wins show position and verbosity bias; the length-controlled win rate (after AlpacaEval 2.0) is the win rate with the length difference regressed out.';
 
+/** The judge's section of `report.md`: the judge, its caveat, each comparison and every rationale in both orders. */
+function judgeMarkdown(j: JudgeSection): string {
+  const quote = (text: string) => `\`${text.replaceAll('\n', ' ↵ ')}\``;
+  const comparisons = j.comparisons.map((c) =>
+    [
+      `- ${comparisonLine(c)}`,
+      ...c.verdicts.flatMap((v) => [
+        `  - ${v.question.replaceAll('\n', ' ')}`,
+        `    - ${c.stage} first: ${quote(v.stageFirst)}`,
+        `    - ${c.against} first: ${quote(v.againstFirst)}`,
+      ]),
+    ].join('\n'),
+  );
+  const caveat = j.caveat ? `**Caveat** — ${j.caveat}.\n\n` : '';
+  return `## LLM judge: ${j.judge.model} at ${j.judge.url}\n\n${caveat}${JUDGE_NOTE}\n\n${comparisons.join('\n')}`;
+}
+
+/** The judge's section of `report.html`: the judge, its caveat, each comparison, every rationale in both orders. */
+function judgeHtml(j: JudgeSection): string {
+  const caveat = j.caveat ? `<p class="caveat"><b>Caveat</b> — ${escapeXml(j.caveat)}.</p>` : '';
+  return `<h2>LLM judge: ${escapeXml(j.judge.model)} at ${escapeXml(j.judge.url)}</h2>${caveat}<p>${JUDGE_NOTE}</p>${j.comparisons
+    .map(
+      (c) =>
+        `<section class="judged"><p>${escapeXml(comparisonLine(c))}</p>${c.verdicts
+          .map(
+            (v) =>
+              `<details><summary>${escapeXml(v.question)}</summary><p><b>${c.stage} first</b></p><pre>${escapeXml(v.stageFirst)}</pre><p><b>${c.against} first</b></p><pre>${escapeXml(v.againstFirst)}</pre></details>`,
+          )
+          .join('')}</section>`,
+    )
+    .join('\n')}`;
+}
+
 const SAMPLES_NOTE =
   'Greedy replies to the same held-out questions by the model a stage started from (before) and by the stage (after).';
 
-/** A metric of one of the benchmark runner's tasks in a row; null where the row has none. */
-const taskMetric = (row: StageRow, task: string, metric: string) =>
-  row.tasks?.find((t) => t.task === task)?.metrics[metric] ?? null;
-
 /** What the table's columns measure, under it. */
-function tableNote(rows: readonly StageRow[]): string {
-  const tasks = rows.find((row) => row.tasks)?.tasks;
-  const shots = tasks
-    ? `, ${tasks[0]!.numFewshot}-shot, on the first ${tasks[0]!.n} questions of each`
-    : '';
-  return `Task accuracy and format: greedy replies to the held-out instruction questions (the pretrained model with the chat tokens added). Multi-step arithmetic: GRPO's held-out problems, greedy. Runner arithmetic and runner quiz: the benchmark runner's built-in tasks as \`reference-llm tasks\` runs them (two-digit arithmetic, exact match of the greedy answer; the knowledge quiz, log-likelihood of each choice)${shots}. Preference accuracy (log-likelihood): the share of the held-out preference pairs where the model gives the chosen reply a higher mean per-token log-likelihood than the rejected one, given the prompt. Reward-model accuracy: the reward model's own, on the same pairs (it scores the chosen reply higher).`;
-}
+const TABLE_NOTE =
+  "Task accuracy, format and multi-step arithmetic: `@tessera/eval`'s benchmark runner, 0-shot, on greedy replies in the ChatML the tuned stages were trained on (the pretrained model with the chat tokens added) — task accuracy and format compliance on the held-out instruction questions, accuracy on GRPO's held-out multi-step arithmetic. Preference accuracy (log-likelihood): the share of the held-out preference pairs where the model gives the chosen reply a higher mean per-token log-likelihood than the rejected one, given the prompt. Reward-model accuracy: the reward model's own, on the same pairs (it scores the chosen reply higher).";
 
 /** The table's columns: heading and cell of a row. */
 function columns(r: PipelineReport): [string, (row: StageRow) => string][] {
@@ -104,8 +128,6 @@ function columns(r: PipelineReport): [string, (row: StageRow) => string][] {
     ['task accuracy', (row) => percent(row.accuracy)],
     ['format', (row) => percent(row.format)],
     ['multi-step arithmetic', (row) => percent(row.arithmetic ?? null)],
-    ['runner arithmetic', (row) => percent(taskMetric(row, 'arithmetic', 'score'))],
-    ['runner quiz', (row) => percent(taskMetric(row, 'knowledge-quiz', 'acc'))],
     [
       'preference accuracy (log-likelihood)',
       (row) => percent(row.likelihoodPreferenceAccuracy ?? null),
@@ -142,9 +164,7 @@ function markdown(out: string, r: PipelineReport): string {
         .map((p) => `![${p}](${p})`),
     ])
     .join('\n\n');
-  const judge = r.judge
-    ? `\n\n## LLM judge: ${r.judge.judge.model} at ${r.judge.judge.url}\n\n${JUDGE_NOTE}\n\n${r.judge.comparisons.map((c) => `- ${comparisonLine(c)}`).join('\n')}`
-    : '';
+  const judge = r.judge ? `\n\n${judgeMarkdown(r.judge)}` : '';
   const oneLine = (text: string) => `\`${text.replaceAll('\n', ' ↵ ')}\``;
   const beforeAfter = (r.samples ?? [])
     .map(
@@ -155,7 +175,7 @@ function markdown(out: string, r: PipelineReport): string {
   const beforeAfterSection = beforeAfter
     ? `\n\n## Before and after each stage\n\n${SAMPLES_NOTE}\n\n${beforeAfter}`
     : '';
-  return `# reference-llm pipeline\n\n${table}${judge}\n\n${tableNote(r.rows)}\n\n## Samples\n\n${samples}${beforeAfterSection}\n\n## Configuration\n\n${config}\n\n## Curves\n\n${charts}\n`;
+  return `# reference-llm pipeline\n\n${table}${judge}\n\n${TABLE_NOTE}\n\n## Samples\n\n${samples}${beforeAfterSection}\n\n## Configuration\n\n${config}\n\n## Curves\n\n${charts}\n`;
 }
 
 function html(out: string, r: PipelineReport): string {
@@ -182,19 +202,7 @@ function html(out: string, r: PipelineReport): string {
   const config = Object.entries(r.config)
     .map(([k, v]) => `<tr><th>${escapeXml(k)}</th><td>${escapeXml(JSON.stringify(v))}</td></tr>`)
     .join('');
-  const judge = r.judge
-    ? `<h2>LLM judge: ${escapeXml(r.judge.judge.model)} at ${escapeXml(r.judge.judge.url)}</h2><p>${JUDGE_NOTE}</p>${r.judge.comparisons
-        .map(
-          (c) =>
-            `<section class="judged"><p>${escapeXml(comparisonLine(c))}</p>${c.verdicts
-              .map(
-                (v) =>
-                  `<details><summary>${escapeXml(v.question)}</summary><p><b>${c.stage} first</b></p><pre>${escapeXml(v.stageFirst)}</pre><p><b>${c.against} first</b></p><pre>${escapeXml(v.againstFirst)}</pre></details>`,
-              )
-              .join('')}</section>`,
-        )
-        .join('\n')}`
-    : '';
+  const judge = r.judge ? judgeHtml(r.judge) : '';
   const beforeAfter = (r.samples ?? [])
     .map(
       (s) =>
@@ -217,7 +225,7 @@ function html(out: string, r: PipelineReport): string {
 <table id="stages"><thead><tr>${head}</tr></thead><tbody>
 ${body}
 </tbody></table>
-<p>${escapeXml(tableNote(r.rows))}</p>
+<p>${escapeXml(TABLE_NOTE)}</p>
 <h2>Configuration</h2><table id="config">${config}</table>
 ${samplesSection}
 ${judge}

@@ -1,5 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 import { FILES, readCheckpoint } from '../run-folder.js';
@@ -47,11 +50,6 @@ describe('runPipeline', () => {
       expect(row.accuracy).toBeGreaterThanOrEqual(0);
       expect(row.arithmetic).toBeGreaterThanOrEqual(0); // GRPO's held-out problems
       expect(row.sample!.question.length).toBeGreaterThan(0);
-      // The benchmark runner's tasks, as `tasks` runs them (STAGE_TASKS: 3-shot, 10 questions).
-      expect(row.tasks!.map((t) => [t.task, t.n, t.numFewshot])).toEqual([
-        ['arithmetic', 10, 3],
-        ['knowledge-quiz', 10, 3],
-      ]);
     }
     // Preference accuracy by log-likelihood on the held-out pairs DPO wrote.
     const { model, chat } = readChatModel(readCheckpoint(join(out, 'dpo')), device);
@@ -149,6 +147,94 @@ describe('runPipeline after an interruption', () => {
     await expect(run({ out, preset: 'tiny', stages: ['eval'] })).rejects.toThrow(
       `--out ${out}: its pretraining ran the preset ${JSON.stringify(microChat.name)}, not "tiny"; pass --preset ${microChat.name} to go on with it, or give a new --out`,
     );
+  });
+});
+
+/** Every file under `dir`: its modification time and SHA-256, by path. */
+function snapshot(dir: string): Record<string, string> {
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((p) => statSync(join(dir, p)).isFile())
+    .sort();
+  return Object.fromEntries(
+    files.map((p) => [
+      p,
+      `${statSync(join(dir, p)).mtimeMs} ${createHash('sha256')
+        .update(readFileSync(join(dir, p)))
+        .digest('hex')}`,
+    ]),
+  );
+}
+
+const pipelineProcess = fileURLToPath(
+  new URL('../test-utils/pipeline-process.ts', import.meta.url),
+);
+
+/** The pipeline as a process (`test-utils/pipeline-process.ts`); SIGKILLed once `killWhen()` holds. */
+function pipelineChild(
+  args: string[],
+  killWhen?: () => boolean,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', pipelineProcess, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const poll =
+    killWhen &&
+    setInterval(() => {
+      if (killWhen()) child.kill('SIGKILL');
+    }, 20);
+  return new Promise((resolve) =>
+    child.on('exit', (code, signal) => {
+      clearInterval(poll);
+      resolve({ code, signal, output });
+    }),
+  );
+}
+
+/** The step of `dir`'s checkpoint, 0 while it has none (or while a save replaces it). */
+function savedStep(dir: string): number {
+  try {
+    return readCheckpoint(dir).state.step;
+  } catch {
+    return 0;
+  }
+}
+
+describe('runPipeline after a crash', () => {
+  it('SIGKILL mid-stage: the rerun skips the finished stage untouched and resumes the killed one from its last checkpoint', async () => {
+    const out = tempDir();
+    const [pretrain, sft] = [join(out, 'pretrain'), join(out, 'sft')];
+    const args = [out, data, '12', 'pretrain,sft'];
+    // Killed once SFT has saved its first checkpoint within the stage (one every 4 steps of 12).
+    const killed = await pipelineChild(args, () => savedStep(sft) > 0);
+    expect(killed.signal, killed.output).toBe('SIGKILL');
+    const step = readCheckpoint(sft).state.step;
+    expect(step).toBeGreaterThanOrEqual(4);
+    expect(step).toBeLessThan(12);
+    expect(step % 4).toBe(0);
+    // The killed process left its lock behind; the rerun takes it over as stale.
+    expect(existsSync(join(sft, FILES.lock))).toBe(true);
+    const finished = snapshot(pretrain);
+
+    const again = await pipelineChild(args);
+    expect(again.code, again.output).toBe(0);
+    expect(again.output).toContain(`pretrain: complete in ${pretrain}, skipped`);
+    expect(again.output).toContain(`sft: resuming ${sft} from step ${step}`);
+    expect(again.output).toMatch(/sft: done, 12 steps in /);
+    // No SFT step at or before the checkpoint ran again: the bar starts past it.
+    const bar = [...again.output.matchAll(/^sft +\[.*\] +\d+% (\d+)\/12/gm)].map((m) =>
+      Number(m[1]),
+    );
+    expect(bar.length).toBeGreaterThan(0);
+    expect(Math.min(...bar)).toBeGreaterThanOrEqual(step);
+    expect(bar.at(-1)).toBe(12);
+    expect(readCheckpoint(sft).state.step).toBe(12);
+    expect(existsSync(join(sft, 'report.json'))).toBe(true);
+    expect(existsSync(join(sft, FILES.lock))).toBe(false);
+    // The finished stage's files: the same bytes, never rewritten.
+    expect(snapshot(pretrain)).toEqual(finished);
   });
 });
 

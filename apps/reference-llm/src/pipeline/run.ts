@@ -13,6 +13,7 @@ import { checkOut, estimateStageBytes } from './disk.js';
 import { evaluateStage, type StageAnswer, type StageRow } from './evaluation.js';
 import { endpointJudge, type JudgeEndpoint, judgeStages } from './judge.js';
 import { stageSamples, writePipelineReport } from './report.js';
+import { judgeCard, selfEnhancementCaveat, stageCheckpoints } from './self-enhancement.js';
 import { PIPELINE_STAGES, type PipelineContext, stageState } from './stages.js';
 
 /** The stage that measures every trained stage and writes the pipeline's report. */
@@ -112,7 +113,8 @@ function readTimes(out: string): StageTimes {
  * (`evaluateStage`, each row kept in `out/eval/<stage>.json` for that checkpoint; the held-out
  * preference pairs are those the `dpo` or `reward` stage wrote, else generated alike) and writes
  * `report.json`, `report.md` and `report.html` into `out`; with `judge`, an LLM judge compares
- * every stage's replies with the SFT model's (`judgeStages`) and the report shows its verdicts.
+ * every stage's replies with the SFT model's (`judgeStages`) and the report shows its verdicts,
+ * with the self-enhancement caveat where the judge is not independent (`selfEnhancementCaveat`).
  * The `serve` stage is the caller's: the result names the final model and whether to serve it.
  *
  * @throws Error - a bad `--stages`, an unwritable `out` or too little space free there for the
@@ -200,9 +202,18 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     return { stopped: { stage: EVAL_STAGE, reason: evaluated.stopped }, final, serve: false };
   }
   const { rows, answers } = evaluated;
+  const caveat =
+    judge &&
+    selfEnhancementCaveat(await judgeCard(o.judge!.url, judge.id), stageCheckpoints(o.out));
   const judged =
     judge &&
-    (await judgeStages(judge, o.judge!.url, answers, 'sft' in answers ? 'sft' : 'pretrain'));
+    (await judgeStages(
+      judge,
+      o.judge!.url,
+      answers,
+      'sft' in answers ? 'sft' : 'pretrain',
+      caveat,
+    ));
   const from = Object.fromEntries(
     PIPELINE_STAGES.filter((s) => s.needs.length > 0).map((s) => [s.name, s.needs[0]!]),
   );

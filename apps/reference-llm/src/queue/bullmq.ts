@@ -74,6 +74,9 @@ export async function queueCalls(url: string, o: QueueCallsOptions = {}): Promis
   const connection = redisConnection(url);
   await checkReachable(url);
   const queue = new Queue(QUEUE_NAME, { connection });
+  // Each call waiting for its job listens for the queue's closing (BullMQ's waitUntilFinished):
+  // as many listeners as calls in flight, which is no leak.
+  queue.setMaxListeners(0);
   const events = new QueueEvents(QUEUE_NAME, { connection });
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
   const run = randomUUID();

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
+import { FILES, readCheckpoint } from '../run-folder.js';
 import { microRun, testEngine } from '../test-utils/serve.js';
 import { loadServedModel, parseModelSpec } from './models.js';
 
@@ -16,10 +17,15 @@ describe('parseModelSpec', () => {
 });
 
 describe('loadServedModel', () => {
-  it("loads a run folder's checkpoint with its format, step and bytes of every token", async () => {
+  it("loads a run folder's checkpoint with its format, step, weights' SHA-256 and bytes of every token", async () => {
     const dir = await microRun(cpu);
     const m = await loadServedModel({ name: 'micro', dir }, cpu, { ...testEngine, maxBatch: 1 });
-    expect(m).toMatchObject({ name: 'micro', dir, step: 2 });
+    expect(m).toMatchObject({
+      name: 'micro',
+      dir,
+      step: 2,
+      weights: readCheckpoint(dir).state.files[FILES.model],
+    });
     expect(m.format.name).toBe('plain');
     const eot = m.tokenizer.specialId('<|endoftext|>');
     expect(m.vocabulary[eot]).toBeUndefined();

@@ -3,7 +3,7 @@ import type { CausalLM } from '@tessera/sampler';
 import type { Device } from '@tessera/tensor-webgpu';
 import type { Tokenizer } from '@tessera/tokenizer';
 import { loadCheckpoint } from '../load.js';
-import { readCheckpoint } from '../run-folder.js';
+import { FILES, readCheckpoint } from '../run-folder.js';
 import { type ChatFormat, chatFormatOf } from './chat-format.js';
 import { Engine, type EngineOptions } from './engine.js';
 
@@ -15,6 +15,12 @@ export interface ServedModel {
   dir: string;
   /** The training step of the checkpoint. */
   step: number;
+  /**
+   * SHA-256 (hex) of the checkpoint's weights, as its `tessera.json` records them; undefined for
+   * a model not loaded from a run folder. `GET /v1/models` shows it, so that a client can tell
+   * which checkpoint answers (the pipeline's judge check).
+   */
+  weights?: string;
   /** Unix seconds when it was loaded (`created` in `/v1/models`). */
   created: number;
   tokenizer: Tokenizer;
@@ -35,10 +41,11 @@ export function parseModelSpec(spec: string): { name: string; dir: string } {
 
 /**
  * A model ready to serve: its chat format, its vocabulary's bytes, and a started engine. `step`
- * is the checkpoint's training step (0 for a model that has none).
+ * is the checkpoint's training step (0 for a model that has none), `weights` its weights'
+ * SHA-256 where it has one.
  */
 export async function serveModel(
-  spec: { name: string; dir: string; step: number },
+  spec: { name: string; dir: string; step: number; weights?: string },
   model: CausalLM,
   tokenizer: Tokenizer,
   engine: EngineOptions,
@@ -66,6 +73,6 @@ export async function loadServedModel(
   engine: EngineOptions,
 ): Promise<ServedModel> {
   const { model, tokenizer } = loadCheckpoint(spec.dir, device);
-  const step = readCheckpoint(spec.dir).state.step;
-  return serveModel({ ...spec, step }, model, tokenizer, engine);
+  const { step, files } = readCheckpoint(spec.dir).state;
+  return serveModel({ ...spec, step, weights: files[FILES.model] }, model, tokenizer, engine);
 }

@@ -34,15 +34,24 @@ const chat = (extra: object = {}) => ({
 });
 
 describe('the server', () => {
-  it('health, models, and a model by name', async () => {
+  it('health, models (each card naming its checkpoint by its weights), and a model by name', async () => {
     expect(await (await fetch(`${server.url}/health`)).json()).toEqual({
       status: 'ok',
       models: ['micro'],
     });
     const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'x' });
     const list = await client.models.list();
+    // The card names the checkpoint by its weights' SHA-256, as the run folder records it.
+    const weights = readCheckpoint(await microRun(device)).state.files['model.safetensors'];
+    expect(weights).toMatch(/^[0-9a-f]{64}$/);
     expect(list.data).toEqual([
-      { id: 'micro', object: 'model', created: model.created, owned_by: 'tessera' },
+      {
+        id: 'micro',
+        object: 'model',
+        created: model.created,
+        owned_by: 'tessera',
+        weights_sha256: weights,
+      },
     ]);
     expect((await client.models.retrieve('micro')).id).toBe('micro');
     await expect(client.models.retrieve('nope')).rejects.toMatchObject({

@@ -40,6 +40,22 @@ export interface ServerContext {
 
 const PUBLIC = new Set(['/', '/train', '/health']);
 
+/** `owned_by` of every model card `GET /v1/models` lists: it tells a client this server answers. */
+export const MODEL_OWNER = 'tessera';
+
+/**
+ * A model's card in `GET /v1/models`: OpenAI's fields (`owned_by` is `MODEL_OWNER`) and, for a
+ * model loaded from a run folder, `weights_sha256`: its checkpoint's weights' SHA-256, which
+ * names the checkpoint without revealing where it lies.
+ */
+export const modelCard = (m: ServedModel) => ({
+  id: m.name,
+  object: 'model',
+  created: m.created,
+  owned_by: MODEL_OWNER,
+  ...(m.weights === undefined ? {} : { weights_sha256: m.weights }),
+});
+
 /**
  * The OpenAI-compatible server, on fastify: request bodies validated against JSON Schemas
  * (`schemas.ts`; no type coercion, unknown parameters refused), every error in OpenAI's error
@@ -96,13 +112,7 @@ export function createServer(o: ServerOptions): FastifyInstance {
   });
 
   app.get('/health', async () => ({ status: 'ok', models: [...ctx.models.keys()] }));
-  const card = (m: ServedModel) => ({
-    id: m.name,
-    object: 'model',
-    created: m.created,
-    owned_by: 'tessera',
-  });
-  app.get('/v1/models', async () => ({ object: 'list', data: o.models.map(card) }));
+  app.get('/v1/models', async () => ({ object: 'list', data: o.models.map(modelCard) }));
   app.get<{ Params: { model: string } }>('/v1/models/:model', async (request) => {
     const m = ctx.models.get(request.params.model);
     if (!m)
@@ -113,7 +123,7 @@ export function createServer(o: ServerOptions): FastifyInstance {
         'model',
         'model_not_found',
       );
-    return card(m);
+    return modelCard(m);
   });
   app.get('/metrics', async (_, reply) =>
     reply.type(o.metrics.registry.contentType).send(await o.metrics.registry.metrics()),

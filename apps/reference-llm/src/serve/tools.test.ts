@@ -6,6 +6,8 @@ import {
   type ToolDefinition,
   Toolset,
   toolCallId,
+  toolSignature,
+  toolSignaturesPrompt,
   toolsPrompt,
 } from './tools.js';
 
@@ -115,5 +117,42 @@ describe('the tool-call text format', () => {
     );
     expect(formatToolResult('42')).toBe('<tool_response>\n42\n</tool_response>');
     expect(toolCallId()).toMatch(/^call_[0-9A-Za-z]{24}$/);
+  });
+
+  it('writes each tool as a signature read from its JSON Schema, in a fraction of the text', () => {
+    expect(toolSignature(add)).toBe('add(a: integer, b: integer) - Adds two integers');
+    expect(toolSignature(ping)).toBe('ping()');
+    const search: ToolDefinition = {
+      type: 'function',
+      function: {
+        name: 'search',
+        parameters: {
+          type: 'object',
+          properties: {
+            query: { type: 'string', minLength: 1 },
+            k: { type: ['integer', 'null'] },
+            mode: { enum: ['bm25', 'dense'] },
+            tags: { type: 'array', items: { anyOf: [{ type: 'string' }, { const: 1 }] } },
+            filter: { type: 'object', properties: { year: { type: 'integer' } } },
+            raw: {},
+          },
+          required: ['query'],
+        },
+      },
+    };
+    expect(toolSignature(search)).toBe(
+      'search(query: string, k?: integer | null, mode?: "bm25" | "dense", tags?: (string | 1)[], filter?: object, raw?: any)',
+    );
+    const prompt = toolSignaturesPrompt([add, ping]);
+    expect(prompt).toBe(
+      [
+        'add(a: integer, b: integer) - Adds two integers',
+        'ping()',
+        '<tool_call>',
+        '{"name":"<tool>","arguments":{...}}',
+        '</tool_call>',
+      ].join('\n'),
+    );
+    expect(prompt.length).toBeLessThan(toolsPrompt([add, ping]).length / 2);
   });
 });

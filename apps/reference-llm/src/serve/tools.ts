@@ -58,6 +58,52 @@ export function toolsPrompt(tools: readonly ToolDefinition[]): string {
   ].join('\n');
 }
 
+/**
+ * The tools in few tokens, for a model with a short window (the agent's): a signature a line
+ * (`toolSignature`), then the format of a call, to follow an instruction such as "call a tool:".
+ * The tools' JSON Schemas in full (`toolsPrompt`) take several times the tokens.
+ */
+export function toolSignaturesPrompt(tools: readonly ToolDefinition[]): string {
+  return [
+    ...tools.map(toolSignature),
+    TOOL_CALL_OPEN,
+    '{"name":"<tool>","arguments":{...}}',
+    TOOL_CALL_CLOSE,
+  ].join('\n');
+}
+
+/**
+ * A tool as a TypeScript-like signature read from its JSON Schema,
+ * `name(arg: type, optional?: type) - description`: types, unions, enums and consts, arrays
+ * (`string[]`); an argument not required gets `?`, a nested object is `object`. Constraints the
+ * signature does not show (`minLength`, patterns, ...) are still checked when a call is parsed.
+ */
+export function toolSignature(tool: ToolDefinition): string {
+  const { name, description, parameters = {} } = tool.function;
+  const properties = (parameters.properties ?? {}) as Record<string, unknown>;
+  const required = new Set(Array.isArray(parameters.required) ? parameters.required : []);
+  const args = Object.entries(properties).map(
+    ([arg, schema]) => `${arg}${required.has(arg) ? '' : '?'}: ${typeOfSchema(schema)}`,
+  );
+  return `${name}(${args.join(', ')})${description ? ` - ${description}` : ''}`;
+}
+
+/** A JSON Schema's type as TypeScript writes it: `string`, `"a" | "b"`, `number[]`, `any`. */
+function typeOfSchema(schema: unknown): string {
+  if (typeof schema !== 'object' || schema === null) return 'any';
+  const s = schema as Record<string, unknown>;
+  if ('const' in s) return JSON.stringify(s.const);
+  if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v)).join(' | ');
+  const union = s.anyOf ?? s.oneOf;
+  if (Array.isArray(union)) return union.map(typeOfSchema).join(' | ');
+  if (Array.isArray(s.type)) return s.type.map((type) => typeOfSchema({ ...s, type })).join(' | ');
+  if (s.type === 'array') {
+    const item = typeOfSchema(s.items ?? {});
+    return item.includes(' | ') ? `(${item})[]` : `${item}[]`;
+  }
+  return typeof s.type === 'string' ? s.type : 'any';
+}
+
 /** A call as the model writes it (assistant messages of the history are rendered this way). */
 export function formatToolCall(call: { name: string; arguments: unknown }): string {
   return `${TOOL_CALL_OPEN}\n${JSON.stringify({ name: call.name, arguments: call.arguments })}\n${TOOL_CALL_CLOSE}`;

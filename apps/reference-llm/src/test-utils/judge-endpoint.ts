@@ -9,20 +9,25 @@ export interface StubJudge {
   url: string;
   /** The user message of every chat request received, answered or not. */
   asked: string[];
+  /** The most chat requests it held at once (received, not yet answered). */
+  readonly maxInFlight: number;
   close: () => Promise<void>;
 }
 
 /**
  * An OpenAI-compatible endpoint (`GET /v1/models` lists `stub`) whose judge prefers the longer
- * answer, reasoning first, and `WINNER: TIE` on equal lengths. `respond(n)` may take over request
- * `n` (0-based): return a status code to fail it with, `'hold'` to never answer it, or undefined to
- * answer normally.
+ * answer, reasoning first, and `WINNER: TIE` on equal lengths, `delayMs` after the request came.
+ * `respond(n)` may take over request `n` (0-based): return a status code to fail it with, `'hold'`
+ * to never answer it, or undefined to answer normally.
  */
 export async function stubJudge(
   respond: (n: number) => number | 'hold' | undefined = () => undefined,
+  delayMs = 0,
 ): Promise<StubJudge> {
   const asked: string[] = [];
   const held: ServerResponse[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
@@ -33,21 +38,31 @@ export async function stubJudge(
       const takeover = respond(asked.length);
       asked.push(user);
       if (takeover === 'hold') return held.push(res);
-      if (takeover !== undefined) {
-        res.statusCode = takeover;
-        return res.end(JSON.stringify({ error: { message: 'stub failure' } }));
-      }
-      const [, first, second] = /Answer 1: (.*)\n\nAnswer 2: (.*)$/s.exec(user)!;
-      const winner =
-        first!.length === second!.length ? 'TIE' : first!.length > second!.length ? '1' : '2';
-      const content = `The longer answer shows more work.\nWINNER: ${winner}`;
-      res.end(JSON.stringify({ choices: [{ message: { role: 'assistant', content } }] }));
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      const answer = (text: string) => {
+        inFlight--;
+        res.end(text);
+      };
+      setTimeout(() => {
+        if (takeover !== undefined) {
+          res.statusCode = takeover;
+          return answer(JSON.stringify({ error: { message: 'stub failure' } }));
+        }
+        const [, first, second] = /Answer 1: (.*)\n\nAnswer 2: (.*)$/s.exec(user)!;
+        const winner =
+          first!.length === second!.length ? 'TIE' : first!.length > second!.length ? '1' : '2';
+        const content = `The longer answer shows more work.\nWINNER: ${winner}`;
+        answer(JSON.stringify({ choices: [{ message: { role: 'assistant', content } }] }));
+      }, delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     asked,
+    get maxInFlight() {
+      return maxInFlight;
+    },
     close: () => {
       for (const res of held) res.destroy();
       server.closeAllConnections();

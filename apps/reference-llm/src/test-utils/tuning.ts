@@ -76,3 +76,25 @@ export function pretrainedMicro(device: import('@tessera/tensor-webgpu').Device)
   })();
   return pretrained;
 }
+
+let pretrainedMoE: Promise<string> | undefined;
+
+/** The micro-chat model with 4 experts, top-2, pretrained alike (one per test process). */
+export function pretrainedMicroMoE(
+  device: import('@tessera/tensor-webgpu').Device,
+): Promise<string> {
+  pretrainedMoE ??= (async () => {
+    const out = tempDir();
+    await pretrain({
+      preset: microChat,
+      moe: { experts: 4, topK: 2 },
+      out,
+      steps: 4,
+      data,
+      device,
+      sink: quiet,
+    });
+    return out;
+  })();
+  return pretrainedMoE;
+}

@@ -13,7 +13,7 @@ const { gpu, cpu } = await testDevices();
 const device = gpu ?? cpu;
 
 describe('heldoutArithmetic', () => {
-  it('scores the first held-out problems of a grpo run of the same seed, as the run scores them', async () => {
+  it('scores the first held-out problems of a grpo run of the same seed through the runner, as the run scores them', async () => {
     const out = tempDir();
     await sft({
       from: await pretrainedMicro(device),
@@ -24,7 +24,11 @@ describe('heldoutArithmetic', () => {
       steps: 2,
     });
     const { model, chat } = readChatModel(readCheckpoint(out), device);
-    const r = await heldoutArithmetic(model, chat, { seed: 3, count: 6, maxNewTokens: 8 });
+    const r = await heldoutArithmetic(model, chat, out, {
+      seed: 3,
+      count: 6,
+      maxNewTokens: 8,
+    });
     const run = arithmeticData(3, { train: 40, heldout: 10 }).heldout.slice(0, 6);
     const want = await scoreReplies(model, chat, run, { maxNewTokens: 8 });
     expect(r).toEqual({

@@ -52,6 +52,15 @@ describe('ChatFormat', () => {
     expect(Array.from(completionMask!).indexOf(1)).toBe(prompt.length);
     expect(chat.replyText([...ids.slice(prompt.length), 5, 6])).toBe('12 + 30 = 42\nAnswer: 42');
   });
+
+  it('a prompt as text encodes to the prompt tokens', () => {
+    for (const n of [1, 2, 4]) {
+      const messages = conversation.slice(0, n);
+      const text = chat.promptText(messages);
+      expect(text).toBe(applyChatTemplate(messages, 'chatml', { addGenerationPrompt: true }));
+      expect(chat.encode(text)).toEqual(chat.promptIds(messages));
+    }
+  });
 });
 
 describe('resizeVocabulary', () => {

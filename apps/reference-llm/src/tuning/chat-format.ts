@@ -17,7 +17,8 @@ import { DecoderLM } from '@tessera/transformer';
  * with mean resizing; Hewitt 2021). `<|im_end|>` ends a reply: generation stops there.
  */
 export const CHAT_TEMPLATE = 'chatml' as const;
-const [IM_START, IM_END] = CHAT_SPECIAL_TOKENS[CHAT_TEMPLATE] as [string, string];
+/** The chat template's special tokens: `<|im_start|>` opens a message, `<|im_end|>` ends it. */
+export const [IM_START, IM_END] = CHAT_SPECIAL_TOKENS[CHAT_TEMPLATE] as [string, string];
 
 /** Whether a tokenizer has the chat template's special tokens. */
 export function hasChatTokens(tokenizer: Tokenizer): boolean {
@@ -77,7 +78,8 @@ export class ChatFormat {
     this.endId = tokenizer.specialId(IM_END);
   }
 
-  private encode(text: string): number[] {
+  /** The tokens of `text`, its `<|im_start|>` and `<|im_end|>` read as the special tokens. */
+  encode(text: string): number[] {
     return Array.from(this.tokenizer.encode(text, { allowedSpecial: [IM_START, IM_END] }));
   }
 
@@ -87,6 +89,17 @@ export class ChatFormat {
       ...messages.flatMap((m) => this.encode(applyChatTemplate([m], CHAT_TEMPLATE))),
       ...this.encode(applyChatTemplate([], CHAT_TEMPLATE, { addGenerationPrompt: true })),
     ];
+  }
+
+  /**
+   * The same prompt as text (what a text-in, text-out model is given): `encode(promptText(m))`
+   * is `promptIds(m)`, since the chat tokens split the text where the messages meet.
+   */
+  promptText(messages: readonly ChatMessage[]): string {
+    return (
+      messages.map((m) => applyChatTemplate([m], CHAT_TEMPLATE)).join('') +
+      applyChatTemplate([], CHAT_TEMPLATE, { addGenerationPrompt: true })
+    );
   }
 
   /**

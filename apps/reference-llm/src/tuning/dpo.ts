@@ -1,7 +1,7 @@
 import type { Schedule } from '@tessera/optim';
 import { dpoEval, dpoStep, type PreferenceLossType } from '@tessera/rlhf';
 import type { DecoderLM } from '@tessera/transformer';
-import { llamaConfig } from '../hf-config.js';
+import { decoderConfig } from '../hf-config.js';
 import type { Evaluation } from '../loop.js';
 import { FILES } from '../run-folder.js';
 import { huggingFaceFiles } from '../save-checkpoint.js';
@@ -171,7 +171,7 @@ export async function dpo(o: DpoOptions): Promise<DpoResult> {
   const save = async (step: number) =>
     saveTuning(t, training, step, {
       weights: { [FILES.model]: await policy.save() },
-      files: huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
+      files: huggingFaceFiles(chat.tokenizer, decoderConfig(policy, { eos: chat.endId })),
       model: policy.config,
       dataFiles: data.files,
     });

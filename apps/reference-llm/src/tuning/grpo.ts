@@ -10,7 +10,7 @@ import {
   scoreCompletions,
 } from '@tessera/grpo';
 import type { Schedule } from '@tessera/optim';
-import { llamaConfig } from '../hf-config.js';
+import { decoderConfig } from '../hf-config.js';
 import type { Evaluation } from '../loop.js';
 import { FILES } from '../run-folder.js';
 import { huggingFaceFiles } from '../save-checkpoint.js';
@@ -242,7 +242,7 @@ export async function grpo(o: GrpoOptions): Promise<GrpoResult> {
   const save = async (step: number) =>
     saveTuning(t, training, step, {
       weights: { [FILES.model]: await policy.save() },
-      files: huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
+      files: huggingFaceFiles(chat.tokenizer, decoderConfig(policy, { eos: chat.endId })),
       model: policy.config,
       dataFiles: data.files,
     });

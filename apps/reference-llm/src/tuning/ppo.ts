@@ -10,7 +10,7 @@ import {
 } from '@tessera/rlhf';
 import * as T from '@tessera/tensor-webgpu';
 import type { DecoderLM } from '@tessera/transformer';
-import { llamaConfig } from '../hf-config.js';
+import { decoderConfig } from '../hf-config.js';
 import type { Evaluation } from '../loop.js';
 import { FILES } from '../run-folder.js';
 import { huggingFaceFiles } from '../save-checkpoint.js';
@@ -216,7 +216,7 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
   const save = async (step: number) =>
     saveTuning(t, training, step, {
       weights: { [FILES.model]: await policy.save(), [VALUE_FILE]: await value.save() },
-      files: huggingFaceFiles(chat.tokenizer, llamaConfig(policy.config, { eos: chat.endId })),
+      files: huggingFaceFiles(chat.tokenizer, decoderConfig(policy, { eos: chat.endId })),
       model: policy.config,
       dataFiles: data.files,
       state: { klCoef: kl.value },

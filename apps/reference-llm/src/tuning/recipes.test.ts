@@ -10,6 +10,11 @@ describe('tuning recipes', () => {
     );
   });
 
+  it("a mixture-of-experts variant follows its base preset's recipe", () => {
+    expect(recipeFor('tiny-moe8x2')).toBe(RECIPES.tiny);
+    expect(recipeFor('small-moe8x2s1-auxfree')).toBe(RECIPES.small);
+  });
+
   it('each stage evaluates within its run, and PPO’s minibatches divide its rollouts', () => {
     for (const [name, r] of Object.entries(RECIPES)) {
       for (const stage of [r.sft, r.reward, r.dpo, r.ppo]) {

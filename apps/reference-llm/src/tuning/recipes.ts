@@ -3,6 +3,8 @@
  * model was pretrained with). `tiny` is sized so that pretrain → sft → reward → dpo, ppo and grpo run
  * in about a quarter of an hour on a 2-core CPU through lavapipe; `small` and `base` are for GPUs.
  */
+import { basePresetName } from '../presets.js';
+
 export interface StageRecipe {
   /** Optimizer steps. */
   steps: number;
@@ -236,9 +238,13 @@ export const RECIPES: Record<string, TuningRecipe> = {
   },
 };
 
-/** The recipe of a preset; throws naming the known ones. */
+/**
+ * The recipe of a preset; a mixture-of-experts variant (`tiny-moe8x2`) follows its base preset's.
+ *
+ * @throws Error - an unknown preset, naming the known ones
+ */
 export function recipeFor(preset: string): TuningRecipe {
-  const recipe = RECIPES[preset];
+  const recipe = RECIPES[basePresetName(preset)];
   if (!recipe)
     throw new Error(
       `no tuning recipe for preset "${preset}"; known: ${Object.keys(RECIPES).join(', ')}`,

@@ -46,6 +46,8 @@ describe('held-out replies', () => {
     expect(judgeReply('Answer: 41', true, ref)).toEqual({ formatted: true, correct: false });
     expect(judgeReply('42', true, ref)).toEqual({ formatted: false, correct: false });
     expect(judgeReply(' hello ', true, 'hello')).toEqual({ formatted: true, correct: true });
+    // An answer line first, after white space, as the runner's trimmed reply reads it.
+    expect(judgeReply(' Answer: 42\n', true, ref)).toEqual({ formatted: true, correct: true });
   });
 
   it('answers each question greedily and scores accuracy and format, per task', async () => {

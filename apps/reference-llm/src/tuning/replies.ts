@@ -25,7 +25,10 @@ export interface ReplyScores {
   tokens: number;
 }
 
-/** Whether a reply is well formatted and correct against the reference reply. */
+/**
+ * Whether a reply is well formatted and correct against the reference reply. White space around
+ * the reply does not count (the benchmark runner judges a reply trimmed).
+ */
 export function judgeReply(
   reply: string,
   ended: boolean,
@@ -33,7 +36,7 @@ export function judgeReply(
 ): { formatted: boolean; correct: boolean } {
   const want = finalAnswer(reference);
   if (want === undefined) return { formatted: ended, correct: reply.trim() === reference.trim() };
-  const got = finalAnswer(reply);
+  const got = finalAnswer(reply.trim());
   return { formatted: ended && got !== undefined, correct: got === want };
 }
 

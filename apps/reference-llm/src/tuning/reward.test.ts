@@ -4,7 +4,7 @@ import { testDevices } from '@tessera/tensor-webgpu/testing';
 import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../run-folder.js';
 import { tempDir } from '../test-utils/fixtures.js';
-import { microRecipe, pretrainedMicro } from '../test-utils/tuning.js';
+import { microRecipe, pretrainedMicro, pretrainedMicroMoE } from '../test-utils/tuning.js';
 import { readChatModel } from './chat-model.js';
 import { trainRewardModel } from './reward.js';
 import { readRewardModel } from './reward-model.js';
@@ -49,5 +49,14 @@ describe('reward', () => {
     });
     for (const f of ['report.md', 'curves.svg', 'data/pairs-heldout.jsonl'])
       expect(existsSync(join(out, f)), f).toBe(true);
+  });
+
+  it('refuses a mixture-of-experts chat model before training, saying why', async () => {
+    const moeChat = tempDir();
+    const from = await pretrainedMicroMoE(device);
+    await sft({ from, out: moeChat, recipe: microRecipe, device, sink: quiet, steps: 1 });
+    await expect(run({ from: moeChat })).rejects.toThrow(
+      `--from ${moeChat}: a mixture of experts (ffn moe); the reward model is a Llama trunk`,
+    );
   });
 });

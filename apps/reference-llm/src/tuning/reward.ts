@@ -72,6 +72,8 @@ export interface RewardResult extends TrainedStage {
  * token, on preference pairs (generated: the correct, well-formatted reply over a wrong or badly
  * formatted one). Held-out pair accuracy, loss and margin are measured before training, at
  * intervals and at the end.
+ *
+ * @throws Error - `from` holds a mixture of experts (the head needs a Llama-shaped trunk)
  */
 export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> {
   const t = openTuning<RewardState>('reward', o, {
@@ -82,6 +84,12 @@ export async function trainRewardModel(o: RewardOptions): Promise<RewardResult> 
   const source = t.sources.from;
   const recipe = t.recipes.reward;
   const { model: lm, chat } = readChatModel(source.ckpt, device);
+  if (lm.config.ffn === 'moe') {
+    lm.dispose();
+    throw new Error(
+      `--from ${source.ref.path}: a mixture of experts (ffn moe); the reward model is a Llama trunk with a scalar head (Hugging Face LlamaForSequenceClassification), so it starts from a dense SFT model`,
+    );
+  }
   const rm = ckpt
     ? readRewardModel(ckpt, device)
     : RewardModel.fromLanguageModel(lm, settings.seed);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../load.js';
 import { FILES, readCheckpoint } from '../run-folder.js';
 import { tempDir } from '../test-utils/fixtures.js';
-import { microRecipe, pretrainedMicro } from '../test-utils/tuning.js';
+import { microRecipe, pretrainedMicro, pretrainedMicroMoE } from '../test-utils/tuning.js';
 import { ARITHMETIC_TASK, arithmeticData } from './arithmetic.js';
 import { ChatFormat } from './chat-format.js';
 import { sft } from './sft.js';
@@ -71,6 +71,15 @@ describe('sft', () => {
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(
       /held-out task accuracy \| 0\.0% → /,
     );
+  });
+
+  it('tunes a mixture-of-experts checkpoint, whose config.json keeps the experts', async () => {
+    const out = tempDir();
+    const r = await run({ from: await pretrainedMicroMoE(device), out });
+    expect(r.steps).toBe(8);
+    const config = JSON.parse(readCheckpoint(out).read('config.json').toString('utf8'));
+    expect(config).toMatchObject({ num_local_experts: 4, num_experts_per_tok: 2 });
+    expect(loadCheckpoint(out, device).model.config.ffn).toBe('moe');
   });
 
   it('a run stopped at step 4 and resumed ends with the weights of an uninterrupted one (full and LoRA)', async () => {

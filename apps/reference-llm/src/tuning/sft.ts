@@ -2,7 +2,7 @@ import type { Schedule } from '@tessera/optim';
 import { packSequences, padSequences, sftStep, type TokenizedExample } from '@tessera/rlhf';
 import * as T from '@tessera/tensor-webgpu';
 import type { DecoderLM } from '@tessera/transformer';
-import { llamaConfig } from '../hf-config.js';
+import { decoderConfig } from '../hf-config.js';
 import { readModel, readTokenizer } from '../load.js';
 import type { Evaluation } from '../loop.js';
 import { FILES } from '../run-folder.js';
@@ -246,7 +246,7 @@ export async function sft(o: SftOptions): Promise<SftResult> {
     await saveTuning(t, training, step, {
       weights: { [FILES.model]: weights },
       files: {
-        ...huggingFaceFiles(tokenizer, llamaConfig(model.config, { eos: chat.endId })),
+        ...huggingFaceFiles(tokenizer, decoderConfig(model, { eos: chat.endId })),
         ...(lora && (await adapterFiles(model, lora, source.ckpt.folder))),
       },
       model: model.config,
