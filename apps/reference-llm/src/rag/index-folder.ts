@@ -99,8 +99,6 @@ export interface OpenIndexOptions extends StoreConnection {
    * split (`retrieval.json`'s `tuned`, written by `rag train` or `rag eval`).
    */
   method?: Method;
-  /** How deep each half retrieves for `hybrid-rerank`. Default 20. */
-  rerankDepth?: number;
 }
 
 /**
@@ -257,10 +255,7 @@ export async function openIndexFolder(
     );
   const denseWeight = WEIGHTED_METHODS.includes(method) ? tuned!.denseWeight : undefined;
   const store = await loadIndexStore(kind, dir, models.manifest.model.dModel, o);
-  const retriever = methodRetriever(method, models, store, {
-    denseWeight,
-    rerankDepth: o.rerankDepth,
-  });
+  const retriever = methodRetriever(method, models, store, { denseWeight });
   try {
     await retriever.restore(chunks);
   } catch (e) {
