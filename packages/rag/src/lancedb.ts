@@ -171,7 +171,7 @@ export class LanceDbStore implements VectorStore {
       const rows = await this.table
         .vectorSearch(Array.from(query))
         .distanceType(this.metric)
-        .select(['id'])
+        .select(['id', '_distance'])
         .limit(k)
         .toArray();
       return rows.map((r) => ({

@@ -142,6 +142,29 @@ describe.each(targets)('PgVectorStore on $name', ({ url }) => {
   });
 });
 
+describe('PgVectorStore.drop', () => {
+  it('drops the table and ends the pool it made', async () => {
+    const pool = new pg.Pool({ connectionString: pgliteUrl, max: 1 });
+    const name = `rag_drop_${process.pid}`;
+    const exists = async () =>
+      (await pool.query('SELECT to_regclass($1) AS t', [name])).rows[0].t !== null;
+    try {
+      const store = await PgVectorStore.connect({
+        connectionString: pgliteUrl,
+        table: name,
+        dimension: 4,
+      });
+      await store.add([{ id: 'a', vector: [1, 0, 0, 0] }]);
+      expect(await exists()).toBe(true);
+      await store.drop();
+      expect(await exists()).toBe(false);
+      await expect(store.size()).rejects.toThrow(/pool|ended/i);
+    } finally {
+      await pool.end();
+    }
+  });
+});
+
 describe('PgVectorStore errors', () => {
   it('a database that is down is a clear StoreConnectionError', async () => {
     const down = await PGlite.create({ extensions: { vector } });

@@ -108,7 +108,8 @@ export class PgVectorStore implements VectorStore {
   private constructor(
     private readonly pool: PgPoolLike,
     private readonly ownsPool: boolean,
-    private readonly table: string,
+    /** The table's name. */
+    readonly table: string,
     private readonly target: string,
     readonly dimension: number,
     readonly metric: Metric,
@@ -298,6 +299,17 @@ export class PgVectorStore implements VectorStore {
       this.pool.query(`SELECT count(*)::int AS n FROM "${this.table}"`),
     );
     return Number(rows[0]!.n);
+  }
+
+  /**
+   * Drops the table with its vectors (and its HNSW index), then ends the pool as {@link close}
+   * does: for a caller that gives up on what it was writing.
+   *
+   * @throws StoreConnectionError - the database cannot be reached
+   */
+  async drop(): Promise<void> {
+    await this.run('drop', () => this.pool.query(`DROP TABLE IF EXISTS "${this.table}"`));
+    await this.close();
   }
 
   /** Ends the pool the store made from `connectionString` (a pool you gave stays open). */

@@ -54,7 +54,8 @@ export const agentCommand = () =>
     .action(async (question, o) => {
       await withDevice(o.backend, async (device) => {
         const tools: AgentTool[] = [calculatorTool];
-        if (o.index) tools.unshift(searchTool((await openIndexFolder(o.index, device)).retriever));
+        const index = o.index ? await openIndexFolder(o.index, device) : undefined;
+        if (index) tools.unshift(searchTool(index.retriever));
         const { model, tokenizer } = loadCheckpoint(o.checkpoint, device);
         try {
           const chat = asChatModel(
@@ -86,6 +87,8 @@ export const agentCommand = () =>
           console.log(`transcript: ${o.transcript}`);
         } finally {
           model.dispose();
+          // A pgvector index holds a connection pool: the process ends now, not at its idle timeout.
+          await index?.close();
         }
       });
     });

@@ -11,19 +11,41 @@ import {
   ANSWER_INSTRUCTIONS,
   answerAccuracy,
   choiceAccuracy,
-  DENSE_WEIGHTS,
   evaluateBenchmark,
-  evaluateRetrievers,
   formatMetricsTable,
 } from '../rag/evaluate-retrieval.js';
 import { buildIndexFolder, openIndexFolder } from '../rag/index-folder.js';
 import { INDEX_STORES } from '../rag/index-store.js';
-import { readRetrievalModels } from '../rag/retrieval-models.js';
+import { checkNewFolder, writeNewFolder } from '../rag/new-folder.js';
+import { describeMethod, METHODS } from '../rag/retrieval-methods.js';
+import {
+  MODEL_FILES,
+  readRetrievalModels,
+  recordTuning,
+  saveRetrievalModels,
+  type TunedRetrieval,
+} from '../rag/retrieval-models.js';
 import {
   DEFAULT_ENCODER,
   RETRIEVAL_TRAINING,
   trainRetrievalModels,
 } from '../rag/train-retrieval.js';
+
+/** Where a pgvector index's PostgreSQL is; the URL is never written to the index folder. */
+const databaseUrlOption = () =>
+  new Option(
+    '--database-url <url>',
+    'PostgreSQL of a pgvector index (postgres://user:password@host:port/database)',
+  ).env('DATABASE_URL');
+
+/** The `--tune` split; a missing one is an error naming the option. */
+function loadTuning(bench: string, split: string) {
+  return loadBeir(bench, split).catch((e: Error) => {
+    throw new Error(
+      `--tune ${split}: ${e.message}; give a split the encoders do not train on (rag bench writes dev)`,
+    );
+  });
+}
 
 const benchCommand = () =>
   new Command('bench')
@@ -54,7 +76,10 @@ const benchCommand = () =>
         .default(4),
     )
     .addOption(new Option('--seed <n>', 'seed of the draw').argParser(integer(0)).default(19))
-    .action((o) => {
+    .option('--force', 'replace --out if it exists')
+    .action(async (o) => {
+      const out = { what: 'the benchmark', force: o.force === true };
+      checkNewFolder(o.out, out);
       const bench = buildBenchmark(readText(o.data ?? DEFAULT_DATA), {
         passages: o.passages,
         heldout: o.heldout,
@@ -62,7 +87,7 @@ const benchCommand = () =>
         trainQuestions: o.trainQuestions,
         seed: o.seed,
       });
-      writeBenchmark(o.out, bench);
+      await writeNewFolder(o.out, out, (dir) => writeBenchmark(dir, bench));
       const count = (split: 'train' | 'dev' | 'test') => Object.keys(bench.qrels[split]).length;
       console.log(
         `${o.out}: ${bench.corpus.length} passages; ${count('train')} training, ${count('dev')} dev and ${count('test')} test questions`,
@@ -134,11 +159,23 @@ const trainCommand = () =>
         .argParser(integer(0))
         .default(RETRIEVAL_TRAINING.seed),
     )
+    .option(
+      '--tune <name>',
+      'qrels split (not trained on) where the default retrieval of "rag query" and "agent" is chosen after training: the dense weight of weighted fusion, then the best method; recorded in retrieval.json',
+      'dev',
+    )
+    .option(
+      '--force',
+      'replace --out if it exists (indexes built with the old models then refuse to open)',
+    )
     .addOption(backendOption())
     .action(async (o) => {
+      const out = { what: 'the models', force: o.force === true };
+      checkNewFolder(o.out, out);
       await withDevice(o.backend, async (device) => {
         const data = await loadBeir(o.bench, 'train');
-        const models = await trainRetrievalModels(data, o.out, device, {
+        const tuning = await loadTuning(o.bench, o.tune);
+        const models = await trainRetrievalModels(data, device, {
           model: { ...DEFAULT_ENCODER, dModel: o.dModel, layers: o.layers },
           vocabSize: o.vocabSize,
           steps: o.steps,
@@ -149,18 +186,21 @@ const trainCommand = () =>
           temperature: o.temperature,
           negatives: o.negatives,
           seed: o.seed,
+          tune: { split: o.tune, data: tuning },
         });
+        await writeNewFolder(o.out, out, (dir) => saveRetrievalModels(dir, models));
         const t = models.manifest.training as { biEncoderLoss: number[]; rerankerLoss: number[] };
         console.log(
           `${o.out}: bi-encoder loss ${t.biEncoderLoss[0]!.toFixed(3)} → ${t.biEncoderLoss.at(-1)!.toFixed(3)}, reranker loss ${t.rerankerLoss[0]!.toFixed(3)} → ${t.rerankerLoss.at(-1)!.toFixed(3)}`,
         );
+        console.log(describeTuning(models.manifest.tuned!));
       });
     });
 
 const indexCommand = () =>
   new Command('index')
     .summary(
-      'chunk a text file or BEIR corpus.jsonl, embed the chunks, store them (HNSW: ours or hnswlib; BM25)',
+      'chunk a text file or BEIR corpus.jsonl, embed the chunks, store them (HNSW: ours or hnswlib; LanceDB; pgvector; BM25)',
     )
     .requiredOption('--data <file>', 'a text file, or a BEIR corpus.jsonl')
     .requiredOption('--models <dir>', 'folder written by "rag train"')
@@ -168,13 +208,17 @@ const indexCommand = () =>
     .addOption(
       new Option(
         '--store <kind>',
-        "vector store: hnsw (this project's, plain TypeScript) or hnswlib (hnswlib's C++ through hnswlib-node: the same recall, about 2x the queries per second); default hnswlib where hnswlib-node is installed, else hnsw",
+        "vector store: hnsw (this project's HNSW, plain TypeScript), hnswlib (hnswlib's C++ through hnswlib-node: the same recall, about 2x the queries per second), lancedb (LanceDB's embedded database in the index folder, exact search; @lancedb/lancedb) or pgvector (a PostgreSQL table with pgvector, exact search; pg, --database-url); default hnswlib where hnswlib-node is installed, else hnsw",
       ).choices(INDEX_STORES),
     )
+    .addOption(databaseUrlOption())
     .addOption(backendOption())
     .action(async (o) => {
       await withDevice(o.backend, async (device) => {
-        const m = await buildIndexFolder(o.out, o.data, o.models, device, { store: o.store });
+        const m = await buildIndexFolder(o.out, o.data, o.models, device, {
+          store: o.store,
+          databaseUrl: o.databaseUrl,
+        });
         console.log(
           `${o.out}: ${m.chunks} chunks of ${m.documents} documents (≤ ${m.chunkSize} tokens each), store ${m.store}`,
         );
@@ -184,7 +228,7 @@ const indexCommand = () =>
 const queryCommand = () =>
   new Command('query')
     .summary(
-      'retrieve (hybrid + rerank), print the passages with scores and citations, then answer',
+      "retrieve (by default with the method the models' tuning chose), print the passages with scores and citations, then answer",
     )
     .argument('<question>', 'what to retrieve passages for (not empty)', nonBlank)
     .requiredOption('--index <dir>', 'folder written by "rag index"')
@@ -193,8 +237,15 @@ const queryCommand = () =>
       'a language model run folder to write the answer (none: passages only)',
     )
     .addOption(
+      new Option(
+        '--method <name>',
+        'retrieval method, as named in "rag eval"\'s table (default: the one "rag train" or "rag eval" chose on the dev split and recorded in the models\' retrieval.json)',
+      ).choices(METHODS),
+    )
+    .addOption(
       new Option('-k, --top-k <k>', 'passages to retrieve').argParser(integer(1)).default(3),
     )
+    .addOption(databaseUrlOption())
     .addOption(
       new Option(
         '--max-new-tokens <n>',
@@ -207,8 +258,12 @@ const queryCommand = () =>
     .action(async (question, o) => {
       await withDevice(o.backend, async (device) => {
         const lm = o.checkpoint ? loadCheckpoint(o.checkpoint, device) : undefined;
-        const { retriever } = await openIndexFolder(o.index, device);
-        const hits = await retriever.search(question, o.topK);
+        const index = await openIndexFolder(o.index, device, {
+          method: o.method,
+          databaseUrl: o.databaseUrl,
+        });
+        console.log(`method: ${describeMethod(index.method, index.denseWeight)}`);
+        const hits = await index.retriever.search(question, o.topK).finally(() => index.close());
         const print = (h: (typeof hits)[number], label: string) => {
           console.log(`${label} ${h.score.toFixed(3)}  ${h.sourceId ?? h.id}:${h.start}-${h.end}`);
           console.log(`    ${h.text.replace(/\n/g, '\n    ')}`);
@@ -240,15 +295,14 @@ const queryCommand = () =>
 const evalCommand = () =>
   new Command('eval')
     .summary(
-      'nDCG@10, recall@10 and MRR of BM25, dense, hybrid (RRF, weighted) and hybrid + rerank on a BEIR split',
+      'nDCG@10, recall@10 and MRR of bm25, dense, hybrid-rrf, hybrid-weighted and hybrid-rerank on a BEIR split',
     )
     .requiredOption('--bench <dir>', 'a BEIR folder (see "rag bench")')
     .requiredOption('--models <dir>', 'folder written by "rag train"')
     .option('--split <name>', 'qrels split to evaluate', 'test')
     .option(
       '--tune <name>',
-      'qrels split on which the weight of weighted fusion is chosen (a split the encoders did not train on)',
-      'dev',
+      'qrels split (not trained on) where the dense weight of weighted fusion and the default method of "rag query" and "agent" are chosen again and recorded in retrieval.json (default: use the recorded choice; where none is recorded, choose it on dev and record it)',
     )
     .option(
       '--checkpoint <dir>',
@@ -263,13 +317,19 @@ const evalCommand = () =>
     .action(async (o) => {
       await withDevice(o.backend, async (device) => {
         const models = readRetrievalModels(o.models, device);
-        const { figures, data, tuning, retrievers } = await evaluateBenchmark(o.bench, models, {
+        const manifest = join(o.models, MODEL_FILES.manifest);
+        // --tune, or models trained before the choice was recorded: choose again, and record it.
+        const split = o.tune ?? (models.manifest.tuned ? undefined : 'dev');
+        const { figures, data, retrievers } = await evaluateBenchmark(o.bench, models, {
           split: o.split,
-          tune: o.tune,
+          tuning:
+            split === undefined ? undefined : { split, data: await loadTuning(o.bench, split) },
         });
-        console.log(
-          `dense weight of weighted fusion: ${figures.denseWeight} (nDCG@10 on the ${figures.tuneQuestions} questions of ${o.tune}: ${DENSE_WEIGHTS.map((w, i) => `${w}: ${figures.tuning[i]!.toFixed(3)}`).join(', ')})`,
-        );
+        const tuned = figures.tuned;
+        if (split !== undefined) {
+          recordTuning(o.models, tuned);
+          console.log(`${describeTuning(tuned)}; recorded in ${manifest}`);
+        } else console.log(`${describeTuning(tuned)}, as recorded in ${manifest}`);
         console.log(
           `${figures.questions} questions of ${join(o.bench, 'qrels', `${o.split}.tsv`)}, ${figures.passages} passages\n`,
         );
@@ -286,11 +346,8 @@ const evalCommand = () =>
           .filter(([id]) => answersOf.get(id))
           .slice(0, o.answers)
           .map(([id, question]) => ({ question, answer: answersOf.get(id)! }));
-        // The readers read what the retriever best on the tuning split finds.
-        const best = (await evaluateRetrievers(tuning, retrievers)).reduce((a, b) =>
-          b['nDCG@10'] > a['nDCG@10'] ? b : a,
-        ).method;
-        const retriever = retrievers[best];
+        // The readers read what "rag query" retrieves: the method chosen on the tuning split.
+        const retriever = retrievers[tuned.method];
         const { model, tokenizer } = loadCheckpoint(o.checkpoint, device);
         const lm = asLanguageModel(model, tokenizer, o.checkpoint);
         const settings = { k: 3, maxPromptChars: 4 * model.config.maxSeqLen, maxTokens: 8 };
@@ -298,7 +355,7 @@ const evalCommand = () =>
         const withRag = await answerAccuracy(lm, questions, retriever, settings);
         const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
         console.log(
-          `\nanswer accuracy on ${questions.length} held-out questions, retrieving with ${best} (the best nDCG@10 on ${o.tune}), top 3:`,
+          `\nanswer accuracy on ${questions.length} held-out questions, retrieving with ${tuned.method} (the best nDCG@10 on ${tuned.split}), top 3:`,
         );
         console.log(
           `- generated (greedy, 8 tokens): ${percent(without.accuracy)} without retrieval, ${percent(withRag.accuracy)} with`,
@@ -314,6 +371,15 @@ const evalCommand = () =>
         );
       });
     });
+
+/** The tuned retrieval in a line: the dense weight and the method, with the nDCG@10 that chose them. */
+function describeTuning(t: TunedRetrieval): string {
+  const weights = t.weights.map((w) => `${w.weight}: ${w.ndcg.toFixed(3)}`).join(', ');
+  const methods = Object.entries(t.methods)
+    .map(([m, ndcg]) => `${m} ${ndcg.toFixed(3)}`)
+    .join(', ');
+  return `dense weight of weighted fusion: ${t.denseWeight} (nDCG@10 on the ${t.questions} questions of ${t.split}: ${weights})\nmethod of "rag query" and "agent": ${t.method} (nDCG@10 on ${t.split}: ${methods})`;
+}
 
 export const ragCommand = () =>
   new Command('rag')

@@ -13,7 +13,8 @@ import type { MoEChoice } from '../presets.js';
 import { pretrain } from '../pretrain.js';
 import { buildBenchmark, writeBenchmark } from '../rag/benchmark.js';
 import { evaluateBenchmark } from '../rag/evaluate-retrieval.js';
-import { MODEL_FILES, readRetrievalModels } from '../rag/retrieval-models.js';
+import { writeNewFolder } from '../rag/new-folder.js';
+import { MODEL_FILES, readRetrievalModels, saveRetrievalModels } from '../rag/retrieval-models.js';
 import {
   RETRIEVAL_TRAINING,
   type RetrievalTrainingOptions,
@@ -193,12 +194,16 @@ const rag: ExtraStage = {
         bench,
         buildBenchmark(readText(c.data ?? DEFAULT_DATA), { passages: s.passages }),
       );
-      models = await trainRetrievalModels(await loadBeir(bench, 'train'), modelsDir, c.device, {
+      models = await trainRetrievalModels(await loadBeir(bench, 'train'), c.device, {
         ...s.training,
         steps: c.steps ?? s.training.steps,
         rerankSteps: c.steps ?? s.training.rerankSteps,
+        tune: { split: 'dev', data: await loadBeir(bench, 'dev') },
         sink: c.sink,
       });
+      await writeNewFolder(modelsDir, { what: 'the models', force: true }, (dir) =>
+        saveRetrievalModels(dir, models),
+      );
     }
     const training = models.manifest.training as {
       biEncoderLoss: number[];
@@ -207,9 +212,13 @@ const rag: ExtraStage = {
     const steps = training.biEncoderLoss.length + training.rerankerLoss.length;
     try {
       if (c.stop.reason) return { steps, totalSteps: steps, stopReason: c.stop.reason };
+      // The retrieval rag train chose on dev; models kept from before it was recorded choose it now.
+      const tuning = models.manifest.tuned
+        ? undefined
+        : { split: 'dev', data: await loadBeir(bench, 'dev') };
       const { figures } = await evaluateBenchmark(bench, models, {
         split: 'test',
-        tune: 'dev',
+        tuning,
         sink: c.sink,
       });
       writeAtomic(join(out, RAG_FIGURES), `${JSON.stringify(figures, null, 1)}\n`);

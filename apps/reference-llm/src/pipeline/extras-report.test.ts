@@ -32,12 +32,16 @@ const rag = {
   split: 'test',
   questions: 200,
   passages: 1000,
-  tune: 'dev',
-  tuneQuestions: 100,
-  denseWeight: 0.4,
-  tuning: Array(11).fill(0.5),
+  tuned: {
+    method: 'hybrid-weighted',
+    denseWeight: 0.4,
+    split: 'dev',
+    questions: 100,
+    weights: [{ weight: 0.4, ndcg: 0.532 }],
+    methods: { bm25: 0.501, 'hybrid-weighted': 0.532 },
+  },
   rows: [
-    { method: 'BM25', 'nDCG@10': 0.4982, 'Recall@10': 0.52, MRR: 0.4919 },
+    { method: 'bm25', 'nDCG@10': 0.4982, 'Recall@10': 0.52, MRR: 0.4919 },
     { method: 'dense', 'nDCG@10': 0.28834, 'Recall@10': 0.42, MRR: 0.259 },
   ],
 };
@@ -194,9 +198,11 @@ describe('the "Beyond the chain" section', () => {
     );
     expect(md).toContain('`ROMEO:` → ` the <king> ↵ and`');
     expect(md).toContain('after 200 steps: ViT 91.3%, MLP baseline 93.5% (same steps and batches)');
-    expect(md).toContain('| BM25 | 0.4982 | 0.5200 | 0.4919 |');
+    expect(md).toContain('| bm25 | 0.4982 | 0.5200 | 0.4919 |');
     expect(md).toContain('| dense | 0.2883 | 0.4200 | 0.2590 |');
-    expect(md).toContain('chosen on the 100 dev questions');
+    expect(md).toContain(
+      'the dense weight of weighted fusion, 0.4, and the method of rag query and agent, hybrid-weighted, chosen on the 100 dev questions',
+    );
     for (const p of [
       'moe/expert-load.svg',
       'moe/routing.svg',
@@ -226,7 +232,7 @@ describe('the "Beyond the chain" section', () => {
       expect(Buffer.from(data!, 'base64').toString()).toBe(
         readFileSync(join(out, stage!, file!), 'utf8'),
       );
-    expect(html).toContain('<tr><td>BM25</td><td>0.4982</td><td>0.5200</td><td>0.4919</td></tr>');
+    expect(html).toContain('<tr><td>bm25</td><td>0.4982</td><td>0.5200</td><td>0.4919</td></tr>');
     expect(html).toContain('<code>ROMEO:</code> → <code> the &lt;king&gt; ↵ and</code>');
     expect(html).not.toMatch(/src="(?!data:)/); // nothing fetched: self-contained
   });

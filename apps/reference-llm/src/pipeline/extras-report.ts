@@ -237,7 +237,7 @@ function block(r: ExtraResult): Block {
           ]),
         },
         lines: [
-          `${count(f.questions)} ${f.split} questions over ${count(f.passages)} passages; the dense weight of weighted fusion, ${f.denseWeight}, chosen on the ${count(f.tuneQuestions)} ${f.tune} questions.`,
+          `${count(f.questions)} ${f.split} questions over ${count(f.passages)} passages; the dense weight of weighted fusion, ${f.tuned.denseWeight}, and the method of rag query and agent, ${f.tuned.method}, chosen on the ${count(f.tuned.questions)} ${f.tuned.split} questions.`,
         ],
       };
     }

@@ -20,9 +20,10 @@ import {
   evaluateRetriever,
   evaluateRetrievers,
   formatMetricsTable,
-  METHODS,
   tuneDenseWeight,
+  tuneRetrieval,
 } from './evaluate-retrieval.js';
+import { METHODS } from './retrieval-methods.js';
 
 const device = await T.createDevice({ backend: 'cpu' });
 const speakers = ['KING', 'MAID', 'SAILOR', 'GROOM', 'COOK', 'MISER'];
@@ -53,19 +54,19 @@ describe('evaluating retrieval', () => {
     );
     const want = evaluateRun(run, data.qrels, { cutoffs: [10] }).mean;
     expect(rows[0]).toEqual({
-      method: 'BM25',
+      method: 'bm25',
       'nDCG@10': want['nDCG@10'],
       'Recall@10': want['Recall@10'],
       MRR: want.MRR,
     });
     for (const r of rows) expect(r['Recall@10']).toBe(1); // six passages: all are in the top 10
     expect(formatMetricsTable(rows).split('\n')[2]).toBe(
-      `| BM25 | ${want['nDCG@10']!.toFixed(4)} | 1.0000 | ${want.MRR!.toFixed(4)} |`,
+      `| bm25 | ${want['nDCG@10']!.toFixed(4)} | 1.0000 | ${want.MRR!.toFixed(4)} |`,
     );
   });
 
   it('reranks only the fused top candidates', async () => {
-    const hits = await retrievers['hybrid + rerank'].search(QUESTIONS[0]!, 10);
+    const hits = await retrievers['hybrid-rerank'].search(QUESTIONS[0]!, 10);
     expect(hits).toHaveLength(4);
   });
 
@@ -82,33 +83,51 @@ describe('evaluating retrieval', () => {
     }
   });
 
-  it('measures a benchmark folder as rag eval does: the weight chosen on dev, every method on test', async () => {
+  it('measures a benchmark folder as rag eval does: the retrieval chosen on dev, every method on test', async () => {
     const dir = join(tempDir(), 'bench');
     writeBenchmark(dir, buildBenchmark(readText(textData), { passages: 30 }));
-    const r = await evaluateBenchmark(dir, models, { split: 'test', tune: 'dev', sink: lines() });
     const test = await loadBeir(dir, 'test');
     const dev = await loadBeir(dir, 'dev');
-    expect(r.data).toEqual(test);
-    expect(r.tuning).toEqual(dev);
-    const corpus = corpusPassages(test);
-    const tuned = await tuneDenseWeight(
-      dev,
-      corpus,
-      models,
-      await embedPassages(corpus, models, lines()),
-      lines(),
+    await expect(evaluateBenchmark(dir, models, { split: 'test' })).rejects.toThrow(
+      'evaluateBenchmark: the models record no tuned retrieval',
     );
+    const r = await evaluateBenchmark(dir, models, {
+      split: 'test',
+      tuning: { split: 'dev', data: dev },
+      sink: lines(),
+    });
+    expect(r.data).toEqual(test);
+    const corpus = corpusPassages(test);
+    const store = await embedPassages(corpus, models, lines());
+    const tuned = await tuneRetrieval(dev, 'dev', corpus, models, store, lines());
     expect(r.figures).toEqual({
       split: 'test',
       questions: test.queries.size,
       passages: 30,
-      tune: 'dev',
-      tuneQuestions: dev.queries.size,
-      denseWeight: tuned.weight,
-      tuning: tuned.ndcg,
+      tuned,
       rows: await evaluateRetrievers(test, r.retrievers, lines()),
     });
     expect(r.figures.questions).toBeGreaterThan(0);
+    // Models that record their choice are measured with it, not tuned again.
+    const recorded = {
+      ...models,
+      manifest: { ...models.manifest, tuned: { ...tuned, denseWeight: 1 } },
+    };
+    const again = await evaluateBenchmark(dir, recorded, { split: 'test', sink: lines() });
+    expect(again.figures.tuned.denseWeight).toBe(1);
+  });
+
+  it('chooses the weight, then the method with the best nDCG@10 at that weight, for rag query', async () => {
+    const tuned = await tuneRetrieval(data, 'dev', passages, models, store, lines());
+    const { weight, ndcg } = await tuneDenseWeight(data, passages, models, store, lines());
+    expect(tuned.denseWeight).toBe(weight);
+    expect(tuned.weights).toEqual(DENSE_WEIGHTS.map((weight, i) => ({ weight, ndcg: ndcg[i] })));
+    const at = await buildRetrievers(passages, models, store, { denseWeight: weight });
+    const rows = await evaluateRetrievers(data, at, lines());
+    expect(tuned.methods).toEqual(Object.fromEntries(rows.map((r) => [r.method, r['nDCG@10']])));
+    const best = Math.max(...rows.map((r) => r['nDCG@10']));
+    expect(tuned.method).toBe(rows.find((r) => r['nDCG@10'] === best)!.method);
+    expect(tuned).toMatchObject({ split: 'dev', questions: 6 });
   });
 
   it('reads by choosing among the retrieved speakers, scoring the question after each context', async () => {

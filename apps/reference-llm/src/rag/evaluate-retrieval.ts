@@ -11,18 +11,9 @@ import {
 } from '@tessera/rag';
 import { loadBeir } from '@tessera/rag/node';
 import { Progress, type ProgressSink } from '../progress.js';
-import { asEmbedder, asReranker } from './adapters.js';
-import type { RetrievalModels } from './retrieval-models.js';
-
-/** The retrieval methods `rag eval` compares, in the order of its table. */
-export const METHODS = [
-  'BM25',
-  'dense',
-  'hybrid (RRF)',
-  'hybrid (weighted)',
-  'hybrid + rerank',
-] as const;
-export type Method = (typeof METHODS)[number];
+import { asEmbedder } from './adapters.js';
+import { METHODS, type Method, type MethodSettings, methodRetriever } from './retrieval-methods.js';
+import type { RetrievalModels, TunedRetrieval } from './retrieval-models.js';
 
 /** The figures of one method: the mean over the split's queries. */
 export interface RetrievalFigures {
@@ -64,45 +55,19 @@ export async function embedPassages(
   return store;
 }
 
-/** Settings of {@link buildRetrievers}. */
-export interface RetrieverSettings {
-  /** The dense weight w of weighted fusion, BM25's being 1 − w (see {@link tuneDenseWeight}). */
-  denseWeight: number;
-  /**
-   * How deep each half (BM25, the bi-encoder) retrieves for the reranked method: their union, up
-   * to twice as many passages, is what the cross-encoder reorders. Default 20.
-   */
-  rerankDepth?: number;
-}
-
 /**
- * The retrievers `rag eval` compares over passages embedded in `store` ({@link embedPassages}):
- * BM25 alone, the bi-encoder alone, both fused by reciprocal rank (k = 60, equal weights), both
- * fused by weighted min-max scores ([1 − w, w], Bruch et al. 2023), and that weighted fusion
- * reranked by the cross-encoder over the union of each half's top `rerankDepth`.
+ * The retrievers `rag eval` compares ({@link METHODS}, `methodRetriever`) over passages embedded
+ * in `store` ({@link embedPassages}).
  */
 export async function buildRetrievers(
   passages: readonly Passage[],
   models: RetrievalModels,
   store: FlatIndex,
-  o: RetrieverSettings,
+  o: MethodSettings & { denseWeight: number },
 ): Promise<Record<Method, Retriever>> {
-  const embedder = asEmbedder(models.biEncoder, models.tokenizer);
-  const reranker = asReranker(models.crossEncoder, models.tokenizer);
-  const weighted = { fusion: 'weighted', weights: [1 - o.denseWeight, o.denseWeight] } as const;
-  const retrievers: Record<Method, Retriever> = {
-    BM25: new Retriever(),
-    dense: new Retriever({ bm25: false, embedder, store }),
-    'hybrid (RRF)': new Retriever({ embedder, store }),
-    'hybrid (weighted)': new Retriever({ embedder, store, ...weighted }),
-    'hybrid + rerank': new Retriever({
-      embedder,
-      store,
-      ...weighted,
-      reranker,
-      candidates: o.rerankDepth ?? 20,
-    }),
-  };
+  const retrievers = Object.fromEntries(
+    METHODS.map((m) => [m, methodRetriever(m, models, store, o)]),
+  ) as Record<Method, Retriever>;
   for (const r of Object.values(retrievers)) await r.restore(passages);
   return retrievers;
 }
@@ -156,14 +121,43 @@ export async function tuneDenseWeight(
   store: FlatIndex,
   sink?: ProgressSink,
 ): Promise<{ weight: number; ndcg: number[] }> {
-  const embedder = asEmbedder(models.biEncoder, models.tokenizer);
   const ndcg: number[] = [];
   for (const w of DENSE_WEIGHTS) {
-    const r = new Retriever({ embedder, store, fusion: 'weighted', weights: [1 - w, w] });
+    const r = methodRetriever('hybrid-weighted', models, store, { denseWeight: w });
     await r.restore(passages);
     ndcg.push((await evaluateRetriever(data, r, `weight ${w.toFixed(1)}`, sink))['nDCG@10']);
   }
   return { weight: DENSE_WEIGHTS[ndcg.indexOf(Math.max(...ndcg))]!, ndcg };
+}
+
+/**
+ * The retrieval `rag query` and `agent` use by default, chosen on the tuning split `split`
+ * (`data`'s queries): the dense weight by {@link tuneDenseWeight}, then, at that weight, the
+ * method of {@link METHODS} with the best nDCG@10 (the earlier in the list on a tie).
+ */
+export async function tuneRetrieval(
+  data: BeirDataset,
+  split: string,
+  passages: readonly Passage[],
+  models: RetrievalModels,
+  store: FlatIndex,
+  sink?: ProgressSink,
+): Promise<TunedRetrieval> {
+  const { weight, ndcg } = await tuneDenseWeight(data, passages, models, store, sink);
+  const retrievers = await buildRetrievers(passages, models, store, { denseWeight: weight });
+  const rows = await evaluateRetrievers(data, retrievers, sink);
+  const best = rows.reduce((a, b) => (b['nDCG@10'] > a['nDCG@10'] ? b : a));
+  return {
+    method: best.method,
+    denseWeight: weight,
+    split,
+    questions: data.queries.size,
+    weights: DENSE_WEIGHTS.map((weight, i) => ({ weight, ndcg: ndcg[i]! })),
+    methods: Object.fromEntries(rows.map((r) => [r.method, r['nDCG@10']])) as Record<
+      Method,
+      number
+    >,
+  };
 }
 
 /** What `rag eval` measures on a benchmark folder (`rag bench`'s BEIR files). */
@@ -172,52 +166,50 @@ export interface BenchmarkEvaluation {
   split: string;
   questions: number;
   passages: number;
-  /** The qrels split the dense weight was chosen on, and its questions. */
-  tune: string;
-  tuneQuestions: number;
-  /** The dense weight of weighted fusion chosen there ({@link tuneDenseWeight}). */
-  denseWeight: number;
-  /** nDCG@10 on the tuning split of each weight of {@link DENSE_WEIGHTS}. */
-  tuning: number[];
+  /** The retrieval chosen on the tuning split: the dense weight of weighted fusion and the method of `rag query` ({@link tuneRetrieval}). */
+  tuned: TunedRetrieval;
   /** Each method's figures on the evaluated split, in the order of {@link METHODS}. */
   rows: MethodFigures[];
 }
 
 /**
  * `rag eval`'s measurement: embeds the corpus of the BEIR folder `bench` with the bi-encoder,
- * chooses the dense weight of weighted fusion on the `tune` split, then scores every method on
- * the `split` split. Returns the figures, and the data sets and retrievers for what follows.
+ * takes the retrieval `rag train` chose and recorded (`models.manifest.tuned`) — or, given
+ * `tuning`, chooses it again on that split ({@link tuneRetrieval}) — and scores every method on
+ * the `split` split. Returns the figures, and the data set and retrievers for what follows.
  *
- * @throws Error - a missing or malformed BEIR file or split (`loadBeir`'s, naming the file)
+ * @throws Error - a missing or malformed BEIR file or split (`loadBeir`'s, naming the file); no
+ *   `tuning` for models that record no choice
  */
 export async function evaluateBenchmark(
   bench: string,
   models: RetrievalModels,
-  o: { split: string; tune: string; sink?: ProgressSink },
+  o: { split: string; tuning?: { split: string; data: BeirDataset }; sink?: ProgressSink },
 ): Promise<{
   figures: BenchmarkEvaluation;
   data: BeirDataset;
-  tuning: BeirDataset;
   retrievers: Record<Method, Retriever>;
 }> {
+  if (!o.tuning && !models.manifest.tuned)
+    throw new Error(
+      'evaluateBenchmark: the models record no tuned retrieval (rag train records one on its --tune split); give tuning',
+    );
   const data = await loadBeir(bench, o.split);
-  const tuning = await loadBeir(bench, o.tune);
   const passages = corpusPassages(data);
   const store = await embedPassages(passages, models, o.sink);
-  const tuned = await tuneDenseWeight(tuning, passages, models, store, o.sink);
-  const retrievers = await buildRetrievers(passages, models, store, { denseWeight: tuned.weight });
+  const tuned = o.tuning
+    ? await tuneRetrieval(o.tuning.data, o.tuning.split, passages, models, store, o.sink)
+    : models.manifest.tuned!;
+  const retrievers = await buildRetrievers(passages, models, store, tuned);
   const rows = await evaluateRetrievers(data, retrievers, o.sink);
-  const figures: BenchmarkEvaluation = {
+  const figures = {
     split: o.split,
     questions: data.queries.size,
     passages: data.corpus.size,
-    tune: o.tune,
-    tuneQuestions: tuning.queries.size,
-    denseWeight: tuned.weight,
-    tuning: tuned.ndcg,
+    tuned,
     rows,
   };
-  return { figures, data, tuning, retrievers };
+  return { figures, data, retrievers };
 }
 
 /** The metrics table as Markdown, four decimals. */

@@ -4,7 +4,8 @@ import * as T from '@tessera/tensor-webgpu';
 import { describe, expect, it } from 'vitest';
 import { lines, tempDir } from '../test-utils/fixtures.js';
 import { PASSAGES, QUESTIONS, tinyEncoder } from '../test-utils/retrieval.js';
-import { readRetrievalModels } from './retrieval-models.js';
+import { corpusPassages, embedPassages, tuneRetrieval } from './evaluate-retrieval.js';
+import { readRetrievalModels, saveRetrievalModels } from './retrieval-models.js';
 import { hardNegatives, trainRetrievalModels } from './train-retrieval.js';
 
 const device = await T.createDevice({ backend: 'cpu' });
@@ -33,7 +34,7 @@ describe('training the retrieval models', () => {
   it('trains both encoders on the training split and writes a folder that reads back', async () => {
     const out = join(tempDir(), 'models');
     const { maxSeqLen, dModel, layers, heads, seed } = tinyEncoder;
-    await trainRetrievalModels(data, out, device, {
+    const trained = await trainRetrievalModels(data, device, {
       model: { maxSeqLen, dModel, layers, heads, seed },
       vocabSize: 300,
       steps: 3,
@@ -44,9 +45,22 @@ describe('training the retrieval models', () => {
       temperature: 0.05,
       negatives: 2,
       seed: 1,
+      tune: { split: 'dev', data },
       sink: lines(),
     });
+    await saveRetrievalModels(out, trained);
     const read = readRetrievalModels(out, device);
+    // The default retrieval chosen on the tuning split, as tuneRetrieval chooses it.
+    const passages = corpusPassages(data);
+    const want = await tuneRetrieval(
+      data,
+      'dev',
+      passages,
+      read,
+      await embedPassages(passages, read, lines()),
+      lines(),
+    );
+    expect(read.manifest.tuned).toEqual(want);
     expect(read.manifest.model).toMatchObject({ dModel, vocabSize: 300 });
     expect(read.manifest.training).toMatchObject({ pairs: 6 });
     expect(read.manifest.training.biEncoderLoss).toHaveLength(3);
@@ -54,8 +68,8 @@ describe('training the retrieval models', () => {
   });
 
   it('needs relevant passages to learn from', async () => {
-    await expect(
-      trainRetrievalModels({ ...data, qrels: {} }, tempDir(), device, {} as never),
-    ).rejects.toThrow('rag train: the training split judges no passage relevant');
+    await expect(trainRetrievalModels({ ...data, qrels: {} }, device, {} as never)).rejects.toThrow(
+      'rag train: the training split judges no passage relevant',
+    );
   });
 });

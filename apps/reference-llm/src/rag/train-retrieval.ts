@@ -3,8 +3,8 @@ import type * as T from '@tessera/tensor-webgpu';
 import type { TransformerConfig } from '@tessera/transformer';
 import type { ProgressSink } from '../progress.js';
 import { BiEncoder, CrossEncoder, retrievalTokenizer } from './encoders.js';
-import { corpusPassages } from './evaluate-retrieval.js';
-import { type RetrievalModels, saveRetrievalModels } from './retrieval-models.js';
+import { corpusPassages, embedPassages, tuneRetrieval } from './evaluate-retrieval.js';
+import type { RetrievalModels } from './retrieval-models.js';
 import { type RerankExample, trainBiEncoder, trainCrossEncoder } from './train-encoders.js';
 
 /** Settings of `rag train`. */
@@ -28,6 +28,12 @@ export interface RetrievalTrainingOptions {
    */
   negatives: number;
   seed: number;
+  /**
+   * A split neither encoder trains on (`rag bench`'s `dev`) on which, after training, the retrieval
+   * `rag query` and `agent` use by default is chosen (`tuneRetrieval`) and recorded as the
+   * manifest's `tuned`. Without it nothing is recorded.
+   */
+  tune?: { split: string; data: BeirDataset };
   sink?: ProgressSink;
 }
 
@@ -78,15 +84,15 @@ export function hardNegatives(
 }
 
 /**
- * Trains the retrieval models on a BEIR data set's training split and writes them to `out`: a
+ * Trains the retrieval models on a BEIR data set's training split (`saveRetrievalModels` writes them): a
  * BPE tokenizer learned from the corpus and the questions, a bi-encoder (InfoNCE with in-batch
  * negatives on question–passage pairs), and a cross-encoder reranker (listwise loss over each
  * question's passage and `negatives` negatives drawn at each step among the passages the split
- * judges, half of them BM25's hard negatives, half random).
+ * judges, half of them BM25's hard negatives, half random); with `tune`, then chooses the
+ * default retrieval on that split.
  */
 export async function trainRetrievalModels(
   data: BeirDataset,
-  out: string,
   device: T.Device,
   o: RetrievalTrainingOptions,
 ): Promise<RetrievalModels> {
@@ -140,7 +146,7 @@ export async function trainRetrievalModels(
     random: o.negatives - hard,
     passages: trainIds.map((id) => text.get(id)!),
   });
-  const { sink: _, ...settingsRecord } = o;
+  const { sink: _, tune, ...settingsRecord } = o;
   const models: RetrievalModels = {
     tokenizer,
     biEncoder,
@@ -156,6 +162,17 @@ export async function trainRetrievalModels(
       },
     },
   };
-  await saveRetrievalModels(out, models);
+  if (tune) {
+    const tuning = corpusPassages(tune.data);
+    const store = await embedPassages(tuning, models, o.sink);
+    models.manifest.tuned = await tuneRetrieval(
+      tune.data,
+      tune.split,
+      tuning,
+      models,
+      store,
+      o.sink,
+    );
+  }
   return models;
 }

@@ -34,12 +34,16 @@ export const tinyEncoder: TransformerConfig = {
   seed: 3,
 };
 
-/** Untrained retrieval models of the tiny shape (file and plumbing tests need no training). */
-export function tinyModels(device: T.Device): RetrievalModels {
+/**
+ * Untrained retrieval models of the tiny shape (file and plumbing tests need no training),
+ * initialised from `seed` (other seeds: other weights, as retrained models have).
+ */
+export function tinyModels(device: T.Device, seed = tinyEncoder.seed): RetrievalModels {
+  const model = { ...tinyEncoder, seed };
   return {
     tokenizer: tinyTokenizer,
-    biEncoder: new BiEncoder(tinyEncoder, device).eval(),
-    crossEncoder: new CrossEncoder(tinyEncoder, device).eval(),
-    manifest: { format: 2, model: tinyEncoder, training: { note: 'untrained' } },
+    biEncoder: new BiEncoder(model, device).eval(),
+    crossEncoder: new CrossEncoder(model, device).eval(),
+    manifest: { format: 2, model, training: { note: 'untrained' } },
   };
 }
