@@ -9,6 +9,7 @@ import { createDevice, type Device } from '@tessera/tensor-webgpu';
 import type { StopReason, StopSignal } from './loop.js';
 import { OPTIMIZERS, type OptimizerName } from './optimizer.js';
 import { PRESETS } from './presets.js';
+import { METHODS } from './rag/retrieval-methods.js';
 import { SIGNAL_EXIT, stopOnSignals } from './stop-signals.js';
 
 /** An integer ≥ `min`; the message completes commander's "option '--x' argument 'v' is invalid." */
@@ -83,6 +84,20 @@ export const forceOption = () =>
   ).conflicts('resume');
 
 /** `--seed`: seeds sampling or few-shot selection. */
+/** `--database-url`: the PostgreSQL of a pgvector index (`rag index`, `rag query`, `agent`); default `DATABASE_URL`. */
+export const databaseUrlOption = () =>
+  new Option(
+    '--database-url <url>',
+    'PostgreSQL of a pgvector index (postgres://user:password@host:port/database)',
+  ).env('DATABASE_URL');
+
+/** `--method`: the retrieval of an index (`rag query`, `agent`); default the one the models record. */
+export const retrievalMethodOption = () =>
+  new Option(
+    '--method <name>',
+    'retrieval method, as named in "rag eval"\'s table (default: the one "rag train" or "rag eval" chose on the dev split and recorded in the models\' retrieval.json)',
+  ).choices(METHODS);
+
 export const seedOption = (what: string) =>
   new Option('--seed <n>', `seed for ${what}`).argParser(integer(0)).default(0);
 

@@ -90,6 +90,10 @@ describe('the command line', () => {
       ['agent', ' \t'],
       "command-argument value ' \t' is invalid for argument 'question'. Expected text that is not empty or only whitespace.",
     ],
+    [
+      ['agent', '--method', 'bogus', 'hi'],
+      "option '--method <name>' argument 'bogus' is invalid. Allowed choices are bm25, dense, hybrid-rrf, hybrid-weighted, hybrid-rerank.",
+    ],
     [['train'], "unknown command 'train'"],
   ])('%j is an error naming the flag', async (args, message) => {
     const { error, err } = await parse(args);

@@ -7,14 +7,17 @@ import { writeAtomic } from '../atomic-write.js';
 import {
   backendOption,
   checkpointOption,
+  databaseUrlOption,
   integer,
   nonBlank,
   numberIn,
+  retrievalMethodOption,
   seedOption,
   withDevice,
 } from '../command-options.js';
 import { loadCheckpoint } from '../load.js';
 import { openIndexFolder } from '../rag/index-folder.js';
+import { describeMethod } from '../rag/retrieval-methods.js';
 
 export const agentCommand = () =>
   new Command('agent')
@@ -26,6 +29,8 @@ export const agentCommand = () =>
     )
     .argument('<question>', 'what the agent answers (not empty)', nonBlank)
     .addOption(checkpointOption())
+    .addOption(retrievalMethodOption())
+    .addOption(databaseUrlOption())
     .option(
       '--index <dir>',
       'a folder written by "rag index" for the search tool (none: calculator only)',
@@ -54,39 +59,50 @@ export const agentCommand = () =>
     .action(async (question, o) => {
       await withDevice(o.backend, async (device) => {
         const tools: AgentTool[] = [calculatorTool];
-        const index = o.index ? await openIndexFolder(o.index, device) : undefined;
-        if (index) tools.unshift(searchTool(index.retriever));
-        const { model, tokenizer } = loadCheckpoint(o.checkpoint, device);
+        const index = o.index
+          ? await openIndexFolder(o.index, device, {
+              method: o.method,
+              databaseUrl: o.databaseUrl,
+            })
+          : undefined;
         try {
-          const chat = asChatModel(
-            model,
-            tokenizer,
-            { maxNewTokens: o.maxNewTokens, temperature: o.temperature, seed: o.seed },
-            o.checkpoint,
-          );
-          const run = await runAgent(chat, question, tools, {
-            maxSteps: o.maxSteps,
-            window: chat.window,
-            onStep: (step, i) => {
-              console.log(`step ${i + 1} thought: ${step.thought || '(none)'}`);
-              const fitted = step.window && describeFit(step.window, i + 1);
-              if (fitted) console.log(`  ${fitted}`);
-              for (const c of step.calls) {
-                console.log(`  call ${c.name}(${JSON.stringify(c.arguments)})`);
-                console.log(`  observation: ${c.observation.replace(/\n/g, '\n    ')}`);
-              }
-            },
-          });
-          console.log(
-            run.answer === null ? `no answer after ${o.maxSteps} steps` : `answer: ${run.answer}`,
-          );
-          writeAtomic(
-            o.transcript,
-            `${JSON.stringify({ checkpoint: o.checkpoint, ...run }, null, 2)}\n`,
-          );
-          console.log(`transcript: ${o.transcript}`);
+          if (index) {
+            tools.unshift(searchTool(index.retriever));
+            console.log(`search: ${describeMethod(index.method, index.denseWeight)}`);
+          }
+          const { model, tokenizer } = loadCheckpoint(o.checkpoint, device);
+          try {
+            const chat = asChatModel(
+              model,
+              tokenizer,
+              { maxNewTokens: o.maxNewTokens, temperature: o.temperature, seed: o.seed },
+              o.checkpoint,
+            );
+            const run = await runAgent(chat, question, tools, {
+              maxSteps: o.maxSteps,
+              window: chat.window,
+              onStep: (step, i) => {
+                console.log(`step ${i + 1} thought: ${step.thought || '(none)'}`);
+                const fitted = step.window && describeFit(step.window, i + 1);
+                if (fitted) console.log(`  ${fitted}`);
+                for (const c of step.calls) {
+                  console.log(`  call ${c.name}(${JSON.stringify(c.arguments)})`);
+                  console.log(`  observation: ${c.observation.replace(/\n/g, '\n    ')}`);
+                }
+              },
+            });
+            console.log(
+              run.answer === null ? `no answer after ${o.maxSteps} steps` : `answer: ${run.answer}`,
+            );
+            writeAtomic(
+              o.transcript,
+              `${JSON.stringify({ checkpoint: o.checkpoint, ...run }, null, 2)}\n`,
+            );
+            console.log(`transcript: ${o.transcript}`);
+          } finally {
+            model.dispose();
+          }
         } finally {
-          model.dispose();
           // A pgvector index holds a connection pool: the process ends now, not at its idle timeout.
           await index?.close();
         }

@@ -1,7 +1,15 @@
 import { join } from 'node:path';
 import { Command, Option } from '@commander-js/extra-typings';
 import { loadBeir } from '@tessera/rag/node';
-import { backendOption, integer, nonBlank, numberIn, withDevice } from '../command-options.js';
+import {
+  backendOption,
+  databaseUrlOption,
+  integer,
+  nonBlank,
+  numberIn,
+  retrievalMethodOption,
+  withDevice,
+} from '../command-options.js';
 import { DEFAULT_DATA, readText } from '../data.js';
 import { asLanguageModel } from '../language-model.js';
 import { loadCheckpoint } from '../load.js';
@@ -17,7 +25,7 @@ import {
 import { buildIndexFolder, openIndexFolder } from '../rag/index-folder.js';
 import { INDEX_STORES } from '../rag/index-store.js';
 import { checkNewFolder, writeNewFolder } from '../rag/new-folder.js';
-import { describeMethod, METHODS } from '../rag/retrieval-methods.js';
+import { describeMethod } from '../rag/retrieval-methods.js';
 import {
   MODEL_FILES,
   readRetrievalModels,
@@ -30,13 +38,6 @@ import {
   RETRIEVAL_TRAINING,
   trainRetrievalModels,
 } from '../rag/train-retrieval.js';
-
-/** Where a pgvector index's PostgreSQL is; the URL is never written to the index folder. */
-const databaseUrlOption = () =>
-  new Option(
-    '--database-url <url>',
-    'PostgreSQL of a pgvector index (postgres://user:password@host:port/database)',
-  ).env('DATABASE_URL');
 
 /** The `--tune` split; a missing one is an error naming the option. */
 function loadTuning(bench: string, split: string) {
@@ -236,12 +237,7 @@ const queryCommand = () =>
       '--checkpoint <dir>',
       'a language model run folder to write the answer (none: passages only)',
     )
-    .addOption(
-      new Option(
-        '--method <name>',
-        'retrieval method, as named in "rag eval"\'s table (default: the one "rag train" or "rag eval" chose on the dev split and recorded in the models\' retrieval.json)',
-      ).choices(METHODS),
-    )
+    .addOption(retrievalMethodOption())
     .addOption(
       new Option('-k, --top-k <k>', 'passages to retrieve').argParser(integer(1)).default(3),
     )
@@ -263,7 +259,12 @@ const queryCommand = () =>
           databaseUrl: o.databaseUrl,
         });
         console.log(`method: ${describeMethod(index.method, index.denseWeight)}`);
-        const hits = await index.retriever.search(question, o.topK).finally(() => index.close());
+        const hits = await index.retriever
+          .search(question, o.topK)
+          .catch((e: Error) => {
+            throw new Error(`question: ${e.message}`, { cause: e });
+          })
+          .finally(() => index.close());
         const print = (h: (typeof hits)[number], label: string) => {
           console.log(`${label} ${h.score.toFixed(3)}  ${h.sourceId ?? h.id}:${h.start}-${h.end}`);
           console.log(`    ${h.text.replace(/\n/g, '\n    ')}`);

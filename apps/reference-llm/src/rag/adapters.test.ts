@@ -40,4 +40,11 @@ describe('encoder adapters', () => {
       asEmbedder(model, tok).embed([[...PASSAGES, ...PASSAGES].join(' ')]),
     ).rejects.toThrow(/has \d+ tokens; the encoder's window is 48/);
   });
+
+  it('refuses a text that embeds to all zeros, naming it (punctuation alone has no tokens to pool)', async () => {
+    const model = new BiEncoder(tinyEncoder, device);
+    await expect(asEmbedder(model, tok).embed([PASSAGES[0]!, '?!?'])).rejects.toThrow(
+      'text "?!?" embeds to all zeros, which has no cosine direction: give it words the encoder knows',
+    );
+  });
 });

@@ -13,10 +13,15 @@ async function inBatches<T>(count: number, run: (from: number, to: number) => Pr
   return out;
 }
 
+/** A text for messages: JSON-quoted, cut after 60 characters. */
+const quoted = (text: string) => JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
+
 /**
  * A trained bi-encoder as `@tessera/rag`'s `Embedder`: texts in batches of 32, without
  * gradients. A text longer than the encoder's window is a RangeError naming it, or, with
- * `truncate` (for embedding a corpus), cut at the window.
+ * `truncate` (for embedding a corpus), cut at the window. A text whose embedding is all zeros
+ * (one of punctuation alone, whose pooled tokens cancel or are none) is a RangeError naming it:
+ * cosine similarity has no direction to compare it by.
  */
 export function asEmbedder(model: BiEncoder, tokenizer: Tokenizer, truncate = false): Embedder {
   const pad = tokenizer.specialId('[PAD]');
@@ -30,9 +35,14 @@ export function asEmbedder(model: BiEncoder, tokenizer: Tokenizer, truncate = fa
         const data = await out.data();
         out.dispose();
         const d = out.shape[1]!;
-        return Array.from({ length: to - from }, (_, i) =>
-          Float32Array.from(data.subarray(i * d, (i + 1) * d)),
-        );
+        return Array.from({ length: to - from }, (_, i) => {
+          const vector = Float32Array.from(data.subarray(i * d, (i + 1) * d));
+          if (vector.every((x) => x === 0))
+            throw new RangeError(
+              `text ${quoted(texts[from + i]!)} embeds to all zeros, which has no cosine direction: give it words the encoder knows`,
+            );
+          return vector;
+        });
       });
     },
   };
