@@ -1,4 +1,5 @@
 import {
+  cpSync,
   existsSync,
   readdirSync,
   readFileSync,
@@ -158,6 +159,23 @@ describe('index folder', () => {
       );
     } finally {
       if (saved !== undefined) process.env.DATABASE_URL = saved;
+    }
+    // The index's table dropped since: a clear error, and no empty table left behind by opening.
+    const { table } = JSON.parse(readFileSync(join(built, 'pgvector.json'), 'utf8'));
+    const copy = join(root, 'index-pgvector-dropped');
+    cpSync(built, copy, { recursive: true });
+    const admin = new pg.Pool({ connectionString: postgres.url, max: 1 });
+    try {
+      await admin.query(`CREATE TABLE "${table}_kept" AS SELECT * FROM "${table}"`);
+      await admin.query(`DROP TABLE "${table}"`);
+      await expect(openIndexFolder(copy, device, { databaseUrl: postgres.url })).rejects.toThrow(
+        `--index ${copy}: the PostgreSQL table ${table} holds no vectors (dropped since the index was built?); rebuild the index with "rag index"`,
+      );
+      const left = await admin.query('SELECT 1 FROM pg_tables WHERE tablename = $1', [table]);
+      expect(left.rows).toEqual([]);
+      await admin.query(`ALTER TABLE "${table}_kept" RENAME TO "${table}"`);
+    } finally {
+      await admin.end();
     }
   });
 

@@ -8,6 +8,7 @@ import {
   Retriever,
   type TextDocument,
 } from '@tessera/rag';
+import { PgVectorStore } from '@tessera/rag/pgvector';
 import type * as T from '@tessera/tensor-webgpu';
 import { writeAtomic } from '../atomic-write.js';
 import { Progress, type ProgressSink } from '../progress.js';
@@ -259,6 +260,14 @@ export async function openIndexFolder(
   try {
     await retriever.restore(chunks);
   } catch (e) {
+    // Opening a pgvector index whose table was dropped creates it empty: drop it again, and say so.
+    if (store instanceof PgVectorStore && chunks.length > 0 && (await store.size()) === 0) {
+      await store.drop();
+      throw new Error(
+        `--index ${dir}: the PostgreSQL table ${store.table} holds no vectors (dropped since the index was built?); rebuild the index with "rag index"`,
+        { cause: e },
+      );
+    }
     await closeIndexStore(store);
     throw new Error(`--index ${dir}: ${(e as Error).message}`, { cause: e });
   }
