@@ -55,12 +55,18 @@ describe('rag, the command', () => {
       `method of "rag query" and "agent": ${chosen![1]} (nDCG@10 on dev: `,
     );
     expect(e.output).toContain(`as recorded in ${join(models, 'retrieval.json')}`);
-    const retuned = await run(
-      ...['rag', 'eval', '--bench', bench, '--models', models],
-      ...cpu,
-      '--tune',
-      'test',
+    const evalArgs = ['rag', 'eval', '--bench', bench, '--models', models, ...cpu];
+    const flattering = await run(...evalArgs, '--tune', 'test');
+    expect(flattering.code).toBe(1);
+    expect(flattering.output).toContain(
+      '--tune test: the method and weight chosen on the split evaluated (--split) would flatter them',
     );
+    const nosplit = await run(...evalArgs, '--split', 'nope');
+    expect(nosplit.code).toBe(1);
+    expect(nosplit.output).toContain(
+      `--split nope: loadBeir: cannot read ${join(bench, 'qrels', 'nope.tsv')}`,
+    );
+    const retuned = await run(...evalArgs, '--split', 'dev', '--tune', 'test');
     expect(retuned.output).toMatch(/nDCG@10 on the 6 questions of test: .*; recorded in /s);
     const after = JSON.parse(readFileSync(join(models, 'retrieval.json'), 'utf8'));
     expect(after.tuned).toMatchObject({ split: 'test', questions: 6 });

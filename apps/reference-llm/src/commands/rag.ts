@@ -39,8 +39,15 @@ import {
   trainRetrievalModels,
 } from '../rag/train-retrieval.js';
 
-/** The `--tune` split; a missing one is an error naming the option. */
-function loadTuning(bench: string, split: string) {
+/**
+ * The `--tune` split; a missing one, or the training split, is an error naming the option.
+ * `evaluated`: the split `rag eval` scores, which tuning on would flatter.
+ */
+function loadTuning(bench: string, split: string, evaluated?: string) {
+  if (split === 'train' || split === evaluated)
+    throw new Error(
+      `--tune ${split}: the method and weight chosen on the ${split === 'train' ? 'split the encoders train on' : 'split evaluated (--split)'} would flatter them; give a held-out split (rag bench writes dev)`,
+    );
   return loadBeir(bench, split).catch((e: Error) => {
     throw new Error(
       `--tune ${split}: ${e.message}; give a split the encoders do not train on (rag bench writes dev)`,
@@ -321,10 +328,16 @@ const evalCommand = () =>
         const manifest = join(o.models, MODEL_FILES.manifest);
         // --tune, or models trained before the choice was recorded: choose again, and record it.
         const split = o.tune ?? (models.manifest.tuned ? undefined : 'dev');
+        const tuning =
+          split === undefined
+            ? undefined
+            : { split, data: await loadTuning(o.bench, split, o.split) };
+        await loadBeir(o.bench, o.split).catch((e: Error) => {
+          throw new Error(`--split ${o.split}: ${e.message}`);
+        });
         const { figures, data, retrievers } = await evaluateBenchmark(o.bench, models, {
           split: o.split,
-          tuning:
-            split === undefined ? undefined : { split, data: await loadTuning(o.bench, split) },
+          tuning,
         });
         const tuned = figures.tuned;
         if (split !== undefined) {
