@@ -108,6 +108,9 @@ describe('runAgent', () => {
     await expect(runAgent(model, 'q', [calculatorTool], { maxSteps: 0 })).rejects.toThrow(
       'runAgent: maxSteps must be a positive integer, got 0',
     );
+    await expect(runAgent(model, 'q', [calculatorTool], { maxStep: 3 } as never)).rejects.toThrow(
+      'runAgent: unknown option "maxStep" (known options: maxSteps, onStep, window)',
+    );
   });
 
   it('refuses a prompt that does not fit the window before the model writes a word', async () => {

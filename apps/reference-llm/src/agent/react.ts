@@ -1,4 +1,5 @@
 import type { ChatModel } from '@tessera/eval';
+import { checkOptions } from '@tessera/tensor-webgpu';
 import type { ChatMessage } from '@tessera/tokenizer';
 import {
   type ToolCall,
@@ -79,6 +80,7 @@ export async function runAgent(
     window?: ConversationWindow;
   } = {},
 ): Promise<AgentRun> {
+  checkOptions('runAgent', o, ['maxSteps', 'onStep', 'window']);
   const maxSteps = o.maxSteps ?? 6;
   if (!(Number.isInteger(maxSteps) && maxSteps >= 1))
     throw new RangeError(`runAgent: maxSteps must be a positive integer, got ${maxSteps}`);

@@ -16,6 +16,12 @@ describe('retrieval benchmark', () => {
     ]);
   });
 
+  it('rejects an unknown option, naming it', () => {
+    expect(() => buildBenchmark(play, { passage: 20 } as never)).toThrow(
+      'buildBenchmark: unknown option "passage" (known options: passages, heldout, dev, trainQuestions, quoteWords, seed)',
+    );
+  });
+
   it('asks about words of the passage it judges, quoted or reworded, with the speaker as the answer', () => {
     const b = buildBenchmark(play, { passages: 50, seed: 3 });
     expect(b.corpus).toHaveLength(50);

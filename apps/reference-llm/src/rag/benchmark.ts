@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Qrels } from '@tessera/rag';
-import { Rng } from '@tessera/tensor-webgpu';
+import { checkOptions, Rng } from '@tessera/tensor-webgpu';
 import { writeAtomic } from '../atomic-write.js';
 
 /** A speech of the play text: who speaks, and what. */
@@ -118,6 +118,14 @@ function question(text: string, kind: QuestionKind, quoteWords: number, rng: Rng
  *   training passage
  */
 export function buildBenchmark(text: string, options: BenchmarkOptions = {}): RetrievalBenchmark {
+  checkOptions('buildBenchmark', options, [
+    'passages',
+    'heldout',
+    'dev',
+    'trainQuestions',
+    'quoteWords',
+    'seed',
+  ]);
   const n = options.passages ?? 1000;
   const heldout = options.heldout ?? 0.2;
   const dev = options.dev ?? 0.1;

@@ -270,6 +270,12 @@ describe('index folder', () => {
   });
 
   it('names a missing or corrupt index, file by file', async () => {
+    await expect(openIndexFolder(root, device, { metod: 'bm25' } as never)).rejects.toThrow(
+      'openIndexFolder: unknown option "metod" (known options: method, databaseUrl)',
+    );
+    await expect(
+      buildIndexFolder(join(root, 'typo'), textFile, models, device, { stor: 'hnsw' } as never),
+    ).rejects.toThrow('buildIndexFolder: unknown option "stor"');
     const nothing = join(root, 'nothing');
     await expect(openIndexFolder(nothing, device)).rejects.toThrow(
       `--index ${nothing}: not an index folder written by "rag index" (no such folder)`,

@@ -10,6 +10,7 @@ import {
 } from '@tessera/rag';
 import { PgVectorStore } from '@tessera/rag/pgvector';
 import type * as T from '@tessera/tensor-webgpu';
+import { checkOptions } from '@tessera/tensor-webgpu';
 import { writeAtomic } from '../atomic-write.js';
 import { Progress, type ProgressSink } from '../progress.js';
 import { asEmbedder } from './adapters.js';
@@ -122,6 +123,7 @@ export async function buildIndexFolder(
   device: T.Device,
   o: { store?: IndexStoreKind; sink?: ProgressSink } & StoreConnection = {},
 ): Promise<IndexManifest> {
+  checkOptions('buildIndexFolder', o, ['store', 'sink', 'databaseUrl']);
   checkNewFolder(out, { what: 'the index' });
   const models = readRetrievalModels(modelsDir, device);
   const docs = readDocuments(data);
@@ -219,6 +221,7 @@ export async function openIndexFolder(
   device: T.Device,
   o: OpenIndexOptions = {},
 ): Promise<OpenedIndex> {
+  checkOptions('openIndexFolder', o, ['method', 'databaseUrl']);
   const { manifest: manifestFile, chunks: chunksFile } = INDEX_FILES;
   const manifest = parseIndexJson(
     dir,
