@@ -6,7 +6,13 @@ import { microRun } from '../test-utils/checkpoints.js';
 import { judgedItems, stubJudge } from '../test-utils/judge-endpoint.js';
 import { emptyQueue, freePort, queueCounts, startRedis } from '../test-utils/redis.js';
 import { queueCalls, redisConnection, startWorker } from './bullmq.js';
-import { callChatModel, callLanguageModel, localCalls, type ModelCall } from './calls.js';
+import {
+  callChatModel,
+  callLanguageModel,
+  checkpointWeights,
+  localCalls,
+  type ModelCall,
+} from './calls.js';
 
 const { cpu } = await testDevices();
 const dir = await microRun(cpu);
@@ -54,9 +60,17 @@ describe('evaluation calls on a BullMQ queue (a real redis-server)', () => {
       const quiz = builtInTasks()[1] as MultipleChoiceTask;
       const context = buildPrompt(quiz, 0, 1, 3);
       const continuation = ` ${quiz.docs[0]!.choices[0]}`;
+      const weights = checkpointWeights(dir);
       const calls: ModelCall[] = [
-        { kind: 'logLikelihood', checkpoint: dir, context, continuation },
-        { kind: 'generate', checkpoint: dir, prompt: 'ROMEO:', maxTokens: 12, stop: ['\n\n'] },
+        { kind: 'logLikelihood', checkpoint: dir, weights, context, continuation },
+        {
+          kind: 'generate',
+          checkpoint: dir,
+          weights,
+          prompt: 'ROMEO:',
+          maxTokens: 12,
+          stop: ['\n\n'],
+        },
       ];
       for (const call of calls) expect(await queued.run(call)).toBe(await local.run(call));
       expect(await judgedItems(queued, judge.url, 3)).toEqual(

@@ -4,16 +4,24 @@ import { asLanguageModel } from '../language-model.js';
 import { loadCheckpoint } from '../load.js';
 import { microRun } from '../test-utils/checkpoints.js';
 import { stubJudge } from '../test-utils/judge-endpoint.js';
-import { callChatModel, callId, callLanguageModel, localCalls, type ModelCall } from './calls.js';
+import {
+  callChatModel,
+  callId,
+  callLanguageModel,
+  checkpointWeights,
+  localCalls,
+  type ModelCall,
+} from './calls.js';
 
 const { cpu } = await testDevices();
 const dir = await microRun(cpu);
 
 describe('evaluation calls', () => {
   it('callId is the same for equal calls and differs for any other', () => {
-    const call: ModelCall = {
+    const call: ModelCall & { kind: 'generate' } = {
       kind: 'generate',
       checkpoint: dir,
+      weights: checkpointWeights(dir),
       prompt: 'A',
       maxTokens: 4,
       stop: [],
@@ -21,6 +29,7 @@ describe('evaluation calls', () => {
     expect(callId({ ...call })).toBe(callId(call));
     expect(callId({ ...call, maxTokens: 5 })).not.toBe(callId(call));
     expect(callId({ ...call, checkpoint: `${dir}/` })).not.toBe(callId(call));
+    expect(callId({ ...call, weights: '0'.repeat(64) })).not.toBe(callId(call));
     expect(callId(call)).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -62,6 +71,20 @@ describe('evaluation calls', () => {
       await expect(
         callLanguageModel(calls, `${dir}-missing`).generate('A', { maxTokens: 1, stop: [] }),
       ).rejects.toThrow(`${dir}-missing`);
+      // A checkpoint retrained since the evaluation began is refused, not answered with new weights.
+      const stale = '0'.repeat(64);
+      await expect(
+        calls.run({
+          kind: 'generate',
+          checkpoint: dir,
+          weights: stale,
+          prompt: 'A',
+          maxTokens: 1,
+          stop: [],
+        }),
+      ).rejects.toThrow(
+        `${dir}: holds the weights ${checkpointWeights(dir).slice(0, 12)}, not the 000000000000 the evaluation began with (retrained since?); run the evaluation again`,
+      );
     } finally {
       await calls.close();
     }
