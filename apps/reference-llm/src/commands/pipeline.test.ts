@@ -129,7 +129,17 @@ describe('reference-llm pipeline', () => {
       JSON.parse(readFileSync(join(out, 'eval', `${stage}.json`), 'utf8')).answers;
     const [pretrain, sft] = [replies('pretrain'), replies('sft')];
     expect(pretrain.length).toBeGreaterThan(0);
-    const args = ['--stages', 'eval', '--out', out, '--backend', 'cpu', '--judge-url'];
+    const args = [
+      '--stages',
+      'eval',
+      '--steps',
+      '2',
+      '--out',
+      out,
+      '--backend',
+      'cpu',
+      '--judge-url',
+    ];
     const report = () => ({
       json: JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).judge,
       md: readFileSync(join(out, 'report.md'), 'utf8'),

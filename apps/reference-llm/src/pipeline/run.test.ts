@@ -286,6 +286,21 @@ describe('runPipeline errors', () => {
     );
   });
 
+  it('refuses a folder whose stages ran with another --steps (a trial is not a finished run)', async () => {
+    const out = tempDir();
+    await run({ out, stages: ['pretrain'], steps: 2, sink: lines() });
+    expect(JSON.parse(readFileSync(join(out, 'pipeline.json'), 'utf8')).steps).toBe(2);
+    await expect(run({ out, stages: ['pretrain'], steps: undefined })).rejects.toThrow(
+      `--out ${out}: its stages ran with --steps 2, not each recipe's steps; pass --steps 2 to go on with it, or give a new --out`,
+    );
+    await expect(run({ out, stages: ['pretrain'], steps: 3 })).rejects.toThrow(
+      'its stages ran with --steps 2, not --steps 3',
+    );
+    const again = lines();
+    await run({ out, stages: ['pretrain'], steps: 2, sink: again });
+    expect(again.lines).toContain(`pretrain: complete in ${join(out, 'pretrain')}, skipped`);
+  });
+
   it('refuses unknown stages, missing inputs, nothing to serve, an unwritable --out and a full disk before training', async () => {
     const out = tempDir();
     // By default every stage but serve: the run ends by printing the serve command.

@@ -47,7 +47,10 @@ const TRAINING_STAGES = [
   ...EXTRA_STAGES,
 ];
 
-/** The pipeline's record of time spent per stage (`pipeline.json`), summed over resumed runs. */
+/**
+ * The pipeline's record (`pipeline.json`): the time spent per stage, summed over resumed runs,
+ * and the `--steps` its stages ran with (null: each recipe's).
+ */
 export const TIMES_FILE = 'pipeline.json';
 
 export interface PipelineOptions {
@@ -113,9 +116,25 @@ export function resolveStages(out: string, stages: readonly string[] = DEFAULT_S
   return chosen;
 }
 
-function readTimes(out: string): StageTimes {
+function readRecord(out: string): { seconds?: StageTimes; steps?: number | null } {
   const path = join(out, TIMES_FILE);
-  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')).seconds : {};
+  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
+}
+
+/**
+ * Refuses a pipeline folder whose stages ran with another `--steps` (a trial run's stages would
+ * otherwise be skipped as finished and reported as a full run's). Folders recorded before the
+ * steps were are not checked.
+ *
+ * @throws Error - naming the folder, both settings and what to do
+ */
+function checkSteps(out: string, steps: number | undefined): void {
+  const was = readRecord(out).steps;
+  if (was === undefined || was === (steps ?? null)) return;
+  const setting = (s: number | null) => (s === null ? "each recipe's steps" : `--steps ${s}`);
+  throw new Error(
+    `--out ${out}: its stages ran with ${setting(was)}, not ${setting(steps ?? null)}; ${was === null ? 'leave --steps out' : `pass --steps ${was}`} to go on with it, or give a new --out`,
+  );
 }
 
 /**
@@ -140,6 +159,7 @@ function readTimes(out: string): StageTimes {
 export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   const chosen = resolveStages(o.out, o.stages);
   checkPreset(o.out, resolvePreset(o.preset ?? 'tiny').name);
+  checkSteps(o.out, o.steps);
   const training = TRAINING_STAGES.filter(
     (s) => chosen.includes(s.name) && s.state(join(o.out, s.name)) !== 'complete',
   ).map((s) => s.name);
@@ -162,7 +182,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     stop: o.stop ?? {},
     sink,
   };
-  const times = readTimes(o.out);
+  const times = readRecord(o.out).seconds ?? {};
   for (const stage of TRAINING_STAGES.filter((s) => chosen.includes(s.name))) {
     const dir = join(o.out, stage.name);
     const state = stage.state(dir);
@@ -187,7 +207,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
     } finally {
       times[stage.name] = (times[stage.name] ?? 0) + (performance.now() - started) / 1000;
       try {
-        writeAtomic(join(o.out, TIMES_FILE), `${JSON.stringify({ seconds: times }, null, 1)}\n`);
+        writeAtomic(
+          join(o.out, TIMES_FILE),
+          `${JSON.stringify({ steps: o.steps ?? null, seconds: times }, null, 1)}\n`,
+        );
       } catch (e) {
         // A full disk fails this write too: the stage's own error (named above) is the one to see.
         status(`${TIMES_FILE}: the stage times could not be saved (${(e as Error).message})`);
