@@ -234,6 +234,7 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
   if (!chosen.includes(EVAL_STAGE)) return { final, serve };
   // The judge is reached before the measuring starts: a wrong URL fails fast.
   const judge = o.judge && (await endpointJudge(o.judge));
+  const measuring = performance.now();
   const evaluated = await evaluateStages(o, sink);
   if ('stopped' in evaluated) {
     status(
@@ -272,7 +273,10 @@ export async function runPipeline(o: PipelineOptions): Promise<PipelineResult> {
       device: o.device.info.adapter,
     },
   });
-  status(`${EVAL_STAGE}: ${rows.length} stages measured; report in ${join(o.out, 'report.html')}`);
+  const took = formatSeconds((performance.now() - measuring) / 1000);
+  status(
+    `${EVAL_STAGE}: ${rows.length} stages measured${judged ? ' and judged' : ''} in ${took}; report in ${join(o.out, 'report.html')}`,
+  );
   // A signal during the last measurement or the judge: the report is written, nothing is served.
   if (o.stop?.reason)
     return { rows, final, serve: false, stopped: { stage: EVAL_STAGE, reason: o.stop.reason } };
