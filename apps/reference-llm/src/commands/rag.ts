@@ -364,7 +364,8 @@ const evalCommand = () =>
         const retriever = retrievers[tuned.method];
         const { model, tokenizer } = loadCheckpoint(o.checkpoint, device);
         const lm = asLanguageModel(model, tokenizer, o.checkpoint);
-        const settings = { k: 3, maxPromptChars: 4 * model.config.maxSeqLen, maxTokens: 8 };
+        const window = model.config.maxSeqLen;
+        const settings = { k: 3, tokenizer, window, maxTokens: 8 };
         const without = await answerAccuracy(lm, questions, undefined, settings);
         const withRag = await answerAccuracy(lm, questions, retriever, settings);
         const percent = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -372,7 +373,7 @@ const evalCommand = () =>
           `\nanswer accuracy on ${questions.length} held-out questions, retrieving with ${tuned.method} (the best nDCG@10 on ${tuned.split}), top 3:`,
         );
         console.log(
-          `- generated (greedy, 8 tokens): ${percent(without.accuracy)} without retrieval, ${percent(withRag.accuracy)} with`,
+          `- generated (greedy, 8 tokens): ${percent(without.accuracy)} without retrieval, ${percent(withRag.accuracy)} with (the cited prompt, fitted as rag query fits it, fit the ${window}-token window for ${withRag.fitted} of ${questions.length} questions${withRag.fitted < questions.length ? '; the others count as wrong' : ''})`,
         );
         const choice = { k: 3, passages: false };
         const names = await choiceAccuracy(lm, questions, retriever, data.corpus, choice);

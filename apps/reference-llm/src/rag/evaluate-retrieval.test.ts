@@ -179,7 +179,9 @@ describe('evaluating retrieval', () => {
       question,
       answer: speakers[i]!.toLowerCase(),
     }));
-    const o = { k: 1, maxPromptChars: 2000, maxTokens: 8, sink: lines() };
+    // A tokenizer of one token per character: the window is in characters.
+    const tokenizer = { encode: (text: string) => [...text].map((c) => c.charCodeAt(0)) };
+    const o = { k: 1, tokenizer, window: 2000, maxTokens: 8, sink: lines() };
     const without = await answerAccuracy(reader, questions, undefined, o);
     expect(without.accuracy).toBe(0);
     const withRag = await answerAccuracy(reader, questions, bm25, o);
@@ -188,5 +190,9 @@ describe('evaluating retrieval', () => {
     ).filter(Boolean).length;
     expect(withRag.accuracy).toBeCloseTo(bm25Top1 / 6, 10);
     expect(withRag.accuracy).toBeGreaterThan(0.5);
+    expect(withRag.fitted).toBe(6);
+    // A window too short for the instructions and the question: nothing asked, all wrong.
+    const short = await answerAccuracy(reader, questions, bm25, { ...o, window: 40 });
+    expect(short).toEqual({ accuracy: 0, answers: Array(6).fill(null), fitted: 0 });
   });
 });

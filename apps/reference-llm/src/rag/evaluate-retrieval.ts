@@ -1,6 +1,5 @@
 import type { LanguageModel } from '@tessera/eval';
 import {
-  augmentPrompt,
   type BeirDataset,
   type BeirDocument,
   beirDocumentText,
@@ -8,10 +7,12 @@ import {
   FlatIndex,
   type Passage,
   Retriever,
+  type TokenizerLike,
 } from '@tessera/rag';
 import { loadBeir } from '@tessera/rag/node';
 import { Progress, type ProgressSink } from '../progress.js';
 import { asEmbedder } from './adapters.js';
+import { answerPrompt } from './answer-prompt.js';
 import { METHODS, type Method, type MethodSettings, methodRetriever } from './retrieval-methods.js';
 import type { RetrievalModels, TunedRetrieval } from './retrieval-models.js';
 
@@ -233,32 +234,54 @@ export interface QuestionAnswer {
 
 /**
  * The share of questions whose generated answer contains the expected answer (case-insensitive),
- * answered greedily by `lm` from the question alone, or — with a retriever — from a prompt with
- * the top `k` passages cited by number (`augmentPrompt` with {@link ANSWER_INSTRUCTIONS}, as
- * many passages as fit `maxPromptChars`).
+ * answered greedily by `lm` (`maxTokens` new tokens) from the question alone, or — with a
+ * retriever — from the prompt `rag query` builds: the top `k` passages cited by number, fitted
+ * to the model's window beside the answer (`answerPrompt` with {@link ANSWER_INSTRUCTIONS}). A
+ * question whose instructions and question alone do not fit is not asked and counts as wrong;
+ * `fitted` counts the questions whose prompt fit (all of them without a retriever).
  */
 export async function answerAccuracy(
   lm: LanguageModel,
   questions: readonly QuestionAnswer[],
   retriever: Retriever | undefined,
-  o: { k: number; maxPromptChars: number; maxTokens: number; sink?: ProgressSink },
-): Promise<{ accuracy: number; answers: string[] }> {
-  const answers: string[] = [];
+  o: {
+    k: number;
+    tokenizer: TokenizerLike;
+    window: number;
+    maxTokens: number;
+    sink?: ProgressSink;
+  },
+): Promise<{ accuracy: number; answers: (string | null)[]; fitted: number }> {
+  const answers: (string | null)[] = [];
   let correct = 0;
+  let fitted = 0;
   const progress = new Progress(retriever ? 'with RAG' : 'no RAG', questions.length, o.sink);
   for (const q of questions) {
-    const prompt = retriever
-      ? augmentPrompt(q.question, await retriever.search(q.question, o.k), {
-          maxTokens: o.maxPromptChars,
+    let prompt: string | null = `Question: ${q.question}\nAnswer:`;
+    if (retriever) {
+      const hits = await retriever.search(q.question, o.k);
+      try {
+        prompt = answerPrompt(q.question, hits, {
+          tokenizer: o.tokenizer,
+          window: o.window,
+          maxNewTokens: o.maxTokens,
           instructions: ANSWER_INSTRUCTIONS,
-        }).prompt
-      : `Question: ${q.question}\nAnswer:`;
-    const answer = await lm.generate(prompt, { maxTokens: o.maxTokens, stop: ['\n\n'] });
+        }).prompt;
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        prompt = null;
+      }
+    }
+    const answer =
+      prompt === null
+        ? null
+        : await lm.generate(prompt, { maxTokens: o.maxTokens, stop: ['\n\n'] });
     answers.push(answer);
-    if (answer.toLowerCase().includes(q.answer.toLowerCase())) correct++;
+    if (answer !== null) fitted++;
+    if (answer?.toLowerCase().includes(q.answer.toLowerCase())) correct++;
     progress.update(answers.length);
   }
-  return { accuracy: correct / questions.length, answers };
+  return { accuracy: correct / questions.length, answers, fitted };
 }
 
 /** What {@link choiceAccuracy} measured. */
