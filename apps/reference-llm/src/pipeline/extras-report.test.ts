@@ -9,6 +9,7 @@ import { lossChartSvg } from '../report.js';
 import { routingSvg } from '../routing-picture.js';
 import { writeCheckpoint } from '../run-folder.js';
 import { tempDir } from '../test-utils/fixtures.js';
+import { imageInk } from '../test-utils/image-ink.js';
 import { accuracyChartSvg, confusionMatrixSvg } from '../vit-pictures.js';
 import { DLLM_SAMPLE, RAG_FIGURES, RAG_FOLDERS } from './extra-stages.js';
 import { extrasHtml, extrasMarkdown, readExtras } from './extras-report.js';
@@ -265,22 +266,7 @@ describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')(
         const url = pathToFileURL(page).href;
         await tab.goto(url);
         // Each picture decoded and drawn: more than 0.2% of its pixels are not background.
-        const drawn = await tab.locator('#extras img').evaluateAll((imgs) =>
-          (imgs as HTMLImageElement[]).map((img) => {
-            const canvas = document.createElement('canvas');
-            canvas.width = img.naturalWidth;
-            canvas.height = img.naturalHeight;
-            const g = canvas.getContext('2d')!;
-            g.fillStyle = '#fff';
-            g.fillRect(0, 0, canvas.width, canvas.height);
-            g.drawImage(img, 0, 0);
-            const { data } = g.getImageData(0, 0, canvas.width, canvas.height);
-            let inked = 0;
-            for (let i = 0; i < data.length; i += 4)
-              if (data[i]! < 200 || data[i + 1]! < 200 || data[i + 2]! < 200) inked++;
-            return { alt: img.alt, width: img.naturalWidth, inked: inked / (data.length / 4) };
-          }),
-        );
+        const drawn = await tab.locator('#extras img').evaluateAll(imageInk);
         expect(drawn.map((d) => d.alt)).toEqual([
           'moe expert-load.svg',
           'moe routing.svg',

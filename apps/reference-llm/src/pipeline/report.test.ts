@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { writeAtomic } from '../atomic-write.js';
 import { CHART, lossChartSvg } from '../report.js';
 import { tempDir } from '../test-utils/fixtures.js';
+import { imageInk } from '../test-utils/image-ink.js';
 import { curvesSvg } from '../tuning/curves.js';
 import type { StageRow } from './evaluation.js';
 import {
@@ -254,22 +255,7 @@ describe.runIf(present || process.env.CI === 'true')('report.html in headless Ch
       expect(await page.locator('#samples-sft tbody tr').count()).toBe(SAMPLE_QUESTIONS);
       // Each chart drawn: the image decoded, and more than 0.2% of its pixels are not background
       // (an image that failed to decode leaves every pixel white).
-      const charts = await page.locator('figure.chart img').evaluateAll((imgs) =>
-        (imgs as HTMLImageElement[]).map((img) => {
-          const canvas = document.createElement('canvas');
-          canvas.width = img.naturalWidth;
-          canvas.height = img.naturalHeight;
-          const g = canvas.getContext('2d')!;
-          g.fillStyle = '#fff';
-          g.fillRect(0, 0, canvas.width, canvas.height);
-          g.drawImage(img, 0, 0);
-          const { data } = g.getImageData(0, 0, canvas.width, canvas.height);
-          let inked = 0;
-          for (let i = 0; i < data.length; i += 4)
-            if (data[i]! < 200 || data[i + 1]! < 200 || data[i + 2]! < 200) inked++;
-          return { alt: img.alt, width: img.naturalWidth, inked: inked / (data.length / 4) };
-        }),
-      );
+      const charts = await page.locator('figure.chart img').evaluateAll(imageInk);
       expect(charts.map((c) => c.alt)).toEqual([
         'pretrain loss.svg',
         'sft loss.svg',

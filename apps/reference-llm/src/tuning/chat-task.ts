@@ -7,7 +7,7 @@ import {
 } from '@tessera/eval';
 import { type ChatFormat, IM_END } from './chat-format.js';
 import type { ChatExample } from './jsonl.js';
-import { type AnsweredQuestion, judgeReply } from './replies.js';
+import { type AnsweredQuestion, answeredQuestion, judgeReply } from './replies.js';
 
 /**
  * Held-out chat questions as a generation task of the benchmark runner: a doc's prompt is the
@@ -68,18 +68,9 @@ export async function runChatTask(
       responses[doc.index] = doc.response!;
     },
   });
-  const answers = examples.map((e, i): AnsweredQuestion => {
-    const response = responses[i]!;
-    const reply = truncateAtStop(response, [IM_END]);
-    const reference = e.messages.at(-1)!.content;
-    return {
-      task: e.task ?? 'all',
-      question: [...e.messages].reverse().find((m) => m.role === 'user')?.content ?? '',
-      reference,
-      reply,
-      ...judgeReply(reply, response.includes(IM_END), reference),
-    };
-  });
+  const answers = examples.map((e, i) =>
+    answeredQuestion(e, truncateAtStop(responses[i]!, [IM_END]), responses[i]!.includes(IM_END)),
+  );
   const result = report.results[0]!;
   const format = answers.filter((a) => a.formatted).length / answers.length;
   return {

@@ -41,6 +41,22 @@ export function judgeReply(
 }
 
 /**
+ * A held-out chat example answered: its task, its last user message as the question, its last
+ * message as the reference, the reply, and `judgeReply`'s verdict (`ended`: the reply closed its
+ * turn with `<|im_end|>`).
+ */
+export function answeredQuestion(e: ChatExample, reply: string, ended: boolean): AnsweredQuestion {
+  const reference = e.messages.at(-1)!.content;
+  return {
+    task: e.task ?? 'all',
+    question: [...e.messages].reverse().find((m) => m.role === 'user')?.content ?? '',
+    reference,
+    reply,
+    ...judgeReply(reply, ended, reference),
+  };
+}
+
+/**
  * Answers each held-out question greedily (batched decoding, `rows` at a time, stopping at
  * `<|im_end|>` or after `maxNewTokens`, fewer where the prompt leaves less of the model's window)
  * and scores the replies: accuracy (the final answer is right) and format compliance.
@@ -62,17 +78,9 @@ export async function scoreReplies(
     { rows: Math.min(options.rows ?? 64, Math.max(usable.length, 1)) },
   );
   const replies = new Map(usable.map((i, k) => [i, generated[k]!]));
-  const answers = examples.map((e, i): AnsweredQuestion => {
+  const answers = examples.map((e, i) => {
     const ids = replies.get(i) ?? [];
-    const reply = chat.replyText(ids);
-    const reference = e.messages.at(-1)!.content;
-    return {
-      task: e.task ?? 'all',
-      question: [...e.messages].reverse().find((m) => m.role === 'user')?.content ?? '',
-      reference,
-      reply,
-      ...judgeReply(reply, ids.includes(chat.endId), reference),
-    };
+    return answeredQuestion(e, chat.replyText(ids), ids.includes(chat.endId));
   });
   const share = (xs: AnsweredQuestion[], key: 'formatted' | 'correct') =>
     xs.length === 0 ? 0 : xs.filter((a) => a[key]).length / xs.length;
