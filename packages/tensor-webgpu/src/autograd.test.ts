@@ -197,7 +197,9 @@ describe('memory', () => {
       const after = dev.memory();
       expect(after.buffersCreated).toBe(warm.buffersCreated);
       expect(after.pipelinesCompiled).toBe(warm.pipelinesCompiled);
-      expect(after.liveTensors).toBe(warm.liveTensors);
+      // No tensor left behind by the steps. The count may fall meanwhile: the garbage collector
+      // finalizes tensors earlier tests dropped without dispose(), whenever it runs.
+      expect(after.liveTensors).toBeLessThanOrEqual(warm.liveTensors);
       expect(await step()).toBeLessThan(first);
     },
   );
