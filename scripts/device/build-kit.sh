@@ -10,10 +10,13 @@ rm -rf "$kit"
 mkdir -p "$kit/node_modules/webgpu/dist/linux-x64" "$kit/gl"
 
 npx turbo run build --output-logs=errors-only
-# The banner gives CommonJS dependencies (commander) the `require` an ES module lacks. hnswlib-node
-# (a native addon) stays out: without it `rag index` uses the project's own HNSW.
+# The banner gives CommonJS dependencies (commander) the `require` an ES module lacks. The optional
+# stores' libraries stay out — hnswlib-node and LanceDB (native addons), pg — all imported only
+# when used: without hnswlib-node `rag index` uses the project's own HNSW, and `--store lancedb`
+# or `pgvector` says what to install.
 npx esbuild apps/reference-llm/src/cli.ts --bundle --platform=node --format=esm --target=node20 \
-  --external:webgpu --external:hnswlib-node --log-level=warning --outfile="$kit/reference-llm.mjs" \
+  --external:webgpu --external:hnswlib-node --external:@lancedb/lancedb --external:apache-arrow \
+  --external:pg --log-level=warning --outfile="$kit/reference-llm.mjs" \
   --banner:js="import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);"
 cp node_modules/webgpu/index.js node_modules/webgpu/package.json "$kit/node_modules/webgpu/"
 xz -T0 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node \
