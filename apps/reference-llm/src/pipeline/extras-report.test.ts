@@ -1,8 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import {
+  browserTestsEnabled,
+  CHROMIUM,
+  launchChromium,
+  NO_WEBGPU_ARGS,
+} from '@tessera/browser-testing';
 import { warmupCosine } from '@tessera/optim';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { expertLoadSvg } from '../expert-load.js';
 import { lossChartSvg } from '../report.js';
@@ -239,50 +244,39 @@ describe('the "Beyond the chain" section', () => {
   });
 });
 
-/** Debian's Chromium (`apt-get install chromium`), as `report.test.ts` uses it; CI installs it. */
-const CHROMIUM = '/usr/bin/chromium';
-
-describe.runIf(existsSync(CHROMIUM) || process.env.CI === 'true')(
-  'the section in headless Chromium',
-  () => {
-    it('draws every inlined picture and fetches nothing', async () => {
-      expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(
-        true,
-      );
-      const out = completeFolder();
-      const page = join(out, 'extras.html');
-      writeFileSync(
-        page,
-        `<!doctype html><html><body>${extrasHtml(out, readExtras(out))}</body></html>`,
-      );
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-      });
-      try {
-        const tab = await browser.newPage();
-        const requests: string[] = [];
-        tab.on('request', (r) => requests.push(r.url()));
-        const url = pathToFileURL(page).href;
-        await tab.goto(url);
-        // Each picture decoded and drawn: more than 0.2% of its pixels are not background.
-        const drawn = await tab.locator('#extras img').evaluateAll(imageInk);
-        expect(drawn.map((d) => d.alt)).toEqual([
-          'moe expert-load.svg',
-          'moe routing.svg',
-          'dllm loss.svg',
-          'vit accuracy.svg',
-          'vit confusion.svg',
-        ]);
-        for (const d of drawn) {
-          expect(d.width, d.alt).toBeGreaterThan(100);
-          expect(d.inked, d.alt).toBeGreaterThan(0.002);
-        }
-        expect(await tab.locator('#extra-rag tbody tr').count()).toBe(2);
-        expect(requests.filter((r) => r !== url && !r.startsWith('data:'))).toEqual([]);
-      } finally {
-        await browser.close();
+describe.runIf(browserTestsEnabled())('the section in headless Chromium', () => {
+  it('draws every inlined picture and fetches nothing', async () => {
+    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
+    const out = completeFolder();
+    const page = join(out, 'extras.html');
+    writeFileSync(
+      page,
+      `<!doctype html><html><body>${extrasHtml(out, readExtras(out))}</body></html>`,
+    );
+    const browser = await launchChromium(NO_WEBGPU_ARGS);
+    try {
+      const tab = await browser.newPage();
+      const requests: string[] = [];
+      tab.on('request', (r) => requests.push(r.url()));
+      const url = pathToFileURL(page).href;
+      await tab.goto(url);
+      // Each picture decoded and drawn: more than 0.2% of its pixels are not background.
+      const drawn = await tab.locator('#extras img').evaluateAll(imageInk);
+      expect(drawn.map((d) => d.alt)).toEqual([
+        'moe expert-load.svg',
+        'moe routing.svg',
+        'dllm loss.svg',
+        'vit accuracy.svg',
+        'vit confusion.svg',
+      ]);
+      for (const d of drawn) {
+        expect(d.width, d.alt).toBeGreaterThan(100);
+        expect(d.inked, d.alt).toBeGreaterThan(0.002);
       }
-    });
-  },
-);
+      expect(await tab.locator('#extra-rag tbody tr').count()).toBe(2);
+      expect(requests.filter((r) => r !== url && !r.startsWith('data:'))).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});
